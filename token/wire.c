@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -257,6 +258,7 @@ void
 worm_wire_reader_init (worm_wire_reader_t *self)
 {
     msgpack_unpacked_init (&self->unpacked);
+    self->copy = NULL;
     self->root = NULL;
     self->error[0] = 0;
 }
@@ -265,6 +267,8 @@ void
 worm_wire_reader_fini (worm_wire_reader_t *self)
 {
     msgpack_unpacked_destroy (&self->unpacked);
+    free (self->copy);
+    self->copy = NULL;
     self->root = NULL;
 }
 
@@ -279,9 +283,13 @@ worm_wire_parse (worm_wire_reader_t *self, const void *data, size_t size, size_t
                        size, max_size);
     if (worm_wire_check (data, size, WORM_WIRE_MAX_DEPTH, self->error, sizeof self->error))
         return -1;
+    free (self->copy);
+    self->copy = malloc (size);
+    if (!self->copy)
+        return s_fail (self->error, sizeof self->error, "out of memory");
+    memcpy (self->copy, data, size);
     size_t offset = 0;
-    msgpack_unpack_return rc =
-        msgpack_unpack_next (&self->unpacked, (const char *) data, size, &offset);
+    msgpack_unpack_return rc = msgpack_unpack_next (&self->unpacked, self->copy, size, &offset);
     if (rc != MSGPACK_UNPACK_SUCCESS || offset != size)
         return s_fail (self->error, sizeof self->error, "msgpack does not decode");
     if (self->unpacked.data.type != MSGPACK_OBJECT_MAP)

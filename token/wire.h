@@ -52,6 +52,7 @@ void worm_wire_kbin (worm_wire_writer_t *self, const char *key, const void *data
 /*  A parsed message. The objects it hands out live until fini. */
 typedef struct {
     msgpack_unpacked unpacked;           //  msgpack-c's result and zone
+    char *copy;                          //  our copy of the bytes, which objects point into
     const msgpack_object *root;          //  the top-level map, after parse
     char error[WORM_WIRE_ERROR_MAX];     //  why the last call failed
 } worm_wire_reader_t;
@@ -62,7 +63,8 @@ typedef struct {
 int worm_wire_check (const void *data, size_t size, int max_depth, char *err, size_t errcap);
 
 /*  Parses one message of at most max_size bytes whose top level must be a
-    map. Returns 0, or -1 with self->error set. Always call fini after. */
+    map. The reader keeps its own copy of the bytes, so the caller may free
+    data at once. Returns 0, or -1 with self->error set. Always call fini. */
 void worm_wire_reader_init (worm_wire_reader_t *self);
 int worm_wire_parse (worm_wire_reader_t *self, const void *data, size_t size, size_t max_size);
 void worm_wire_reader_fini (worm_wire_reader_t *self);

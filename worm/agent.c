@@ -1,0 +1,973 @@
+/*  agent.c — the host agent's reactor. See agent.h and docs/PROTOCOL.md. */
+#include "agent.h"
+#include "beacon.h"
+#include "ctl.h"
+#include "log.h"
+#include "registry.h"
+#include "spawn.h"
+#include "udp.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+#define MAX_ARG_LEN 1024
+#define MAX_ENV 32
+#define REAP_INTERVAL_MS 100
+#define STOP_WAIT_MS 3000
+
+typedef struct {
+    char id[32];                //  guest id, unique on this host
+    char program[65];           //  program name under programs_dir
+    char worm[65];              //  worm the guest belongs to
+    char workdir[PATH_MAX];     //  its private folder, removed when it ends
+    pid_t pid;                  //  its pid, also its process group
+    int64_t started_wall_ms;    //  when it started, wall clock
+} s_guest_t;
+
+typedef struct {
+    char id[WORM_HOST_ID_LEN + 1];   //  claim id handed to the requester
+    char worm[65];                   //  worm the slot is reserved for
+    int64_t expires_ms;              //  monotonic expiry
+} s_claim_t;
+
+
+typedef struct {
+    worm_agent_t *agent;        //  who answers
+    struct sockaddr_in to;      //  the querier's address
+    uint64_t qid;               //  its query id
+} s_answer_t;
+
+struct worm_agent_t {
+    worm_config_t config;           //  settings, policy included (policy-set changes it)
+    worm_lan_t lan;                 //  broadcast address, local address, port
+    char host_id[WORM_HOST_ID_LEN + 1];   //  stable random id
+    char endpoint[128];             //  the control endpoint we bound
+    char guests_dir[PATH_MAX];      //  STATE/guests
+    zsock_t *router;                //  control endpoint
+    int listen_fd;                  //  beacon port listener
+    int send_fd;                    //  broadcasts and answers go out here
+    zloop_t *loop;                  //  the reactor
+    int check_timer;                //  zloop timer id of the check
+    worm_registry_t *registry;      //  hosts heard
+    worm_sample_t sample;           //  last availability sample
+    bool willing;                   //  last decision
+    char reason[96];                //  its reason in words
+    bool decided;                   //  a decision has been made
+    zlist_t *guests;                //  s_guest_t *, running guests
+    zlist_t *claims;                //  s_claim_t *, outstanding claims
+    zlist_t *answers;               //  s_answer_t *, answers waiting for their delay
+    uint64_t guest_seq;             //  numbers guest ids
+    worm_log_limiter_t bad_datagram;    //  rate limit for undecodable datagrams
+    worm_log_limiter_t bad_request;     //  and for undecodable requests
+    worm_log_limiter_t sample_failed;   //  and for sampling failures
+};
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+static void
+s_random_hex (char *buf, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char raw[64];
+    FILE *urandom = fopen ("/dev/urandom", "rb");
+    size_t got = urandom ? fread (raw, 1, len, urandom) : 0;
+    if (urandom)
+        fclose (urandom);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = digits[(i < got ? raw[i] : (unsigned char) rand ()) & 15];
+    buf[len] = 0;
+}
+
+static int
+s_write_file (const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX + 64];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    char tmp[PATH_MAX + 80];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *file = fopen (tmp, "w");
+    if (!file)
+        return -1;
+    fputs (text, file);
+    if (fclose (file))
+        return -1;
+    return rename (tmp, path);
+}
+
+static void
+s_remove_file (const char *dir, const char *name)
+{
+    char path[PATH_MAX + 64];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    unlink (path);
+}
+
+//  Reads the host id from the state folder, or makes and saves one.
+static int
+s_host_id (worm_agent_t *self)
+{
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/host-id", self->config.state_dir);
+    FILE *file = fopen (path, "r");
+    if (file) {
+        char line[64] = "";
+        if (!fgets (line, sizeof line, file))
+            line[0] = 0;
+        fclose (file);
+        line[strcspn (line, "\n")] = 0;
+        if (strlen (line) == WORM_HOST_ID_LEN
+            && strspn (line, "0123456789abcdef") == WORM_HOST_ID_LEN) {
+            snprintf (self->host_id, sizeof self->host_id, "%s", line);
+            return 0;
+        }
+    }
+    s_random_hex (self->host_id, WORM_HOST_ID_LEN);
+    char text[32];
+    snprintf (text, sizeof text, "%s\n", self->host_id);
+    return s_write_file (self->config.state_dir, "host-id", text);
+}
+
+static int
+s_slots_used (worm_agent_t *self)
+{
+    return (int) (zlist_size (self->guests) + zlist_size (self->claims));
+}
+
+static void
+s_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
+{
+    memset (host, 0, sizeof *host);
+    snprintf (host->id, sizeof host->id, "%s", self->host_id);
+    snprintf (host->name, sizeof host->name, "%s", self->config.name);
+    snprintf (host->endpoint, sizeof host->endpoint, "%s", self->endpoint);
+    host->willing = self->willing;
+    snprintf (host->reason, sizeof host->reason, "%s", self->reason);
+    host->load = self->sample.load;
+    host->idle_s = self->sample.idle_s;
+    host->segments = (uint32_t) s_slots_used (self);
+    host->max_segments = (uint32_t) self->config.policy.max_segments;
+    host->interval_ms = (uint32_t) lround (self->config.policy.check_interval_s * 1000);
+    snprintf (host->caps, sizeof host->caps, "spawn");
+}
+
+static void
+s_send_beacon (worm_agent_t *self, worm_beacon_kind_t kind, uint64_t qid,
+               const struct sockaddr_in *to)
+{
+    worm_beacon_t msg = {.kind = kind, .qid = qid};
+    s_hostinfo (self, &msg.host);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_beacon_encode (&msg, &writer);
+    int rc = to ? worm_udp_sendto (self->send_fd, to, worm_wire_writer_data (&writer),
+                                   worm_wire_writer_size (&writer))
+                : worm_udp_broadcast (self->send_fd, &self->lan, worm_wire_writer_data (&writer),
+                                      worm_wire_writer_size (&writer));
+    if (rc)
+        worm_log ("cannot send a %s: %s", to ? "query answer" : "beacon", strerror (errno));
+    worm_wire_writer_fini (&writer);
+}
+
+//  Samples availability and decides. exclude: slots not to count (a claim
+//  being turned into a guest). Returns true when willingness changed.
+static bool
+s_evaluate (worm_agent_t *self, int exclude)
+{
+    char err[256];
+    worm_sample_t sample;
+    if (worm_avail_sample (&self->config.avail, &sample, err, sizeof err)) {
+        worm_log_limited (&self->sample_failed, 10000, "cannot sample availability: %s", err);
+        sample = self->sample;
+        sample.idle_s = 0;      //  knowing nothing, refuse guests
+    }
+    sample.segments = s_slots_used (self) - exclude;
+    char reason[96];
+    bool willing = worm_policy_willing (&self->config.policy, &sample, reason, sizeof reason);
+    bool changed = !self->decided || willing != self->willing;
+    if (changed)
+        worm_log ("%s (%s)", willing ? "willing" : "not willing", reason);
+    self->sample = sample;
+    self->willing = willing;
+    snprintf (self->reason, sizeof self->reason, "%s", reason);
+    self->decided = true;
+    return changed;
+}
+
+//  --------------------------------------------------------------------------
+//  Guests
+
+static void
+s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
+{
+    if (WIFEXITED (status))
+        worm_log ("guest %s (%s, worm %s, pid %d) exited with status %d", guest->id,
+                  guest->program, guest->worm, (int) guest->pid, WEXITSTATUS (status));
+    else if (WIFSIGNALED (status))
+        worm_log ("guest %s (%s, worm %s, pid %d) killed by signal %d", guest->id,
+                  guest->program, guest->worm, (int) guest->pid, WTERMSIG (status));
+    if (worm_rmtree (guest->workdir))
+        worm_log ("guest %s: could not remove %s", guest->id, guest->workdir);
+    zlist_remove (self->guests, guest);
+    free (guest);
+}
+
+//  Reaps every child that ended; returns how many were guests.
+static int
+s_reap (worm_agent_t *self)
+{
+    int reaped = 0;
+    int status;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        for (s_guest_t *guest = zlist_first (self->guests); guest;
+             guest = zlist_next (self->guests))
+            if (guest->pid == pid) {
+                s_guest_ended (self, guest, status);
+                reaped++;
+                break;
+            }
+    }
+    return reaped;
+}
+
+static void
+s_stop_guests (worm_agent_t *self)
+{
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        kill (-guest->pid, SIGTERM);
+    int64_t grace_ms = (int64_t) (self->config.policy.grace_s * 1000);
+    int64_t deadline = worm_now_ms () + (grace_ms < STOP_WAIT_MS ? grace_ms : STOP_WAIT_MS);
+    while (zlist_size (self->guests) && worm_now_ms () < deadline) {
+        s_reap (self);
+        zclock_sleep (20);
+    }
+    while (zlist_size (self->guests)) {
+        s_guest_t *guest = zlist_first (self->guests);
+        kill (-guest->pid, SIGKILL);
+        int status = 0;
+        if (waitpid (guest->pid, &status, 0) < 0)
+            status = 0;
+        s_guest_ended (self, guest, status);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Control requests
+
+static void
+s_reply (worm_agent_t *self, zframe_t *identity, worm_wire_writer_t *writer)
+{
+    zframe_t *payload =
+        zframe_new (worm_wire_writer_data (writer), worm_wire_writer_size (writer));
+    zframe_send (&identity, self->router, ZFRAME_MORE | ZFRAME_REUSE);
+    zframe_send (&payload, self->router, 0);
+}
+
+static void
+s_reply_error (worm_agent_t *self, zframe_t *identity, const char *fmt, ...)
+{
+    char text[512];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (text, sizeof text, fmt, args);
+    va_end (args);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", false);
+    worm_wire_kstr (&writer, "error", text);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_write_policy (worm_wire_writer_t *writer, const worm_policy_t *policy)
+{
+    size_t count = 0;
+    while (worm_policy_keys[count])
+        count++;
+    worm_wire_map (writer, count);
+    for (size_t i = 0; i < count; i++) {
+        double value = 0;
+        worm_policy_get (policy, worm_policy_keys[i], &value);
+        worm_wire_kf64 (writer, worm_policy_keys[i], value);
+    }
+}
+
+static void
+s_op_status (worm_agent_t *self, zframe_t *identity)
+{
+    worm_hostinfo_t host;
+    s_hostinfo (self, &host);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 8);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "host");
+    worm_hostinfo_write (&writer, &host);
+    worm_wire_str (&writer, "policy");
+    s_write_policy (&writer, &self->config.policy);
+    worm_wire_ku64 (&writer, "pid", (uint64_t) getpid ());
+    worm_wire_ku64 (&writer, "registry", worm_registry_size (self->registry));
+    worm_wire_ku64 (&writer, "guests", zlist_size (self->guests));
+    worm_wire_ku64 (&writer, "claims", zlist_size (self->claims));
+    worm_wire_kstr (&writer, "state_dir", self->config.state_dir);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_op_registry (worm_agent_t *self, zframe_t *identity)
+{
+    size_t count = worm_registry_size (self->registry);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "hosts");
+    worm_wire_array (&writer, count);
+    for (size_t i = 0; i < count; i++)
+        worm_hostinfo_write (&writer, worm_registry_at (self->registry, i));
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_op_policy (worm_agent_t *self, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "policy");
+    s_write_policy (&writer, &self->config.policy);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static int s_on_check (zloop_t *loop, int timer_id, void *arg);
+
+static void
+s_op_policy_set (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    const msgpack_object *changes;
+    if (worm_wire_get_map (reader, reader->root, "policy", &changes)) {
+        s_reply_error (self, identity, "policy-set: %s", reader->error);
+        return;
+    }
+    worm_policy_t policy = self->config.policy;
+    for (uint32_t i = 0; i < changes->via.map.size; i++) {
+        char key[32], err[256];
+        double value;
+        if (worm_wire_obj_str (reader, &changes->via.map.ptr[i].key, "policy key", key,
+                               sizeof key)) {
+            s_reply_error (self, identity, "policy-set: %s", reader->error);
+            return;
+        }
+        if (worm_wire_get_f64 (reader, changes, key, &value)) {
+            s_reply_error (self, identity, "policy-set: %s", reader->error);
+            return;
+        }
+        if (worm_policy_set (&policy, key, value, err, sizeof err)) {
+            s_reply_error (self, identity, "policy-set: %s", err);
+            return;
+        }
+    }
+    bool new_interval = policy.check_interval_s != self->config.policy.check_interval_s;
+    self->config.policy = policy;
+    worm_log ("policy changed: max-segments %d, max-load %.2f, min-idle %.1f s, "
+              "min-free-mem %.0f%%, check-interval %.2f s, grace %.1f s",
+              policy.max_segments, policy.max_load, policy.min_idle_s, policy.min_free_mem_pct,
+              policy.check_interval_s, policy.grace_s);
+    if (new_interval) {
+        zloop_timer_end (self->loop, self->check_timer);
+        self->check_timer = zloop_timer (
+            self->loop, (size_t) lround (policy.check_interval_s * 1000), 0, s_on_check, self);
+    }
+    if (s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    s_op_policy (self, identity);
+}
+
+static void
+s_op_guests (worm_agent_t *self, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "guests");
+    worm_wire_array (&writer, zlist_size (self->guests));
+    for (s_guest_t *guest = zlist_first (self->guests); guest;
+         guest = zlist_next (self->guests)) {
+        worm_wire_map (&writer, 6);
+        worm_wire_kstr (&writer, "id", guest->id);
+        worm_wire_ku64 (&writer, "pid", (uint64_t) guest->pid);
+        worm_wire_kstr (&writer, "program", guest->program);
+        worm_wire_kstr (&writer, "worm", guest->worm);
+        worm_wire_kstr (&writer, "workdir", guest->workdir);
+        worm_wire_ki64 (&writer, "started", guest->started_wall_ms);
+    }
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_expire_claims (worm_agent_t *self)
+{
+    int64_t now = worm_now_ms ();
+    s_claim_t *claim = zlist_first (self->claims);
+    while (claim) {
+        s_claim_t *next = zlist_next (self->claims);
+        if (claim->expires_ms <= now) {
+            worm_log ("claim %s for worm %s expired unused", claim->id, claim->worm);
+            zlist_remove (self->claims, claim);
+            free (claim);
+        }
+        claim = next;
+    }
+}
+
+static bool
+s_worm_present (worm_agent_t *self, const char *worm)
+{
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (strcmp (guest->worm, worm) == 0)
+            return true;
+    for (s_claim_t *claim = zlist_first (self->claims); claim; claim = zlist_next (self->claims))
+        if (strcmp (claim->worm, worm) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char worm[65];
+    if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
+        || !worm_name_valid (worm)) {
+        s_reply_error (self, identity, "claim: %s",
+                       reader->error[0] ? reader->error : "worm name is not [A-Za-z0-9._-]{1,64}");
+        return;
+    }
+    s_expire_claims (self);
+    if (s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    if (!self->willing) {
+        worm_log ("refused CLAIM for worm \"%s\": host is not willing (%s)", worm, self->reason);
+        s_reply_error (self, identity, "%s refused the claim for worm \"%s\": not willing (%s)",
+                       self->config.name, worm, self->reason);
+        return;
+    }
+    if (s_worm_present (self, worm)) {
+        worm_log ("refused CLAIM for worm \"%s\": it already has a segment here", worm);
+        s_reply_error (self, identity, "%s refused the claim: worm \"%s\" already has a segment here",
+                       self->config.name, worm);
+        return;
+    }
+    s_claim_t *claim = calloc (1, sizeof *claim);
+    s_random_hex (claim->id, WORM_HOST_ID_LEN);
+    snprintf (claim->worm, sizeof claim->worm, "%s", worm);
+    claim->expires_ms = worm_now_ms () + WORM_CLAIM_TTL_MS;
+    zlist_append (self->claims, claim);
+    worm_log ("granted claim %s for worm %s (%d/%d slots)", claim->id, worm, s_slots_used (self),
+              self->config.policy.max_segments);
+    if (s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 3);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_kstr (&writer, "claim", claim->id);
+    worm_wire_ku64 (&writer, "ttl_ms", WORM_CLAIM_TTL_MS);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static s_claim_t *
+s_find_claim (worm_agent_t *self, const char *id)
+{
+    for (s_claim_t *claim = zlist_first (self->claims); claim; claim = zlist_next (self->claims))
+        if (strcmp (claim->id, id) == 0)
+            return claim;
+    return NULL;
+}
+
+static void
+s_op_release (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char id[WORM_HOST_ID_LEN + 1];
+    s_claim_t *claim = NULL;
+    if (worm_wire_get_str (reader, reader->root, "claim", id, sizeof id) == 0)
+        claim = s_find_claim (self, id);
+    if (!claim) {
+        s_reply_error (self, identity, "release: no such claim");
+        return;
+    }
+    zlist_remove (self->claims, claim);
+    free (claim);
+    s_op_policy (self, identity);
+}
+
+//  Checks an environment variable name a requester may set.
+static bool
+s_env_name_ok (const char *name)
+{
+    return strncmp (name, "WORM_APP_", 9) == 0 && strlen (name) > 9
+           && strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen (name);
+}
+
+//  Builds the guest's environment: ours first, then the requester's.
+static char **
+s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *env,
+             worm_wire_reader_t *reader, char *err, size_t cap)
+{
+    size_t extra = env ? env->via.map.size : 0;
+    char **envp = calloc (16 + extra, sizeof (char *));
+    size_t n = 0;
+    envp[n++] = zsys_sprintf ("PATH=/usr/local/bin:/usr/bin:/bin");
+    envp[n++] = zsys_sprintf ("HOME=%s", guest->workdir);
+    envp[n++] = zsys_sprintf ("TMPDIR=%s/tmp", guest->workdir);
+    envp[n++] = zsys_sprintf ("LANG=C.UTF-8");
+    envp[n++] = zsys_sprintf ("WORM_HOST=%s", self->config.name);
+    envp[n++] = zsys_sprintf ("WORM_HOST_ID=%s", self->host_id);
+    envp[n++] = zsys_sprintf ("WORM_AGENT=%s", self->endpoint);
+    envp[n++] = zsys_sprintf ("WORM_GUEST_ID=%s", guest->id);
+    envp[n++] = zsys_sprintf ("WORM_WORM=%s", guest->worm);
+    envp[n++] = zsys_sprintf ("WORM_BROADCAST=%s", self->lan.broadcast);
+    envp[n++] = zsys_sprintf ("WORM_LOCAL_ADDR=%s", self->lan.local);
+    envp[n++] = zsys_sprintf ("WORM_BEACON_PORT=%d", self->lan.port);
+    for (size_t i = 0; i < extra; i++) {
+        char name[64], value[MAX_ARG_LEN];
+        if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
+            || worm_wire_obj_str (reader, &env->via.map.ptr[i].val, "env value", value,
+                                  sizeof value)) {
+            snprintf (err, cap, "%s", reader->error);
+            goto fail;
+        }
+        if (!s_env_name_ok (name)) {
+            snprintf (err, cap, "environment name '%s' is not WORM_APP_[A-Z0-9_]+", name);
+            goto fail;
+        }
+        envp[n++] = zsys_sprintf ("%s=%s", name, value);
+    }
+    return envp;
+fail:
+    for (size_t i = 0; i < n; i++)
+        zstr_free (&envp[i]);
+    free (envp);
+    return NULL;
+}
+
+static void
+s_free_strings (char **strings)
+{
+    if (!strings)
+        return;
+    for (size_t i = 0; strings[i]; i++)
+        zstr_free (&strings[i]);
+    free (strings);
+}
+
+static void
+s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char claim_id[WORM_HOST_ID_LEN + 1], program[65];
+    const msgpack_object_array *args = NULL;
+    const msgpack_object *env = NULL;
+    if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id)
+        || worm_wire_get_str (reader, reader->root, "program", program, sizeof program)) {
+        s_reply_error (self, identity, "spawn: %s", reader->error);
+        return;
+    }
+    if (worm_wire_get_array (reader, reader->root, "args", &args, MAX_ARGS) == -1
+        || worm_wire_get_map (reader, reader->root, "env", &env) == -1
+        || (env && env->via.map.size > MAX_ENV)) {
+        s_reply_error (self, identity, "spawn: %s",
+                       env && env->via.map.size > MAX_ENV ? "more than 32 environment variables"
+                                                          : reader->error);
+        return;
+    }
+    s_expire_claims (self);
+    s_claim_t *claim = s_find_claim (self, claim_id);
+    if (!claim) {
+        s_reply_error (self, identity, "spawn: claim %s is unknown or expired", claim_id);
+        return;
+    }
+    if (!worm_name_valid (program) || program[0] == '.') {
+        s_reply_error (self, identity, "spawn: program name '%s' is not valid", program);
+        return;
+    }
+    char path[PATH_MAX + 80];
+    snprintf (path, sizeof path, "%s/%s", self->config.programs_dir, program);
+    if (access (path, X_OK)) {
+        s_reply_error (self, identity, "spawn: no program '%s' on %s", program,
+                       self->config.name);
+        return;
+    }
+    //  Check again: the owner may have come back since the claim
+    s_evaluate (self, 1);
+    if (!self->willing) {
+        worm_log ("refused SPAWN for worm \"%s\": host is not willing (%s)", claim->worm,
+                  self->reason);
+        s_reply_error (self, identity, "%s refused to spawn worm \"%s\": not willing (%s)",
+                       self->config.name, claim->worm, self->reason);
+        zlist_remove (self->claims, claim);
+        free (claim);
+        s_evaluate (self, 0);
+        return;
+    }
+    s_guest_t *guest = calloc (1, sizeof *guest);
+    snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    snprintf (guest->program, sizeof guest->program, "%s", program);
+    snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
+    snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
+              claim->worm);
+    char err[512] = "";
+    char **argv = calloc (MAX_ARGS + 2, sizeof (char *));
+    argv[0] = zsys_sprintf ("%s", program);
+    for (uint32_t i = 0; args && i < args->size; i++) {
+        char arg[MAX_ARG_LEN];
+        if (worm_wire_obj_str (reader, &args->ptr[i], "args[]", arg, sizeof arg)) {
+            snprintf (err, sizeof err, "%s", reader->error);
+            break;
+        }
+        argv[i + 1] = zsys_sprintf ("%s", arg);
+    }
+    char **envp = err[0] ? NULL : s_guest_env (self, guest, env, reader, err, sizeof err);
+    char tmpdir[PATH_MAX + 8], log_path[PATH_MAX + 16];
+    snprintf (tmpdir, sizeof tmpdir, "%s/tmp", guest->workdir);
+    snprintf (log_path, sizeof log_path, "%s/guest.log", guest->workdir);
+    pid_t pid = -1;
+    if (!err[0] && (worm_mkdirs (guest->workdir, 0700) || worm_mkdirs (tmpdir, 0700)))
+        snprintf (err, sizeof err, "cannot create %s: %s", guest->workdir, strerror (errno));
+    if (!err[0]) {
+        worm_spawn_t spec = {.path = path,
+                             .argv = argv,
+                             .envp = envp,
+                             .workdir = guest->workdir,
+                             .log_path = log_path,
+                             .nice = 19,
+                             .umask = 077,
+                             .max_files = 1024};
+        pid = worm_spawn (&spec, err, sizeof err);
+    }
+    s_free_strings (argv);
+    s_free_strings (envp);
+    if (pid < 0) {
+        worm_log ("spawn of %s for worm %s failed: %s", program, claim->worm, err);
+        s_reply_error (self, identity, "spawn: %s", err);
+        worm_rmtree (guest->workdir);
+        free (guest);
+        return;
+    }
+    guest->pid = pid;
+    guest->started_wall_ms = worm_wall_ms ();
+    zlist_append (self->guests, guest);
+    zlist_remove (self->claims, claim);
+    free (claim);
+    worm_log ("spawned guest %s: %s for worm %s, pid %d", guest->id, program, guest->worm,
+              (int) pid);
+    if (s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 3);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_kstr (&writer, "guest", guest->id);
+    worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static int
+s_on_request (zloop_t *loop, zsock_t *router, void *arg)
+{
+    (void) loop;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    zmsg_t *msg = zmsg_recv (router);
+    if (!msg)
+        return 0;
+    zframe_t *identity = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!identity || !payload || zmsg_size (msg) != 0) {
+        worm_log_limited (&self->bad_request, 5000, "dropped a control message of %zu frames",
+                          zmsg_size (msg) + (identity != NULL) + (payload != NULL));
+        if (identity && payload)
+            s_reply_error (self, identity, "a request is exactly one frame");
+        goto done;
+    }
+    worm_wire_reader_t reader;
+    worm_wire_reader_init (&reader);
+    char op[32];
+    if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload), WORM_CTL_MAX)
+        || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
+        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s",
+                          reader.error);
+        s_reply_error (self, identity, "bad request: %s", reader.error);
+    }
+    else if (strcmp (op, "status") == 0)
+        s_op_status (self, identity);
+    else if (strcmp (op, "registry") == 0)
+        s_op_registry (self, identity);
+    else if (strcmp (op, "policy") == 0)
+        s_op_policy (self, identity);
+    else if (strcmp (op, "policy-set") == 0)
+        s_op_policy_set (self, identity, &reader);
+    else if (strcmp (op, "guests") == 0)
+        s_op_guests (self, identity);
+    else if (strcmp (op, "claim") == 0)
+        s_op_claim (self, identity, &reader);
+    else if (strcmp (op, "release") == 0)
+        s_op_release (self, identity, &reader);
+    else if (strcmp (op, "spawn") == 0)
+        s_op_spawn (self, identity, &reader);
+    else {
+        worm_log_limited (&self->bad_request, 5000, "refused unknown op '%s'", op);
+        s_reply_error (self, identity, "unknown op '%s'", op);
+    }
+    worm_wire_reader_fini (&reader);
+done:
+    zframe_destroy (&identity);
+    zframe_destroy (&payload);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Discovery
+
+int
+worm_agent_answer_delay_ms (double load)
+{
+    double delay = load * WORM_ANSWER_MS_PER_LOAD;
+    if (delay > WORM_ANSWER_MAX_DELAY_MS)
+        delay = WORM_ANSWER_MAX_DELAY_MS;
+    return delay > 0 ? (int) lround (delay) : 0;
+}
+
+static int
+s_on_answer_due (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_answer_t *answer = (s_answer_t *) arg;
+    worm_agent_t *self = answer->agent;
+    if (self->willing)
+        s_send_beacon (self, WORM_BEACON_ANSWER, answer->qid, &answer->to);
+    zlist_remove (self->answers, answer);
+    free (answer);
+    return 0;
+}
+
+static void
+s_on_query (worm_agent_t *self, const worm_beacon_t *query, const struct sockaddr_in *from)
+{
+    if (query->all) {
+        s_send_beacon (self, WORM_BEACON_ANSWER, query->qid, from);
+        return;
+    }
+    if (!self->willing)
+        return;
+    int delay = worm_agent_answer_delay_ms (self->sample.load);
+    if (delay == 0) {
+        s_send_beacon (self, WORM_BEACON_ANSWER, query->qid, from);
+        return;
+    }
+    s_answer_t *answer = calloc (1, sizeof *answer);
+    answer->agent = self;
+    answer->to = *from;
+    answer->qid = query->qid;
+    zlist_append (self->answers, answer);
+    zloop_timer (self->loop, (size_t) delay, 1, s_on_answer_due, answer);
+}
+
+static int
+s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    char buf[WORM_BEACON_MAX + 1];
+    struct sockaddr_in from;
+    ssize_t size;
+    while ((size = worm_udp_recv (self->listen_fd, buf, sizeof buf, &from)) >= 0) {
+        worm_beacon_t msg;
+        char err[WORM_WIRE_ERROR_MAX];
+        if (worm_beacon_decode (buf, (size_t) size, &msg, err, sizeof err)) {
+            char address[INET_ADDRSTRLEN] = "?";
+            inet_ntop (AF_INET, &from.sin_addr, address, sizeof address);
+            worm_log_limited (&self->bad_datagram, 5000, "dropped a datagram from %s:%d: %s",
+                              address, ntohs (from.sin_port), err);
+            continue;
+        }
+        if (msg.kind == WORM_BEACON_ANNOUNCE) {
+            int rc = worm_registry_update (self->registry, &msg.host, worm_now_ms ());
+            if (rc == 1)
+                worm_log ("heard host %s at %s", msg.host.name, msg.host.endpoint);
+            else if (rc < 0)
+                worm_log_limited (&self->bad_datagram, 5000, "registry full, ignored host %s",
+                                  msg.host.name);
+        }
+        else if (msg.kind == WORM_BEACON_QUERY)
+            s_on_query (self, &msg, &from);
+    }
+    return 0;
+}
+
+static int
+s_on_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    s_reap (self);
+    s_expire_claims (self);
+    s_evaluate (self, 0);
+    s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    int64_t now = worm_now_ms ();
+    //  Before dropping silent hosts, make sure our own entry is fresh
+    worm_hostinfo_t me;
+    s_hostinfo (self, &me);
+    if (worm_registry_find (self->registry, me.id))
+        worm_registry_update (self->registry, &me, now);
+    size_t before = worm_registry_size (self->registry);
+    if (worm_registry_expire (self->registry, now))
+        worm_log ("dropped %zu silent host(s)", before - worm_registry_size (self->registry));
+    return 0;
+}
+
+static int
+s_on_reap (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    if (s_reap (self) && s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Life cycle
+
+worm_agent_t *
+worm_agent_new (const worm_config_t *config, char *err, size_t cap)
+{
+    worm_agent_t *self = calloc (1, sizeof *self);
+    self->config = *config;
+    self->listen_fd = self->send_fd = -1;
+    self->guests = zlist_new ();
+    self->claims = zlist_new ();
+    self->answers = zlist_new ();
+    self->registry = worm_registry_new ();
+    if (!self->config.programs_dir[0] && worm_exe_dir (self->config.programs_dir,
+                                                       sizeof self->config.programs_dir)) {
+        snprintf (err, cap, "cannot find the folder of wormd");
+        goto fail;
+    }
+    if (worm_lan_resolve (config->broadcast, config->interface, config->beacon_port, &self->lan,
+                          err, cap))
+        goto fail;
+    snprintf (self->guests_dir, sizeof self->guests_dir, "%s/guests", config->state_dir);
+    if (worm_mkdirs (config->state_dir, 0700)) {
+        snprintf (err, cap, "cannot create state folder %s: %s", config->state_dir,
+                  strerror (errno));
+        goto fail;
+    }
+    //  Leave nothing behind from an agent that died without cleaning up
+    worm_rmtree (self->guests_dir);
+    if (worm_mkdirs (self->guests_dir, 0700) || s_host_id (self)) {
+        snprintf (err, cap, "cannot write in state folder %s: %s", config->state_dir,
+                  strerror (errno));
+        goto fail;
+    }
+    self->router = zsock_new (ZMQ_ROUTER);
+    zsock_set_maxmsgsize (self->router, WORM_CTL_MAX);
+    zsock_set_linger (self->router, 0);
+    int port = zsock_bind (self->router, "tcp://%s:*", self->lan.local);
+    if (port < 0) {
+        snprintf (err, cap, "cannot bind the control endpoint on %s", self->lan.local);
+        goto fail;
+    }
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://%s:%d", self->lan.local, port);
+    self->listen_fd = worm_udp_listen (&self->lan, err, cap);
+    if (self->listen_fd < 0)
+        goto fail;
+    self->send_fd = worm_udp_open (&self->lan, err, cap);
+    if (self->send_fd < 0)
+        goto fail;
+    char text[160];
+    snprintf (text, sizeof text, "%s\n", self->endpoint);
+    if (s_write_file (config->state_dir, "endpoint", text)) {
+        snprintf (err, cap, "cannot write %s/endpoint", config->state_dir);
+        goto fail;
+    }
+    snprintf (text, sizeof text, "%d\n", (int) getpid ());
+    s_write_file (config->state_dir, "wormd.pid", text);
+    return self;
+fail:
+    worm_agent_destroy (&self);
+    return NULL;
+}
+
+void
+worm_agent_destroy (worm_agent_t **self_p)
+{
+    worm_agent_t *self = *self_p;
+    if (!self)
+        return;
+    s_stop_guests (self);
+    s_claim_t *claim;
+    while ((claim = zlist_pop (self->claims)))
+        free (claim);
+    s_answer_t *answer;
+    while ((answer = zlist_pop (self->answers)))
+        free (answer);
+    zlist_destroy (&self->guests);
+    zlist_destroy (&self->claims);
+    zlist_destroy (&self->answers);
+    worm_registry_destroy (&self->registry);
+    zloop_destroy (&self->loop);
+    zsock_destroy (&self->router);
+    if (self->listen_fd >= 0)
+        close (self->listen_fd);
+    if (self->send_fd >= 0)
+        close (self->send_fd);
+    if (self->endpoint[0]) {
+        s_remove_file (self->config.state_dir, "endpoint");
+        s_remove_file (self->config.state_dir, "wormd.pid");
+        rmdir (self->guests_dir);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+int
+worm_agent_run (worm_agent_t *self)
+{
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->router, s_on_request, self);
+    zmq_pollitem_t datagrams = {.fd = self->listen_fd, .events = ZMQ_POLLIN};
+    zloop_poller (self->loop, &datagrams, s_on_datagram, self);
+    self->check_timer = zloop_timer (
+        self->loop, (size_t) lround (self->config.policy.check_interval_s * 1000), 0, s_on_check,
+        self);
+    zloop_timer (self->loop, REAP_INTERVAL_MS, 0, s_on_reap, self);
+    worm_log ("serving %s on %s, beacons to %s:%d, state in %s", self->config.name,
+              self->endpoint, self->lan.broadcast, self->lan.port, self->config.state_dir);
+    s_evaluate (self, 0);
+    s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    zloop_start (self->loop);
+    worm_log ("stopping");
+    return 0;
+}

@@ -1,0 +1,37 @@
+/*  agent.h — the host agent behind `wormd` (Sprite's `customs`).
+
+    One reactor (czmq zloop) owns the agent's sockets and timers: every
+    check interval it samples availability, decides willingness under the
+    owner's policy and broadcasts a beacon (at once when willingness
+    changes); it keeps the registry of hosts heard, answers "who is
+    willing?" after a delay proportional to its load, and serves the control
+    endpoint: status, registry, policy get/set, guests, and CLAIM then SPAWN
+    of guest programs under the policy. Guests are reaped as they exit and
+    stopped, with their folders removed, when the agent stops.
+*/
+#ifndef WORM_AGENT_H_INCLUDED
+#define WORM_AGENT_H_INCLUDED
+
+#include "config.h"
+
+#define WORM_CLAIM_TTL_MS 5000          //  an unused claim expires after this
+#define WORM_ANSWER_MS_PER_LOAD 10      //  answer delay per unit of load
+#define WORM_ANSWER_MAX_DELAY_MS 30     //  and its ceiling
+
+typedef struct worm_agent_t worm_agent_t;
+
+/*  Creates an agent: state folder, host id, sockets bound, endpoint file
+    written. Returns NULL with the reason in err. */
+worm_agent_t *worm_agent_new (const worm_config_t *config, char *err, size_t cap);
+
+/*  Stops every guest (SIGTERM, then SIGKILL after the grace period, at most
+    a few seconds), removes their folders and the agent's runtime files. */
+void worm_agent_destroy (worm_agent_t **self_p);
+
+/*  Serves until interrupted (SIGINT/SIGTERM). Returns 0. */
+int worm_agent_run (worm_agent_t *self);
+
+/*  The answer delay for a load: 0 when idle, capped. */
+int worm_agent_answer_delay_ms (double load);
+
+#endif

@@ -1,0 +1,193 @@
+/*  config.c — wormd settings from options and a ZPL file. See config.h. */
+#include "config.h"
+#include "beacon.h"
+
+#include <czmq.h>
+#include <string.h>
+#include <unistd.h>
+
+const worm_opt_t worm_config_options[] = {
+    {"config", "FILE", "read settings from a ZPL file (keys under 'wormd')"},
+    {"name", "NAME", "host name in beacons (default: the hostname)"},
+    {"state-dir", "DIR", "state folder (default: /var/lib/worm/NAME or /tmp/worm-UID/NAME)"},
+    {"broadcast", "ADDR", "broadcast address, e.g. 127.255.255.255 for a local cluster"},
+    {"interface", "IF", "interface whose broadcast address to use"},
+    {"beacon-port", "N", "UDP port for beacons and queries (default 5670)"},
+    {"max-segments", "N", "guests taken at most (default: number of cores)"},
+    {"max-load", "F", "refuse guests above this 1-minute load (default: cores)"},
+    {"min-idle", "SECONDS", "user idle time required (default 60)"},
+    {"min-free-mem", "PERCENT", "available memory required (default 10)"},
+    {"check-interval", "SECONDS", "availability check and beacon interval (default 1)"},
+    {"grace", "SECONDS", "SIGTERM to SIGKILL on eviction (default 5)"},
+    {"activity-file", "PATH", "a file whose mtime counts as user activity"},
+    {"idle-sources", "LIST", "which of tty,input,file count as activity (default all)"},
+    {"loadavg-file", "PATH", "read the load from here (default /proc/loadavg)"},
+    {"meminfo-file", "PATH", "read memory from here (default /proc/meminfo)"},
+    {"programs", "DIR", "guest programs live here (default: beside wormd)"},
+    {"daemon", NULL, "detach; log to STATE-DIR/wormd.log"},
+    {"help", NULL, "print this help"},
+    {NULL, NULL, NULL},
+};
+
+void
+worm_config_defaults (worm_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    char host[256] = "localhost";
+    gethostname (host, sizeof host);
+    host[64] = 0;
+    host[strcspn (host, ".")] = 0;
+    snprintf (config->name, sizeof config->name, "%s", host);
+    config->beacon_port = WORM_DEFAULT_BEACON_PORT;
+    worm_policy_defaults (&config->policy);
+    worm_avail_defaults (&config->avail);
+}
+
+//  Copies value into a fixed buffer, refusing what does not fit.
+static int
+s_copy (char *dest, size_t size, const char *value, char *err, size_t cap)
+{
+    if (strlen (value) >= size) {
+        snprintf (err, cap, "'%.40s…' is longer than %zu characters", value, size - 1);
+        return -1;
+    }
+    snprintf (dest, size, "%s", value);
+    return 0;
+}
+
+int
+worm_config_set (worm_config_t *config, const char *name, const char *value, char *err,
+                 size_t cap)
+{
+    if (strcmp (name, "daemon") == 0) {
+        config->daemon = !value || strcmp (value, "0") != 0;
+        return 0;
+    }
+    if (!value) {
+        snprintf (err, cap, "needs a value");
+        return -1;
+    }
+    for (int i = 0; worm_policy_keys[i]; i++)
+        if (strcmp (name, worm_policy_keys[i]) == 0) {
+            double number;
+            if (worm_parse_double (value, -1e300, 1e300, &number, err, cap))
+                return -1;
+            char why[256];
+            if (worm_policy_set (&config->policy, name, number, why, sizeof why)) {
+                //  Drop the "name: " the policy puts first; the caller adds it
+                const char *colon = strstr (why, ": ");
+                snprintf (err, cap, "%s", colon ? colon + 2 : why);
+                return -1;
+            }
+            return 0;
+        }
+    if (strcmp (name, "name") == 0) {
+        if (!worm_name_valid (value)) {
+            snprintf (err, cap, "'%s' is not a name of 1 to 64 of [A-Za-z0-9._-]", value);
+            return -1;
+        }
+        return s_copy (config->name, sizeof config->name, value, err, cap);
+    }
+    if (strcmp (name, "beacon-port") == 0) {
+        long port;
+        if (worm_parse_int (value, 1, 65535, &port, err, cap))
+            return -1;
+        config->beacon_port = (int) port;
+        return 0;
+    }
+    if (strcmp (name, "idle-sources") == 0)
+        return worm_avail_parse_sources (value, &config->avail.sources, err, cap);
+    struct {
+        const char *name;
+        char *dest;
+        size_t size;
+    } strings[] = {
+        {"state-dir", config->state_dir, sizeof config->state_dir},
+        {"broadcast", config->broadcast, sizeof config->broadcast},
+        {"interface", config->interface, sizeof config->interface},
+        {"programs", config->programs_dir, sizeof config->programs_dir},
+        {"activity-file", config->avail.activity_file, sizeof config->avail.activity_file},
+        {"loadavg-file", config->avail.loadavg_file, sizeof config->avail.loadavg_file},
+        {"meminfo-file", config->avail.meminfo_file, sizeof config->avail.meminfo_file},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (strcmp (name, strings[i].name) == 0)
+            return s_copy (strings[i].dest, strings[i].size, value, err, cap);
+    snprintf (err, cap, "unknown setting");
+    return -1;
+}
+
+static int
+s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    if (strcmp (name, "config") == 0 || strcmp (name, "help") == 0)
+        return 0;       //  handled before and after
+    return worm_config_set ((worm_config_t *) arg, name, value, err, cap);
+}
+
+static int
+s_load_file (worm_config_t *config, const char *path, char *err, size_t cap)
+{
+    if (access (path, R_OK)) {
+        snprintf (err, cap, "--config: cannot read %s", path);
+        return -1;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        snprintf (err, cap, "--config: %s is not a valid ZPL file", path);
+        return -1;
+    }
+    int rc = 0;
+    zconfig_t *section = zconfig_locate (root, "wormd");
+    for (zconfig_t *item = section ? zconfig_child (section) : NULL; item && rc == 0;
+         item = zconfig_next (item)) {
+        const char *name = zconfig_name (item);
+        char why[256];
+        if (strcmp (name, "config") == 0 || strcmp (name, "help") == 0) {
+            snprintf (err, cap, "%s: '%s' cannot be set in a file", path, name);
+            rc = -1;
+        }
+        else if (worm_config_set (config, name, zconfig_value (item), why, sizeof why)) {
+            snprintf (err, cap, "%s: wormd/%s: %s", path, name, why);
+            rc = -1;
+        }
+    }
+    zconfig_destroy (&root);
+    return rc;
+}
+
+int
+worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_t cap)
+{
+    worm_config_defaults (config);
+    bool help = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+            help = true;
+        if (strcmp (argv[i], "--config") == 0 && i + 1 < argc
+            && s_load_file (config, argv[i + 1], err, cap))
+            return -1;
+        if (strncmp (argv[i], "--config=", 9) == 0 && s_load_file (config, argv[i] + 9, err, cap))
+            return -1;
+    }
+    if (help)
+        return 1;
+    int index = 0;
+    if (worm_opts_parse (worm_config_options, argc, argv, &index, s_option, config, err, cap))
+        return -1;
+    if (index < argc) {
+        snprintf (err, cap, "unexpected argument '%s'", argv[index]);
+        return -1;
+    }
+    if (!config->broadcast[0] && !config->interface[0])
+        snprintf (config->broadcast, sizeof config->broadcast, "127.255.255.255");
+    if (!config->state_dir[0]) {
+        if (geteuid () == 0)
+            snprintf (config->state_dir, sizeof config->state_dir, "/var/lib/worm/%s",
+                      config->name);
+        else
+            snprintf (config->state_dir, sizeof config->state_dir, "/tmp/worm-%u/%s",
+                      (unsigned) geteuid (), config->name);
+    }
+    return 0;
+}

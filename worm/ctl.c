@@ -1,0 +1,53 @@
+/*  ctl.c — one request, one reply, over a DEALER socket. See ctl.h. */
+#include "ctl.h"
+
+#include <czmq.h>
+
+int
+worm_ctl_call (const char *endpoint, worm_wire_writer_t *request, int timeout_ms,
+               worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    if (!dealer) {
+        snprintf (err, cap, "cannot create a socket");
+        return -1;
+    }
+    zsock_set_linger (dealer, 0);
+    zsock_set_maxmsgsize (dealer, WORM_CTL_MAX);
+    zsock_set_rcvtimeo (dealer, timeout_ms);
+    int rc = -1;
+    if (zsock_connect (dealer, "%s", endpoint)) {
+        snprintf (err, cap, "cannot connect to %s", endpoint);
+        goto done;
+    }
+    zframe_t *frame =
+        zframe_new (worm_wire_writer_data (request), worm_wire_writer_size (request));
+    if (zframe_send (&frame, dealer, 0)) {
+        zframe_destroy (&frame);
+        snprintf (err, cap, "cannot send to %s", endpoint);
+        goto done;
+    }
+    frame = zframe_recv (dealer);
+    if (!frame) {
+        snprintf (err, cap, "no reply from %s within %d ms", endpoint, timeout_ms);
+        goto done;
+    }
+    int parsed = worm_wire_parse (reply, zframe_data (frame), zframe_size (frame), WORM_CTL_MAX);
+    zframe_destroy (&frame);
+    bool ok = false;
+    if (parsed || worm_wire_get_bool (reply, reply->root, "ok", &ok)) {
+        snprintf (err, cap, "bad reply from %s: %s", endpoint, reply->error);
+        goto done;
+    }
+    if (!ok) {
+        char why[256] = "no reason given";
+        worm_wire_get_str (reply, reply->root, "error", why, sizeof why);
+        snprintf (err, cap, "%s", why);
+        rc = -2;
+        goto done;
+    }
+    rc = 0;
+done:
+    zsock_destroy (&dealer);
+    return rc;
+}
