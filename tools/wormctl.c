@@ -1,0 +1,931 @@
+/*  wormctl — the client: starts and stops local clusters, finds hosts,
+    reads and changes their policy. It talks to hosts only over the wire
+    protocol (docs/PROTOCOL.md): broadcast queries and control requests.
+*/
+#include "beacon.h"
+#include "ctl.h"
+#include "discover.h"
+#include "log.h"
+#include "opts.h"
+#include "policy.h"
+#include "spawn.h"
+#include "udp.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_HOSTS 256
+#define EXIT_USAGE 2
+
+extern char **environ;
+
+typedef struct {
+    char dir[PATH_MAX];          //  local cluster folder
+    bool dir_given;              //  --dir was given
+    char broadcast[64];          //  --broadcast
+    char interface[64];          //  --interface
+    int beacon_port;             //  --beacon-port, 0 when not given
+    double timeout_s;            //  --timeout, 0 when not given
+    bool json;                   //  --json (hosts)
+    bool help;                   //  --help
+} s_global_t;
+
+static const worm_opt_t s_global_options[] = {
+    {"dir", "DIR", "the local cluster to use (default: $XDG_RUNTIME_DIR/worm/cluster or "
+                   "/tmp/worm-UID/cluster)"},
+    {"broadcast", "ADDR", "broadcast address of the hosts' LAN (instead of a local cluster)"},
+    {"interface", "IF", "interface whose broadcast address to use"},
+    {"beacon-port", "N", "UDP beacon port of that LAN (default 5670)"},
+    {"timeout", "SECONDS", "how long to wait for answers (default: 1, 'up' 15)"},
+    {"help", NULL, "print this help"},
+    {NULL, NULL, NULL},
+};
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: wormctl [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
+             "Commands:\n"
+             "  up --hosts N [-- WORMD-OPTIONS]   start a local cluster of N virtual hosts\n"
+             "  down                              stop the local cluster's hosts\n"
+             "  hosts [--json]                    the hosts that answer, willing or not\n"
+             "  willing [--json]                  who is willing? answers in arrival order\n"
+             "  registry HOST [--json]            the hosts HOST has heard\n"
+             "  policy HOST [--max-segments N ...] print or change a host's policy\n\n"
+             "Global options:\n");
+    worm_opts_help (out, s_global_options);
+    fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
+}
+
+static int
+s_global_set (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    s_global_t *global = (s_global_t *) arg;
+    long number;
+    if (strcmp (name, "help") == 0)
+        global->help = true;
+    else if (strcmp (name, "dir") == 0) {
+        snprintf (global->dir, sizeof global->dir, "%s", value);
+        global->dir_given = true;
+    }
+    else if (strcmp (name, "broadcast") == 0)
+        snprintf (global->broadcast, sizeof global->broadcast, "%s", value);
+    else if (strcmp (name, "interface") == 0)
+        snprintf (global->interface, sizeof global->interface, "%s", value);
+    else if (strcmp (name, "beacon-port") == 0) {
+        if (worm_parse_int (value, 1, 65535, &number, err, cap))
+            return -1;
+        global->beacon_port = (int) number;
+    }
+    else if (strcmp (name, "timeout") == 0)
+        return worm_parse_double (value, 0.01, 3600, &global->timeout_s, err, cap);
+    else if (strcmp (name, "json") == 0)
+        global->json = true;
+    return 0;
+}
+
+static void
+s_default_dir (char *buf, size_t cap)
+{
+    const char *runtime = getenv ("XDG_RUNTIME_DIR");
+    if (runtime && *runtime)
+        snprintf (buf, cap, "%s/worm/cluster", runtime);
+    else
+        snprintf (buf, cap, "/tmp/worm-%u/cluster", (unsigned) geteuid ());
+}
+
+static int
+s_timeout_ms (const s_global_t *global, double fallback_s)
+{
+    return (int) ((global->timeout_s > 0 ? global->timeout_s : fallback_s) * 1000);
+}
+
+//  --------------------------------------------------------------------------
+//  The local cluster's record: DIR/cluster.zpl
+
+typedef struct {
+    char broadcast[64];          //  the cluster's broadcast address
+    int port;                    //  its beacon port
+    int hosts;                   //  how many hosts it started
+    pid_t pids[MAX_HOSTS];       //  their agents' pids, host1 first
+} s_cluster_t;
+
+static int
+s_cluster_read (const char *dir, s_cluster_t *cluster, char *err, size_t cap)
+{
+    memset (cluster, 0, sizeof *cluster);
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/cluster.zpl", dir);
+    if (access (path, R_OK)) {
+        snprintf (err, cap, "no local cluster in %s (start one with 'wormctl up', or give "
+                            "--broadcast or --interface)", dir);
+        return -1;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        snprintf (err, cap, "%s is not a valid ZPL file", path);
+        return -1;
+    }
+    snprintf (cluster->broadcast, sizeof cluster->broadcast, "%s",
+              zconfig_get (root, "cluster/broadcast", ""));
+    cluster->port = atoi (zconfig_get (root, "cluster/beacon-port", "0"));
+    cluster->hosts = atoi (zconfig_get (root, "cluster/hosts", "0"));
+    if (cluster->hosts < 0 || cluster->hosts > MAX_HOSTS)
+        cluster->hosts = 0;
+    for (int i = 0; i < cluster->hosts; i++) {
+        char key[64];
+        snprintf (key, sizeof key, "cluster/host%d/pid", i + 1);
+        cluster->pids[i] = (pid_t) atoi (zconfig_get (root, key, "0"));
+    }
+    zconfig_destroy (&root);
+    if (!cluster->broadcast[0] || cluster->port <= 0) {
+        snprintf (err, cap, "%s lacks cluster/broadcast or cluster/beacon-port", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_cluster_write (const char *dir, const s_cluster_t *cluster)
+{
+    zconfig_t *root = zconfig_new ("root", NULL);
+    zconfig_put (root, "cluster/broadcast", cluster->broadcast);
+    zconfig_putf (root, "cluster/beacon-port", "%d", cluster->port);
+    zconfig_putf (root, "cluster/hosts", "%d", cluster->hosts);
+    for (int i = 0; i < cluster->hosts; i++) {
+        char key[64];
+        snprintf (key, sizeof key, "cluster/host%d/pid", i + 1);
+        zconfig_putf (root, key, "%d", (int) cluster->pids[i]);
+    }
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/cluster.zpl", dir);
+    int rc = zconfig_save (root, path);
+    zconfig_destroy (&root);
+    return rc;
+}
+
+//  True when pid is the wormd that serves DIR/hostN (not a reused pid).
+static bool
+s_is_cluster_agent (pid_t pid, const char *dir, int n)
+{
+    if (pid <= 0)
+        return false;
+    char path[64], exe[PATH_MAX];
+    snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
+    ssize_t len = readlink (path, exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = 0;
+    const char *base = strrchr (exe, '/');
+    base = base ? base + 1 : exe;
+    if (strncmp (base, "wormd", 5) != 0 || (base[5] && strcmp (base + 5, " (deleted)") != 0))
+        return false;
+    snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    char cmdline[8192];
+    size_t size = fread (cmdline, 1, sizeof cmdline - 1, file);
+    fclose (file);
+    cmdline[size] = 0;
+    char state_dir[PATH_MAX + 32];
+    snprintf (state_dir, sizeof state_dir, "%s/host%d", dir, n);
+    for (size_t at = 0; at < size; at += strlen (cmdline + at) + 1)
+        if (strcmp (cmdline + at, state_dir) == 0)
+            return true;
+    return false;
+}
+
+//  The LAN to talk on: from --broadcast/--interface, else the local cluster.
+static int
+s_lan (const s_global_t *global, worm_lan_t *lan, char *err, size_t cap)
+{
+    if (global->broadcast[0] || global->interface[0])
+        return worm_lan_resolve (global->broadcast, global->interface,
+                                 global->beacon_port ? global->beacon_port : 5670, lan, err, cap);
+    s_cluster_t cluster;
+    if (s_cluster_read (global->dir, &cluster, err, cap))
+        return -1;
+    return worm_lan_resolve (cluster.broadcast, NULL, cluster.port, lan, err, cap);
+}
+
+//  --------------------------------------------------------------------------
+//  Finding hosts
+
+typedef struct {
+    worm_hostinfo_t hosts[MAX_HOSTS];   //  answers, in arrival order
+    double arrival_ms[MAX_HOSTS];       //  when each came, after the query
+    int count;                          //  how many
+    const char *wanted;                 //  stop at the host of this name, or NULL
+    int64_t started_us;                 //  when the query went out
+} s_found_t;
+
+static int
+s_collect (void *arg, const worm_hostinfo_t *host)
+{
+    s_found_t *found = (s_found_t *) arg;
+    if (found->count < MAX_HOSTS) {
+        found->arrival_ms[found->count] = (double) (zclock_usecs () - found->started_us) / 1000;
+        found->hosts[found->count++] = *host;
+    }
+    return found->wanted && strcmp (host->name, found->wanted) == 0;
+}
+
+static int
+s_by_name (const void *a, const void *b)
+{
+    return strcmp (((const worm_hostinfo_t *) a)->name, ((const worm_hostinfo_t *) b)->name);
+}
+
+//  Asks every host on the LAN; answers sorted by name.
+static int
+s_find_hosts (const s_global_t *global, s_found_t *found, char *err, size_t cap)
+{
+    worm_lan_t lan;
+    if (s_lan (global, &lan, err, cap))
+        return -1;
+    int timeout = s_timeout_ms (global, 1.0);
+    found->started_us = zclock_usecs ();
+    if (worm_discover (&lan, true, timeout, timeout < 300 ? timeout : 300, s_collect, found, err,
+                       cap)
+        < 0)
+        return -1;
+    qsort (found->hosts, (size_t) found->count, sizeof found->hosts[0], s_by_name);
+    return 0;
+}
+
+//  Finds one host by name; returns 0 with *host filled, or -1 with err.
+static int
+s_find_host (const s_global_t *global, const char *name, worm_hostinfo_t *host, char *err,
+             size_t cap)
+{
+    s_found_t *found = calloc (1, sizeof *found);
+    found->wanted = name;
+    int rc = s_find_hosts (global, found, err, cap);
+    if (rc == 0) {
+        rc = -1;
+        snprintf (err, cap, "no host named '%s' answered", name);
+        for (int i = 0; i < found->count; i++)
+            if (strcmp (found->hosts[i].name, name) == 0) {
+                *host = found->hosts[i];
+                rc = 0;
+            }
+    }
+    free (found);
+    return rc;
+}
+
+static void
+s_json_string (FILE *out, const char *text)
+{
+    fputc ('"', out);
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf (out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf (out, "\\u%04x", *p);
+        else
+            fputc (*p, out);
+    }
+    fputc ('"', out);
+}
+
+static void
+s_human_seconds (double seconds, char *buf, size_t cap)
+{
+    if (seconds < 120)
+        snprintf (buf, cap, "%.0fs", seconds);
+    else if (seconds < 7200)
+        snprintf (buf, cap, "%.0fm", seconds / 60);
+    else if (seconds < 172800)
+        snprintf (buf, cap, "%.0fh", seconds / 3600);
+    else
+        snprintf (buf, cap, "%.0fd", seconds / 86400);
+}
+
+//  Prints hosts as a table or a JSON array; arrival_ms, when given, adds
+//  when each answer came (ms after the query).
+static void
+s_print_hosts (const worm_hostinfo_t *hosts, int count, const double *arrival_ms, bool json)
+{
+    if (json) {
+        printf ("[");
+        for (int i = 0; i < count; i++) {
+            const worm_hostinfo_t *host = &hosts[i];
+            printf ("%s\n  {\"name\": ", i ? "," : "");
+            s_json_string (stdout, host->name);
+            printf (", \"id\": \"%s\", \"willing\": %s, \"reason\": ", host->id,
+                    host->willing ? "true" : "false");
+            s_json_string (stdout, host->reason);
+            printf (", \"load\": %.2f, \"idle_s\": %.1f, \"segments\": %u, \"max_segments\": %u"
+                    ", \"endpoint\": ",
+                    host->load, host->idle_s, host->segments, host->max_segments);
+            s_json_string (stdout, host->endpoint);
+            printf (", \"interval_ms\": %u", host->interval_ms);
+            if (arrival_ms)
+                printf (", \"answer_ms\": %.3f", arrival_ms[i]);
+            printf ("}");
+        }
+        printf ("%s]\n", count ? "\n" : "");
+        return;
+    }
+    printf ("%-16s %-7s %-28s %6s %6s %-12s %-26s%s\n", "NAME", "WILLING", "REASON", "LOAD",
+            "IDLE", "SEGMENTS/MAX", "ENDPOINT", arrival_ms ? " ANSWER" : "");
+    for (int i = 0; i < count; i++) {
+        const worm_hostinfo_t *host = &hosts[i];
+        char idle[16], slots[24], arrival[32] = "";
+        s_human_seconds (host->idle_s, idle, sizeof idle);
+        snprintf (slots, sizeof slots, "%u/%u", host->segments, host->max_segments);
+        if (arrival_ms)
+            snprintf (arrival, sizeof arrival, " %.2f ms", arrival_ms[i]);
+        printf ("%-16s %-7s %-28s %6.2f %6s %-12s %-26s%s\n", host->name,
+                host->willing ? "yes" : "no", host->reason, host->load, idle, slots,
+                host->endpoint, arrival);
+    }
+}
+
+static int
+s_cmd_hosts (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    char err[512];
+    int index = 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_global_set, global, err, sizeof err)
+        || index < argc) {
+        fprintf (stderr, "wormctl hosts: %s\n", index < argc ? "unexpected argument" : err);
+        return EXIT_USAGE;
+    }
+    if (global->help) {
+        printf ("Usage: wormctl [GLOBAL OPTIONS] hosts [--json]\n\n"
+                "Broadcasts a query and lists every host that answers within the timeout:\n"
+                "whether it is willing to take guests and why, its load, how long its user\n"
+                "has been idle, its guests and its control endpoint.\n\n");
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    s_found_t *found = calloc (1, sizeof *found);
+    if (s_find_hosts (global, found, err, sizeof err)) {
+        fprintf (stderr, "wormctl hosts: %s\n", err);
+        free (found);
+        return 1;
+    }
+    s_print_hosts (found->hosts, found->count, NULL, global->json);
+    if (found->count == 0)
+        fprintf (stderr, "wormctl hosts: no host answered within %d ms\n",
+                 s_timeout_ms (global, 1.0));
+    free (found);
+    return 0;
+}
+
+//  Parses a command's options (all of them global-style flags); prints its
+//  help when asked. Returns -1 to go on, else the exit status.
+static int
+s_simple_options (s_global_t *global, const char *command, const worm_opt_t *options,
+                  int argc, char **argv, int *index, const char *usage)
+{
+    char err[512];
+    if (worm_opts_parse (options, argc, argv, index, s_global_set, global, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", command, err);
+        return EXIT_USAGE;
+    }
+    if (global->help) {
+        printf ("%s\n", usage);
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    return -1;
+}
+
+static int
+s_cmd_willing (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects, in answer order"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    int rc = s_simple_options (
+        global, "willing", options, argc, argv, &index,
+        "Usage: wormctl [GLOBAL OPTIONS] willing [--json]\n\n"
+        "Broadcasts \"who is willing?\" and lists the willing hosts in the order their\n"
+        "answers came, with when they came: each host waits in proportion to its load\n"
+        "before answering, so the first is the least loaded.\n");
+    if (rc >= 0)
+        return rc;
+    if (index < argc) {
+        fprintf (stderr, "wormctl willing: unexpected argument '%s'\n", argv[index]);
+        return EXIT_USAGE;
+    }
+    char err[512];
+    worm_lan_t lan;
+    if (s_lan (global, &lan, err, sizeof err)) {
+        fprintf (stderr, "wormctl willing: %s\n", err);
+        return 1;
+    }
+    s_found_t *found = calloc (1, sizeof *found);
+    found->started_us = zclock_usecs ();
+    int timeout = s_timeout_ms (global, 1.0);
+    if (worm_discover (&lan, false, timeout, timeout < 300 ? timeout : 300, s_collect, found,
+                       err, sizeof err) < 0) {
+        fprintf (stderr, "wormctl willing: %s\n", err);
+        free (found);
+        return 1;
+    }
+    s_print_hosts (found->hosts, found->count, found->arrival_ms, global->json);
+    if (found->count == 0)
+        fprintf (stderr, "wormctl willing: no willing host answered within %d ms\n", timeout);
+    free (found);
+    return 0;
+}
+
+static int
+s_cmd_registry (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int rc = s_simple_options (global, "registry", options, argc, argv, &index,
+                               "Usage: wormctl [GLOBAL OPTIONS] registry HOST [--json]\n\n"
+                               "The hosts that HOST has heard announce themselves, as it last\n"
+                               "heard them (its registry, like Sprite's reginfo).\n");
+    if (rc >= 0)
+        return rc;
+    if (!name || index < argc) {
+        fprintf (stderr, "wormctl registry: %s\n",
+                 name ? "unexpected argument" : "name the host (see wormctl registry --help)");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    worm_hostinfo_t host;
+    if (s_find_host (global, name, &host, err, sizeof err)) {
+        fprintf (stderr, "wormctl registry: %s\n", err);
+        return 1;
+    }
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 1);
+    worm_wire_kstr (&request, "op", "registry");
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    const msgpack_object_array *list = NULL;
+    rc = 1;
+    if (worm_ctl_call (host.endpoint, &request, s_timeout_ms (global, 2.0), &reply, err,
+                       sizeof err))
+        fprintf (stderr, "wormctl registry: %s: %s\n", name, err);
+    else if (worm_wire_get_array (&reply, reply.root, "hosts", &list, MAX_HOSTS))
+        fprintf (stderr, "wormctl registry: %s: bad reply: %s\n", name, reply.error);
+    else {
+        worm_hostinfo_t *heard = calloc (list->size + 1, sizeof *heard);
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < list->size; i++)
+            if (worm_hostinfo_read (&reply, &list->ptr[i], &heard[count]) == 0)
+                count++;
+        s_print_hosts (heard, (int) count, NULL, global->json);
+        free (heard);
+        rc = 0;
+    }
+    worm_wire_writer_fini (&request);
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Policy
+
+typedef struct {
+    char keys[8][32];       //  policy fields to change
+    double values[8];       //  their new values
+    int count;              //  how many
+} s_changes_t;
+
+static int
+s_policy_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    if (strcmp (name, "help") == 0) {
+        ((s_changes_t *) arg)->count = -1;
+        return 0;
+    }
+    s_changes_t *changes = (s_changes_t *) arg;
+    double number;
+    if (worm_parse_double (value, -1e300, 1e300, &number, err, cap))
+        return -1;
+    //  Check it the way the host will, so a typo fails before anything is sent
+    worm_policy_t scratch;
+    worm_policy_defaults (&scratch);
+    char why[256];
+    if (worm_policy_set (&scratch, name, number, why, sizeof why)) {
+        const char *colon = strstr (why, ": ");
+        snprintf (err, cap, "%s", colon ? colon + 2 : why);
+        return -1;
+    }
+    if (changes->count >= 8)
+        return 0;
+    snprintf (changes->keys[changes->count], sizeof changes->keys[0], "%s", name);
+    changes->values[changes->count++] = number;
+    return 0;
+}
+
+static int
+s_cmd_policy (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"max-segments", "N", "guests the host takes at most"},
+        {"max-load", "F", "refuse guests above this 1-minute load"},
+        {"min-idle", "SECONDS", "user idle time required"},
+        {"min-free-mem", "PERCENT", "available memory required"},
+        {"check-interval", "SECONDS", "availability check and beacon interval"},
+        {"grace", "SECONDS", "SIGTERM to SIGKILL on eviction"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    char err[512];
+    s_changes_t changes = {.count = 0};
+    const char *host_name = NULL;
+    int index = 0;
+    if (argc > 0 && strncmp (argv[0], "--", 2) != 0) {
+        host_name = argv[0];
+        index = 1;
+    }
+    if (worm_opts_parse (options, argc, argv, &index, s_policy_option, &changes, err,
+                         sizeof err)) {
+        fprintf (stderr, "wormctl policy: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (changes.count < 0 || global->help) {
+        printf ("Usage: wormctl [GLOBAL OPTIONS] policy HOST [OPTIONS]\n\n"
+                "Prints the owner's policy of HOST, or changes the fields given at run time.\n"
+                "Tightening it makes the host unwilling at once.\n\n");
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    if (!host_name || index < argc) {
+        fprintf (stderr, "wormctl policy: %s\n",
+                 host_name ? "unexpected argument" : "name the host (see wormctl policy --help)");
+        return EXIT_USAGE;
+    }
+    worm_hostinfo_t host;
+    if (s_find_host (global, host_name, &host, err, sizeof err)) {
+        fprintf (stderr, "wormctl policy: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, changes.count ? 2 : 1);
+    worm_wire_kstr (&request, "op", changes.count ? "policy-set" : "policy");
+    if (changes.count) {
+        worm_wire_str (&request, "policy");
+        worm_wire_map (&request, (size_t) changes.count);
+        for (int i = 0; i < changes.count; i++)
+            worm_wire_kf64 (&request, changes.keys[i], changes.values[i]);
+    }
+    if (worm_ctl_call (host.endpoint, &request, s_timeout_ms (global, 2.0), &reply, err,
+                       sizeof err)) {
+        fprintf (stderr, "wormctl policy: %s: %s\n", host_name, err);
+        goto done;
+    }
+    const msgpack_object *policy;
+    if (worm_wire_get_map (&reply, reply.root, "policy", &policy)) {
+        fprintf (stderr, "wormctl policy: %s: bad reply: %s\n", host_name, reply.error);
+        goto done;
+    }
+    for (int i = 0; worm_policy_keys[i]; i++) {
+        double value = 0;
+        worm_wire_get_f64 (&reply, policy, worm_policy_keys[i], &value);
+        printf ("%-16s %g\n", worm_policy_keys[i], value);
+    }
+    rc = 0;
+done:
+    worm_wire_writer_fini (&request);
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  The local cluster
+
+static bool
+s_alive (pid_t pid)
+{
+    return pid > 0 && (kill (pid, 0) == 0 || errno == EPERM);
+}
+
+//  Asks one agent how many hosts it has heard; -1 when it does not answer.
+static int
+s_heard (const char *endpoint)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 1);
+    worm_wire_kstr (&request, "op", "status");
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    uint64_t heard = 0;
+    int rc = -1;
+    if (worm_ctl_call (endpoint, &request, 1000, &reply, err, sizeof err) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "registry", &heard) == 0)
+        rc = (int) heard;
+    worm_wire_writer_fini (&request);
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+static int
+s_read_endpoint (const char *dir, int n, char *buf, size_t cap)
+{
+    char path[PATH_MAX + 48];
+    snprintf (path, sizeof path, "%s/host%d/endpoint", dir, n);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    if (!fgets (buf, (int) cap, file))
+        buf[0] = 0;
+    fclose (file);
+    buf[strcspn (buf, "\n")] = 0;
+    return buf[0] ? 0 : -1;
+}
+
+//  Stops the agents recorded for dir; returns how many were stopped.
+static int
+s_stop_agents (const char *dir, const s_cluster_t *cluster)
+{
+    int stopped = 0;
+    for (int i = 0; i < cluster->hosts; i++) {
+        if (s_is_cluster_agent (cluster->pids[i], dir, i + 1)) {
+            kill (cluster->pids[i], SIGTERM);
+            stopped++;
+        }
+        else if (s_alive (cluster->pids[i]))
+            fprintf (stderr, "wormctl: pid %d is no longer host%d's wormd; left alone\n",
+                     (int) cluster->pids[i], i + 1);
+    }
+    int64_t deadline = worm_now_ms () + 10000;
+    for (int i = 0; i < cluster->hosts; i++) {
+        while (s_is_cluster_agent (cluster->pids[i], dir, i + 1) && worm_now_ms () < deadline)
+            zclock_sleep (20);
+        if (s_is_cluster_agent (cluster->pids[i], dir, i + 1)) {
+            fprintf (stderr, "wormctl: host%d (pid %d) did not stop; killing it\n", i + 1,
+                     (int) cluster->pids[i]);
+            kill (cluster->pids[i], SIGKILL);
+        }
+    }
+    return stopped;
+}
+
+static void
+s_remove_cluster_files (const char *dir, int hosts)
+{
+    for (int i = 0; i < hosts; i++) {
+        char path[PATH_MAX + 32];
+        snprintf (path, sizeof path, "%s/host%d", dir, i + 1);
+        worm_rmtree (path);
+    }
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/cluster.zpl", dir);
+    unlink (path);
+    rmdir (dir);
+}
+
+static int
+s_cmd_down (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    char err[512];
+    int index = 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_global_set, global, err, sizeof err)
+        || index < argc) {
+        fprintf (stderr, "wormctl down: %s\n", index < argc ? "unexpected argument" : err);
+        return EXIT_USAGE;
+    }
+    if (global->help) {
+        printf ("Usage: wormctl [--dir DIR] down\n\n"
+                "Stops exactly the host agents that 'wormctl up' started in DIR (by their\n"
+                "recorded pids, checked to still be those agents), which stop their guests,\n"
+                "and removes the cluster's files.\n");
+        return 0;
+    }
+    s_cluster_t cluster;
+    if (s_cluster_read (global->dir, &cluster, err, sizeof err)) {
+        fprintf (stderr, "wormctl down: %s\n", err);
+        return 1;
+    }
+    int stopped = s_stop_agents (global->dir, &cluster);
+    s_remove_cluster_files (global->dir, cluster.hosts);
+    printf ("stopped %d host agent(s) of the cluster in %s\n", stopped, global->dir);
+    return 0;
+}
+
+static int
+s_up_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    long *hosts = (long *) arg;
+    if (strcmp (name, "help") == 0) {
+        *hosts = -1;
+        return 0;
+    }
+    return worm_parse_int (value, 1, MAX_HOSTS, hosts, err, cap);
+}
+
+static int
+s_cmd_up (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"hosts", "N", "how many virtual hosts (1 to 256)"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    char err[512];
+    long hosts = 0;
+    int index = 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_up_option, &hosts, err, sizeof err)) {
+        fprintf (stderr, "wormctl up: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (hosts < 0 || global->help) {
+        printf ("Usage: wormctl [--dir DIR] up --hosts N [-- WORMD-OPTIONS...]\n\n"
+                "Starts N virtual hosts on this machine: wormd processes named host1..hostN,\n"
+                "each with its state folder and activity file under DIR (touch\n"
+                "DIR/hostK/activity to play its user). They broadcast on the loopback\n"
+                "broadcast 127.255.255.255, never on a real interface, on a beacon port of\n"
+                "their own, recorded in DIR/cluster.zpl. Returns once all N hear each other.\n"
+                "Options after -- go to every wormd (e.g. -- --min-idle 2).\n\n");
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    if (hosts == 0) {
+        fprintf (stderr, "wormctl up: say how many hosts with --hosts N\n");
+        return EXIT_USAGE;
+    }
+    //  Whatever follows is handed to every wormd
+    if (index < argc && (index == 0 || strcmp (argv[index - 1], "--") != 0)) {
+        fprintf (stderr, "wormctl up: unexpected argument '%s' (wormd options go after --)\n",
+                 argv[index]);
+        return EXIT_USAGE;
+    }
+    char **passed = argv + index;
+    int npassed = argc - index;
+
+    const char *dir = global->dir;
+    s_cluster_t cluster;
+    if (s_cluster_read (dir, &cluster, err, sizeof err) == 0)
+        for (int i = 0; i < cluster.hosts; i++)
+            if (s_is_cluster_agent (cluster.pids[i], dir, i + 1)) {
+                fprintf (stderr, "wormctl up: a cluster of %d hosts already runs in %s "
+                                 "('wormctl down' first)\n", cluster.hosts, dir);
+                return 1;
+            }
+    char wormd[PATH_MAX + 8];
+    if (worm_exe_dir (wormd, sizeof wormd - 8)) {
+        fprintf (stderr, "wormctl up: cannot find the folder of wormctl\n");
+        return 1;
+    }
+    strcat (wormd, "/wormd");
+    if (access (wormd, X_OK)) {
+        fprintf (stderr, "wormctl up: no wormd beside wormctl (%s)\n", wormd);
+        return 1;
+    }
+    if (worm_mkdirs (dir, 0700)) {
+        fprintf (stderr, "wormctl up: cannot create %s: %s\n", dir, strerror (errno));
+        return 1;
+    }
+    memset (&cluster, 0, sizeof cluster);
+    snprintf (cluster.broadcast, sizeof cluster.broadcast, "127.255.255.255");
+    cluster.port = worm_udp_free_port ();
+    cluster.hosts = (int) hosts;
+    if (cluster.port <= 0) {
+        fprintf (stderr, "wormctl up: no free UDP port\n");
+        return 1;
+    }
+    int rc = 1;
+    for (int i = 0; i < cluster.hosts; i++) {
+        char name[16], state[PATH_MAX + 32], activity[PATH_MAX + 48], log_path[PATH_MAX + 48],
+            port[16];
+        snprintf (name, sizeof name, "host%d", i + 1);
+        snprintf (state, sizeof state, "%s/%s", dir, name);
+        snprintf (activity, sizeof activity, "%s/activity", state);
+        snprintf (log_path, sizeof log_path, "%s/wormd.log", state);
+        snprintf (port, sizeof port, "%d", cluster.port);
+        worm_rmtree (state);
+        worm_mkdirs (state, 0700);
+        char *args[32 + 64] = {"wormd", "--name", name, "--state-dir", state,
+                               "--broadcast", cluster.broadcast, "--beacon-port", port,
+                               "--activity-file", activity, "--idle-sources", "file",
+                               "--min-idle", "10"};
+        int n = 15;
+        for (int k = 0; k < npassed && k < 64; k++)
+            args[n++] = passed[k];
+        args[n] = NULL;
+        worm_spawn_t spec = {.path = wormd, .argv = args, .envp = environ, .log_path = log_path,
+                             .umask = 022};
+        cluster.pids[i] = worm_spawn (&spec, err, sizeof err);
+        if (cluster.pids[i] < 0) {
+            fprintf (stderr, "wormctl up: %s\n", err);
+            cluster.hosts = i;
+            goto fail;
+        }
+    }
+    if (s_cluster_write (dir, &cluster)) {
+        fprintf (stderr, "wormctl up: cannot write %s/cluster.zpl\n", dir);
+        goto fail;
+    }
+    //  Wait until every host hears all of them
+    int64_t deadline = worm_now_ms () + s_timeout_ms (global, 15.0);
+    char endpoints[MAX_HOSTS][128];
+    int ready = 0;
+    while (ready < cluster.hosts && worm_now_ms () < deadline) {
+        ready = 0;
+        for (int i = 0; i < cluster.hosts; i++) {
+            if (waitpid (cluster.pids[i], NULL, WNOHANG) == cluster.pids[i]) {
+                fprintf (stderr, "wormctl up: host%d's wormd exited; see %s/host%d/wormd.log\n",
+                         i + 1, dir, i + 1);
+                goto fail;
+            }
+            if (s_read_endpoint (dir, i + 1, endpoints[i], sizeof endpoints[i]) == 0
+                && s_heard (endpoints[i]) >= cluster.hosts)
+                ready++;
+        }
+        if (ready < cluster.hosts)
+            zclock_sleep (50);
+    }
+    if (ready < cluster.hosts) {
+        fprintf (stderr, "wormctl up: only %d of %d hosts hear all the others after %d ms\n",
+                 ready, cluster.hosts, s_timeout_ms (global, 15.0));
+        goto fail;
+    }
+    printf ("local cluster of %d hosts in %s (loopback broadcast %s, beacon port %d)\n",
+            cluster.hosts, dir, cluster.broadcast, cluster.port);
+    printf ("%-8s %-8s %-26s %s\n", "HOST", "PID", "ENDPOINT", "ACTIVITY FILE");
+    for (int i = 0; i < cluster.hosts; i++)
+        printf ("host%-4d %-8d %-26s %s/host%d/activity\n", i + 1, (int) cluster.pids[i],
+                endpoints[i], dir, i + 1);
+    return 0;
+fail:
+    s_stop_agents (dir, &cluster);
+    s_remove_cluster_files (dir, cluster.hosts);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+main (int argc, char **argv)
+{
+    s_global_t global = {.beacon_port = 0};
+    s_default_dir (global.dir, sizeof global.dir);
+    char err[512];
+    int index = 1;
+    if (worm_opts_parse (s_global_options, argc, argv, &index, s_global_set, &global, err,
+                         sizeof err)) {
+        fprintf (stderr, "wormctl: %s (see wormctl --help)\n", err);
+        return EXIT_USAGE;
+    }
+    if (index >= argc) {
+        if (global.help) {
+            s_usage (stdout);
+            return 0;
+        }
+        fprintf (stderr, "wormctl: no command given (see wormctl --help)\n");
+        return EXIT_USAGE;
+    }
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    worm_log_init ("wormctl", NULL);
+    const char *command = argv[index++];
+    struct {
+        const char *name;
+        int (*run) (s_global_t *global, int argc, char **argv);
+    } commands[] = {
+        {"up", s_cmd_up},
+        {"down", s_cmd_down},
+        {"hosts", s_cmd_hosts},
+        {"willing", s_cmd_willing},
+        {"registry", s_cmd_registry},
+        {"policy", s_cmd_policy},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp (command, commands[i].name) == 0)
+            return commands[i].run (&global, argc - index, argv + index);
+    fprintf (stderr, "wormctl: unknown command '%s' (see wormctl --help)\n", command);
+    return EXIT_USAGE;
+}
