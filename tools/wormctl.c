@@ -202,16 +202,19 @@ s_is_cluster_agent (pid_t pid, const char *dir, int n)
     return false;
 }
 
-//  The LAN to talk on: from --broadcast/--interface, else the local cluster.
+//  The LAN to talk on: from --broadcast/--interface, else the local cluster,
+//  whose size goes to *expected (0 when unknown).
 static int
-s_lan (const s_global_t *global, worm_lan_t *lan, char *err, size_t cap)
+s_lan (const s_global_t *global, worm_lan_t *lan, int *expected, char *err, size_t cap)
 {
+    *expected = 0;
     if (global->broadcast[0] || global->interface[0])
         return worm_lan_resolve (global->broadcast, global->interface,
                                  global->beacon_port ? global->beacon_port : 5670, lan, err, cap);
     s_cluster_t cluster;
     if (s_cluster_read (global->dir, &cluster, err, cap))
         return -1;
+    *expected = cluster.hosts;
     return worm_lan_resolve (cluster.broadcast, NULL, cluster.port, lan, err, cap);
 }
 
@@ -223,6 +226,7 @@ typedef struct {
     double arrival_ms[MAX_HOSTS];       //  when each came, after the query
     int count;                          //  how many
     const char *wanted;                 //  stop at the host of this name, or NULL
+    int expected;                       //  stop once this many answered, 0: no such rule
     int64_t started_us;                 //  when the query went out
 } s_found_t;
 
@@ -234,7 +238,8 @@ s_collect (void *arg, const worm_hostinfo_t *host)
         found->arrival_ms[found->count] = (double) (zclock_usecs () - found->started_us) / 1000;
         found->hosts[found->count++] = *host;
     }
-    return found->wanted && strcmp (host->name, found->wanted) == 0;
+    return (found->wanted && strcmp (host->name, found->wanted) == 0)
+           || (found->expected && found->count >= found->expected);
 }
 
 static int
@@ -248,7 +253,7 @@ static int
 s_find_hosts (const s_global_t *global, s_found_t *found, char *err, size_t cap)
 {
     worm_lan_t lan;
-    if (s_lan (global, &lan, err, cap))
+    if (s_lan (global, &lan, &found->expected, err, cap))
         return -1;
     int timeout = s_timeout_ms (global, 1.0);
     found->started_us = zclock_usecs ();
@@ -309,6 +314,25 @@ s_human_seconds (double seconds, char *buf, size_t cap)
         snprintf (buf, cap, "%.0fd", seconds / 86400);
 }
 
+//  Parses a command's options (all of them global-style flags); prints its
+//  help when asked. Returns -1 to go on, else the exit status.
+static int
+s_simple_options (s_global_t *global, const char *command, const worm_opt_t *options,
+                  int argc, char **argv, int *index, const char *usage)
+{
+    char err[512];
+    if (worm_opts_parse (options, argc, argv, index, s_global_set, global, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", command, err);
+        return EXIT_USAGE;
+    }
+    if (global->help) {
+        printf ("%s\n", usage);
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    return -1;
+}
+
 //  Prints hosts as a table or a JSON array; arrival_ms, when given, adds
 //  when each answer came (ms after the query).
 static void
@@ -335,8 +359,8 @@ s_print_hosts (const worm_hostinfo_t *hosts, int count, const double *arrival_ms
         printf ("%s]\n", count ? "\n" : "");
         return;
     }
-    printf ("%-16s %-7s %-28s %6s %6s %-12s %-26s%s\n", "NAME", "WILLING", "REASON", "LOAD",
-            "IDLE", "SEGMENTS/MAX", "ENDPOINT", arrival_ms ? " ANSWER" : "");
+    printf ("%-16s %-7s %-28s %6s %6s %-12s %-*s%s\n", "NAME", "WILLING", "REASON", "LOAD",
+            "IDLE", "SEGMENTS/MAX", arrival_ms ? 26 : 0, "ENDPOINT", arrival_ms ? " ANSWER" : "");
     for (int i = 0; i < count; i++) {
         const worm_hostinfo_t *host = &hosts[i];
         char idle[16], slots[24], arrival[32] = "";
@@ -344,9 +368,9 @@ s_print_hosts (const worm_hostinfo_t *hosts, int count, const double *arrival_ms
         snprintf (slots, sizeof slots, "%u/%u", host->segments, host->max_segments);
         if (arrival_ms)
             snprintf (arrival, sizeof arrival, " %.2f ms", arrival_ms[i]);
-        printf ("%-16s %-7s %-28s %6.2f %6s %-12s %-26s%s\n", host->name,
+        printf ("%-16s %-7s %-28s %6.2f %6s %-12s %-*s%s\n", host->name,
                 host->willing ? "yes" : "no", host->reason, host->load, idle, slots,
-                host->endpoint, arrival);
+                arrival_ms ? 26 : 0, host->endpoint, arrival);
     }
 }
 
@@ -358,21 +382,20 @@ s_cmd_hosts (s_global_t *global, int argc, char **argv)
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
-    char err[512];
     int index = 0;
-    if (worm_opts_parse (options, argc, argv, &index, s_global_set, global, err, sizeof err)
-        || index < argc) {
-        fprintf (stderr, "wormctl hosts: %s\n", index < argc ? "unexpected argument" : err);
+    int rc = s_simple_options (
+        global, "hosts", options, argc, argv, &index,
+        "Usage: wormctl [GLOBAL OPTIONS] hosts [--json]\n\n"
+        "Broadcasts a query and lists every host that answers within the timeout:\n"
+        "whether it is willing to take guests and why, its load, how long its user\n"
+        "has been idle, its guests and its control endpoint.\n");
+    if (rc >= 0)
+        return rc;
+    if (index < argc) {
+        fprintf (stderr, "wormctl hosts: unexpected argument '%s'\n", argv[index]);
         return EXIT_USAGE;
     }
-    if (global->help) {
-        printf ("Usage: wormctl [GLOBAL OPTIONS] hosts [--json]\n\n"
-                "Broadcasts a query and lists every host that answers within the timeout:\n"
-                "whether it is willing to take guests and why, its load, how long its user\n"
-                "has been idle, its guests and its control endpoint.\n\n");
-        worm_opts_help (stdout, options);
-        return 0;
-    }
+    char err[512];
     s_found_t *found = calloc (1, sizeof *found);
     if (s_find_hosts (global, found, err, sizeof err)) {
         fprintf (stderr, "wormctl hosts: %s\n", err);
@@ -385,25 +408,6 @@ s_cmd_hosts (s_global_t *global, int argc, char **argv)
                  s_timeout_ms (global, 1.0));
     free (found);
     return 0;
-}
-
-//  Parses a command's options (all of them global-style flags); prints its
-//  help when asked. Returns -1 to go on, else the exit status.
-static int
-s_simple_options (s_global_t *global, const char *command, const worm_opt_t *options,
-                  int argc, char **argv, int *index, const char *usage)
-{
-    char err[512];
-    if (worm_opts_parse (options, argc, argv, index, s_global_set, global, err, sizeof err)) {
-        fprintf (stderr, "wormctl %s: %s\n", command, err);
-        return EXIT_USAGE;
-    }
-    if (global->help) {
-        printf ("%s\n", usage);
-        worm_opts_help (stdout, options);
-        return 0;
-    }
-    return -1;
 }
 
 static int
@@ -429,7 +433,8 @@ s_cmd_willing (s_global_t *global, int argc, char **argv)
     }
     char err[512];
     worm_lan_t lan;
-    if (s_lan (global, &lan, err, sizeof err)) {
+    int cluster_size;
+    if (s_lan (global, &lan, &cluster_size, err, sizeof err)) {
         fprintf (stderr, "wormctl willing: %s\n", err);
         return 1;
     }
@@ -711,20 +716,20 @@ s_cmd_down (s_global_t *global, int argc, char **argv)
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
-    char err[512];
     int index = 0;
-    if (worm_opts_parse (options, argc, argv, &index, s_global_set, global, err, sizeof err)
-        || index < argc) {
-        fprintf (stderr, "wormctl down: %s\n", index < argc ? "unexpected argument" : err);
+    int rc = s_simple_options (
+        global, "down", options, argc, argv, &index,
+        "Usage: wormctl [--dir DIR] down\n\n"
+        "Stops exactly the host agents that 'wormctl up' started in DIR (by their\n"
+        "recorded pids, checked to still be those agents), which stop their guests,\n"
+        "and removes the cluster's files.\n");
+    if (rc >= 0)
+        return rc;
+    if (index < argc) {
+        fprintf (stderr, "wormctl down: unexpected argument '%s'\n", argv[index]);
         return EXIT_USAGE;
     }
-    if (global->help) {
-        printf ("Usage: wormctl [--dir DIR] down\n\n"
-                "Stops exactly the host agents that 'wormctl up' started in DIR (by their\n"
-                "recorded pids, checked to still be those agents), which stop their guests,\n"
-                "and removes the cluster's files.\n");
-        return 0;
-    }
+    char err[512];
     s_cluster_t cluster;
     if (s_cluster_read (global->dir, &cluster, err, sizeof err)) {
         fprintf (stderr, "wormctl down: %s\n", err);
@@ -759,7 +764,8 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
     long hosts = 0;
     int index = 0;
     if (worm_opts_parse (options, argc, argv, &index, s_up_option, &hosts, err, sizeof err)) {
-        fprintf (stderr, "wormctl up: %s\n", err);
+        fprintf (stderr, "wormctl up: %s%s\n", err,
+                 strncmp (err, "unknown option", 14) == 0 ? " (wormd options go after --)" : "");
         return EXIT_USAGE;
     }
     if (hosts < 0 || global->help) {

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Options and configuration files of wormd and wormctl: bad input gets one
+# clear line naming the thing and the reason, and exit status 2; --help
+# works everywhere; a ZPL config file is read and the command line wins.
+source "$(dirname "$0")/lib.sh"
+
+# expect_usage_error EXPECTED_TEXT COMMAND...: exit 2 and one stderr line with the text
+expect_usage_error () {
+    local want=$1; shift
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2 (stderr: $err)"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected it to mention '$want'" ;; esac
+}
+
+expect_usage_error "unknown option --bogus" "$WORMD" --bogus
+expect_usage_error "--max-load: 'abc' is not a number" "$WORMD" --max-load abc
+expect_usage_error "--beacon-port: 70000 is outside 1 to 65535" "$WORMD" --beacon-port 70000
+expect_usage_error "--max-segments: 1.5 is not a whole number" "$WORMD" --max-segments 1.5
+expect_usage_error "--check-interval: 0 is outside" "$WORMD" --check-interval 0
+expect_usage_error "--name: 'a b' is not a name" "$WORMD" --name "a b"
+expect_usage_error "unknown idle source 'mouse'" "$WORMD" --idle-sources tty,mouse
+expect_usage_error "--grace needs a value" "$WORMD" --grace
+expect_usage_error "unexpected argument 'extra'" "$WORMD" extra
+expect_usage_error "cannot read $TEST_DIR/none.zpl" "$WORMD" --config "$TEST_DIR/none.zpl"
+printf 'wormd\n    max-load = "lots"\n' > "$TEST_DIR/bad.zpl"
+expect_usage_error "bad.zpl: wormd/max-load: 'lots' is not a number" "$WORMD" --config "$TEST_DIR/bad.zpl"
+printf 'wormd\n    colour = "blue"\n' > "$TEST_DIR/unknown.zpl"
+expect_usage_error "wormd/colour: unknown setting" "$WORMD" --config "$TEST_DIR/unknown.zpl"
+pass "wormd refuses bad options and files with one line and status 2"
+
+expect_usage_error "no command given" "$WORMCTL"
+expect_usage_error "unknown command 'fly'" "$WORMCTL" fly
+expect_usage_error "unknown option --bogus" "$WORMCTL" --bogus hosts
+expect_usage_error "--timeout: 'soon' is not a number" "$WORMCTL" --timeout soon hosts
+expect_usage_error "unknown option --colour" "$WORMCTL" hosts --colour
+expect_usage_error "say how many hosts" "$WORMCTL" up
+expect_usage_error "--hosts: 0 is outside 1 to 256" "$WORMCTL" up --hosts 0
+expect_usage_error "wormd options go after --" "$WORMCTL" up --hosts 2 --min-idle 3
+expect_usage_error "name the host" "$WORMCTL" policy
+expect_usage_error "--max-load: -1 is outside" "$WORMCTL" policy host1 --max-load -1
+expect_usage_error "name the host" "$WORMCTL" registry
+pass "wormctl refuses bad options with one line and status 2"
+
+"$WORMD" --help | grep -q -- "--max-segments N" || fail "wormd --help lacks --max-segments"
+"$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
+for cmd in up down hosts willing registry policy; do
+    "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
+done
+pass "--help everywhere"
+
+# Operational errors: status 1 and a reason
+err=$("$WORMCTL" --dir "$TEST_DIR/nothing" hosts 2>&1); rc=$?
+expect_eq "$rc" 1 "hosts without a cluster"
+case "$err" in *"no local cluster in $TEST_DIR/nothing"*) ;; *) fail "hosts without a cluster said: $err" ;; esac
+err=$("$WORMD" --interface nosuch0 --state-dir "$TEST_DIR/x" 2>&1); rc=$?
+expect_eq "$rc" 1 "wormd on a missing interface"
+case "$err" in *"interface 'nosuch0' not found"*) ;; *) fail "missing interface said: $err" ;; esac
+pass "operational errors exit 1 with a reason"
+
+# A ZPL file configures the agent; the command line wins over it
+port=$(free_port)
+cat > "$TEST_DIR/good.zpl" <<ZPL
+wormd
+    name = "fromfile"
+    max-segments = "3"
+    max-load = "7.5"
+    check-interval = "0.2"
+    broadcast = "127.255.255.255"
+    beacon-port = "$port"
+    idle-sources = "file"
+    min-idle = "0"
+ZPL
+"$WORMD" --config "$TEST_DIR/good.zpl" --state-dir "$TEST_DIR/cfg" --max-segments 2 \
+    >>"$TEST_DIR/cfg.log" 2>&1 &
+TEST_PIDS+=($!)
+wait_for 5 test -s "$TEST_DIR/cfg/endpoint" || fail "configured agent did not start"
+json=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts --json)
+expect_eq "$(jq -r '.[0].name' <<<"$json")" fromfile "name from the file"
+expect_eq "$(jq -r '.[0].max_segments' <<<"$json")" 2 "max-segments from the command line"
+expect_eq "$(jq -r '.[0].interval_ms' <<<"$json")" 200 "check-interval from the file"
+policy=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" policy fromfile)
+grep -q "max-load *7.5" <<<"$policy" || fail "max-load from the file: $policy"
+# policy set at run time, and a refused value changes nothing
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" policy fromfile --max-segments 0 >/dev/null ||
+    fail "policy --max-segments 0"
+json=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts --json)
+expect_eq "$(jq -r '.[0].willing' <<<"$json")" false "willing after max-segments 0"
+expect_eq "$(jq -r '.[0].reason' <<<"$json")" "full 0/0" "reason after max-segments 0"
+pass "ZPL configuration, command line precedence, run-time policy"

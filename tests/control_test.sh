@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The agent's control endpoint and "who is willing?" over real sockets:
+# racing claims on a 1-slot host, claim -> spawn of a guest, refusals when
+# unwilling or full, hostile requests and datagrams, least-loaded answers first.
+source "$(dirname "$0")/lib.sh"
+
+port=$(free_port)
+echo "9.00 9.00 9.00 1/1 1" > "$TEST_DIR/load9"
+touch "$TEST_DIR/busy.activity"
+start_agent one "$port" --max-segments 1
+start_agent busy "$port" --min-idle 300
+start_agent full "$port" --max-segments 0
+start_agent loaded "$port" --max-load 1 --loadavg-file "$TEST_DIR/load9"
+for name in one busy full loaded; do
+    wait_for 5 test -s "$TEST_DIR/$name/endpoint" || fail "$name wrote no endpoint"
+done
+ep () { cat "$TEST_DIR/$1/endpoint"; }
+
+"$WORM_BIN/test-ctl" race "$(ep one)" || fail "racing claims"
+"$WORM_BIN/test-ctl" spawn "$(ep one)" || fail "claim and spawn"
+"$WORM_BIN/test-ctl" refused "$(ep busy)" "not willing (user active" || fail "busy host"
+"$WORM_BIN/test-ctl" refused "$(ep full)" "not willing (full 0/0)" || fail "full host"
+"$WORM_BIN/test-ctl" refused "$(ep loaded)" "not willing (load 9.00 > 1.00)" || fail "loaded host"
+"$WORM_BIN/test-ctl" hostile "$(ep one)" || fail "hostile requests"
+pass "claims, spawn, refusals and hostile requests"
+
+# 200 hostile datagrams on the beacon port: logged at most a couple of times, agent keeps serving
+python3 - "$port" <<'PY'
+import socket, sys, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+for i in range(200):
+    s.sendto(os.urandom(1 + i % 60) if i % 2 else b'\x82\xa1t\xa6beacon\xa1v\x09', ("127.255.255.255", int(sys.argv[1])))
+PY
+sleep 0.5
+lines=$(grep -c "dropped a datagram" "$TEST_DIR/one.log" || true)
+[ "$lines" -ge 1 ] && [ "$lines" -le 3 ] || fail "expected 1-3 rate-limited log lines for 200 bad datagrams, got $lines"
+grep -q "protocol version 9" "$TEST_DIR/one.log" || grep -q "and .* more like it" "$TEST_DIR/one.log" || true
+kill -0 "$PID_one" || fail "agent died on hostile datagrams"
+"$WORM_BIN/test-ctl" refused "$(ep full)" "full 0/0" >/dev/null || fail "agent stopped serving"
+pass "hostile datagrams dropped with $lines log line(s); agent still serving"
+
+# Least loaded answers first: four willing hosts on a port of their own
+port2=$(free_port)
+i=0
+for load in 2.40 0.00 1.60 0.80; do
+    i=$((i + 1))
+    echo "$load $load $load 1/1 1" > "$TEST_DIR/load$i"
+    start_agent "l$i" "$port2" --max-load 10 --loadavg-file "$TEST_DIR/load$i"
+done
+for n in 1 2 3 4; do wait_for 5 test -s "$TEST_DIR/l$n/endpoint" || fail "l$n wrote no endpoint"; done
+sleep 0.5     # one check interval, so each has sampled its load
+for round in 1 2 3; do
+    order=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port2" willing --json |
+            jq -r 'map(.name) | join(" ")')
+    expect_eq "$order" "l2 l4 l3 l1" "answer order, round $round"
+done
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port2" willing
+pass "answers come least loaded first"

@@ -1,0 +1,291 @@
+/*  test-ctl — drives a running wormd's control endpoint over real sockets.
+
+    Usage: test-ctl SCENARIO ENDPOINT [ARG]
+      race      two claims sent at once to a 1-slot host: exactly one granted
+      spawn     claim, spawn worm-test-guest, see it listed, full, reaped, slot free
+      refused   a claim is refused with ARG in the error
+      hostile   malformed requests get a clear error; the agent keeps serving
+*/
+#include "ctl.h"
+#include "wire.h"
+#include "check.h"
+
+#include <czmq.h>
+#include <unistd.h>
+
+static const char *s_endpoint;
+
+//  Sends {"op": op, key: value} (key may be NULL); returns worm_ctl_call's code.
+static int
+s_call (const char *op, const char *key, const char *value, worm_wire_reader_t *reply,
+        char *err, size_t cap)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, key ? 2 : 1);
+    worm_wire_kstr (&request, "op", op);
+    if (key)
+        worm_wire_kstr (&request, key, value);
+    int rc = worm_ctl_call (s_endpoint, &request, 3000, reply, err, cap);
+    worm_wire_writer_fini (&request);
+    return rc;
+}
+
+static int
+s_claim (char *claim_id, size_t cap, char *err, size_t errcap)
+{
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    int rc = s_call ("claim", "worm", "testworm", &reply, err, errcap);
+    if (rc == 0)
+        CHECK_EQ (worm_wire_get_str (&reply, reply.root, "claim", claim_id, cap), 0);
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+static uint64_t
+s_status_u64 (const char *key)
+{
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    CHECK_EQ (s_call ("status", NULL, NULL, &reply, err, sizeof err), 0);
+    uint64_t value = 0;
+    CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, key, &value), 0);
+    worm_wire_reader_fini (&reply);
+    return value;
+}
+
+static void
+s_race (void)
+{
+    //  Two clients, both requests on the wire before either reply is read
+    zsock_t *a = zsock_new_dealer (s_endpoint);
+    zsock_t *b = zsock_new_dealer (s_endpoint);
+    CHECK (a && b);
+    zsock_set_rcvtimeo (a, 3000);
+    zsock_set_rcvtimeo (b, 3000);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 2);
+    worm_wire_kstr (&request, "op", "claim");
+    worm_wire_kstr (&request, "worm", "race");
+    zframe_t *fa = zframe_new (worm_wire_writer_data (&request), worm_wire_writer_size (&request));
+    zframe_t *fb = zframe_dup (fa);
+    zframe_send (&fa, a, 0);
+    zframe_send (&fb, b, 0);
+    worm_wire_writer_fini (&request);
+    int granted = 0, refused = 0;
+    char granted_claim[64] = "";
+    zsock_t *clients[] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        zframe_t *frame = zframe_recv (clients[i]);
+        CHECK (frame != NULL);
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        CHECK_EQ (worm_wire_parse (&reply, zframe_data (frame), zframe_size (frame), 65536), 0);
+        bool ok = false;
+        CHECK_EQ (worm_wire_get_bool (&reply, reply.root, "ok", &ok), 0);
+        if (ok) {
+            granted++;
+            CHECK_EQ (worm_wire_get_str (&reply, reply.root, "claim", granted_claim,
+                                         sizeof granted_claim),
+                      0);
+        }
+        else {
+            char error[256];
+            CHECK_EQ (worm_wire_get_str (&reply, reply.root, "error", error, sizeof error), 0);
+            CHECK_HAS (error, "full 1/1");
+            refused++;
+        }
+        worm_wire_reader_fini (&reply);
+        zframe_destroy (&frame);
+    }
+    CHECK_EQ (granted, 1);
+    CHECK_EQ (refused, 1);
+    zsock_destroy (&a);
+    zsock_destroy (&b);
+    //  Give the slot back for the scenarios that follow
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    CHECK_EQ (s_call ("release", "claim", granted_claim, &reply, err, sizeof err), 0);
+    worm_wire_reader_fini (&reply);
+    printf ("race: 1 granted, 1 refused\n");
+}
+
+static int
+s_spawn (const char *claim, const char *program, const char *seconds, const char *env_name,
+         char *guest, size_t cap, char *err, size_t errcap)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 5);
+    worm_wire_kstr (&request, "op", "spawn");
+    worm_wire_kstr (&request, "claim", claim);
+    worm_wire_kstr (&request, "program", program);
+    worm_wire_str (&request, "args");
+    worm_wire_array (&request, 1);
+    worm_wire_str (&request, seconds);
+    worm_wire_str (&request, "env");
+    worm_wire_map (&request, 1);
+    worm_wire_kstr (&request, env_name, "hello");
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    int rc = worm_ctl_call (s_endpoint, &request, 3000, &reply, err, errcap);
+    if (rc == 0)
+        CHECK_EQ (worm_wire_get_str (&reply, reply.root, "guest", guest, cap), 0);
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_fini (&request);
+    return rc;
+}
+
+static void
+s_spawn_flow (void)
+{
+    char claim[64], guest[64], err[512];
+    //  A spawn needs a valid claim
+    CHECK_EQ (s_spawn ("0000000000000000", "worm-test-guest", "1", "WORM_APP_X", guest,
+                       sizeof guest, err, sizeof err),
+              -2);
+    CHECK_HAS (err, "unknown or expired");
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+    //  Programs are names in the agent's program folder, nothing else
+    CHECK_EQ (s_spawn (claim, "../../bin/sh", "1", "WORM_APP_X", guest, sizeof guest, err,
+                       sizeof err),
+              -2);
+    CHECK_HAS (err, "not valid");
+    CHECK_EQ (s_spawn (claim, "no-such-program", "1", "WORM_APP_X", guest, sizeof guest, err,
+                       sizeof err),
+              -2);
+    CHECK_HAS (err, "no program 'no-such-program'");
+    //  The requester may not set the agent's own variables
+    CHECK_EQ (s_spawn (claim, "worm-test-guest", "1", "LD_PRELOAD", guest, sizeof guest, err,
+                       sizeof err),
+              -2);
+    CHECK_HAS (err, "WORM_APP_");
+    //  The claim survived those refusals; spawn for real, a guest living 1.5 s
+    CHECK_EQ (s_spawn (claim, "worm-test-guest", "1.5", "WORM_APP_GREETING", guest, sizeof guest,
+                       err, sizeof err),
+              0);
+    CHECK_EQ (s_status_u64 ("guests"), 1);
+    CHECK_EQ (s_status_u64 ("claims"), 0);
+    //  It shows in the guest list, with a private folder
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (s_call ("guests", NULL, NULL, &reply, err, sizeof err), 0);
+    const msgpack_object_array *guests;
+    CHECK_EQ (worm_wire_get_array (&reply, reply.root, "guests", &guests, 16), 0);
+    CHECK_EQ (guests->size, 1);
+    char workdir[4096], worm[65];
+    CHECK_EQ (worm_wire_get_str (&reply, &guests->ptr[0], "workdir", workdir, sizeof workdir), 0);
+    CHECK_EQ (worm_wire_get_str (&reply, &guests->ptr[0], "worm", worm, sizeof worm), 0);
+    CHECK_STR (worm, "testworm");
+    worm_wire_reader_fini (&reply);
+    //  The guest saw the controlled environment
+    char info_path[4200];
+    snprintf (info_path, sizeof info_path, "%s/guest-info", workdir);
+    for (int i = 0; i < 40 && access (info_path, R_OK); i++)
+        usleep (50000);
+    FILE *info = fopen (info_path, "r");
+    CHECK (info != NULL);
+    char text[8192];
+    size_t size = fread (text, 1, sizeof text - 1, info);
+    text[size] = 0;
+    fclose (info);
+    CHECK_HAS (text, "env WORM_APP_GREETING=hello");
+    CHECK_HAS (text, "env WORM_WORM=testworm");
+    CHECK_HAS (text, "env PATH=/usr/local/bin:/usr/bin:/bin");
+    CHECK_HAS (text, "nice=19");
+    //  The host (1 slot) is now full
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), -2);
+    CHECK_HAS (err, "full 1/1");
+    //  When the guest exits it is reaped, its folder removed, and the slot is free again
+    for (int i = 0; i < 100 && s_status_u64 ("guests") > 0; i++)
+        usleep (50000);
+    CHECK_EQ (s_status_u64 ("guests"), 0);
+    CHECK (access (workdir, F_OK) != 0);
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+    //  A released claim frees its slot
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (s_call ("release", "claim", claim, &reply, err, sizeof err), 0);
+    worm_wire_reader_fini (&reply);
+    CHECK_EQ (s_status_u64 ("claims"), 0);
+    printf ("spawn: refusals, spawn, environment, full, reap, release all as expected\n");
+}
+
+static void
+s_refused (const char *why)
+{
+    char claim[64], err[512];
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), -2);
+    CHECK_HAS (err, why);
+    printf ("refused: %s\n", err);
+}
+
+static void
+s_hostile (void)
+{
+    zsock_t *dealer = zsock_new_dealer (s_endpoint);
+    zsock_set_rcvtimeo (dealer, 3000);
+    const char *garbage[] = {"\xc1", "\x91\x01", "\x81\xa2op\xa4nope", "\xdd\xff\xff\xff\xff",
+                             "not msgpack at all"};
+    const char *expected[] = {"invalid byte", "not a map", "unknown op 'nope'", "exceeds",
+                              "bad request"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        zframe_t *frame = zframe_new (garbage[i], strlen (garbage[i]));
+        zframe_send (&frame, dealer, 0);
+        frame = zframe_recv (dealer);
+        CHECK (frame != NULL);
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        CHECK_EQ (worm_wire_parse (&reply, zframe_data (frame), zframe_size (frame), 65536), 0);
+        char error[256];
+        CHECK_EQ (worm_wire_get_str (&reply, reply.root, "error", error, sizeof error), 0);
+        CHECK_HAS (error, expected[i]);
+        worm_wire_reader_fini (&reply);
+        zframe_destroy (&frame);
+    }
+    //  Two frames in one request
+    zstr_sendm (dealer, "a");
+    zstr_send (dealer, "b");
+    char *error_reply = zstr_recv (dealer);
+    CHECK (error_reply != NULL);
+    CHECK_HAS (error_reply, "exactly one frame");
+    zstr_free (&error_reply);
+    //  An oversize message is dropped by ZeroMQ: the connection goes, the agent stays
+    zsock_destroy (&dealer);
+    char err[256];
+    CHECK_EQ (s_status_u64 ("guests"), 0);
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (s_call ("claim", "worm", "bad name!", &reply, err, sizeof err), -2);
+    CHECK_HAS (err, "worm name");
+    worm_wire_reader_fini (&reply);
+    printf ("hostile: every malformed request refused with a reason; agent still serving\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile ENDPOINT [ARG]\n");
+        return 2;
+    }
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    s_endpoint = argv[2];
+    if (strcmp (argv[1], "race") == 0)
+        s_race ();
+    else if (strcmp (argv[1], "spawn") == 0)
+        s_spawn_flow ();
+    else if (strcmp (argv[1], "refused") == 0 && argc > 3)
+        s_refused (argv[3]);
+    else if (strcmp (argv[1], "hostile") == 0)
+        s_hostile ();
+    else {
+        fprintf (stderr, "test-ctl: unknown scenario %s\n", argv[1]);
+        return 2;
+    }
+    return check_done (argv[1]);
+}

@@ -1,0 +1,72 @@
+# lib.sh — shared helpers for the multi-process tests (sourced, bash).
+#
+# Each test runs in its own temporary folder, starts every process itself and
+# records its pid; an EXIT trap stops those pids (never by name), runs the
+# test's own cleanup hook, and removes the folder, also when the test fails.
+# WORM_BIN points at the build's bin folder (CTest sets it).
+
+set -u
+WORM_BIN=${WORM_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/bin" && pwd)}
+WORMD=$WORM_BIN/wormd
+WORMCTL=$WORM_BIN/wormctl
+TEST_NAME=$(basename "$0" .sh)
+TEST_DIR=$(mktemp -d "/tmp/worm-$TEST_NAME-XXXXXX")
+TEST_PIDS=()
+TEST_CLEANUP=()     # extra commands to run at exit, e.g. "wormctl down"
+TEST_FAILED=0
+
+_test_exit () {
+    local rc=$?
+    local cmd pid
+    for cmd in "${TEST_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
+    for pid in "${TEST_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${TEST_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$rc" -ne 0 ] || [ "$TEST_FAILED" -ne 0 ]; then
+        echo "--- logs of $TEST_NAME ---" >&2
+        find "$TEST_DIR" -name '*.log' -print0 2>/dev/null |
+            while IFS= read -r -d '' log; do echo "== $log" >&2; tail -n 40 "$log" >&2; done
+    fi
+    rm -rf "$TEST_DIR"
+    exit "$rc"
+}
+trap _test_exit EXIT
+trap 'exit 130' INT TERM
+
+fail () { echo "FAIL: $TEST_NAME: $*" >&2; TEST_FAILED=1; exit 1; }
+pass () { echo "ok: $*"; }
+
+# Asserts that two values are equal, printing both.
+expect_eq () { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+# A free UDP port on the loopback.
+free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_agent NAME PORT [WORMD OPTIONS...]: a wormd on the loopback broadcast,
+# state in TEST_DIR/NAME, activity file TEST_DIR/NAME.activity, log NAME.log.
+start_agent () {
+    local name=$1 port=$2; shift 2
+    mkdir -p "$TEST_DIR/$name"
+    "$WORMD" --name "$name" --state-dir "$TEST_DIR/$name" --broadcast 127.255.255.255 \
+        --beacon-port "$port" --activity-file "$TEST_DIR/$name.activity" \
+        --idle-sources file --min-idle 0 --check-interval 0.2 "$@" \
+        >>"$TEST_DIR/$name.log" 2>&1 &
+    TEST_PIDS+=($!)
+    eval "PID_$name=$!"
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND every 50 ms until it succeeds.
+wait_for () {
+    local limit=$1; shift
+    local deadline=$(( $(date +%s%N) + ${limit%.*} * 1000000000 ))
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# Milliseconds on a monotonic-enough clock.
+now_ms () { echo $(( $(date +%s%N) / 1000000 )); }

@@ -1,0 +1,41 @@
+# netlan.sh — a LAN of network namespaces for tests and benchmarks (sourced, bash).
+#
+# netlan_up PREFIX K [SUBNET]   K hosts PREFIXh1..PREFIXhK, each with an interface
+#                               lan0 = SUBNET.i/24 (default 10.231.0) plugged into a
+#                               bridge br0 that lives in a namespace of its own
+#                               (PREFIXbr). The addresses exist only inside these
+#                               namespaces; nothing touches the machine's interfaces.
+# netlan_exec PREFIX I CMD...   runs CMD inside host I.
+# netlan_down PREFIX K          removes the namespaces (and with them every veth).
+#
+# A caller registers netlan_down in its exit trap before netlan_up, so the
+# namespaces go even when a test fails half way. Needs root.
+
+netlan_up () {
+    local prefix=$1 count=$2 subnet=${3:-10.231.0} i
+    ip netns add "${prefix}br" || return 1
+    ip -n "${prefix}br" link set lo up
+    ip -n "${prefix}br" link add br0 type bridge || return 1
+    ip -n "${prefix}br" link set br0 up
+    for i in $(seq "$count"); do
+        ip netns add "${prefix}h$i" || return 1
+        ip -n "${prefix}h$i" link set lo up
+        ip -n "${prefix}br" link add "v$i" type veth peer name lan0 netns "${prefix}h$i" || return 1
+        ip -n "${prefix}br" link set "v$i" master br0
+        ip -n "${prefix}br" link set "v$i" up
+        ip -n "${prefix}h$i" addr add "$subnet.$i/24" brd + dev lan0 || return 1
+        ip -n "${prefix}h$i" link set lan0 up
+    done
+}
+
+netlan_exec () {
+    local prefix=$1 host=$2; shift 2
+    ip netns exec "${prefix}h$host" "$@"
+}
+
+netlan_down () {
+    local prefix=$1 count=$2 i
+    for i in $(seq "$count"); do ip netns del "${prefix}h$i" 2>/dev/null; done
+    ip netns del "${prefix}br" 2>/dev/null
+    return 0
+}
