@@ -25,6 +25,12 @@ _test_exit () {
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    # A sanitizer report from any process we started fails the test
+    if grep -rlE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TEST_DIR" --include='*.log' >/dev/null 2>&1; then
+        echo "FAIL: $TEST_NAME: sanitizer report in a process log:" >&2
+        grep -rhE -A 30 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TEST_DIR" --include='*.log' | head -60 >&2
+        rc=1
+    fi
     if [ "$rc" -ne 0 ] || [ "$TEST_FAILED" -ne 0 ]; then
         echo "--- logs of $TEST_NAME ---" >&2
         find "$TEST_DIR" -name '*.log' -print0 2>/dev/null |
