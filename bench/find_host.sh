@@ -46,10 +46,10 @@ for load in idle real; do
     extra=()
     [ "$load" == idle ] && extra=(--loadavg-file "$WORK/idle-load")
     for i in 1 2 3 4; do
-        netlan_exec "$PREFIX" "$i" "$BIN/wormd" --name "h$i" --interface lan0 --beacon-port 5670 \
+        netlan_spawn "$PREFIX" "$i" "$BIN/wormd" --name "h$i" --interface lan0 --beacon-port 5670 \
             --state-dir "$WORK/$load-h$i" --idle-sources file --max-load 100 "${extra[@]}" \
-            >>"$WORK/h$i.log" 2>&1 &
-        PIDS+=($!)
+            >>"$WORK/h$i.log" 2>&1
+        PIDS+=("$NETLAN_PID")
     done
     sleep 1
     netlan_exec "$PREFIX" 1 "$BIN/worm-bench-find" --interface lan0 --beacon-port 5670 \

@@ -89,3 +89,15 @@ json=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts --json
 expect_eq "$(jq -r '.[0].willing' <<<"$json")" false "willing after max-segments 0"
 expect_eq "$(jq -r '.[0].reason' <<<"$json")" "full 0/0" "reason after max-segments 0"
 pass "ZPL configuration, command line precedence, run-time policy"
+
+# --daemon detaches: the command returns, the agent serves and logs to its state folder
+port=$(free_port)
+"$WORMD" --daemon --name daemonic --state-dir "$TEST_DIR/daemon" --beacon-port "$port" \
+    --check-interval 0.2 || fail "wormd --daemon exited non-zero"
+wait_for 5 test -s "$TEST_DIR/daemon/wormd.pid" || fail "daemon wrote no pid file"
+dpid=$(cat "$TEST_DIR/daemon/wormd.pid")
+TEST_PIDS+=("$dpid")
+expect_eq "$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts --json | jq -r '.[0].name')" \
+    daemonic "daemon answers"
+grep -q "serving daemonic" "$TEST_DIR/daemon/wormd.log" || fail "daemon log lacks its start line"
+pass "--daemon detaches and logs to STATE/wormd.log"

@@ -5,8 +5,11 @@
 #                               bridge br0 that lives in a namespace of its own
 #                               (PREFIXbr). The addresses exist only inside these
 #                               namespaces; nothing touches the machine's interfaces.
-# netlan_exec PREFIX I CMD...   runs CMD inside host I.
-# netlan_down PREFIX K          removes the namespaces (and with them every veth).
+# netlan_exec PREFIX I CMD...   runs CMD inside host I (in the foreground).
+# netlan_spawn PREFIX I CMD...  starts CMD inside host I in the background; its
+#                               pid (CMD's own: ip execs it) is left in NETLAN_PID.
+# netlan_down PREFIX K          stops whatever still runs in the namespaces, then
+#                               removes them (and with them every veth).
 #
 # A caller registers netlan_down in its exit trap before netlan_up, so the
 # namespaces go even when a test fails half way. Needs root.
@@ -33,9 +36,18 @@ netlan_exec () {
     ip netns exec "${prefix}h$host" "$@"
 }
 
+netlan_spawn () {
+    local prefix=$1 host=$2; shift 2
+    ip netns exec "${prefix}h$host" "$@" &
+    NETLAN_PID=$!
+}
+
 netlan_down () {
-    local prefix=$1 count=$2 i
-    for i in $(seq "$count"); do ip netns del "${prefix}h$i" 2>/dev/null; done
+    local prefix=$1 count=$2 i pid
+    for i in $(seq "$count"); do
+        for pid in $(ip netns pids "${prefix}h$i" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        ip netns del "${prefix}h$i" 2>/dev/null
+    done
     ip netns del "${prefix}br" 2>/dev/null
     return 0
 }

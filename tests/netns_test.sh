@@ -16,10 +16,10 @@ netlan_up "$PREFIX" "$HOSTS" || fail "could not build the namespace LAN"
 
 for i in $(seq $HOSTS); do
     mkdir -p "$TEST_DIR/h$i"
-    netlan_exec "$PREFIX" "$i" "$WORMD" --name "h$i" --interface lan0 --beacon-port 5670 \
+    netlan_spawn "$PREFIX" "$i" "$WORMD" --name "h$i" --interface lan0 --beacon-port 5670 \
         --state-dir "$TEST_DIR/h$i" --idle-sources file --activity-file "$TEST_DIR/h$i.activity" \
-        --min-idle 30 --check-interval 0.2 >>"$TEST_DIR/h$i.log" 2>&1 &
-    TEST_PIDS+=($!)
+        --min-idle 30 --check-interval 0.2 >>"$TEST_DIR/h$i.log" 2>&1
+    TEST_PIDS+=("$NETLAN_PID")
 done
 ctl () { local host=$1; shift; netlan_exec "$PREFIX" "$host" "$WORMCTL" --interface lan0 --beacon-port 5670 "$@"; }
 
@@ -40,3 +40,8 @@ ctl 1 --timeout 0.5 hosts
 json=$(ctl 3 --timeout 0.5 willing --json)
 expect_eq "$(jq -r 'map(.name) | sort | join(" ")' <<<"$json")" "h1 h3" "willing hosts seen from h3 (h2's user is active)"
 pass "a client inside the LAN finds the willing hosts"
+
+# The agents are the very pids we recorded (so cleanup stops them by pid)
+for pid in "${TEST_PIDS[@]}"; do
+    case "$(readlink "/proc/$pid/exe")" in */wormd) ;; *) fail "recorded pid $pid is not a wormd" ;; esac
+done

@@ -1,0 +1,720 @@
+/*  sim.c — worm-sim: a deterministic discrete-event simulator of the ring.
+
+    Runs the real token/ring.c state machine for every segment of one worm
+    over a simulated network and host pool, one seeded schedule per seed:
+    crashes, message loss, duplication, delay (hence reordering),
+    partitions, and spawns that take a while and sometimes fail. After
+    every event it checks the safety rules; after the faults stop it checks
+    that the worm converges; sometimes it kills the worm and checks that
+    every segment ends. See docs/PROTOCOL.md ("## Token") for the rules.
+
+    worm-sim [--seeds N] [--first S] [--replay SEED] [-v] [--unsafe-no-quorum]
+
+    Exit status 0 when every seed passed, 1 otherwise (each failing seed is
+    printed with the command that replays it).
+*/
+#include "ring.h"
+#include "token.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SEGS 400
+#define MAX_EPOCHS 4096
+#define STABLE_MS 3000          //  converged this long = done
+#define CONVERGE_BOUND_MS 30000 //  after the faults stop, converge within this
+#define KILL_BOUND_MS 8000      //  after a kill, every segment gone within this
+#define CRASH_GAP_MS 2500       //  crashes at least this far apart
+
+//  Simulation timing, shared by every segment (ms).
+static const uint64_t HOLD = 20, ACK = 40, RETRIES = 2, CAMPAIGN = 80;
+static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 5000, JOIN = 2500;
+
+typedef struct {
+    uint64_t at;            //  delivery time
+    uint64_t order;         //  tie-break: send order
+    int to;                 //  receiver index
+    uint8_t *data;          //  bytes
+    size_t size;            //  their size
+    bool token;             //  a TOKEN message
+    uint64_t epoch, seq;    //  its (epoch, seq) when a TOKEN
+} s_msg_t;
+
+typedef struct {
+    uint64_t at;            //  when the host answers
+    int requester;          //  who asked
+    char spawn_id[WORM_TOKEN_ID_MAX];
+    bool fail;              //  the host refuses
+} s_spawn_t;
+
+typedef struct {
+    worm_ring_t *ring;      //  NULL once gone
+    bool gone;              //  exited or crashed
+    int group;              //  partition side
+    uint64_t last_epoch, last_seq;   //  last checked token
+} s_seg_t;
+
+typedef struct {
+    uint64_t seed;
+    bool verbose;
+    bool unsafe;
+    uint64_t rng;
+    uint64_t now;
+    //  worm
+    uint32_t target, max;
+    s_seg_t segs[MAX_SEGS];
+    int nsegs;
+    //  network
+    s_msg_t *msgs;
+    size_t nmsgs, capmsgs;
+    uint64_t order;
+    //  host pool
+    s_spawn_t spawns[256];
+    int nspawns;
+    //  schedule
+    uint64_t faults_end;
+    double loss, dup;
+    uint64_t max_delay;
+    uint64_t crash_at[4];
+    int ncrash;
+    uint64_t part_start[2], part_end[2];
+    int nparts;
+    bool do_kill;
+    double spawn_fail;
+    //  checks
+    uint64_t epoch_of[MAX_EPOCHS];      //  epoch numbers seen ...
+    char origin_of[MAX_EPOCHS][WORM_TOKEN_ID_MAX];   //  ... and who made each
+    int nepochs;
+    char failure[512];
+    uint64_t converged_since;   //  0 = not converged
+    uint64_t kill_at;
+    //  figures
+    uint64_t dup_epochs;
+    uint64_t converge_ms;
+    uint64_t kill_ms;
+    uint64_t stale, regenerations, reconfigs, skipped, events;
+} s_sim_t;
+
+static uint64_t
+s_rand (s_sim_t *sim)
+{
+    uint64_t x = sim->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    sim->rng = x;
+    return x;
+}
+
+static double
+s_unit (s_sim_t *sim)
+{
+    return (double) (s_rand (sim) >> 11) / 9007199254740992.0;
+}
+
+static uint64_t
+s_between (s_sim_t *sim, uint64_t lo, uint64_t hi)
+{
+    return lo + s_rand (sim) % (hi - lo + 1);
+}
+
+static void
+s_log (s_sim_t *sim, const char *fmt, ...)
+{
+    if (!sim->verbose)
+        return;
+    printf ("%7" PRIu64 " ", sim->now);
+    va_list args;
+    va_start (args, fmt);
+    vprintf (fmt, args);
+    va_end (args);
+    printf ("\n");
+}
+
+static void
+s_fail (s_sim_t *sim, const char *fmt, ...)
+{
+    if (sim->failure[0])
+        return;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (sim->failure, sizeof sim->failure, fmt, args);
+    va_end (args);
+    s_log (sim, "FAIL: %s", sim->failure);
+}
+
+static int
+s_index_of (const char *id)
+{
+    if (id[0] != 's')
+        return -1;
+    int index = atoi (id + 1);
+    return index >= 0 && index < MAX_SEGS ? index : -1;
+}
+
+static bool
+s_faulty (s_sim_t *sim)
+{
+    return sim->now < sim->faults_end;
+}
+
+static bool
+s_partitioned (s_sim_t *sim)
+{
+    for (int i = 0; i < sim->nparts; i++)
+        if (sim->now >= sim->part_start[i] && sim->now < sim->part_end[i])
+            return true;
+    return false;
+}
+
+static void
+s_enqueue (s_sim_t *sim, int from, int to, const uint8_t *data, size_t size)
+{
+    if (to < 0 || to >= sim->nsegs)
+        return;
+    int copies = 1;
+    if (s_faulty (sim)) {
+        if (s_unit (sim) < sim->loss)
+            return;
+        if (s_partitioned (sim) && sim->segs[from].group != sim->segs[to].group)
+            return;
+        if (s_unit (sim) < sim->dup)
+            copies = 2;
+    }
+    char type[16];
+    uint64_t epoch = 0, seq = 0;
+    bool token = worm_ring_peek (data, size, type, &epoch, &seq) == 0
+                 && strcmp (type, "TOKEN") == 0;
+    for (int c = 0; c < copies; c++) {
+        if (sim->nmsgs == sim->capmsgs) {
+            sim->capmsgs = sim->capmsgs ? sim->capmsgs * 2 : 64;
+            sim->msgs = (s_msg_t *) realloc (sim->msgs, sim->capmsgs * sizeof (s_msg_t));
+        }
+        s_msg_t *m = &sim->msgs[sim->nmsgs++];
+        uint64_t delay = s_faulty (sim) ? s_between (sim, 1, sim->max_delay) : s_between (sim, 1, 3);
+        m->at = sim->now + delay;
+        m->order = sim->order++;
+        m->to = to;
+        m->data = (uint8_t *) malloc (size);
+        memcpy (m->data, data, size);
+        m->size = size;
+        m->token = token;
+        m->epoch = epoch;
+        m->seq = seq;
+    }
+}
+
+static void s_new_segment (s_sim_t *sim, int index);
+
+//  Performs the actions segment i queued.
+static void
+s_actions (s_sim_t *sim, int i)
+{
+    s_seg_t *seg = &sim->segs[i];
+    const worm_ring_action_t *a;
+    bool exited = false;
+    while (seg->ring && (a = worm_ring_action (seg->ring))) {
+        switch (a->type) {
+        case WORM_RING_SEND:
+            s_enqueue (sim, i, s_index_of (a->peer), a->data, a->size);
+            break;
+        case WORM_RING_SPAWN:
+            if (sim->nspawns < 256) {
+                s_spawn_t *s = &sim->spawns[sim->nspawns++];
+                s->at = sim->now + s_between (sim, 20, 300);
+                s->requester = i;
+                snprintf (s->spawn_id, sizeof s->spawn_id, "%s", a->spawn_id);
+                s->fail = s_unit (sim) < sim->spawn_fail;
+            }
+            s_log (sim, "s%03d asks for a spawn (%s)", i, a->spawn_id);
+            break;
+        case WORM_RING_HELD: {
+            //  The app: keep a counter in the app state
+            worm_token_t *token = worm_ring_token (seg->ring);
+            size_t size = 0;
+            const uint8_t *state = (const uint8_t *) worm_token_app_state (token, &size);
+            uint8_t next[8] = {0};
+            if (size == 8)
+                memcpy (next, state, 8);
+            next[0]++;
+            worm_token_set_app_state (token, next, 8);
+            break;
+        }
+        case WORM_RING_EXIT:
+            s_log (sim, "s%03d exits: %s", i, a->reason);
+            exited = true;
+            break;
+        }
+    }
+    if (exited) {
+        worm_ring_destroy (&seg->ring);
+        seg->gone = true;
+    }
+}
+
+static void
+s_config (s_sim_t *sim, int index, worm_ring_config_t *config)
+{
+    worm_ring_config_defaults (config);
+    snprintf (config->worm_id, sizeof config->worm_id, "w-sim");
+    snprintf (config->self.id, sizeof config->self.id, "s%03d", index);
+    snprintf (config->self.host, sizeof config->self.host, "h%03d", index);
+    snprintf (config->self.host_id, sizeof config->self.host_id, "H%03d", index);
+    snprintf (config->self.endpoint, sizeof config->self.endpoint, "sim://%d", index);
+    config->self.pid = (uint64_t) (1000 + index);
+    config->hold_ms = HOLD;
+    config->ack_timeout_ms = ACK;
+    config->ack_retries = (uint32_t) RETRIES;
+    config->campaign_timeout_ms = CAMPAIGN;
+    config->loss_floor_ms = LOSS_FLOOR;
+    config->loss_ceiling_ms = LOSS_CEIL;
+    config->orphan_timeout_ms = ORPHAN;
+    config->join_deadline_ms = JOIN;
+    config->seed = sim->seed * 1000 + (uint64_t) index;
+    config->unsafe_no_quorum = sim->unsafe;
+}
+
+static void
+s_new_segment (s_sim_t *sim, int index)
+{
+    worm_ring_config_t config;
+    s_config (sim, index, &config);
+    s_seg_t *seg = &sim->segs[index];
+    memset (seg, 0, sizeof *seg);
+    seg->ring = worm_ring_new (&config, sim->now);
+    if (!seg->ring)
+        s_fail (sim, "worm_ring_new refused s%03d", index);
+}
+
+//  --------------------------------------------------------------------------
+//  Checks
+
+static void
+s_check_safety (s_sim_t *sim)
+{
+    for (int i = 0; i < sim->nsegs; i++) {
+        s_seg_t *seg = &sim->segs[i];
+        if (!seg->ring)
+            continue;
+        worm_token_t *token = worm_ring_token (seg->ring);
+        if (!token)
+            continue;
+        uint64_t epoch = worm_token_epoch (token), seq = worm_token_seq (token);
+        if (epoch == seg->last_epoch && seq == seg->last_seq)
+            continue;
+        if (worm_token_order (epoch, seq, seg->last_epoch, seg->last_seq) < 0)
+            s_fail (sim, "s%03d went back from e%" PRIu64 "/s%" PRIu64 " to e%" PRIu64
+                         "/s%" PRIu64, i, seg->last_epoch, seg->last_seq, epoch, seq);
+        seg->last_epoch = epoch;
+        seg->last_seq = seq;
+        //  Rule 1: one creator per epoch number
+        const char *origin = worm_token_origin (token);
+        int found = -1;
+        for (int e = 0; e < sim->nepochs; e++)
+            if (sim->epoch_of[e] == epoch)
+                found = e;
+        if (found < 0 && sim->nepochs < MAX_EPOCHS) {
+            sim->epoch_of[sim->nepochs] = epoch;
+            snprintf (sim->origin_of[sim->nepochs], WORM_TOKEN_ID_MAX, "%s", origin);
+            sim->nepochs++;
+            s_log (sim, "new epoch %" PRIu64 " by %s", epoch, origin);
+        }
+        else if (found >= 0 && strcmp (sim->origin_of[found], origin) != 0) {
+            sim->dup_epochs++;
+            s_fail (sim, "two tokens in epoch %" PRIu64 ": made by %s and by %s", epoch,
+                    sim->origin_of[found], origin);
+        }
+        //  Rule 2: never above the hard cap, counting spawns in flight
+        size_t population = worm_token_live_count (token) + worm_token_spawn_count (token);
+        if (population > worm_token_max (token))
+            s_fail (sim, "s%03d holds a token with %zu live + in flight > max %u", i, population,
+                    worm_token_max (token));
+        if (sim->verbose) {
+            char line[600];
+            worm_token_describe (token, line, sizeof line);
+            s_log (sim, "s%03d has %s (%s)", i, line,
+                   worm_ring_state (seg->ring) == WORM_RING_HOLDING ? "holding" : "copy");
+        }
+    }
+}
+
+//  True when exactly one token circulates, every live segment agrees on
+//  its epoch, and the population is exactly the target.
+static bool
+s_converged (s_sim_t *sim)
+{
+    if (sim->nspawns > 0)
+        return false;
+    int alive = 0;
+    int tokens = 0;
+    uint64_t epoch = 0;
+    worm_token_t *freshest = NULL;
+    for (int i = 0; i < sim->nsegs; i++) {
+        s_seg_t *seg = &sim->segs[i];
+        if (!seg->ring)
+            continue;
+        alive++;
+        worm_token_t *token = worm_ring_token (seg->ring);
+        if (!token)
+            return false;
+        if (epoch && worm_token_epoch (token) != epoch)
+            return false;
+        epoch = worm_token_epoch (token);
+        if (worm_ring_state (seg->ring) == WORM_RING_HOLDING)
+            tokens++;
+        if (!freshest || worm_token_order (worm_token_epoch (token), worm_token_seq (token),
+                                           worm_token_epoch (freshest),
+                                           worm_token_seq (freshest)) > 0)
+            freshest = token;
+    }
+    for (size_t m = 0; m < sim->nmsgs; m++) {
+        s_msg_t *msg = &sim->msgs[m];
+        if (!msg->token || !sim->segs[msg->to].ring)
+            continue;
+        worm_token_t *seen = worm_ring_token (sim->segs[msg->to].ring);
+        if (!seen || worm_token_order (msg->epoch, msg->seq, worm_token_epoch (seen),
+                                       worm_token_seq (seen)) > 0)
+            tokens++;
+    }
+    if (tokens != 1 || alive != (int) sim->target || !freshest)
+        return false;
+    if (worm_token_spawn_count (freshest) != 0 || worm_token_live_count (freshest) != sim->target)
+        return false;
+    for (size_t m = 0; m < worm_token_member_count (freshest); m++) {
+        if (!worm_token_member_is_live (freshest, m))
+            continue;
+        int index = s_index_of (worm_token_member (freshest, m)->id);
+        if (index < 0 || !sim->segs[index].ring)
+            return false;
+    }
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  One seed
+
+static void
+s_schedule (s_sim_t *sim)
+{
+    sim->target = (uint32_t) s_between (sim, 1, 5);
+    sim->max = sim->target + (uint32_t) s_between (sim, 1, 2);
+    sim->faults_end = s_between (sim, 2000, 8000);
+    sim->loss = s_unit (sim) * 0.15;
+    sim->dup = s_unit (sim) * 0.10;
+    sim->max_delay = s_between (sim, 2, 60);
+    sim->spawn_fail = s_unit (sim) * 0.3;
+    sim->ncrash = (int) s_between (sim, 0, 3);
+    //  Crashes at least CRASH_GAP_MS apart, so that the worm can replace
+    //  a lost voter before the next (see "Limits" in docs/PROTOCOL.md)
+    for (int i = 0; i < sim->ncrash; i++)
+        sim->crash_at[i] = 300 + (uint64_t) i * CRASH_GAP_MS + s_between (sim, 0, 1000);
+    while (sim->ncrash > 0 && sim->crash_at[sim->ncrash - 1] > sim->faults_end)
+        sim->ncrash--;
+    sim->nparts = (int) s_between (sim, 0, 2);
+    for (int i = 0; i < sim->nparts; i++) {
+        sim->part_start[i] = s_between (sim, 200, sim->faults_end);
+        sim->part_end[i] = sim->part_start[i] + s_between (sim, 100, 3000);
+        if (sim->part_end[i] > sim->faults_end)
+            sim->part_end[i] = sim->faults_end;
+    }
+    sim->do_kill = s_rand (sim) % 3 == 0;
+}
+
+static void
+s_repartition (s_sim_t *sim)
+{
+    for (int i = 0; i < sim->nsegs; i++)
+        sim->segs[i].group = (int) (s_rand (sim) % 2);
+}
+
+//  Runs one seed; returns true when it passed.
+static bool
+s_run (s_sim_t *sim)
+{
+    s_schedule (sim);
+    s_log (sim, "target %u max %u, faults until %" PRIu64 ": loss %.2f dup %.2f delay <=%" PRIu64
+                ", %d crashes, %d partitions, spawn failure %.2f%s",
+           sim->target, sim->max, sim->faults_end, sim->loss, sim->dup, sim->max_delay,
+           sim->ncrash, sim->nparts, sim->spawn_fail, sim->do_kill ? ", then a kill" : "");
+    //  The founder
+    sim->nsegs = 1;
+    s_new_segment (sim, 0);
+    worm_token_t *token = worm_token_new ();
+    worm_token_set_worm_id (token, "w-sim");
+    worm_token_set_worm_name (token, "sim");
+    worm_token_set_app_name (token, "counter");
+    worm_token_set_population (token, sim->target, sim->max);
+    if (worm_ring_found (sim->segs[0].ring, &token, 0))
+        s_fail (sim, "found refused: %s", worm_ring_error (sim->segs[0].ring));
+    s_actions (sim, 0);
+    int next_crash = 0;
+    int next_part = 0;
+    uint64_t end = sim->faults_end + CONVERGE_BOUND_MS;
+
+    while (!sim->failure[0]) {
+        //  Next event time
+        uint64_t t = UINT64_MAX;
+        int kind = 0, who = -1;     //  1 msg, 2 timer, 3 spawn, 4 crash, 5 partition
+        for (size_t m = 0; m < sim->nmsgs; m++)
+            if (sim->msgs[m].at < t || (kind == 1 && sim->msgs[m].at == t
+                                        && sim->msgs[m].order < sim->msgs[who].order)) {
+                t = sim->msgs[m].at;
+                kind = 1;
+                who = (int) m;
+            }
+        for (int i = 0; i < sim->nsegs; i++)
+            if (sim->segs[i].ring) {
+                uint64_t d = worm_ring_deadline (sim->segs[i].ring);
+                if (d < sim->now)
+                    d = sim->now;
+                if (d < t) {
+                    t = d;
+                    kind = 2;
+                    who = i;
+                }
+            }
+        for (int s = 0; s < sim->nspawns; s++)
+            if (sim->spawns[s].at < t) {
+                t = sim->spawns[s].at;
+                kind = 3;
+                who = s;
+            }
+        if (next_crash < sim->ncrash && sim->crash_at[next_crash] < t) {
+            t = sim->crash_at[next_crash];
+            kind = 4;
+        }
+        if (next_part < sim->nparts && sim->part_start[next_part] < t) {
+            t = sim->part_start[next_part];
+            kind = 5;
+        }
+        if (t > end)
+            t = end;
+        if (t < sim->now)
+            t = sim->now;
+        sim->now = t;
+
+        //  Phase checks at this time
+        if (!sim->kill_at) {
+            if (sim->now >= sim->faults_end) {
+                if (s_converged (sim)) {
+                    if (!sim->converged_since)
+                        sim->converged_since = sim->now;
+                }
+                else
+                    sim->converged_since = 0;
+                if (sim->converged_since && sim->now - sim->converged_since >= STABLE_MS) {
+                    sim->converge_ms = sim->converged_since - sim->faults_end;
+                    if (!sim->do_kill)
+                        break;
+                    //  Kill the worm from a random live segment
+                    int alive[MAX_SEGS], n = 0;
+                    for (int i = 0; i < sim->nsegs; i++)
+                        if (sim->segs[i].ring)
+                            alive[n++] = i;
+                    int k = alive[s_rand (sim) % (uint64_t) n];
+                    sim->kill_at = sim->now;
+                    end = sim->now + KILL_BOUND_MS;
+                    s_log (sim, "kill requested at s%03d", k);
+                    worm_ring_kill (sim->segs[k].ring, sim->now);
+                    s_actions (sim, k);
+                    continue;
+                }
+            }
+            if (sim->now >= end) {
+                s_fail (sim, "not converged %d ms after the faults stopped",
+                        CONVERGE_BOUND_MS);
+                break;
+            }
+        }
+        else {
+            bool any = sim->nspawns > 0;
+            for (int i = 0; i < sim->nsegs; i++)
+                if (sim->segs[i].ring)
+                    any = true;
+            if (!any) {
+                sim->kill_ms = sim->now - sim->kill_at;
+                break;
+            }
+            if (sim->now >= end) {
+                s_fail (sim, "segments still alive %d ms after the kill", KILL_BOUND_MS);
+                break;
+            }
+        }
+        if (kind == 0)
+            continue;
+        sim->events++;
+
+        if (kind == 1) {
+            s_msg_t msg = sim->msgs[who];
+            sim->msgs[who] = sim->msgs[--sim->nmsgs];
+            s_seg_t *seg = &sim->segs[msg.to];
+            if (seg->ring) {
+                if (worm_ring_receive (seg->ring, msg.data, msg.size, sim->now))
+                    s_fail (sim, "s%03d refused a message: %s", msg.to,
+                            worm_ring_error (seg->ring));
+                s_actions (sim, msg.to);
+            }
+            free (msg.data);
+        }
+        else if (kind == 2) {
+            worm_ring_tick (sim->segs[who].ring, sim->now);
+            s_actions (sim, who);
+        }
+        else if (kind == 3) {
+            s_spawn_t spawn = sim->spawns[who];
+            sim->spawns[who] = sim->spawns[--sim->nspawns];
+            bool fail = spawn.fail && s_faulty (sim);
+            s_seg_t *requester = &sim->segs[spawn.requester];
+            if (fail || sim->nsegs >= MAX_SEGS) {
+                s_log (sim, "spawn %s failed", spawn.spawn_id);
+                if (requester->ring) {
+                    worm_ring_spawn_result (requester->ring, spawn.spawn_id, NULL, sim->now);
+                    s_actions (sim, spawn.requester);
+                }
+            }
+            else {
+                int index = sim->nsegs++;
+                s_new_segment (sim, index);
+                sim->segs[index].group = requester->group;
+                s_log (sim, "spawn %s started as s%03d", spawn.spawn_id, index);
+                if (requester->ring) {
+                    worm_ring_config_t config;
+                    s_config (sim, index, &config);
+                    if (worm_ring_spawn_result (requester->ring, spawn.spawn_id, &config.self,
+                                                sim->now))
+                        s_fail (sim, "spawn result refused: %s",
+                                worm_ring_error (requester->ring));
+                    s_actions (sim, spawn.requester);
+                }
+            }
+        }
+        else if (kind == 4) {
+            next_crash++;
+            int alive[MAX_SEGS], n = 0;
+            for (int i = 0; i < sim->nsegs; i++)
+                if (sim->segs[i].ring)
+                    alive[n++] = i;
+            if (n > 1) {
+                int k = alive[s_rand (sim) % (uint64_t) n];
+                s_log (sim, "s%03d crashes", k);
+                worm_ring_destroy (&sim->segs[k].ring);
+                sim->segs[k].gone = true;
+            }
+        }
+        else if (kind == 5) {
+            next_part++;
+            s_repartition (sim);
+            s_log (sim, "partition until %" PRIu64, sim->part_end[next_part - 1]);
+        }
+        s_check_safety (sim);
+    }
+    //  Figures
+    for (int i = 0; i < sim->nsegs; i++)
+        if (sim->segs[i].ring) {
+            const worm_ring_stats_t *st = worm_ring_stats (sim->segs[i].ring);
+            sim->stale += st->stale;
+            sim->regenerations += st->regenerations;
+            sim->reconfigs += st->reconfigurations;
+            sim->skipped += st->skipped;
+        }
+    for (int i = 0; i < sim->nsegs; i++)
+        worm_ring_destroy (&sim->segs[i].ring);
+    for (size_t m = 0; m < sim->nmsgs; m++)
+        free (sim->msgs[m].data);
+    free (sim->msgs);
+    return sim->failure[0] == 0;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+int
+main (int argc, char **argv)
+{
+    uint64_t seeds = 2000, first = 1;
+    bool verbose = false, unsafe = false, replay = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
+            seeds = strtoull (argv[++i], NULL, 10);
+        else if (!strcmp (argv[i], "--first") && i + 1 < argc)
+            first = strtoull (argv[++i], NULL, 10);
+        else if (!strcmp (argv[i], "--replay") && i + 1 < argc) {
+            first = strtoull (argv[++i], NULL, 10);
+            seeds = 1;
+            replay = true;
+        }
+        else if (!strcmp (argv[i], "-v"))
+            verbose = true;
+        else if (!strcmp (argv[i], "--unsafe-no-quorum"))
+            unsafe = true;
+        else {
+            fprintf (stderr,
+                     "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
+                     "[--unsafe-no-quorum]\n");
+            return 2;
+        }
+    }
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    uint64_t *converge = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
+    uint64_t *killed = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
+    size_t nconverge = 0, nkilled = 0, failures = 0;
+    uint64_t dup_epochs = 0, events = 0, stale = 0, regens = 0, reconfigs = 0, skipped = 0;
+    for (uint64_t s = first; s < first + seeds; s++) {
+        s_sim_t *sim = (s_sim_t *) calloc (1, sizeof (s_sim_t));
+        sim->seed = s;
+        sim->verbose = verbose;
+        sim->unsafe = unsafe;
+        sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
+        bool ok = s_run (sim);
+        if (!ok) {
+            failures++;
+            printf ("FAIL seed %" PRIu64 ": %s (t=%" PRIu64 " ms)\n  replay: worm-sim --replay %"
+                    PRIu64 " -v%s\n", s, sim->failure, sim->now, s,
+                    unsafe ? " --unsafe-no-quorum" : "");
+        }
+        else {
+            converge[nconverge++] = sim->converge_ms;
+            if (sim->kill_at)
+                killed[nkilled++] = sim->kill_ms;
+        }
+        dup_epochs += sim->dup_epochs;
+        events += sim->events;
+        stale += sim->stale;
+        regens += sim->regenerations;
+        reconfigs += sim->reconfigs;
+        skipped += sim->skipped;
+        free (sim);
+    }
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    qsort (converge, nconverge, sizeof (uint64_t), s_compare);
+    qsort (killed, nkilled, sizeof (uint64_t), s_compare);
+    printf ("worm-sim: %" PRIu64 " seeds from %" PRIu64 ", %zu failed, %.1f s, %" PRIu64
+            " events\n", seeds, first, failures, secs, events);
+    printf ("  tokens accepted twice in one epoch (two creators): %" PRIu64 "\n", dup_epochs);
+    if (nconverge)
+        printf ("  convergence after faults stop (ms): min %" PRIu64 " median %" PRIu64
+                " p95 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 " (bound %d)\n",
+                converge[0], converge[nconverge / 2], converge[nconverge * 95 / 100],
+                converge[nconverge * 99 / 100], converge[nconverge - 1], CONVERGE_BOUND_MS);
+    if (nkilled)
+        printf ("  kill to last exit (ms), %zu kills: median %" PRIu64 " max %" PRIu64
+                " (bound %d)\n", nkilled, killed[nkilled / 2], killed[nkilled - 1],
+                KILL_BOUND_MS);
+    printf ("  stale tokens dropped %" PRIu64 ", regenerations %" PRIu64 ", voter changes %"
+            PRIu64 ", successors skipped %" PRIu64 " (live segments at the end)\n",
+            stale, regens, reconfigs, skipped);
+    (void) replay;
+    free (converge);
+    free (killed);
+    return failures ? 1 : 0;
+}
