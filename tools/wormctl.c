@@ -2,11 +2,13 @@
     reads and changes their policy. It talks to hosts only over the wire
     protocol (docs/PROTOCOL.md): broadcast queries and control requests.
 */
+#include "app.h"
 #include "beacon.h"
 #include "ctl.h"
 #include "discover.h"
 #include "log.h"
 #include "opts.h"
+#include "place.h"
 #include "policy.h"
 #include "spawn.h"
 #include "udp.h"
@@ -57,7 +59,11 @@ s_usage (FILE *out)
              "  hosts [--json]                    the hosts that answer, willing or not\n"
              "  willing [--json]                  who is willing? answers in arrival order\n"
              "  registry HOST [--json]            the hosts HOST has heard\n"
-             "  policy HOST [--max-segments N ...] print or change a host's policy\n\n"
+             "  policy HOST [--max-segments N ...] print or change a host's policy\n"
+             "  launch NAME --app APP --size N    start a worm that keeps N segments\n"
+             "  find NAME [--json]                the worm's segments, through the agents\n"
+             "  status [NAME] [--json]            each worm: app, size/target, epoch, round\n"
+             "  kill NAME                         kill every segment of the worm\n\n"
              "Global options:\n");
     worm_opts_help (out, s_global_options);
     fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
@@ -510,6 +516,511 @@ s_cmd_registry (s_global_t *global, int argc, char **argv)
 }
 
 //  --------------------------------------------------------------------------
+//  Worms: launch, find, status, kill
+
+#define MAX_SEGMENTS 1024
+
+typedef struct {
+    char worm[65];          //  worm name
+    char worm_id[64];       //  worm id
+    char id[64];            //  segment id
+    char host[65];          //  host name
+    char endpoint[128];     //  the segment's endpoint
+    uint64_t pid;           //  its pid on that host
+    //  From the segment itself (status), when it answered:
+    bool answered;          //  it answered
+    bool holds_token;       //  it holds the token now
+    char app[65];           //  the worm's app
+    char state[16];         //  its ring state
+    uint64_t epoch, live, target, round_ms;   //  from its copy of the token
+} s_segment_t;
+
+typedef struct {
+    s_segment_t items[MAX_SEGMENTS];    //  segments found
+    int count;                          //  how many
+    int hosts;                          //  hosts asked
+} s_segments_t;
+
+//  One request with a single string field; the reply stays in reply.
+static int
+s_request (const char *endpoint, const char *op, const char *key, const char *value,
+           int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, key ? 2 : 1);
+    worm_wire_kstr (&request, "op", op);
+    if (key)
+        worm_wire_kstr (&request, key, value);
+    int rc = worm_ctl_call (endpoint, &request, timeout_ms, reply, err, cap);
+    worm_wire_writer_fini (&request);
+    return rc;
+}
+
+//  Asks one segment how it sees its worm.
+static void
+s_segment_status (s_segment_t *segment, int timeout_ms)
+{
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    if (s_request (segment->endpoint, "status", NULL, NULL, timeout_ms, &reply, err,
+                   sizeof err) == 0
+        && worm_wire_get_bool (&reply, reply.root, "holds_token", &segment->holds_token) == 0
+        && worm_wire_get_str (&reply, reply.root, "app", segment->app, sizeof segment->app) == 0
+        && worm_wire_get_str (&reply, reply.root, "state", segment->state,
+                              sizeof segment->state) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "epoch", &segment->epoch) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "live", &segment->live) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "target", &segment->target) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "round_ms", &segment->round_ms) == 0)
+        segment->answered = true;
+    worm_wire_reader_fini (&reply);
+}
+
+//  Finds the segments of one worm (or all, worm NULL) through the agents;
+//  with ask, asks each segment for its status too.
+static int
+s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segments_t *found,
+                 char *err, size_t cap)
+{
+    s_found_t *hosts = calloc (1, sizeof *hosts);
+    found->count = 0;
+    if (s_find_hosts (global, hosts, err, cap)) {
+        free (hosts);
+        return -1;
+    }
+    found->hosts = hosts->count;
+    for (int h = 0; h < hosts->count; h++) {
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        char why[256];
+        const msgpack_object_array *list;
+        if (s_request (hosts->hosts[h].endpoint, "find", worm ? "worm" : NULL, worm,
+                       s_timeout_ms (global, 2.0), &reply, why, sizeof why) == 0
+            && worm_wire_get_array (&reply, reply.root, "segments", &list, MAX_SEGMENTS) == 0)
+            for (uint32_t i = 0; i < list->size && found->count < MAX_SEGMENTS; i++) {
+                s_segment_t *segment = &found->items[found->count];
+                memset (segment, 0, sizeof *segment);
+                const msgpack_object *map = &list->ptr[i];
+                if (worm_wire_get_str (&reply, map, "worm", segment->worm, sizeof segment->worm)
+                    || worm_wire_get_str (&reply, map, "worm_id", segment->worm_id,
+                                          sizeof segment->worm_id)
+                    || worm_wire_get_str (&reply, map, "id", segment->id, sizeof segment->id)
+                    || worm_wire_get_str (&reply, map, "host", segment->host,
+                                          sizeof segment->host)
+                    || worm_wire_get_str (&reply, map, "endpoint", segment->endpoint,
+                                          sizeof segment->endpoint)
+                    || worm_wire_get_u64 (&reply, map, "pid", &segment->pid))
+                    continue;
+                found->count++;
+            }
+        else
+            fprintf (stderr, "wormctl: %s did not answer 'find': %s\n", hosts->hosts[h].name,
+                     why);
+        worm_wire_reader_fini (&reply);
+    }
+    free (hosts);
+    if (ask)
+        for (int i = 0; i < found->count; i++)
+            s_segment_status (&found->items[i], 1000);
+    return 0;
+}
+
+//  "host2, host4" for a worm's segments.
+static void
+s_host_list (const s_segments_t *found, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    for (int i = 0; i < found->count; i++) {
+        size_t used = strlen (buf);
+        snprintf (buf + used, cap - used, "%s%s", used ? ", " : "", found->items[i].host);
+    }
+}
+
+typedef struct {
+    char app[65];               //  --app
+    long size, max, hold;       //  --size, --max, --hold
+    const char *params[WORM_TOKEN_MAX_PARAMS];  //  --param K=V
+    int nparams;                //  how many
+    bool help;                  //  --help
+} s_launch_t;
+
+static int
+s_launch_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    s_launch_t *launch = (s_launch_t *) arg;
+    if (strcmp (name, "help") == 0)
+        launch->help = true;
+    else if (strcmp (name, "app") == 0) {
+        if (!worm_app_find (value)) {
+            char names[256] = "";
+            for (int i = 0; worm_apps[i]; i++) {
+                size_t used = strlen (names);
+                snprintf (names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                          worm_apps[i]->name);
+            }
+            snprintf (err, cap, "no app named '%s' (apps: %s)", value, names);
+            return -1;
+        }
+        snprintf (launch->app, sizeof launch->app, "%s", value);
+    }
+    else if (strcmp (name, "size") == 0)
+        return worm_parse_int (value, 1, WORM_TOKEN_MAX_MEMBERS, &launch->size, err, cap);
+    else if (strcmp (name, "max") == 0)
+        return worm_parse_int (value, 1, WORM_TOKEN_MAX_MEMBERS, &launch->max, err, cap);
+    else if (strcmp (name, "hold") == 0)
+        return worm_parse_int (value, 1, 60000, &launch->hold, err, cap);
+    else if (strcmp (name, "param") == 0) {
+        if (!strchr (value, '=') || value[0] == '=' || strlen (value) >= WORM_TOKEN_PARAM_MAX
+            || launch->nparams >= WORM_TOKEN_MAX_PARAMS) {
+            snprintf (err, cap, "'%s' is not KEY=VALUE", value);
+            return -1;
+        }
+        launch->params[launch->nparams++] = value;
+    }
+    return 0;
+}
+
+static int
+s_cmd_launch (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"app", "APP", "the app the worm runs (existential: none)"},
+        {"size", "N", "how many segments the worm keeps (1 to 64)"},
+        {"max", "M", "hard cap on segments, spawns in flight included (default N+1)"},
+        {"param", "K=V", "an app parameter (repeatable)"},
+        {"hold", "MS", "how long each segment keeps the token (default 100)"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    s_launch_t launch = {.size = 0};
+    char err[512];
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[0] : NULL;
+    int index = name ? 1 : 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_launch_option, &launch, err,
+                         sizeof err)) {
+        fprintf (stderr, "wormctl launch: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (launch.help || global->help) {
+        printf ("Usage: wormctl [GLOBAL OPTIONS] launch NAME --app APP --size N [OPTIONS]\n\n"
+                "Finds a willing host and starts the worm's first segment there; the worm\n"
+                "then grows itself to N segments, one per willing host. Exits 0 once N are\n"
+                "live; after --timeout (default 30 s) exits 1 with the reason, and the worm\n"
+                "keeps running under-populated, growing as hosts become willing.\n\n");
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    const char *problem = !name                 ? "name the worm"
+                          : index < argc        ? "unexpected argument"
+                          : !launch.app[0]      ? "say which app with --app"
+                          : !launch.size        ? "say how many segments with --size"
+                          : !worm_name_valid (name) ? "the name is not [A-Za-z0-9._-]{1,64}"
+                                                : NULL;
+    if (!launch.max)
+        launch.max = launch.size < WORM_TOKEN_MAX_MEMBERS ? launch.size + 1 : launch.size;
+    if (!problem && launch.max < launch.size)
+        problem = "--max is below --size";
+    if (problem) {
+        fprintf (stderr, "wormctl launch: %s (see wormctl launch --help)\n", problem);
+        return EXIT_USAGE;
+    }
+    s_segments_t *found = calloc (1, sizeof *found);
+    int rc = 1;
+    if (s_find_segments (global, name, false, found, err, sizeof err)) {
+        fprintf (stderr, "wormctl launch: %s\n", err);
+        goto done;
+    }
+    if (found->count) {
+        char hosts[1024];
+        s_host_list (found, hosts, sizeof hosts);
+        fprintf (stderr, "wormctl launch: worm %s already runs on %s\n", name, hosts);
+        goto done;
+    }
+    worm_lan_t lan;
+    int cluster_size;
+    if (s_lan (global, &lan, &cluster_size, err, sizeof err)) {
+        fprintf (stderr, "wormctl launch: %s\n", err);
+        goto done;
+    }
+    char worm_id[17], size[16], max[16], hold[16];
+    snprintf (worm_id, sizeof worm_id, "%08lx%08lx", (unsigned long) (random () & 0xffffffff),
+              (unsigned long) ((zclock_usecs () ^ getpid ()) & 0xffffffff));
+    snprintf (size, sizeof size, "%ld", launch.size);
+    snprintf (max, sizeof max, "%ld", launch.max);
+    snprintf (hold, sizeof hold, "%ld", launch.hold ? launch.hold : 100);
+    worm_place_t spec = {.worm = name, .program = "worm-segment", .timeout_ms = 1000};
+    const char *args[] = {"--found", "--worm-id", worm_id, "--name", name, "--app", launch.app,
+                          "--size", size, "--max", max, "--hold", hold};
+    int n = 0;
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        spec.args[n++] = args[i];
+    for (int i = 0; i < launch.nparams; i++) {
+        spec.args[n++] = "--param";
+        spec.args[n++] = launch.params[i];
+    }
+    spec.args[n] = NULL;
+    worm_hostinfo_t host;
+    pid_t pid;
+    if (worm_place (&lan, &spec, &host, &pid, err, sizeof err)) {
+        fprintf (stderr, "wormctl launch: cannot start worm %s: %s\n", name, err);
+        goto done;
+    }
+    printf ("worm %s (id %s, app %s) founded on %s, pid %d; growing to %ld\n", name, worm_id,
+            launch.app, host.name, (int) pid, launch.size);
+    fflush (stdout);
+    int64_t deadline = worm_now_ms () + s_timeout_ms (global, 30.0);
+    int shown = -1;
+    while (worm_now_ms () < deadline) {
+        if (s_find_segments (global, name, true, found, err, sizeof err) == 0) {
+            uint64_t live = 0;
+            for (int i = 0; i < found->count; i++)
+                if (found->items[i].answered && found->items[i].live > live)
+                    live = found->items[i].live;
+            int running = found->count < (int) live ? found->count : (int) live;
+            if (running != shown) {
+                printf ("%s: %d/%ld segments live\n", name, running, launch.size);
+                fflush (stdout);
+                shown = running;
+            }
+            if (running >= launch.size) {
+                rc = 0;
+                goto done;
+            }
+        }
+        zclock_sleep (200);
+    }
+    s_found_t *willing = calloc (1, sizeof *willing);
+    worm_discover (&lan, false, 500, 100, s_collect, willing, err, sizeof err);
+    fprintf (stderr,
+             "wormctl launch: worm %s has %d of %ld segments after %d ms: only %d willing "
+             "host(s) now; it keeps running and grows when hosts become willing\n",
+             name, shown < 0 ? 0 : shown, launch.size, s_timeout_ms (global, 30.0),
+             willing->count + (shown > 0 ? shown : 0));
+    free (willing);
+done:
+    free (found);
+    return rc;
+}
+
+static int
+s_cmd_find (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int rc = s_simple_options (global, "find", options, argc, argv, &index,
+                               "Usage: wormctl [GLOBAL OPTIONS] find NAME [--json]\n\n"
+                               "Every segment of worm NAME, found through the host agents (not\n"
+                               "the token): id, host, pid, endpoint, and which holds the token.\n");
+    if (rc >= 0)
+        return rc;
+    if (!name || index < argc) {
+        fprintf (stderr, "wormctl find: %s\n",
+                 name ? "unexpected argument" : "name the worm (see wormctl find --help)");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    s_segments_t *found = calloc (1, sizeof *found);
+    if (s_find_segments (global, name, true, found, err, sizeof err)) {
+        fprintf (stderr, "wormctl find: %s\n", err);
+        free (found);
+        return 1;
+    }
+    if (global->json) {
+        printf ("[");
+        for (int i = 0; i < found->count; i++) {
+            const s_segment_t *segment = &found->items[i];
+            printf ("%s\n  {\"id\": \"%s\", \"host\": ", i ? "," : "", segment->id);
+            s_json_string (stdout, segment->host);
+            printf (", \"pid\": %llu, \"endpoint\": ", (unsigned long long) segment->pid);
+            s_json_string (stdout, segment->endpoint);
+            printf (", \"holds_token\": %s, \"state\": \"%s\", \"epoch\": %llu}",
+                    segment->holds_token ? "true" : "false",
+                    segment->answered ? segment->state : "unreachable",
+                    (unsigned long long) segment->epoch);
+        }
+        printf ("%s]\n", found->count ? "\n" : "");
+    }
+    else {
+        printf ("%-24s %-16s %-8s %-26s %s\n", "ID", "HOST", "PID", "ENDPOINT", "TOKEN");
+        for (int i = 0; i < found->count; i++) {
+            const s_segment_t *segment = &found->items[i];
+            printf ("%-24s %-16s %-8llu %-26s %s\n", segment->id, segment->host,
+                    (unsigned long long) segment->pid, segment->endpoint,
+                    segment->holds_token ? "holds" : segment->answered ? "" : "(no answer)");
+        }
+        if (found->count == 0)
+            fprintf (stderr, "wormctl find: no segment of worm %s on the %d host(s) that "
+                             "answered\n", name, found->hosts);
+    }
+    free (found);
+    return 0;
+}
+
+static int
+s_cmd_status (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int rc = s_simple_options (global, "status", options, argc, argv, &index,
+                               "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
+                               "Each worm seen (or only NAME): its app, live population in its\n"
+                               "token and target, epoch, last round time, segment processes.\n");
+    if (rc >= 0)
+        return rc;
+    if (index < argc) {
+        fprintf (stderr, "wormctl status: unexpected argument '%s'\n", argv[index]);
+        return EXIT_USAGE;
+    }
+    char err[512];
+    s_segments_t *found = calloc (1, sizeof *found);
+    if (s_find_segments (global, name, true, found, err, sizeof err)) {
+        fprintf (stderr, "wormctl status: %s\n", err);
+        free (found);
+        return 1;
+    }
+    //  One row per worm: the freshest view among its segments
+    int shown = 0;
+    if (global->json)
+        printf ("[");
+    else
+        printf ("%-20s %-12s %-9s %-8s %-10s %s\n", "NAME", "APP", "SIZE", "EPOCH", "ROUND",
+                "SEGMENTS");
+    for (int i = 0; i < found->count; i++) {
+        bool seen = false;
+        for (int k = 0; k < i; k++)
+            seen |= strcmp (found->items[k].worm, found->items[i].worm) == 0;
+        if (seen)
+            continue;
+        const s_segment_t *best = NULL;
+        int processes = 0;
+        for (int k = i; k < found->count; k++)
+            if (strcmp (found->items[k].worm, found->items[i].worm) == 0) {
+                processes++;
+                const s_segment_t *candidate = &found->items[k];
+                if (candidate->answered && candidate->epoch && (!best || candidate->epoch > best->epoch
+                                          || (candidate->epoch == best->epoch
+                                              && candidate->holds_token)))
+                    best = candidate;
+            }
+        const char *app = best ? best->app : "?";
+        uint64_t live = best ? best->live : 0, target = best ? best->target : 0;
+        uint64_t epoch = best ? best->epoch : 0, round = best ? best->round_ms : 0;
+        if (global->json) {
+            printf ("%s\n  {\"name\": ", shown ? "," : "");
+            s_json_string (stdout, found->items[i].worm);
+            printf (", \"app\": ");
+            s_json_string (stdout, app);
+            printf (", \"size\": %llu, \"target\": %llu, \"epoch\": %llu, \"round_ms\": %llu, "
+                    "\"segments\": %d}",
+                    (unsigned long long) live, (unsigned long long) target,
+                    (unsigned long long) epoch, (unsigned long long) round, processes);
+        }
+        else {
+            char size[32], round_text[32];
+            snprintf (size, sizeof size, "%llu/%llu", (unsigned long long) live,
+                      (unsigned long long) target);
+            snprintf (round_text, sizeof round_text, "%llu ms", (unsigned long long) round);
+            printf ("%-20s %-12s %-9s %-8llu %-10s %d\n", found->items[i].worm, app, size,
+                    (unsigned long long) epoch, round_text, processes);
+        }
+        shown++;
+    }
+    if (global->json)
+        printf ("%s]\n", shown ? "\n" : "");
+    else if (!shown)
+        fprintf (stderr, "wormctl status: no worm seen on the %d host(s) that answered\n",
+                 found->hosts);
+    free (found);
+    return 0;
+}
+
+static int
+s_cmd_kill (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int rc = s_simple_options (global, "kill", options, argc, argv, &index,
+                               "Usage: wormctl [GLOBAL OPTIONS] kill NAME\n\n"
+                               "Kills every segment of worm NAME: through its token, and through\n"
+                               "every host agent directly (which also refuse to start it again for\n"
+                               "a minute), so it dies even when its token is lost. Exits 0 once\n"
+                               "no segment is left (within --timeout, default 10 s).\n");
+    if (rc >= 0)
+        return rc;
+    if (!name || index < argc || !worm_name_valid (name)) {
+        fprintf (stderr, "wormctl kill: %s\n",
+                 !name ? "name the worm (see wormctl kill --help)"
+                 : index < argc ? "unexpected argument" : "the name is not [A-Za-z0-9._-]{1,64}");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    s_segments_t *found = calloc (1, sizeof *found);
+    s_found_t *hosts = calloc (1, sizeof *hosts);
+    rc = 1;
+    if (s_find_segments (global, name, false, found, err, sizeof err)
+        || s_find_hosts (global, hosts, err, sizeof err)) {
+        fprintf (stderr, "wormctl kill: %s\n", err);
+        goto done;
+    }
+    int before = found->count;
+    //  Through the token: one segment puts the kill flag in it
+    for (int i = 0; i < found->count; i++) {
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        int sent = s_request (found->items[i].endpoint, "kill", NULL, NULL, 1000, &reply, err,
+                              sizeof err);
+        worm_wire_reader_fini (&reply);
+        if (sent == 0)
+            break;
+    }
+    //  Through every agent, independently of the token
+    for (int h = 0; h < hosts->count; h++) {
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        if (s_request (hosts->hosts[h].endpoint, "kill", "worm", name, 2000, &reply, err,
+                       sizeof err))
+            fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
+        worm_wire_reader_fini (&reply);
+    }
+    int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
+    while (true) {
+        if (s_find_segments (global, name, false, found, err, sizeof err) == 0
+            && found->count == 0) {
+            printf ("worm %s killed: %d segment(s) gone\n", name, before);
+            rc = 0;
+            break;
+        }
+        if (worm_now_ms () >= deadline) {
+            char left[1024];
+            s_host_list (found, left, sizeof left);
+            fprintf (stderr, "wormctl kill: segments of %s still run on %s\n", name, left);
+            break;
+        }
+        zclock_sleep (100);
+    }
+done:
+    free (hosts);
+    free (found);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Policy
 
 typedef struct {
@@ -842,7 +1353,7 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         for (int k = 0; k < npassed && k < 64; k++)
             args[n++] = passed[k];
         args[n] = NULL;
-        worm_spawn_t spec = {.path = wormd, .argv = args, .envp = environ, .log_path = log_path,
+        worm_spawn_spec_t spec = {.path = wormd, .argv = args, .envp = environ, .log_path = log_path,
                              .umask = 022};
         cluster.pids[i] = worm_spawn (&spec, err, sizeof err);
         if (cluster.pids[i] < 0) {
@@ -928,6 +1439,10 @@ main (int argc, char **argv)
         {"willing", s_cmd_willing},
         {"registry", s_cmd_registry},
         {"policy", s_cmd_policy},
+        {"launch", s_cmd_launch},
+        {"find", s_cmd_find},
+        {"status", s_cmd_status},
+        {"kill", s_cmd_kill},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp (command, commands[i].name) == 0)

@@ -28,6 +28,9 @@ typedef struct {
     char workdir[PATH_MAX];     //  its private folder, removed when it ends
     pid_t pid;                  //  its pid, also its process group
     int64_t started_wall_ms;    //  when it started, wall clock
+    char segment_id[64];        //  a segment: its id, once it registered
+    char worm_id[64];           //  a segment: its worm's id
+    char endpoint[128];         //  a segment: where it listens
 } s_guest_t;
 
 typedef struct {
@@ -62,6 +65,7 @@ struct worm_agent_t {
     zlist_t *guests;                //  s_guest_t *, running guests
     zlist_t *claims;                //  s_claim_t *, outstanding claims
     zlist_t *answers;               //  s_answer_t *, answers waiting for their delay
+    zhashx_t *killed;               //  worm name -> int64_t * when its kill is forgotten
     uint64_t guest_seq;             //  numbers guest ids
     worm_log_limiter_t bad_datagram;    //  rate limit for undecodable datagrams
     worm_log_limiter_t bad_request;     //  and for undecodable requests
@@ -70,6 +74,13 @@ struct worm_agent_t {
 
 //  --------------------------------------------------------------------------
 //  Helpers
+
+static void
+s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
 
 static void
 s_random_hex (char *buf, size_t len)
@@ -466,6 +477,13 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                        self->config.name, worm, self->reason);
         return;
     }
+    int64_t *forget_at = (int64_t *) zhashx_lookup (self->killed, worm);
+    if (forget_at && *forget_at > worm_now_ms ()) {
+        worm_log ("refused CLAIM for worm \"%s\": it was killed", worm);
+        s_reply_error (self, identity, "%s refused the claim: worm \"%s\" was killed",
+                       self->config.name, worm);
+        return;
+    }
     if (s_worm_present (self, worm)) {
         worm_log ("refused CLAIM for worm \"%s\": it already has a segment here", worm);
         s_reply_error (self, identity, "%s refused the claim: worm \"%s\" already has a segment here",
@@ -650,7 +668,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     if (!err[0] && (worm_mkdirs (guest->workdir, 0700) || worm_mkdirs (tmpdir, 0700)))
         snprintf (err, sizeof err, "cannot create %s: %s", guest->workdir, strerror (errno));
     if (!err[0]) {
-        worm_spawn_t spec = {.path = path,
+        worm_spawn_spec_t spec = {.path = path,
                              .argv = argv,
                              .envp = envp,
                              .workdir = guest->workdir,
@@ -685,6 +703,118 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "guest", guest->id);
     worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static s_guest_t *
+s_find_guest (worm_agent_t *self, const char *id)
+{
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (strcmp (guest->id, id) == 0)
+            return guest;
+    return NULL;
+}
+
+//  A segment we started says who it is and where it listens.
+static void
+s_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char guest_id[32], segment_id[64], worm_id[64], endpoint[128];
+    if (worm_wire_get_str (reader, reader->root, "guest", guest_id, sizeof guest_id)
+        || worm_wire_get_str (reader, reader->root, "id", segment_id, sizeof segment_id)
+        || worm_wire_get_str (reader, reader->root, "worm_id", worm_id, sizeof worm_id)
+        || worm_wire_get_str (reader, reader->root, "endpoint", endpoint, sizeof endpoint)) {
+        s_reply_error (self, identity, "segment: %s", reader->error);
+        return;
+    }
+    s_guest_t *guest = s_find_guest (self, guest_id);
+    if (!guest) {
+        s_reply_error (self, identity, "segment: no guest %s here", guest_id);
+        return;
+    }
+    if (strncmp (endpoint, "tcp://", 6) != 0) {
+        s_reply_error (self, identity, "segment: endpoint is not tcp://");
+        return;
+    }
+    snprintf (guest->segment_id, sizeof guest->segment_id, "%s", segment_id);
+    snprintf (guest->worm_id, sizeof guest->worm_id, "%s", worm_id);
+    snprintf (guest->endpoint, sizeof guest->endpoint, "%s", endpoint);
+    worm_log ("guest %s is segment %s of worm %s at %s", guest->id, segment_id, guest->worm,
+              endpoint);
+    s_op_policy (self, identity);
+}
+
+//  The local segments of one worm, or of every worm when none is named.
+static void
+s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char worm[65] = "";
+    if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm) == -1) {
+        s_reply_error (self, identity, "find: %s", reader->error);
+        return;
+    }
+    size_t count = 0;
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (guest->segment_id[0] && (!worm[0] || strcmp (guest->worm, worm) == 0))
+            count++;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "segments");
+    worm_wire_array (&writer, count);
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (guest->segment_id[0] && (!worm[0] || strcmp (guest->worm, worm) == 0)) {
+            worm_wire_map (&writer, 7);
+            worm_wire_kstr (&writer, "worm", guest->worm);
+            worm_wire_kstr (&writer, "worm_id", guest->worm_id);
+            worm_wire_kstr (&writer, "id", guest->segment_id);
+            worm_wire_kstr (&writer, "guest", guest->id);
+            worm_wire_ku64 (&writer, "pid", (uint64_t) guest->pid);
+            worm_wire_kstr (&writer, "host", self->config.name);
+            worm_wire_kstr (&writer, "endpoint", guest->endpoint);
+        }
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+//  Kills a worm's local segments and refuses to spawn it for a while.
+static void
+s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    char worm[65];
+    if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
+        || !worm_name_valid (worm)) {
+        s_reply_error (self, identity, "kill: %s",
+                       reader->error[0] ? reader->error : "worm name is not valid");
+        return;
+    }
+    int64_t *forget_at = (int64_t *) malloc (sizeof *forget_at);
+    *forget_at = worm_now_ms () + WORM_KILL_MEMORY_MS;
+    zhashx_update (self->killed, worm, forget_at);
+    uint64_t killed = 0;
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (strcmp (guest->worm, worm) == 0) {
+            kill (-guest->pid, SIGTERM);
+            killed++;
+        }
+    s_claim_t *claim = zlist_first (self->claims);
+    while (claim) {
+        s_claim_t *next = zlist_next (self->claims);
+        if (strcmp (claim->worm, worm) == 0) {
+            zlist_remove (self->claims, claim);
+            free (claim);
+        }
+        claim = next;
+    }
+    worm_log ("killed worm %s: %llu local segment(s) signalled; refusing it for %d s", worm,
+              (unsigned long long) killed, WORM_KILL_MEMORY_MS / 1000);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_ku64 (&writer, "killed", killed);
     s_reply (self, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -731,6 +861,12 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         s_op_release (self, identity, &reader);
     else if (strcmp (op, "spawn") == 0)
         s_op_spawn (self, identity, &reader);
+    else if (strcmp (op, "segment") == 0)
+        s_op_segment (self, identity, &reader);
+    else if (strcmp (op, "find") == 0)
+        s_op_find (self, identity, &reader);
+    else if (strcmp (op, "kill") == 0)
+        s_op_kill (self, identity, &reader);
     else {
         worm_log_limited (&self->bad_request, 5000, "refused unknown op '%s'", op);
         s_reply_error (self, identity, "unknown op '%s'", op);
@@ -869,6 +1005,8 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     self->guests = zlist_new ();
     self->claims = zlist_new ();
     self->answers = zlist_new ();
+    self->killed = zhashx_new ();
+    zhashx_set_destructor (self->killed, s_free_item);
     self->registry = worm_registry_new ();
     if (!self->config.programs_dir[0] && worm_exe_dir (self->config.programs_dir,
                                                        sizeof self->config.programs_dir)) {
@@ -936,6 +1074,7 @@ worm_agent_destroy (worm_agent_t **self_p)
     zlist_destroy (&self->guests);
     zlist_destroy (&self->claims);
     zlist_destroy (&self->answers);
+    zhashx_destroy (&self->killed);
     worm_registry_destroy (&self->registry);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);

@@ -17,6 +17,7 @@
 #define WORM_CLAIM_TTL_MS 5000          //  an unused claim expires after this
 #define WORM_ANSWER_MS_PER_LOAD 10      //  answer delay per unit of load
 #define WORM_ANSWER_MAX_DELAY_MS 30     //  and its ceiling
+#define WORM_KILL_MEMORY_MS 60000       //  a killed worm is refused this long
 
 typedef struct worm_agent_t worm_agent_t;
 

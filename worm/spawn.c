@@ -23,7 +23,7 @@ s_child_fail (int pipe_fd, int code)
 }
 
 pid_t
-worm_spawn (const worm_spawn_t *spec, char *err, size_t cap)
+worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
 {
     int report[2];
     if (pipe2 (report, O_CLOEXEC)) {

@@ -21,11 +21,11 @@ typedef struct {
     mode_t umask;                  //  the umask the program starts with
     unsigned long mem_bytes;       //  RLIMIT_AS, 0 for unchanged
     unsigned long max_files;       //  RLIMIT_NOFILE, 0 for unchanged
-} worm_spawn_t;
+} worm_spawn_spec_t;
 
 /*  Starts the program. Returns its pid (also its process group id), or -1
     with the reason in err, including a failure of exec itself. */
-pid_t worm_spawn (const worm_spawn_t *spec, char *err, size_t cap);
+pid_t worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap);
 
 /*  Removes a directory tree. Returns 0, or -1 when something stayed. */
 int worm_rmtree (const char *path);

@@ -1,0 +1,502 @@
+/*  segment.c — the segment's reactor around the sans-IO ring. See segment.h
+    and docs/PROTOCOL.md ("Segments"). */
+#include "segment.h"
+#include "app.h"
+#include "ctl.h"
+#include "log.h"
+#include "ring.h"
+#include "spawner.h"
+#include "udp.h"
+
+#include <czmq.h>
+#include <unistd.h>
+
+#define JOIN_RETRY_MS 300
+#define PEER_HWM 64
+#define EXIT_LINGER_MS 500
+
+typedef struct {
+    worm_segment_config_t config;       //  what we were started with
+    worm_ring_t *ring;                  //  the ring protocol
+    zsock_t *router;                    //  our endpoint: ring messages and requests
+    char endpoint[WORM_TOKEN_ENDPOINT_MAX];     //  where router listens
+    zhashx_t *peers;                    //  endpoint -> DEALER to that peer
+    zactor_t *spawner;                  //  places new segments
+    const worm_app_t *app;              //  the app we host
+    void *app_state;                    //  its state
+    worm_member_t self;                 //  our member record
+    char agent[128];                    //  our host agent's control endpoint
+    char guest_id[32];                  //  our guest id on that agent
+    bool exiting;                       //  the ring said exit
+    char exit_reason[WORM_RING_REASON_MAX];     //  why
+    uint64_t next_join_ms;              //  join: when to introduce ourselves again
+    worm_log_limiter_t bad_message;     //  rate limit for malformed messages
+    worm_log_limiter_t spawn_failed;    //  and for failed spawns
+} s_segment_t;
+
+static uint64_t
+s_now (void)
+{
+    return (uint64_t) worm_now_ms ();
+}
+
+static const char *
+s_env (const char *name, const char *fallback)
+{
+    const char *value = getenv (name);
+    return value && *value ? value : fallback;
+}
+
+static void
+s_peer_destroy (void **item)
+{
+    zsock_t *sock = (zsock_t *) *item;
+    zsock_destroy (&sock);
+    *item = NULL;
+}
+
+//  Sends one frame to the segment at endpoint, without blocking.
+static void
+s_send (s_segment_t *self, const char *endpoint, const void *data, size_t size)
+{
+    zsock_t *peer = (zsock_t *) zhashx_lookup (self->peers, endpoint);
+    if (!peer) {
+        peer = zsock_new (ZMQ_DEALER);
+        zsock_set_linger (peer, 0);
+        zsock_set_sndhwm (peer, PEER_HWM);
+        zsock_set_maxmsgsize (peer, WORM_RING_MESSAGE_MAX);
+        if (zsock_connect (peer, "%s", endpoint)) {
+            worm_log_limited (&self->bad_message, 5000, "cannot connect to %s", endpoint);
+            zsock_destroy (&peer);
+            return;
+        }
+        zhashx_insert (self->peers, endpoint, peer);
+    }
+    zmq_send (zsock_resolve (peer), data, size, ZMQ_DONTWAIT);
+}
+
+//  Forgets peers that are no longer members, so sockets do not pile up.
+static void
+s_prune_peers (s_segment_t *self, worm_token_t *token)
+{
+    zlistx_t *keys = zhashx_keys (self->peers);
+    for (const char *endpoint = zlistx_first (keys); endpoint; endpoint = zlistx_next (keys)) {
+        bool member = false;
+        for (size_t i = 0; i < worm_token_member_count (token); i++)
+            if (strcmp (worm_token_member (token, i)->endpoint, endpoint) == 0)
+                member = true;
+        if (!member && strcmp (endpoint, self->config.spawner) != 0)
+            zhashx_delete (self->peers, endpoint);
+    }
+    zlistx_destroy (&keys);
+}
+
+//  Asks the spawner for a segment, naming the hosts that already hold one.
+static void
+s_request_spawn (s_segment_t *self, const char *spawn_id)
+{
+    char exclude[4096] = "";
+    worm_token_t *token = worm_ring_token (self->ring);
+    for (size_t i = 0; token && i < worm_token_member_count (token); i++) {
+        if (!worm_token_member_is_live (token, i))
+            continue;
+        size_t used = strlen (exclude);
+        snprintf (exclude + used, sizeof exclude - used, "%s%s", used ? "," : "",
+                  worm_token_member (token, i)->host_id);
+    }
+    zstr_sendx (self->spawner, "SPAWN", spawn_id, exclude, NULL);
+}
+
+//  Performs every action the ring has queued.
+static void
+s_drain (s_segment_t *self)
+{
+    const worm_ring_action_t *action;
+    while ((action = worm_ring_action (self->ring))) {
+        switch (action->type) {
+        case WORM_RING_SEND:
+            s_send (self, action->endpoint, action->data, action->size);
+            break;
+        case WORM_RING_SPAWN:
+            s_request_spawn (self, action->spawn_id);
+            break;
+        case WORM_RING_HELD: {
+            worm_token_t *token = worm_ring_token (self->ring);
+            if (token && self->app->on_token)
+                self->app->on_token (self->app_state, token, s_now ());
+            if (token)
+                s_prune_peers (self, token);
+            break;
+        }
+        case WORM_RING_EXIT:
+            self->exiting = true;
+            snprintf (self->exit_reason, sizeof self->exit_reason, "%s", action->reason);
+            break;
+        }
+    }
+}
+
+static void
+s_write_member (worm_wire_writer_t *writer, const worm_member_t *member)
+{
+    worm_wire_map (writer, 5);
+    worm_wire_kstr (writer, "id", member->id);
+    worm_wire_kstr (writer, "host", member->host);
+    worm_wire_kstr (writer, "host_id", member->host_id);
+    worm_wire_kstr (writer, "endpoint", member->endpoint);
+    worm_wire_ku64 (writer, "pid", member->pid);
+}
+
+//  A joining segment introduces itself to the segment that spawned it.
+static void
+s_send_join (s_segment_t *self)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 4);
+    worm_wire_kstr (&writer, "op", "join");
+    worm_wire_kstr (&writer, "worm", self->config.worm_id);
+    worm_wire_kstr (&writer, "spawn_id", self->config.spawn_id);
+    worm_wire_str (&writer, "member");
+    s_write_member (&writer, &self->self);
+    s_send (self, self->config.spawner, worm_wire_writer_data (&writer),
+            worm_wire_writer_size (&writer));
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_reply (s_segment_t *self, zframe_t *identity, worm_wire_writer_t *writer)
+{
+    zframe_t *payload =
+        zframe_new (worm_wire_writer_data (writer), worm_wire_writer_size (writer));
+    zframe_send (&identity, self->router, ZFRAME_MORE | ZFRAME_REUSE);
+    zframe_send (&payload, self->router, 0);
+}
+
+static const char *
+s_state_name (worm_ring_state_t state)
+{
+    static const char *names[] = {"waiting", "holding", "forwarding", "campaigning", "exited"};
+    return state <= WORM_RING_EXITED ? names[state] : "unknown";
+}
+
+static void
+s_op_status (s_segment_t *self, zframe_t *identity)
+{
+    worm_token_t *token = worm_ring_token (self->ring);
+    worm_ring_state_t state = worm_ring_state (self->ring);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 17);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_kstr (&writer, "id", self->self.id);
+    worm_wire_kstr (&writer, "worm", self->config.worm);
+    worm_wire_kstr (&writer, "worm_id", self->config.worm_id);
+    worm_wire_kstr (&writer, "app", self->config.app);
+    worm_wire_kstr (&writer, "host", self->self.host);
+    worm_wire_ku64 (&writer, "pid", self->self.pid);
+    worm_wire_kstr (&writer, "endpoint", self->endpoint);
+    worm_wire_kstr (&writer, "state", s_state_name (state));
+    worm_wire_kbool (&writer, "holds_token", state == WORM_RING_HOLDING);
+    worm_wire_ku64 (&writer, "epoch", token ? worm_token_epoch (token) : 0);
+    worm_wire_ku64 (&writer, "seq", token ? worm_token_seq (token) : 0);
+    worm_wire_ku64 (&writer, "live", token ? worm_token_live_count (token) : 0);
+    worm_wire_ku64 (&writer, "target", token ? worm_token_target (token) : self->config.size);
+    worm_wire_ku64 (&writer, "max", token ? worm_token_max (token) : self->config.max);
+    worm_wire_ku64 (&writer, "round_ms", token ? worm_token_round_ms (token) : 0);
+    worm_wire_str (&writer, "members");
+    size_t count = token ? worm_token_member_count (token) : 0;
+    worm_wire_array (&writer, count);
+    for (size_t i = 0; i < count; i++)
+        s_write_member (&writer, worm_token_member (token, i));
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_op_ok (s_segment_t *self, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 1);
+    worm_wire_kbool (&writer, "ok", true);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+//  A new segment we spawned says where it is.
+static void
+s_op_join (s_segment_t *self, worm_wire_reader_t *reader)
+{
+    char worm_id[WORM_TOKEN_ID_MAX], spawn_id[WORM_TOKEN_ID_MAX];
+    const msgpack_object *map;
+    worm_member_t member = {.state = WORM_MEMBER_JOINING};
+    uint64_t pid = 0;
+    if (worm_wire_get_str (reader, reader->root, "worm", worm_id, sizeof worm_id)
+        || worm_wire_get_str (reader, reader->root, "spawn_id", spawn_id, sizeof spawn_id)
+        || worm_wire_get_map (reader, reader->root, "member", &map)
+        || worm_wire_get_str (reader, map, "id", member.id, sizeof member.id)
+        || worm_wire_get_str (reader, map, "host", member.host, sizeof member.host)
+        || worm_wire_get_str (reader, map, "host_id", member.host_id, sizeof member.host_id)
+        || worm_wire_get_str (reader, map, "endpoint", member.endpoint, sizeof member.endpoint)
+        || worm_wire_get_u64 (reader, map, "pid", &pid)) {
+        worm_log_limited (&self->bad_message, 5000, "refused a join: %s", reader->error);
+        return;
+    }
+    if (strcmp (worm_id, self->config.worm_id) != 0) {
+        worm_log_limited (&self->bad_message, 5000, "refused a join for another worm");
+        return;
+    }
+    member.pid = pid;
+    member.born_at_ms = s_now ();
+    if (worm_ring_spawn_result (self->ring, spawn_id, &member, s_now ()) == 0)
+        worm_log ("segment %s on %s joined (spawn %s)", member.id, member.host, spawn_id);
+}
+
+static void
+s_on_message (s_segment_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return;
+    zframe_t *identity = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!identity || !payload || zmsg_size (msg)) {
+        worm_log_limited (&self->bad_message, 5000, "dropped a message of the wrong shape");
+        goto done;
+    }
+    worm_wire_reader_t reader;
+    worm_wire_reader_init (&reader);
+    char op[16];
+    if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload),
+                         WORM_RING_MESSAGE_MAX) == 0
+        && worm_wire_get_str (&reader, reader.root, "op", op, sizeof op) == 0) {
+        if (strcmp (op, "status") == 0)
+            s_op_status (self, identity);
+        else if (strcmp (op, "kill") == 0) {
+            worm_log ("kill requested");
+            worm_ring_kill (self->ring, s_now ());
+            s_op_ok (self, identity);
+        }
+        else if (strcmp (op, "join") == 0)
+            s_op_join (self, &reader);
+        else
+            worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
+    }
+    else if (worm_ring_receive (self->ring, zframe_data (payload), zframe_size (payload),
+                                s_now ()))
+        worm_log_limited (&self->bad_message, 5000, "%s", worm_ring_error (self->ring));
+    worm_wire_reader_fini (&reader);
+done:
+    zframe_destroy (&identity);
+    zframe_destroy (&payload);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_on_spawner (s_segment_t *self)
+{
+    char *report = NULL, *spawn_id = NULL, *detail = NULL, *pid = NULL;
+    if (zstr_recvx (self->spawner, &report, &spawn_id, &detail, &pid, NULL) < 0)
+        return;
+    if (streq (report, "STARTED"))
+        worm_log ("spawn %s started on %s (pid %s)", spawn_id, detail, pid ? pid : "?");
+    else {
+        worm_log_limited (&self->spawn_failed, 5000, "spawn %s failed: %s", spawn_id, detail);
+        worm_ring_spawn_result (self->ring, spawn_id, NULL, s_now ());
+    }
+    zstr_free (&report);
+    zstr_free (&spawn_id);
+    zstr_free (&detail);
+    zstr_free (&pid);
+}
+
+//  Tells our host agent who we are, so that it can answer "find worm".
+static void
+s_register (s_segment_t *self)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 5);
+    worm_wire_kstr (&writer, "op", "segment");
+    worm_wire_kstr (&writer, "guest", self->guest_id);
+    worm_wire_kstr (&writer, "worm_id", self->config.worm_id);
+    worm_wire_kstr (&writer, "id", self->self.id);
+    worm_wire_kstr (&writer, "endpoint", self->endpoint);
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    if (worm_ctl_call (self->agent, &writer, 2000, &reply, err, sizeof err))
+        worm_log ("cannot register with the agent at %s: %s", self->agent, err);
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_fini (&writer);
+}
+
+static int
+s_start (s_segment_t *self, char *err, size_t cap)
+{
+    self->app = worm_app_find (self->config.app);
+    if (!self->app) {
+        snprintf (err, cap, "no app named '%s'", self->config.app);
+        return -1;
+    }
+    snprintf (self->agent, sizeof self->agent, "%s", s_env ("WORM_AGENT", ""));
+    snprintf (self->guest_id, sizeof self->guest_id, "%s", s_env ("WORM_GUEST_ID", ""));
+    worm_lan_t lan;
+    if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
+                          atoi (s_env ("WORM_BEACON_PORT", "5670")), &lan, err, cap))
+        return -1;
+    snprintf (lan.local, sizeof lan.local, "%s", s_env ("WORM_LOCAL_ADDR", lan.local));
+
+    self->router = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->router, 0);
+    zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
+    int port = zsock_bind (self->router, "tcp://%s:*", lan.local);
+    if (port < 0) {
+        snprintf (err, cap, "cannot bind on %s", lan.local);
+        return -1;
+    }
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://%s:%d", lan.local, port);
+    self->peers = zhashx_new ();
+    zhashx_set_destructor (self->peers, s_peer_destroy);
+
+    //  Our identity: unique in the worm, readable in logs
+    char random_part[9];
+    snprintf (random_part, sizeof random_part, "%08x", (unsigned) (random () ^ getpid ()));
+    snprintf (self->self.id, sizeof self->self.id, "%s-%s", s_env ("WORM_HOST", "host"),
+              random_part);
+    snprintf (self->self.host, sizeof self->self.host, "%s", s_env ("WORM_HOST", "host"));
+    snprintf (self->self.host_id, sizeof self->self.host_id, "%s", s_env ("WORM_HOST_ID", ""));
+    snprintf (self->self.endpoint, sizeof self->self.endpoint, "%s", self->endpoint);
+    self->self.pid = (uint64_t) getpid ();
+    self->self.born_at_ms = s_now ();
+    worm_log_init ("worm-segment", self->self.id);
+
+    worm_ring_config_t ring_config;
+    worm_ring_config_defaults (&ring_config);
+    snprintf (ring_config.worm_id, sizeof ring_config.worm_id, "%s", self->config.worm_id);
+    ring_config.self = self->self;
+    if (self->config.hold_ms)
+        ring_config.hold_ms = self->config.hold_ms;
+    if (self->config.orphan_ms)
+        ring_config.orphan_timeout_ms = self->config.orphan_ms;
+    ring_config.seed = (uint64_t) random () ^ (uint64_t) getpid ();
+    self->ring = worm_ring_new (&ring_config, s_now ());
+    if (!self->ring) {
+        snprintf (err, cap, "bad ring configuration");
+        return -1;
+    }
+
+    //  The spawner starts new segments with our arguments, as joiners
+    worm_spawner_config_t spawner = {.lan = lan};
+    snprintf (spawner.worm, sizeof spawner.worm, "%s", self->config.worm);
+    snprintf (spawner.program, sizeof spawner.program, "worm-segment");
+    char hold[24], orphan[24];
+    snprintf (hold, sizeof hold, "%llu", (unsigned long long) ring_config.hold_ms);
+    snprintf (orphan, sizeof orphan, "%llu", (unsigned long long) ring_config.orphan_timeout_ms);
+    const char *args[] = {"--join", "--worm-id", self->config.worm_id, "--name",
+                          self->config.worm, "--app", self->config.app, "--spawner",
+                          self->endpoint, "--hold", hold, "--orphan-timeout", orphan, NULL};
+    for (int i = 0; args[i]; i++)
+        spawner.args[i] = (char *) args[i];
+    self->spawner = worm_spawner_new (&spawner);
+
+    if (self->config.found) {
+        worm_token_t *token = worm_token_new ();
+        worm_token_set_worm_id (token, self->config.worm_id);
+        worm_token_set_worm_name (token, self->config.worm);
+        worm_token_set_app_name (token, self->config.app);
+        if (worm_token_set_population (token, self->config.size, self->config.max)) {
+            snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
+                      self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
+            worm_token_destroy (&token);
+            return -1;
+        }
+        for (int i = 0; i < self->config.nparams; i++)
+            if (worm_token_param_add (token, self->config.params[i])) {
+                snprintf (err, cap, "bad app parameter '%s'", self->config.params[i]);
+                worm_token_destroy (&token);
+                return -1;
+            }
+        if (self->app->create (&self->app_state, token, err, cap)) {
+            worm_token_destroy (&token);
+            return -1;
+        }
+        if (worm_ring_found (self->ring, &token, s_now ())) {
+            snprintf (err, cap, "%s", worm_ring_error (self->ring));
+            return -1;
+        }
+        worm_log ("founded worm %s (%s), app %s, size %u, max %u", self->config.worm,
+                  self->config.worm_id, self->config.app, self->config.size, self->config.max);
+    }
+    else {
+        worm_token_t *none = worm_token_new ();
+        worm_token_set_worm_id (none, self->config.worm_id);
+        int rc = self->app->create (&self->app_state, none, err, cap);
+        worm_token_destroy (&none);
+        if (rc)
+            return -1;
+        worm_log ("joining worm %s through %s", self->config.worm, self->config.spawner);
+    }
+    s_register (self);
+    return 0;
+}
+
+static void
+s_stop (s_segment_t *self)
+{
+    if (self->app && self->app->destroy && self->app_state)
+        self->app->destroy (&self->app_state);
+    zactor_destroy (&self->spawner);
+    //  Let the last sends (a forwarded token, a kill) leave before closing
+    if (self->peers)
+        for (zsock_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
+            zsock_set_linger (peer, EXIT_LINGER_MS);
+    zhashx_destroy (&self->peers);
+    zsock_destroy (&self->router);
+    worm_ring_destroy (&self->ring);
+}
+
+int
+worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
+{
+    s_segment_t *self = calloc (1, sizeof *self);
+    self->config = *config;
+    srandom ((unsigned) (zclock_usecs () ^ getpid ()));
+    if (s_start (self, err, cap)) {
+        s_stop (self);
+        free (self);
+        return 1;
+    }
+    zpoller_t *poller = zpoller_new (self->router, self->spawner, NULL);
+    s_drain (self);
+    while (!self->exiting && !zsys_interrupted) {
+        uint64_t now = s_now ();
+        if (!config->found && !worm_ring_token (self->ring) && now >= self->next_join_ms) {
+            s_send_join (self);
+            self->next_join_ms = now + JOIN_RETRY_MS;
+        }
+        uint64_t deadline = worm_ring_deadline (self->ring);
+        if (!config->found && !worm_ring_token (self->ring) && self->next_join_ms < deadline)
+            deadline = self->next_join_ms;
+        int timeout = deadline <= now ? 0 : deadline - now > 1000 ? 1000 : (int) (deadline - now);
+        void *which = zpoller_wait (poller, timeout);
+        if (which == self->router)
+            s_on_message (self);
+        else if (which == self->spawner)
+            s_on_spawner (self);
+        else if (zpoller_terminated (poller))
+            break;
+        if (s_now () >= worm_ring_deadline (self->ring))
+            worm_ring_tick (self->ring, s_now ());
+        s_drain (self);
+    }
+    if (self->exiting)
+        worm_log ("exiting: %s", self->exit_reason);
+    else
+        worm_log ("stopped by signal");
+    zpoller_destroy (&poller);
+    s_stop (self);
+    free (self);
+    return 0;
+}

@@ -1,0 +1,102 @@
+/*  place.c — claim then spawn, on one host or the first willing one. */
+#include "place.h"
+#include "ctl.h"
+#include "discover.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_CANDIDATES 16
+
+int
+worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char *err,
+               size_t cap)
+{
+    worm_wire_writer_t request;
+    worm_wire_reader_t reply;
+    worm_wire_writer_init (&request);
+    worm_wire_reader_init (&reply);
+    worm_wire_map (&request, 2);
+    worm_wire_kstr (&request, "op", "claim");
+    worm_wire_kstr (&request, "worm", spec->worm);
+    char claim[WORM_HOST_ID_LEN + 1];
+    int rc = worm_ctl_call (endpoint, &request, spec->timeout_ms, &reply, err, cap);
+    if (rc == 0 && worm_wire_get_str (&reply, reply.root, "claim", claim, sizeof claim)) {
+        snprintf (err, cap, "bad claim reply from %s: %s", endpoint, reply.error);
+        rc = -1;
+    }
+    worm_wire_writer_fini (&request);
+    worm_wire_reader_fini (&reply);
+    if (rc)
+        return rc;
+
+    worm_wire_writer_init (&request);
+    worm_wire_reader_init (&reply);
+    size_t nargs = 0;
+    while (nargs < WORM_PLACE_MAX_ARGS && spec->args[nargs])
+        nargs++;
+    worm_wire_map (&request, 4);
+    worm_wire_kstr (&request, "op", "spawn");
+    worm_wire_kstr (&request, "claim", claim);
+    worm_wire_kstr (&request, "program", spec->program);
+    worm_wire_str (&request, "args");
+    worm_wire_array (&request, nargs);
+    for (size_t i = 0; i < nargs; i++)
+        worm_wire_str (&request, spec->args[i]);
+    uint64_t guest_pid = 0;
+    rc = worm_ctl_call (endpoint, &request, spec->timeout_ms, &reply, err, cap);
+    if (rc == 0 && worm_wire_get_u64 (&reply, reply.root, "pid", &guest_pid)) {
+        snprintf (err, cap, "bad spawn reply from %s: %s", endpoint, reply.error);
+        rc = -1;
+    }
+    *pid = (pid_t) guest_pid;
+    worm_wire_writer_fini (&request);
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+typedef struct {
+    worm_hostinfo_t hosts[MAX_CANDIDATES];   //  willing hosts, in answer order
+    int count;                               //  how many
+} s_candidates_t;
+
+static int
+s_collect (void *arg, const worm_hostinfo_t *host)
+{
+    s_candidates_t *candidates = (s_candidates_t *) arg;
+    if (candidates->count < MAX_CANDIDATES)
+        candidates->hosts[candidates->count++] = *host;
+    return candidates->count == MAX_CANDIDATES;
+}
+
+int
+worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host, pid_t *pid,
+            char *err, size_t cap)
+{
+    s_candidates_t candidates = {.count = 0};
+    //  Answers come within the load delay (at most 30 ms): wait a little past it
+    if (worm_discover (lan, false, spec->timeout_ms, 40, s_collect, &candidates, err, cap) < 0)
+        return -1;
+    char last[512] = "";
+    int tried = 0;
+    for (int i = 0; i < candidates.count; i++) {
+        bool excluded = false;
+        for (size_t k = 0; k < spec->n_exclude; k++)
+            if (strcmp (spec->exclude[k], candidates.hosts[i].id) == 0)
+                excluded = true;
+        if (excluded)
+            continue;
+        tried++;
+        if (worm_place_on (candidates.hosts[i].endpoint, spec, pid, last, sizeof last) == 0) {
+            *host = candidates.hosts[i];
+            return 0;
+        }
+    }
+    if (candidates.count == 0)
+        snprintf (err, cap, "no willing host answered within %d ms", spec->timeout_ms);
+    else if (tried == 0)
+        snprintf (err, cap, "the %d willing host(s) already hold this worm", candidates.count);
+    else
+        snprintf (err, cap, "%d willing host(s) refused; last: %s", tried, last);
+    return -1;
+}

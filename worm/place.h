@@ -1,0 +1,41 @@
+/*  place.h — placing a guest on a willing host: the requester's CLAIM then
+    SPAWN (docs/PROTOCOL.md, "Control"), shared by wormctl launch and by
+    segments that grow their worm.
+
+    Asks "who is willing?", then tries the hosts in the order they answered
+    (least loaded first), skipping excluded host ids: claim, then spawn. A
+    host that refuses (it turned unwilling, filled up, already has a segment
+    of this worm) is passed over for the next.
+*/
+#ifndef WORM_PLACE_H_INCLUDED
+#define WORM_PLACE_H_INCLUDED
+
+#include "beacon.h"
+#include "udp.h"
+
+#include <sys/types.h>
+
+#define WORM_PLACE_MAX_ARGS 48
+
+typedef struct {
+    const char *worm;                       //  worm name the slot is claimed for
+    const char *program;                    //  program name on the host
+    const char *args[WORM_PLACE_MAX_ARGS];  //  its arguments, NULL-terminated
+    const char *const *exclude;             //  host ids not to use
+    size_t n_exclude;                       //  how many
+    int timeout_ms;                         //  for discovery and each request
+} worm_place_t;
+
+/*  Claims a slot on one host and starts the program there. Returns 0 with
+    the guest's pid; -2 when the host refused (err holds its sentence); -1
+    when it did not answer properly. */
+int worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char *err,
+                   size_t cap);
+
+/*  Finds a willing host and places the guest there. Returns 0 with the host
+    and the pid; -1 with the reason in err (no willing host answered, or
+    every one refused: the last refusal is quoted). */
+int worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host,
+                pid_t *pid, char *err, size_t cap);
+
+#endif
