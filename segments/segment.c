@@ -31,6 +31,7 @@ typedef struct {
     char exit_reason[WORM_RING_REASON_MAX];     //  why
     uint64_t next_join_ms;              //  join: when to introduce ourselves again
     worm_log_limiter_t bad_message;     //  rate limit for malformed messages
+    worm_log_limiter_t misaddressed;    //  and for ring messages meant for another
     worm_log_limiter_t spawn_failed;    //  and for failed spawns
 } s_segment_t;
 
@@ -55,9 +56,10 @@ s_peer_destroy (void **item)
     *item = NULL;
 }
 
-//  Sends one frame to the segment at endpoint, without blocking.
+//  Sends to the segment at endpoint, without blocking: a ring message as two
+//  frames (recipient id, payload), a request (to, NULL) as one.
 static void
-s_send (s_segment_t *self, const char *endpoint, const void *data, size_t size)
+s_send (s_segment_t *self, const char *endpoint, const char *to, const void *data, size_t size)
 {
     zsock_t *peer = (zsock_t *) zhashx_lookup (self->peers, endpoint);
     if (!peer) {
@@ -72,6 +74,8 @@ s_send (s_segment_t *self, const char *endpoint, const void *data, size_t size)
         }
         zhashx_insert (self->peers, endpoint, peer);
     }
+    if (to)
+        zmq_send (zsock_resolve (peer), to, strlen (to), ZMQ_DONTWAIT | ZMQ_SNDMORE);
     zmq_send (zsock_resolve (peer), data, size, ZMQ_DONTWAIT);
 }
 
@@ -115,7 +119,7 @@ s_drain (s_segment_t *self)
     while ((action = worm_ring_action (self->ring))) {
         switch (action->type) {
         case WORM_RING_SEND:
-            s_send (self, action->endpoint, action->data, action->size);
+            s_send (self, action->endpoint, action->peer, action->data, action->size);
             break;
         case WORM_RING_SPAWN:
             s_request_spawn (self, action->spawn_id);
@@ -126,6 +130,12 @@ s_drain (s_segment_t *self)
                 self->app->on_token (self->app_state, token, s_now ());
             if (token)
                 s_prune_peers (self, token);
+            break;
+        }
+        case WORM_RING_CHECK: {
+            char pid[24];
+            snprintf (pid, sizeof pid, "%llu", (unsigned long long) action->pid);
+            zstr_sendx (self->spawner, "CHECK", action->peer, action->host_id, pid, NULL);
             break;
         }
         case WORM_RING_EXIT:
@@ -159,7 +169,7 @@ s_send_join (s_segment_t *self)
     worm_wire_kstr (&writer, "spawn_id", self->config.spawn_id);
     worm_wire_str (&writer, "member");
     s_write_member (&writer, &self->self);
-    s_send (self, self->config.spawner, worm_wire_writer_data (&writer),
+    s_send (self, self->config.spawner, NULL, worm_wire_writer_data (&writer),
             worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
 }
@@ -260,36 +270,51 @@ s_on_message (s_segment_t *self)
     if (!msg)
         return;
     zframe_t *identity = zmsg_pop (msg);
-    zframe_t *payload = zmsg_pop (msg);
-    if (!identity || !payload || zmsg_size (msg)) {
-        worm_log_limited (&self->bad_message, 5000, "dropped a message of the wrong shape");
+    size_t rest = zmsg_size (msg);
+    if (!identity || rest < 1 || rest > 2) {
+        worm_log_limited (&self->bad_message, 5000, "dropped a message of %zu frames", rest + 1);
         goto done;
     }
+    if (rest == 2) {
+        //  A ring message, addressed: one meant for a segment that had our
+        //  endpoint before us is dropped
+        zframe_t *to = zmsg_pop (msg);
+        zframe_t *payload = zmsg_pop (msg);
+        if (zframe_streq (to, self->self.id)) {
+            if (worm_ring_receive (self->ring, zframe_data (payload), zframe_size (payload),
+                                   s_now ()))
+                worm_log_limited (&self->bad_message, 5000, "%s", worm_ring_error (self->ring));
+        }
+        else
+            worm_log_limited (&self->misaddressed, 5000, "dropped a ring message for another "
+                                                         "segment");
+        zframe_destroy (&to);
+        zframe_destroy (&payload);
+        goto done;
+    }
+    zframe_t *payload = zmsg_pop (msg);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
     char op[16];
     if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload),
-                         WORM_RING_MESSAGE_MAX) == 0
-        && worm_wire_get_str (&reader, reader.root, "op", op, sizeof op) == 0) {
-        if (strcmp (op, "status") == 0)
-            s_op_status (self, identity);
-        else if (strcmp (op, "kill") == 0) {
-            worm_log ("kill requested");
-            worm_ring_kill (self->ring, s_now ());
-            s_op_ok (self, identity);
-        }
-        else if (strcmp (op, "join") == 0)
-            s_op_join (self, &reader);
-        else
-            worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
+                         WORM_RING_MESSAGE_MAX)
+        || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
+        worm_log_limited (&self->bad_message, 5000, "refused a request: %s", reader.error);
+    else if (strcmp (op, "status") == 0)
+        s_op_status (self, identity);
+    else if (strcmp (op, "kill") == 0) {
+        worm_log ("kill requested");
+        worm_ring_kill (self->ring, s_now ());
+        s_op_ok (self, identity);
     }
-    else if (worm_ring_receive (self->ring, zframe_data (payload), zframe_size (payload),
-                                s_now ()))
-        worm_log_limited (&self->bad_message, 5000, "%s", worm_ring_error (self->ring));
+    else if (strcmp (op, "join") == 0)
+        s_op_join (self, &reader);
+    else
+        worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
     worm_wire_reader_fini (&reader);
+    zframe_destroy (&payload);
 done:
     zframe_destroy (&identity);
-    zframe_destroy (&payload);
     zmsg_destroy (&msg);
 }
 
@@ -299,7 +324,11 @@ s_on_spawner (s_segment_t *self)
     char *report = NULL, *spawn_id = NULL, *detail = NULL, *pid = NULL;
     if (zstr_recvx (self->spawner, &report, &spawn_id, &detail, &pid, NULL) < 0)
         return;
-    if (streq (report, "STARTED"))
+    if (streq (report, "GONE")) {
+        worm_log ("host agent confirms segment %s is gone", spawn_id);
+        worm_ring_confirm_dead (self->ring, spawn_id, s_now ());
+    }
+    else if (streq (report, "STARTED"))
         worm_log ("spawn %s started on %s (pid %s)", spawn_id, detail, pid ? pid : "?");
     else {
         worm_log_limited (&self->spawn_failed, 5000, "spawn %s failed: %s", spawn_id, detail);
@@ -351,12 +380,10 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
-    int port = zsock_bind (self->router, "tcp://%s:*", lan.local);
-    if (port < 0) {
+    if (worm_ctl_bind (self->router, lan.local, self->endpoint, sizeof self->endpoint)) {
         snprintf (err, cap, "cannot bind on %s", lan.local);
         return -1;
     }
-    snprintf (self->endpoint, sizeof self->endpoint, "tcp://%s:%d", lan.local, port);
     self->peers = zhashx_new ();
     zhashx_set_destructor (self->peers, s_peer_destroy);
 

@@ -1,9 +1,50 @@
 /*  spawner.c — places new segments from an actor thread. See spawner.h. */
 #include "spawner.h"
+#include "ctl.h"
+#include "discover.h"
 #include "log.h"
 
 #define PLACE_TIMEOUT_MS 1000
 #define MAX_EXCLUDE 64
+
+typedef struct {
+    const char *host_id;            //  the host wanted
+    char endpoint[128];             //  its control endpoint, once found
+} s_wanted_t;
+
+static int
+s_match_host (void *arg, const worm_hostinfo_t *host)
+{
+    s_wanted_t *wanted = (s_wanted_t *) arg;
+    if (strcmp (host->id, wanted->host_id) != 0)
+        return 0;
+    snprintf (wanted->endpoint, sizeof wanted->endpoint, "%s", host->endpoint);
+    return 1;
+}
+
+//  True only when the host agent of host_id answers that pid is not its guest.
+static bool
+s_confirmed_gone (const worm_lan_t *lan, const char *host_id, const char *pid)
+{
+    s_wanted_t wanted = {.host_id = host_id};
+    char err[256];
+    worm_discover (lan, true, 300, 0, s_match_host, &wanted, err, sizeof err);
+    if (!wanted.endpoint[0])
+        return false;       //  a silent host confirms nothing
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 2);
+    worm_wire_kstr (&request, "op", "alive");
+    worm_wire_ku64 (&request, "pid", strtoull (pid, NULL, 10));
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    bool alive = true;
+    bool gone = worm_ctl_call (wanted.endpoint, &request, 500, &reply, err, sizeof err) == 0
+                && worm_wire_get_bool (&reply, reply.root, "alive", &alive) == 0 && !alive;
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_fini (&request);
+    return gone;
+}
 
 static void
 s_spawner (zsock_t *pipe, void *arg)
@@ -13,12 +54,23 @@ s_spawner (zsock_t *pipe, void *arg)
         config.args[i] = strdup (config.args[i]);
     zsock_signal (pipe, 0);
     while (!zsys_interrupted) {
-        char *command = NULL, *spawn_id = NULL, *excluded = NULL;
-        if (zstr_recvx (pipe, &command, &spawn_id, &excluded, NULL) < 0)
+        //  SPAWN id excluded | CHECK id host-id pid
+        char *command = NULL, *spawn_id = NULL, *excluded = NULL, *check_pid = NULL;
+        if (zstr_recvx (pipe, &command, &spawn_id, &excluded, &check_pid, NULL) < 0)
             break;
         if (streq (command, "$TERM")) {
             zstr_free (&command);
             break;
+        }
+        if (streq (command, "CHECK")) {
+            if (spawn_id && excluded && check_pid
+                && s_confirmed_gone (&config.lan, excluded, check_pid))
+                zstr_sendx (pipe, "GONE", spawn_id, "", NULL);
+            zstr_free (&check_pid);
+            zstr_free (&command);
+            zstr_free (&spawn_id);
+            zstr_free (&excluded);
+            continue;
         }
         const char *exclude[MAX_EXCLUDE];
         size_t n_exclude = 0;
@@ -51,6 +103,7 @@ s_spawner (zsock_t *pipe, void *arg)
         zstr_free (&command);
         zstr_free (&spawn_id);
         zstr_free (&excluded);
+        zstr_free (&check_pid);
     }
     for (int i = 0; config.args[i]; i++)
         free (config.args[i]);

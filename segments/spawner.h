@@ -1,9 +1,14 @@
 /*  spawner.h — the actor that grows a worm: places new segments on willing
     hosts off the ring's thread, so a slow discovery never delays an ACK.
 
-    Commands on its pipe: "SPAWN" spawn-id excluded-host-ids (comma list).
+    It also answers the ring's CHECKs (does that member's process still run?)
+    by asking the member's host agent, found by its host id.
+
+    Commands on its pipe: "SPAWN" spawn-id excluded-host-ids (comma list);
+    "CHECK" segment-id host-id pid.
     Reports on its pipe: "STARTED" spawn-id host pid, or "FAILED" spawn-id
-    reason. The new segment then introduces itself to its spawner (a JOIN).
+    reason (the new segment then introduces itself to its spawner: a JOIN);
+    "GONE" segment-id when its process is confirmed gone.
 */
 #ifndef WORM_SPAWNER_H_INCLUDED
 #define WORM_SPAWNER_H_INCLUDED

@@ -18,6 +18,12 @@ TEST_FAILED=0
 _test_exit () {
     local rc=$?
     local cmd pid
+    # Logs first: cleanup hooks (wormctl down) remove the cluster's folders
+    if [ "$rc" -ne 0 ] || [ "$TEST_FAILED" -ne 0 ]; then
+        echo "--- logs of $TEST_NAME ---" >&2
+        find "$TEST_DIR" -name '*.log' -print0 2>/dev/null |
+            while IFS= read -r -d '' log; do echo "== $log" >&2; tail -n 40 "$log" >&2; done
+    fi
     for cmd in "${TEST_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
     for pid in "${TEST_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${TEST_PIDS[@]}"; do
@@ -30,11 +36,6 @@ _test_exit () {
         echo "FAIL: $TEST_NAME: sanitizer report in a process log:" >&2
         grep -rhE -A 30 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TEST_DIR" --include='*.log' | head -60 >&2
         rc=1
-    fi
-    if [ "$rc" -ne 0 ] || [ "$TEST_FAILED" -ne 0 ]; then
-        echo "--- logs of $TEST_NAME ---" >&2
-        find "$TEST_DIR" -name '*.log' -print0 2>/dev/null |
-            while IFS= read -r -d '' log; do echo "== $log" >&2; tail -n 40 "$log" >&2; done
     fi
     rm -rf "$TEST_DIR"
     exit "$rc"

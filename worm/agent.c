@@ -779,6 +779,29 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_writer_fini (&writer);
 }
 
+//  Whether a process is one of our running guests (a ring confirming a death).
+static void
+s_op_alive (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    uint64_t pid;
+    if (worm_wire_get_u64 (reader, reader->root, "pid", &pid)) {
+        s_reply_error (self, identity, "alive: %s", reader->error);
+        return;
+    }
+    s_reap (self);
+    bool alive = false;
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if ((uint64_t) guest->pid == pid)
+            alive = true;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_kbool (&writer, "alive", alive);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
 //  Kills a worm's local segments and refuses to spawn it for a while.
 static void
 s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
@@ -867,6 +890,8 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         s_op_find (self, identity, &reader);
     else if (strcmp (op, "kill") == 0)
         s_op_kill (self, identity, &reader);
+    else if (strcmp (op, "alive") == 0)
+        s_op_alive (self, identity, &reader);
     else {
         worm_log_limited (&self->bad_request, 5000, "refused unknown op '%s'", op);
         s_reply_error (self, identity, "unknown op '%s'", op);
@@ -1032,12 +1057,10 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_maxmsgsize (self->router, WORM_CTL_MAX);
     zsock_set_linger (self->router, 0);
-    int port = zsock_bind (self->router, "tcp://%s:*", self->lan.local);
-    if (port < 0) {
+    if (worm_ctl_bind (self->router, self->lan.local, self->endpoint, sizeof self->endpoint)) {
         snprintf (err, cap, "cannot bind the control endpoint on %s", self->lan.local);
         goto fail;
     }
-    snprintf (self->endpoint, sizeof self->endpoint, "tcp://%s:%d", self->lan.local, port);
     self->listen_fd = worm_udp_listen (&self->lan, err, cap);
     if (self->listen_fd < 0)
         goto fail;

@@ -51,3 +51,18 @@ done:
     zsock_destroy (&dealer);
     return rc;
 }
+
+int
+worm_ctl_bind (zsock_t *sock, const char *address, char *endpoint, size_t cap)
+{
+    if (zsock_bind (sock, "tcp://%s:0", address) < 0)
+        return -1;
+    char *last = zsock_last_endpoint (sock);
+    const char *colon = last ? strrchr (last, ':') : NULL;
+    int port = colon ? atoi (colon + 1) : 0;
+    zstr_free (&last);
+    if (port <= 0)
+        return -1;
+    snprintf (endpoint, cap, "tcp://%s:%d", address, port);
+    return 0;
+}

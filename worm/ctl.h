@@ -10,6 +10,8 @@
 
 #include "wire.h"
 
+#include <czmq.h>
+
 #define WORM_CTL_MAX 262144   //  bytes in a request or reply, at most
 
 /*  Sends the request in writer to endpoint and waits up to timeout_ms for
@@ -19,5 +21,10 @@
     valid reply (err says why). */
 int worm_ctl_call (const char *endpoint, worm_wire_writer_t *request, int timeout_ms,
                    worm_wire_reader_t *reply, char *err, size_t cap);
+
+/*  Binds sock to an ephemeral TCP port that the kernel picks at random on
+    address, so a new process rarely inherits a dead one's endpoint, and
+    writes "tcp://ADDRESS:PORT" into endpoint. Returns 0 or -1. */
+int worm_ctl_bind (zsock_t *sock, const char *address, char *endpoint, size_t cap);
 
 #endif
