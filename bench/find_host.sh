@@ -25,6 +25,7 @@ cleanup () {
 source tests/netlan.sh
 trap cleanup EXIT
 echo "0.00 0.00 0.00 1/1 1" > "$WORK/idle-load"
+label_load () { if [ "$1" == idle ]; then echo "hosts read 0.00"; else echo "machine load $(cut -d" " -f1 /proc/loadavg)"; fi; }
 echo "machine: $(nproc) cores, load now $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for load in idle real; do
@@ -33,7 +34,7 @@ for load in idle real; do
     "$BIN/wormctl" --dir "$WORK/cluster" up --hosts 4 -- --max-load 100 "${extra[@]}" >/dev/null
     port=$(sed -n 's/^ *beacon-port = "\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$WORK/cluster/cluster.zpl")
     "$BIN/worm-bench-find" --broadcast 127.255.255.255 --beacon-port "$port" --count "$COUNT" \
-        --label "local cluster of 4, $load load ($(cut -d" " -f1 /proc/loadavg))"
+        --label "local cluster of 4, $load load ($(label_load "$load"))"
     "$BIN/wormctl" --dir "$WORK/cluster" down >/dev/null
 done
 
@@ -53,7 +54,7 @@ for load in idle real; do
     done
     sleep 1
     netlan_exec "$PREFIX" 1 "$BIN/worm-bench-find" --interface lan0 --beacon-port 5670 \
-        --count "$COUNT" --label "namespace LAN of 4, $load load ($(cut -d" " -f1 /proc/loadavg))"
+        --count "$COUNT" --label "namespace LAN of 4, $load load ($(label_load "$load"))"
     for pid in "${PIDS[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
     PIDS=()
 done
