@@ -15,28 +15,12 @@
 
 static const char *s_endpoint;
 
-//  Sends {"op": op, key: value} (key may be NULL); returns worm_ctl_call's code.
-static int
-s_call (const char *op, const char *key, const char *value, worm_wire_reader_t *reply,
-        char *err, size_t cap)
-{
-    worm_wire_writer_t request;
-    worm_wire_writer_init (&request);
-    worm_wire_map (&request, key ? 2 : 1);
-    worm_wire_kstr (&request, "op", op);
-    if (key)
-        worm_wire_kstr (&request, key, value);
-    int rc = worm_ctl_call (s_endpoint, &request, 3000, reply, err, cap);
-    worm_wire_writer_fini (&request);
-    return rc;
-}
-
 static int
 s_claim (char *claim_id, size_t cap, char *err, size_t errcap)
 {
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    int rc = s_call ("claim", "worm", "testworm", &reply, err, errcap);
+    int rc = worm_ctl_request (s_endpoint, "claim", "worm", "testworm", 3000, &reply, err, errcap);
     if (rc == 0)
         CHECK_EQ (worm_wire_get_str (&reply, reply.root, "claim", claim_id, cap), 0);
     worm_wire_reader_fini (&reply);
@@ -49,7 +33,7 @@ s_status_u64 (const char *key)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    CHECK_EQ (s_call ("status", NULL, NULL, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, "status", NULL, NULL, 3000, &reply, err, sizeof err), 0);
     uint64_t value = 0;
     CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, key, &value), 0);
     worm_wire_reader_fini (&reply);
@@ -109,7 +93,7 @@ s_race (void)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    CHECK_EQ (s_call ("release", "claim", granted_claim, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, "release", "claim", granted_claim, 3000, &reply, err, sizeof err), 0);
     worm_wire_reader_fini (&reply);
     printf ("race: 1 granted, 1 refused\n");
 }
@@ -173,7 +157,7 @@ s_spawn_flow (void)
     //  It shows in the guest list, with a private folder
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    CHECK_EQ (s_call ("guests", NULL, NULL, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, "guests", NULL, NULL, 3000, &reply, err, sizeof err), 0);
     const msgpack_object_array *guests;
     CHECK_EQ (worm_wire_get_array (&reply, reply.root, "guests", &guests, 16), 0);
     CHECK_EQ (guests->size, 1);
@@ -208,7 +192,7 @@ s_spawn_flow (void)
     CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
     //  A released claim frees its slot
     worm_wire_reader_init (&reply);
-    CHECK_EQ (s_call ("release", "claim", claim, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, "release", "claim", claim, 3000, &reply, err, sizeof err), 0);
     worm_wire_reader_fini (&reply);
     CHECK_EQ (s_status_u64 ("claims"), 0);
     printf ("spawn: refusals, spawn, environment, full, reap, release all as expected\n");
@@ -259,7 +243,7 @@ s_hostile (void)
     CHECK_EQ (s_status_u64 ("guests"), 0);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    CHECK_EQ (s_call ("claim", "worm", "bad name!", &reply, err, sizeof err), -2);
+    CHECK_EQ (worm_ctl_request (s_endpoint, "claim", "worm", "bad name!", 3000, &reply, err, sizeof err), -2);
     CHECK_HAS (err, "worm name");
     worm_wire_reader_fini (&reply);
     printf ("hostile: every malformed request refused with a reason; agent still serving\n");

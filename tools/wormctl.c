@@ -339,6 +339,35 @@ s_simple_options (s_global_t *global, const char *command, const worm_opt_t *opt
     return -1;
 }
 
+//  Parses "COMMAND [NAME] [OPTIONS]". missing: the complaint when NAME is
+//  required and absent (NULL: optional). Returns -1 to go on with *name
+//  set (NULL when absent), else the exit status.
+static int
+s_named_command (s_global_t *global, const char *command, const worm_opt_t *options, int argc,
+                 char **argv, const char *usage, const char *missing, const char **name)
+{
+    int index = 0;
+    *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int rc = s_simple_options (global, command, options, argc, argv, &index, usage);
+    if (rc >= 0)
+        return rc;
+    if (index < argc) {
+        fprintf (stderr, "wormctl %s: unexpected argument '%s'\n", command, argv[index]);
+        return EXIT_USAGE;
+    }
+    if (!*name && missing) {
+        fprintf (stderr, "wormctl %s: %s (see wormctl %s --help)\n", command, missing, command);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static const worm_opt_t s_json_options[] = {
+    {"json", NULL, "print a JSON array of objects"},
+    {"help", NULL, "print this help"},
+    {NULL, NULL, NULL},
+};
+
 //  Prints hosts as a table or a JSON array; arrival_ms, when given, adds
 //  when each answer came (ms after the query).
 static void
@@ -463,24 +492,14 @@ s_cmd_willing (s_global_t *global, int argc, char **argv)
 static int
 s_cmd_registry (s_global_t *global, int argc, char **argv)
 {
-    static const worm_opt_t options[] = {
-        {"json", NULL, "print a JSON array of objects"},
-        {"help", NULL, "print this help"},
-        {NULL, NULL, NULL},
-    };
-    int index = 0;
-    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
-    int rc = s_simple_options (global, "registry", options, argc, argv, &index,
-                               "Usage: wormctl [GLOBAL OPTIONS] registry HOST [--json]\n\n"
+    const char *name;
+    int rc = s_named_command (global, "registry", s_json_options, argc, argv,
+                              "Usage: wormctl [GLOBAL OPTIONS] registry HOST [--json]\n\n"
                                "The hosts that HOST has heard announce themselves, as it last\n"
-                               "heard them (its registry, like Sprite's reginfo).\n");
+                               "heard them (its registry, like Sprite's reginfo).\n",
+                              "name the host", &name);
     if (rc >= 0)
         return rc;
-    if (!name || index < argc) {
-        fprintf (stderr, "wormctl registry: %s\n",
-                 name ? "unexpected argument" : "name the host (see wormctl registry --help)");
-        return EXIT_USAGE;
-    }
     char err[512];
     worm_hostinfo_t host;
     if (s_find_host (global, name, &host, err, sizeof err)) {
@@ -541,22 +560,6 @@ typedef struct {
     int hosts;                          //  hosts asked
 } s_segments_t;
 
-//  One request with a single string field; the reply stays in reply.
-static int
-s_request (const char *endpoint, const char *op, const char *key, const char *value,
-           int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
-{
-    worm_wire_writer_t request;
-    worm_wire_writer_init (&request);
-    worm_wire_map (&request, key ? 2 : 1);
-    worm_wire_kstr (&request, "op", op);
-    if (key)
-        worm_wire_kstr (&request, key, value);
-    int rc = worm_ctl_call (endpoint, &request, timeout_ms, reply, err, cap);
-    worm_wire_writer_fini (&request);
-    return rc;
-}
-
 //  Asks one segment how it sees its worm.
 static void
 s_segment_status (s_segment_t *segment, int timeout_ms)
@@ -564,7 +567,7 @@ s_segment_status (s_segment_t *segment, int timeout_ms)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    if (s_request (segment->endpoint, "status", NULL, NULL, timeout_ms, &reply, err,
+    if (worm_ctl_request (segment->endpoint, "status", NULL, NULL, timeout_ms, &reply, err,
                    sizeof err) == 0
         && worm_wire_get_bool (&reply, reply.root, "holds_token", &segment->holds_token) == 0
         && worm_wire_get_str (&reply, reply.root, "app", segment->app, sizeof segment->app) == 0
@@ -596,7 +599,7 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
         worm_wire_reader_init (&reply);
         char why[256];
         const msgpack_object_array *list;
-        if (s_request (hosts->hosts[h].endpoint, "find", worm ? "worm" : NULL, worm,
+        if (worm_ctl_request (hosts->hosts[h].endpoint, "find", worm ? "worm" : NULL, worm,
                        s_timeout_ms (global, 2.0), &reply, why, sizeof why) == 0
             && worm_wire_get_array (&reply, reply.root, "segments", &list, MAX_SEGMENTS) == 0)
             for (uint32_t i = 0; i < list->size && found->count < MAX_SEGMENTS; i++) {
@@ -807,24 +810,14 @@ done:
 static int
 s_cmd_find (s_global_t *global, int argc, char **argv)
 {
-    static const worm_opt_t options[] = {
-        {"json", NULL, "print a JSON array of objects"},
-        {"help", NULL, "print this help"},
-        {NULL, NULL, NULL},
-    };
-    int index = 0;
-    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
-    int rc = s_simple_options (global, "find", options, argc, argv, &index,
-                               "Usage: wormctl [GLOBAL OPTIONS] find NAME [--json]\n\n"
+    const char *name;
+    int rc = s_named_command (global, "find", s_json_options, argc, argv,
+                              "Usage: wormctl [GLOBAL OPTIONS] find NAME [--json]\n\n"
                                "Every segment of worm NAME, found through the host agents (not\n"
-                               "the token): id, host, pid, endpoint, and which holds the token.\n");
+                               "the token): id, host, pid, endpoint, and which holds the token.\n",
+                              "name the worm", &name);
     if (rc >= 0)
         return rc;
-    if (!name || index < argc) {
-        fprintf (stderr, "wormctl find: %s\n",
-                 name ? "unexpected argument" : "name the worm (see wormctl find --help)");
-        return EXIT_USAGE;
-    }
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
     if (s_find_segments (global, name, true, found, err, sizeof err)) {
@@ -866,23 +859,14 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
 static int
 s_cmd_status (s_global_t *global, int argc, char **argv)
 {
-    static const worm_opt_t options[] = {
-        {"json", NULL, "print a JSON array of objects"},
-        {"help", NULL, "print this help"},
-        {NULL, NULL, NULL},
-    };
-    int index = 0;
-    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
-    int rc = s_simple_options (global, "status", options, argc, argv, &index,
-                               "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
+    const char *name;
+    int rc = s_named_command (global, "status", s_json_options, argc, argv,
+                              "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
                                "Each worm seen (or only NAME): its app, live population in its\n"
-                               "token and target, epoch, last round time, segment processes.\n");
+                               "token and target, epoch, last round time, segment processes.\n",
+                              NULL, &name);
     if (rc >= 0)
         return rc;
-    if (index < argc) {
-        fprintf (stderr, "wormctl status: unexpected argument '%s'\n", argv[index]);
-        return EXIT_USAGE;
-    }
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
     if (s_find_segments (global, name, true, found, err, sizeof err)) {
@@ -983,7 +967,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     for (int i = 0; i < found->count; i++) {
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        int sent = s_request (found->items[i].endpoint, "kill", NULL, NULL, 1000, &reply, err,
+        int sent = worm_ctl_request (found->items[i].endpoint, "kill", NULL, NULL, 1000, &reply, err,
                               sizeof err);
         worm_wire_reader_fini (&reply);
         if (sent == 0)
@@ -993,7 +977,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     for (int h = 0; h < hosts->count; h++) {
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        if (s_request (hosts->hosts[h].endpoint, "kill", "worm", name, 2000, &reply, err,
+        if (worm_ctl_request (hosts->hosts[h].endpoint, "kill", "worm", name, 2000, &reply, err,
                        sizeof err))
             fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
         worm_wire_reader_fini (&reply);

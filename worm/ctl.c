@@ -53,6 +53,21 @@ done:
 }
 
 int
+worm_ctl_request (const char *endpoint, const char *op, const char *key, const char *value,
+                  int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, key ? 2 : 1);
+    worm_wire_kstr (&request, "op", op);
+    if (key)
+        worm_wire_kstr (&request, key, value);
+    int rc = worm_ctl_call (endpoint, &request, timeout_ms, reply, err, cap);
+    worm_wire_writer_fini (&request);
+    return rc;
+}
+
+int
 worm_ctl_bind (zsock_t *sock, const char *address, char *endpoint, size_t cap)
 {
     if (zsock_bind (sock, "tcp://%s:0", address) < 0)

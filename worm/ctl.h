@@ -22,6 +22,11 @@
 int worm_ctl_call (const char *endpoint, worm_wire_writer_t *request, int timeout_ms,
                    worm_wire_reader_t *reply, char *err, size_t cap);
 
+/*  The common request: {"op": op} with at most one string field (key NULL
+    for none). Same returns as worm_ctl_call. */
+int worm_ctl_request (const char *endpoint, const char *op, const char *key, const char *value,
+                      int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap);
+
 /*  Binds sock to an ephemeral TCP port that the kernel picks at random on
     address, so a new process rarely inherits a dead one's endpoint, and
     writes "tcp://ADDRESS:PORT" into endpoint. Returns 0 or -1. */
