@@ -309,6 +309,12 @@ s_on_message (s_segment_t *self)
     }
     else if (strcmp (op, "join") == 0)
         s_op_join (self, &reader);
+    else if (strcmp (op, "evict") == 0) {
+        char reason[96] = "no reason given";
+        worm_wire_get_str (&reader, reader.root, "reason", reason, sizeof reason);
+        self->exiting = true;
+        snprintf (self->exit_reason, sizeof self->exit_reason, "evicted: %s", reason);
+    }
     else
         worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
     worm_wire_reader_fini (&reader);

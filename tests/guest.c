@@ -1,13 +1,18 @@
-/*  worm-test-guest — a trivial guest program for the agent's spawn tests.
+/*  worm-test-guest — a trivial guest program for the agent's tests.
 
     Writes its pid, working folder, uid and environment to ./guest-info,
     then sleeps for the given seconds (default 60) or until SIGTERM, and
-    exits with the given status (default 0).
-    Usage: worm-test-guest [SECONDS [STATUS]]
+    exits with the given status (default 0). Modes after those:
+      ignore-term   ignores SIGTERM (a non-cooperative guest)
+      double-fork   leaves behind a grandchild in a session of its own
+                    (reparented away from the guest), which writes its pid
+                    to ./grandchild.pid and sleeps
+    Usage: worm-test-guest [SECONDS [STATUS [MODE...]]]
 */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -26,6 +31,23 @@ main (int argc, char **argv)
     double seconds = argc > 1 ? atof (argv[1]) : 60;
     int status = argc > 2 ? atoi (argv[2]) : 0;
     signal (SIGTERM, s_on_term);
+    for (int i = 3; i < argc; i++) {
+        if (strcmp (argv[i], "ignore-term") == 0)
+            signal (SIGTERM, SIG_IGN);
+        else if (strcmp (argv[i], "double-fork") == 0 && fork () == 0) {
+            setsid ();
+            if (fork () == 0) {
+                FILE *out = fopen ("grandchild.pid", "w");
+                if (out) {
+                    fprintf (out, "%d\n", (int) getpid ());
+                    fclose (out);
+                }
+                signal (SIGTERM, SIG_IGN);
+                sleep (300);
+            }
+            _exit (0);
+        }
+    }
     FILE *info = fopen ("guest-info", "w");
     if (!info)
         return 3;

@@ -3,6 +3,7 @@
 #include "beacon.h"
 #include "ctl.h"
 #include "log.h"
+#include "proctree.h"
 #include "registry.h"
 #include "spawn.h"
 #include "udp.h"
@@ -31,7 +32,26 @@ typedef struct {
     char segment_id[64];        //  a segment: its id, once it registered
     char worm_id[64];           //  a segment: its worm's id
     char endpoint[128];         //  a segment: where it listens
+    bool evicting;              //  eviction under way
+    char evict_reason[96];      //  why, in words
+    int64_t evict_started_ms;   //  when the agent decided (monotonic)
+    int64_t kill_at_ms;         //  when the grace period ends
+    bool killed;                //  SIGKILL was needed
 } s_guest_t;
+
+typedef struct {
+    int64_t at_wall_ms;         //  when the eviction started, wall clock
+    char guest[32];             //  guest id
+    char worm[65];              //  its worm
+    char segment[64];           //  its segment id, when it had registered
+    char reason[96];            //  why it was evicted
+    int64_t released_ms;        //  decision to process gone (CPU released)
+    bool killed;                //  SIGKILL was needed after the grace period
+    int leftover_processes;     //  processes of its tree still alive after it exited
+    bool leftover_files;        //  its folder could not be removed
+} s_receipt_t;
+
+#define MAX_RECEIPTS 64
 
 typedef struct {
     char id[WORM_HOST_ID_LEN + 1];   //  claim id handed to the requester
@@ -66,6 +86,7 @@ struct worm_agent_t {
     zlist_t *claims;                //  s_claim_t *, outstanding claims
     zlist_t *answers;               //  s_answer_t *, answers waiting for their delay
     zhashx_t *killed;               //  worm name -> int64_t * when its kill is forgotten
+    zlist_t *receipts;              //  s_receipt_t *, the latest evictions, oldest first
     uint64_t guest_seq;             //  numbers guest ids
     worm_log_limiter_t bad_datagram;    //  rate limit for undecodable datagrams
     worm_log_limiter_t bad_request;     //  and for undecodable requests
@@ -202,7 +223,7 @@ s_evaluate (worm_agent_t *self, int exclude)
     char reason[96];
     bool willing = worm_policy_willing (&self->config.policy, &sample, reason, sizeof reason);
     bool changed = !self->decided || willing != self->willing;
-    if (changed)
+    if (changed && !exclude)
         worm_log ("%s (%s)", willing ? "willing" : "not willing", reason);
     self->sample = sample;
     self->willing = willing;
@@ -217,16 +238,106 @@ s_evaluate (worm_agent_t *self, int exclude)
 static void
 s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
 {
+    //  Whatever the guest left running goes with it
+    char marker[48];
+    snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+    int leftovers = worm_proctree_signal (guest->pid, marker, SIGKILL);
+    if (leftovers)
+        worm_log ("guest %s left %d process(es) behind; killed them", guest->id, leftovers);
     if (WIFEXITED (status))
         worm_log ("guest %s (%s, worm %s, pid %d) exited with status %d", guest->id,
                   guest->program, guest->worm, (int) guest->pid, WEXITSTATUS (status));
     else if (WIFSIGNALED (status))
         worm_log ("guest %s (%s, worm %s, pid %d) killed by signal %d", guest->id,
                   guest->program, guest->worm, (int) guest->pid, WTERMSIG (status));
-    if (worm_rmtree (guest->workdir))
+    bool files_left = worm_rmtree (guest->workdir) != 0;
+    if (files_left)
         worm_log ("guest %s: could not remove %s", guest->id, guest->workdir);
+    if (guest->evicting) {
+        s_receipt_t *receipt = calloc (1, sizeof *receipt);
+        receipt->at_wall_ms = worm_wall_ms () - (worm_now_ms () - guest->evict_started_ms);
+        snprintf (receipt->guest, sizeof receipt->guest, "%s", guest->id);
+        snprintf (receipt->worm, sizeof receipt->worm, "%s", guest->worm);
+        snprintf (receipt->segment, sizeof receipt->segment, "%s", guest->segment_id);
+        snprintf (receipt->reason, sizeof receipt->reason, "%s", guest->evict_reason);
+        receipt->released_ms = worm_now_ms () - guest->evict_started_ms;
+        receipt->killed = guest->killed;
+        receipt->leftover_processes = leftovers;
+        receipt->leftover_files = files_left;
+        worm_log ("eviction receipt: guest %s (worm %s) gone %lld ms after the decision, "
+                  "signals %s, left over: %d process(es), %s",
+                  guest->id, guest->worm, (long long) receipt->released_ms,
+                  guest->killed ? "SIGTERM then SIGKILL" : "SIGTERM", leftovers,
+                  files_left ? "its folder" : "no file");
+        zlist_append (self->receipts, receipt);
+        if (zlist_size (self->receipts) > MAX_RECEIPTS)
+            free (zlist_pop (self->receipts));
+    }
     zlist_remove (self->guests, guest);
     free (guest);
+}
+
+//  Starts evicting a guest: an EVICT request to the segment, SIGTERM to its
+//  whole tree, SIGKILL when the grace period ends (see s_on_reap).
+static void
+s_evict (worm_agent_t *self, s_guest_t *guest, const char *reason)
+{
+    guest->evicting = true;
+    snprintf (guest->evict_reason, sizeof guest->evict_reason, "%s", reason);
+    guest->evict_started_ms = worm_now_ms ();
+    guest->kill_at_ms = guest->evict_started_ms + (int64_t) (self->config.policy.grace_s * 1000);
+    worm_log ("evicting guest %s (worm %s, pid %d): %s", guest->id, guest->worm,
+              (int) guest->pid, reason);
+    if (guest->endpoint[0]) {
+        zsock_t *dealer = zsock_new (ZMQ_DEALER);
+        zsock_set_linger (dealer, 100);
+        if (zsock_connect (dealer, "%s", guest->endpoint) == 0) {
+            worm_wire_writer_t writer;
+            worm_wire_writer_init (&writer);
+            worm_wire_map (&writer, 2);
+            worm_wire_kstr (&writer, "op", "evict");
+            worm_wire_kstr (&writer, "reason", reason);
+            zmq_send (zsock_resolve (dealer), worm_wire_writer_data (&writer),
+                      worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
+            worm_wire_writer_fini (&writer);
+        }
+        zsock_destroy (&dealer);
+    }
+    char marker[48];
+    snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+    worm_proctree_signal (guest->pid, marker, SIGTERM);
+}
+
+//  The owner's policy against the guests: when the host is unwilling for
+//  any reason but being full, every guest goes; when the policy allows
+//  fewer guests than run, the newest go.
+static void
+s_enforce (worm_agent_t *self)
+{
+    int staying = 0;
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        staying += !guest->evicting;
+    if (!staying)
+        return;
+    bool owner_back = !self->willing && strncmp (self->reason, "full", 4) != 0;
+    int surplus = owner_back ? staying : staying - self->config.policy.max_segments;
+    if (surplus <= 0)
+        return;
+    char reason[96];
+    if (owner_back)
+        snprintf (reason, sizeof reason, "%s", self->reason);
+    else
+        snprintf (reason, sizeof reason, "policy allows %d guest(s)",
+                  self->config.policy.max_segments);
+    //  Newest first: walk the list (oldest first) and take the last ones
+    int index = 0;
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (!guest->evicting && index++ >= staying - surplus)
+            s_evict (self, guest, reason);
+    //  Outstanding claims are void too
+    s_claim_t *claim;
+    while (owner_back && (claim = zlist_pop (self->claims)))
+        free (claim);
 }
 
 //  Reaps every child that ended; returns how many were guests.
@@ -404,6 +515,7 @@ s_op_policy_set (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *rea
     }
     if (s_evaluate (self, 0))
         s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    s_enforce (self);
     s_op_policy (self, identity);
 }
 
@@ -674,6 +786,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                              .workdir = guest->workdir,
                              .log_path = log_path,
                              .nice = 19,
+                             .sched_idle = true,
                              .umask = 077,
                              .max_files = 1024};
         pid = worm_spawn (&spec, err, sizeof err);
@@ -775,6 +888,32 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
             worm_wire_kstr (&writer, "host", self->config.name);
             worm_wire_kstr (&writer, "endpoint", guest->endpoint);
         }
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_op_evictions (worm_agent_t *self, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "evictions");
+    worm_wire_array (&writer, zlist_size (self->receipts));
+    for (s_receipt_t *receipt = zlist_first (self->receipts); receipt;
+         receipt = zlist_next (self->receipts)) {
+        worm_wire_map (&writer, 9);
+        worm_wire_ki64 (&writer, "at", receipt->at_wall_ms);
+        worm_wire_kstr (&writer, "guest", receipt->guest);
+        worm_wire_kstr (&writer, "worm", receipt->worm);
+        worm_wire_kstr (&writer, "segment", receipt->segment);
+        worm_wire_kstr (&writer, "reason", receipt->reason);
+        worm_wire_ki64 (&writer, "released_ms", receipt->released_ms);
+        worm_wire_kstr (&writer, "signals", receipt->killed ? "SIGTERM,SIGKILL" : "SIGTERM");
+        worm_wire_ku64 (&writer, "leftover_processes", (uint64_t) receipt->leftover_processes);
+        worm_wire_kbool (&writer, "leftover_files", receipt->leftover_files);
+    }
     s_reply (self, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -892,6 +1031,8 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         s_op_kill (self, identity, &reader);
     else if (strcmp (op, "alive") == 0)
         s_op_alive (self, identity, &reader);
+    else if (strcmp (op, "evictions") == 0)
+        s_op_evictions (self, identity);
     else {
         worm_log_limited (&self->bad_request, 5000, "refused unknown op '%s'", op);
         s_reply_error (self, identity, "unknown op '%s'", op);
@@ -994,6 +1135,7 @@ s_on_check (zloop_t *loop, int timer_id, void *arg)
     s_reap (self);
     s_expire_claims (self);
     s_evaluate (self, 0);
+    s_enforce (self);
     s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
     int64_t now = worm_now_ms ();
     //  Before dropping silent hosts, make sure our own entry is fresh
@@ -1015,6 +1157,16 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
     worm_agent_t *self = (worm_agent_t *) arg;
     if (s_reap (self) && s_evaluate (self, 0))
         s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+    int64_t now = worm_now_ms ();
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (guest->evicting && !guest->killed && now >= guest->kill_at_ms) {
+            char marker[48];
+            snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+            int count = worm_proctree_signal (guest->pid, marker, SIGKILL);
+            guest->killed = true;
+            worm_log ("guest %s ignored SIGTERM for %.1f s: SIGKILL to %d process(es)", guest->id,
+                      self->config.policy.grace_s, count);
+        }
     return 0;
 }
 
@@ -1030,6 +1182,7 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     self->guests = zlist_new ();
     self->claims = zlist_new ();
     self->answers = zlist_new ();
+    self->receipts = zlist_new ();
     self->killed = zhashx_new ();
     zhashx_set_destructor (self->killed, s_free_item);
     self->registry = worm_registry_new ();
@@ -1041,6 +1194,9 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     if (worm_lan_resolve (config->broadcast, config->interface, config->beacon_port, &self->lan,
                           err, cap))
         goto fail;
+    //  Orphans of guests come back to us, so no guest process escapes eviction
+    if (worm_proctree_subreaper ())
+        worm_log ("cannot become a child subreaper: %s", strerror (errno));
     snprintf (self->guests_dir, sizeof self->guests_dir, "%s/guests", config->state_dir);
     if (worm_mkdirs (config->state_dir, 0700)) {
         snprintf (err, cap, "cannot create state folder %s: %s", config->state_dir,
@@ -1098,6 +1254,10 @@ worm_agent_destroy (worm_agent_t **self_p)
     zlist_destroy (&self->claims);
     zlist_destroy (&self->answers);
     zhashx_destroy (&self->killed);
+    s_receipt_t *receipt;
+    while ((receipt = zlist_pop (self->receipts)))
+        free (receipt);
+    zlist_destroy (&self->receipts);
     worm_registry_destroy (&self->registry);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);

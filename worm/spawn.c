@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,10 @@ worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
         if (spec->workdir && chdir (spec->workdir))
             s_child_fail (report[1], errno);
         umask (spec->umask);
+        if (spec->sched_idle) {
+            struct sched_param param = {.sched_priority = 0};
+            sched_setscheduler (0, SCHED_IDLE, &param);     //  best effort
+        }
         if (spec->nice) {
             errno = 0;
             if (nice (spec->nice) == -1 && errno)

@@ -8,6 +8,7 @@
 #ifndef WORM_SPAWN_H_INCLUDED
 #define WORM_SPAWN_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -18,6 +19,7 @@ typedef struct {
     const char *workdir;           //  working directory, or NULL to stay
     const char *log_path;          //  stdout and stderr (appended), or NULL for /dev/null
     int nice;                      //  niceness added, 0 for none
+    bool sched_idle;               //  run under SCHED_IDLE where allowed
     mode_t umask;                  //  the umask the program starts with
     unsigned long mem_bytes;       //  RLIMIT_AS, 0 for unchanged
     unsigned long max_files;       //  RLIMIT_NOFILE, 0 for unchanged
