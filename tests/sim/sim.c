@@ -3,15 +3,21 @@
     Runs the real token/ring.c state machine for every segment of one worm
     over a simulated network and host pool, one seeded schedule per seed:
     crashes, message loss, duplication, delay (hence reordering),
-    partitions, and spawns that take a while and sometimes fail. After
-    every event it checks the safety rules; after the faults stop it checks
-    that the worm converges; sometimes it kills the worm and checks that
-    every segment ends. See docs/PROTOCOL.md ("## Token") for the rules.
+    partitions, spawns that take a while and sometimes fail, and host
+    agents that answer CHECK truthfully. After every event it checks the
+    safety rules (one creator per epoch, no segment going back, the hard
+    cap); after the faults stop it checks that the worm converges to one
+    token and exactly the target population; a third of the seeds then kill
+    the worm and check that every segment ends. docs/PROTOCOL.md ("## Token",
+    "Simulator") states the schedule, the bounds and the guarantee.
 
     worm-sim [--seeds N] [--first S] [--replay SEED] [-v] [--unsafe-no-quorum]
 
-    Exit status 0 when every seed passed, 1 otherwise (each failing seed is
-    printed with the command that replays it).
+    -v traces every event, message and token; SIM_STATES=1 adds every
+    segment's state after each event; SIM_SHOW_OUTSIDE=1 lists the seeds
+    whose worm lost its quorum to crashes. Exit status 0 when every seed
+    passed, 1 otherwise (each failing seed is printed with the command that
+    replays it), 2 on a usage error.
 */
 #include "ring.h"
 #include "token.h"
@@ -737,7 +743,7 @@ int
 main (int argc, char **argv)
 {
     uint64_t seeds = 2000, first = 1;
-    bool verbose = false, unsafe = false, replay = false;
+    bool verbose = false, unsafe = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
             seeds = strtoull (argv[++i], NULL, 10);
@@ -746,7 +752,6 @@ main (int argc, char **argv)
         else if (!strcmp (argv[i], "--replay") && i + 1 < argc) {
             first = strtoull (argv[++i], NULL, 10);
             seeds = 1;
-            replay = true;
         }
         else if (!strcmp (argv[i], "-v"))
             verbose = true;
@@ -817,7 +822,6 @@ main (int argc, char **argv)
     printf ("  stale tokens dropped %" PRIu64 ", regenerations %" PRIu64 ", voter changes %"
             PRIu64 ", successors skipped %" PRIu64 " (live segments at the end)\n",
             stale, regens, reconfigs, skipped);
-    (void) replay;
     free (converge);
     free (killed);
     return failures ? 1 : 0;

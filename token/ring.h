@@ -1,0 +1,169 @@
+/*  ring.h — the ring protocol of one segment, sans I/O.
+
+    A worm's segments pass one token round a ring (../shared/DESIGN.md, "The
+    token"; wire format in ../docs/PROTOCOL.md, "## Token"). This module is
+    the state machine of ONE segment: it takes inputs (a message from a
+    peer, a timer tick, a spawn result, a kill request), each with the time
+    in milliseconds, and answers with actions the caller performs (send
+    these bytes to that member, spawn a segment, exit). It owns no sockets,
+    reads no clock, starts no threads; its only randomness is a PRNG seeded
+    from the configuration. The segment process pumps sockets and timers
+    into it; the simulator (tests/sim/) runs many of them over a simulated
+    network.
+
+    Calling pattern: after every input call, drain worm_ring_action() until
+    it returns NULL, then sleep until worm_ring_deadline() or the next
+    message, whichever is first, and call worm_ring_tick() when the deadline
+    passes. Times must never go backwards. Nothing here is thread-safe: one
+    ring, one thread.
+
+    Trust: the ring checks every message as hostile input (types, sizes,
+    limits), but believes well-formed messages of its worm; keeping others
+    out is the transport's job (CurveZMQ, issue 5).
+*/
+#ifndef WORM_RING_H_INCLUDED
+#define WORM_RING_H_INCLUDED
+
+#include "token.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Largest message the ring sends or accepts (a token plus its envelope).
+#define WORM_RING_MESSAGE_MAX (WORM_TOKEN_SIZE_MAX + 1024)
+#define WORM_RING_REASON_MAX 128
+
+typedef struct {
+    char worm_id[WORM_TOKEN_ID_MAX];    //  the worm; messages for another worm are refused
+    worm_member_t self;                 //  this segment: id, host, host_id, endpoint, pid
+    uint64_t hold_ms;                   //  pacing: the holder keeps the token this long (100)
+    uint64_t ack_timeout_ms;            //  wait for an ACK before resending a hop (200)
+    uint32_t ack_retries;               //  resends before the successor is marked dead (2)
+    double loss_factor;                 //  token presumed lost after factor x round time (4)
+    uint64_t loss_floor_ms;             //  ... but never sooner than this (2000)
+    uint64_t loss_ceiling_ms;           //  ... and never later than this (30000)
+    uint64_t campaign_timeout_ms;       //  a candidate waits this long for votes (400)
+    uint64_t orphan_timeout_ms;         //  no token this long: exit (60000)
+    uint64_t join_deadline_ms;          //  a spawn not joined by then is dropped (20000)
+    uint64_t seed;                      //  seeds the backoff jitter
+    bool unsafe_no_quorum;              //  TEST ONLY: a candidate needs one promise and one
+                                        //  accept, not a majority; this breaks rule 1, and
+                                        //  the simulator must notice
+} worm_ring_config_t;
+
+//  Fills config with the defaults shown above and an empty identity.
+void worm_ring_config_defaults (worm_ring_config_t *config);
+
+typedef enum {
+    WORM_RING_SEND = 1,     //  send data/size to member `peer` at `endpoint`
+    WORM_RING_SPAWN = 2,    //  ask a host agent for one new segment; answer with
+                            //  worm_ring_spawn_result (spawn_id, ...)
+    WORM_RING_HELD = 3,     //  this segment now holds the token: the app may act
+                            //  on worm_ring_token() until the next input call
+    WORM_RING_EXIT = 4,     //  the segment must exit; reason says why
+    WORM_RING_CHECK = 5     //  ask the host agent of member `peer` (host `host_id`,
+                            //  process `pid`) whether that process still runs; if
+                            //  it is gone, call worm_ring_confirm_dead (peer)
+} worm_ring_action_type_t;
+
+typedef struct {
+    worm_ring_action_type_t type;               //  what to do
+    char peer[WORM_TOKEN_ID_MAX];               //  SEND, CHECK: the member's segment id
+    char endpoint[WORM_TOKEN_ENDPOINT_MAX];     //  SEND, CHECK: where it receives
+    const uint8_t *data;                        //  SEND: message bytes, owned by the ring
+    size_t size;                                //  SEND: their size
+    char host_id[WORM_TOKEN_ID_MAX];            //  CHECK: the host agent to ask
+    uint64_t pid;                               //  CHECK: the process to ask about
+    char spawn_id[WORM_TOKEN_ID_MAX];           //  SPAWN: id to quote in the result
+    char reason[WORM_RING_REASON_MAX];          //  EXIT: why, for the log
+} worm_ring_action_t;
+
+typedef enum {
+    WORM_RING_WAITING = 0,      //  not holding; waiting for the token
+    WORM_RING_HOLDING = 1,      //  holding the token (pacing, or reconfiguring)
+    WORM_RING_FORWARDING = 2,   //  sent the token on, waiting for its ACK
+    WORM_RING_CAMPAIGNING = 3,  //  token presumed lost; asking voters to regenerate
+    WORM_RING_EXITED = 4        //  gave the EXIT action; ignores every input
+} worm_ring_state_t;
+
+//  Counters for logs and the simulator.
+typedef struct {
+    uint64_t accepted;          //  tokens accepted (newer than the last seen)
+    uint64_t stale;             //  tokens dropped by the (epoch, seq) filter
+    uint64_t campaigns;         //  campaigns started (regeneration and reconfiguration)
+    uint64_t regenerations;     //  campaigns won that replaced a lost token
+    uint64_t reconfigurations;  //  campaigns won that changed the voters
+    uint64_t skipped;           //  successors marked dead for not acknowledging
+    uint64_t refused;           //  messages refused as malformed
+} worm_ring_stats_t;
+
+typedef struct _worm_ring_t worm_ring_t;
+
+//  Creates the state machine of one segment that waits for its first token
+//  (a spawned segment). config is copied. Returns NULL when the config is
+//  unusable (empty worm or segment id, zero timeouts) or out of memory.
+worm_ring_t *worm_ring_new (const worm_ring_config_t *config, uint64_t now_ms);
+//  Destroys the ring and sets *self_p to NULL; NULL is fine.
+void worm_ring_destroy (worm_ring_t **self_p);
+
+//  Founds a worm: takes ownership of *token_p (sets it to NULL), which
+//  carries the worm's identity, app, target and max. The ring lists itself
+//  as the only member and voter, sets epoch 1, and holds the token (it will
+//  spawn on the next tick). Returns 0, or -1 when the token's worm id is
+//  not this ring's or this ring already has a token (the token is destroyed).
+int worm_ring_found (worm_ring_t *self, worm_token_t **token_p, uint64_t now_ms);
+
+//  A message from a peer. data is only read. Returns 0 when handled
+//  (including well-formed but stale or irrelevant messages), -1 when the
+//  bytes are malformed, too big or for another worm (worm_ring_error says
+//  why; the caller logs it and carries on).
+int worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t now_ms);
+//  Timers: call when now_ms >= worm_ring_deadline (calling early is harmless).
+void worm_ring_tick (worm_ring_t *self, uint64_t now_ms);
+//  The answer to a SPAWN action: member is the new segment (id, host,
+//  host_id, endpoint, pid) when it started, NULL when the spawn failed.
+//  The new member is listed the next time this segment holds the token,
+//  if the spawn is still in flight then. Returns -1 when spawn_id is
+//  unknown to this segment or the member record is invalid.
+int worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id,
+                            const worm_member_t *member, uint64_t now_ms);
+//  Asks the worm to die: the kill flag goes into the token the next time
+//  this segment holds or regenerates it, and every segment that sees it
+//  forwards it and exits.
+void worm_ring_kill (worm_ring_t *self, uint64_t now_ms);
+
+//  The answer to a CHECK action: the host agent of segment id says its
+//  process is gone for good. The segment is marked dead in our copy of
+//  the token, and a campaign may then do without that voter (at most one
+//  confirmed-dead voter per decision; see docs/PROTOCOL.md). Only call it
+//  on the agent's word: a live segment wrongly confirmed dead breaks rule 1.
+void worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms);
+
+//  Takes the next action, or NULL when none is left. The action and its
+//  data belong to the ring and stay valid until the next input call
+//  (receive, tick, spawn_result, kill, found).
+const worm_ring_action_t *worm_ring_action (worm_ring_t *self);
+//  The absolute time (ms) by which worm_ring_tick must next be called;
+//  UINT64_MAX when nothing is timed (exited).
+uint64_t worm_ring_deadline (const worm_ring_t *self);
+
+worm_ring_state_t worm_ring_state (const worm_ring_t *self);
+//  The last token this segment accepted (its copy), or NULL before the
+//  first. Owned by the ring. The app may change its app state only between
+//  a HELD action and the next input call.
+worm_token_t *worm_ring_token (worm_ring_t *self);
+//  The id of this segment.
+const char *worm_ring_id (const worm_ring_t *self);
+//  Why the last call returned -1.
+const char *worm_ring_error (const worm_ring_t *self);
+//  Counters since creation.
+const worm_ring_stats_t *worm_ring_stats (const worm_ring_t *self);
+
+//  Reads the envelope of a ring message without acting on it: type
+//  ("TOKEN", "ACK", "CAMPAIGN", "VOTE") into type (16 bytes), and epoch and
+//  seq (0 when the message has none). Returns 0, or -1 when malformed.
+//  For tools and the simulator.
+int worm_ring_peek (const void *data, size_t size, char *type, uint64_t *epoch, uint64_t *seq);
+
+#endif

@@ -1,0 +1,513 @@
+/*  ring_test.c — the ring state machine of one segment, driven by hand and
+    over a tiny lossless in-memory network: founding, spawning and joining,
+    hand-on with ACKs, the freshness filter, a dead successor, regeneration
+    after a lost token, kill, and hostile input. The randomized fault runs
+    are in tests/sim/. */
+#include "ring.h"
+#include "wire.h"
+#include "../tests/check.h"
+
+#define NODES 8
+
+typedef struct {
+    int to;
+    uint8_t *data;
+    size_t size;
+} s_msg_t;
+
+typedef struct {
+    worm_ring_t *rings[NODES];
+    bool crashed[NODES];
+    int exited[NODES];
+    int n;
+    s_msg_t queue[4096];
+    size_t head, tail;
+    uint64_t now;
+    int spawns_asked;
+    char spawn_ids[64][WORM_TOKEN_ID_MAX];
+    int spawn_froms[64];
+    int spawns_answered;
+    int checks;
+    int held[NODES];
+} s_net_t;
+
+static void
+s_config (worm_ring_config_t *config, int index)
+{
+    worm_ring_config_defaults (config);
+    snprintf (config->worm_id, sizeof config->worm_id, "w-test");
+    snprintf (config->self.id, sizeof config->self.id, "n%d", index);
+    snprintf (config->self.host, sizeof config->self.host, "host%d", index);
+    snprintf (config->self.host_id, sizeof config->self.host_id, "H%d", index);
+    snprintf (config->self.endpoint, sizeof config->self.endpoint, "mem://%d", index);
+    config->self.pid = (uint64_t) (100 + index);
+    config->hold_ms = 10;
+    config->ack_timeout_ms = 20;
+    config->ack_retries = 1;
+    config->loss_floor_ms = 200;
+    config->loss_ceiling_ms = 1000;
+    config->campaign_timeout_ms = 50;
+    config->orphan_timeout_ms = 3000;
+    config->join_deadline_ms = 1000;
+    config->seed = (uint64_t) index + 1;
+}
+
+static int
+s_node_of (const char *id)
+{
+    return id[0] == 'n' ? atoi (id + 1) : -1;
+}
+
+//  Performs node i's actions.
+static void
+s_drain (s_net_t *net, int i)
+{
+    const worm_ring_action_t *a;
+    while (net->rings[i] && (a = worm_ring_action (net->rings[i]))) {
+        if (a->type == WORM_RING_SEND) {
+            int to = s_node_of (a->peer);
+            CHECK (to >= 0 && to < NODES);
+            CHECK (net->tail - net->head < 4096);
+            s_msg_t *m = &net->queue[net->tail++ % 4096];
+            m->to = to;
+            m->data = (uint8_t *) malloc (a->size);
+            memcpy (m->data, a->data, a->size);
+            m->size = a->size;
+        }
+        else if (a->type == WORM_RING_SPAWN) {
+            CHECK (net->spawns_asked < 64);
+            net->spawn_froms[net->spawns_asked] = i;
+            snprintf (net->spawn_ids[net->spawns_asked], WORM_TOKEN_ID_MAX, "%s", a->spawn_id);
+            net->spawns_asked++;
+        }
+        else if (a->type == WORM_RING_EXIT)
+            net->exited[i] = 1;
+        else if (a->type == WORM_RING_CHECK)
+            net->checks++;
+        else if (a->type == WORM_RING_HELD)
+            net->held[i]++;
+    }
+    if (net->exited[i])
+        worm_ring_destroy (&net->rings[i]);
+}
+
+//  Delivers every queued message, then runs timers due; advances time to
+//  the next deadline when nothing is queued. Runs until `until`.
+static void
+s_run (s_net_t *net, uint64_t until)
+{
+    while (net->now < until) {
+        while (net->head < net->tail) {
+            s_msg_t m = net->queue[net->head++ % 4096];
+            if (net->rings[m.to] && !net->crashed[m.to]) {
+                int rc = worm_ring_receive (net->rings[m.to], m.data, m.size, net->now);
+                if (rc)
+                    fprintf (stderr, "refused: %s\n", worm_ring_error (net->rings[m.to]));
+                CHECK_EQ (rc, 0);
+                s_drain (net, m.to);
+            }
+            free (m.data);
+        }
+        uint64_t next = until;
+        for (int i = 0; i < net->n; i++)
+            if (net->rings[i] && !net->crashed[i]) {
+                uint64_t d = worm_ring_deadline (net->rings[i]);
+                if (d < next)
+                    next = d;
+            }
+        if (next < net->now)
+            next = net->now;
+        net->now = next + (next == net->now ? 1 : 0);
+        if (net->now > until)
+            net->now = until;
+        for (int i = 0; i < net->n; i++)
+            if (net->rings[i] && !net->crashed[i]
+                && worm_ring_deadline (net->rings[i]) <= net->now) {
+                worm_ring_tick (net->rings[i], net->now);
+                s_drain (net, i);
+            }
+    }
+}
+
+static void
+s_net_fini (s_net_t *net)
+{
+    for (int i = 0; i < NODES; i++)
+        worm_ring_destroy (&net->rings[i]);
+    while (net->head < net->tail)
+        free (net->queue[net->head++ % 4096].data);
+}
+
+//  Founds a worm of target/max at node 0.
+static void
+s_found (s_net_t *net, uint32_t target, uint32_t max)
+{
+    memset (net, 0, sizeof *net);
+    worm_ring_config_t config;
+    s_config (&config, 0);
+    net->rings[0] = worm_ring_new (&config, 0);
+    CHECK (net->rings[0]);
+    net->n = 1;
+    worm_token_t *token = worm_token_new ();
+    worm_token_set_worm_id (token, "w-test");
+    CHECK_EQ (worm_token_set_population (token, target, max), 0);
+    CHECK_EQ (worm_ring_found (net->rings[0], &token, 0), 0);
+    CHECK (token == NULL);
+    s_drain (net, 0);
+    CHECK_EQ (net->held[0], 1);
+    CHECK_EQ (worm_ring_state (net->rings[0]), WORM_RING_HOLDING);
+}
+
+//  Answers the oldest unanswered SPAWN with a new node.
+static int
+s_spawn (s_net_t *net)
+{
+    CHECK (net->spawns_answered < net->spawns_asked);
+    int request = net->spawns_answered++;
+    int index = net->n++;
+    CHECK (index < NODES);
+    worm_ring_config_t config;
+    s_config (&config, index);
+    net->rings[index] = worm_ring_new (&config, net->now);
+    CHECK (net->rings[index]);
+    int from = net->spawn_froms[request];
+    CHECK_EQ (worm_ring_spawn_result (net->rings[from], net->spawn_ids[request], &config.self,
+                                      net->now),
+              0);
+    s_drain (net, from);
+    return index;
+}
+
+static void
+s_test_config (void)
+{
+    worm_ring_config_t config;
+    s_config (&config, 0);
+    worm_ring_t *ring = worm_ring_new (&config, 0);
+    CHECK (ring);
+    CHECK_STR (worm_ring_id (ring), "n0");
+    CHECK (worm_ring_token (ring) == NULL);
+    CHECK_EQ (worm_ring_state (ring), WORM_RING_WAITING);
+    //  A joiner that never gets a token leaves at the orphan timeout
+    CHECK_EQ (worm_ring_deadline (ring), 3000);
+    worm_ring_tick (ring, 3000);
+    const worm_ring_action_t *a = worm_ring_action (ring);
+    CHECK (a && a->type == WORM_RING_EXIT);
+    CHECK_HAS (a->reason, "never joined");
+    CHECK_EQ (worm_ring_state (ring), WORM_RING_EXITED);
+    CHECK_EQ (worm_ring_deadline (ring), UINT64_MAX);
+    worm_ring_destroy (&ring);
+    CHECK (ring == NULL);
+    worm_ring_destroy (&ring);
+
+    s_config (&config, 0);
+    config.worm_id[0] = 0;
+    CHECK (worm_ring_new (&config, 0) == NULL);
+    s_config (&config, 0);
+    config.ack_timeout_ms = 0;
+    CHECK (worm_ring_new (&config, 0) == NULL);
+    s_config (&config, 0);
+    config.loss_ceiling_ms = config.loss_floor_ms - 1;
+    CHECK (worm_ring_new (&config, 0) == NULL);
+
+    //  Founding with another worm's token is refused
+    s_config (&config, 0);
+    ring = worm_ring_new (&config, 0);
+    worm_token_t *token = worm_token_new ();
+    worm_token_set_worm_id (token, "other");
+    CHECK_EQ (worm_ring_found (ring, &token, 0), -1);
+    CHECK (token == NULL);
+    CHECK_HAS (worm_ring_error (ring), "cannot found");
+    worm_ring_destroy (&ring);
+}
+
+static void
+s_test_grow_and_circulate (void)
+{
+    s_net_t net;
+    s_found (&net, 3, 4);
+    worm_token_t *token = worm_ring_token (net.rings[0]);
+    CHECK_EQ (worm_token_epoch (token), 1);
+    CHECK_STR (worm_token_origin (token), "n0");
+    CHECK_EQ (worm_token_voter_count (token), 1);
+    //  At the end of the hold the founder asks for target - 1 spawns
+    s_run (&net, 11);
+    CHECK_EQ (net.spawns_asked, 2);
+    CHECK_EQ (worm_token_spawn_count (worm_ring_token (net.rings[0])), 2);
+    //  An unknown spawn id is refused
+    worm_member_t bogus;
+    memset (&bogus, 0, sizeof bogus);
+    snprintf (bogus.id, sizeof bogus.id, "nX");
+    CHECK_EQ (worm_ring_spawn_result (net.rings[0], "nope/1", &bogus, net.now), -1);
+    //  Both spawns start; they join at the founder's next hold
+    s_spawn (&net);
+    s_spawn (&net);
+    CHECK_EQ (net.n, 3);
+    s_run (&net, 2000);
+    //  Everyone holds the token in turn; exactly one holds it at a time
+    for (int i = 0; i < 3; i++) {
+        CHECK (net.rings[i]);
+        CHECK (net.held[i] > 5);
+    }
+    int holding = 0;
+    for (int i = 0; i < 3; i++)
+        holding += worm_ring_state (net.rings[i]) == WORM_RING_HOLDING;
+    CHECK (holding <= 1);
+    //  Population at target, voters are the three live members, no spawn left
+    token = worm_ring_token (net.rings[0]);
+    CHECK_EQ (worm_token_live_count (token), 3);
+    CHECK_EQ (worm_token_spawn_count (token), 0);
+    CHECK_EQ (worm_token_voter_count (token), 3);
+    CHECK (worm_token_epoch (token) > 1);
+    CHECK_EQ (net.spawns_asked, 2);
+    //  Quiet when idle: about one hand-on per hold time
+    uint64_t accepted = 0;
+    for (int i = 0; i < 3; i++)
+        accepted += worm_ring_stats (net.rings[i])->accepted;
+    CHECK (accepted < 2000 / 10 + 10);
+    s_net_fini (&net);
+}
+
+//  Two nodes in a ring of target 2, circulating.
+static void
+s_pair (s_net_t *net)
+{
+    s_found (net, 2, 3);
+    s_run (net, 11);
+    CHECK_EQ (net->spawns_asked, 1);
+    s_spawn (net);
+    s_run (net, 1000);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net->rings[1])), 2);
+}
+
+static void
+s_test_freshness_and_hostile (void)
+{
+    s_net_t net;
+    s_pair (&net);
+    //  Capture a TOKEN message in flight, deliver it twice
+    s_run (&net, net.now + 1);
+    worm_ring_t *ring = net.rings[1];
+    //  Craft a stale TOKEN from the current copy: epoch/seq of an old one
+    worm_token_t *copy = worm_token_dup (worm_ring_token (ring));
+    worm_token_set_seq (copy, 0);
+    uint8_t *bytes;
+    size_t size;
+    char err[WORM_TOKEN_ERROR_MAX];
+    CHECK_EQ (worm_token_encode (copy, &bytes, &size, err, sizeof err), 0);
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    worm_wire_map (&w, 7);
+    worm_wire_kstr (&w, "type", "TOKEN");
+    worm_wire_kstr (&w, "worm", "w-test");
+    worm_wire_kstr (&w, "from", "n0");
+    worm_wire_kstr (&w, "endpoint", "mem://0");
+    worm_wire_ku64 (&w, "epoch", worm_token_epoch (copy));
+    worm_wire_ku64 (&w, "seq", 0);
+    worm_wire_kbin (&w, "token", bytes, size);
+    uint64_t stale = worm_ring_stats (ring)->stale;
+    uint64_t seq = worm_token_seq (worm_ring_token (ring));
+    CHECK_EQ (worm_ring_receive (ring, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              0);
+    CHECK_EQ (worm_ring_stats (ring)->stale, stale + 1);
+    CHECK_EQ (worm_token_seq (worm_ring_token (ring)), seq);
+    //  ... and acknowledged, so that the sender stops resending
+    const worm_ring_action_t *a = worm_ring_action (ring);
+    CHECK (a && a->type == WORM_RING_SEND);
+    char type[16];
+    uint64_t e, q;
+    CHECK_EQ (worm_ring_peek (a->data, a->size, type, &e, &q), 0);
+    CHECK_STR (type, "ACK");
+    CHECK_EQ (q, 0);
+    //  Every truncation of it is refused with a reason, never a crash
+    const uint8_t *data = (const uint8_t *) worm_wire_writer_data (&w);
+    size_t total = worm_wire_writer_size (&w);
+    for (size_t cut = 0; cut < total; cut += (cut < 300 ? 1 : 97)) {
+        CHECK_EQ (worm_ring_receive (ring, data, cut, net.now), -1);
+        CHECK_HAS (worm_ring_error (ring), "ring: ");
+    }
+    worm_wire_writer_fini (&w);
+    free (bytes);
+    worm_token_destroy (&copy);
+
+    //  Another worm's message, an unknown type, a wrong field type
+    worm_wire_writer_init (&w);
+    worm_wire_map (&w, 6);
+    worm_wire_kstr (&w, "type", "ACK");
+    worm_wire_kstr (&w, "worm", "someone-else");
+    worm_wire_kstr (&w, "from", "n0");
+    worm_wire_kstr (&w, "endpoint", "mem://0");
+    worm_wire_ku64 (&w, "epoch", 1);
+    worm_wire_ku64 (&w, "seq", 1);
+    CHECK_EQ (worm_ring_receive (ring, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              -1);
+    CHECK_HAS (worm_ring_error (ring), "someone-else");
+    worm_wire_writer_fini (&w);
+    worm_wire_writer_init (&w);
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "type", "HELLO");
+    worm_wire_kstr (&w, "worm", "w-test");
+    worm_wire_kstr (&w, "from", "n0");
+    worm_wire_kstr (&w, "endpoint", "mem://0");
+    CHECK_EQ (worm_ring_receive (ring, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              -1);
+    CHECK_HAS (worm_ring_error (ring), "unknown message type");
+    worm_wire_writer_fini (&w);
+    const char *types[] = {"TOKEN", "ACK", "CAMPAIGN", "VOTE", "ACCEPT", "ACCEPTED"};
+    for (size_t t = 0; t < 6; t++) {
+        worm_wire_writer_init (&w);
+        worm_wire_map (&w, 6);
+        worm_wire_kstr (&w, "type", types[t]);
+        worm_wire_kstr (&w, "worm", "w-test");
+        worm_wire_kstr (&w, "from", "n0");
+        worm_wire_kstr (&w, "endpoint", "mem://0");
+        worm_wire_kstr (&w, "epoch", "one");     //  wrong type
+        worm_wire_kstr (&w, "base", "one");
+        CHECK_EQ (worm_ring_receive (ring, worm_wire_writer_data (&w),
+                                     worm_wire_writer_size (&w), net.now),
+                  -1);
+        CHECK_HAS (worm_ring_error (ring), types[t]);
+        worm_wire_writer_fini (&w);
+    }
+    CHECK_EQ (worm_ring_receive (ring, NULL, 0, net.now), -1);
+    //  Random noise
+    srand (5);
+    for (int round = 0; round < 5000; round++) {
+        uint8_t noise[64];
+        size_t len = 1 + (size_t) rand () % sizeof noise;
+        for (size_t i = 0; i < len; i++)
+            noise[i] = (uint8_t) rand ();
+        noise[0] = (uint8_t) (0x80 | (rand () % 16));
+        (void) worm_ring_receive (ring, noise, len, net.now);
+        while (worm_ring_action (ring))
+            ;
+    }
+    CHECK (worm_ring_stats (ring)->refused > 5000);
+    //  The ring still works after all that
+    uint64_t held = (uint64_t) net.held[1];
+    s_run (&net, net.now + 500);
+    CHECK ((uint64_t) net.held[1] > held);
+    s_net_fini (&net);
+}
+
+static void
+s_test_dead_successor_and_regeneration (void)
+{
+    //  Three nodes; crash one that is not holding: it is skipped, checked
+    s_net_t net;
+    s_found (&net, 3, 4);
+    s_run (&net, 11);
+    s_spawn (&net);
+    s_run (&net, 12);
+    s_spawn (&net);
+    s_run (&net, 1500);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[0])), 3);
+    int victim = -1;
+    for (int i = 0; i < 3; i++)
+        if (worm_ring_state (net.rings[i]) == WORM_RING_WAITING)
+            victim = i;
+    CHECK (victim >= 0);
+    net.crashed[victim] = true;
+    s_run (&net, net.now + 400);
+    int other = (victim + 1) % 3;
+    worm_token_t *token = worm_ring_token (net.rings[other]);
+    char id[16];
+    snprintf (id, sizeof id, "n%d", victim);
+    int index = worm_token_member_find (token, id);
+    CHECK (index >= 0);
+    CHECK_EQ (worm_token_member (token, (size_t) index)->state, WORM_MEMBER_DEAD);
+    CHECK (net.checks > 0);
+    uint64_t skipped = 0;
+    for (int i = 0; i < 3; i++)
+        if (i != victim)
+            skipped += worm_ring_stats (net.rings[i])->skipped;
+    CHECK (skipped >= 1);
+    //  The host agent confirms; the survivors spawn a replacement and
+    //  drop the dead voter
+    for (int i = 0; i < 3; i++)
+        if (i != victim) {
+            worm_ring_confirm_dead (net.rings[i], id, net.now);
+            s_drain (&net, i);
+        }
+    worm_ring_destroy (&net.rings[victim]);
+    s_run (&net, net.now + 300);
+    CHECK (net.spawns_asked >= 3);
+    s_spawn (&net);
+    s_run (&net, net.now + 1500);
+    token = worm_ring_token (net.rings[other]);
+    CHECK_EQ (worm_token_live_count (token), 3);
+    CHECK (!worm_token_is_voter (token, id));
+
+    //  Now crash the holder: the token is lost; after the loss timeout a
+    //  campaign regenerates it, once, with a higher epoch
+    int holder = -1;
+    for (int i = 0; i < net.n; i++)
+        if (net.rings[i] && worm_ring_state (net.rings[i]) == WORM_RING_HOLDING)
+            holder = i;
+    CHECK (holder >= 0);
+    uint64_t epoch = 0;
+    for (int i = 0; i < net.n; i++)
+        if (net.rings[i] && worm_token_epoch (worm_ring_token (net.rings[i])) > epoch)
+            epoch = worm_token_epoch (worm_ring_token (net.rings[i]));
+    net.crashed[holder] = true;
+    uint64_t regenerations = 0;
+    s_run (&net, net.now + 2500);
+    int alive = 0;
+    for (int i = 0; i < net.n; i++)
+        if (net.rings[i] && !net.crashed[i]) {
+            alive++;
+            regenerations += worm_ring_stats (net.rings[i])->regenerations;
+            CHECK (worm_token_epoch (worm_ring_token (net.rings[i])) > epoch);
+            CHECK (net.held[i] > 0);
+        }
+    CHECK_EQ (alive, 2);
+    CHECK_EQ (regenerations, 1);
+    s_net_fini (&net);
+}
+
+static void
+s_test_kill (void)
+{
+    s_net_t net;
+    s_pair (&net);
+    worm_ring_kill (net.rings[1], net.now);
+    s_drain (&net, 1);
+    s_run (&net, net.now + 500);
+    CHECK (net.rings[0] == NULL);
+    CHECK (net.rings[1] == NULL);
+    CHECK (net.exited[0] && net.exited[1]);
+    s_net_fini (&net);
+
+    //  A worm whose population is above target: the holder leaves
+    s_found (&net, 2, 3);
+    s_run (&net, 11);
+    s_spawn (&net);
+    s_run (&net, 1000);
+    int holder = -1;
+    while (holder < 0) {
+        s_run (&net, net.now + 1);
+        for (int i = 0; i < 2; i++)
+            if (worm_ring_state (net.rings[i]) == WORM_RING_HOLDING)
+                holder = i;
+    }
+    worm_token_t *token = worm_ring_token (net.rings[holder]);
+    worm_token_set_population (token, 1, 2);     //  as if the target changed
+    s_run (&net, net.now + 1000);
+    int alive = (net.rings[0] != NULL) + (net.rings[1] != NULL);
+    CHECK_EQ (alive, 1);
+    s_net_fini (&net);
+}
+
+int
+main (void)
+{
+    s_test_config ();
+    s_test_grow_and_circulate ();
+    s_test_freshness_and_hostile ();
+    s_test_dead_successor_and_regeneration ();
+    s_test_kill ();
+    return check_done ("token.ring");
+}
