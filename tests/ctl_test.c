@@ -270,37 +270,6 @@ main (int argc, char **argv)
         s_refused (argv[3]);
     else if (strcmp (argv[1], "hostile") == 0)
         s_hostile ();
-    else if (strcmp (argv[1], "evictions") == 0) {
-        //  Prints the agent's eviction receipts as JSON, for shell tests
-        worm_wire_reader_t reply;
-        worm_wire_reader_init (&reply);
-        char err[256];
-        CHECK_EQ (worm_ctl_request (s_endpoint, "evictions", NULL, NULL, 3000, &reply, err,
-                                    sizeof err), 0);
-        const msgpack_object_array *list;
-        CHECK_EQ (worm_wire_get_array (&reply, reply.root, "evictions", &list, 64), 0);
-        printf ("[");
-        for (uint32_t i = 0; i < list->size; i++) {
-            char worm[65], reason[96], signals[32];
-            int64_t released = 0;
-            bool files = true;
-            uint64_t processes = 0;
-            const msgpack_object *map = &list->ptr[i];
-            CHECK_EQ (worm_wire_get_str (&reply, map, "worm", worm, sizeof worm), 0);
-            CHECK_EQ (worm_wire_get_str (&reply, map, "reason", reason, sizeof reason), 0);
-            CHECK_EQ (worm_wire_get_str (&reply, map, "signals", signals, sizeof signals), 0);
-            CHECK_EQ (worm_wire_get_i64 (&reply, map, "released_ms", &released), 0);
-            CHECK_EQ (worm_wire_get_bool (&reply, map, "leftover_files", &files), 0);
-            CHECK_EQ (worm_wire_get_u64 (&reply, map, "leftover_processes", &processes), 0);
-            printf ("%s{\"worm\": \"%s\", \"reason\": \"%s\", \"signals\": \"%s\", "
-                    "\"released_ms\": %lld, \"leftover_files\": %s, \"leftover_processes\": %llu}",
-                    i ? ", " : "", worm, reason, signals, (long long) released,
-                    files ? "true" : "false", (unsigned long long) processes);
-        }
-        printf ("]\n");
-        worm_wire_reader_fini (&reply);
-        return 0;
-    }
     else if (strcmp (argv[1], "place") == 0 && argc > 3) {
         worm_place_t spec = {.worm = argv[3], .program = "worm-test-guest", .timeout_ms = 3000};
         for (int i = 4; i < argc && i - 4 < WORM_PLACE_MAX_ARGS - 1; i++)

@@ -11,7 +11,7 @@ start_agent h1 "$port" --min-idle 2 --check-interval 0.5 --grace 1 --max-segment
 wait_for 5 test -s "$TEST_DIR/h1/endpoint" || fail "h1 did not start"
 EP=$(cat "$TEST_DIR/h1/endpoint")
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
-receipts () { "$WORM_BIN/test-ctl" evictions "$EP"; }
+receipts () { ctl evictions h1 --json; }
 place () { "$WORM_BIN/test-ctl" place "$EP" "$@"; }
 gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 
@@ -62,7 +62,8 @@ until gone "$again"; do
     [ $(( $(now_ms) - t0 )) -le 2000 ] || fail "guest $again survived max-segments 0"
     sleep 0.05
 done
-wait_for 3 bash -c "'$WORM_BIN/test-ctl' evictions '$EP' | jq -e 'length == 3' >/dev/null" ||
+wait_for 3 bash -c "'$WORMCTL' --broadcast 127.255.255.255 --beacon-port $port evictions h1 --json | jq -e 'length == 3' >/dev/null" ||
     fail "no receipt for the policy eviction: $(receipts)"
 json=$(receipts); expect_eq "$(jq -r '.[-1].reason' <<<"$json")" "policy allows 0 guest(s)" "receipt of the policy eviction ($json)"
 pass "max-segments 0 evicted the guest after $(( $(now_ms) - t0 )) ms"
+ctl evictions h1

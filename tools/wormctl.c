@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_HOSTS 256
@@ -63,7 +64,8 @@ s_usage (FILE *out)
              "  launch NAME --app APP --size N    start a worm that keeps N segments\n"
              "  find NAME [--json]                the worm's segments, through the agents\n"
              "  status [NAME] [--json]            each worm: app, size/target, epoch, round\n"
-             "  kill NAME                         kill every segment of the worm\n\n"
+             "  kill NAME                         kill every segment of the worm\n"
+             "  evictions HOST [--json]           HOST's eviction receipts\n\n"
              "Global options:\n");
     worm_opts_help (out, s_global_options);
     fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
@@ -1004,6 +1006,86 @@ done:
     return rc;
 }
 
+static int
+s_cmd_evictions (s_global_t *global, int argc, char **argv)
+{
+    const char *name;
+    int rc = s_named_command (global, "evictions", s_json_options, argc, argv,
+                              "Usage: wormctl [GLOBAL OPTIONS] evictions HOST [--json]\n\n"
+                              "HOST's eviction receipts, oldest first: when, which guest of which\n"
+                              "worm, why, how long from the decision until its processes were gone\n"
+                              "(CPU released), the signals it took, and what was left over.\n",
+                              "name the host", &name);
+    if (rc >= 0)
+        return rc;
+    char err[512];
+    worm_hostinfo_t host;
+    if (s_find_host (global, name, &host, err, sizeof err)) {
+        fprintf (stderr, "wormctl evictions: %s\n", err);
+        return 1;
+    }
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    const msgpack_object_array *list = NULL;
+    rc = 1;
+    if (worm_ctl_request (host.endpoint, "evictions", NULL, NULL, s_timeout_ms (global, 2.0),
+                          &reply, err, sizeof err))
+        fprintf (stderr, "wormctl evictions: %s: %s\n", name, err);
+    else if (worm_wire_get_array (&reply, reply.root, "evictions", &list, 1024))
+        fprintf (stderr, "wormctl evictions: %s: bad reply: %s\n", name, reply.error);
+    else {
+        if (global->json)
+            printf ("[");
+        else
+            printf ("%-24s %-8s %-16s %-10s %-16s %-10s %s\n", "WHEN", "GUEST", "WORM", "GONE AFTER",
+                    "SIGNALS", "LEFT OVER", "REASON");
+        for (uint32_t i = 0; i < list->size; i++) {
+            const msgpack_object *map = &list->ptr[i];
+            char guest[32] = "", worm[65] = "", reason[96] = "", signals[32] = "";
+            int64_t at = 0, released = 0;
+            uint64_t processes = 0;
+            bool files = false;
+            if (worm_wire_get_str (&reply, map, "guest", guest, sizeof guest)
+                || worm_wire_get_str (&reply, map, "worm", worm, sizeof worm)
+                || worm_wire_get_str (&reply, map, "reason", reason, sizeof reason)
+                || worm_wire_get_str (&reply, map, "signals", signals, sizeof signals)
+                || worm_wire_get_i64 (&reply, map, "at", &at)
+                || worm_wire_get_i64 (&reply, map, "released_ms", &released)
+                || worm_wire_get_u64 (&reply, map, "leftover_processes", &processes)
+                || worm_wire_get_bool (&reply, map, "leftover_files", &files))
+                continue;
+            if (global->json) {
+                printf ("%s\n  {\"at_ms\": %lld, \"guest\": \"%s\", \"worm\": ", i ? "," : "",
+                        (long long) at, guest);
+                s_json_string (stdout, worm);
+                printf (", \"reason\": ");
+                s_json_string (stdout, reason);
+                printf (", \"released_ms\": %lld, \"signals\": \"%s\", \"leftover_processes\": "
+                        "%llu, \"leftover_files\": %s}",
+                        (long long) released, signals, (unsigned long long) processes,
+                        files ? "true" : "false");
+            }
+            else {
+                char when[32], gone[24], left[32];
+                time_t seconds = (time_t) (at / 1000);
+                strftime (when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime (&seconds));
+                snprintf (gone, sizeof gone, "%lld ms", (long long) released);
+                snprintf (left, sizeof left, "nothing");
+                if (processes || files)
+                    snprintf (left, sizeof left, "%llu proc%s", (unsigned long long) processes,
+                              files ? ", files" : "");
+                printf ("%-24s %-8s %-16s %-10s %-16s %-10s %s\n", when, guest, worm, gone,
+                        signals, left, reason);
+            }
+        }
+        if (global->json)
+            printf ("%s]\n", list->size ? "\n" : "");
+        rc = 0;
+    }
+    worm_wire_reader_fini (&reply);
+    return rc;
+}
+
 //  --------------------------------------------------------------------------
 //  Policy
 
@@ -1427,6 +1509,7 @@ main (int argc, char **argv)
         {"find", s_cmd_find},
         {"status", s_cmd_status},
         {"kill", s_cmd_kill},
+        {"evictions", s_cmd_evictions},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp (command, commands[i].name) == 0)
