@@ -40,20 +40,24 @@ kill -0 "$PID_one" || fail "agent died on hostile datagrams"
 "$WORM_BIN/test-ctl" refused "$(ep full)" "full 0/0" >/dev/null || fail "agent stopped serving"
 pass "hostile datagrams dropped with $lines log line(s); agent still serving"
 
-# Least loaded answers first: four willing hosts on a port of their own
+# Least loaded answers first: three willing hosts on a port of their own,
+# answering 0, 15 and 30 ms after the query (10 ms per unit of load)
 port2=$(free_port)
 i=0
-for load in 2.40 0.00 1.60 0.80; do
+for load in 3.00 0.00 1.50; do
     i=$((i + 1))
     echo "$load $load $load 1/1 1" > "$TEST_DIR/load$i"
     start_agent "l$i" "$port2" --max-load 10 --loadavg-file "$TEST_DIR/load$i"
 done
-for n in 1 2 3 4; do wait_for 5 test -s "$TEST_DIR/l$n/endpoint" || fail "l$n wrote no endpoint"; done
+for n in 1 2 3; do wait_for 5 test -s "$TEST_DIR/l$n/endpoint" || fail "l$n wrote no endpoint"; done
 sleep 0.5     # one check interval, so each has sampled its load
+exact=0
 for round in 1 2 3; do
     order=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port2" willing --json |
             jq -r 'map(.name) | join(" ")')
-    expect_eq "$order" "l2 l4 l3 l1" "answer order, round $round"
+    expect_eq "${order%% *}" l2 "first answer, round $round (order: $order)"
+    [ "$order" == "l2 l3 l1" ] && exact=$((exact + 1))
 done
+[ "$exact" -ge 2 ] || fail "answers in load order in only $exact of 3 rounds"
 "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port2" willing
-pass "answers come least loaded first"
+pass "answers come least loaded first (full order in $exact of 3 rounds)"

@@ -28,7 +28,11 @@ bool
 worm_policy_willing (const worm_policy_t *policy, const worm_sample_t *sample, char *reason,
                      size_t cap)
 {
-    if (sample->idle_s < policy->min_idle_s)
+    //  Activity seen since the last sample always counts, even under a
+    //  --min-idle shorter than the check interval, or a touch could slip by
+    double min_idle = policy->min_idle_s > policy->check_interval_s ? policy->min_idle_s
+                                                                     : policy->check_interval_s;
+    if (sample->idle_s < min_idle)
         snprintf (reason, cap, "user active %.0f s ago", floor (sample->idle_s));
     else if (sample->load > policy->max_load)
         snprintf (reason, cap, "load %.2f > %.2f", sample->load, policy->max_load);

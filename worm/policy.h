@@ -30,7 +30,8 @@ typedef struct {
     10 % free memory, 1 s checks, 5 s grace. */
 void worm_policy_defaults (worm_policy_t *policy);
 
-/*  Decides willingness. Writes the reason into reason (cap bytes): why not,
+/*  Decides willingness. The user counts as active when seen within
+    max(min-idle, check-interval) seconds. Writes the reason into reason (cap bytes): why not,
     in words ("user active 3 s ago", "load 2.31 > 1.00", "full 2/2"), or
     "idle" when willing. Returns true when willing. */
 bool worm_policy_willing (const worm_policy_t *policy, const worm_sample_t *sample,

@@ -35,6 +35,16 @@ s_decisions (void)
         CHECK_EQ (willing, cases[i].willing);
         CHECK_STR (reason, cases[i].reason);
     }
+    //  Activity within the last check interval counts even under a shorter min-idle
+    worm_policy_t quick = policy;
+    quick.min_idle_s = 0.1;
+    quick.check_interval_s = 0.5;
+    worm_sample_t touched = {.idle_s = 0.3, .load = 0.1, .free_mem_pct = 50, .segments = 0};
+    char why[96];
+    CHECK (!worm_policy_willing (&quick, &touched, why, sizeof why));
+    CHECK_STR (why, "user active 0 s ago");
+    touched.idle_s = 0.6;
+    CHECK (worm_policy_willing (&quick, &touched, why, sizeof why));
     //  A policy that takes no guests is never willing
     policy.max_segments = 0;
     char reason[96];

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/evict.sh — owner-return latency: from the moment the owner touches
+# the machine (its activity file) to the guest's processes being gone (CPU
+# released), p50/p95, for a cooperative guest (exits on SIGTERM) and a
+# non-cooperative one (ignores SIGTERM: SIGKILL after the grace period).
+# Anchors: Sprite evictions took "a few seconds"; HTCondor's default vacate
+# window is 10 min; BOINC gives apps 60 s. Target: <= check interval + 100 ms
+# for a cooperative guest.   Usage: bench/evict.sh [TRIALS] (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TRIALS=${1:-20}
+INTERVAL=0.5
+GRACE=1
+source tools/deps.sh
+worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+BIN=$PWD/build/bin
+WORK=$(mktemp -d /tmp/worm-bench-evict-XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/wormd" --name b1 --state-dir "$WORK/b1" --beacon-port "$PORT" --idle-sources file \
+    --activity-file "$WORK/activity" --min-idle 0.5 --max-load 1000 --check-interval "$INTERVAL" \
+    --grace "$GRACE" \
+    >"$WORK/b1.log" 2>&1 &
+AGENT=$!
+trap 'kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 50); do [ -s "$WORK/b1/endpoint" ] && break; sleep 0.1; done
+EP=$(cat "$WORK/b1/endpoint")
+now_us () { echo $(( $(date +%s%N) / 1000 )); }
+pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+
+for kind in cooperative non-cooperative; do
+    mode=""
+    [ "$kind" == non-cooperative ] && mode=ignore-term
+    : > "$WORK/$kind"
+    for i in $(seq "$TRIALS"); do
+        # wait until the host takes guests again, then place one
+        until pid=$("$BIN/test-ctl" place "$EP" "bench$i" 60 0 $mode 2>/dev/null); do sleep 0.05; done
+        sleep 0.$((RANDOM % 5))      # touch at a random phase of the check interval
+        touch "$WORK/activity"
+        t0=$(now_us)
+        while [ -e "/proc/$pid/exe" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+            sleep 0.002
+        done
+        echo $(( ($(now_us) - t0) / 1000 )) >> "$WORK/$kind"
+        sleep 0.4
+    done
+    printf "%-16s p50 %5s ms  p95 %5s ms  max %5s ms  (%s trials; check interval %s s, grace %s s; target cooperative <= %s ms)\n" \
+        "$kind" "$(pct 50 "$WORK/$kind")" "$(pct 95 "$WORK/$kind")" "$(pct 100 "$WORK/$kind")" \
+        "$TRIALS" "$INTERVAL" "$GRACE" "$(awk -v i="$INTERVAL" 'BEGIN {print i*1000+100}')"
+done
