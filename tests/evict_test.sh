@@ -8,8 +8,13 @@ source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
 start_agent h1 "$port" --min-idle 2 --check-interval 0.5 --grace 1 --max-segments 2
+# h2 is a second virtual host on this machine: its first guest is "g1" too
+start_agent h2 "$port" --min-idle 2 --check-interval 0.5 --max-segments 1
 wait_for 5 test -s "$TEST_DIR/h1/endpoint" || fail "h1 did not start"
+wait_for 5 test -s "$TEST_DIR/h2/endpoint" || fail "h2 did not start"
 EP=$(cat "$TEST_DIR/h1/endpoint")
+bystander=$("$WORM_BIN/test-ctl" place "$(cat "$TEST_DIR/h2/endpoint")" bystander 60 0) ||
+    fail "placing h2's guest"
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
 receipts () { ctl evictions h1 --json; }
 place () { "$WORM_BIN/test-ctl" place "$EP" "$@"; }
@@ -39,6 +44,7 @@ done
 rude_ms=$(( $(now_ms) - t0 ))
 [ "$rude_ms" -ge 1000 ] || fail "the non-cooperative guest was killed before the 1 s grace ($rude_ms ms)"
 wait_for 3 test ! -e "$rude_dir" || fail "$rude_dir left behind"
+kill -0 "$bystander" || fail "h1's evictions killed h2's guest $bystander (same guest id on another agent)"
 pass "owner back: cooperative guest gone after $coop_ms ms; non-cooperative guest and its escaped grandchild killed after $rude_ms ms; folder removed"
 
 json=$(receipts)

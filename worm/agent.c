@@ -235,12 +235,20 @@ s_evaluate (worm_agent_t *self, int exclude)
 //  --------------------------------------------------------------------------
 //  Guests
 
+//  The environment entry that marks every process of a guest: unique across
+//  agents, which matters when virtual hosts share one machine's processes.
+static void
+s_marker (worm_agent_t *self, const s_guest_t *guest, char *buf, size_t cap)
+{
+    snprintf (buf, cap, "WORM_GUEST_MARK=%s/%s", self->host_id, guest->id);
+}
+
 static void
 s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
 {
     //  Whatever the guest left running goes with it
-    char marker[48];
-    snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+    char marker[80];
+    s_marker (self, guest, marker, sizeof marker);
     int leftovers = worm_proctree_signal (guest->pid, marker, SIGKILL);
     if (leftovers)
         worm_log ("guest %s left %d process(es) behind; killed them", guest->id, leftovers);
@@ -303,8 +311,8 @@ s_evict (worm_agent_t *self, s_guest_t *guest, const char *reason)
         }
         zsock_destroy (&dealer);
     }
-    char marker[48];
-    snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+    char marker[80];
+    s_marker (self, guest, marker, sizeof marker);
     worm_proctree_signal (guest->pid, marker, SIGTERM);
 }
 
@@ -671,6 +679,9 @@ s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *e
     envp[n++] = zsys_sprintf ("WORM_HOST_ID=%s", self->host_id);
     envp[n++] = zsys_sprintf ("WORM_AGENT=%s", self->endpoint);
     envp[n++] = zsys_sprintf ("WORM_GUEST_ID=%s", guest->id);
+    char marker[80];
+    s_marker (self, guest, marker, sizeof marker);
+    envp[n++] = zsys_sprintf ("%s", marker);
     envp[n++] = zsys_sprintf ("WORM_WORM=%s", guest->worm);
     envp[n++] = zsys_sprintf ("WORM_BROADCAST=%s", self->lan.broadcast);
     envp[n++] = zsys_sprintf ("WORM_LOCAL_ADDR=%s", self->lan.local);
@@ -1160,8 +1171,8 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
     int64_t now = worm_now_ms ();
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         if (guest->evicting && !guest->killed && now >= guest->kill_at_ms) {
-            char marker[48];
-            snprintf (marker, sizeof marker, "WORM_GUEST_ID=%s", guest->id);
+            char marker[80];
+            s_marker (self, guest, marker, sizeof marker);
             int count = worm_proctree_signal (guest->pid, marker, SIGKILL);
             guest->killed = true;
             worm_log ("guest %s ignored SIGTERM for %.1f s: SIGKILL to %d process(es)", guest->id,
