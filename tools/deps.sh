@@ -2,7 +2,7 @@
 # packages, when it is missing (sourced by tools/test and tools/demo).
 
 WORM_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
-               jq python3 iproute2 procps"
+               clang libclang-rt-14-dev jq python3 iproute2 procps"
 
 worm_install_deps () {
     local missing="" pkg
