@@ -418,6 +418,17 @@ s_reply_error (worm_agent_t *self, zframe_t *identity, const char *fmt, ...)
 }
 
 static void
+s_reply_ok (worm_agent_t *self, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 1);
+    worm_wire_kbool (&writer, "ok", true);
+    s_reply (self, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+static void
 s_write_policy (worm_wire_writer_t *writer, const worm_policy_t *policy)
 {
     size_t count = 0;
@@ -652,7 +663,7 @@ s_op_release (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
     }
     zlist_remove (self->claims, claim);
     free (claim);
-    s_op_policy (self, identity);
+    s_reply_ok (self, identity);
 }
 
 //  Checks an environment variable name a requester may set.
@@ -866,7 +877,7 @@ s_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
     snprintf (guest->endpoint, sizeof guest->endpoint, "%s", endpoint);
     worm_log ("guest %s is segment %s of worm %s at %s", guest->id, segment_id, guest->worm,
               endpoint);
-    s_op_policy (self, identity);
+    s_reply_ok (self, identity);
 }
 
 //  The local segments of one worm, or of every worm when none is named.

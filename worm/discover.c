@@ -29,7 +29,8 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
         close (fd);
         return -1;
     }
-    static char seen[MAX_SEEN][WORM_HOST_ID_LEN + 1];
+    //  Hosts already reported (the segment's spawner thread calls this too: no statics)
+    char (*seen)[WORM_HOST_ID_LEN + 1] = calloc (MAX_SEEN, sizeof *seen);
     int found = 0;
     int64_t deadline = worm_now_ms () + timeout_ms;
     int64_t quiet_until = 0;
@@ -67,6 +68,7 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
                 stop = true;
         }
     }
+    free (seen);
     close (fd);
     return found;
 }
