@@ -184,6 +184,7 @@ s_spawn_flow (void)
     CHECK_HAS (text, "env WORM_WORM=testworm");
     CHECK_HAS (text, "env PATH=/usr/local/bin:/usr/bin:/bin");
     CHECK_HAS (text, "nice=19");
+    CHECK_HAS (text, "sched=idle");
     //  The host (1 slot) is now full
     CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), -2);
     CHECK_HAS (err, "full 1/1");

@@ -9,6 +9,7 @@
                     to ./grandchild.pid and sleeps
     Usage: worm-test-guest [SECONDS [STATUS [MODE...]]]
 */
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +55,9 @@ main (int argc, char **argv)
     char cwd[4096] = "";
     if (!getcwd (cwd, sizeof cwd))
         cwd[0] = 0;
-    fprintf (info, "pid=%d\ncwd=%s\nuid=%d\nnice=%d\n", (int) getpid (), cwd, (int) getuid (),
-             nice (0));
+    int policy = sched_getscheduler (0);
+    fprintf (info, "pid=%d\ncwd=%s\nuid=%d\nnice=%d\nsched=%s\n", (int) getpid (), cwd,
+             (int) getuid (), nice (0), policy == SCHED_IDLE ? "idle" : "other");
     for (char **env = environ; *env; env++)
         fprintf (info, "env %s\n", *env);
     fclose (info);
