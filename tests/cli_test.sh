@@ -101,3 +101,15 @@ expect_eq "$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts 
     daemonic "daemon answers"
 grep -q "serving daemonic" "$TEST_DIR/daemon/wormd.log" || fail "daemon log lacks its start line"
 pass "--daemon detaches and logs to STATE/wormd.log"
+
+# keygen: a keypair with a 0600 secret; no silent overwrite
+key=$("$WORMCTL" keygen --out "$TEST_DIR/keys/me.cert" 2>/dev/null) || fail "keygen"
+expect_eq "${#key}" 40 "length of the printed public key ($key)"
+expect_eq "$(stat -c %a "$TEST_DIR/keys/me.cert_secret")" 600 "mode of the secret file"
+grep -qF -- "$key" "$TEST_DIR/keys/me.cert" || fail "the public file lacks the printed key"
+err=$("$WORMCTL" keygen --out "$TEST_DIR/keys/me.cert" 2>&1); rc=$?
+expect_eq "$rc" 1 "keygen over an existing keypair"
+case "$err" in *"already exists"*) ;; *) fail "keygen over an existing keypair said: $err" ;; esac
+key2=$("$WORMCTL" keygen --out "$TEST_DIR/keys/me.cert" --force 2>/dev/null) || fail "keygen --force"
+[ "$key2" != "$key" ] || fail "keygen --force kept the old key"
+pass "keygen: 40-character public key, secret 0600, no overwrite without --force"

@@ -6,6 +6,7 @@
 #include "beacon.h"
 #include "ctl.h"
 #include "discover.h"
+#include "keys.h"
 #include "log.h"
 #include "opts.h"
 #include "place.h"
@@ -65,7 +66,8 @@ s_usage (FILE *out)
              "  find NAME [--json]                the worm's segments, through the agents\n"
              "  status [NAME] [--json]            each worm: app, size/target, epoch, round\n"
              "  kill NAME                         kill every segment of the worm\n"
-             "  evictions HOST [--json]           HOST's eviction receipts\n\n"
+             "  evictions HOST [--json]           HOST's eviction receipts\n"
+             "  keygen [--out FILE]               make a user keypair (CurveZMQ)\n\n"
              "Global options:\n");
     worm_opts_help (out, s_global_options);
     fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
@@ -1086,6 +1088,70 @@ s_cmd_evictions (s_global_t *global, int argc, char **argv)
     return rc;
 }
 
+typedef struct {
+    char out[PATH_MAX];     //  --out
+    bool force;             //  --force
+    bool help;              //  --help
+} s_keygen_t;
+
+static int
+s_keygen_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    s_keygen_t *keygen = (s_keygen_t *) arg;
+    if (strcmp (name, "help") == 0)
+        keygen->help = true;
+    else if (strcmp (name, "force") == 0)
+        keygen->force = true;
+    else if (strlen (value) >= sizeof keygen->out) {
+        snprintf (err, cap, "the path is too long");
+        return -1;
+    }
+    else
+        snprintf (keygen->out, sizeof keygen->out, "%s", value);
+    return 0;
+}
+
+static int
+s_cmd_keygen (s_global_t *global, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"out", "FILE", "where to write it (default $XDG_CONFIG_HOME/worm/user.cert)"},
+        {"force", NULL, "replace an existing keypair"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    s_keygen_t keygen = {.force = false};
+    worm_keys_default_path (keygen.out, sizeof keygen.out);
+    char err[PATH_MAX + 128];
+    int index = 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_keygen_option, &keygen, err,
+                         sizeof err)) {
+        fprintf (stderr, "wormctl keygen: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (keygen.help || global->help) {
+        printf ("Usage: wormctl keygen [--out FILE] [--force]\n\n"
+                "Makes a CurveZMQ keypair for a user: FILE holds the public key, FILE_secret\n"
+                "(mode 0600) the secret one. Prints the public key, which host owners add to\n"
+                "their authorized keys.\n\n");
+        worm_opts_help (stdout, options);
+        return 0;
+    }
+    if (index < argc) {
+        fprintf (stderr, "wormctl keygen: unexpected argument '%s'\n", argv[index]);
+        return EXIT_USAGE;
+    }
+    zcert_t *cert = worm_keys_create (keygen.out, keygen.force, err, sizeof err);
+    if (!cert) {
+        fprintf (stderr, "wormctl keygen: %s\n", err);
+        return 1;
+    }
+    printf ("%s\n", zcert_public_txt (cert));
+    fprintf (stderr, "keypair written to %s and %s_secret\n", keygen.out, keygen.out);
+    zcert_destroy (&cert);
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Policy
 
@@ -1510,6 +1576,7 @@ main (int argc, char **argv)
         {"status", s_cmd_status},
         {"kill", s_cmd_kill},
         {"evictions", s_cmd_evictions},
+        {"keygen", s_cmd_keygen},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp (command, commands[i].name) == 0)

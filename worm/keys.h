@@ -1,0 +1,26 @@
+/*  keys.h — CurveZMQ keypairs of hosts and users (czmq zcert).
+
+    A keypair lives in two ZPL files: PATH holds the public key, PATH_secret
+    (mode 0600) the secret one as well. Hosts keep theirs in the state
+    folder; users make theirs with `wormctl keygen`. (Issue 5 puts CURVE on
+    every connection; this is its key store.)
+*/
+#ifndef WORM_KEYS_H_INCLUDED
+#define WORM_KEYS_H_INCLUDED
+
+#include <czmq.h>
+
+/*  Loads the keypair at path. Returns it (the caller destroys it), or NULL
+    with the reason in err. */
+zcert_t *worm_keys_load (const char *path, char *err, size_t cap);
+
+/*  Makes a new keypair and saves it at path (parents created, secret 0600).
+    Refuses to replace an existing one unless force. Returns it, or NULL
+    with the reason in err. */
+zcert_t *worm_keys_create (const char *path, bool force, char *err, size_t cap);
+
+/*  The default user key: $XDG_CONFIG_HOME/worm/user.cert, or
+    $HOME/.config/worm/user.cert. */
+void worm_keys_default_path (char *buf, size_t cap);
+
+#endif
