@@ -11,7 +11,7 @@ hosts_json () { "$WORMCTL" --dir "$DIR" --timeout 2 hosts --json; }
 willing_of () { hosts_json | jq -r ".[] | select(.name == \"$1\") | .willing"; }
 
 t0=$(now_ms)
-"$WORMCTL" --dir "$DIR" up --hosts 4 -- --check-interval 0.5 --min-idle 2 || fail "wormctl up"
+"$WORMCTL" --dir "$DIR" up --hosts 4 -- --check-interval 0.5 --min-idle 2 --max-load 1000 || fail "wormctl up"
 t1=$(now_ms)
 [ $((t1 - t0)) -le 2000 ] || fail "all 4 hosts heard each other only after $((t1 - t0)) ms"
 for n in 1 2 3 4; do

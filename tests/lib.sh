@@ -52,14 +52,15 @@ expect_eq () { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # A free UDP port on the loopback.
 free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_agent NAME PORT [WORMD OPTIONS...]: a wormd on the loopback broadcast,
+# start_agent NAME PORT [WORMD OPTIONS...]: a wormd on the loopback broadcast (the
+# machine's own load does not count: --max-load 1000 unless OPTIONS say otherwise),
 # state in TEST_DIR/NAME, activity file TEST_DIR/NAME.activity, log NAME.log.
 start_agent () {
     local name=$1 port=$2; shift 2
     mkdir -p "$TEST_DIR/$name"
     "$WORMD" --name "$name" --state-dir "$TEST_DIR/$name" --broadcast 127.255.255.255 \
         --beacon-port "$port" --activity-file "$TEST_DIR/$name.activity" \
-        --idle-sources file --min-idle 0 --check-interval 0.2 "$@" \
+        --idle-sources file --min-idle 0 --check-interval 0.2 --max-load 1000 "$@" \
         >>"$TEST_DIR/$name.log" 2>&1 &
     TEST_PIDS+=($!)
     eval "PID_$name=$!"

@@ -18,7 +18,7 @@ for i in $(seq $HOSTS); do
     mkdir -p "$TEST_DIR/h$i"
     netlan_spawn "$PREFIX" "$i" "$WORMD" --name "h$i" --interface lan0 --beacon-port 5670 \
         --state-dir "$TEST_DIR/h$i" --idle-sources file --activity-file "$TEST_DIR/h$i.activity" \
-        --min-idle 30 --check-interval 0.2 >>"$TEST_DIR/h$i.log" 2>&1
+        --min-idle 30 --check-interval 0.2 --max-load 1000 >>"$TEST_DIR/h$i.log" 2>&1
     TEST_PIDS+=("$NETLAN_PID")
 done
 ctl () { local host=$1; shift; netlan_exec "$PREFIX" "$host" "$WORMCTL" --interface lan0 --beacon-port 5670 "$@"; }

@@ -29,7 +29,7 @@ heal () {
     done
 }
 
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 >/dev/null || fail "wormctl up"
+ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --max-load 1000 >/dev/null || fail "wormctl up"
 ctl launch w1 --app existential --size 3 || fail "launch w1"
 heal w1 3 10 || fail "w1 never showed 3 segments: $(segments w1)"
 expect_eq "$(segments w1 | jq -r '[.[].host] | unique | length')" 3 "hosts holding w1's 3 segments"
