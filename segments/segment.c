@@ -14,6 +14,7 @@
 #define JOIN_RETRY_MS 300
 #define PEER_HWM 64
 #define EXIT_LINGER_MS 500
+#define LEAVE_GRACE_MS 300      //  SIGTERM: time to hand the token on and say LEAVE
 
 typedef struct {
     worm_segment_config_t config;       //  what we were started with
@@ -312,8 +313,10 @@ s_on_message (s_segment_t *self)
     else if (strcmp (op, "evict") == 0) {
         char reason[96] = "no reason given";
         worm_wire_get_str (&reader, reader.root, "reason", reason, sizeof reason);
-        self->exiting = true;
-        snprintf (self->exit_reason, sizeof self->exit_reason, "evicted: %s", reason);
+        worm_log ("evicted: %s; leaving the worm", reason);
+        //  Leave in order: the ring hands the token on if we hold it, tells
+        //  the others (LEAVE), and gives EXIT within a bounded time
+        worm_ring_leave (self->ring, s_now ());
     }
     else
         worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
@@ -413,6 +416,9 @@ s_start (s_segment_t *self, char *err, size_t cap)
         ring_config.hold_ms = self->config.hold_ms;
     if (self->config.orphan_ms)
         ring_config.orphan_timeout_ms = self->config.orphan_ms;
+    //  Host agents confirm deaths (CHECK), and the first missed ACK asks
+    //  them, so a lost token can be presumed sooner than the ring's default
+    ring_config.loss_floor_ms = 1000;
     ring_config.seed = (uint64_t) random () ^ (uint64_t) getpid ();
     self->ring = worm_ring_new (&ring_config, s_now ());
     if (!self->ring) {
@@ -503,8 +509,21 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     }
     zpoller_t *poller = zpoller_new (self->router, self->spawner, NULL);
     s_drain (self);
-    while (!self->exiting && !zsys_interrupted) {
+    uint64_t leave_until = 0;      //  SIGTERM: leaving, exit by then
+    while (!self->exiting) {
         uint64_t now = s_now ();
+        if (zsys_interrupted && !leave_until) {
+            //  SIGTERM (the agent evicts, or a kill): leave in order, for at
+            //  most LEAVE_GRACE_MS, then go
+            worm_log ("stopped by signal; leaving the worm");
+            zpoller_set_nonstop (poller, true);
+            leave_until = now + LEAVE_GRACE_MS;
+            worm_ring_leave (self->ring, now);
+            s_drain (self);
+            continue;
+        }
+        if (leave_until && now >= leave_until)
+            break;
         if (!config->found && !worm_ring_token (self->ring) && now >= self->next_join_ms) {
             s_send_join (self);
             self->next_join_ms = now + JOIN_RETRY_MS;
@@ -512,13 +531,15 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
         uint64_t deadline = worm_ring_deadline (self->ring);
         if (!config->found && !worm_ring_token (self->ring) && self->next_join_ms < deadline)
             deadline = self->next_join_ms;
+        if (leave_until && leave_until < deadline)
+            deadline = leave_until;
         int timeout = deadline <= now ? 0 : deadline - now > 1000 ? 1000 : (int) (deadline - now);
         void *which = zpoller_wait (poller, timeout);
         if (which == self->router)
             s_on_message (self);
         else if (which == self->spawner)
             s_on_spawner (self);
-        else if (zpoller_terminated (poller))
+        else if (zpoller_terminated (poller) && !leave_until && !zsys_interrupted)
             break;
         if (s_now () >= worm_ring_deadline (self->ring))
             worm_ring_tick (self->ring, s_now ());
@@ -527,7 +548,7 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     if (self->exiting)
         worm_log ("exiting: %s", self->exit_reason);
     else
-        worm_log ("stopped by signal");
+        worm_log ("stopped by signal; left after %d ms", LEAVE_GRACE_MS);
     zpoller_destroy (&poller);
     s_stop (self);
     free (self);

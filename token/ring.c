@@ -13,6 +13,25 @@
     next epoch, with the voters listed in the token as acceptors; so at most
     one token is ever created per epoch, whatever the faults. The holder
     uses the same instance to replace the voters by the live members.
+
+    Rescue. A majority of voters can die at once (SIGKILL of two of three).
+    A voter whose host agent confirms it gone, or that announced LEAVE,
+    never votes again; the only danger left is what it decided before it
+    went: epochs base + 1, + 2, ... chosen by a majority now gone, perhaps
+    with members we never heard of. So when the voters not gone are no
+    majority, a voter may run a *rescue*: the same instance, but it needs a
+    promise from every member it knows that is not gone (each answer brings
+    its copy, and a newer epoch stops the rescue) and an accept from every
+    voter not gone; and its token opens a new era: epoch ((F >> 40) + 1) <<
+    40, F the highest epoch it or any answer has seen (the `floor`). Every
+    epoch the gone could have decided lies in the old era, below it, so no
+    epoch number gets two creators, and the (epoch, seq) order drops the
+    old lineage where the two meet. Two rescues of one base intersect in a
+    live voter (the later rescuer was alive, not gone, at the earlier
+    decision, so it was in that quorum), which is all Paxos needs; rescue
+    and ordinary ballots are kept apart (a voter that took part in a rescue
+    refuses ordinary ballots in that instance, a rescue proposes only
+    rescue values). All of it rests on the host agents telling the truth.
 */
 #include "ring.h"
 #include "wire.h"
@@ -24,6 +43,7 @@
 
 #define TYPE_MAX 16
 #define MAX_PENDING 16
+#define RESCUE_ERA_BITS 40
 
 //  A spawn result waiting for this segment to hold the token.
 typedef struct {
@@ -69,6 +89,12 @@ struct _worm_ring_t {
     bool rehold;                        //  s_hold: same holding continues, no HELD
     char leave_reason[WORM_RING_REASON_MAX];   //  why we are leaving
     bool kill_requested;                //  worm_ring_kill was called
+    bool retired;                       //  we left (a token listing us LEFT went out, or
+                                        //  we announced LEAVE): we never vote again
+    s_idset_t left_to;                  //  whom we sent a copy listing us LEFT
+    uint64_t leave_deadline_ms;         //  worm_ring_leave: exit by then at the latest
+    uint64_t last_hold_ms;              //  when we last took the token (round time)
+    uint64_t last_hold_epoch;           //  ... in which epoch
     uint64_t last_quorum_ms;            //  last time a token we held listed a live
                                         //  majority of its voters
     //  Forwarding
@@ -84,11 +110,16 @@ struct _worm_ring_t {
     uint64_t inst_base;                 //  the instance's base epoch
     s_ballot_t inst_promised;           //  highest ballot promised in it
     s_ballot_t inst_accepted;           //  ballot of the value accepted, if any
+    bool inst_rescue;                   //  we promised a rescue ballot or accepted a
+                                        //  rescue value in it: no normal ballot any more
     uint8_t *inst_value;                //  that value: an encoded token, or NULL
     size_t inst_value_size;             //  its size
     //  Proposer (candidate) state
     int camp_phase;                     //  0 none, 1 collecting promises, 2 accepts
     bool camp_reconfig;                 //  true: the holder changing voters
+    bool camp_rescue;                   //  true: a rescue (every voter answers or is gone)
+    s_idset_t camp_heard;               //  rescue: members not voters that promised
+    uint64_t camp_floor;                //  rescue: highest epoch the answers knew of
     uint64_t camp_base;                 //  epoch whose successor we propose
     s_ballot_t camp_ballot;             //  our ballot
     uint64_t camp_deadline_ms;          //  give up then
@@ -105,6 +136,8 @@ struct _worm_ring_t {
     uint64_t next_reconfig_ms;          //  holder: not before this
     uint64_t next_check_ms;             //  holder: next CHECK of unreachable voters
     uint64_t next_probe_ms;             //  alone: next try of an unreachable member
+    uint64_t floor;                     //  highest epoch we have seen in any token, copy
+                                        //  or value (a rescue goes past it)
     s_idset_t confirmed_dead;           //  segments whose host agent said they are gone
     s_idset_t alive_hints;              //  members listed dead that campaigned since
     //  Spawns
@@ -335,6 +368,8 @@ s_end_campaign (worm_ring_t *self)
     self->camp_deadline_ms = 0;
     self->camp_promises.count = 0;
     self->camp_accepts.count = 0;
+    self->camp_heard.count = 0;
+    self->camp_floor = 0;
     memset (&self->camp_best, 0, sizeof self->camp_best);
 }
 
@@ -483,6 +518,10 @@ s_hold (worm_ring_t *self, uint64_t now_ms)
     self->state = WORM_RING_HOLDING;
     self->hold_base_seq = worm_token_seq (self->token);
     self->hold_until_ms = worm_token_kill (self->token) ? now_ms : now_ms + self->config.hold_ms;
+    if (!self->rehold) {
+        self->last_hold_ms = now_ms;
+        self->last_hold_epoch = worm_token_epoch (self->token);
+    }
     self->last_token_ms = now_ms;
     self->quiet_since_ms = now_ms;
     self->camp_attempts = 0;
@@ -565,7 +604,22 @@ s_forward (worm_ring_t *self, uint64_t now_ms)
                 s_exit (self, self->leave_reason);
                 return;
             }
-            //  Nobody to hand over to: stay rather than take the worm with us
+            //  Nobody to hand over to: stay rather than take the worm with
+            //  us. But a segment that may hold a copy listing us LEFT would
+            //  count us out of its quorums: we may vote again only once
+            //  every such segment is confirmed gone; till then keep the
+            //  token, paced, and try again
+            for (size_t i = 0; i < self->left_to.count; i++)
+                if (!s_in_idset (&self->confirmed_dead, self->left_to.ids[i])) {
+                    int index = worm_token_member_find (token, self->left_to.ids[i]);
+                    if (index >= 0)
+                        s_check (self, worm_token_member (token, (size_t) index));
+                    worm_token_set_round_ms (token, self->config.hold_ms);
+                    s_hold (self, now_ms);
+                    return;
+                }
+            self->retired = false;
+            self->left_to.count = 0;
             int mine = worm_token_member_find (token, s_me (self));
             if (mine >= 0)
                 worm_token_member (token, (size_t) mine)->state = WORM_MEMBER_LIVE;
@@ -607,6 +661,11 @@ s_forward (worm_ring_t *self, uint64_t now_ms)
     worm_wire_writer_fini (&w);
     snprintf (self->fwd_to, sizeof self->fwd_to, "%s", successor->id);
     snprintf (self->fwd_endpoint, sizeof self->fwd_endpoint, "%s", successor->endpoint);
+    int mine_now = worm_token_member_find (token, s_me (self));
+    if (mine_now >= 0 && worm_token_member (token, (size_t) mine_now)->state == WORM_MEMBER_LEFT) {
+        self->retired = true;       //  a copy listing us LEFT goes out: never vote again
+        s_idset_add (&self->left_to, successor->id);
+    }
     self->fwd_seq = worm_token_seq (token);
     self->fwd_tries = 1;
     self->fwd_deadline_ms = now_ms + self->config.ack_timeout_ms;
@@ -703,7 +762,16 @@ s_release (worm_ring_t *self, uint64_t now_ms)
     uint32_t count = 0;
     worm_pop_decision_t decision = worm_token_population (token, s_me (self), now_ms,
                                                           self->config.join_deadline_ms, &count);
-    if (decision == WORM_POP_LEAVE && mine >= 0) {
+    //  A voter change pending goes first (a leaver may be the last live
+    //  voter: it must hand its vote on before it goes)
+    bool other_voter = false;
+    for (size_t i = 0; i < worm_token_member_count (token); i++)
+        if (worm_token_member (token, i)->state == WORM_MEMBER_LIVE
+            && worm_token_is_voter (token, worm_token_member (token, i)->id)
+            && strcmp (worm_token_member (token, i)->id, s_me (self)) != 0)
+            other_voter = true;
+    if (decision == WORM_POP_LEAVE && mine >= 0 && other_voter
+        && (s_voters_current (self, token) || now_ms < self->next_reconfig_ms)) {
         worm_token_member (token, (size_t) mine)->state = WORM_MEMBER_LEFT;
         self->leaving = true;
         snprintf (self->leave_reason, sizeof self->leave_reason,
@@ -760,6 +828,7 @@ s_instance (worm_ring_t *self, uint64_t base)
         memset (&self->inst_promised, 0, sizeof self->inst_promised);
         memset (&self->inst_accepted, 0, sizeof self->inst_accepted);
         s_keep_bytes (&self->inst_value, &self->inst_value_size, NULL, 0);
+        self->inst_rescue = false;
     }
     return base == self->inst_base;
 }
@@ -806,6 +875,110 @@ s_majority (worm_ring_t *self, const s_idset_t *set)
     return votes * 2 > voters;
 }
 
+//  The epoch a rescue of base creates: the first epoch of the next era
+//  (an era is 2^RESCUE_ERA_BITS epochs), past any epoch the ordinary
+//  instances of this era could have decided unseen.
+static uint64_t
+s_rescue_epoch (uint64_t base)
+{
+    return ((base >> RESCUE_ERA_BITS) + 1) << RESCUE_ERA_BITS;
+}
+
+//  True when epoch is one a rescue of base may create: the first of a
+//  later era.
+static bool
+s_is_rescue_epoch (uint64_t epoch, uint64_t base)
+{
+    return epoch >= s_rescue_epoch (base) && (epoch & ((1ull << RESCUE_ERA_BITS) - 1)) == 0;
+}
+
+//  True when segment id will never vote again: its host agent confirmed it
+//  gone, it announced LEAVE, or our copy (or the fresher one a vote
+//  brought) lists it LEFT (only the segment itself, once retired, or a
+//  holder on its agent's word marks a member LEFT).
+static bool
+s_gone (worm_ring_t *self, const char *id)
+{
+    if (s_in_idset (&self->confirmed_dead, id))
+        return true;
+    worm_token_t *copies[2] = {self->token, self->camp_fresher};
+    for (int c = 0; c < 2; c++) {
+        int index = copies[c] ? worm_token_member_find (copies[c], id) : -1;
+        if (index >= 0 && worm_token_member (copies[c], (size_t) index)->state == WORM_MEMBER_LEFT)
+            return true;
+        if (index >= 0 && self->config.unsafe_rescue_on_silence
+            && worm_token_member (copies[c], (size_t) index)->state == WORM_MEMBER_DEAD)
+            return true;        //  TEST ONLY: silence taken for death
+    }
+    return false;
+}
+
+//  The rescue quorum: every voter of the base epoch is in set or gone for
+//  good, at least one is gone, and at least one is in set. See "Rescue" in
+//  the file comment for why this is safe.
+static bool
+s_rescue_quorum (worm_ring_t *self, const s_idset_t *set)
+{
+    if (self->camp_phase == 1) {
+        //  Phase 1 also hears every other member we know of, voter or not
+        //  (its answer carries its copy: a newer epoch stops us)
+        worm_token_t *copies[2] = {self->token, self->camp_fresher};
+        for (int c = 0; c < 2; c++)
+            for (size_t i = 0; copies[c] && i < worm_token_member_count (copies[c]); i++) {
+                const char *id = worm_token_member (copies[c], i)->id;
+                if (strcmp (id, s_me (self)) != 0 && !s_in_idset (set, id)
+                    && !s_in_idset (&self->camp_heard, id) && !s_gone (self, id))
+                    return false;
+            }
+    }
+    size_t answered = 0, gone = 0;
+    for (size_t i = 0; i < worm_token_voter_count (self->token); i++) {
+        const char *voter = worm_token_voter (self->token, i);
+        if (s_in_idset (set, voter))
+            answered++;
+        else if (s_gone (self, voter))
+            gone++;
+        else
+            return false;
+    }
+    return answered > 0 && gone > 0;
+}
+
+//  True when no ordinary majority can be had any more: the voters not gone
+//  are no majority (doing without the one excused voter).
+static bool
+s_needs_rescue (worm_ring_t *self)
+{
+    if (self->config.unsafe_no_quorum || !worm_token_is_voter (self->token, s_me (self)))
+        return false;
+    const char *excused = s_excused (self);
+    size_t voters = worm_token_voter_count (self->token) - (excused ? 1 : 0), left = 0;
+    for (size_t i = 0; i < worm_token_voter_count (self->token); i++)
+        if (!s_gone (self, worm_token_voter (self->token, i)))
+            left++;
+    return left * 2 <= voters;
+}
+
+//  The quorum the campaign in progress needs.
+static bool
+s_campaign_quorum (worm_ring_t *self, const s_idset_t *set)
+{
+    return self->camp_rescue ? s_rescue_quorum (self, set) : s_majority (self, set);
+}
+
+//  The epoch of an encoded token, or 0 when it does not decode.
+static uint64_t
+s_value_epoch (const void *data, size_t size)
+{
+    worm_token_t *token = NULL;
+    char err[WORM_TOKEN_ERROR_MAX];
+    if (worm_token_decode (data, size, &token, err, sizeof err))
+        return 0;
+    uint64_t epoch = worm_token_epoch (token);
+    worm_token_destroy (&token);
+    return epoch;
+}
+
 //  Queues a CHECK of member i with its host agent, unless already confirmed.
 static void
 s_check (worm_ring_t *self, const worm_member_t *member)
@@ -821,14 +994,17 @@ s_check (worm_ring_t *self, const worm_member_t *member)
     slot->action.pid = member->pid;
 }
 
-//  Sends msg to every voter of our base epoch but us.
+//  Sends msg to every voter of our base epoch but us; for the first phase
+//  of a rescue, to every member we know but us.
 static void
 s_to_voters (worm_ring_t *self, worm_wire_writer_t *w)
 {
     worm_token_t *token = self->token;
-    for (size_t i = 0; i < worm_token_voter_count (token); i++) {
-        const char *voter = worm_token_voter (token, i);
-        if (strcmp (voter, s_me (self)) == 0)
+    bool all = self->camp_rescue && self->camp_phase == 1;
+    size_t count = all ? worm_token_member_count (token) : worm_token_voter_count (token);
+    for (size_t i = 0; i < count; i++) {
+        const char *voter = all ? worm_token_member (token, i)->id : worm_token_voter (token, i);
+        if (strcmp (voter, s_me (self)) == 0 || (all && s_gone (self, voter)))
             continue;
         int index = worm_token_member_find (token, voter);
         if (index < 0)
@@ -854,6 +1030,7 @@ s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
         round = self->inst_promised.round;
     self->camp_phase = 1;
     self->camp_reconfig = reconfig;
+    self->camp_rescue = s_needs_rescue (self);
     self->camp_base = base;
     self->camp_ballot.round = round + 1;
     snprintf (self->camp_ballot.id, sizeof self->camp_ballot.id, "%s", s_me (self));
@@ -863,25 +1040,38 @@ s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
     if (!reconfig)
         self->state = WORM_RING_CAMPAIGNING;
     worm_wire_writer_t w;
-    s_envelope (self, &w, "CAMPAIGN", 5);
+    s_envelope (self, &w, "CAMPAIGN", 6);
     worm_wire_ku64 (&w, "base", base);
     worm_wire_ku64 (&w, "seq", worm_token_seq (token));
     worm_wire_ku64 (&w, "round", self->camp_ballot.round);
     worm_wire_kbool (&w, "reconfig", reconfig);
+    worm_wire_kbool (&w, "rescue", self->camp_rescue);
     s_write_copy (self, &w);
     s_to_voters (self, &w);
+    if (!reconfig || self->camp_rescue)
+        //  Ask the host agents about every other member at once: those found
+        //  gone let a rescue proceed within this campaign
+        for (size_t i = 0; i < worm_token_member_count (token); i++)
+            if (!s_gone (self, worm_token_member (token, i)->id))
+                s_check (self, worm_token_member (token, i));
     //  Our own promise, by the acceptor's rule
-    if (worm_token_is_voter (token, s_me (self)) && s_instance (self, base)
+    if (worm_token_is_voter (token, s_me (self)) && !self->retired && s_instance (self, base)
+        && (self->camp_rescue || !self->inst_rescue)
         && s_ballot_cmp (&self->camp_ballot, &self->inst_promised) > 0) {
         self->inst_promised = self->camp_ballot;
+        if (self->camp_rescue)
+            self->inst_rescue = true;
         s_idset_add (&self->camp_promises, s_me (self));
-        if (self->inst_value) {
+        if (self->inst_value
+            && (!self->camp_rescue
+                || s_is_rescue_epoch (s_value_epoch (self->inst_value, self->inst_value_size),
+                                      base))) {
             self->camp_best = self->inst_accepted;
             s_keep_bytes (&self->camp_value, &self->camp_value_size, self->inst_value,
                           self->inst_value_size);
         }
     }
-    if (s_majority (self, &self->camp_promises))
+    if (s_campaign_quorum (self, &self->camp_promises))
         s_phase_two (self, now_ms);
 }
 
@@ -895,7 +1085,11 @@ s_build_value (worm_ring_t *self)
                                               : self->token);
     if (!value)
         return -1;
-    worm_token_set_epoch (value, self->camp_base + 1);
+    uint64_t floor = self->floor > self->camp_floor ? self->floor : self->camp_floor;
+    if (floor < self->camp_base)
+        floor = self->camp_base;
+    worm_token_set_epoch (value, self->camp_rescue ? s_rescue_epoch (floor)
+                                                   : self->camp_base + 1);
     worm_token_set_origin (value, s_me (self));
     if (self->camp_kill)
         worm_token_set_kill (value, true);
@@ -927,15 +1121,18 @@ s_phase_two (worm_ring_t *self, uint64_t now_ms)
     worm_wire_ku64 (&w, "round", self->camp_ballot.round);
     worm_wire_kbin (&w, "value", self->camp_value, self->camp_value_size);
     s_to_voters (self, &w);
-    if (worm_token_is_voter (self->token, s_me (self)) && s_instance (self, self->camp_base)
+    if (worm_token_is_voter (self->token, s_me (self)) && !self->retired
+        && s_instance (self, self->camp_base) && (self->camp_rescue || !self->inst_rescue)
         && s_ballot_cmp (&self->camp_ballot, &self->inst_promised) >= 0) {
         self->inst_promised = self->camp_ballot;
         self->inst_accepted = self->camp_ballot;
+        if (self->camp_rescue)
+            self->inst_rescue = true;
         s_keep_bytes (&self->inst_value, &self->inst_value_size, self->camp_value,
                       self->camp_value_size);
         s_idset_add (&self->camp_accepts, s_me (self));
     }
-    if (s_majority (self, &self->camp_accepts))
+    if (s_campaign_quorum (self, &self->camp_accepts))
         s_chosen (self, now_ms);
 }
 
@@ -974,13 +1171,16 @@ static void
 s_campaign_failed (worm_ring_t *self, uint64_t now_ms)
 {
     bool reconfig = self->camp_reconfig;
-    //  Voters that did not answer may be dead: ask their host agents
-    for (size_t i = 0; i < worm_token_voter_count (self->token); i++) {
-        const char *voter = worm_token_voter (self->token, i);
-        int index = worm_token_member_find (self->token, voter);
-        if (index >= 0 && !s_in_idset (&self->camp_promises, voter))
-            s_check (self, worm_token_member (self->token, (size_t) index));
-    }
+    //  Members that did not answer may be dead: ask their host agents (those
+    //  of a fresher copy a vote brought too: a rescue needs them)
+    worm_token_t *copies[2] = {self->token, self->camp_fresher};
+    for (int c = 0; c < 2; c++)
+        for (size_t i = 0; copies[c] && i < worm_token_member_count (copies[c]); i++) {
+            worm_member_t *m = worm_token_member (copies[c], i);
+            if (!s_in_idset (&self->camp_promises, m->id)
+                && !s_in_idset (&self->camp_heard, m->id) && !s_gone (self, m->id))
+                s_check (self, m);
+        }
     s_end_campaign (self);
     self->camp_attempts++;
     uint32_t shift = self->camp_attempts < 3 ? self->camp_attempts : 3;
@@ -1009,12 +1209,16 @@ s_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
     s_end_campaign (self);
     bool killed = worm_token_kill (token);
     uint64_t epoch = worm_token_epoch (token);
-    if (held && self->token && self->last_forward_ms && self->last_forward_epoch == epoch) {
-        uint64_t round = now_ms - self->last_forward_ms;
+    if (held && self->token && self->last_hold_ms && self->last_hold_epoch == epoch) {
+        //  A round: from taking the token to taking it again (our own hold
+        //  included), in one epoch
+        uint64_t round = now_ms - self->last_hold_ms;
         worm_token_set_round_ms (token, (worm_token_round_ms (token) + round * 3) / 4);
     }
     worm_token_destroy (&self->token);
     self->token = token;
+    if (epoch > self->floor)
+        self->floor = epoch;
     self->stats.accepted += held;
     if (!held) {
         //  A copy: wait for the token itself. If the others think us dead
@@ -1042,6 +1246,8 @@ s_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
         mine = worm_token_member_find (token, s_me (self));
     }
     worm_member_t *me = worm_token_member (token, (size_t) mine);
+    if (self->retired)
+        me->state = WORM_MEMBER_LEFT;       //  we left: hand it straight on
     if (me->state == WORM_MEMBER_DEAD && worm_token_is_voter (token, me->id)) {
         //  Counted dead (a hop to us was given up on) but still a voter:
         //  hand the token on and wait; campaigning later shows we live.
@@ -1198,12 +1404,31 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
         || worm_wire_get_u64 (r, r->root, "round", &round)
         || worm_wire_get_bool (r, r->root, "reconfig", &reconfig))
         return s_fail (self, "ring: CAMPAIGN from %s: %s", env->from, r->error);
-    if (!self->token)
-        return 0;       //  never joined: no say
     const void *copy;
     size_t copy_size;
     if (worm_wire_get_bin (r, r->root, "token", &copy, &copy_size, WORM_TOKEN_SIZE_MAX))
         return s_fail (self, "ring: CAMPAIGN from %s: %s", env->from, r->error);
+    bool rescue = false;
+    if (worm_wire_get_bool (r, r->root, "rescue", &rescue) < 0)
+        return s_fail (self, "ring: CAMPAIGN from %s: %s", env->from, r->error);
+    if (!self->token) {
+        //  Never joined: no say, and nothing to report. A rescue hears it
+        //  say so (it knows of no token at all), unless it left.
+        if (rescue && !self->retired) {
+            worm_wire_writer_t w;
+            s_envelope (self, &w, "VOTE", 8);
+            worm_wire_ku64 (&w, "base", base);
+            worm_wire_ku64 (&w, "round", round);
+            worm_wire_kbool (&w, "granted", true);
+            worm_wire_ku64 (&w, "promised", 0);
+            worm_wire_ku64 (&w, "seen_epoch", 0);
+            worm_wire_ku64 (&w, "seen_seq", 0);
+            worm_wire_kbool (&w, "killed", self->kill_requested);
+            worm_wire_ku64 (&w, "floor", self->floor);
+            s_send_writer (self, env->from, env->endpoint, &w);
+        }
+        return 0;
+    }
     if (base > worm_token_epoch (self->token)) {
         //  The candidate has seen an epoch we have not: a token of it was
         //  chosen, so take the candidate's copy as ours (we may be excluded)
@@ -1230,10 +1455,13 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
     bool busy = self->state == WORM_RING_HOLDING || self->state == WORM_RING_FORWARDING
                 || now_ms - self->last_token_ms < self->config.loss_floor_ms / 2;
     bool stale = base < seen;
-    bool granted = !killed && !stale && (reconfig || !busy) && s_instance (self, base)
+    bool granted = !killed && !stale && !self->retired && (reconfig || !busy)
+                   && s_instance (self, base) && (rescue || !self->inst_rescue)
                    && s_ballot_cmp (&ballot, &self->inst_promised) > 0;
     if (granted) {
         self->inst_promised = ballot;
+        if (rescue)
+            self->inst_rescue = true;
         self->quiet_since_ms = now_ms;     //  give the candidate time
         if (self->state == WORM_RING_CAMPAIGNING) {
             s_end_campaign (self);
@@ -1245,7 +1473,8 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
     bool fresher = worm_token_order (seen, worm_token_seq (self->token), base, seq) > 0;
     bool has_value = granted && self->inst_value;
     worm_wire_writer_t w;
-    s_envelope (self, &w, "VOTE", 7 + (fresher ? 1 : 0) + (has_value ? 3 : 0));
+    s_envelope (self, &w, "VOTE", 8 + (fresher ? 1 : 0) + (has_value ? 3 : 0));
+    worm_wire_ku64 (&w, "floor", self->floor);
     worm_wire_ku64 (&w, "base", base);
     worm_wire_ku64 (&w, "round", round);
     worm_wire_kbool (&w, "granted", granted);
@@ -1325,14 +1554,32 @@ s_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, ui
         else
             worm_token_destroy (&fresher);
     }
+    uint64_t floor = 0;
+    if (worm_wire_get_u64 (r, r->root, "floor", &floor) < 0)
+        return s_fail (self, "ring: VOTE from %s: %s", env->from, r->error);
+    if (floor > self->camp_floor)
+        self->camp_floor = floor;
+    if (floor > self->floor)
+        self->floor = floor;        //  knowledge only grows
+    if (granted && self->camp_rescue && !worm_token_is_voter (self->token, env->from)) {
+        s_idset_add (&self->camp_heard, env->from);
+        if (s_campaign_quorum (self, &self->camp_promises))
+            s_phase_two (self, now_ms);
+        return 0;
+    }
     if (!granted || !worm_token_is_voter (self->token, env->from))
         return 0;
     s_idset_add (&self->camp_promises, env->from);
-    if (has_value == 0 && value_size > 0 && s_ballot_cmp (&accepted, &self->camp_best) > 0) {
+    //  A rescue takes over only rescue values: an ordinary value may have been
+    //  chosen by voters now gone, and a second one of epoch base + 1 would be
+    //  a twin creator
+    if (has_value == 0 && value_size > 0 && s_ballot_cmp (&accepted, &self->camp_best) > 0
+        && (!self->camp_rescue
+            || s_is_rescue_epoch (s_value_epoch (value, value_size), self->camp_base))) {
         self->camp_best = accepted;
         s_keep_bytes (&self->camp_value, &self->camp_value_size, value, value_size);
     }
-    if (s_majority (self, &self->camp_promises))
+    if (s_campaign_quorum (self, &self->camp_promises))
         s_phase_two (self, now_ms);
     return 0;
 }
@@ -1356,7 +1603,9 @@ s_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
     worm_token_t *token = s_decode_field (self, env, value, size);
     if (!token)
         return -1;
-    bool valid = worm_token_epoch (token) == base + 1;
+    bool rescue = s_is_rescue_epoch (worm_token_epoch (token), base);
+    bool valid = worm_token_epoch (token) == base + 1 || rescue;
+    uint64_t value_epoch = worm_token_epoch (token);
     worm_token_destroy (&token);
     if (!valid)
         return s_fail (self, "ring: ACCEPT from %s: value is not epoch %llu", env->from,
@@ -1364,9 +1613,14 @@ s_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
     s_ballot_t ballot;
     ballot.round = round;
     snprintf (ballot.id, sizeof ballot.id, "%s", env->from);
-    bool granted = base >= worm_token_epoch (self->token) && s_instance (self, base)
+    bool granted = base >= worm_token_epoch (self->token) && !self->retired
+                   && s_instance (self, base) && (rescue || !self->inst_rescue)
                    && s_ballot_cmp (&ballot, &self->inst_promised) >= 0;
     if (granted) {
+        if (rescue)
+            self->inst_rescue = true;
+        if (value_epoch > self->floor)
+            self->floor = value_epoch;
         self->inst_promised = ballot;
         self->inst_accepted = ballot;
         s_keep_bytes (&self->inst_value, &self->inst_value_size, value, size);
@@ -1399,10 +1653,12 @@ s_on_accepted (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
         || !granted || !worm_token_is_voter (self->token, env->from))
         return 0;
     s_idset_add (&self->camp_accepts, env->from);
-    if (s_majority (self, &self->camp_accepts))
+    if (s_campaign_quorum (self, &self->camp_accepts))
         s_chosen (self, now_ms);
     return 0;
 }
+
+static void s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms);
 
 int
 worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t now_ms)
@@ -1432,6 +1688,8 @@ worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t no
         rc = s_on_accept (self, &r, &env, now_ms);
     else if (strcmp (env.type, "ACCEPTED") == 0)
         rc = s_on_accepted (self, &r, &env, now_ms);
+    else if (strcmp (env.type, "LEAVE") == 0)
+        s_now_gone (self, env.from, now_ms);
     else
         rc = s_fail (self, "ring: unknown message type \"%s\" from %s", env.type, env.from);
     worm_wire_reader_fini (&r);
@@ -1445,6 +1703,11 @@ void
 worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
 {
     s_clear_actions (self);
+    if (self->state != WORM_RING_EXITED && self->leave_deadline_ms
+        && now_ms >= self->leave_deadline_ms) {
+        s_exit (self, self->leave_reason);
+        return;
+    }
     switch (self->state) {
     case WORM_RING_EXITED:
         return;
@@ -1460,6 +1723,13 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
         if (now_ms < self->fwd_deadline_ms)
             return;
         if (self->fwd_tries <= self->config.ack_retries) {
+            if (self->fwd_tries == 1) {
+                //  First missed ACK: ask the successor's host agent now, so
+                //  that a confirmed death skips it before the retries run out
+                int index = worm_token_member_find (self->token, self->fwd_to);
+                if (index >= 0)
+                    s_check (self, worm_token_member (self->token, (size_t) index));
+            }
             self->fwd_tries++;
             self->fwd_deadline_ms = now_ms + self->config.ack_timeout_ms;
             s_send (self, self->fwd_to, self->fwd_endpoint, self->fwd_data, self->fwd_size);
@@ -1495,8 +1765,20 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
     }
 }
 
+static uint64_t s_deadline (const worm_ring_t *self);
+
 uint64_t
 worm_ring_deadline (const worm_ring_t *self)
+{
+    uint64_t deadline = s_deadline (self);
+    if (self->state != WORM_RING_EXITED && self->leave_deadline_ms
+        && self->leave_deadline_ms < deadline)
+        deadline = self->leave_deadline_ms;
+    return deadline;
+}
+
+static uint64_t
+s_deadline (const worm_ring_t *self)
 {
     worm_ring_t *me = (worm_ring_t *) self;     //  s_loss_timeout/s_rank only read
     switch (self->state) {
@@ -1567,11 +1849,12 @@ worm_ring_kill (worm_ring_t *self, uint64_t now_ms)
         self->hold_until_ms = now_ms;
 }
 
-void
-worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
+//  Segment id will never vote or forward again (its host agent says it is
+//  gone, or it announced LEAVE): count it out of quorums, skip it if we are
+//  handing the token to it, and let a campaign waiting for it proceed.
+static void
+s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
-    (void) now_ms;
-    s_clear_actions (self);
     if (self->state == WORM_RING_EXITED || !id || !id[0] || strcmp (id, s_me (self)) == 0)
         return;
     if (self->confirmed_dead.count == WORM_TOKEN_MAX_MEMBERS) {
@@ -1586,6 +1869,80 @@ worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
         if (index >= 0 && worm_token_member_is_live (self->token, (size_t) index))
             worm_token_member (self->token, (size_t) index)->state = WORM_MEMBER_DEAD;
     }
+    if (!self->token)
+        return;
+    if (self->state == WORM_RING_FORWARDING && strcmp (self->fwd_to, id) == 0) {
+        //  The hop we wait on cannot be acknowledged: skip it now
+        self->stats.skipped++;
+        s_forward (self, now_ms);
+        return;
+    }
+    if (self->camp_phase == 1 && !self->camp_rescue && s_needs_rescue (self)) {
+        //  No ordinary majority is left: start over as a rescue at once
+        s_campaign_start (self, now_ms, self->camp_reconfig);
+        return;
+    }
+    if (self->camp_phase == 1 && s_campaign_quorum (self, &self->camp_promises))
+        s_phase_two (self, now_ms);
+    else if (self->camp_phase == 2 && s_campaign_quorum (self, &self->camp_accepts))
+        s_chosen (self, now_ms);
+}
+
+void
+worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
+    s_clear_actions (self);
+    s_now_gone (self, id, now_ms);
+}
+
+//  Tells every member we know but us that we leave for good (LEAVE).
+static void
+s_announce_leave (worm_ring_t *self)
+{
+    if (!self->token)
+        return;
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        worm_member_t *m = worm_token_member (self->token, i);
+        if (strcmp (m->id, s_me (self)) == 0 || m->state == WORM_MEMBER_LEFT
+            || s_in_idset (&self->confirmed_dead, m->id))
+            continue;
+        worm_wire_writer_t w;
+        s_envelope (self, &w, "LEAVE", 1);
+        worm_wire_ku64 (&w, "epoch", worm_token_epoch (self->token));
+        s_send_writer (self, m->id, m->endpoint, &w);
+    }
+}
+
+int
+worm_ring_leave (worm_ring_t *self, uint64_t now_ms)
+{
+    s_clear_actions (self);
+    if (self->state == WORM_RING_EXITED)
+        return 0;
+    if (self->retired && self->leave_deadline_ms)
+        return 0;       //  already leaving
+    //  From here on we never vote: we are as good as confirmed dead
+    self->retired = true;
+    self->leave_deadline_ms = now_ms + self->config.ack_timeout_ms * 2;
+    snprintf (self->leave_reason, sizeof self->leave_reason, "left the worm");
+    s_announce_leave (self);
+    if (self->state == WORM_RING_HOLDING) {
+        s_end_campaign (self);      //  a voter change in progress is abandoned
+        int mine = worm_token_member_find (self->token, s_me (self));
+        if (mine >= 0)
+            worm_token_member (self->token, (size_t) mine)->state = WORM_MEMBER_LEFT;
+        self->leaving = true;
+        self->excluded = true;
+        s_forward (self, now_ms);
+    }
+    else if (self->state == WORM_RING_FORWARDING) {
+        //  The token is on its way: exit at its ACK (or the deadline)
+        self->leaving = true;
+        self->excluded = true;
+    }
+    else
+        s_exit (self, self->leave_reason);
+    return 0;
 }
 
 const worm_ring_action_t *

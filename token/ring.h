@@ -50,6 +50,9 @@ typedef struct {
     bool unsafe_no_quorum;              //  TEST ONLY: a candidate needs one promise and one
                                         //  accept, not a majority; this breaks rule 1, and
                                         //  the simulator must notice
+    bool unsafe_rescue_on_silence;      //  TEST ONLY: a rescue counts a member that did not
+                                        //  acknowledge (listed DEAD) as gone without its host
+                                        //  agent's word; this breaks rule 1 in a split
 } worm_ring_config_t;
 
 //  Fills config with the defaults shown above and an empty identity.
@@ -135,10 +138,20 @@ void worm_ring_kill (worm_ring_t *self, uint64_t now_ms);
 
 //  The answer to a CHECK action: the host agent of segment id says its
 //  process is gone for good. The segment is marked dead in our copy of
-//  the token, and a campaign may then do without that voter (at most one
-//  confirmed-dead voter per decision; see docs/PROTOCOL.md). Only call it
-//  on the agent's word: a live segment wrongly confirmed dead breaks rule 1.
+//  the token; a hop waiting on it is skipped at once; a campaign may do
+//  without that voter (one such voter in an ordinary majority, or all of
+//  them in a rescue; see docs/PROTOCOL.md). Only call it on the agent's
+//  word: a live segment wrongly confirmed dead breaks rule 1.
 void worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms);
+
+//  Leaves the worm for good (eviction, SIGTERM): from this call on the
+//  segment never votes again, which makes it as good as confirmed dead to
+//  the others. It tells every member it knows (LEAVE), so that the next
+//  holder lists it as left and replaces it at once; if it holds the token
+//  it lists itself LEFT and hands the token on. It then gives EXIT: at once
+//  when it does not hold the token, else when the hand-on is acknowledged,
+//  and at the latest 2 x ack_timeout_ms after this call. Returns 0.
+int worm_ring_leave (worm_ring_t *self, uint64_t now_ms);
 
 //  Takes the next action, or NULL when none is left. The action and its
 //  data belong to the ring and stay valid until the next input call

@@ -2,9 +2,10 @@
 
     Runs the real token/ring.c state machine for every segment of one worm
     over a simulated network and host pool, one seeded schedule per seed:
-    crashes, message loss, duplication, delay (hence reordering),
-    partitions, spawns that take a while and sometimes fail, and host
-    agents that answer CHECK truthfully. After every event it checks the
+    crashes (one at a time, or a majority at once), orderly leaves, message
+    loss, duplication, delay (hence reordering), partitions, spawns that
+    take a while and sometimes fail, and host agents that answer CHECK
+    truthfully but are sometimes unreachable. After every event it checks the
     safety rules (one creator per epoch, no segment going back, the hard
     cap); after the faults stop it checks that the worm converges to one
     token and exactly the target population; a third of the seeds then kill
@@ -12,6 +13,7 @@
     "Simulator") states the schedule, the bounds and the guarantee.
 
     worm-sim [--seeds N] [--first S] [--replay SEED] [-v] [--unsafe-no-quorum]
+             [--unsafe-rescue]
 
     -v traces every event, message and token; SIM_STATES=1 adds every
     segment's state after each event; SIM_SHOW_OUTSIDE=1 lists the seeds
@@ -66,6 +68,7 @@ typedef struct {
 typedef struct {
     worm_ring_t *ring;      //  NULL once gone
     bool gone;              //  exited or crashed
+    bool left;              //  told to leave (worm_ring_leave): no voter any more
     int group;              //  partition side
     uint64_t last_epoch, last_seq;   //  last checked token
 } s_seg_t;
@@ -74,6 +77,7 @@ typedef struct {
     uint64_t seed;
     bool verbose;
     bool unsafe;
+    bool unsafe_rescue;
     uint64_t rng;
     uint64_t now;
     //  worm
@@ -96,6 +100,11 @@ typedef struct {
     uint64_t max_delay;
     uint64_t crash_at[4];
     int ncrash;
+    uint64_t mass_at;           //  0, or when a majority crashes at once
+    bool mass_done;             //  ... it happened
+    uint64_t leave_at[2];       //  when a segment leaves on purpose (eviction)
+    int nleave;
+    double agent_loss;          //  chance that a host agent does not answer a CHECK
     uint64_t part_start[2], part_end[2];
     int nparts;
     bool do_kill;
@@ -105,7 +114,7 @@ typedef struct {
     char origin_of[MAX_EPOCHS][WORM_TOKEN_ID_MAX];   //  ... and who made each
     int nepochs;
     char failure[512];
-    bool quorum_lost;           //  more voters of top_epoch crashed than it tolerates
+    bool quorum_lost;           //  every voter of the newest epoch is gone
     uint64_t converged_since;   //  0 = not converged
     uint64_t kill_at;
     //  figures
@@ -267,10 +276,10 @@ s_actions (s_sim_t *sim, int i)
             break;
         case WORM_RING_CHECK: {
             //  The host agent knows the truth; it answers only when the
-            //  process is gone
+            //  process is gone, and now and then it cannot be reached
             int about = s_index_of (a->peer);
             if (about >= 0 && about < sim->nsegs && sim->segs[about].gone
-                && sim->nconfirms < 512) {
+                && sim->nconfirms < 512 && s_unit (sim) >= sim->agent_loss) {
                 s_confirm_t *c = &sim->confirms[sim->nconfirms++];
                 c->at = sim->now + s_between (sim, 10, 200);
                 c->asker = i;
@@ -307,6 +316,7 @@ s_config (s_sim_t *sim, int index, worm_ring_config_t *config)
     config->join_deadline_ms = JOIN;
     config->seed = sim->seed * 1000 + (uint64_t) index;
     config->unsafe_no_quorum = sim->unsafe;
+    config->unsafe_rescue_on_silence = sim->unsafe_rescue;
 }
 
 static void
@@ -324,18 +334,49 @@ s_new_segment (s_sim_t *sim, int index)
 //  --------------------------------------------------------------------------
 //  Checks
 
-//  Whether the worm can still replace its newest token: the newest epoch
-//  any live segment knows needs a majority of its voters, doing without at
-//  most one dead voter. Left as it was when no live segment has a token.
-static void
-s_check_quorum (s_sim_t *sim)
+//  The newest token any live segment holds or copies, or NULL.
+static worm_token_t *
+s_newest (s_sim_t *sim)
 {
     worm_token_t *newest = NULL;
     for (int i = 0; i < sim->nsegs; i++) {
         worm_token_t *token = sim->segs[i].ring ? worm_ring_token (sim->segs[i].ring) : NULL;
-        if (token && (!newest || worm_token_epoch (token) > worm_token_epoch (newest)))
+        if (token && (!newest || worm_token_order (worm_token_epoch (token), worm_token_seq (token),
+                                                   worm_token_epoch (newest),
+                                                   worm_token_seq (newest)) > 0))
             newest = token;
     }
+    return newest;
+}
+
+//  True when segment i is a live voter of the newest token.
+static bool
+s_live_voter (s_sim_t *sim, int i)
+{
+    worm_token_t *newest = s_newest (sim);
+    char id[16];
+    snprintf (id, sizeof id, "s%03d", i);
+    return newest && sim->segs[i].ring && !sim->segs[i].left && worm_token_is_voter (newest, id);
+}
+
+//  How many voters of the newest token are alive.
+static int
+s_live_voters (s_sim_t *sim)
+{
+    int live = 0;
+    for (int i = 0; i < sim->nsegs; i++)
+        if (s_live_voter (sim, i))
+            live++;
+    return live;
+}
+
+//  Whether the worm can still replace its newest token: some voter of the
+//  newest epoch any live segment knows must live (see "Limits" in
+//  docs/PROTOCOL.md). Left as it was when no live segment has a token.
+static void
+s_check_quorum (s_sim_t *sim)
+{
+    worm_token_t *newest = s_newest (sim);
     if (!newest) {
         //  Nobody left who could campaign: crashes took the whole ring
         bool anyone = false;
@@ -346,17 +387,10 @@ s_check_quorum (s_sim_t *sim)
             sim->quorum_lost = true;
         return;
     }
-    size_t voters = worm_token_voter_count (newest), dead = 0;
-    for (size_t v = 0; v < voters; v++) {
-        int index = s_index_of (worm_token_voter (newest, v));
-        if (index >= 0 && index < sim->nsegs && sim->segs[index].gone)
-            dead++;
-    }
-    size_t counted = voters - (dead ? 1 : 0);
-    bool lost = (voters - dead) * 2 <= counted;
+    bool lost = s_live_voters (sim) == 0;
     if (lost && !sim->quorum_lost)
-        s_log (sim, "quorum of epoch %" PRIu64 " lost: %zu of %zu voters gone",
-               worm_token_epoch (newest), dead, voters);
+        s_log (sim, "quorum of epoch %" PRIu64 " lost: no voter of it lives",
+               worm_token_epoch (newest));
     sim->quorum_lost = lost;
 }
 
@@ -481,6 +515,13 @@ s_schedule (s_sim_t *sim)
         sim->crash_at[i] = 1500 + (uint64_t) i * CRASH_GAP_MS + s_between (sim, 0, 1000);
     while (sim->ncrash > 0 && sim->crash_at[sim->ncrash - 1] > sim->faults_end)
         sim->ncrash--;
+    //  A third of the seeds crash a majority at once (2 of 3, 3 of 5, ...)
+    sim->mass_at = s_rand (sim) % 3 == 0 ? s_between (sim, 1500, sim->faults_end) : 0;
+    //  A quarter see one or two segments leave on purpose (eviction)
+    sim->nleave = s_rand (sim) % 4 == 0 ? (int) s_between (sim, 1, 2) : 0;
+    for (int i = 0; i < sim->nleave; i++)
+        sim->leave_at[i] = s_between (sim, 1000, sim->faults_end);
+    sim->agent_loss = s_unit (sim) * 0.3;
     sim->nparts = (int) s_between (sim, 0, 2);
     for (int i = 0; i < sim->nparts; i++) {
         sim->part_start[i] = s_between (sim, 200, sim->faults_end);
@@ -496,6 +537,39 @@ s_repartition (s_sim_t *sim)
 {
     for (int i = 0; i < sim->nsegs; i++)
         sim->segs[i].group = (int) (s_rand (sim) % 2);
+}
+
+//  A random live segment that may crash or leave: never the last one, nor
+//  the last live voter of the newest epoch (the worm's guarantee ends
+//  there: see "Limits" in docs/PROTOCOL.md). -1 when there is none.
+static int
+s_victim (s_sim_t *sim)
+{
+    int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
+    for (int i = 0; i < sim->nsegs; i++)
+        if (sim->segs[i].ring && !sim->segs[i].left && !(voters <= 1 && s_live_voter (sim, i)))
+            alive[n++] = i;
+    int total = 0;
+    for (int i = 0; i < sim->nsegs; i++)
+        if (sim->segs[i].ring)
+            total++;
+    if (n == 0 || total <= 1)
+        return -1;
+    return alive[s_rand (sim) % (uint64_t) n];
+}
+
+//  Crashes count live segments at once (as many as s_victim allows).
+static void
+s_crash (s_sim_t *sim, int count)
+{
+    for (int c = 0; c < count; c++) {
+        int k = s_victim (sim);
+        if (k < 0)
+            return;
+        s_log (sim, "s%03d crashes", k);
+        worm_ring_destroy (&sim->segs[k].ring);
+        sim->segs[k].gone = true;
+    }
 }
 
 //  Runs one seed; returns true when it passed.
@@ -520,12 +594,14 @@ s_run (s_sim_t *sim)
     s_actions (sim, 0);
     int next_crash = 0;
     int next_part = 0;
+    int next_leave = 0;
     uint64_t end = sim->faults_end + CONVERGE_BOUND_MS;
 
     while (!sim->failure[0]) {
         //  Next event time
         uint64_t t = UINT64_MAX;
-        int kind = 0, who = -1;     //  1 msg, 2 timer, 3 spawn, 4 crash, 5 partition, 6 agent
+        int kind = 0, who = -1;     //  1 msg, 2 timer, 3 spawn, 4 crash, 5 partition, 6 agent,
+                                    //  7 majority crash, 8 leave
         for (size_t m = 0; m < sim->nmsgs; m++)
             if (sim->msgs[m].at < t || (kind == 1 && sim->msgs[m].at == t
                                         && sim->msgs[m].order < sim->msgs[who].order)) {
@@ -559,6 +635,14 @@ s_run (s_sim_t *sim)
         if (next_crash < sim->ncrash && sim->crash_at[next_crash] < t) {
             t = sim->crash_at[next_crash];
             kind = 4;
+        }
+        if (sim->mass_at && sim->mass_at < t) {
+            t = sim->mass_at;
+            kind = 7;
+        }
+        if (next_leave < sim->nleave && sim->leave_at[next_leave] < t) {
+            t = sim->leave_at[next_leave];
+            kind = 8;
         }
         if (next_part < sim->nparts && sim->part_start[next_part] < t) {
             t = sim->part_start[next_part];
@@ -687,15 +771,25 @@ s_run (s_sim_t *sim)
         }
         else if (kind == 4) {
             next_crash++;
-            int alive[MAX_SEGS], n = 0;
+            s_crash (sim, 1);
+        }
+        else if (kind == 7) {
+            sim->mass_at = 0;
+            sim->mass_done = true;
+            int alive = 0;
             for (int i = 0; i < sim->nsegs; i++)
                 if (sim->segs[i].ring)
-                    alive[n++] = i;
-            if (n > 1) {
-                int k = alive[s_rand (sim) % (uint64_t) n];
-                s_log (sim, "s%03d crashes", k);
-                worm_ring_destroy (&sim->segs[k].ring);
-                sim->segs[k].gone = true;
+                    alive++;
+            s_crash (sim, alive / 2 + 1);
+        }
+        else if (kind == 8) {
+            next_leave++;
+            int k = s_victim (sim);
+            if (k >= 0) {
+                s_log (sim, "s%03d leaves (evicted)", k);
+                sim->segs[k].left = true;
+                worm_ring_leave (sim->segs[k].ring, sim->now);
+                s_actions (sim, k);
             }
         }
         else if (kind == 6) {
@@ -743,7 +837,7 @@ int
 main (int argc, char **argv)
 {
     uint64_t seeds = 2000, first = 1;
-    bool verbose = false, unsafe = false;
+    bool verbose = false, unsafe = false, unsafe_rescue = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
             seeds = strtoull (argv[++i], NULL, 10);
@@ -757,10 +851,12 @@ main (int argc, char **argv)
             verbose = true;
         else if (!strcmp (argv[i], "--unsafe-no-quorum"))
             unsafe = true;
+        else if (!strcmp (argv[i], "--unsafe-rescue"))
+            unsafe_rescue = true;
         else {
             fprintf (stderr,
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
-                     "[--unsafe-no-quorum]\n");
+                     "[--unsafe-no-quorum] [--unsafe-rescue]\n");
             return 2;
         }
     }
@@ -768,23 +864,31 @@ main (int argc, char **argv)
     clock_gettime (CLOCK_MONOTONIC, &t0);
     uint64_t *converge = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
     uint64_t *killed = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
-    size_t nconverge = 0, nkilled = 0, failures = 0, outside = 0;
+    size_t nconverge = 0, nkilled = 0, failures = 0, outside = 0, outside_crash_only = 0;
+    size_t crash_only = 0, majority_crashes = 0, leaves = 0;
     uint64_t dup_epochs = 0, events = 0, stale = 0, regens = 0, reconfigs = 0, skipped = 0;
     for (uint64_t s = first; s < first + seeds; s++) {
         s_sim_t *sim = (s_sim_t *) calloc (1, sizeof (s_sim_t));
         sim->seed = s;
         sim->verbose = verbose;
         sim->unsafe = unsafe;
+        sim->unsafe_rescue = unsafe_rescue;
         sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
         bool ok = s_run (sim);
+        if (sim->nparts == 0 && (sim->ncrash > 0 || sim->mass_done))
+            crash_only++;
+        majority_crashes += sim->mass_done;
+        leaves += (size_t) sim->nleave;
         if (!ok) {
             failures++;
             printf ("FAIL seed %" PRIu64 ": %s (t=%" PRIu64 " ms)\n  replay: worm-sim --replay %"
                     PRIu64 " -v%s\n", s, sim->failure, sim->now, s,
-                    unsafe ? " --unsafe-no-quorum" : "");
+                    unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "");
         }
         else if (sim->outside) {
             outside++;
+            if (sim->nparts == 0)
+                outside_crash_only++;
             if (verbose || getenv ("SIM_SHOW_OUTSIDE"))
                 printf ("outside the guarantee, seed %" PRIu64 ": quorum lost to crashes\n", s);
         }
@@ -808,8 +912,11 @@ main (int argc, char **argv)
     printf ("worm-sim: %" PRIu64 " seeds from %" PRIu64 ", %zu failed, %.1f s, %" PRIu64
             " events\n", seeds, first, failures, secs, events);
     printf ("  tokens accepted twice in one epoch (two creators): %" PRIu64 "\n", dup_epochs);
-    printf ("  converged %zu; lost their quorum to crashes and died (outside the guarantee) %zu\n",
-            nconverge, outside);
+    printf ("  converged %zu; lost their quorum (no voter of the newest epoch left) and died: "
+            "%zu with partitions, %zu crash-only (target 0)\n",
+            nconverge, outside - outside_crash_only, outside_crash_only);
+    printf ("  schedules: %zu crash-only, %zu with a majority crashing at once, %zu leaves\n",
+            crash_only, majority_crashes, leaves);
     if (nconverge)
         printf ("  convergence after faults stop (ms): min %" PRIu64 " median %" PRIu64
                 " p95 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 " (bound %d)\n",
