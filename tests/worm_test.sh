@@ -68,14 +68,18 @@ err=$(ctl --timeout 2 launch w1 --app existential --size 1 2>&1) && fail "a kill
 case "$err" in *"was killed"*) ;; *) fail "relaunch of a killed worm said: $err" ;; esac
 pass "kill leaves no segment process, and hosts refuse the killed worm for a while"
 
-# Under-populated: 4 of 5 hosts are in use by their owners
-for n in 1 2 3 4; do touch "$DIR/host$n/activity"; done
+# Under-populated: 4 of 5 hosts are in use by their owners (for 30 s of idleness)
+for n in 1 2 3 4; do
+    ctl policy "host$n" --min-idle 30 >/dev/null || fail "policy host$n"
+    touch "$DIR/host$n/activity"
+done
 sleep 1.2
 err=$(ctl --timeout 2 launch w2 --app existential --size 3 2>&1); rc=$?
 expect_eq "$rc" 1 "launch of 3 with 1 willing host"
 case "$err" in *"only 1 willing host"*) ;; *) fail "under-populated launch said: $err" ;; esac
 expect_eq "$(segments w2 | jq length)" 1 "w2 keeps running with what it has"
-# The owners leave: after --min-idle the hosts are willing again and w2 grows
+# The owners leave: with a 2 s --min-idle the hosts are willing again and w2 grows
+for n in 1 2 3 4; do ctl policy "host$n" --min-idle 2 >/dev/null || fail "policy host$n"; done
 heal w2 3 15 || fail "w2 did not grow to 3 when hosts became willing: $(segments w2)"
 pass "a worm larger than the willing hosts runs under-populated, then grows to 3 ($HEALED_MS ms)"
 ctl kill w2 >/dev/null || fail "kill w2"

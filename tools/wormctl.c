@@ -798,13 +798,21 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
         }
         zclock_sleep (200);
     }
+    //  How many hosts the worm could use now: willing ones and those it holds
     s_found_t *willing = calloc (1, sizeof *willing);
     worm_discover (&lan, false, 500, 100, s_collect, willing, err, sizeof err);
+    s_find_segments (global, name, false, found, err, sizeof err);
+    int usable = willing->count;
+    for (int i = 0; i < found->count; i++) {
+        bool counted = false;
+        for (int k = 0; k < willing->count; k++)
+            counted |= strcmp (willing->hosts[k].name, found->items[i].host) == 0;
+        usable += !counted;
+    }
     fprintf (stderr,
              "wormctl launch: worm %s has %d of %ld segments after %d ms: only %d willing "
              "host(s) now; it keeps running and grows when hosts become willing\n",
-             name, shown < 0 ? 0 : shown, launch.size, s_timeout_ms (global, 30.0),
-             willing->count + (shown > 0 ? shown : 0));
+             name, shown < 0 ? 0 : shown, launch.size, s_timeout_ms (global, 30.0), usable);
     free (willing);
 done:
     free (found);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A worm meets a returning owner: touch the activity file of a host that
+# holds a segment; the segment is gone within a check interval + 1 s, and
+# the worm is back to its target on other hosts within 2 s after that,
+# without waiting for a token-loss timeout. Once idle again, the host is
+# used again.
+source "$(dirname "$0")/lib.sh"
+
+DIR=$TEST_DIR/cluster
+TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
+ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
+INTERVAL_MS=500
+ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
+    fail "wormctl up"
+ctl launch ew --app existential --size 3 >/dev/null || fail "launch ew"
+
+for round in 1 2; do
+    json=$(ctl find ew --json)
+    # round 1 evicts a non-holder, round 2 the segment holding the token
+    if [ "$round" == 1 ]; then
+        pick=$(jq -c '[.[] | select(.holds_token | not)][0]' <<<"$json")
+    else
+        for _ in $(seq 100); do
+            pick=$(ctl find ew --json | jq -c '[.[] | select(.holds_token)][0]')
+            [ "$pick" != null ] && break
+            sleep 0.01
+        done
+    fi
+    host=$(jq -r .host <<<"$pick"); pid=$(jq -r .pid <<<"$pick")
+    [ "$host" != null ] || fail "round $round: no segment to evict in $json"
+    touch "$DIR/$host/activity"
+    t0=$(now_ms)
+    while [ -e "/proc/$pid/exe" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+        [ $(( $(now_ms) - t0 )) -le $((INTERVAL_MS + 1000)) ] ||
+            fail "round $round: segment $pid on $host still runs $((INTERVAL_MS + 1000)) ms after activity"
+        sleep 0.01
+    done
+    gone_ms=$(( $(now_ms) - t0 ))
+    t1=$(now_ms)
+    until j=$(ctl find ew --json) && [ "$(jq length <<<"$j")" == 3 ] &&
+          [ "$(ctl status ew --json | jq -r '.[0].size')" == 3 ] &&
+          [ "$(jq -r --arg h "$host" '[.[] | select(.host == $h)] | length' <<<"$j")" == 0 ]; do
+        [ $(( $(now_ms) - t1 )) -le 2000 ] ||
+            fail "round $round: ew not back to 3 elsewhere 2 s after the eviction: $(ctl find ew --json)"
+        sleep 0.05
+    done
+    pass "round $round: evicted from $host after $gone_ms ms; back to 3 elsewhere after $(( $(now_ms) - t1 )) ms"
+    ctl evictions "$host" | tail -n 1
+done
