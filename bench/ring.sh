@@ -41,7 +41,7 @@ for hold in 100 1; do
         start=$(now_ms)
         ctl --timeout 60 launch "g$n-$hold" --app existential --size "$n" --hold "$hold" >/dev/null
         grow=$(( $(now_ms) - start ))
-        sleep 3
+        sleep $(( 3 + n * hold / 250 ))     # several rounds, so the running average has formed
         round=$(ctl status "g$n-$hold" --json | jq -r '.[0].round_ms')
         printf "N=%-2s hold %3s ms: grow 1->N %5s ms   round %4s ms   hop %s ms\n" "$n" "$hold" \
             "$grow" "$round" "$(awk -v r="$round" -v n="$n" 'BEGIN {printf "%.1f", r/n}')"
@@ -52,7 +52,7 @@ for hold in 100 1; do
             awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" \
                 'BEGIN {printf "idle segment CPU (N=3, hold 100 ms, 10 s): %.3f %% of a core (target < 1 %%)\n", 100*d/hz/10/n}'
         fi
-        ctl kill "g$n-$hold" >/dev/null
+        ctl kill "g$n-$hold" >/dev/null || echo "WARNING: kill of g$n-$hold left segments behind"
     done
 done
 
@@ -61,7 +61,11 @@ for n in 3 8; do
     ctl --timeout 60 launch "h$n" --app existential --size "$n" >/dev/null
     : > "$WORK/heal-$n"
     for _ in $(seq "$TRIALS"); do
-        wait_size "h$n" "$n" 30000 || { echo "h$n did not settle"; break; }
+        wait_size "h$n" "$n" 30000 || {
+            echo "h$n did not settle: status $(ctl status "h$n" --json | jq -c .)"
+            echo "  segments $(ctl find "h$n" --json | jq -c '[.[] | {host, state, epoch}]')"
+            break
+        }
         victim=$(ctl find "h$n" --json | jq -r '[.[] | select(.holds_token | not)][0].pid')
         start=$(now_ms)
         kill -KILL "$victim"
@@ -70,5 +74,5 @@ for n in 3 8; do
     done
     printf "N=%s: heal p50 %s ms  p95 %s ms  max %s ms  (%s trials)\n" "$n" "$(pct 50 "$WORK/heal-$n")" \
         "$(pct 95 "$WORK/heal-$n")" "$(pct 100 "$WORK/heal-$n")" "$(wc -l < "$WORK/heal-$n")"
-    ctl kill "h$n" >/dev/null
+    ctl kill "h$n" >/dev/null || echo "WARNING: kill of h$n left segments behind"
 done

@@ -416,22 +416,18 @@ s_print_hosts (const worm_hostinfo_t *hosts, int count, const double *arrival_ms
 static int
 s_cmd_hosts (s_global_t *global, int argc, char **argv)
 {
-    static const worm_opt_t options[] = {
-        {"json", NULL, "print a JSON array of objects"},
-        {"help", NULL, "print this help"},
-        {NULL, NULL, NULL},
-    };
-    int index = 0;
-    int rc = s_simple_options (
-        global, "hosts", options, argc, argv, &index,
+    const char *name;
+    int rc = s_named_command (
+        global, "hosts", s_json_options, argc, argv,
         "Usage: wormctl [GLOBAL OPTIONS] hosts [--json]\n\n"
         "Broadcasts a query and lists every host that answers within the timeout:\n"
         "whether it is willing to take guests and why, its load, how long its user\n"
-        "has been idle, its guests and its control endpoint.\n");
+        "has been idle, its guests and its control endpoint.\n",
+        NULL, &name);
     if (rc >= 0)
         return rc;
-    if (index < argc) {
-        fprintf (stderr, "wormctl hosts: unexpected argument '%s'\n", argv[index]);
+    if (name) {
+        fprintf (stderr, "wormctl hosts: unexpected argument '%s'\n", name);
         return EXIT_USAGE;
     }
     char err[512];
@@ -452,22 +448,18 @@ s_cmd_hosts (s_global_t *global, int argc, char **argv)
 static int
 s_cmd_willing (s_global_t *global, int argc, char **argv)
 {
-    static const worm_opt_t options[] = {
-        {"json", NULL, "print a JSON array of objects, in answer order"},
-        {"help", NULL, "print this help"},
-        {NULL, NULL, NULL},
-    };
-    int index = 0;
-    int rc = s_simple_options (
-        global, "willing", options, argc, argv, &index,
+    const char *name;
+    int rc = s_named_command (
+        global, "willing", s_json_options, argc, argv,
         "Usage: wormctl [GLOBAL OPTIONS] willing [--json]\n\n"
         "Broadcasts \"who is willing?\" and lists the willing hosts in the order their\n"
         "answers came, with when they came: each host waits in proportion to its load\n"
-        "before answering, so the first is the least loaded.\n");
+        "before answering, so the first is the least loaded.\n",
+        NULL, &name);
     if (rc >= 0)
         return rc;
-    if (index < argc) {
-        fprintf (stderr, "wormctl willing: unexpected argument '%s'\n", argv[index]);
+    if (name) {
+        fprintf (stderr, "wormctl willing: unexpected argument '%s'\n", name);
         return EXIT_USAGE;
     }
     char err[512];
