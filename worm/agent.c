@@ -243,9 +243,33 @@ s_marker (worm_agent_t *self, const s_guest_t *guest, char *buf, size_t cap)
     snprintf (buf, cap, "WORM_GUEST_MARK=%s/%s", self->host_id, guest->id);
 }
 
+//  The last line a guest wrote to its log, into buf ("" when none).
+static void
+s_last_words (const s_guest_t *guest, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    char path[PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/guest.log", guest->workdir);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    char tail[512];
+    if (fseek (file, -(long) (sizeof tail - 1), SEEK_END))
+        rewind (file);
+    size_t size = fread (tail, 1, sizeof tail - 1, file);
+    fclose (file);
+    tail[size] = 0;
+    while (size && tail[size - 1] == '\n')
+        tail[--size] = 0;
+    char *line = strrchr (tail, '\n');
+    snprintf (buf, cap, "%s", line ? line + 1 : tail);
+}
+
 static void
 s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
 {
+    char last[256];
+    s_last_words (guest, last, sizeof last);
     //  Whatever the guest left running goes with it
     char marker[80];
     s_marker (self, guest, marker, sizeof marker);
@@ -253,8 +277,9 @@ s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
     if (leftovers)
         worm_log ("guest %s left %d process(es) behind; killed them", guest->id, leftovers);
     if (WIFEXITED (status))
-        worm_log ("guest %s (%s, worm %s, pid %d) exited with status %d", guest->id,
-                  guest->program, guest->worm, (int) guest->pid, WEXITSTATUS (status));
+        worm_log ("guest %s (%s, worm %s, pid %d) exited with status %d%s%s", guest->id,
+                  guest->program, guest->worm, (int) guest->pid, WEXITSTATUS (status),
+                  last[0] ? "; its last words: " : "", last);
     else if (WIFSIGNALED (status))
         worm_log ("guest %s (%s, worm %s, pid %d) killed by signal %d", guest->id,
                   guest->program, guest->worm, (int) guest->pid, WTERMSIG (status));
