@@ -264,6 +264,18 @@ s_op_join (s_segment_t *self, worm_wire_reader_t *reader)
         worm_log ("segment %s on %s joined (spawn %s)", member.id, member.host, spawn_id);
 }
 
+//  Leaves the worm in order: the app hands unfinished work back into the
+//  token first when this segment holds it (the only time it may write it),
+//  then the ring hands the token on and says LEAVE.
+static void
+s_leave (s_segment_t *self)
+{
+    worm_token_t *token = worm_ring_token (self->ring);
+    if (token && worm_ring_state (self->ring) == WORM_RING_HOLDING && self->app->handoff)
+        self->app->handoff (self->app_state, token);
+    worm_ring_leave (self->ring, s_now ());
+}
+
 static void
 s_on_message (s_segment_t *self)
 {
@@ -316,7 +328,7 @@ s_on_message (s_segment_t *self)
         worm_log ("evicted: %s; leaving the worm", reason);
         //  Leave in order: the ring hands the token on if we hold it, tells
         //  the others (LEAVE), and gives EXIT within a bounded time
-        worm_ring_leave (self->ring, s_now ());
+        s_leave (self);
     }
     else
         worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
@@ -518,7 +530,7 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
             worm_log ("stopped by signal; leaving the worm");
             zpoller_set_nonstop (poller, true);
             leave_until = now + LEAVE_GRACE_MS;
-            worm_ring_leave (self->ring, now);
+            s_leave (self);
             s_drain (self);
             continue;
         }
