@@ -175,15 +175,6 @@ s_send_join (s_segment_t *self)
     worm_wire_writer_fini (&writer);
 }
 
-static void
-s_reply (s_segment_t *self, zframe_t *identity, worm_wire_writer_t *writer)
-{
-    zframe_t *payload =
-        zframe_new (worm_wire_writer_data (writer), worm_wire_writer_size (writer));
-    zframe_send (&identity, self->router, ZFRAME_MORE | ZFRAME_REUSE);
-    zframe_send (&payload, self->router, 0);
-}
-
 static const char *
 s_state_name (worm_ring_state_t state)
 {
@@ -220,18 +211,7 @@ s_op_status (s_segment_t *self, zframe_t *identity)
     worm_wire_array (&writer, count);
     for (size_t i = 0; i < count; i++)
         s_write_member (&writer, worm_token_member (token, i));
-    s_reply (self, identity, &writer);
-    worm_wire_writer_fini (&writer);
-}
-
-static void
-s_op_ok (s_segment_t *self, zframe_t *identity)
-{
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 1);
-    worm_wire_kbool (&writer, "ok", true);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -318,7 +298,7 @@ s_on_message (s_segment_t *self)
     else if (strcmp (op, "kill") == 0) {
         worm_log ("kill requested");
         worm_ring_kill (self->ring, s_now ());
-        s_op_ok (self, identity);
+        worm_ctl_reply_ok (self->router, identity);
     }
     else if (strcmp (op, "join") == 0)
         s_op_join (self, &reader);

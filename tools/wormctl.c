@@ -485,6 +485,26 @@ s_cmd_willing (s_global_t *global, int argc, char **argv)
     return 0;
 }
 
+//  Finds host NAME and sends it one request with no fields; the reply stays
+//  in reply. Returns 0, or 1 after printing why for COMMAND.
+static int
+s_ask_host (const s_global_t *global, const char *command, const char *name, const char *op,
+            worm_wire_reader_t *reply)
+{
+    char err[512];
+    worm_hostinfo_t host;
+    if (s_find_host (global, name, &host, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", command, err);
+        return 1;
+    }
+    if (worm_ctl_request (host.endpoint, op, NULL, NULL, s_timeout_ms (global, 2.0), reply, err,
+                          sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s: %s\n", command, name, err);
+        return 1;
+    }
+    return 0;
+}
+
 static int
 s_cmd_registry (s_global_t *global, int argc, char **argv)
 {
@@ -496,26 +516,15 @@ s_cmd_registry (s_global_t *global, int argc, char **argv)
                               "name the host", &name);
     if (rc >= 0)
         return rc;
-    char err[512];
-    worm_hostinfo_t host;
-    if (s_find_host (global, name, &host, err, sizeof err)) {
-        fprintf (stderr, "wormctl registry: %s\n", err);
-        return 1;
-    }
-    worm_wire_writer_t request;
-    worm_wire_writer_init (&request);
-    worm_wire_map (&request, 1);
-    worm_wire_kstr (&request, "op", "registry");
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     const msgpack_object_array *list = NULL;
-    rc = 1;
-    if (worm_ctl_call (host.endpoint, &request, s_timeout_ms (global, 2.0), &reply, err,
-                       sizeof err))
-        fprintf (stderr, "wormctl registry: %s: %s\n", name, err);
-    else if (worm_wire_get_array (&reply, reply.root, "hosts", &list, MAX_HOSTS))
+    rc = s_ask_host (global, "registry", name, "registry", &reply);
+    if (rc == 0 && worm_wire_get_array (&reply, reply.root, "hosts", &list, MAX_HOSTS)) {
         fprintf (stderr, "wormctl registry: %s: bad reply: %s\n", name, reply.error);
-    else {
+        rc = 1;
+    }
+    if (rc == 0) {
         worm_hostinfo_t *heard = calloc (list->size + 1, sizeof *heard);
         uint32_t count = 0;
         for (uint32_t i = 0; i < list->size; i++)
@@ -523,9 +532,7 @@ s_cmd_registry (s_global_t *global, int argc, char **argv)
                 count++;
         s_print_hosts (heard, (int) count, NULL, global->json);
         free (heard);
-        rc = 0;
     }
-    worm_wire_writer_fini (&request);
     worm_wire_reader_fini (&reply);
     return rc;
 }
@@ -1020,22 +1027,15 @@ s_cmd_evictions (s_global_t *global, int argc, char **argv)
                               "name the host", &name);
     if (rc >= 0)
         return rc;
-    char err[512];
-    worm_hostinfo_t host;
-    if (s_find_host (global, name, &host, err, sizeof err)) {
-        fprintf (stderr, "wormctl evictions: %s\n", err);
-        return 1;
-    }
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     const msgpack_object_array *list = NULL;
-    rc = 1;
-    if (worm_ctl_request (host.endpoint, "evictions", NULL, NULL, s_timeout_ms (global, 2.0),
-                          &reply, err, sizeof err))
-        fprintf (stderr, "wormctl evictions: %s: %s\n", name, err);
-    else if (worm_wire_get_array (&reply, reply.root, "evictions", &list, 1024))
+    rc = s_ask_host (global, "evictions", name, "evictions", &reply);
+    if (rc == 0 && worm_wire_get_array (&reply, reply.root, "evictions", &list, 1024)) {
         fprintf (stderr, "wormctl evictions: %s: bad reply: %s\n", name, reply.error);
-    else {
+        rc = 1;
+    }
+    if (rc == 0) {
         if (global->json)
             printf ("[");
         else

@@ -417,15 +417,6 @@ s_stop_guests (worm_agent_t *self)
 //  Control requests
 
 static void
-s_reply (worm_agent_t *self, zframe_t *identity, worm_wire_writer_t *writer)
-{
-    zframe_t *payload =
-        zframe_new (worm_wire_writer_data (writer), worm_wire_writer_size (writer));
-    zframe_send (&identity, self->router, ZFRAME_MORE | ZFRAME_REUSE);
-    zframe_send (&payload, self->router, 0);
-}
-
-static void
 s_reply_error (worm_agent_t *self, zframe_t *identity, const char *fmt, ...)
 {
     char text[512];
@@ -438,18 +429,7 @@ s_reply_error (worm_agent_t *self, zframe_t *identity, const char *fmt, ...)
     worm_wire_map (&writer, 2);
     worm_wire_kbool (&writer, "ok", false);
     worm_wire_kstr (&writer, "error", text);
-    s_reply (self, identity, &writer);
-    worm_wire_writer_fini (&writer);
-}
-
-static void
-s_reply_ok (worm_agent_t *self, zframe_t *identity)
-{
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 1);
-    worm_wire_kbool (&writer, "ok", true);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -485,7 +465,7 @@ s_op_status (worm_agent_t *self, zframe_t *identity)
     worm_wire_ku64 (&writer, "guests", zlist_size (self->guests));
     worm_wire_ku64 (&writer, "claims", zlist_size (self->claims));
     worm_wire_kstr (&writer, "state_dir", self->config.state_dir);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -501,7 +481,7 @@ s_op_registry (worm_agent_t *self, zframe_t *identity)
     worm_wire_array (&writer, count);
     for (size_t i = 0; i < count; i++)
         worm_hostinfo_write (&writer, worm_registry_at (self->registry, i));
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -514,7 +494,7 @@ s_op_policy (worm_agent_t *self, zframe_t *identity)
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_str (&writer, "policy");
     s_write_policy (&writer, &self->config.policy);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -582,7 +562,7 @@ s_op_guests (worm_agent_t *self, zframe_t *identity)
         worm_wire_kstr (&writer, "workdir", guest->workdir);
         worm_wire_ki64 (&writer, "started", guest->started_wall_ms);
     }
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -662,7 +642,7 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "claim", claim->id);
     worm_wire_ku64 (&writer, "ttl_ms", WORM_CLAIM_TTL_MS);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -688,7 +668,7 @@ s_op_release (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
     }
     zlist_remove (self->claims, claim);
     free (claim);
-    s_reply_ok (self, identity);
+    worm_ctl_reply_ok (self->router, identity);
 }
 
 //  Checks an environment variable name a requester may set.
@@ -863,7 +843,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "guest", guest->id);
     worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -902,7 +882,7 @@ s_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
     snprintf (guest->endpoint, sizeof guest->endpoint, "%s", endpoint);
     worm_log ("guest %s is segment %s of worm %s at %s", guest->id, segment_id, guest->worm,
               endpoint);
-    s_reply_ok (self, identity);
+    worm_ctl_reply_ok (self->router, identity);
 }
 
 //  The local segments of one worm, or of every worm when none is named.
@@ -935,7 +915,7 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
             worm_wire_kstr (&writer, "host", self->config.name);
             worm_wire_kstr (&writer, "endpoint", guest->endpoint);
         }
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -961,7 +941,7 @@ s_op_evictions (worm_agent_t *self, zframe_t *identity)
         worm_wire_ku64 (&writer, "leftover_processes", (uint64_t) receipt->leftover_processes);
         worm_wire_kbool (&writer, "leftover_files", receipt->leftover_files);
     }
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -984,7 +964,7 @@ s_op_alive (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_map (&writer, 2);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kbool (&writer, "alive", alive);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 
@@ -1024,7 +1004,7 @@ s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_map (&writer, 2);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_ku64 (&writer, "killed", killed);
-    s_reply (self, identity, &writer);
+    worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
 

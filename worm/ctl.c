@@ -81,3 +81,23 @@ worm_ctl_bind (zsock_t *sock, const char *address, char *endpoint, size_t cap)
     snprintf (endpoint, cap, "tcp://%s:%d", address, port);
     return 0;
 }
+
+void
+worm_ctl_reply (zsock_t *router, zframe_t *identity, worm_wire_writer_t *writer)
+{
+    zframe_t *payload =
+        zframe_new (worm_wire_writer_data (writer), worm_wire_writer_size (writer));
+    zframe_send (&identity, router, ZFRAME_MORE | ZFRAME_REUSE);
+    zframe_send (&payload, router, 0);
+}
+
+void
+worm_ctl_reply_ok (zsock_t *router, zframe_t *identity)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 1);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_ctl_reply (router, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}

@@ -27,6 +27,12 @@ int worm_ctl_call (const char *endpoint, worm_wire_writer_t *request, int timeou
 int worm_ctl_request (const char *endpoint, const char *op, const char *key, const char *value,
                       int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap);
 
+/*  Server side: sends the reply in writer to the client behind identity
+    on a ROUTER socket (identity is kept for the caller), and the plain
+    {"ok": true} reply. */
+void worm_ctl_reply (zsock_t *router, zframe_t *identity, worm_wire_writer_t *writer);
+void worm_ctl_reply_ok (zsock_t *router, zframe_t *identity);
+
 /*  Binds sock to an ephemeral TCP port that the kernel picks at random on
     address, so a new process rarely inherits a dead one's endpoint, and
     writes "tcp://ADDRESS:PORT" into endpoint. Returns 0 or -1. */
