@@ -1871,6 +1871,14 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
     }
     if (!self->token)
         return;
+    if (worm_token_is_voter (self->token, id)) {
+        //  A voter change that failed for want of this voter's vote may
+        //  succeed now: do not wait out its retry delay while the next
+        //  member may die (the voters would fall ever further behind).
+        //  This changes only when a campaign starts, not what it needs.
+        self->next_reconfig_ms = 0;
+        self->camp_attempts = 0;
+    }
     if (self->state == WORM_RING_FORWARDING && strcmp (self->fwd_to, id) == 0) {
         //  The hop we wait on cannot be acknowledged: skip it now
         self->stats.skipped++;
