@@ -9,6 +9,7 @@
 #include "udp.h"
 
 #include <czmq.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #define JOIN_RETRY_MS 300
@@ -23,6 +24,7 @@ typedef struct {
     char endpoint[WORM_TOKEN_ENDPOINT_MAX];     //  where router listens
     zhashx_t *peers;                    //  endpoint -> DEALER to that peer
     zactor_t *spawner;                  //  places new segments
+    atomic_bool spawner_stop;           //  tells the spawner we are exiting
     const worm_app_t *app;              //  the app we host
     void *app_state;                    //  its state
     worm_member_t self;                 //  our member record
@@ -419,7 +421,7 @@ s_start (s_segment_t *self, char *err, size_t cap)
     }
 
     //  The spawner starts new segments with our arguments, as joiners
-    worm_spawner_config_t spawner = {.lan = lan};
+    worm_spawner_config_t spawner = {.lan = lan, .stop = &self->spawner_stop};
     snprintf (spawner.worm, sizeof spawner.worm, "%s", self->config.worm);
     snprintf (spawner.program, sizeof spawner.program, "worm-segment");
     char hold[24], orphan[24];
@@ -431,6 +433,9 @@ s_start (s_segment_t *self, char *err, size_t cap)
     for (int i = 0; args[i]; i++)
         spawner.args[i] = (char *) args[i];
     self->spawner = worm_spawner_new (&spawner);
+    //  The ring's thread never blocks on the spawner: a request that cannot
+    //  be queued is dropped, and the ring's own deadlines cover it
+    zsock_set_sndtimeo (zactor_sock (self->spawner), 0);
 
     if (self->config.found) {
         worm_token_t *token = worm_token_new ();
@@ -478,6 +483,7 @@ s_stop (s_segment_t *self)
 {
     if (self->app && self->app->destroy && self->app_state)
         self->app->destroy (&self->app_state);
+    atomic_store (&self->spawner_stop, true);
     zactor_destroy (&self->spawner);
     //  Let the last sends (a forwarded token, a kill) leave before closing
     if (self->peers)

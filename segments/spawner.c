@@ -46,6 +46,14 @@ s_confirmed_gone (const worm_lan_t *lan, const char *host_id, const char *pid)
     return gone;
 }
 
+//  True when the segment is exiting: a placement in progress then stops
+//  instead of holding the exit up for seconds of host after host.
+static bool
+s_stopping (void *arg)
+{
+    return atomic_load ((atomic_bool *) arg) || zsys_interrupted;
+}
+
 static void
 s_spawner (zsock_t *pipe, void *arg)
 {
@@ -53,11 +61,13 @@ s_spawner (zsock_t *pipe, void *arg)
     for (int i = 0; config.args[i]; i++)
         config.args[i] = strdup (config.args[i]);
     zsock_signal (pipe, 0);
-    while (!zsys_interrupted) {
+    //  The actor lives until its owner says $TERM: a signal (the segment's
+    //  SIGTERM) only interrupts a receive, which is then tried again
+    while (true) {
         //  SPAWN id excluded | CHECK id host-id pid
         char *command = NULL, *spawn_id = NULL, *excluded = NULL, *check_pid = NULL;
         if (zstr_recvx (pipe, &command, &spawn_id, &excluded, &check_pid, NULL) < 0)
-            break;
+            continue;
         if (streq (command, "$TERM")) {
             zstr_free (&command);
             break;
@@ -79,7 +89,8 @@ s_spawner (zsock_t *pipe, void *arg)
             exclude[n_exclude++] = id;
         worm_place_t spec = {.worm = config.worm, .program = config.program,
                              .exclude = exclude, .n_exclude = n_exclude,
-                             .timeout_ms = PLACE_TIMEOUT_MS};
+                             .timeout_ms = PLACE_TIMEOUT_MS, .cancelled = s_stopping,
+                             .cancel_arg = config.stop};
         int n = 0;
         while (config.args[n] && n < WORM_PLACE_MAX_ARGS - 3) {
             spec.args[n] = config.args[n];

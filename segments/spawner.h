@@ -16,12 +16,15 @@
 #include "place.h"
 
 #include <czmq.h>
+#include <stdatomic.h>
 
 typedef struct {
     worm_lan_t lan;                     //  where to ask "who is willing?"
     char worm[65];                      //  worm name claims are made for
     char program[65];                   //  the segment program on the hosts
     char *args[WORM_PLACE_MAX_ARGS];    //  its arguments, before --spawn-id, NULL-terminated
+    atomic_bool *stop;                  //  set by the owner as it exits: a placement
+                                        //  in progress gives up between hosts
 } worm_spawner_config_t;
 
 /*  Starts the actor; config is copied (its strings too). */

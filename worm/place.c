@@ -86,6 +86,10 @@ worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *ho
                 excluded = true;
         if (excluded)
             continue;
+        if (spec->cancelled && spec->cancelled (spec->cancel_arg)) {
+            snprintf (err, cap, "cancelled");
+            return -1;
+        }
         tried++;
         if (worm_place_on (candidates.hosts[i].endpoint, spec, pid, last, sizeof last) == 0) {
             *host = candidates.hosts[i];

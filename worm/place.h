@@ -24,6 +24,8 @@ typedef struct {
     const char *const *exclude;             //  host ids not to use
     size_t n_exclude;                       //  how many
     int timeout_ms;                         //  for discovery and each request
+    bool (*cancelled) (void *arg);          //  asked between hosts: give up? (NULL: never)
+    void *cancel_arg;                       //  its argument
 } worm_place_t;
 
 /*  Claims a slot on one host and starts the program there. Returns 0 with
@@ -34,7 +36,7 @@ int worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, c
 
 /*  Finds a willing host and places the guest there. Returns 0 with the host
     and the pid; -1 with the reason in err (no willing host answered, or
-    every one refused: the last refusal is quoted). */
+    every one refused: the last refusal is quoted; or cancelled). */
 int worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host,
                 pid_t *pid, char *err, size_t cap);
 
