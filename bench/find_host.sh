@@ -46,12 +46,8 @@ netlan_up "$PREFIX" 4
 for load in idle real; do
     extra=()
     [ "$load" == idle ] && extra=(--loadavg-file "$WORK/idle-load")
-    for i in 1 2 3 4; do
-        netlan_spawn "$PREFIX" "$i" "$BIN/wormd" --name "h$i" --interface lan0 --beacon-port 5670 \
-            --state-dir "$WORK/$load-h$i" --idle-sources file --max-load 100 "${extra[@]}" \
-            >>"$WORK/h$i.log" 2>&1
-        PIDS+=("$NETLAN_PID")
-    done
+    netlan_agents "$PREFIX" 4 "$BIN/wormd" "$WORK/$load" --max-load 100 "${extra[@]}"
+    PIDS=("${NETLAN_PIDS[@]}")
     sleep 1
     netlan_exec "$PREFIX" 1 "$BIN/worm-bench-find" --interface lan0 --beacon-port 5670 \
         --count "$COUNT" --label "namespace LAN of 4, $load load ($(label_load "$load"))"

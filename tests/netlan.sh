@@ -8,6 +8,11 @@
 # netlan_exec PREFIX I CMD...   runs CMD inside host I (in the foreground).
 # netlan_spawn PREFIX I CMD...  starts CMD inside host I in the background; its
 #                               pid (CMD's own: ip execs it) is left in NETLAN_PID.
+# netlan_agents PREFIX K WORMD DIR [OPTIONS...]
+#                               one wormd per host, named hI, on lan0 with beacon
+#                               port 5670, state in DIR/hI, activity file
+#                               DIR/hI/activity, log DIR/hI.log; their pids are
+#                               left in NETLAN_PIDS.
 # netlan_down PREFIX K          stops whatever still runs in the namespaces, then
 #                               removes them (and with them every veth).
 #
@@ -40,6 +45,19 @@ netlan_spawn () {
     local prefix=$1 host=$2; shift 2
     ip netns exec "${prefix}h$host" "$@" &
     NETLAN_PID=$!
+}
+
+netlan_agents () {
+    local prefix=$1 count=$2 wormd=$3 dir=$4 i
+    shift 4
+    NETLAN_PIDS=()
+    for i in $(seq "$count"); do
+        mkdir -p "$dir/h$i"
+        netlan_spawn "$prefix" "$i" "$wormd" --name "h$i" --interface lan0 --beacon-port 5670 \
+            --state-dir "$dir/h$i" --idle-sources file --activity-file "$dir/h$i/activity" \
+            "$@" >>"$dir/h$i.log" 2>&1
+        NETLAN_PIDS+=("$NETLAN_PID")
+    done
 }
 
 netlan_down () {

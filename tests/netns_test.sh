@@ -14,13 +14,8 @@ HOSTS=3
 TEST_CLEANUP+=("netlan_down $PREFIX $HOSTS")
 netlan_up "$PREFIX" "$HOSTS" || fail "could not build the namespace LAN"
 
-for i in $(seq $HOSTS); do
-    mkdir -p "$TEST_DIR/h$i"
-    netlan_spawn "$PREFIX" "$i" "$WORMD" --name "h$i" --interface lan0 --beacon-port 5670 \
-        --state-dir "$TEST_DIR/h$i" --idle-sources file --activity-file "$TEST_DIR/h$i.activity" \
-        --min-idle 30 --check-interval 0.2 --max-load 1000 >>"$TEST_DIR/h$i.log" 2>&1
-    TEST_PIDS+=("$NETLAN_PID")
-done
+netlan_agents "$PREFIX" "$HOSTS" "$WORMD" "$TEST_DIR" --min-idle 30 --check-interval 0.2 --max-load 1000
+TEST_PIDS+=("${NETLAN_PIDS[@]}")
 ctl () { local host=$1; shift; netlan_exec "$PREFIX" "$host" "$WORMCTL" --interface lan0 --beacon-port 5670 "$@"; }
 
 for i in $(seq $HOSTS); do
@@ -34,7 +29,7 @@ for i in $(seq $HOSTS); do
 done
 pass "each of the 3 namespace hosts hears the other two (and itself)"
 
-touch "$TEST_DIR/h2.activity"
+touch "$TEST_DIR/h2/activity"
 sleep 0.5
 ctl 1 --timeout 0.5 hosts
 json=$(ctl 3 --timeout 0.5 willing --json)

@@ -13,17 +13,10 @@ PREFIX=ww$$x
 HOSTS=4
 TEST_CLEANUP+=("netlan_down $PREFIX $HOSTS")
 netlan_up "$PREFIX" "$HOSTS" 10.232.0 || fail "could not build the namespace LAN"
-for i in $(seq $HOSTS); do
-    mkdir -p "$TEST_DIR/h$i"
-    netlan_spawn "$PREFIX" "$i" "$WORMD" --name "h$i" --interface lan0 --beacon-port 5670 \
-        --state-dir "$TEST_DIR/h$i" --idle-sources file --min-idle 30 --max-load 100 \
-        --check-interval 0.5 >>"$TEST_DIR/h$i.log" 2>&1
-    TEST_PIDS+=("$NETLAN_PID")
-done
+netlan_agents "$PREFIX" "$HOSTS" "$WORMD" "$TEST_DIR" --min-idle 30 --max-load 100 --check-interval 0.5
+TEST_PIDS+=("${NETLAN_PIDS[@]}")
 for i in $(seq $HOSTS); do wait_for 5 test -s "$TEST_DIR/h$i/endpoint" || fail "h$i did not start"; done
 ctl () { netlan_exec "$PREFIX" 1 "$WORMCTL" --interface lan0 --beacon-port 5670 "$@"; }
-# each segment's guest log, for the failure dump
-TEST_CLEANUP+=("cp $TEST_DIR/h*/guests/*/guest.log $TEST_DIR/ 2>/dev/null")
 
 wait_for 5 bash -c "[ \$(ip netns exec ${PREFIX}h1 '$WORMCTL' --interface lan0 --beacon-port 5670 hosts --json | jq length) == $HOSTS ]" ||
     fail "h1 does not see $HOSTS hosts"
