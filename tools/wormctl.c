@@ -585,15 +585,17 @@ s_segment_status (s_segment_t *segment, int timeout_ms)
 }
 
 //  Finds the segments of one worm (or all, worm NULL) through the agents;
-//  with ask, asks each segment for its status too.
+//  with ask, asks each segment for its status too. The hosts asked go to
+//  agents when it is not NULL.
 static int
 s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segments_t *found,
-                 char *err, size_t cap)
+                 s_found_t *agents, char *err, size_t cap)
 {
-    s_found_t *hosts = calloc (1, sizeof *hosts);
+    s_found_t *hosts = agents ? agents : calloc (1, sizeof *hosts);
     found->count = 0;
     if (s_find_hosts (global, hosts, err, cap)) {
-        free (hosts);
+        if (!agents)
+            free (hosts);
         return -1;
     }
     found->hosts = hosts->count;
@@ -626,7 +628,8 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
                      why);
         worm_wire_reader_fini (&reply);
     }
-    free (hosts);
+    if (!agents)
+        free (hosts);
     if (ask)
         for (int i = 0; i < found->count; i++)
             s_segment_status (&found->items[i], 1000);
@@ -734,7 +737,7 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     }
     s_segments_t *found = calloc (1, sizeof *found);
     int rc = 1;
-    if (s_find_segments (global, name, false, found, err, sizeof err)) {
+    if (s_find_segments (global, name, false, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl launch: %s\n", err);
         goto done;
     }
@@ -779,7 +782,7 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 30.0);
     int shown = -1;
     while (worm_now_ms () < deadline) {
-        if (s_find_segments (global, name, true, found, err, sizeof err) == 0) {
+        if (s_find_segments (global, name, true, found, NULL, err, sizeof err) == 0) {
             uint64_t live = 0;
             for (int i = 0; i < found->count; i++)
                 if (found->items[i].answered && found->items[i].live > live)
@@ -800,7 +803,7 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     //  How many hosts the worm could use now: willing ones and those it holds
     s_found_t *willing = calloc (1, sizeof *willing);
     worm_discover (&lan, false, 500, 100, s_collect, willing, err, sizeof err);
-    s_find_segments (global, name, false, found, err, sizeof err);
+    s_find_segments (global, name, false, found, NULL, err, sizeof err);
     int usable = willing->count;
     for (int i = 0; i < found->count; i++) {
         bool counted = false;
@@ -831,7 +834,7 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
         return rc;
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
-    if (s_find_segments (global, name, true, found, err, sizeof err)) {
+    if (s_find_segments (global, name, true, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl find: %s\n", err);
         free (found);
         return 1;
@@ -880,7 +883,7 @@ s_cmd_status (s_global_t *global, int argc, char **argv)
         return rc;
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
-    if (s_find_segments (global, name, true, found, err, sizeof err)) {
+    if (s_find_segments (global, name, true, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl status: %s\n", err);
         free (found);
         return 1;
@@ -968,8 +971,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     s_segments_t *found = calloc (1, sizeof *found);
     s_found_t *hosts = calloc (1, sizeof *hosts);
     rc = 1;
-    if (s_find_segments (global, name, false, found, err, sizeof err)
-        || s_find_hosts (global, hosts, err, sizeof err)) {
+    if (s_find_segments (global, name, false, found, hosts, err, sizeof err)) {
         fprintf (stderr, "wormctl kill: %s\n", err);
         goto done;
     }
@@ -995,7 +997,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     }
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
     while (true) {
-        if (s_find_segments (global, name, false, found, err, sizeof err) == 0
+        if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0
             && found->count == 0) {
             printf ("worm %s killed: %d segment(s) gone\n", name, before);
             rc = 0;
