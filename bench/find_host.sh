@@ -15,6 +15,8 @@ BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/worm-bench-find-XXXXXX)
 PIDS=()
 PREFIX=wb$$x
+export WORM_AUTHORIZED=$WORK/authorized   # netlan_agents authorizes the host keys here
+mkdir -p "$WORM_AUTHORIZED"
 cleanup () {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done

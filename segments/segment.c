@@ -2,6 +2,7 @@
     and docs/PROTOCOL.md ("Segments"). */
 #include "segment.h"
 #include "app.h"
+#include "auth.h"
 #include "ctl.h"
 #include "log.h"
 #include "ring.h"
@@ -29,6 +30,11 @@ typedef struct {
     void *app_state;                    //  its state
     worm_member_t self;                 //  our member record
     char agent[128];                    //  our host agent's control endpoint
+    char agent_key[WORM_KEY_LEN + 1];   //  its public key
+    char launcher_key[WORM_KEY_LEN + 1];    //  the key of whoever launched the worm
+    zcert_t *cert;                      //  the worm's keypair, shared by its segments
+    const char *worm_key;               //  its public half: every member's server key
+    worm_auth_t *auth;                  //  decides who may connect to us (ZAP)
     char guest_id[32];                  //  our guest id on that agent
     bool exiting;                       //  the ring said exit
     char exit_reason[WORM_RING_REASON_MAX];     //  why
@@ -70,6 +76,8 @@ s_send (s_segment_t *self, const char *endpoint, const char *to, const void *dat
         zsock_set_linger (peer, 0);
         zsock_set_sndhwm (peer, PEER_HWM);
         zsock_set_maxmsgsize (peer, WORM_RING_MESSAGE_MAX);
+        //  Every segment of the worm serves with the worm's keypair
+        worm_curve_client (peer, self->cert, self->worm_key);
         if (zsock_connect (peer, "%s", endpoint)) {
             worm_log_limited (&self->bad_message, 5000, "cannot connect to %s", endpoint);
             zsock_destroy (&peer);
@@ -258,6 +266,39 @@ s_leave (s_segment_t *self)
     worm_ring_leave (self->ring, s_now ());
 }
 
+//  Who may ask what: kill is for the launcher and the host's owner (our
+//  agent); join for the worm's own segments; evict for our agent.
+static bool
+s_op_allowed (s_segment_t *self, const char *op, const char *sender)
+{
+    if (!sender)
+        return false;
+    bool member = streq (sender, self->worm_key);
+    bool agent = streq (sender, self->agent_key);
+    bool launcher = streq (sender, self->launcher_key);
+    if (streq (op, "status"))
+        return member || agent || launcher;
+    if (streq (op, "kill"))
+        return agent || launcher;
+    if (streq (op, "join"))
+        return member;
+    if (streq (op, "evict"))
+        return agent;
+    return true;        //  unknown ops are refused further on
+}
+
+//  ZAP: the worm's segments, our host agent and the worm's launcher.
+static bool
+s_auth_rule (void *arg, const char *key, char *why, size_t cap)
+{
+    s_segment_t *self = (s_segment_t *) arg;
+    if (streq (key, self->worm_key) || streq (key, self->agent_key)
+        || streq (key, self->launcher_key))
+        return true;
+    snprintf (why, cap, "neither this worm, its launcher nor this host's agent");
+    return false;
+}
+
 static void
 s_on_message (s_segment_t *self)
 {
@@ -272,10 +313,14 @@ s_on_message (s_segment_t *self)
     }
     if (rest == 2) {
         //  A ring message, addressed: one meant for a segment that had our
-        //  endpoint before us is dropped
+        //  endpoint before us is dropped; only our worm's members may send one
         zframe_t *to = zmsg_pop (msg);
         zframe_t *payload = zmsg_pop (msg);
-        if (zframe_streq (to, self->self.id)) {
+        const char *sender = worm_curve_sender (payload);
+        if (!sender || !streq (sender, self->worm_key))
+            worm_log_limited (&self->bad_message, 5000, "refused a ring message from key %s: "
+                              "not a member of this worm", sender ? sender : "(none)");
+        else if (zframe_streq (to, self->self.id)) {
             if (worm_ring_receive (self->ring, zframe_data (payload), zframe_size (payload),
                                    s_now ()))
                 worm_log_limited (&self->bad_message, 5000, "%s", worm_ring_error (self->ring));
@@ -288,6 +333,7 @@ s_on_message (s_segment_t *self)
         goto done;
     }
     zframe_t *payload = zmsg_pop (msg);
+    const char *sender = worm_curve_sender (payload);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
     char op[16];
@@ -295,6 +341,12 @@ s_on_message (s_segment_t *self)
                          WORM_RING_MESSAGE_MAX)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
         worm_log_limited (&self->bad_message, 5000, "refused a request: %s", reader.error);
+    else if (!s_op_allowed (self, op, sender)) {
+        worm_log_limited (&self->bad_message, 5000, "refused op '%s' from key %s: not allowed",
+                          op, sender ? sender : "(none)");
+        worm_ctl_reply_error (self->router, identity, "segment %s refused op '%s' from key %s",
+                              self->self.id, op, sender ? sender : "(none)");
+    }
     else if (strcmp (op, "status") == 0)
         s_op_status (self, identity);
     else if (strcmp (op, "kill") == 0) {
@@ -358,7 +410,7 @@ s_register (s_segment_t *self)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    if (worm_ctl_call (self->agent, &writer, 2000, &reply, err, sizeof err))
+    if (worm_ctl_call (self->agent, self->agent_key, &writer, 2000, &reply, err, sizeof err))
         worm_log ("cannot register with the agent at %s: %s", self->agent, err);
     worm_wire_reader_fini (&reply);
     worm_wire_writer_fini (&writer);
@@ -374,6 +426,27 @@ s_start (s_segment_t *self, char *err, size_t cap)
     }
     snprintf (self->agent, sizeof self->agent, "%s", s_env ("WORM_AGENT", ""));
     snprintf (self->guest_id, sizeof self->guest_id, "%s", s_env ("WORM_GUEST_ID", ""));
+    //  Keys: the worm's keypair leaves our environment at once, so that no
+    //  program the app starts inherits it
+    snprintf (self->agent_key, sizeof self->agent_key, "%s", s_env ("WORM_AGENT_KEY", ""));
+    snprintf (self->launcher_key, sizeof self->launcher_key, "%s",
+              s_env ("WORM_LAUNCHER_KEY", ""));
+    self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), s_env ("WORM_KEY_SECRET", ""),
+                                      err, cap);
+    unsetenv ("WORM_KEY_SECRET");
+    if (!self->cert) {
+        snprintf (err, cap, "no worm keypair in WORM_KEY_PUBLIC/WORM_KEY_SECRET");
+        return -1;
+    }
+    if (!worm_key_valid (self->agent_key) || !worm_key_valid (self->launcher_key)) {
+        snprintf (err, cap, "WORM_AGENT_KEY or WORM_LAUNCHER_KEY is not a public key");
+        return -1;
+    }
+    self->worm_key = zcert_public_txt (self->cert);
+    worm_ctl_set_identity (self->cert);
+    self->auth = worm_auth_new (s_auth_rule, self, err, cap);
+    if (!self->auth)
+        return -1;
     worm_lan_t lan;
     if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
                           atoi (s_env ("WORM_BEACON_PORT", "5670")), &lan, err, cap))
@@ -383,6 +456,7 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
+    worm_curve_server (self->router, self->cert);
     if (worm_ctl_bind (self->router, lan.local, self->endpoint, sizeof self->endpoint)) {
         snprintf (err, cap, "cannot bind on %s", lan.local);
         return -1;
@@ -422,6 +496,11 @@ s_start (s_segment_t *self, char *err, size_t cap)
 
     //  The spawner starts new segments with our arguments, as joiners
     worm_spawner_config_t spawner = {.lan = lan, .stop = &self->spawner_stop};
+    snprintf (spawner.agent, sizeof spawner.agent, "%s", self->agent);
+    snprintf (spawner.agent_key, sizeof spawner.agent_key, "%s", self->agent_key);
+    snprintf (spawner.worm_public, sizeof spawner.worm_public, "%s", self->worm_key);
+    snprintf (spawner.worm_secret, sizeof spawner.worm_secret, "%s",
+              zcert_secret_txt (self->cert));
     snprintf (spawner.worm, sizeof spawner.worm, "%s", self->config.worm);
     snprintf (spawner.program, sizeof spawner.program, "worm-segment");
     char hold[24], orphan[24];
@@ -442,6 +521,7 @@ s_start (s_segment_t *self, char *err, size_t cap)
         worm_token_set_worm_id (token, self->config.worm_id);
         worm_token_set_worm_name (token, self->config.worm);
         worm_token_set_app_name (token, self->config.app);
+        worm_token_set_launcher_key (token, self->launcher_key);
         if (worm_token_set_population (token, self->config.size, self->config.max)) {
             snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
                       self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
@@ -492,6 +572,8 @@ s_stop (s_segment_t *self)
     zhashx_destroy (&self->peers);
     zsock_destroy (&self->router);
     worm_ring_destroy (&self->ring);
+    worm_auth_destroy (&self->auth);
+    zcert_destroy (&self->cert);
 }
 
 int
@@ -505,7 +587,8 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
         free (self);
         return 1;
     }
-    zpoller_t *poller = zpoller_new (self->router, self->spawner, NULL);
+    zpoller_t *poller =
+        zpoller_new (self->router, self->spawner, worm_auth_socket (self->auth), NULL);
     s_drain (self);
     uint64_t leave_until = 0;      //  SIGTERM: leaving, exit by then
     while (!self->exiting) {
@@ -537,6 +620,8 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
             s_on_message (self);
         else if (which == self->spawner)
             s_on_spawner (self);
+        else if (which == worm_auth_socket (self->auth))
+            worm_auth_handle (self->auth);
         else if (zpoller_terminated (poller) && !leave_until && !zsys_interrupted)
             break;
         if (s_now () >= worm_ring_deadline (self->ring))

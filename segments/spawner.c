@@ -10,6 +10,7 @@
 typedef struct {
     const char *host_id;            //  the host wanted
     char endpoint[128];             //  its control endpoint, once found
+    char key[41];                   //  and its public key
 } s_wanted_t;
 
 static int
@@ -19,16 +20,17 @@ s_match_host (void *arg, const worm_hostinfo_t *host)
     if (strcmp (host->id, wanted->host_id) != 0)
         return 0;
     snprintf (wanted->endpoint, sizeof wanted->endpoint, "%s", host->endpoint);
+    snprintf (wanted->key, sizeof wanted->key, "%s", host->key);
     return 1;
 }
 
 //  True only when the host agent of host_id answers that pid is not its guest.
 static bool
-s_confirmed_gone (const worm_lan_t *lan, const char *host_id, const char *pid)
+s_confirmed_gone (const worm_spawner_config_t *config, const char *host_id, const char *pid)
 {
     s_wanted_t wanted = {.host_id = host_id};
     char err[256];
-    worm_discover (lan, true, 300, 0, s_match_host, &wanted, err, sizeof err);
+    worm_discover (&config->lan, true, 300, 0, s_match_host, &wanted, err, sizeof err);
     if (!wanted.endpoint[0])
         return false;       //  a silent host confirms nothing
     worm_wire_writer_t request;
@@ -39,7 +41,9 @@ s_confirmed_gone (const worm_lan_t *lan, const char *host_id, const char *pid)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     bool alive = true;
-    bool gone = worm_ctl_call (wanted.endpoint, &request, 500, &reply, err, sizeof err) == 0
+    worm_ctl_via_t via = {config->agent, config->agent_key};
+    bool gone = worm_ctl_call_via (&via, wanted.endpoint, wanted.key, &request, 500, &reply, err,
+                                   sizeof err) == 0
                 && worm_wire_get_bool (&reply, reply.root, "alive", &alive) == 0 && !alive;
     worm_wire_reader_fini (&reply);
     worm_wire_writer_fini (&request);
@@ -74,7 +78,7 @@ s_spawner (zsock_t *pipe, void *arg)
         }
         if (streq (command, "CHECK")) {
             if (spawn_id && excluded && check_pid
-                && s_confirmed_gone (&config.lan, excluded, check_pid))
+                && s_confirmed_gone (&config, excluded, check_pid))
                 zstr_sendx (pipe, "GONE", spawn_id, "", NULL);
             zstr_free (&check_pid);
             zstr_free (&command);
@@ -87,10 +91,13 @@ s_spawner (zsock_t *pipe, void *arg)
         for (char *save = NULL, *id = excluded ? strtok_r (excluded, ",", &save) : NULL;
              id && n_exclude < MAX_EXCLUDE; id = strtok_r (NULL, ",", &save))
             exclude[n_exclude++] = id;
+        worm_ctl_via_t via = {config.agent, config.agent_key};
         worm_place_t spec = {.worm = config.worm, .program = config.program,
                              .exclude = exclude, .n_exclude = n_exclude,
                              .timeout_ms = PLACE_TIMEOUT_MS, .cancelled = s_stopping,
-                             .cancel_arg = config.stop};
+                             .cancel_arg = config.stop, .via = &via,
+                             .worm_public = config.worm_public,
+                             .worm_secret = config.worm_secret};
         int n = 0;
         while (config.args[n] && n < WORM_PLACE_MAX_ARGS - 3) {
             spec.args[n] = config.args[n];

@@ -23,6 +23,10 @@ typedef struct {
     char worm[65];                      //  worm name claims are made for
     char program[65];                   //  the segment program on the hosts
     char *args[WORM_PLACE_MAX_ARGS];    //  its arguments, before --spawn-id, NULL-terminated
+    char agent[128];                    //  our host agent, which relays to other hosts
+    char agent_key[41];                 //  its public key
+    char worm_public[41];               //  the worm's keypair, for the new segments
+    char worm_secret[41];
     atomic_bool *stop;                  //  set by the owner as it exits: a placement
                                         //  in progress gives up between hosts
 } worm_spawner_config_t;

@@ -14,7 +14,7 @@ start_agent loaded "$port" --max-load 1 --loadavg-file "$TEST_DIR/load9"
 for name in one busy full loaded; do
     wait_for 5 test -s "$TEST_DIR/$name/endpoint" || fail "$name wrote no endpoint"
 done
-ep () { cat "$TEST_DIR/$1/endpoint"; }
+ep () { echo "$TEST_DIR/$1"; }
 
 "$WORM_BIN/test-ctl" race "$(ep one)" || fail "racing claims"
 "$WORM_BIN/test-ctl" spawn "$(ep one)" || fail "claim and spawn"

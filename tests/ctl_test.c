@@ -1,6 +1,8 @@
 /*  test-ctl — drives a running wormd's control endpoint over real sockets.
 
-    Usage: test-ctl SCENARIO ENDPOINT [ARG]
+    Usage: test-ctl SCENARIO STATE-DIR [ARG]
+    (the agent's endpoint and public key are read from its state folder; we
+    speak with the key in $WORM_KEY)
       race      two claims sent at once to a 1-slot host: exactly one granted
       spawn     claim, spawn worm-test-guest, see it listed, full, reaped, slot free
       refused   a claim is refused with ARG in the error
@@ -9,6 +11,7 @@
                 worm name); prints the guest's pid
 */
 #include "ctl.h"
+#include "keys.h"
 #include "place.h"
 #include "wire.h"
 #include "check.h"
@@ -16,14 +19,45 @@
 #include <czmq.h>
 #include <unistd.h>
 
-static const char *s_endpoint;
+static char s_endpoint[256];          //  the agent's control endpoint
+static char s_key[41];                //  and its public key
+
+//  Reads the agent's endpoint and key from its state folder, and loads ours.
+static int
+s_open (const char *state_dir)
+{
+    char path[PATH_MAX + 32], err[512];
+    snprintf (path, sizeof path, "%s/endpoint", state_dir);
+    FILE *file = fopen (path, "r");
+    if (!file || !fgets (s_endpoint, sizeof s_endpoint, file)) {
+        fprintf (stderr, "test-ctl: cannot read %s\n", path);
+        if (file)
+            fclose (file);
+        return -1;
+    }
+    fclose (file);
+    s_endpoint[strcspn (s_endpoint, "\n")] = 0;
+    snprintf (path, sizeof path, "%s/host.cert", state_dir);
+    zcert_t *host = zcert_load (path);
+    static zcert_t *ours;
+    ours = getenv ("WORM_KEY") ? worm_keys_load (getenv ("WORM_KEY"), err, sizeof err) : NULL;
+    if (!host || !ours) {
+        fprintf (stderr, "test-ctl: no host key at %s or no key in $WORM_KEY\n", path);
+        zcert_destroy (&host);
+        return -1;
+    }
+    snprintf (s_key, sizeof s_key, "%s", zcert_public_txt (host));
+    zcert_destroy (&host);
+    worm_ctl_set_identity (ours);
+    return 0;
+}
 
 static int
 s_claim (char *claim_id, size_t cap, char *err, size_t errcap)
 {
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    int rc = worm_ctl_request (s_endpoint, "claim", "worm", "testworm", 3000, &reply, err, errcap);
+    int rc = worm_ctl_request (s_endpoint, s_key, "claim", "worm", "testworm", 3000, &reply, err, errcap);
     if (rc == 0)
         CHECK_EQ (worm_wire_get_str (&reply, reply.root, "claim", claim_id, cap), 0);
     worm_wire_reader_fini (&reply);
@@ -36,7 +70,7 @@ s_status_u64 (const char *key)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    CHECK_EQ (worm_ctl_request (s_endpoint, "status", NULL, NULL, 3000, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "status", NULL, NULL, 3000, &reply, err, sizeof err), 0);
     uint64_t value = 0;
     CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, key, &value), 0);
     worm_wire_reader_fini (&reply);
@@ -47,8 +81,9 @@ static void
 s_race (void)
 {
     //  Two clients, both requests on the wire before either reply is read
-    zsock_t *a = zsock_new_dealer (s_endpoint);
-    zsock_t *b = zsock_new_dealer (s_endpoint);
+    char err[256];
+    zsock_t *a = worm_ctl_connect (s_endpoint, s_key, err, sizeof err);
+    zsock_t *b = worm_ctl_connect (s_endpoint, s_key, err, sizeof err);
     CHECK (a && b);
     zsock_set_rcvtimeo (a, 3000);
     zsock_set_rcvtimeo (b, 3000);
@@ -95,8 +130,7 @@ s_race (void)
     //  Give the slot back for the scenarios that follow
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    char err[256];
-    CHECK_EQ (worm_ctl_request (s_endpoint, "release", "claim", granted_claim, 3000, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "release", "claim", granted_claim, 3000, &reply, err, sizeof err), 0);
     worm_wire_reader_fini (&reply);
     printf ("race: 1 granted, 1 refused\n");
 }
@@ -119,7 +153,7 @@ s_spawn (const char *claim, const char *program, const char *seconds, const char
     worm_wire_kstr (&request, env_name, "hello");
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    int rc = worm_ctl_call (s_endpoint, &request, 3000, &reply, err, errcap);
+    int rc = worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, errcap);
     if (rc == 0)
         CHECK_EQ (worm_wire_get_str (&reply, reply.root, "guest", guest, cap), 0);
     worm_wire_reader_fini (&reply);
@@ -160,7 +194,7 @@ s_spawn_flow (void)
     //  It shows in the guest list, with a private folder
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    CHECK_EQ (worm_ctl_request (s_endpoint, "guests", NULL, NULL, 3000, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "guests", NULL, NULL, 3000, &reply, err, sizeof err), 0);
     const msgpack_object_array *guests;
     CHECK_EQ (worm_wire_get_array (&reply, reply.root, "guests", &guests, 16), 0);
     CHECK_EQ (guests->size, 1);
@@ -196,7 +230,7 @@ s_spawn_flow (void)
     CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
     //  A released claim frees its slot
     worm_wire_reader_init (&reply);
-    CHECK_EQ (worm_ctl_request (s_endpoint, "release", "claim", claim, 3000, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "release", "claim", claim, 3000, &reply, err, sizeof err), 0);
     worm_wire_reader_fini (&reply);
     CHECK_EQ (s_status_u64 ("claims"), 0);
     printf ("spawn: refusals, spawn, environment, full, reap, release all as expected\n");
@@ -214,7 +248,9 @@ s_refused (const char *why)
 static void
 s_hostile (void)
 {
-    zsock_t *dealer = zsock_new_dealer (s_endpoint);
+    char why[256];
+    zsock_t *dealer = worm_ctl_connect (s_endpoint, s_key, why, sizeof why);
+    CHECK (dealer != NULL);
     zsock_set_rcvtimeo (dealer, 3000);
     const char *garbage[] = {"\xc1", "\x91\x01", "\x81\xa2op\xa4nope", "\xdd\xff\xff\xff\xff",
                              "not msgpack at all"};
@@ -247,7 +283,7 @@ s_hostile (void)
     CHECK_EQ (s_status_u64 ("guests"), 0);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    CHECK_EQ (worm_ctl_request (s_endpoint, "claim", "worm", "bad name!", 3000, &reply, err, sizeof err), -2);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "claim", "worm", "bad name!", 3000, &reply, err, sizeof err), -2);
     CHECK_HAS (err, "worm name");
     worm_wire_reader_fini (&reply);
     printf ("hostile: every malformed request refused with a reason; agent still serving\n");
@@ -262,7 +298,8 @@ main (int argc, char **argv)
     }
     zsys_init ();
     zsys_set_logstream (NULL);
-    s_endpoint = argv[2];
+    if (s_open (argv[2]))
+        return 1;
     if (strcmp (argv[1], "race") == 0)
         s_race ();
     else if (strcmp (argv[1], "spawn") == 0)
@@ -277,7 +314,7 @@ main (int argc, char **argv)
             spec.args[i - 4] = argv[i];
         pid_t pid;
         char err[512];
-        CHECK_EQ (worm_place_on (s_endpoint, &spec, &pid, err, sizeof err), 0);
+        CHECK_EQ (worm_place_on (s_endpoint, s_key, &spec, &pid, err, sizeof err), 0);
         printf ("%d\n", (int) pid);
         return 0;
     }

@@ -12,8 +12,8 @@ start_agent h1 "$port" --min-idle 2 --check-interval 0.5 --grace 1 --max-segment
 start_agent h2 "$port" --min-idle 2 --check-interval 0.5 --max-segments 1
 wait_for 5 test -s "$TEST_DIR/h1/endpoint" || fail "h1 did not start"
 wait_for 5 test -s "$TEST_DIR/h2/endpoint" || fail "h2 did not start"
-EP=$(cat "$TEST_DIR/h1/endpoint")
-bystander=$("$WORM_BIN/test-ctl" place "$(cat "$TEST_DIR/h2/endpoint")" bystander 60 0) ||
+EP=$TEST_DIR/h1
+bystander=$("$WORM_BIN/test-ctl" place "$TEST_DIR/h2" bystander 60 0) ||
     fail "placing h2's guest"
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
 receipts () { ctl evictions h1 --json; }

@@ -52,16 +52,31 @@ expect_eq () { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # A free UDP port on the loopback.
 free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Keys: the test's user key (WORM_KEY) and the folder of authorized keys
+# (WORM_AUTHORIZED) that every agent of the test and wormctl use; host_key NAME
+# makes TEST_DIR/NAME/host.cert and authorizes it.
+export WORM_KEY=$TEST_DIR/keys/user.cert WORM_AUTHORIZED=$TEST_DIR/authorized
+mkdir -p "$WORM_AUTHORIZED"
+"$WORMCTL" keygen --out "$WORM_KEY" >/dev/null || { echo "FAIL: $TEST_NAME: keygen" >&2; exit 1; }
+cp "$WORM_KEY" "$WORM_AUTHORIZED/user.cert"
+host_key () {
+    mkdir -p "$TEST_DIR/$1"
+    [ -f "$TEST_DIR/$1/host.cert" ] ||
+        "$WORMCTL" keygen --out "$TEST_DIR/$1/host.cert" >/dev/null || return 1
+    cp "$TEST_DIR/$1/host.cert" "$WORM_AUTHORIZED/$1.cert"
+}
+
 # start_agent NAME PORT [WORMD OPTIONS...]: a wormd on the loopback broadcast (the
 # machine's own load does not count: --max-load 1000 unless OPTIONS say otherwise),
-# state in TEST_DIR/NAME, activity file TEST_DIR/NAME.activity, log NAME.log.
+# state in TEST_DIR/NAME, activity file TEST_DIR/NAME.activity, log NAME.log; its
+# key authorized.
 start_agent () {
     local name=$1 port=$2; shift 2
-    mkdir -p "$TEST_DIR/$name"
+    host_key "$name" || fail "no key for $name"
     "$WORMD" --name "$name" --state-dir "$TEST_DIR/$name" --broadcast 127.255.255.255 \
         --beacon-port "$port" --activity-file "$TEST_DIR/$name.activity" \
-        --idle-sources file --min-idle 0 --check-interval 0.2 --max-load 1000 "$@" \
-        >>"$TEST_DIR/$name.log" 2>&1 &
+        --idle-sources file --min-idle 0 --check-interval 0.2 --max-load 1000 \
+        --authorized "$WORM_AUTHORIZED" "$@" >>"$TEST_DIR/$name.log" 2>&1 &
     TEST_PIDS+=($!)
     eval "PID_$name=$!"
 }

@@ -10,7 +10,8 @@
 #                               pid (CMD's own: ip execs it) is left in NETLAN_PID.
 # netlan_agents PREFIX K WORMD DIR [OPTIONS...]
 #                               one wormd per host, named hI, on lan0 with beacon
-#                               port 5670, state in DIR/hI, activity file
+#                               port 5670, its key authorized in $WORM_AUTHORIZED
+#                               (tests/lib.sh), state in DIR/hI, activity file
 #                               DIR/hI/activity, log DIR/hI.log; their pids are
 #                               left in NETLAN_PIDS.
 # netlan_down PREFIX K          stops whatever still runs in the namespaces, then
@@ -51,11 +52,16 @@ netlan_agents () {
     local prefix=$1 count=$2 wormd=$3 dir=$4 i
     shift 4
     NETLAN_PIDS=()
+    # Every host key goes into WORM_AUTHORIZED (made by tests/lib.sh) first
     for i in $(seq "$count"); do
         mkdir -p "$dir/h$i"
+        "$(dirname "$wormd")/wormctl" keygen --out "$dir/h$i/host.cert" --force >/dev/null || return 1
+        cp "$dir/h$i/host.cert" "$WORM_AUTHORIZED/h$i.cert"
+    done
+    for i in $(seq "$count"); do
         netlan_spawn "$prefix" "$i" "$wormd" --name "h$i" --interface lan0 --beacon-port 5670 \
             --state-dir "$dir/h$i" --idle-sources file --activity-file "$dir/h$i/activity" \
-            "$@" >>"$dir/h$i.log" 2>&1
+            --authorized "$WORM_AUTHORIZED" "$@" >>"$dir/h$i.log" 2>&1
         NETLAN_PIDS+=("$NETLAN_PID")
     done
 }

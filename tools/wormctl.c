@@ -37,7 +37,13 @@ typedef struct {
     double timeout_s;            //  --timeout, 0 when not given
     bool json;                   //  --json (hosts)
     bool help;                   //  --help
+    char key_file[PATH_MAX];     //  --key, "" for the default
+    char authorized_dir[PATH_MAX];   //  --authorized, "" for the default
 } s_global_t;
+
+//  The keys we trust hosts by (a forged beacon may name any key), and ours
+static worm_keyset_t *s_trusted;
+static zcert_t *s_cert;
 
 static const worm_opt_t s_global_options[] = {
     {"dir", "DIR", "the local cluster to use (default: $XDG_RUNTIME_DIR/worm/cluster or "
@@ -46,6 +52,10 @@ static const worm_opt_t s_global_options[] = {
     {"interface", "IF", "interface whose broadcast address to use"},
     {"beacon-port", "N", "UDP beacon port of that LAN (default 5670)"},
     {"timeout", "SECONDS", "how long to wait for answers (default: 1, 'up' 15)"},
+    {"key", "FILE", "our keypair (default: $WORM_KEY, the local cluster's DIR/user.cert "
+                    "when there is one, else ~/.config/worm/user.cert)"},
+    {"authorized", "DIR", "the hosts' public keys we trust (default: $WORM_AUTHORIZED, "
+                          "DIR/authorized, else ~/.config/worm/authorized)"},
     {"help", NULL, "print this help"},
     {NULL, NULL, NULL},
 };
@@ -97,7 +107,86 @@ s_global_set (void *arg, const char *name, const char *value, char *err, size_t 
         return worm_parse_double (value, 0.01, 3600, &global->timeout_s, err, cap);
     else if (strcmp (name, "json") == 0)
         global->json = true;
+    else if (strcmp (name, "key") == 0)
+        snprintf (global->key_file, sizeof global->key_file, "%s", value);
+    else if (strcmp (name, "authorized") == 0)
+        snprintf (global->authorized_dir, sizeof global->authorized_dir, "%s", value);
     return 0;
+}
+
+//  Picks our keypair and the trusted keys: an option, then the environment,
+//  then the local cluster's, then the user's own. Returns 0, or -1 with err.
+static int
+s_load_keys (const s_global_t *global, char *err, size_t cap)
+{
+    char path[PATH_MAX + 32], cluster_key[PATH_MAX + 32], cluster_auth[PATH_MAX + 32];
+    snprintf (cluster_key, sizeof cluster_key, "%s/user.cert", global->dir);
+    snprintf (cluster_auth, sizeof cluster_auth, "%s/authorized", global->dir);
+    //  A cluster named with --dir wins over the environment's keys
+    bool lan = global->broadcast[0] || global->interface[0];
+    bool cluster = !lan && global->dir_given;
+    const char *env_key = getenv ("WORM_KEY"), *env_auth = getenv ("WORM_AUTHORIZED");
+    if (global->key_file[0])
+        snprintf (path, sizeof path, "%s", global->key_file);
+    else if (cluster && access (cluster_key, R_OK) == 0)
+        snprintf (path, sizeof path, "%s", cluster_key);
+    else if (env_key && *env_key)
+        snprintf (path, sizeof path, "%s", env_key);
+    else if (!lan && access (cluster_key, R_OK) == 0)
+        snprintf (path, sizeof path, "%s", cluster_key);
+    else
+        worm_keys_default_path (path, sizeof path);
+    char why[PATH_MAX + 128];
+    s_cert = worm_keys_load (path, why, sizeof why);
+    if (!s_cert) {
+        snprintf (err, cap, "%s (make one with 'wormctl keygen', or name one with --key)", why);
+        return -1;
+    }
+    worm_ctl_set_identity (s_cert);
+    if (global->authorized_dir[0])
+        snprintf (path, sizeof path, "%s", global->authorized_dir);
+    else if (cluster && access (cluster_auth, R_OK) == 0)
+        snprintf (path, sizeof path, "%s", cluster_auth);
+    else if (env_auth && *env_auth)
+        snprintf (path, sizeof path, "%s", env_auth);
+    else if (!lan && access (cluster_auth, R_OK) == 0)
+        snprintf (path, sizeof path, "%s", cluster_auth);
+    else {
+        worm_keys_default_path (path, sizeof path);
+        snprintf (strrchr (path, '/'), sizeof path - (size_t) (strrchr (path, '/') - path),
+                  "/authorized");
+    }
+    s_trusted = worm_keyset_new (path);
+    return 0;
+}
+
+//  A request to a host found by broadcast: only when its key is one we
+//  trust, so an impostor's answer gets nothing from us.
+static int
+s_host_call (const worm_hostinfo_t *host, worm_wire_writer_t *request, int timeout_ms,
+             worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    if (!s_trusted || !worm_keyset_has (s_trusted, host->key)) {
+        snprintf (err, cap, "host %s answered with key %s, which is not authorized here",
+                  host->name, host->key);
+        return -1;
+    }
+    return worm_ctl_call (host->endpoint, host->key, request, timeout_ms, reply, err, cap);
+}
+
+static int
+s_host_request (const worm_hostinfo_t *host, const char *op, const char *key, const char *value,
+                int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, key ? 2 : 1);
+    worm_wire_kstr (&request, "op", op);
+    if (key)
+        worm_wire_kstr (&request, key, value);
+    int rc = s_host_call (host, &request, timeout_ms, reply, err, cap);
+    worm_wire_writer_fini (&request);
+    return rc;
 }
 
 static void
@@ -497,8 +586,8 @@ s_ask_host (const s_global_t *global, const char *command, const char *name, con
         fprintf (stderr, "wormctl %s: %s\n", command, err);
         return 1;
     }
-    if (worm_ctl_request (host.endpoint, op, NULL, NULL, s_timeout_ms (global, 2.0), reply, err,
-                          sizeof err)) {
+    if (s_host_request (&host, op, NULL, NULL, s_timeout_ms (global, 2.0), reply, err,
+                        sizeof err)) {
         fprintf (stderr, "wormctl %s: %s: %s\n", command, name, err);
         return 1;
     }
@@ -548,6 +637,7 @@ typedef struct {
     char id[64];            //  segment id
     char host[65];          //  host name
     char endpoint[128];     //  the segment's endpoint
+    char key[41];           //  its worm's public key (the segment serves with it)
     uint64_t pid;           //  its pid on that host
     //  From the segment itself (status), when it answered:
     bool answered;          //  it answered
@@ -570,8 +660,8 @@ s_segment_status (s_segment_t *segment, int timeout_ms)
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];
-    if (worm_ctl_request (segment->endpoint, "status", NULL, NULL, timeout_ms, &reply, err,
-                   sizeof err) == 0
+    if (worm_ctl_request (segment->endpoint, segment->key, "status", NULL, NULL, timeout_ms,
+                          &reply, err, sizeof err) == 0
         && worm_wire_get_bool (&reply, reply.root, "holds_token", &segment->holds_token) == 0
         && worm_wire_get_str (&reply, reply.root, "app", segment->app, sizeof segment->app) == 0
         && worm_wire_get_str (&reply, reply.root, "state", segment->state,
@@ -604,8 +694,8 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
         worm_wire_reader_init (&reply);
         char why[256];
         const msgpack_object_array *list;
-        if (worm_ctl_request (hosts->hosts[h].endpoint, "find", worm ? "worm" : NULL, worm,
-                       s_timeout_ms (global, 2.0), &reply, why, sizeof why) == 0
+        if (s_host_request (&hosts->hosts[h], "find", worm ? "worm" : NULL, worm,
+                            s_timeout_ms (global, 2.0), &reply, why, sizeof why) == 0
             && worm_wire_get_array (&reply, reply.root, "segments", &list, MAX_SEGMENTS) == 0)
             for (uint32_t i = 0; i < list->size && found->count < MAX_SEGMENTS; i++) {
                 s_segment_t *segment = &found->items[found->count];
@@ -619,6 +709,7 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
                                           sizeof segment->host)
                     || worm_wire_get_str (&reply, map, "endpoint", segment->endpoint,
                                           sizeof segment->endpoint)
+                    || worm_wire_get_str (&reply, map, "key", segment->key, sizeof segment->key)
                     || worm_wire_get_u64 (&reply, map, "pid", &segment->pid))
                     continue;
                 found->count++;
@@ -759,7 +850,11 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     snprintf (size, sizeof size, "%ld", launch.size);
     snprintf (max, sizeof max, "%ld", launch.max);
     snprintf (hold, sizeof hold, "%ld", launch.hold ? launch.hold : 100);
-    worm_place_t spec = {.worm = name, .program = "worm-segment", .timeout_ms = 1000};
+    //  The worm's own keypair: its segments serve and speak with it
+    zcert_t *worm_cert = zcert_new ();
+    worm_place_t spec = {.worm = name, .program = "worm-segment", .timeout_ms = 1000,
+                         .worm_public = zcert_public_txt (worm_cert),
+                         .worm_secret = zcert_secret_txt (worm_cert), .trusted = s_trusted};
     const char *args[] = {"--found", "--worm-id", worm_id, "--name", name, "--app", launch.app,
                           "--size", size, "--max", max, "--hold", hold};
     int n = 0;
@@ -772,7 +867,9 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     spec.args[n] = NULL;
     worm_hostinfo_t host;
     pid_t pid;
-    if (worm_place (&lan, &spec, &host, &pid, err, sizeof err)) {
+    int placed = worm_place (&lan, &spec, &host, &pid, err, sizeof err);
+    zcert_destroy (&worm_cert);
+    if (placed) {
         fprintf (stderr, "wormctl launch: cannot start worm %s: %s\n", name, err);
         goto done;
     }
@@ -980,8 +1077,8 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     for (int i = 0; i < found->count; i++) {
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        int sent = worm_ctl_request (found->items[i].endpoint, "kill", NULL, NULL, 1000, &reply, err,
-                              sizeof err);
+        int sent = worm_ctl_request (found->items[i].endpoint, found->items[i].key, "kill", NULL,
+                                     NULL, 1000, &reply, err, sizeof err);
         worm_wire_reader_fini (&reply);
         if (sent == 0)
             break;
@@ -990,8 +1087,8 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     for (int h = 0; h < hosts->count; h++) {
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        if (worm_ctl_request (hosts->hosts[h].endpoint, "kill", "worm", name, 2000, &reply, err,
-                       sizeof err))
+        if (s_host_request (&hosts->hosts[h], "kill", "worm", name, 2000, &reply, err,
+                            sizeof err))
             fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
         worm_wire_reader_fini (&reply);
     }
@@ -1246,8 +1343,7 @@ s_cmd_policy (s_global_t *global, int argc, char **argv)
         for (int i = 0; i < changes.count; i++)
             worm_wire_kf64 (&request, changes.keys[i], changes.values[i]);
     }
-    if (worm_ctl_call (host.endpoint, &request, s_timeout_ms (global, 2.0), &reply, err,
-                       sizeof err)) {
+    if (s_host_call (&host, &request, s_timeout_ms (global, 2.0), &reply, err, sizeof err)) {
         fprintf (stderr, "wormctl policy: %s: %s\n", host_name, err);
         goto done;
     }
@@ -1279,7 +1375,7 @@ s_alive (pid_t pid)
 
 //  Asks one agent how many hosts it has heard; -1 when it does not answer.
 static int
-s_heard (const char *endpoint)
+s_heard (const char *endpoint, const char *key)
 {
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
@@ -1290,7 +1386,7 @@ s_heard (const char *endpoint)
     char err[256];
     uint64_t heard = 0;
     int rc = -1;
-    if (worm_ctl_call (endpoint, &request, 1000, &reply, err, sizeof err) == 0
+    if (worm_ctl_call (endpoint, key, &request, 1000, &reply, err, sizeof err) == 0
         && worm_wire_get_u64 (&reply, reply.root, "registry", &heard) == 0)
         rc = (int) heard;
     worm_wire_writer_fini (&request);
@@ -1350,6 +1446,12 @@ s_remove_cluster_files (const char *dir, int hosts)
     }
     char path[PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/cluster.zpl", dir);
+    unlink (path);
+    snprintf (path, sizeof path, "%s/authorized", dir);
+    worm_rmtree (path);
+    snprintf (path, sizeof path, "%s/user.cert", dir);
+    unlink (path);
+    snprintf (path, sizeof path, "%s/user.cert_secret", dir);
     unlink (path);
     rmdir (dir);
 }
@@ -1469,6 +1571,28 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         return 1;
     }
     int rc = 1;
+    //  Keys: one per host, the cluster's user key, and a folder that
+    //  authorizes them all (and the key we speak with, when it is another)
+    static char host_keys[MAX_HOSTS][41];
+    char authorized[PATH_MAX + 16], path[PATH_MAX + 64];
+    snprintf (authorized, sizeof authorized, "%s/authorized", dir);
+    snprintf (path, sizeof path, "%s/user.cert", dir);
+    worm_rmtree (authorized);
+    zcert_t *user = worm_keys_load (path, err, sizeof err);
+    if (!user)
+        user = worm_keys_create (path, true, err, sizeof err);
+    if (!user || worm_mkdirs (authorized, 0700) || s_load_keys (global, err, sizeof err)) {
+        fprintf (stderr, "wormctl up: %s\n", user ? err : "cannot make the cluster's keys");
+        zcert_destroy (&user);
+        return 1;
+    }
+    snprintf (path, sizeof path, "%s/user.cert", authorized);
+    zcert_save_public (user, path);
+    if (!zcert_eq (user, s_cert)) {
+        snprintf (path, sizeof path, "%s/wormctl-user.cert", authorized);
+        zcert_save_public (s_cert, path);
+    }
+    zcert_destroy (&user);
     for (int i = 0; i < cluster.hosts; i++) {
         char name[16], state[PATH_MAX + 32], activity[PATH_MAX + 48], log_path[PATH_MAX + 48],
             port[16];
@@ -1479,11 +1603,22 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         snprintf (port, sizeof port, "%d", cluster.port);
         worm_rmtree (state);
         worm_mkdirs (state, 0700);
+        snprintf (path, sizeof path, "%s/host.cert", state);
+        zcert_t *host = worm_keys_create (path, true, err, sizeof err);
+        if (!host) {
+            fprintf (stderr, "wormctl up: %s\n", err);
+            cluster.hosts = i;
+            goto fail;
+        }
+        snprintf (host_keys[i], sizeof host_keys[i], "%s", zcert_public_txt (host));
+        snprintf (path, sizeof path, "%s/%s.cert", authorized, name);
+        zcert_save_public (host, path);
+        zcert_destroy (&host);
         char *args[32 + 64] = {"wormd", "--name", name, "--state-dir", state,
                                "--broadcast", cluster.broadcast, "--beacon-port", port,
                                "--activity-file", activity, "--idle-sources", "file",
-                               "--min-idle", "10"};
-        int n = 15;
+                               "--min-idle", "10", "--authorized", authorized};
+        int n = 17;
         for (int k = 0; k < npassed && k < 64; k++)
             args[n++] = passed[k];
         args[n] = NULL;
@@ -1513,7 +1648,7 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
                 goto fail;
             }
             if (s_read_endpoint (dir, i + 1, endpoints[i], sizeof endpoints[i]) == 0
-                && s_heard (endpoints[i]) >= cluster.hosts)
+                && s_heard (endpoints[i], host_keys[i]) >= cluster.hosts)
                 ready++;
         }
         if (ready < cluster.hosts)
@@ -1580,9 +1715,24 @@ main (int argc, char **argv)
         {"evictions", s_cmd_evictions},
         {"keygen", s_cmd_keygen},
     };
+    //  Commands that speak to agents or segments need our key; up makes its own
+    static const char *keyless[] = {"up", "down", "hosts", "willing", "keygen"};
+    bool needs_key = !global.help;
+    for (size_t i = 0; i < sizeof keyless / sizeof keyless[0]; i++)
+        needs_key &= strcmp (command, keyless[i]) != 0;
+    for (int i = index; i < argc; i++)
+        needs_key &= strcmp (argv[i], "--help") != 0;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp (command, commands[i].name) == 0)
-            return commands[i].run (&global, argc - index, argv + index);
+        if (strcmp (command, commands[i].name) == 0) {
+            if (needs_key && s_load_keys (&global, err, sizeof err)) {
+                fprintf (stderr, "wormctl %s: %s\n", command, err);
+                return 1;
+            }
+            int rc = commands[i].run (&global, argc - index, argv + index);
+            worm_keyset_destroy (&s_trusted);
+            zcert_destroy (&s_cert);
+            return rc;
+        }
     fprintf (stderr, "wormctl: unknown command '%s' (see wormctl --help)\n", command);
     return EXIT_USAGE;
 }

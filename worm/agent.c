@@ -1,7 +1,9 @@
 /*  agent.c — the host agent's reactor. See agent.h and docs/PROTOCOL.md. */
 #include "agent.h"
+#include "auth.h"
 #include "beacon.h"
 #include "ctl.h"
+#include "keys.h"
 #include "log.h"
 #include "proctree.h"
 #include "registry.h"
@@ -32,6 +34,8 @@ typedef struct {
     char segment_id[64];        //  a segment: its id, once it registered
     char worm_id[64];           //  a segment: its worm's id
     char endpoint[128];         //  a segment: where it listens
+    char worm_key[WORM_KEY_LEN + 1];    //  a segment: its worm's public key ("" for none)
+    char launcher[WORM_KEY_LEN + 1];    //  the key of whoever launched its worm
     bool evicting;              //  eviction under way
     char evict_reason[96];      //  why, in words
     int64_t evict_started_ms;   //  when the agent decided (monotonic)
@@ -72,7 +76,12 @@ struct worm_agent_t {
     char host_id[WORM_HOST_ID_LEN + 1];   //  stable random id
     char endpoint[128];             //  the control endpoint we bound
     char guests_dir[PATH_MAX];      //  STATE/guests
-    zsock_t *router;                //  control endpoint
+    zsock_t *router;                //  control endpoint (CURVE server)
+    zcert_t *cert;                  //  the host keypair
+    worm_keyset_t *authorized;      //  keys allowed in
+    worm_auth_t *auth;              //  answers libzmq's handshakes (ZAP)
+    zactor_t *relay;                //  makes guests' requests to other hosts
+    const char *sender;             //  the public key behind the request in hand
     int listen_fd;                  //  beacon port listener
     int send_fd;                    //  broadcasts and answers go out here
     zloop_t *loop;                  //  the reactor
@@ -166,6 +175,36 @@ s_host_id (worm_agent_t *self)
     return s_write_file (self->config.state_dir, "host-id", text);
 }
 
+//  The owner's own key, or one of the authorized keys.
+static bool
+s_key_trusted (worm_agent_t *self, const char *key)
+{
+    return key && (streq (key, zcert_public_txt (self->cert))
+                   || worm_keyset_has (self->authorized, key));
+}
+
+//  The local guest whose worm speaks with key, or NULL.
+static s_guest_t *
+s_guest_by_key (worm_agent_t *self, const char *key)
+{
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (guest->worm_key[0] && key && streq (guest->worm_key, key))
+            return guest;
+    return NULL;
+}
+
+//  ZAP: who may connect. Authorized keys and the owner may ask anything
+//  their role allows; our guests' worms may register and ask us to relay.
+static bool
+s_auth_rule (void *arg, const char *key, char *why, size_t cap)
+{
+    worm_agent_t *self = (worm_agent_t *) arg;
+    if (s_key_trusted (self, key) || s_guest_by_key (self, key))
+        return true;
+    snprintf (why, cap, "not an authorized key");
+    return false;
+}
+
 static int
 s_slots_used (worm_agent_t *self)
 {
@@ -179,6 +218,7 @@ s_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
     snprintf (host->id, sizeof host->id, "%s", self->host_id);
     snprintf (host->name, sizeof host->name, "%s", self->config.name);
     snprintf (host->endpoint, sizeof host->endpoint, "%s", self->endpoint);
+    snprintf (host->key, sizeof host->key, "%s", zcert_public_txt (self->cert));
     host->willing = self->willing;
     snprintf (host->reason, sizeof host->reason, "%s", self->reason);
     host->load = self->sample.load;
@@ -321,19 +361,21 @@ s_evict (worm_agent_t *self, s_guest_t *guest, const char *reason)
     guest->kill_at_ms = guest->evict_started_ms + (int64_t) (self->config.policy.grace_s * 1000);
     worm_log ("evicting guest %s (worm %s, pid %d): %s", guest->id, guest->worm,
               (int) guest->pid, reason);
-    if (guest->endpoint[0]) {
-        zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    char err[256];
+    zsock_t *dealer = guest->endpoint[0] && guest->worm_key[0]
+                          ? worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err)
+                          : NULL;
+    if (dealer) {
+        //  Linger: the request should leave before the socket goes
         zsock_set_linger (dealer, 100);
-        if (zsock_connect (dealer, "%s", guest->endpoint) == 0) {
-            worm_wire_writer_t writer;
-            worm_wire_writer_init (&writer);
-            worm_wire_map (&writer, 2);
-            worm_wire_kstr (&writer, "op", "evict");
-            worm_wire_kstr (&writer, "reason", reason);
-            zmq_send (zsock_resolve (dealer), worm_wire_writer_data (&writer),
-                      worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
-            worm_wire_writer_fini (&writer);
-        }
+        worm_wire_writer_t writer;
+        worm_wire_writer_init (&writer);
+        worm_wire_map (&writer, 2);
+        worm_wire_kstr (&writer, "op", "evict");
+        worm_wire_kstr (&writer, "reason", reason);
+        zmq_send (zsock_resolve (dealer), worm_wire_writer_data (&writer),
+                  worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
+        worm_wire_writer_fini (&writer);
         zsock_destroy (&dealer);
     }
     char marker[80];
@@ -416,22 +458,6 @@ s_stop_guests (worm_agent_t *self)
 //  --------------------------------------------------------------------------
 //  Control requests
 
-static void
-s_reply_error (worm_agent_t *self, zframe_t *identity, const char *fmt, ...)
-{
-    char text[512];
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (text, sizeof text, fmt, args);
-    va_end (args);
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
-    worm_wire_kbool (&writer, "ok", false);
-    worm_wire_kstr (&writer, "error", text);
-    worm_ctl_reply (self->router, identity, &writer);
-    worm_wire_writer_fini (&writer);
-}
 
 static void
 s_write_policy (worm_wire_writer_t *writer, const worm_policy_t *policy)
@@ -505,7 +531,7 @@ s_op_policy_set (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *rea
 {
     const msgpack_object *changes;
     if (worm_wire_get_map (reader, reader->root, "policy", &changes)) {
-        s_reply_error (self, identity, "policy-set: %s", reader->error);
+        worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
         return;
     }
     worm_policy_t policy = self->config.policy;
@@ -514,15 +540,15 @@ s_op_policy_set (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *rea
         double value;
         if (worm_wire_obj_str (reader, &changes->via.map.ptr[i].key, "policy key", key,
                                sizeof key)) {
-            s_reply_error (self, identity, "policy-set: %s", reader->error);
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
             return;
         }
         if (worm_wire_get_f64 (reader, changes, key, &value)) {
-            s_reply_error (self, identity, "policy-set: %s", reader->error);
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
             return;
         }
         if (worm_policy_set (&policy, key, value, err, sizeof err)) {
-            s_reply_error (self, identity, "policy-set: %s", err);
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", err);
             return;
         }
     }
@@ -600,7 +626,7 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     char worm[65];
     if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
         || !worm_name_valid (worm)) {
-        s_reply_error (self, identity, "claim: %s",
+        worm_ctl_reply_error (self->router, identity, "claim: %s",
                        reader->error[0] ? reader->error : "worm name is not [A-Za-z0-9._-]{1,64}");
         return;
     }
@@ -609,20 +635,20 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
         s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
     if (!self->willing) {
         worm_log ("refused CLAIM for worm \"%s\": host is not willing (%s)", worm, self->reason);
-        s_reply_error (self, identity, "%s refused the claim for worm \"%s\": not willing (%s)",
+        worm_ctl_reply_error (self->router, identity, "%s refused the claim for worm \"%s\": not willing (%s)",
                        self->config.name, worm, self->reason);
         return;
     }
     int64_t *forget_at = (int64_t *) zhashx_lookup (self->killed, worm);
     if (forget_at && *forget_at > worm_now_ms ()) {
         worm_log ("refused CLAIM for worm \"%s\": it was killed", worm);
-        s_reply_error (self, identity, "%s refused the claim: worm \"%s\" was killed",
+        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" was killed",
                        self->config.name, worm);
         return;
     }
     if (s_worm_present (self, worm)) {
         worm_log ("refused CLAIM for worm \"%s\": it already has a segment here", worm);
-        s_reply_error (self, identity, "%s refused the claim: worm \"%s\" already has a segment here",
+        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" already has a segment here",
                        self->config.name, worm);
         return;
     }
@@ -663,7 +689,7 @@ s_op_release (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
     if (worm_wire_get_str (reader, reader->root, "claim", id, sizeof id) == 0)
         claim = s_find_claim (self, id);
     if (!claim) {
-        s_reply_error (self, identity, "release: no such claim");
+        worm_ctl_reply_error (self->router, identity, "release: no such claim");
         return;
     }
     zlist_remove (self->claims, claim);
@@ -682,10 +708,10 @@ s_env_name_ok (const char *name)
 //  Builds the guest's environment: ours first, then the requester's.
 static char **
 s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *env,
-             worm_wire_reader_t *reader, char *err, size_t cap)
+             const char *worm_secret, worm_wire_reader_t *reader, char *err, size_t cap)
 {
     size_t extra = env ? env->via.map.size : 0;
-    char **envp = calloc (16 + extra, sizeof (char *));
+    char **envp = calloc (20 + extra, sizeof (char *));
     size_t n = 0;
     envp[n++] = zsys_sprintf ("PATH=/usr/local/bin:/usr/bin:/bin");
     envp[n++] = zsys_sprintf ("HOME=%s", guest->workdir);
@@ -702,6 +728,14 @@ s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *e
     envp[n++] = zsys_sprintf ("WORM_BROADCAST=%s", self->lan.broadcast);
     envp[n++] = zsys_sprintf ("WORM_LOCAL_ADDR=%s", self->lan.local);
     envp[n++] = zsys_sprintf ("WORM_BEACON_PORT=%d", self->lan.port);
+    //  Keys: ours, the launcher's, and the worm's keypair (the segment
+    //  takes the secret out of its environment at once)
+    envp[n++] = zsys_sprintf ("WORM_AGENT_KEY=%s", zcert_public_txt (self->cert));
+    envp[n++] = zsys_sprintf ("WORM_LAUNCHER_KEY=%s", guest->launcher);
+    if (guest->worm_key[0]) {
+        envp[n++] = zsys_sprintf ("WORM_KEY_PUBLIC=%s", guest->worm_key);
+        envp[n++] = zsys_sprintf ("WORM_KEY_SECRET=%s", worm_secret);
+    }
     for (size_t i = 0; i < extra; i++) {
         char name[64], value[MAX_ARG_LEN];
         if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
@@ -737,36 +771,62 @@ s_free_strings (char **strings)
 static void
 s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    char claim_id[WORM_HOST_ID_LEN + 1], program[65];
+    char claim_id[WORM_HOST_ID_LEN + 1], program[65], err[512];
     const msgpack_object_array *args = NULL;
     const msgpack_object *env = NULL;
     if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id)
         || worm_wire_get_str (reader, reader->root, "program", program, sizeof program)) {
-        s_reply_error (self, identity, "spawn: %s", reader->error);
+        worm_ctl_reply_error (self->router, identity, "spawn: %s", reader->error);
         return;
     }
     if (worm_wire_get_array (reader, reader->root, "args", &args, MAX_ARGS) == -1
         || worm_wire_get_map (reader, reader->root, "env", &env) == -1
         || (env && env->via.map.size > MAX_ENV)) {
-        s_reply_error (self, identity, "spawn: %s",
+        worm_ctl_reply_error (self->router, identity, "spawn: %s",
                        env && env->via.map.size > MAX_ENV ? "more than 32 environment variables"
                                                           : reader->error);
         return;
     }
+    //  The worm's launcher: the requester, or the user a host relays for
+    char launcher[WORM_KEY_LEN + 1], worm_public[WORM_KEY_LEN + 1] = "",
+        worm_secret[WORM_KEY_LEN + 1] = "";
+    snprintf (launcher, sizeof launcher, "%s", self->sender);
+    if (worm_wire_get_str (reader, reader->root, "launcher", launcher, sizeof launcher) == -1
+        || worm_wire_get_str (reader, reader->root, "worm_public", worm_public,
+                              sizeof worm_public) == -1
+        || worm_wire_get_str (reader, reader->root, "worm_secret", worm_secret,
+                              sizeof worm_secret) == -1) {
+        worm_ctl_reply_error (self->router, identity, "spawn: %s", reader->error);
+        return;
+    }
+    if (!s_key_trusted (self, launcher)) {
+        worm_log ("refused SPAWN: worm launched by key %s, which is not authorized", launcher);
+        worm_ctl_reply_error (self->router, identity, "%s refused to spawn: the worm's launcher %s is not an "
+                       "authorized key", self->config.name, launcher);
+        return;
+    }
+    if (worm_public[0] || worm_secret[0]) {
+        zcert_t *worm_cert = worm_cert_from_text (worm_public, worm_secret, err, sizeof err);
+        if (!worm_cert) {
+            worm_ctl_reply_error (self->router, identity, "spawn: worm keypair: %s", err);
+            return;
+        }
+        zcert_destroy (&worm_cert);
+    }
     s_expire_claims (self);
     s_claim_t *claim = s_find_claim (self, claim_id);
     if (!claim) {
-        s_reply_error (self, identity, "spawn: claim %s is unknown or expired", claim_id);
+        worm_ctl_reply_error (self->router, identity, "spawn: claim %s is unknown or expired", claim_id);
         return;
     }
     if (!worm_name_valid (program) || program[0] == '.') {
-        s_reply_error (self, identity, "spawn: program name '%s' is not valid", program);
+        worm_ctl_reply_error (self->router, identity, "spawn: program name '%s' is not valid", program);
         return;
     }
     char path[PATH_MAX + 80];
     snprintf (path, sizeof path, "%s/%s", self->config.programs_dir, program);
     if (access (path, X_OK)) {
-        s_reply_error (self, identity, "spawn: no program '%s' on %s", program,
+        worm_ctl_reply_error (self->router, identity, "spawn: no program '%s' on %s", program,
                        self->config.name);
         return;
     }
@@ -775,7 +835,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     if (!self->willing) {
         worm_log ("refused SPAWN for worm \"%s\": host is not willing (%s)", claim->worm,
                   self->reason);
-        s_reply_error (self, identity, "%s refused to spawn worm \"%s\": not willing (%s)",
+        worm_ctl_reply_error (self->router, identity, "%s refused to spawn worm \"%s\": not willing (%s)",
                        self->config.name, claim->worm, self->reason);
         zlist_remove (self->claims, claim);
         free (claim);
@@ -784,11 +844,13 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     }
     s_guest_t *guest = calloc (1, sizeof *guest);
     snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    snprintf (guest->worm_key, sizeof guest->worm_key, "%s", worm_public);
+    snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
     snprintf (guest->program, sizeof guest->program, "%s", program);
     snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
     snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
               claim->worm);
-    char err[512] = "";
+    err[0] = 0;
     char **argv = calloc (MAX_ARGS + 2, sizeof (char *));
     argv[0] = zsys_sprintf ("%s", program);
     for (uint32_t i = 0; args && i < args->size; i++) {
@@ -799,7 +861,8 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
         }
         argv[i + 1] = zsys_sprintf ("%s", arg);
     }
-    char **envp = err[0] ? NULL : s_guest_env (self, guest, env, reader, err, sizeof err);
+    char **envp = err[0] ? NULL
+                         : s_guest_env (self, guest, env, worm_secret, reader, err, sizeof err);
     char tmpdir[PATH_MAX + 8], log_path[PATH_MAX + 16];
     snprintf (tmpdir, sizeof tmpdir, "%s/tmp", guest->workdir);
     snprintf (log_path, sizeof log_path, "%s/guest.log", guest->workdir);
@@ -822,7 +885,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     s_free_strings (envp);
     if (pid < 0) {
         worm_log ("spawn of %s for worm %s failed: %s", program, claim->worm, err);
-        s_reply_error (self, identity, "spawn: %s", err);
+        worm_ctl_reply_error (self->router, identity, "spawn: %s", err);
         worm_rmtree (guest->workdir);
         free (guest);
         return;
@@ -865,16 +928,16 @@ s_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
         || worm_wire_get_str (reader, reader->root, "id", segment_id, sizeof segment_id)
         || worm_wire_get_str (reader, reader->root, "worm_id", worm_id, sizeof worm_id)
         || worm_wire_get_str (reader, reader->root, "endpoint", endpoint, sizeof endpoint)) {
-        s_reply_error (self, identity, "segment: %s", reader->error);
+        worm_ctl_reply_error (self->router, identity, "segment: %s", reader->error);
         return;
     }
     s_guest_t *guest = s_find_guest (self, guest_id);
     if (!guest) {
-        s_reply_error (self, identity, "segment: no guest %s here", guest_id);
+        worm_ctl_reply_error (self->router, identity, "segment: no guest %s here", guest_id);
         return;
     }
     if (strncmp (endpoint, "tcp://", 6) != 0) {
-        s_reply_error (self, identity, "segment: endpoint is not tcp://");
+        worm_ctl_reply_error (self->router, identity, "segment: endpoint is not tcp://");
         return;
     }
     snprintf (guest->segment_id, sizeof guest->segment_id, "%s", segment_id);
@@ -891,7 +954,7 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     char worm[65] = "";
     if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm) == -1) {
-        s_reply_error (self, identity, "find: %s", reader->error);
+        worm_ctl_reply_error (self->router, identity, "find: %s", reader->error);
         return;
     }
     size_t count = 0;
@@ -906,8 +969,9 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_array (&writer, count);
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         if (guest->segment_id[0] && (!worm[0] || strcmp (guest->worm, worm) == 0)) {
-            worm_wire_map (&writer, 7);
+            worm_wire_map (&writer, 8);
             worm_wire_kstr (&writer, "worm", guest->worm);
+            worm_wire_kstr (&writer, "key", guest->worm_key);
             worm_wire_kstr (&writer, "worm_id", guest->worm_id);
             worm_wire_kstr (&writer, "id", guest->segment_id);
             worm_wire_kstr (&writer, "guest", guest->id);
@@ -951,7 +1015,7 @@ s_op_alive (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     uint64_t pid;
     if (worm_wire_get_u64 (reader, reader->root, "pid", &pid)) {
-        s_reply_error (self, identity, "alive: %s", reader->error);
+        worm_ctl_reply_error (self->router, identity, "alive: %s", reader->error);
         return;
     }
     s_reap (self);
@@ -975,10 +1039,21 @@ s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     char worm[65];
     if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
         || !worm_name_valid (worm)) {
-        s_reply_error (self, identity, "kill: %s",
+        worm_ctl_reply_error (self->router, identity, "kill: %s",
                        reader->error[0] ? reader->error : "worm name is not valid");
         return;
     }
+    //  Only the worm's launcher or this host's owner may kill it here
+    bool owner = streq (self->sender, zcert_public_txt (self->cert));
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
+        if (!owner && strcmp (guest->worm, worm) == 0 && !streq (guest->launcher, self->sender)) {
+            worm_log ("refused KILL of worm %s from key %s: not its launcher (%s) nor the owner",
+                      worm, self->sender, guest->launcher);
+            worm_ctl_reply_error (self->router, identity,
+                           "%s refused to kill worm \"%s\": key %s neither launched it nor "
+                           "owns this host", self->config.name, worm, self->sender);
+            return;
+        }
     int64_t *forget_at = (int64_t *) malloc (sizeof *forget_at);
     *forget_at = worm_now_ms () + WORM_KILL_MEMORY_MS;
     zhashx_update (self->killed, worm, forget_at);
@@ -1008,6 +1083,139 @@ s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_writer_fini (&writer);
 }
 
+//  --------------------------------------------------------------------------
+//  Relay: a guest's request to another host, made with the host's key
+
+#define RELAY_TIMEOUT_MS 1500
+
+//  The relay thread: [identity, endpoint, key, request] in, [identity, reply]
+//  out. One request at a time; the reactor never waits on another host.
+static void
+s_relay_actor (zsock_t *pipe, void *arg)
+{
+    (void) arg;
+    zsock_signal (pipe, 0);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        if (!msg)
+            continue;
+        if (zmsg_size (msg) != 4) {
+            zmsg_destroy (&msg);
+            break;          //  $TERM
+        }
+        zframe_t *identity = zmsg_pop (msg);
+        char *endpoint = zmsg_popstr (msg);
+        char *key = zmsg_popstr (msg);
+        zframe_t *request = zmsg_pop (msg);
+        char err[512];
+        int rc;
+        zframe_t *reply = worm_ctl_exchange (endpoint, key, zframe_data (request),
+                                             zframe_size (request), RELAY_TIMEOUT_MS, &rc, err,
+                                             sizeof err);
+        if (!reply) {
+            worm_wire_writer_t writer;
+            worm_wire_writer_init (&writer);
+            worm_wire_map (&writer, 2);
+            worm_wire_kbool (&writer, "ok", false);
+            worm_wire_kstr (&writer, "error", err);
+            reply = zframe_new (worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
+            worm_wire_writer_fini (&writer);
+        }
+        zmsg_t *out = zmsg_new ();
+        zmsg_append (out, &identity);
+        zmsg_append (out, &reply);
+        zmsg_send (&out, pipe);
+        zstr_free (&endpoint);
+        zstr_free (&key);
+        zframe_destroy (&request);
+        zmsg_destroy (&msg);
+    }
+}
+
+static int
+s_on_relayed (zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void) loop;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    zmsg_t *msg = zmsg_recv (pipe);
+    if (msg && zmsg_size (msg) == 2)
+        zmsg_send (&msg, self->router);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+//  A guest asks us to pass a request to another host's agent, vouching
+//  for it: the other host trusts our key, and learns whose worm it is.
+static void
+s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    s_guest_t *guest = s_guest_by_key (self, self->sender);
+    char to[128], key[WORM_KEY_LEN + 1], op[32];
+    const msgpack_object *inner = NULL;
+    if (worm_wire_get_str (reader, reader->root, "to", to, sizeof to)
+        || worm_wire_get_str (reader, reader->root, "key", key, sizeof key)
+        || worm_wire_get_map (reader, reader->root, "request", &inner)
+        || worm_wire_get_str (reader, inner, "op", op, sizeof op)) {
+        worm_ctl_reply_error (self->router, identity, "relay: %s", reader->error);
+        return;
+    }
+    if (!guest) {
+        worm_ctl_reply_error (self->router, identity, "relay: only a guest segment may ask for a relay");
+        return;
+    }
+    if (!streq (op, "claim") && !streq (op, "spawn") && !streq (op, "release")
+        && !streq (op, "alive")) {
+        worm_ctl_reply_error (self->router, identity, "relay: op '%s' is not relayed", op);
+        return;
+    }
+    if (strncmp (to, "tcp://", 6) != 0 || !s_key_trusted (self, key)) {
+        //  A forged beacon can name any key: we only talk to hosts we trust
+        worm_log ("refused to relay %s for worm %s to %s: host key %s is not authorized", op,
+                  guest->worm, to, key);
+        worm_ctl_reply_error (self->router, identity, "relay: host key %s at %s is not authorized", key, to);
+        return;
+    }
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    bool spawn = streq (op, "spawn");
+    uint32_t copied = 0;
+    for (uint32_t i = 0; i < inner->via.map.size; i++) {
+        const msgpack_object *name = &inner->via.map.ptr[i].key;
+        copied += !(name->type == MSGPACK_OBJECT_STR && name->via.str.size == 8
+                    && memcmp (name->via.str.ptr, "launcher", 8) == 0);
+    }
+    worm_wire_map (&writer, copied + spawn);
+    for (uint32_t i = 0; i < inner->via.map.size; i++) {
+        const msgpack_object *name = &inner->via.map.ptr[i].key;
+        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == 8
+            && memcmp (name->via.str.ptr, "launcher", 8) == 0)
+            continue;
+        msgpack_pack_object (&writer.pk, *name);
+        msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].val);
+    }
+    if (spawn)
+        worm_wire_kstr (&writer, "launcher", guest->launcher);
+    zmsg_t *job = zmsg_new ();
+    zframe_t *copy = zframe_dup (identity);
+    zmsg_append (job, &copy);
+    zmsg_addstr (job, to);
+    zmsg_addstr (job, key);
+    zmsg_addmem (job, worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
+    zmsg_send (&job, self->relay);
+    worm_wire_writer_fini (&writer);
+}
+
+//  Which ops each kind of peer may ask for.
+static bool
+s_op_allowed (worm_agent_t *self, const char *op)
+{
+    if (s_key_trusted (self, self->sender))
+        return !streq (op, "relay");
+    if (s_guest_by_key (self, self->sender))
+        return streq (op, "segment") || streq (op, "relay");
+    return false;
+}
+
 static int
 s_on_request (zloop_t *loop, zsock_t *router, void *arg)
 {
@@ -1022,9 +1230,10 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         worm_log_limited (&self->bad_request, 5000, "dropped a control message of %zu frames",
                           zmsg_size (msg) + (identity != NULL) + (payload != NULL));
         if (identity && payload)
-            s_reply_error (self, identity, "a request is exactly one frame");
+            worm_ctl_reply_error (self->router, identity, "a request is exactly one frame");
         goto done;
     }
+    self->sender = worm_curve_sender (payload);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
     char op[32];
@@ -1032,7 +1241,13 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
         worm_log_limited (&self->bad_request, 5000, "refused a control request: %s",
                           reader.error);
-        s_reply_error (self, identity, "bad request: %s", reader.error);
+        worm_ctl_reply_error (self->router, identity, "bad request: %s", reader.error);
+    }
+    else if (!s_op_allowed (self, op)) {
+        worm_log_limited (&self->bad_request, 5000, "refused op '%s' from key %s: not allowed",
+                          op, self->sender ? self->sender : "(none)");
+        worm_ctl_reply_error (self->router, identity, "%s refused op '%s' from key %s: not allowed for it",
+                       self->config.name, op, self->sender ? self->sender : "(none)");
     }
     else if (strcmp (op, "status") == 0)
         s_op_status (self, identity);
@@ -1058,14 +1273,17 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         s_op_kill (self, identity, &reader);
     else if (strcmp (op, "alive") == 0)
         s_op_alive (self, identity, &reader);
+    else if (strcmp (op, "relay") == 0)
+        s_op_relay (self, identity, &reader);
     else if (strcmp (op, "evictions") == 0)
         s_op_evictions (self, identity);
     else {
         worm_log_limited (&self->bad_request, 5000, "refused unknown op '%s'", op);
-        s_reply_error (self, identity, "unknown op '%s'", op);
+        worm_ctl_reply_error (self->router, identity, "unknown op '%s'", op);
     }
     worm_wire_reader_fini (&reader);
 done:
+    self->sender = NULL;
     zframe_destroy (&identity);
     zframe_destroy (&payload);
     zmsg_destroy (&msg);
@@ -1197,6 +1415,16 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static int
+s_on_zap (zloop_t *loop, zsock_t *handler, void *arg)
+{
+    (void) loop;
+    (void) handler;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    worm_auth_handle (self->auth);
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Life cycle
 
@@ -1237,9 +1465,27 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
                   strerror (errno));
         goto fail;
     }
+    //  Keys: ours (made on first start), and the folder of authorized ones
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/host.cert", config->state_dir);
+    const char *key_file = config->key_file[0] ? config->key_file : path;
+    self->cert = worm_keys_load (key_file, err, cap);
+    if (!self->cert && access (key_file, F_OK) != 0)
+        self->cert = worm_keys_create (key_file, false, err, cap);
+    if (!self->cert)
+        goto fail;
+    worm_ctl_set_identity (self->cert);
+    snprintf (path, sizeof path, "%s/authorized", config->state_dir);
+    self->authorized = worm_keyset_new (config->authorized_dir[0] ? config->authorized_dir : path);
+    //  The ZAP handler must be in place before the CURVE socket binds
+    self->auth = worm_auth_new (s_auth_rule, self, err, cap);
+    if (!self->auth)
+        goto fail;
+    self->relay = zactor_new (s_relay_actor, NULL);
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_maxmsgsize (self->router, WORM_CTL_MAX);
     zsock_set_linger (self->router, 0);
+    worm_curve_server (self->router, self->cert);
     if (worm_ctl_bind (self->router, self->lan.local, self->endpoint, sizeof self->endpoint)) {
         snprintf (err, cap, "cannot bind the control endpoint on %s", self->lan.local);
         goto fail;
@@ -1288,6 +1534,10 @@ worm_agent_destroy (worm_agent_t **self_p)
     worm_registry_destroy (&self->registry);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
+    zactor_destroy (&self->relay);
+    worm_auth_destroy (&self->auth);
+    worm_keyset_destroy (&self->authorized);
+    zcert_destroy (&self->cert);
     if (self->listen_fd >= 0)
         close (self->listen_fd);
     if (self->send_fd >= 0)
@@ -1306,6 +1556,8 @@ worm_agent_run (worm_agent_t *self)
 {
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->router, s_on_request, self);
+    zloop_reader (self->loop, worm_auth_socket (self->auth), s_on_zap, self);
+    zloop_reader (self->loop, (zsock_t *) self->relay, s_on_relayed, self);
     zmq_pollitem_t datagrams = {.fd = self->listen_fd, .events = ZMQ_POLLIN};
     zloop_poller (self->loop, &datagrams, s_on_datagram, self);
     self->check_timer = zloop_timer (

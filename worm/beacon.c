@@ -1,5 +1,6 @@
 /*  beacon.c — the discovery datagrams' codec. See beacon.h. */
 #include "beacon.h"
+#include "auth.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,10 +28,11 @@ worm_hostinfo_write (worm_wire_writer_t *writer, const worm_hostinfo_t *host)
          word = strtok_r (NULL, ",", &save))
         words[ncaps++] = word;
 
-    worm_wire_map (writer, 11);
+    worm_wire_map (writer, 12);
     worm_wire_kstr (writer, "id", host->id);
     worm_wire_kstr (writer, "name", host->name);
     worm_wire_kstr (writer, "ep", host->endpoint);
+    worm_wire_kstr (writer, "key", host->key);
     worm_wire_kbool (writer, "willing", host->willing);
     worm_wire_kstr (writer, "reason", host->reason);
     worm_wire_kf64 (writer, "load", host->load);
@@ -59,6 +61,7 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
     if (worm_wire_get_str (reader, map, "id", host->id, sizeof host->id)
         || worm_wire_get_str (reader, map, "name", host->name, sizeof host->name)
         || worm_wire_get_str (reader, map, "ep", host->endpoint, sizeof host->endpoint)
+        || worm_wire_get_str (reader, map, "key", host->key, sizeof host->key)
         || worm_wire_get_bool (reader, map, "willing", &host->willing)
         || worm_wire_get_str (reader, map, "reason", host->reason, sizeof host->reason)
         || worm_wire_get_f64 (reader, map, "load", &host->load)
@@ -74,6 +77,8 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
         return s_invalid (reader, "field 'name': not [A-Za-z0-9._-]{1,64}");
     if (strncmp (host->endpoint, "tcp://", 6) != 0)
         return s_invalid (reader, "field 'ep': not a tcp:// endpoint");
+    if (!worm_key_valid (host->key))
+        return s_invalid (reader, "field 'key': not a Z85 public key");
     if (segs > 4096 || max > 4096)
         return s_invalid (reader, "field 'segs' or 'max': above 4096");
     if (interval < 10 || interval > 3600 * 1000)

@@ -19,6 +19,8 @@ typedef struct {
     char id[WORM_HOST_ID_LEN + 1];   //  random hex id, stable across restarts
     char name[65];                   //  [A-Za-z0-9._-]{1,64}
     char endpoint[128];              //  control endpoint, tcp://ADDR:PORT
+    char key[41];                    //  the host's CURVE public key (Z85): a hint,
+                                     //  trusted only when it is an authorized key
     bool willing;                    //  every policy condition holds
     char reason[96];                 //  why (not) willing, in words
     double load;                     //  1-minute load average

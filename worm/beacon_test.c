@@ -10,6 +10,7 @@ s_sample_host (void)
     snprintf (host.id, sizeof host.id, "0123456789abcdef");
     snprintf (host.name, sizeof host.name, "host-1.lab");
     snprintf (host.endpoint, sizeof host.endpoint, "tcp://10.0.0.1:4000");
+    snprintf (host.key, sizeof host.key, "%s", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
     snprintf (host.reason, sizeof host.reason, "idle");
     snprintf (host.caps, sizeof host.caps, "spawn,ring");
     return host;
@@ -41,6 +42,7 @@ s_round_trips (void)
     CHECK_STR (out.host.id, in.host.id);
     CHECK_STR (out.host.name, in.host.name);
     CHECK_STR (out.host.endpoint, in.host.endpoint);
+    CHECK_STR (out.host.key, in.host.key);
     CHECK_STR (out.host.reason, "idle");
     CHECK_STR (out.host.caps, "spawn,ring");
     CHECK (out.host.willing);
@@ -79,9 +81,9 @@ s_forge (char *buf, size_t cap, const char *bad_key, void (*bad_value) (worm_wir
     worm_hostinfo_t host = s_sample_host ();
     //  The host map, with bad_key's value swapped
     const char *keys[] = {"id", "name", "ep", "willing", "reason", "load",
-                          "idle", "segs", "max", "int", "caps"};
-    worm_wire_map (&writer, 11);
-    for (size_t i = 0; i < 11; i++) {
+                          "idle", "segs", "max", "int", "caps", "key"};
+    worm_wire_map (&writer, 12);
+    for (size_t i = 0; i < 12; i++) {
         worm_wire_str (&writer, keys[i]);
         if (bad_key && strcmp (keys[i], bad_key) == 0) {
             bad_value (&writer);
@@ -99,6 +101,7 @@ s_forge (char *buf, size_t cap, const char *bad_key, void (*bad_value) (worm_wir
         case 8: worm_wire_u64 (&writer, 4); break;
         case 9: worm_wire_u64 (&writer, 1000); break;
         case 10: worm_wire_array (&writer, 0); break;
+        case 11: worm_wire_str (&writer, host.key); break;
         }
     }
     size_t size = worm_wire_writer_size (&writer);
@@ -153,6 +156,7 @@ s_hostile (void)
         {"id", s_bad_id, "field 'id'"},
         {"name", s_bad_name, "field 'name'"},
         {"ep", s_bad_ep, "field 'ep'"},
+        {"key", s_str_yes, "field 'key'"},
         {"segs", s_neg, "field 'segs'"},
         {"max", s_huge, "above 4096"},
         {"int", s_zero, "field 'int'"},

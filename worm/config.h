@@ -23,6 +23,8 @@ typedef struct {
     char interface[64];               //  or the interface to broadcast on
     int beacon_port;                  //  UDP port of beacons and queries
     char programs_dir[PATH_MAX];      //  where guest programs are looked up
+    char key_file[PATH_MAX];          //  the host keypair, "" for STATE/host.cert
+    char authorized_dir[PATH_MAX];    //  authorized public keys, "" for STATE/authorized
     bool daemon;                      //  detach and log to the state dir
     worm_policy_t policy;             //  the owner's policy
     worm_avail_config_t avail;        //  where availability is read from

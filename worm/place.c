@@ -9,8 +9,8 @@
 #define MAX_CANDIDATES 16
 
 int
-worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char *err,
-               size_t cap)
+worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
+               char *err, size_t cap)
 {
     worm_wire_writer_t request;
     worm_wire_reader_t reply;
@@ -20,7 +20,8 @@ worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char 
     worm_wire_kstr (&request, "op", "claim");
     worm_wire_kstr (&request, "worm", spec->worm);
     char claim[WORM_HOST_ID_LEN + 1];
-    int rc = worm_ctl_call (endpoint, &request, spec->timeout_ms, &reply, err, cap);
+    int rc = worm_ctl_call_via (spec->via, endpoint, key, &request, spec->timeout_ms, &reply, err,
+                                cap);
     if (rc == 0 && worm_wire_get_str (&reply, reply.root, "claim", claim, sizeof claim)) {
         snprintf (err, cap, "bad claim reply from %s: %s", endpoint, reply.error);
         rc = -1;
@@ -35,8 +36,13 @@ worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char 
     size_t nargs = 0;
     while (nargs < WORM_PLACE_MAX_ARGS && spec->args[nargs])
         nargs++;
-    worm_wire_map (&request, 4);
+    bool keys = spec->worm_public && spec->worm_secret;
+    worm_wire_map (&request, keys ? 6 : 4);
     worm_wire_kstr (&request, "op", "spawn");
+    if (keys) {
+        worm_wire_kstr (&request, "worm_public", spec->worm_public);
+        worm_wire_kstr (&request, "worm_secret", spec->worm_secret);
+    }
     worm_wire_kstr (&request, "claim", claim);
     worm_wire_kstr (&request, "program", spec->program);
     worm_wire_str (&request, "args");
@@ -44,7 +50,8 @@ worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char 
     for (size_t i = 0; i < nargs; i++)
         worm_wire_str (&request, spec->args[i]);
     uint64_t guest_pid = 0;
-    rc = worm_ctl_call (endpoint, &request, spec->timeout_ms, &reply, err, cap);
+    rc = worm_ctl_call_via (spec->via, endpoint, key, &request, spec->timeout_ms, &reply, err,
+                            cap);
     if (rc == 0 && worm_wire_get_u64 (&reply, reply.root, "pid", &guest_pid)) {
         snprintf (err, cap, "bad spawn reply from %s: %s", endpoint, reply.error);
         rc = -1;
@@ -86,12 +93,20 @@ worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *ho
                 excluded = true;
         if (excluded)
             continue;
+        if (spec->trusted && !worm_keyset_has (spec->trusted, candidates.hosts[i].key)) {
+            //  A forged answer may name any key: only authorized hosts get the worm
+            snprintf (last, sizeof last, "host %s answered with key %s, which is not authorized",
+                      candidates.hosts[i].name, candidates.hosts[i].key);
+            tried++;
+            continue;
+        }
         if (spec->cancelled && spec->cancelled (spec->cancel_arg)) {
             snprintf (err, cap, "cancelled");
             return -1;
         }
         tried++;
-        if (worm_place_on (candidates.hosts[i].endpoint, spec, pid, last, sizeof last) == 0) {
+        if (worm_place_on (candidates.hosts[i].endpoint, candidates.hosts[i].key, spec, pid, last,
+                           sizeof last) == 0) {
             *host = candidates.hosts[i];
             return 0;
         }

@@ -11,6 +11,7 @@
 #define WORM_PLACE_H_INCLUDED
 
 #include "beacon.h"
+#include "ctl.h"
 #include "udp.h"
 
 #include <sys/types.h>
@@ -26,13 +27,18 @@ typedef struct {
     int timeout_ms;                         //  for discovery and each request
     bool (*cancelled) (void *arg);          //  asked between hosts: give up? (NULL: never)
     void *cancel_arg;                       //  its argument
+    const worm_ctl_via_t *via;              //  our agent's relay (segments), or NULL
+    const char *worm_public;                //  the worm's keypair for the guest (NULL: none)
+    const char *worm_secret;
+    worm_keyset_t *trusted;                 //  host keys we place on; NULL: leave the
+                                            //  check to the relay (segments)
 } worm_place_t;
 
-/*  Claims a slot on one host and starts the program there. Returns 0 with
-    the guest's pid; -2 when the host refused (err holds its sentence); -1
-    when it did not answer properly. */
-int worm_place_on (const char *endpoint, const worm_place_t *spec, pid_t *pid, char *err,
-                   size_t cap);
+/*  Claims a slot on the host at endpoint (public key key) and starts the
+    program there. Returns 0 with the guest's pid; -2 when the host refused
+    (err holds its sentence); -1 when it did not answer properly. */
+int worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
+                   char *err, size_t cap);
 
 /*  Finds a willing host and places the guest there. Returns 0 with the host
     and the pid; -1 with the reason in err (no willing host answered, or

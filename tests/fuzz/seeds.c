@@ -28,6 +28,7 @@ main (int argc, char **argv)
     snprintf (beacon.host.id, sizeof beacon.host.id, "0123456789abcdef");
     snprintf (beacon.host.name, sizeof beacon.host.name, "host1");
     snprintf (beacon.host.endpoint, sizeof beacon.host.endpoint, "tcp://127.0.0.1:4000");
+    snprintf (beacon.host.key, sizeof beacon.host.key, "%s", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
     snprintf (beacon.host.reason, sizeof beacon.host.reason, "idle");
     snprintf (beacon.host.caps, sizeof beacon.host.caps, "spawn");
     const char *names[] = {NULL, "announce", "query", "answer"};
