@@ -7,6 +7,8 @@
       spawn     claim, spawn worm-test-guest, see it listed, full, reaped, slot free
       refused   a claim is refused with ARG in the error
       hostile   malformed requests get a clear error; the agent keeps serving
+      send      (ENDPOINT KEY OP [ring] instead of STATE-DIR) one request or ring
+                message to any CURVE server; prints "answered" or "no answer"
       place     claim and spawn worm-test-guest with the arguments after ARG (the
                 worm name); prints the guest's pid
 */
@@ -22,11 +24,26 @@
 static char s_endpoint[256];          //  the agent's control endpoint
 static char s_key[41];                //  and its public key
 
+//  Loads our key from $WORM_KEY.
+static int
+s_open_key (void)
+{
+    char err[512];
+    static zcert_t *ours;
+    ours = getenv ("WORM_KEY") ? worm_keys_load (getenv ("WORM_KEY"), err, sizeof err) : NULL;
+    if (!ours) {
+        fprintf (stderr, "test-ctl: no key in $WORM_KEY\n");
+        return -1;
+    }
+    worm_ctl_set_identity (ours);
+    return 0;
+}
+
 //  Reads the agent's endpoint and key from its state folder, and loads ours.
 static int
 s_open (const char *state_dir)
 {
-    char path[PATH_MAX + 32], err[512];
+    char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/endpoint", state_dir);
     FILE *file = fopen (path, "r");
     if (!file || !fgets (s_endpoint, sizeof s_endpoint, file)) {
@@ -39,17 +56,13 @@ s_open (const char *state_dir)
     s_endpoint[strcspn (s_endpoint, "\n")] = 0;
     snprintf (path, sizeof path, "%s/host.cert", state_dir);
     zcert_t *host = zcert_load (path);
-    static zcert_t *ours;
-    ours = getenv ("WORM_KEY") ? worm_keys_load (getenv ("WORM_KEY"), err, sizeof err) : NULL;
-    if (!host || !ours) {
-        fprintf (stderr, "test-ctl: no host key at %s or no key in $WORM_KEY\n", path);
-        zcert_destroy (&host);
+    if (!host) {
+        fprintf (stderr, "test-ctl: no host key at %s\n", path);
         return -1;
     }
     snprintf (s_key, sizeof s_key, "%s", zcert_public_txt (host));
     zcert_destroy (&host);
-    worm_ctl_set_identity (ours);
-    return 0;
+    return s_open_key ();
 }
 
 static int
@@ -298,7 +311,9 @@ main (int argc, char **argv)
     }
     zsys_init ();
     zsys_set_logstream (NULL);
-    if (s_open (argv[2]))
+    if (strcmp (argv[1], "send") != 0 && s_open (argv[2]))
+        return 1;
+    if (strcmp (argv[1], "send") == 0 && s_open_key ())
         return 1;
     if (strcmp (argv[1], "race") == 0)
         s_race ();
@@ -308,6 +323,28 @@ main (int argc, char **argv)
         s_refused (argv[3]);
     else if (strcmp (argv[1], "hostile") == 0)
         s_hostile ();
+    else if (strcmp (argv[1], "send") == 0 && argc > 4) {
+        //  send ENDPOINT KEY OP [ring]: a request {"op": OP}, or with "ring" a
+        //  ring message (recipient id, payload); prints the outcome
+        char why[512];
+        zsock_t *peer = worm_ctl_connect (argv[2], argv[3], why, sizeof why);
+        CHECK (peer != NULL);
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, 1);
+        worm_wire_kstr (&request, "op", argv[4]);
+        if (argc > 5)
+            zstr_sendm (peer, "anyone");
+        zmq_send (zsock_resolve (peer), worm_wire_writer_data (&request),
+                  worm_wire_writer_size (&request), 0);
+        worm_wire_writer_fini (&request);
+        zsock_set_rcvtimeo (peer, 1000);
+        char *reply = zstr_recv (peer);
+        printf ("%s\n", reply ? "answered" : "no answer");
+        zstr_free (&reply);
+        zsock_destroy (&peer);
+        return 0;
+    }
     else if (strcmp (argv[1], "place") == 0 && argc > 3) {
         worm_place_t spec = {.worm = argv[3], .program = "worm-test-guest", .timeout_ms = 3000};
         for (int i = 4; i < argc && i - 4 < WORM_PLACE_MAX_ARGS - 1; i++)

@@ -651,6 +651,7 @@ typedef struct {
     s_segment_t items[MAX_SEGMENTS];    //  segments found
     int count;                          //  how many
     int hosts;                          //  hosts asked
+    int silent;                         //  hosts that did not answer (or refused us)
 } s_segments_t;
 
 //  Asks one segment how it sees its worm.
@@ -689,7 +690,14 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
         return -1;
     }
     found->hosts = hosts->count;
+    found->silent = 0;
     for (int h = 0; h < hosts->count; h++) {
+        if (!worm_keyset_has (s_trusted, hosts->hosts[h].key)) {
+            //  Not one of ours (an impostor, or a host not yet authorized)
+            fprintf (stderr, "wormctl: ignored host %s: its key %s is not authorized\n",
+                     hosts->hosts[h].name, hosts->hosts[h].key);
+            continue;
+        }
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
         char why[256];
@@ -714,9 +722,11 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
                     continue;
                 found->count++;
             }
-        else
+        else {
             fprintf (stderr, "wormctl: %s did not answer 'find': %s\n", hosts->hosts[h].name,
                      why);
+            found->silent++;
+        }
         worm_wire_reader_fini (&reply);
     }
     if (!agents)
@@ -944,6 +954,8 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
             s_json_string (stdout, segment->host);
             printf (", \"pid\": %llu, \"endpoint\": ", (unsigned long long) segment->pid);
             s_json_string (stdout, segment->endpoint);
+            printf (", \"key\": ");
+            s_json_string (stdout, segment->key);
             printf (", \"holds_token\": %s, \"state\": \"%s\", \"epoch\": %llu}",
                     segment->holds_token ? "true" : "false",
                     segment->answered ? segment->state : "unreachable",
@@ -1095,9 +1107,14 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
     while (true) {
         if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0
-            && found->count == 0) {
+            && found->count == 0 && found->silent == 0) {
             printf ("worm %s killed: %d segment(s) gone\n", name, before);
             rc = 0;
+            break;
+        }
+        if (worm_now_ms () >= deadline && found->count == 0) {
+            fprintf (stderr, "wormctl kill: %d host(s) did not answer; cannot tell whether worm "
+                             "%s is gone\n", found->silent, name);
             break;
         }
         if (worm_now_ms () >= deadline) {

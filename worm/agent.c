@@ -1170,8 +1170,9 @@ s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     }
     if (strncmp (to, "tcp://", 6) != 0 || !s_key_trusted (self, key)) {
         //  A forged beacon can name any key: we only talk to hosts we trust
-        worm_log ("refused to relay %s for worm %s to %s: host key %s is not authorized", op,
-                  guest->worm, to, key);
+        worm_log_limited (&self->bad_request, 5000,
+                          "refused to relay %s for worm %s to %s: host key %s is not authorized",
+                          op, guest->worm, to, key);
         worm_ctl_reply_error (self->router, identity, "relay: host key %s at %s is not authorized", key, to);
         return;
     }
