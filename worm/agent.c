@@ -36,6 +36,7 @@ typedef struct {
     char endpoint[128];         //  a segment: where it listens
     char worm_key[WORM_KEY_LEN + 1];    //  a segment: its worm's public key ("" for none)
     char launcher[WORM_KEY_LEN + 1];    //  the key of whoever launched its worm
+    zsock_t *dealer;            //  a segment: our connection to it, made on first use
     bool evicting;              //  eviction under way
     char evict_reason[96];      //  why, in words
     int64_t evict_started_ms;   //  when the agent decided (monotonic)
@@ -229,22 +230,35 @@ s_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
     snprintf (host->caps, sizeof host->caps, "spawn");
 }
 
+//  Sends a datagram to one address, or broadcasts it when to is NULL.
+static void
+s_send_datagram (worm_agent_t *self, const worm_beacon_t *msg, const struct sockaddr_in *to)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_beacon_encode (msg, &writer);
+    int rc = to ? worm_udp_sendto (self->send_fd, to, worm_wire_writer_data (&writer),
+                                   worm_wire_writer_size (&writer))
+                : worm_udp_broadcast (self->send_fd, &self->lan, worm_wire_writer_data (&writer),
+                                      worm_wire_writer_size (&writer));
+    if (rc)
+        worm_log ("cannot send a %s: %s", to ? "query answer" : "datagram", strerror (errno));
+    worm_wire_writer_fini (&writer);
+}
+
+static void
+s_broadcast (worm_agent_t *self, const worm_beacon_t *msg)
+{
+    s_send_datagram (self, msg, NULL);
+}
+
 static void
 s_send_beacon (worm_agent_t *self, worm_beacon_kind_t kind, uint64_t qid,
                const struct sockaddr_in *to)
 {
     worm_beacon_t msg = {.kind = kind, .qid = qid};
     s_hostinfo (self, &msg.host);
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_beacon_encode (&msg, &writer);
-    int rc = to ? worm_udp_sendto (self->send_fd, to, worm_wire_writer_data (&writer),
-                                   worm_wire_writer_size (&writer))
-                : worm_udp_broadcast (self->send_fd, &self->lan, worm_wire_writer_data (&writer),
-                                      worm_wire_writer_size (&writer));
-    if (rc)
-        worm_log ("cannot send a %s: %s", to ? "query answer" : "beacon", strerror (errno));
-    worm_wire_writer_fini (&writer);
+    s_send_datagram (self, &msg, to);
 }
 
 //  Samples availability and decides. exclude: slots not to count (a claim
@@ -323,6 +337,17 @@ s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
     else if (WIFSIGNALED (status))
         worm_log ("guest %s (%s, worm %s, pid %d) killed by signal %d", guest->id,
                   guest->program, guest->worm, (int) guest->pid, WTERMSIG (status));
+    //  A segment that died without leaving: tell the LAN, so that its worm
+    //  replaces it without waiting for the token to come round (a hint; the
+    //  worm asks us over CURVE whether the segment is really gone)
+    bool crashed = WIFSIGNALED (status) || (WIFEXITED (status) && WEXITSTATUS (status) != 0);
+    if (crashed && guest->segment_id[0] && guest->worm_id[0] && !guest->evicting) {
+        worm_beacon_t notice = {.kind = WORM_BEACON_DEAD};
+        snprintf (notice.worm_id, sizeof notice.worm_id, "%s", guest->worm_id);
+        snprintf (notice.segment, sizeof notice.segment, "%s", guest->segment_id);
+        s_broadcast (self, &notice);
+    }
+    zsock_destroy (&guest->dealer);
     bool files_left = worm_rmtree (guest->workdir) != 0;
     if (files_left)
         worm_log ("guest %s: could not remove %s", guest->id, guest->workdir);
@@ -1339,6 +1364,32 @@ s_on_query (worm_agent_t *self, const worm_beacon_t *query, const struct sockadd
     zloop_timer (self->loop, (size_t) delay, 1, s_on_answer_due, answer);
 }
 
+//  A host says a segment of worm W died there: our local segments of W hear
+//  it at once ("suspect"), and check it with that host themselves.
+static void
+s_on_death_notice (worm_agent_t *self, const worm_beacon_t *notice)
+{
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests)) {
+        if (!guest->segment_id[0] || !guest->worm_key[0] || guest->evicting
+            || strcmp (guest->worm_id, notice->worm_id) != 0
+            || strcmp (guest->segment_id, notice->segment) == 0)
+            continue;
+        char err[256];
+        if (!guest->dealer)
+            guest->dealer = worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err);
+        if (!guest->dealer)
+            continue;
+        worm_wire_writer_t writer;
+        worm_wire_writer_init (&writer);
+        worm_wire_map (&writer, 2);
+        worm_wire_kstr (&writer, "op", "suspect");
+        worm_wire_kstr (&writer, "id", notice->segment);
+        zmq_send (zsock_resolve (guest->dealer), worm_wire_writer_data (&writer),
+                  worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
+        worm_wire_writer_fini (&writer);
+    }
+}
+
 static int
 s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -1368,6 +1419,8 @@ s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         }
         else if (msg.kind == WORM_BEACON_QUERY)
             s_on_query (self, &msg, &from);
+        else if (msg.kind == WORM_BEACON_DEAD)
+            s_on_death_notice (self, &msg);
     }
     return 0;
 }

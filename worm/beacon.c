@@ -7,6 +7,16 @@
 
 #define MAX_CAPS 8
 
+//  A worm or segment id: 1 to 63 of [A-Za-z0-9._-].
+static bool
+s_id_valid (const char *id)
+{
+    size_t len = strlen (id);
+    return len >= 1 && len <= 63
+           && strspn (id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+                  == len;
+}
+
 bool
 worm_name_valid (const char *name)
 {
@@ -109,10 +119,15 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
 void
 worm_beacon_encode (const worm_beacon_t *msg, worm_wire_writer_t *writer)
 {
-    static const char *kinds[] = {NULL, "beacon", "query", "answer"};
+    static const char *kinds[] = {NULL, "beacon", "query", "answer", "dead"};
     worm_wire_map (writer, msg->kind == WORM_BEACON_ANNOUNCE ? 3 : 4);
     worm_wire_kstr (writer, "t", kinds[msg->kind]);
     worm_wire_ku64 (writer, "v", WORM_PROTOCOL_VERSION);
+    if (msg->kind == WORM_BEACON_DEAD) {
+        worm_wire_kstr (writer, "worm", msg->worm_id);
+        worm_wire_kstr (writer, "seg", msg->segment);
+        return;
+    }
     if (msg->kind == WORM_BEACON_QUERY) {
         worm_wire_ku64 (writer, "qid", msg->qid);
         worm_wire_kbool (writer, "all", msg->all);
@@ -148,6 +163,19 @@ worm_beacon_decode (const void *data, size_t size, worm_beacon_t *msg, char *err
         if (worm_wire_get_u64 (&reader, reader.root, "qid", &msg->qid)
             || worm_wire_get_bool (&reader, reader.root, "all", &msg->all))
             goto done;
+        rc = 0;
+        goto done;
+    }
+    if (strcmp (kind, "dead") == 0) {
+        msg->kind = WORM_BEACON_DEAD;
+        if (worm_wire_get_str (&reader, reader.root, "worm", msg->worm_id, sizeof msg->worm_id)
+            || worm_wire_get_str (&reader, reader.root, "seg", msg->segment, sizeof msg->segment))
+            goto done;
+        if (!s_id_valid (msg->worm_id) || !s_id_valid (msg->segment)) {
+            snprintf (reader.error, sizeof reader.error,
+                      "field 'worm' or 'seg': not [A-Za-z0-9._-]{1,63}");
+            goto done;
+        }
         rc = 0;
         goto done;
     }

@@ -1,9 +1,11 @@
 /*  beacon.h — what hosts say by broadcast, and how it is encoded.
 
-    Three datagrams share the beacon port (docs/PROTOCOL.md, "Discovery"):
+    Four datagrams share the beacon port (docs/PROTOCOL.md, "Discovery"):
     a host's periodic announcement, a requester's "who is willing?" query,
-    and a host's direct answer to a query. All carry a worm_hostinfo_t, the
-    record the registry keeps and `wormctl hosts` prints. Decoding treats the
+    a host's direct answer to a query, and a host's notice that one of its
+    segments died (a hint: the worm checks it with that host over CURVE).
+    The first three carry a worm_hostinfo_t, the record the registry keeps
+    and `wormctl hosts` prints. Decoding treats the
     datagram as hostile.
 */
 #ifndef WORM_BEACON_H_INCLUDED
@@ -35,6 +37,7 @@ typedef enum {
     WORM_BEACON_ANNOUNCE = 1,        //  periodic, broadcast
     WORM_BEACON_QUERY = 2,           //  "who is willing?", broadcast
     WORM_BEACON_ANSWER = 3,          //  a host's reply, sent to the querier
+    WORM_BEACON_DEAD = 4,            //  "a segment of worm W died here", broadcast
 } worm_beacon_kind_t;
 
 typedef struct {
@@ -42,6 +45,8 @@ typedef struct {
     uint64_t qid;                    //  query and answer: the query's id
     bool all;                        //  query: every host answers, willing or not
     worm_hostinfo_t host;            //  announce and answer
+    char worm_id[64];                //  dead: the worm's id
+    char segment[64];                //  dead: the segment that died
 } worm_beacon_t;
 
 /*  Encodes msg into the (initialised, empty) writer. */

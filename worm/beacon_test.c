@@ -65,6 +65,20 @@ s_round_trips (void)
     CHECK_EQ (out.kind, WORM_BEACON_ANSWER);
     CHECK_EQ (out.qid, 7);
     CHECK_STR (out.host.name, "host-1.lab");
+
+    //  A death notice, and one whose segment id is not an id
+    in = (worm_beacon_t){.kind = WORM_BEACON_DEAD};
+    snprintf (in.worm_id, sizeof in.worm_id, "0123abcd4567ef89");
+    snprintf (in.segment, sizeof in.segment, "host-1.lab-1a2b3c4d");
+    size = s_encode (&in, buf, sizeof buf);
+    CHECK_EQ (worm_beacon_decode (buf, size, &out, err, sizeof err), 0);
+    CHECK_EQ (out.kind, WORM_BEACON_DEAD);
+    CHECK_STR (out.worm_id, "0123abcd4567ef89");
+    CHECK_STR (out.segment, "host-1.lab-1a2b3c4d");
+    snprintf (in.segment, sizeof in.segment, "rm -rf /");
+    size = s_encode (&in, buf, sizeof buf);
+    CHECK_EQ (worm_beacon_decode (buf, size, &out, err, sizeof err), -1);
+    CHECK_HAS (err, "field 'worm' or 'seg'");
 }
 
 //  Builds a beacon map by hand, with one field replaced by a bad value.
