@@ -5,6 +5,7 @@
 #include "log.h"
 #include "proctree.h"
 #include "registry.h"
+#include "request.h"
 #include "spawn.h"
 #include "udp.h"
 
@@ -1027,12 +1028,13 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     }
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
-    char op[32];
-    if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload), WORM_CTL_MAX)
+    char op[32], why[WORM_REQUEST_ERROR_MAX] = "";
+    //  Every field's type and size is checked here, before any handler
+    if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_agent,
+                            &reader, why, sizeof why)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
-        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s",
-                          reader.error);
-        s_reply_error (self, identity, "bad request: %s", reader.error);
+        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s", why);
+        s_reply_error (self, identity, "%s", why);
     }
     else if (strcmp (op, "status") == 0)
         s_op_status (self, identity);
