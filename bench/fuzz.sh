@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/fuzz.sh — longer libFuzzer runs of the network-input decoders
-# (beacon, token, ring messages): executions per second and coverage reached.
+# (beacon, token, ring messages, requests to an agent or a segment):
+# executions per second and coverage reached.
 # New inputs go to a scratch folder; merge them into tests/fuzz/corpus by
 # hand (-merge=1) when they add coverage.   Usage: bench/fuzz.sh [SECONDS] (default 60)
 set -euo pipefail
@@ -11,7 +12,7 @@ worm_install_deps
 worm_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DWORM_FUZZ=ON >/dev/null
 WORK=$(mktemp -d /tmp/worm-bench-fuzz-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-for harness in beacon token ring; do
+for harness in beacon token ring request; do
     mkdir -p "$WORK/$harness"
     build-fuzz/bin/fuzz-$harness -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
         "$WORK/$harness" "tests/fuzz/corpus/$harness" >"$WORK/$harness.log" 2>&1 ||

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "ctl.h"
 #include "log.h"
+#include "request.h"
 #include "ring.h"
 #include "spawner.h"
 #include "udp.h"
@@ -336,11 +337,12 @@ s_on_message (s_segment_t *self)
     const char *sender = worm_curve_sender (payload);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
-    char op[16];
-    if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload),
-                         WORM_RING_MESSAGE_MAX)
+    char op[16], why[WORM_REQUEST_ERROR_MAX] = "";
+    //  Every field's type and size is checked here, before any handler
+    if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_segment,
+                            &reader, why, sizeof why)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
-        worm_log_limited (&self->bad_message, 5000, "refused a request: %s", reader.error);
+        worm_log_limited (&self->bad_message, 5000, "refused a request: %s", why);
     else if (!s_op_allowed (self, op, sender)) {
         worm_log_limited (&self->bad_message, 5000, "refused op '%s' from key %s: not allowed",
                           op, sender ? sender : "(none)");

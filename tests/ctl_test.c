@@ -6,7 +6,9 @@
       race      two claims sent at once to a 1-slot host: exactly one granted
       spawn     claim, spawn worm-test-guest, see it listed, full, reaped, slot free
       refused   a claim is refused with ARG in the error
-      hostile   malformed requests get a clear error; the agent keeps serving
+      hostile   malformed requests get a clear error; a frame over the size limit
+                closes the connection, and the agent, and a segment it starts,
+                keep serving
       send      (ENDPOINT KEY OP [ring] instead of STATE-DIR) one request or ring
                 message to any CURVE server; prints "answered" or "no answer"
       place     claim and spawn worm-test-guest with the arguments after ARG (the
@@ -15,6 +17,7 @@
 #include "ctl.h"
 #include "keys.h"
 #include "place.h"
+#include "ring.h"
 #include "wire.h"
 #include "check.h"
 
@@ -65,6 +68,18 @@ s_open (const char *state_dir)
     return s_open_key ();
 }
 
+//  A client socket connected to endpoint: every socket these tests talk
+//  through comes from here, so that CURVE is added in one place.
+static zsock_t *
+s_client (const char *endpoint, const char *key)
+{
+    char err[256];
+    zsock_t *dealer = worm_ctl_connect (endpoint, key, err, sizeof err);
+    CHECK (dealer != NULL);
+    zsock_set_rcvtimeo (dealer, 3000);
+    return dealer;
+}
+
 static int
 s_claim (char *claim_id, size_t cap, char *err, size_t errcap)
 {
@@ -94,12 +109,8 @@ static void
 s_race (void)
 {
     //  Two clients, both requests on the wire before either reply is read
-    char err[256];
-    zsock_t *a = worm_ctl_connect (s_endpoint, s_key, err, sizeof err);
-    zsock_t *b = worm_ctl_connect (s_endpoint, s_key, err, sizeof err);
-    CHECK (a && b);
-    zsock_set_rcvtimeo (a, 3000);
-    zsock_set_rcvtimeo (b, 3000);
+    zsock_t *a = s_client (s_endpoint, s_key);
+    zsock_t *b = s_client (s_endpoint, s_key);
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
     worm_wire_map (&request, 2);
@@ -143,6 +154,7 @@ s_race (void)
     //  Give the slot back for the scenarios that follow
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
+    char err[256];
     CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "release", "claim", granted_claim, 3000, &reply, err, sizeof err), 0);
     worm_wire_reader_fini (&reply);
     printf ("race: 1 granted, 1 refused\n");
@@ -258,17 +270,150 @@ s_refused (const char *why)
     printf ("refused: %s\n", err);
 }
 
+//  Waits up to 5 s for event on the monitor of a socket; false when it did not come.
+static bool
+s_await_event (zsock_t *monitor, uint16_t event)
+{
+    zsock_set_rcvtimeo (monitor, 5000);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (monitor);
+        if (!msg)
+            return false;
+        zframe_t *head = zmsg_first (msg);
+        uint16_t got = 0;
+        if (head && zframe_size (head) >= sizeof got)
+            memcpy (&got, zframe_data (head), sizeof got);
+        zmsg_destroy (&msg);
+        if (got == event)
+            return true;
+    }
+}
+
+//  Sends {"op": "status"} on client and returns whether the first reply is
+//  its answer, ok.
+static bool
+s_status_ok (zsock_t *client)
+{
+    zstr_send (client, "\x81\xa2op\xa6status");
+    zframe_t *frame = zframe_recv (client);
+    if (!frame)
+        return false;
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    bool ok = false;
+    bool parsed = worm_wire_parse (&reply, zframe_data (frame), zframe_size (frame),
+                                   WORM_CTL_MAX) == 0
+                  && worm_wire_get_bool (&reply, reply.root, "ok", &ok) == 0;
+    worm_wire_reader_fini (&reply);
+    zframe_destroy (&frame);
+    return parsed && ok;
+}
+
+//  A frame one byte over max (a status request with padding) sent to the
+//  server at endpoint: libzmq refuses it and closes the connection, so no
+//  reply ever comes for it; the server keeps answering status, on that same
+//  socket once it has reconnected (the first reply is status's: the big
+//  frame was never seen) and on a new one.
+static void
+s_oversize (const char *endpoint, const char *key, size_t max, const char *what)
+{
+    static int monitors = 0;
+    zsock_t *client = s_client (endpoint, key);
+    CHECK (s_status_ok (client));
+    char monitor_ep[64];
+    snprintf (monitor_ep, sizeof monitor_ep, "inproc://test-ctl-monitor-%d", ++monitors);
+    CHECK_EQ (zmq_socket_monitor (zsock_resolve (client), monitor_ep, ZMQ_EVENT_DISCONNECTED), 0);
+    zsock_t *monitor = zsock_new_pair (monitor_ep);
+    CHECK (monitor != NULL);
+    //  The map's head and keys take 20 bytes; the padding the rest
+    size_t pad_size = max + 1 - 20;
+    char *pad = calloc (1, pad_size);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 2);
+    worm_wire_kstr (&request, "op", "status");
+    worm_wire_kbin (&request, "pad", pad, pad_size);
+    CHECK_EQ (worm_wire_writer_size (&request), max + 1);
+    zframe_t *frame =
+        zframe_new (worm_wire_writer_data (&request), worm_wire_writer_size (&request));
+    CHECK_EQ (zframe_send (&frame, client, 0), 0);
+    worm_wire_writer_fini (&request);
+    free (pad);
+    CHECK (s_await_event (monitor, ZMQ_EVENT_DISCONNECTED));
+    CHECK (s_status_ok (client));
+    zsock_destroy (&monitor);
+    zsock_destroy (&client);
+    client = s_client (endpoint, key);
+    CHECK (s_status_ok (client));
+    zsock_destroy (&client);
+    printf ("hostile: a frame of %zu bytes to the %s closed the connection; it still answers\n",
+            max + 1, what);
+}
+
+//  Starts a segment (a worm of one) on the agent, sends it an oversize frame,
+//  and kills it again.
+static void
+s_segment_oversize (void)
+{
+    //  The segment serves with its worm's keypair; we launched it, so it lets us in
+    zcert_t *worm = zcert_new ();
+    worm_place_t spec = {.worm = "oversize", .program = "worm-segment", .timeout_ms = 3000,
+                         .args = {"--found", "--worm-id", "oversize-1", "--name", "oversize",
+                                  "--app", "existential", "--size", "1", "--max", "1"},
+                         .worm_public = zcert_public_txt (worm),
+                         .worm_secret = zcert_secret_txt (worm)};
+    pid_t pid;
+    char err[512];
+    CHECK_EQ (worm_place_on (s_endpoint, s_key, &spec, &pid, err, sizeof err), 0);
+    //  It registers with the agent once it listens
+    char endpoint[128] = "";
+    for (int i = 0; i < 200 && !endpoint[0]; i++) {
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        const msgpack_object_array *segments;
+        if (worm_ctl_request (s_endpoint, s_key, "find", "worm", "oversize", 3000, &reply, err,
+                              sizeof err) == 0
+            && worm_wire_get_array (&reply, reply.root, "segments", &segments, 16) == 0
+            && segments->size == 1)
+            CHECK_EQ (worm_wire_get_str (&reply, &segments->ptr[0], "endpoint", endpoint,
+                                         sizeof endpoint),
+                      0);
+        worm_wire_reader_fini (&reply);
+        if (!endpoint[0])
+            usleep (50000);
+    }
+    CHECK (endpoint[0] != 0);
+    s_oversize (endpoint, zcert_public_txt (worm), WORM_RING_MESSAGE_MAX, "segment");
+    zcert_destroy (&worm);
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "kill", "worm", "oversize", 3000, &reply, err,
+                                sizeof err),
+              0);
+    worm_wire_reader_fini (&reply);
+    for (int i = 0; i < 200 && s_status_u64 ("guests") > 0; i++)
+        usleep (50000);
+    CHECK_EQ (s_status_u64 ("guests"), 0);
+}
+
 static void
 s_hostile (void)
 {
-    char why[256];
-    zsock_t *dealer = worm_ctl_connect (s_endpoint, s_key, why, sizeof why);
-    CHECK (dealer != NULL);
-    zsock_set_rcvtimeo (dealer, 3000);
+    zsock_t *dealer = s_client (s_endpoint, s_key);
     const char *garbage[] = {"\xc1", "\x91\x01", "\x81\xa2op\xa4nope", "\xdd\xff\xff\xff\xff",
-                             "not msgpack at all"};
+                             "not msgpack at all",
+                             "\x81\xa4worm\xa1x",
+                             "\x82\xa2op\xa5" "alive\xa3pid\xff",
+                             "\x82\xa2op\xa5" "claim\xa4worm\xc3",
+                             "\x83\xa2op\xa5spawn\xa5" "claim\xa1x\xa4" "args\x91\x01",
+                             "\x81\xa2op\xa4join"};
     const char *expected[] = {"invalid byte", "not a map", "unknown op 'nope'", "exceeds",
-                              "bad request"};
+                              "bad request",
+                              "bad request: missing field 'op'",
+                              "alive: field 'pid': expected an unsigned integer",
+                              "claim: field 'worm': expected a string",
+                              "spawn: missing field 'program'",
+                              "unknown op 'join'"};
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
         zframe_t *frame = zframe_new (garbage[i], strlen (garbage[i]));
         zframe_send (&frame, dealer, 0);
@@ -290,8 +435,9 @@ s_hostile (void)
     CHECK (error_reply != NULL);
     CHECK_HAS (error_reply, "exactly one frame");
     zstr_free (&error_reply);
-    //  An oversize message is dropped by ZeroMQ: the connection goes, the agent stays
     zsock_destroy (&dealer);
+    //  An oversize message is dropped by ZeroMQ: the connection goes, the agent stays
+    s_oversize (s_endpoint, s_key, WORM_CTL_MAX, "agent");
     char err[256];
     CHECK_EQ (s_status_u64 ("guests"), 0);
     worm_wire_reader_t reply;
@@ -299,6 +445,7 @@ s_hostile (void)
     CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "claim", "worm", "bad name!", 3000, &reply, err, sizeof err), -2);
     CHECK_HAS (err, "worm name");
     worm_wire_reader_fini (&reply);
+    s_segment_oversize ();
     printf ("hostile: every malformed request refused with a reason; agent still serving\n");
 }
 

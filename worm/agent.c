@@ -7,6 +7,7 @@
 #include "log.h"
 #include "proctree.h"
 #include "registry.h"
+#include "request.h"
 #include "spawn.h"
 #include "udp.h"
 
@@ -1262,18 +1263,20 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     self->sender = worm_curve_sender (payload);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
-    char op[32];
-    if (worm_wire_parse (&reader, zframe_data (payload), zframe_size (payload), WORM_CTL_MAX)
+    char op[32], why[WORM_REQUEST_ERROR_MAX] = "";
+    //  Every field's type and size is checked here, before any handler
+    if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_agent,
+                            &reader, why, sizeof why)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
-        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s",
-                          reader.error);
-        worm_ctl_reply_error (self->router, identity, "bad request: %s", reader.error);
+        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s", why);
+        worm_ctl_reply_error (self->router, identity, "%s", why);
     }
     else if (!s_op_allowed (self, op)) {
         worm_log_limited (&self->bad_request, 5000, "refused op '%s' from key %s: not allowed",
                           op, self->sender ? self->sender : "(none)");
-        worm_ctl_reply_error (self->router, identity, "%s refused op '%s' from key %s: not allowed for it",
-                       self->config.name, op, self->sender ? self->sender : "(none)");
+        worm_ctl_reply_error (self->router, identity,
+                              "%s refused op '%s' from key %s: not allowed for it",
+                              self->config.name, op, self->sender ? self->sender : "(none)");
     }
     else if (strcmp (op, "status") == 0)
         s_op_status (self, identity);

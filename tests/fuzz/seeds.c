@@ -1,11 +1,13 @@
 /*  worm-fuzz-seeds — writes valid messages into the fuzz corpora folders
     given, so each harness starts from inputs that decode.
-    Usage: worm-fuzz-seeds BEACON-DIR TOKEN-DIR RING-DIR */
+    Usage: worm-fuzz-seeds BEACON-DIR TOKEN-DIR RING-DIR [REQUEST-DIR] */
 #include "beacon.h"
+#include "request.h"
 #include "ring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void
 s_write (const char *dir, const char *name, const void *data, size_t size)
@@ -18,11 +20,140 @@ s_write (const char *dir, const char *name, const void *data, size_t size)
     fclose (file);
 }
 
+typedef struct {
+    bool optional;              //  write the optional fields too
+    const worm_field_t *over;   //  the one field written past its limit, or NULL
+} s_seed_t;
+
+static void s_write_fields (worm_wire_writer_t *writer, const worm_field_t *fields,
+                            const s_seed_t *seed, const char *op);
+
+//  A value for field that the request table accepts, unless field is the
+//  seed's "over": then a string one byte too long, one element or entry
+//  too many, or a value of the wrong type.
+static void
+s_write_value (worm_wire_writer_t *writer, const worm_field_t *field, const s_seed_t *seed)
+{
+    bool over = field == seed->over;
+    size_t count = over ? field->max + 1 : 2;
+    char text[WORM_REQUEST_ARG_MAX + 2] = "w1";
+    switch (field->type) {
+    case WORM_FIELD_STR:
+        if (over) {
+            memset (text, 'x', field->max + 1);
+            text[field->max + 1] = 0;
+        }
+        worm_wire_str (writer, text);
+        break;
+    case WORM_FIELD_UINT:
+        if (over)
+            worm_wire_i64 (writer, -1);
+        else
+            worm_wire_u64 (writer, 4242);
+        break;
+    case WORM_FIELD_NUMBER:
+        if (over)
+            worm_wire_str (writer, "1.5");
+        else
+            worm_wire_f64 (writer, 1.5);
+        break;
+    case WORM_FIELD_ARRAY:
+        worm_wire_array (writer, count);
+        for (size_t i = 0; i < count; i++)
+            s_write_value (writer, field->item, seed);
+        break;
+    case WORM_FIELD_MAP:
+        worm_wire_map (writer, count);
+        for (size_t i = 0; i < count; i++) {
+            snprintf (text, sizeof text, i == 1 ? "max-load" : "WORM_APP_%zu", i);
+            worm_wire_str (writer, text);
+            s_write_value (writer, field->item, seed);
+        }
+        break;
+    case WORM_FIELD_RECORD:
+        if (over)
+            worm_wire_array (writer, 0);
+        else
+            s_write_fields (writer, field->fields, seed, NULL);
+        break;
+    }
+}
+
+//  A map of fields (and "op" first, unless op is NULL).
+static void
+s_write_fields (worm_wire_writer_t *writer, const worm_field_t *fields, const s_seed_t *seed,
+                const char *op)
+{
+    size_t count = op != NULL;
+    for (const worm_field_t *f = fields; f && f->name; f++)
+        count += seed->optional || f->required;
+    worm_wire_map (writer, count);
+    if (op)
+        worm_wire_kstr (writer, "op", op);
+    for (const worm_field_t *f = fields; f && f->name; f++)
+        if (seed->optional || f->required) {
+            worm_wire_str (writer, f->name);
+            s_write_value (writer, f, seed);
+        }
+}
+
+//  Every field reachable from fields (nested records, elements), into list.
+static size_t
+s_all_fields (const worm_field_t *fields, const worm_field_t **list, size_t count, size_t cap)
+{
+    for (const worm_field_t *f = fields; f && f->name && count < cap; f++) {
+        list[count++] = f;
+        if (f->type == WORM_FIELD_RECORD)
+            count = s_all_fields (f->fields, list, count, cap);
+        else if (f->item && count < cap)
+            list[count++] = f->item;
+    }
+    return count;
+}
+
+static void
+s_write_request (const char *dir, const char *name, const char *op, const worm_field_t *fields,
+                 const s_seed_t *seed)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    s_write_fields (&writer, fields, seed, op);
+    s_write (dir, name, worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
+    worm_wire_writer_fini (&writer);
+}
+
+//  Per op of table: a request with the required fields, one with every
+//  field, and one per field with that field past its limit.
+static void
+s_write_requests (const char *dir, const worm_request_table_t *table)
+{
+    for (const worm_request_op_t *op = table->ops; op->op; op++) {
+        char name[96];
+        snprintf (name, sizeof name, "%s-%s", table->who, op->op);
+        s_write_request (dir, name, op->op, op->fields, &(s_seed_t) {.optional = false});
+        const worm_field_t *list[32];
+        size_t count = s_all_fields (op->fields, list, 0, 32);
+        if (count == 0)
+            continue;
+        snprintf (name, sizeof name, "%s-%s-all", table->who, op->op);
+        s_write_request (dir, name, op->op, op->fields, &(s_seed_t) {.optional = true});
+        for (size_t i = 0; i < count; i++) {
+            snprintf (name, sizeof name, "%s-%s-over%zu", table->who, op->op, i);
+            s_write_request (dir, name, op->op, op->fields,
+                             &(s_seed_t) {.optional = true, .over = list[i]});
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && argc != 5)
         return 2;
+    if (argc == 5) {
+        s_write_requests (argv[4], &worm_request_agent);
+        s_write_requests (argv[4], &worm_request_segment);
+    }
     worm_beacon_t beacon = {.kind = WORM_BEACON_ANNOUNCE, .host = {.willing = true, .load = 0.5,
                             .idle_s = 60, .segments = 1, .max_segments = 2, .interval_ms = 1000}};
     snprintf (beacon.host.id, sizeof beacon.host.id, "0123456789abcdef");

@@ -1,0 +1,82 @@
+/*  request.h — the requests a host agent and a segment accept, checked as
+    a whole before any handler runs.
+
+    A request is one msgpack map with an "op" (docs/PROTOCOL.md, "Control"
+    and "Segments"). Each side has one table: the ops it accepts and, for
+    each op, every field's type, size limit and whether it is required.
+    worm_request_check parses a frame with token/wire.c (the hostile
+    pre-scan included) and holds it against that table, so a handler only
+    ever reads fields whose type and size are already known to be right;
+    handlers still judge what the values mean (a valid worm name, a known
+    claim). Fields a table does not name are ignored, so that an older
+    agent serves a newer client.
+*/
+#ifndef WORM_REQUEST_H_INCLUDED
+#define WORM_REQUEST_H_INCLUDED
+
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WORM_REQUEST_ERROR_MAX 256  //  room for any error sentence of worm_request_check
+
+//  Limits of an agent's spawn request (the handler's buffers are one byte more)
+#define WORM_REQUEST_MAX_ARGS 64        //  arguments
+#define WORM_REQUEST_ARG_MAX 1023       //  bytes in one argument or environment value
+#define WORM_REQUEST_MAX_ENV 32         //  environment variables
+#define WORM_REQUEST_ENV_NAME_MAX 63    //  bytes in one environment name
+
+typedef enum {
+    WORM_FIELD_STR,         //  string of at most max bytes, no NUL byte
+    WORM_FIELD_UINT,        //  non-negative integer
+    WORM_FIELD_NUMBER,      //  integer or float, not NaN
+    WORM_FIELD_ARRAY,       //  at most max elements, each as item says
+    WORM_FIELD_MAP,         //  at most max entries: names are distinct strings of at most
+                            //  name_max bytes, values as item says
+    WORM_FIELD_RECORD,      //  a nested map with the fields of fields
+} worm_field_type_t;
+
+typedef struct worm_field_t worm_field_t;
+struct worm_field_t {
+    const char *name;               //  key in the map; NULL ends a list of fields
+    worm_field_type_t type;         //  what its value must be
+    bool required;                  //  absent is an error (else it is optional)
+    size_t max;                     //  STR: bytes; ARRAY, MAP: elements
+    size_t name_max;                //  MAP: bytes in an entry's name
+    const worm_field_t *item;       //  ARRAY, MAP: one element (its name unused)
+    const worm_field_t *fields;     //  RECORD: its fields, ended by a NULL name
+};
+
+typedef struct {
+    const char *op;                 //  the op's name; NULL ends the table
+    const worm_field_t *fields;     //  its fields, ended by a NULL name (NULL: none)
+} worm_request_op_t;
+
+typedef struct {
+    const char *who;                //  whose table, for people ("wormd", "segment")
+    size_t max_size;                //  bytes in one request, at most
+    const worm_request_op_t *ops;   //  every op it accepts, ended by a NULL op
+} worm_request_table_t;
+
+/*  The requests of a host agent (docs/PROTOCOL.md "Control") and of a segment
+    ("Segments"). */
+extern const worm_request_table_t worm_request_agent;
+extern const worm_request_table_t worm_request_segment;
+
+/*  Parses data (size bytes) into out, which the caller has initialised with
+    worm_wire_reader_init and finishes with worm_wire_reader_fini whatever
+    this returns, and checks it against table: "op" names one of its ops,
+    no field of that op appears twice, every required field is present, and
+    every field present has its type and size. Returns 0 (out->root is the
+    request), or -1 with one sentence in err naming the field and the
+    reason: "bad request: ..." when the frame does not decode or has no op,
+    "unknown op 'x'", or "OP: field 'f': ..." / "OP: missing field 'f'".
+    Nested fields are named by their path: 'member.pid', 'args[3]'. */
+int worm_request_check (const void *data, size_t size, const worm_request_table_t *table,
+                        worm_wire_reader_t *out, char *err, size_t cap);
+
+/*  The op named name in table, or NULL. */
+const worm_request_op_t *worm_request_op (const worm_request_table_t *table, const char *name);
+
+#endif

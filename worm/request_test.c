@@ -1,0 +1,445 @@
+/*  request_test.c — the request tables and their check: every op of the
+    agent and of a segment passes in the form its clients send it; wrong
+    types, missing fields, oversize values and unknown ops are refused with
+    the sentence that names the field and the reason. */
+#include "request.h"
+#include "ctl.h"
+#include "../tests/check.h"
+
+#include <math.h>
+
+static char s_err[WORM_REQUEST_ERROR_MAX];
+
+//  Checks what writer holds against table; the sentence goes to s_err.
+static int
+s_check (const worm_request_table_t *table, worm_wire_writer_t *writer)
+{
+    worm_wire_reader_t reader;
+    worm_wire_reader_init (&reader);
+    s_err[0] = 0;
+    int rc = worm_request_check (worm_wire_writer_data (writer), worm_wire_writer_size (writer),
+                                 table, &reader, s_err, sizeof s_err);
+    if (rc == 0)
+        CHECK (reader.root != NULL);
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_fini (writer);
+    worm_wire_writer_init (writer);
+    return rc;
+}
+
+static void
+s_expect_ok (const worm_request_table_t *table, worm_wire_writer_t *writer)
+{
+    if (s_check (table, writer))
+        fprintf (stderr, "refused: %s\n", s_err);
+    CHECK_STR (s_err, "");
+}
+
+static void
+s_expect_error (const worm_request_table_t *table, worm_wire_writer_t *writer, const char *sentence)
+{
+    CHECK_EQ (s_check (table, writer), -1);
+    CHECK_STR (s_err, sentence);
+}
+
+//  {"op": op}, the request of every op without fields
+static void
+s_op_only (worm_wire_writer_t *writer, const char *op)
+{
+    worm_wire_map (writer, 1);
+    worm_wire_kstr (writer, "op", op);
+}
+
+static void
+s_repeat (char *buf, size_t count, char c)
+{
+    memset (buf, c, count);
+    buf[count] = 0;
+}
+
+static void
+s_write_member (worm_wire_writer_t *w, const char *host, bool with_pid)
+{
+    worm_wire_map (w, with_pid ? 5 : 4);
+    worm_wire_kstr (w, "id", "host2-0badcafe");
+    worm_wire_kstr (w, "host", host);
+    worm_wire_kstr (w, "host_id", "0123456789abcdef");
+    worm_wire_kstr (w, "endpoint", "tcp://127.0.0.1:40000");
+    if (with_pid)
+        worm_wire_ku64 (w, "pid", 4242);
+}
+
+//  The start of a spawn request with claim and program, and room for extra fields
+static void
+s_spawn_head (worm_wire_writer_t *w, size_t extra)
+{
+    worm_wire_map (w, 3 + extra);
+    worm_wire_kstr (w, "op", "spawn");
+    worm_wire_kstr (w, "claim", "0123456789abcdef");
+    worm_wire_kstr (w, "program", "worm-segment");
+}
+
+//  The start of a join request: worm and spawn id, then the key "member"
+static void
+s_join_head (worm_wire_writer_t *w)
+{
+    worm_wire_map (w, 4);
+    worm_wire_kstr (w, "op", "join");
+    worm_wire_kstr (w, "worm", "w-1234");
+    worm_wire_kstr (w, "spawn_id", "sp-1");
+    worm_wire_str (w, "member");
+}
+
+//  {"op": op, key: value}
+static void
+s_op_str (worm_wire_writer_t *w, const char *op, const char *key, const char *value)
+{
+    worm_wire_map (w, 2);
+    worm_wire_kstr (w, "op", op);
+    worm_wire_kstr (w, key, value);
+}
+
+static void
+s_agent_valid (void)
+{
+    const worm_request_table_t *t = &worm_request_agent;
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    const char *bare[] = {"status", "registry", "policy", "guests", "evictions", "find"};
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++) {
+        s_op_only (&w, bare[i]);
+        s_expect_ok (t, &w);
+    }
+    //  policy-set: floats and integers (wormctl sends floats)
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "policy-set");
+    worm_wire_str (&w, "policy");
+    worm_wire_map (&w, 3);
+    worm_wire_kf64 (&w, "max-load", 1.5);
+    worm_wire_ku64 (&w, "max-segments", 2);
+    worm_wire_ki64 (&w, "grace", -1);       //  the handler judges the range
+    s_expect_ok (t, &w);
+    const char *with_worm[] = {"claim", "kill", "find"};
+    for (size_t i = 0; i < 3; i++) {
+        s_op_str (&w, with_worm[i], "worm", "w1");
+        s_expect_ok (t, &w);
+    }
+    s_op_str (&w, "release", "claim", "0123456789abcdef");
+    s_expect_ok (t, &w);
+    //  spawn as worm_place_on sends it, and with everything at its limit
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "args");
+    worm_wire_array (&w, 2);
+    worm_wire_str (&w, "--join");
+    worm_wire_str (&w, "--worm-id");
+    s_expect_ok (t, &w);
+    static char arg[WORM_REQUEST_ARG_MAX + 2];
+    s_repeat (arg, WORM_REQUEST_ARG_MAX, 'a');
+    worm_wire_map (&w, 5);
+    worm_wire_kstr (&w, "op", "spawn");
+    worm_wire_kstr (&w, "claim", "0123456789abcdef");
+    char program[66];
+    s_repeat (program, 64, 'p');
+    worm_wire_kstr (&w, "program", program);
+    worm_wire_str (&w, "args");
+    worm_wire_array (&w, WORM_REQUEST_MAX_ARGS);
+    for (int i = 0; i < WORM_REQUEST_MAX_ARGS; i++)
+        worm_wire_str (&w, arg);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, WORM_REQUEST_MAX_ENV);
+    for (int i = 0; i < WORM_REQUEST_MAX_ENV; i++) {
+        char name[WORM_REQUEST_ENV_NAME_MAX + 1];
+        snprintf (name, sizeof name, "WORM_APP_%d", i);
+        worm_wire_kstr (&w, name, arg);
+    }
+    s_expect_ok (t, &w);
+    worm_wire_map (&w, 5);
+    worm_wire_kstr (&w, "op", "segment");
+    worm_wire_kstr (&w, "guest", "g12");
+    worm_wire_kstr (&w, "id", "host1-12345678");
+    worm_wire_kstr (&w, "worm_id", "w-1234");
+    worm_wire_kstr (&w, "endpoint", "tcp://127.0.0.1:40000");
+    s_expect_ok (t, &w);
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "alive");
+    worm_wire_ku64 (&w, "pid", 4242);
+    s_expect_ok (t, &w);
+    //  A relay: the request inside needs only its op here
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "relay");
+    worm_wire_kstr (&w, "to", "tcp://127.0.0.1:40000");
+    worm_wire_kstr (&w, "key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    worm_wire_str (&w, "request");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "alive");
+    worm_wire_ku64 (&w, "pid", 4242);
+    s_expect_ok (t, &w);
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "relay");
+    worm_wire_kstr (&w, "to", "tcp://127.0.0.1:40000");
+    worm_wire_kstr (&w, "key", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    worm_wire_str (&w, "request");
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, "pid", "4242");
+    s_expect_error (t, &w, "relay: missing field 'request.op'");
+    //  Unknown fields are ignored, so an older agent serves a newer client
+    worm_wire_map (&w, 3);
+    worm_wire_kstr (&w, "op", "claim");
+    worm_wire_kstr (&w, "worm", "w1");
+    worm_wire_str (&w, "priority");
+    worm_wire_array (&w, 1);
+    worm_wire_nil (&w);
+    s_expect_ok (t, &w);
+    worm_wire_writer_fini (&w);
+}
+
+static void
+s_segment_valid (void)
+{
+    const worm_request_table_t *t = &worm_request_segment;
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    const char *bare[] = {"status", "kill", "evict"};
+    for (size_t i = 0; i < 3; i++) {
+        s_op_only (&w, bare[i]);
+        s_expect_ok (t, &w);
+    }
+    s_op_str (&w, "evict", "reason", "user active 0 s ago");
+    s_expect_ok (t, &w);
+    s_op_str (&w, "suspect", "id", "host3-0a1b2c3d");
+    s_expect_ok (t, &w);
+    s_op_only (&w, "suspect");
+    s_expect_error (t, &w, "suspect: missing field 'id'");
+    s_join_head (&w);
+    s_write_member (&w, "host2", true);
+    s_expect_ok (t, &w);
+    worm_wire_writer_fini (&w);
+}
+
+static void
+s_refusals (void)
+{
+    const worm_request_table_t *agent = &worm_request_agent;
+    const worm_request_table_t *segment = &worm_request_segment;
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    //  Frames that do not decode, or have no op
+    worm_wire_writer_fini (&w);
+    worm_wire_reader_t reader;
+    worm_wire_reader_init (&reader);
+    CHECK_EQ (worm_request_check ("\xc1", 1, agent, &reader, s_err, sizeof s_err), -1);
+    CHECK_STR (s_err, "bad request: invalid byte 0xc1 at 0");
+    CHECK_EQ (worm_request_check ("\x91\x01", 2, agent, &reader, s_err, sizeof s_err), -1);
+    CHECK_STR (s_err, "bad request: top level is not a map");
+    CHECK_EQ (worm_request_check ("", 0, segment, &reader, s_err, sizeof s_err), -1);
+    CHECK_STR (s_err, "bad request: empty message");
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_init (&w);
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, "worm", "w1");
+    s_expect_error (agent, &w, "bad request: missing field 'op'");
+    worm_wire_map (&w, 1);
+    worm_wire_ku64 (&w, "op", 7);
+    s_expect_error (agent, &w, "bad request: field 'op': expected a string");
+    s_op_str (&w, "status", "op", "kill");
+    s_expect_error (segment, &w, "bad request: field 'op': given twice");
+    //  Unknown ops, and ops of the other side
+    s_op_only (&w, "nope");
+    s_expect_error (agent, &w, "unknown op 'nope'");
+    s_op_only (&w, "claim");
+    s_expect_error (segment, &w, "unknown op 'claim'");
+    s_op_only (&w, "join");
+    s_expect_error (agent, &w, "unknown op 'join'");
+    s_op_only (&w, "bad\nop");
+    s_expect_error (agent, &w, "unknown op (a name of 6 bytes that is not text)");
+    //  Wrong types
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "alive");
+    worm_wire_ki64 (&w, "pid", -1);
+    s_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
+    s_op_str (&w, "alive", "pid", "12");
+    s_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "claim");
+    worm_wire_kbool (&w, "worm", true);
+    s_expect_error (agent, &w, "claim: field 'worm': expected a string");
+    s_op_str (&w, "policy-set", "policy", "max-load=1");
+    s_expect_error (agent, &w, "policy-set: field 'policy': expected a map");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "policy-set");
+    worm_wire_str (&w, "policy");
+    worm_wire_map (&w, 2);
+    worm_wire_kf64 (&w, "max-load", 2);
+    worm_wire_kstr (&w, "grace", "3");
+    s_expect_error (agent, &w, "policy-set: field 'policy[1]': expected a number");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "policy-set");
+    worm_wire_str (&w, "policy");
+    worm_wire_map (&w, 1);
+    worm_wire_kf64 (&w, "max-load", NAN);
+    s_expect_error (agent, &w, "policy-set: field 'policy[0]': not a number (NaN)");
+    s_op_str (&w, "spawn", "claim", "0123456789abcdef");
+    s_expect_error (agent, &w, "spawn: missing field 'program'");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "args");
+    worm_wire_array (&w, 2);
+    worm_wire_str (&w, "--join");
+    worm_wire_u64 (&w, 3);
+    s_expect_error (agent, &w, "spawn: field 'args[1]': expected a string");
+    s_spawn_head (&w, 1);
+    worm_wire_kstr (&w, "args", "--join");
+    s_expect_error (agent, &w, "spawn: field 'args': expected an array");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, 1);
+    worm_wire_ku64 (&w, "WORM_APP_X", 1);
+    s_expect_error (agent, &w, "spawn: field 'env[0]': expected a string");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "WORM_APP_X", "1");
+    worm_wire_kstr (&w, "WORM_APP_X", "2");
+    s_expect_error (agent, &w, "spawn: field 'env[1]': name given twice");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, 1);
+    msgpack_pack_int (&w.pk, 5);
+    worm_wire_str (&w, "x");
+    s_expect_error (agent, &w, "spawn: field 'env[0]': name: expected a string");
+    //  Missing and misplaced fields of a nested record
+    s_join_head (&w);
+    s_write_member (&w, "host2", false);
+    s_expect_error (segment, &w, "join: missing field 'member.pid'");
+    s_join_head (&w);
+    worm_wire_array (&w, 0);
+    s_expect_error (segment, &w, "join: field 'member': expected a map");
+    worm_wire_map (&w, 3);
+    worm_wire_kstr (&w, "op", "join");
+    worm_wire_kstr (&w, "worm", "w-1234");
+    worm_wire_kstr (&w, "spawn_id", "sp-1");
+    s_expect_error (segment, &w, "join: missing field 'member'");
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, "op", "alive");
+    s_expect_error (agent, &w, "alive: missing field 'pid'");
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, "op", "release");
+    s_expect_error (agent, &w, "release: missing field 'claim'");
+    //  A field given twice, a key that is no string, a NUL in a string
+    worm_wire_map (&w, 3);
+    worm_wire_kstr (&w, "op", "claim");
+    worm_wire_kstr (&w, "worm", "w1");
+    worm_wire_ku64 (&w, "worm", 1);
+    s_expect_error (agent, &w, "claim: field 'worm': given twice");
+    worm_wire_map (&w, 3);
+    worm_wire_kstr (&w, "op", "claim");
+    worm_wire_kstr (&w, "worm", "w1");
+    msgpack_pack_int (&w.pk, 1);
+    worm_wire_str (&w, "x");
+    s_expect_error (agent, &w, "claim: key 2 is not a string");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "claim");
+    worm_wire_str (&w, "worm");
+    msgpack_pack_str (&w.pk, 3);
+    msgpack_pack_str_body (&w.pk, "a\0b", 3);
+    s_expect_error (agent, &w, "claim: field 'worm': string holds a NUL byte");
+    worm_wire_writer_fini (&w);
+}
+
+static void
+s_oversize (void)
+{
+    const worm_request_table_t *agent = &worm_request_agent;
+    const worm_request_table_t *segment = &worm_request_segment;
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    static char big[WORM_REQUEST_ARG_MAX + 2];
+    s_repeat (big, 65, 'w');
+    s_op_str (&w, "kill", "worm", big);
+    s_expect_error (agent, &w, "kill: field 'worm': string of 65 bytes exceeds 64");
+    s_repeat (big, 17, 'c');
+    s_op_str (&w, "release", "claim", big);
+    s_expect_error (agent, &w, "release: field 'claim': string of 17 bytes exceeds 16");
+    s_repeat (big, WORM_REQUEST_ARG_MAX + 1, 'a');
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "args");
+    worm_wire_array (&w, 1);
+    worm_wire_str (&w, big);
+    s_expect_error (agent, &w, "spawn: field 'args[0]': string of 1024 bytes exceeds 1023");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "args");
+    worm_wire_array (&w, WORM_REQUEST_MAX_ARGS + 1);
+    for (int i = 0; i <= WORM_REQUEST_MAX_ARGS; i++)
+        worm_wire_str (&w, "x");
+    s_expect_error (agent, &w, "spawn: field 'args': 65 elements exceed 64");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, WORM_REQUEST_MAX_ENV + 1);
+    for (int i = 0; i <= WORM_REQUEST_MAX_ENV; i++) {
+        char name[32];
+        snprintf (name, sizeof name, "WORM_APP_%d", i);
+        worm_wire_kstr (&w, name, "v");
+    }
+    s_expect_error (agent, &w, "spawn: field 'env': 33 entries exceed 32");
+    s_repeat (big, WORM_REQUEST_ENV_NAME_MAX + 1, 'N');
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "env");
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, big, "v");
+    s_expect_error (agent, &w, "spawn: field 'env[0]': name: string of 64 bytes exceeds 63");
+    s_repeat (big, 128, 'h');
+    s_join_head (&w);
+    s_write_member (&w, big, true);
+    s_expect_error (segment, &w, "join: field 'member.host': string of 128 bytes exceeds 127");
+    s_repeat (big, 96, 'r');
+    s_op_str (&w, "evict", "reason", big);
+    s_expect_error (segment, &w, "evict: field 'reason': string of 96 bytes exceeds 95");
+    //  A whole request over the table's limit (ZeroMQ drops it first on a socket)
+    static char pad[WORM_CTL_MAX];
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "status");
+    worm_wire_kbin (&w, "pad", pad, sizeof pad);
+    size_t size = worm_wire_writer_size (&w);
+    char expected[128];
+    snprintf (expected, sizeof expected, "bad request: message of %zu bytes exceeds %d", size,
+              WORM_CTL_MAX);
+    s_expect_error (agent, &w, expected);
+    //  An error buffer too small for the sentence gets its start
+    char tiny[8];
+    worm_wire_reader_t reader;
+    worm_wire_reader_init (&reader);
+    CHECK_EQ (worm_request_check ("\xc1", 1, agent, &reader, tiny, sizeof tiny), -1);
+    CHECK_STR (tiny, "bad req");
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_fini (&w);
+}
+
+//  Every op in each table is found by name, and no op's name is one a
+//  caller's buffer would cut (the agent reads op into 32 bytes, a segment 16).
+static void
+s_tables (void)
+{
+    size_t count = 0;
+    for (const worm_request_op_t *op = worm_request_agent.ops; op->op; op++, count++) {
+        CHECK (worm_request_op (&worm_request_agent, op->op) == op);
+        CHECK (strlen (op->op) < 32);
+    }
+    CHECK_EQ (count, 14);
+    count = 0;
+    for (const worm_request_op_t *op = worm_request_segment.ops; op->op; op++, count++) {
+        CHECK (worm_request_op (&worm_request_segment, op->op) == op);
+        CHECK (strlen (op->op) < 16);
+    }
+    CHECK_EQ (count, 5);
+    CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
+}
+
+int
+main (void)
+{
+    s_tables ();
+    s_agent_valid ();
+    s_segment_valid ();
+    s_refusals ();
+    s_oversize ();
+    return check_done ("request");
+}
