@@ -18,6 +18,7 @@ source tools/deps.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/worm-bench-evict-XXXXXX)
+chmod 0711 "$WORK"   # guests run as another user and must reach their folders below
 PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/wormd" --name b1 --state-dir "$WORK/b1" --beacon-port "$PORT" --idle-sources file \
     --activity-file "$WORK/activity" --min-idle 0.5 --max-load 1000 --check-interval "$INTERVAL" \

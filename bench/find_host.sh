@@ -13,6 +13,7 @@ source tools/deps.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/worm-bench-find-XXXXXX)
+chmod 0711 "$WORK"   # guests run as another user and must reach their folders below
 PIDS=()
 PREFIX=wb$$x
 export WORM_AUTHORIZED=$WORK/authorized   # netlan_agents authorizes the host keys here

@@ -13,6 +13,7 @@ source tools/deps.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 WORMCTL=$PWD/build/bin/wormctl
 WORK=$(mktemp -d /tmp/worm-bench-ring-XXXXXX)
+chmod 0711 "$WORK"   # guests run as another user and must reach their folders below
 DIR=$WORK/cluster
 ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 cleanup () { ctl down >/dev/null 2>&1 || true; rm -rf "$WORK"; }

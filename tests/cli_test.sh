@@ -4,16 +4,6 @@
 # works everywhere; a ZPL config file is read and the command line wins.
 source "$(dirname "$0")/lib.sh"
 
-# expect_usage_error EXPECTED_TEXT COMMAND...: exit 2 and one stderr line with the text
-expect_usage_error () {
-    local want=$1; shift
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2 (stderr: $err)"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected it to mention '$want'" ;; esac
-}
-
 expect_usage_error "unknown option --bogus" "$WORMD" --bogus
 expect_usage_error "--max-load: 'abc' is not a number" "$WORMD" --max-load abc
 expect_usage_error "--beacon-port: 70000 is outside 1 to 65535" "$WORMD" --beacon-port 70000

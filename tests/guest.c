@@ -1,12 +1,15 @@
 /*  worm-test-guest — a trivial guest program for the agent's tests.
 
-    Writes its pid, working folder, uid and environment to ./guest-info,
+    Writes its pid, working folder, user and groups, nice level, scheduling
+    class, resource limits and environment to ./guest-info,
     then sleeps for the given seconds (default 60) or until SIGTERM, and
     exits with the given status (default 0). Modes after those:
       ignore-term   ignores SIGTERM (a non-cooperative guest)
       double-fork   leaves behind a grandchild in a session of its own
                     (reparented away from the guest), which writes its pid
                     to ./grandchild.pid and sleeps
+      alloc:MB      allocates and touches MB MiB, and adds "alloc MB=ok" or
+                    "alloc MB=refused" to ./guest-info (a memory limit at work)
     Usage: worm-test-guest [SECONDS [STATUS [MODE...]]]
 */
 #include <sched.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -56,8 +60,44 @@ main (int argc, char **argv)
     if (!getcwd (cwd, sizeof cwd))
         cwd[0] = 0;
     int policy = sched_getscheduler (0);
-    fprintf (info, "pid=%d\ncwd=%s\nuid=%d\nnice=%d\nsched=%s\n", (int) getpid (), cwd,
-             (int) getuid (), nice (0), policy == SCHED_IDLE ? "idle" : "other");
+    fprintf (info, "pid=%d\ncwd=%s\nuid=%d\neuid=%d\ngid=%d\negid=%d\nnice=%d\nsched=%s\n",
+             (int) getpid (), cwd, (int) getuid (), (int) geteuid (), (int) getgid (),
+             (int) getegid (), nice (0), policy == SCHED_IDLE ? "idle" : "other");
+    gid_t groups[64];
+    int count = getgroups (64, groups);
+    fprintf (info, "groups=");
+    for (int i = 0; i < count; i++)
+        fprintf (info, "%s%d", i ? "," : "", (int) groups[i]);
+    fprintf (info, "\n");
+    //  Soft and hard limit of each, "unlimited" for none
+    struct {
+        const char *name;
+        int resource;
+    } limits[] = {{"data", RLIMIT_DATA}, {"as", RLIMIT_AS}, {"nofile", RLIMIT_NOFILE},
+                  {"nproc", RLIMIT_NPROC}};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        struct rlimit limit;
+        if (getrlimit (limits[i].resource, &limit))
+            continue;
+        fprintf (info, "limit_%s=", limits[i].name);
+        if (limit.rlim_cur == RLIM_INFINITY)
+            fprintf (info, "unlimited");
+        else
+            fprintf (info, "%llu", (unsigned long long) limit.rlim_cur);
+        if (limit.rlim_max == RLIM_INFINITY)
+            fprintf (info, " unlimited\n");
+        else
+            fprintf (info, " %llu\n", (unsigned long long) limit.rlim_max);
+    }
+    for (int i = 3; i < argc; i++)
+        if (strncmp (argv[i], "alloc:", 6) == 0) {
+            size_t mib = (size_t) atol (argv[i] + 6);
+            char *block = malloc (mib << 20);
+            if (block)
+                memset (block, 1, mib << 20);
+            fprintf (info, "alloc %zu=%s\n", mib, block ? "ok" : "refused");
+            free (block);
+        }
     for (char **env = environ; *env; env++)
         fprintf (info, "env %s\n", *env);
     fclose (info);

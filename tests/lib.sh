@@ -10,7 +10,11 @@ WORM_BIN=${WORM_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../build/bin" && pwd)}
 WORMD=$WORM_BIN/wormd
 WORMCTL=$WORM_BIN/wormctl
 TEST_NAME=$(basename "$0" .sh)
+# Private files; the folder itself only searchable by others, because guests
+# of an agent run by root run as another user and must pass through it
+umask 077
 TEST_DIR=$(mktemp -d "/tmp/worm-$TEST_NAME-XXXXXX")
+chmod 0711 "$TEST_DIR"
 TEST_PIDS=()
 TEST_CLEANUP=()     # extra commands to run at exit, e.g. "wormctl down"
 TEST_FAILED=0
@@ -48,6 +52,16 @@ pass () { echo "ok: $*"; }
 
 # Asserts that two values are equal, printing both.
 expect_eq () { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+# expect_usage_error EXPECTED_TEXT COMMAND...: exit 2 and one stderr line with the text
+expect_usage_error () {
+    local want=$1; shift
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2 (stderr: $err)"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected it to mention '$want'" ;; esac
+}
 
 # A free UDP port on the loopback.
 free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -1,10 +1,23 @@
 # deps.sh — installs what building, testing and the demo need, from Debian's
-# packages, when it is missing (sourced by tools/test and tools/demo).
+# packages, and the `worm` user, when missing (sourced by tools/test and tools/demo).
 
 WORM_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
                clang libclang-rt-14-dev jq python3 iproute2 procps"
 
+# The unprivileged user that guests run as when wormd runs as root (its
+# default --user): a system user without a home or a login shell.
+WORM_USER=worm
+
+worm_create_user () {
+    getent passwd "$WORM_USER" >/dev/null && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "creating the system user '$WORM_USER' that guests run as"
+    $sudo useradd --system --no-create-home --shell /usr/sbin/nologin "$WORM_USER"
+}
+
 worm_install_deps () {
+    worm_create_user || return 1
     local missing="" pkg
     for pkg in $WORM_PACKAGES; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"

@@ -1575,7 +1575,9 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         fprintf (stderr, "wormctl up: no wormd beside wormctl (%s)\n", wormd);
         return 1;
     }
-    if (worm_mkdirs (dir, 0700)) {
+    //  Agents run by root run their guests as another user, who must pass
+    //  through this folder to reach theirs: search, never read, for others
+    if (worm_mkdirs (dir, geteuid () == 0 ? 0711 : 0700)) {
         fprintf (stderr, "wormctl up: cannot create %s: %s\n", dir, strerror (errno));
         return 1;
     }

@@ -13,6 +13,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -305,9 +306,15 @@ s_last_words (const s_guest_t *guest, char *buf, size_t cap)
     buf[0] = 0;
     char path[PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/guest.log", guest->workdir);
-    FILE *file = fopen (path, "r");
-    if (!file)
+    //  The folder is the guest's: follow no link it planted, wait on no fifo
+    int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *file = fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) ? fdopen (fd, "r") : NULL;
+    if (!file) {
+        if (fd >= 0)
+            close (fd);
         return;
+    }
     char tail[512];
     if (fseek (file, -(long) (sizeof tail - 1), SEEK_END))
         rewind (file);
@@ -318,6 +325,39 @@ s_last_words (const s_guest_t *guest, char *buf, size_t cap)
         tail[--size] = 0;
     char *line = strrchr (tail, '\n');
     snprintf (buf, cap, "%s", line ? line + 1 : tail);
+}
+
+//  At start: guests of another user must pass through the state folder and
+//  the guests folder to reach their own, so both get search permission for
+//  others, never read (0711); every folder above, and the programs, must
+//  already be reachable by that user, or the agent refuses to start.
+static int
+s_guests_prepare (worm_agent_t *self, char *err, size_t cap)
+{
+    const worm_config_t *config = &self->config;
+    if (config->guest_user_other) {
+        if (chmod (config->state_dir, 0711) || chmod (self->guests_dir, 0711)) {
+            snprintf (err, cap, "cannot open %s to guests: %s", self->guests_dir,
+                      strerror (errno));
+            return -1;
+        }
+        if (worm_user_reach (&config->guest_user, self->guests_dir, err, cap)
+            || worm_user_reach (&config->guest_user, config->programs_dir, err, cap))
+            return -1;
+    }
+    //  0 leaves wormd's own limit
+    char memory[32] = "none", files[32] = "wormd's", procs[32] = "wormd's";
+    if (config->guest_memory)
+        snprintf (memory, sizeof memory, "%lu MiB", config->guest_memory >> 20);
+    if (config->guest_files)
+        snprintf (files, sizeof files, "%lu", config->guest_files);
+    if (config->guest_procs)
+        snprintf (procs, sizeof procs, "%lu", config->guest_procs);
+    worm_log ("guests run as %s (uid %u, gid %u) at nice 19, limits: data %s, open files %s, "
+              "the user's processes %s",
+              config->guest_user.name, (unsigned) config->guest_user.uid,
+              (unsigned) config->guest_user.gid, memory, files, procs);
+    return 0;
 }
 
 static void
@@ -889,22 +929,25 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     }
     char **envp = err[0] ? NULL
                          : s_guest_env (self, guest, env, worm_secret, reader, err, sizeof err);
-    char tmpdir[PATH_MAX + 8], log_path[PATH_MAX + 16];
-    snprintf (tmpdir, sizeof tmpdir, "%s/tmp", guest->workdir);
+    char log_path[PATH_MAX + 16];
     snprintf (log_path, sizeof log_path, "%s/guest.log", guest->workdir);
     pid_t pid = -1;
-    if (!err[0] && (worm_mkdirs (guest->workdir, 0700) || worm_mkdirs (tmpdir, 0700)))
+    const worm_user_t *user = self->config.guest_user_other ? &self->config.guest_user : NULL;
+    if (!err[0] && worm_private_dir (guest->workdir, user))
         snprintf (err, sizeof err, "cannot create %s: %s", guest->workdir, strerror (errno));
     if (!err[0]) {
         worm_spawn_spec_t spec = {.path = path,
-                             .argv = argv,
-                             .envp = envp,
-                             .workdir = guest->workdir,
-                             .log_path = log_path,
-                             .nice = 19,
-                             .sched_idle = true,
-                             .umask = 077,
-                             .max_files = 1024};
+                                  .argv = argv,
+                                  .envp = envp,
+                                  .workdir = guest->workdir,
+                                  .log_path = log_path,
+                                  .nice = 19,
+                                  .sched_idle = true,
+                                  .umask = 077,
+                                  .user = user,
+                                  .mem_bytes = self->config.guest_memory,
+                                  .max_files = self->config.guest_files,
+                                  .max_procs = self->config.guest_procs};
         pid = worm_spawn (&spec, err, sizeof err);
     }
     s_free_strings (argv);
@@ -1539,6 +1582,8 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     if (!self->auth)
         goto fail;
     self->relay = zactor_new (s_relay_actor, NULL);
+    if (s_guests_prepare (self, err, cap))
+        goto fail;
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_maxmsgsize (self->router, WORM_CTL_MAX);
     zsock_set_linger (self->router, 0);

@@ -3,7 +3,9 @@
 #include "beacon.h"
 
 #include <czmq.h>
+#include <pwd.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 const worm_opt_t worm_config_options[] = {
@@ -26,6 +28,13 @@ const worm_opt_t worm_config_options[] = {
     {"programs", "DIR", "guest programs live here (default: beside wormd)"},
     {"key", "FILE", "the host's keypair (default STATE-DIR/host.cert; made when missing)"},
     {"authorized", "DIR", "public keys allowed in (default STATE-DIR/authorized)"},
+    {"user", "NAME", "guests run as this user (default: " WORM_DEFAULT_GUEST_USER
+                     " when wormd runs as root, else wormd's own user)"},
+    {"guest-memory", "SIZE", "a guest's data memory limit (RLIMIT_DATA), e.g. 512M; 0 for none "
+                             "(default " WORM_DEFAULT_GUEST_MEMORY_TEXT ")"},
+    {"guest-files", "N", "a guest's open files limit (RLIMIT_NOFILE; default 1024)"},
+    {"guest-procs", "N", "processes and threads the guests' user may have on this machine "
+                         "(RLIMIT_NPROC; default 4096; 0 for none)"},
     {"daemon", NULL, "detach; log to STATE-DIR/wormd.log"},
     {"help", NULL, "print this help"},
     {NULL, NULL, NULL},
@@ -41,6 +50,9 @@ worm_config_defaults (worm_config_t *config)
     host[strcspn (host, ".")] = 0;
     snprintf (config->name, sizeof config->name, "%s", host);
     config->beacon_port = WORM_DEFAULT_BEACON_PORT;
+    config->guest_memory = WORM_DEFAULT_GUEST_MEMORY;
+    config->guest_files = WORM_DEFAULT_GUEST_FILES;
+    config->guest_procs = WORM_DEFAULT_GUEST_PROCS;
     worm_policy_defaults (&config->policy);
     worm_avail_defaults (&config->avail);
 }
@@ -99,6 +111,30 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
     }
     if (strcmp (name, "idle-sources") == 0)
         return worm_avail_parse_sources (value, &config->avail.sources, err, cap);
+    if (strcmp (name, "guest-memory") == 0)
+        return worm_parse_size (value, 16UL << 20, 1UL << 46, &config->guest_memory, err, cap);
+    struct {
+        const char *name;
+        unsigned long *dest;
+        long low;       //  the least that still lets a czmq process start
+        long high;
+    } counts[] = {
+        {"guest-files", &config->guest_files, 16, 1L << 20},
+        {"guest-procs", &config->guest_procs, 16, 1L << 22},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (strcmp (name, counts[i].name) == 0) {
+            long number;
+            if (worm_parse_int (value, 0, counts[i].high, &number, err, cap))
+                return -1;
+            if (number && number < counts[i].low) {
+                snprintf (err, cap, "%ld is too few for a guest to start (at least %ld; 0 for "
+                                    "wormd's own limit)", number, counts[i].low);
+                return -1;
+            }
+            *counts[i].dest = (unsigned long) number;
+            return 0;
+        }
     struct {
         const char *name;
         char *dest;
@@ -110,6 +146,7 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
         {"programs", config->programs_dir, sizeof config->programs_dir},
         {"key", config->key_file, sizeof config->key_file},
         {"authorized", config->authorized_dir, sizeof config->authorized_dir},
+        {"user", config->user, sizeof config->user},
         {"activity-file", config->avail.activity_file, sizeof config->avail.activity_file},
         {"loadavg-file", config->avail.loadavg_file, sizeof config->avail.loadavg_file},
         {"meminfo-file", config->avail.meminfo_file, sizeof config->avail.meminfo_file},
@@ -160,6 +197,89 @@ s_load_file (worm_config_t *config, const char *path, char *err, size_t cap)
     return rc;
 }
 
+//  Who guests run as: --user, or the default, which must exist. Only root
+//  can run them as another user, and never as root.
+static int
+s_resolve_user (worm_config_t *config, char *err, size_t cap)
+{
+    uid_t self = geteuid ();
+    if (!config->user[0] && self != 0) {
+        //  wormd's own user, which needs no name
+        struct passwd *me = getpwuid (self);
+        if (me)
+            snprintf (config->guest_user.name, sizeof config->guest_user.name, "%s", me->pw_name);
+        else
+            snprintf (config->guest_user.name, sizeof config->guest_user.name, "%u",
+                      (unsigned) self);
+        config->guest_user.uid = self;
+        config->guest_user.gid = getegid ();
+        config->guest_user_other = false;
+        return 0;
+    }
+    const char *name = config->user[0] ? config->user : WORM_DEFAULT_GUEST_USER;
+    char why[256];
+    if (worm_user_lookup (name, &config->guest_user, why, sizeof why)) {
+        if (strncmp (why, "no user", 7) != 0)
+            snprintf (err, cap, "--user: %s", why);
+        else if (config->user[0])
+            snprintf (err, cap, "--user: no user '%s' on this machine; create it with 'useradd "
+                                "--system --no-create-home --shell /usr/sbin/nologin %s'", name,
+                      name);
+        else
+            snprintf (err, cap, "guests run as user '%s' when wormd runs as root, and there is "
+                                "no such user; create it with 'useradd --system --no-create-home "
+                                "--shell /usr/sbin/nologin %s' (tools/deps.sh does) or name "
+                                "another with --user", name, name);
+        return -1;
+    }
+    if (self == 0 && config->guest_user.uid == 0) {
+        snprintf (err, cap, "--user: '%s' is uid 0; guests run as an unprivileged user", name);
+        return -1;
+    }
+    if (self != 0 && config->guest_user.uid != self) {
+        struct passwd *me = getpwuid (self);
+        snprintf (err, cap, "--user: wormd is not root, so its guests run as its own user '%s'; "
+                            "running them as '%s' needs wormd to run as root",
+                  me ? me->pw_name : "?", name);
+        return -1;
+    }
+    config->guest_user_other = config->guest_user.uid != self;
+    return 0;
+}
+
+//  Without root, wormd can only lower its own limits for its guests: a
+//  default above them is lowered, an explicit value above them refused.
+static int
+s_check_limits (worm_config_t *config, char *err, size_t cap)
+{
+    if (geteuid () == 0)
+        return 0;
+    struct {
+        const char *name;
+        int resource;
+        unsigned long *value;
+        unsigned long fallback;
+    } limits[] = {
+        {"guest-memory", RLIMIT_DATA, &config->guest_memory, WORM_DEFAULT_GUEST_MEMORY},
+        {"guest-files", RLIMIT_NOFILE, &config->guest_files, WORM_DEFAULT_GUEST_FILES},
+        {"guest-procs", RLIMIT_NPROC, &config->guest_procs, WORM_DEFAULT_GUEST_PROCS},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        struct rlimit own;
+        if (!*limits[i].value || getrlimit (limits[i].resource, &own)
+            || own.rlim_max == RLIM_INFINITY || *limits[i].value <= own.rlim_max)
+            continue;
+        if (*limits[i].value != limits[i].fallback) {
+            snprintf (err, cap, "--%s: %lu is above wormd's own hard limit %lu, and only root "
+                                "may raise it", limits[i].name, *limits[i].value,
+                      (unsigned long) own.rlim_max);
+            return -1;
+        }
+        *limits[i].value = (unsigned long) own.rlim_max;
+    }
+    return 0;
+}
+
 int
 worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_t cap)
 {
@@ -183,6 +303,8 @@ worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_
         snprintf (err, cap, "unexpected argument '%s'", argv[index]);
         return -1;
     }
+    if (s_resolve_user (config, err, cap) || s_check_limits (config, err, cap))
+        return -1;
     if (!config->broadcast[0] && !config->interface[0])
         snprintf (config->broadcast, sizeof config->broadcast, "127.255.255.255");
     if (!config->state_dir[0]) {

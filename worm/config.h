@@ -10,11 +10,31 @@
 #include "avail.h"
 #include "opts.h"
 #include "policy.h"
+#include "spawn.h"
 
 #include <limits.h>
 #include <netinet/in.h>
 
 #define WORM_DEFAULT_BEACON_PORT 5670
+#define WORM_DEFAULT_GUEST_USER "worm"      //  guests' user when wormd runs as root
+#define WORM_DEFAULT_GUEST_FILES 1024       //  RLIMIT_NOFILE of a guest
+#define WORM_DEFAULT_GUEST_PROCS 4096       //  RLIMIT_NPROC: the guest user's processes and threads
+//  RLIMIT_DATA of a guest. AddressSanitizer maps terabytes of shadow memory
+//  as private writable data, which any data or address-space limit refuses,
+//  so sanitizer builds set none unless told to.
+#if defined(__SANITIZE_ADDRESS__)
+#define WORM_DEFAULT_GUEST_MEMORY 0UL
+#define WORM_DEFAULT_GUEST_MEMORY_TEXT "none in this sanitizer build"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORM_DEFAULT_GUEST_MEMORY 0UL
+#define WORM_DEFAULT_GUEST_MEMORY_TEXT "none in this sanitizer build"
+#endif
+#endif
+#ifndef WORM_DEFAULT_GUEST_MEMORY
+#define WORM_DEFAULT_GUEST_MEMORY (2UL << 30)
+#define WORM_DEFAULT_GUEST_MEMORY_TEXT "2G"
+#endif
 
 typedef struct {
     char name[65];                    //  host name, default the hostname
@@ -26,6 +46,12 @@ typedef struct {
     char key_file[PATH_MAX];          //  the host keypair, "" for STATE/host.cert
     char authorized_dir[PATH_MAX];    //  authorized public keys, "" for STATE/authorized
     bool daemon;                      //  detach and log to the state dir
+    char user[33];                    //  --user as given, "" for the default
+    worm_user_t guest_user;           //  who guests run as, resolved by worm_config_load
+    bool guest_user_other;            //  guests run as another uid than wormd (wormd is root)
+    unsigned long guest_memory;       //  guests' RLIMIT_DATA in bytes, 0 for none
+    unsigned long guest_files;        //  guests' RLIMIT_NOFILE, 0 for wormd's own
+    unsigned long guest_procs;        //  guests' RLIMIT_NPROC, 0 for wormd's own
     worm_policy_t policy;             //  the owner's policy
     worm_avail_config_t avail;        //  where availability is read from
 } worm_config_t;
@@ -40,8 +66,11 @@ int worm_config_set (worm_config_t *config, const char *name, const char *value,
                      size_t cap);
 
 /*  Builds the configuration from argv (after the program name): --config
-    FILE is read first, then the other options. Returns 0; 1 when --help was
-    asked (help printed); or -1 with the reason in err. */
+    FILE is read first, then the other options; then the guests' user is
+    looked up (it must exist; when wormd is not root it can only be wormd's
+    own user) and the guests' limits checked against what wormd may grant.
+    Returns 0; 1 when --help was asked (help printed); or -1 with the
+    reason in err. */
 int worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_t cap);
 
 #endif

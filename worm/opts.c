@@ -1,7 +1,9 @@
 /*  opts.c — table-driven long options. See opts.h. */
 #include "opts.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,5 +100,56 @@ worm_parse_int (const char *text, long low, long high, long *value, char *err, s
         return -1;
     }
     *value = parsed;
+    return 0;
+}
+
+//  "512M" for a byte count that is a whole number of such units, into buf.
+static void
+s_size_text (unsigned long bytes, char *buf, size_t cap)
+{
+    const char *units = "KMGT";
+    int unit = -1;
+    while (unit < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+        bytes /= 1024;
+        unit++;
+    }
+    if (unit < 0)
+        snprintf (buf, cap, "%lu", bytes);
+    else
+        snprintf (buf, cap, "%lu%c", bytes, units[unit]);
+}
+
+int
+worm_parse_size (const char *text, unsigned long low, unsigned long high,
+                 unsigned long *value, char *err, size_t cap)
+{
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull (text, &end, 10);
+    static const char units[] = "KMGT";
+    const char *unit = *end ? strchr (units, toupper ((unsigned char) *end)) : NULL;
+    unsigned shift = 0;
+    if (unit && end[1] == 0) {
+        shift = 10 * (unsigned) (unit - units + 1);
+        end++;
+    }
+    if (end == text || *end || errno || text[0] == '-' || !isdigit ((unsigned char) text[0])) {
+        snprintf (err, cap, "'%s' is not a size (a whole number, optionally with K, M, G or T)",
+                  text);
+        return -1;
+    }
+    if (parsed > (ULONG_MAX >> shift)) {
+        snprintf (err, cap, "%s is too large", text);
+        return -1;
+    }
+    unsigned long bytes = (unsigned long) parsed << shift;
+    if (bytes && (bytes < low || bytes > high)) {
+        char low_text[32], high_text[32];
+        s_size_text (low, low_text, sizeof low_text);
+        s_size_text (high, high_text, sizeof high_text);
+        snprintf (err, cap, "%s is outside %s to %s (or 0 for none)", text, low_text, high_text);
+        return -1;
+    }
+    *value = bytes;
     return 0;
 }

@@ -38,4 +38,11 @@ int worm_parse_double (const char *text, double low, double high, double *value,
                        size_t cap);
 int worm_parse_int (const char *text, long low, long high, long *value, char *err, size_t cap);
 
+/*  A size in bytes: a whole number with an optional K, M, G or T suffix
+    (powers of 1024), e.g. "512M". 0 is always accepted (it means none);
+    anything else must lie in [low, high]. Returns 0, or -1 with the reason
+    in err. */
+int worm_parse_size (const char *text, unsigned long low, unsigned long high,
+                     unsigned long *value, char *err, size_t cap);
+
 #endif

@@ -1,10 +1,12 @@
 /*  spawn.c — fork and exec under a controlled environment. See spawn.h. */
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,110 +14,436 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-//  In the child: reports errno on the pipe and exits.
-static void
-s_child_fail (int pipe_fd, int code)
+//  What the child was doing when it failed; it reports this and errno
+typedef enum {
+    STEP_SETSID,
+    STEP_LOG,
+    STEP_DEVNULL,
+    STEP_DUP,
+    STEP_NICE,
+    STEP_RLIMIT_DATA,
+    STEP_RLIMIT_NOFILE,
+    STEP_RLIMIT_NPROC,
+    STEP_SETGROUPS,
+    STEP_SETGID,
+    STEP_SETUID,
+    STEP_STILL_ROOT,
+    STEP_CHDIR,
+    STEP_EXEC,
+} s_step_t;
+
+static const char *s_step_names[] = {
+    [STEP_SETSID] = "setsid",
+    [STEP_LOG] = "open the log",
+    [STEP_DEVNULL] = "open /dev/null",
+    [STEP_DUP] = "dup2",
+    [STEP_NICE] = "nice",
+    [STEP_RLIMIT_DATA] = "setrlimit RLIMIT_DATA",
+    [STEP_RLIMIT_NOFILE] = "setrlimit RLIMIT_NOFILE",
+    [STEP_RLIMIT_NPROC] = "setrlimit RLIMIT_NPROC",
+    [STEP_SETGROUPS] = "setgroups",
+    [STEP_SETGID] = "setgid",
+    [STEP_SETUID] = "setuid",
+    [STEP_STILL_ROOT] = "uid 0 could be regained",
+    [STEP_CHDIR] = "chdir",
+    [STEP_EXEC] = "execve",
+};
+
+typedef struct {
+    int step;       //  an s_step_t
+    int error;      //  errno at that step
+} s_report_t;
+
+//  strerror without locale or allocation, safe between fork and exec
+static const char *
+s_error_text (int error)
 {
-    ssize_t unused = write (pipe_fd, &code, sizeof code);
+    const char *text = strerrordesc_np (error);
+    return text ? text : "unknown error";
+}
+
+//  Appends text to a fixed buffer (async-signal-safe).
+static void
+s_append (char *buf, size_t cap, size_t *len, const char *text)
+{
+    while (*text && *len + 1 < cap)
+        buf[(*len)++] = *text++;
+    buf[*len] = 0;
+}
+
+//  In the child: says what failed on stderr (the log, once it is open) and
+//  on the report pipe, and exits.
+static void
+s_child_fail (int pipe_fd, const char *path, s_step_t step, int error)
+{
+    if (step > STEP_DUP) {
+        char line[PATH_MAX + 256];
+        size_t len = 0;
+        s_append (line, sizeof line, &len, "cannot start ");
+        s_append (line, sizeof line, &len, path);
+        s_append (line, sizeof line, &len, ": ");
+        s_append (line, sizeof line, &len, s_step_names[step]);
+        s_append (line, sizeof line, &len, ": ");
+        s_append (line, sizeof line, &len, s_error_text (error));
+        s_append (line, sizeof line, &len, "\n");
+        ssize_t unused = write (2, line, len);
+        (void) unused;
+    }
+    s_report_t report = {step, error};
+    ssize_t unused = write (pipe_fd, &report, sizeof report);
     (void) unused;
     _exit (127);
 }
 
-pid_t
-worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
+//  Drops to user: only its primary group, then its gid, then its uid, and
+//  makes sure uid 0 cannot come back. Returns 0, or the failed step with
+//  errno set.
+static int
+s_become (const worm_user_t *user)
 {
-    int report[2];
-    if (pipe2 (report, O_CLOEXEC)) {
+    if (setgroups (1, &user->gid))
+        return STEP_SETGROUPS;
+    if (setgid (user->gid))
+        return STEP_SETGID;
+    if (setuid (user->uid))
+        return STEP_SETUID;
+    if (user->uid != 0 && setuid (0) == 0) {
+        errno = EPERM;
+        return STEP_STILL_ROOT;
+    }
+    return 0;
+}
+
+static int
+s_limit (int resource, unsigned long value)
+{
+    struct rlimit limit = {value, value};
+    return value ? setrlimit (resource, &limit) : 0;
+}
+
+//  In the child: everything between fork and exec. Never returns.
+static void
+s_child (const worm_spawn_spec_t *spec, int report)
+{
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+    if (setsid () < 0)
+        s_child_fail (report, spec->path, STEP_SETSID, errno);
+    //  The log first, as the caller: it is the caller's file, and failures
+    //  after this are written to it. O_NOFOLLOW: the folder may be the guest's.
+    int out = spec->log_path ? open (spec->log_path,
+                                     O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)
+                             : open ("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (out < 0)
+        s_child_fail (report, spec->path, STEP_LOG, errno);
+    int in = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        s_child_fail (report, spec->path, STEP_DEVNULL, errno);
+    if (dup2 (in, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
+        s_child_fail (report, spec->path, STEP_DUP, errno);
+    if (spec->sched_idle) {
+        struct sched_param param = {.sched_priority = 0};
+        sched_setscheduler (0, SCHED_IDLE, &param);     //  best effort
+    }
+    if (spec->nice) {
+        errno = 0;
+        if (nice (spec->nice) == -1 && errno)
+            s_child_fail (report, spec->path, STEP_NICE, errno);
+    }
+    //  Limits while still privileged: root may set any hard limit, the
+    //  user may not raise them afterwards
+    if (s_limit (RLIMIT_DATA, spec->mem_bytes))
+        s_child_fail (report, spec->path, STEP_RLIMIT_DATA, errno);
+    if (s_limit (RLIMIT_NOFILE, spec->max_files))
+        s_child_fail (report, spec->path, STEP_RLIMIT_NOFILE, errno);
+    if (s_limit (RLIMIT_NPROC, spec->max_procs))
+        s_child_fail (report, spec->path, STEP_RLIMIT_NPROC, errno);
+    if (spec->user) {
+        int step = s_become (spec->user);
+        if (step)
+            s_child_fail (report, spec->path, (s_step_t) step, errno);
+    }
+    if (spec->workdir && chdir (spec->workdir))
+        s_child_fail (report, spec->path, STEP_CHDIR, errno);
+    umask (spec->umask);
+    //  Close every other descriptor but the report pipe (close-on-exec)
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != report)
+            close (fd);
+    execve (spec->path, spec->argv, spec->envp);
+    s_child_fail (report, spec->path, STEP_EXEC, errno);
+}
+
+//  Forks with a close-on-exec pipe from child to parent; *fd gets the
+//  child's end in the child and the parent's end in the parent. Returns
+//  the pid (0 in the child), or -1 with the reason in err.
+static pid_t
+s_fork_piped (int *fd, char *err, size_t cap)
+{
+    int ends[2];
+    if (pipe2 (ends, O_CLOEXEC)) {
         snprintf (err, cap, "pipe: %s", strerror (errno));
         return -1;
     }
     pid_t pid = fork ();
     if (pid < 0) {
         snprintf (err, cap, "fork: %s", strerror (errno));
-        close (report[0]);
-        close (report[1]);
+        close (ends[0]);
+        close (ends[1]);
         return -1;
     }
-    if (pid == 0) {
-        close (report[0]);
-        sigset_t none;
-        sigemptyset (&none);
-        sigprocmask (SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < NSIG; sig++)
-            signal (sig, SIG_DFL);
-        if (setsid () < 0)
-            s_child_fail (report[1], errno);
-        if (spec->workdir && chdir (spec->workdir))
-            s_child_fail (report[1], errno);
-        umask (spec->umask);
-        if (spec->sched_idle) {
-            struct sched_param param = {.sched_priority = 0};
-            sched_setscheduler (0, SCHED_IDLE, &param);     //  best effort
-        }
-        if (spec->nice) {
-            errno = 0;
-            if (nice (spec->nice) == -1 && errno)
-                s_child_fail (report[1], errno);
-        }
-        if (spec->mem_bytes) {
-            struct rlimit limit = {spec->mem_bytes, spec->mem_bytes};
-            if (setrlimit (RLIMIT_AS, &limit))
-                s_child_fail (report[1], errno);
-        }
-        if (spec->max_files) {
-            struct rlimit limit = {spec->max_files, spec->max_files};
-            if (setrlimit (RLIMIT_NOFILE, &limit))
-                s_child_fail (report[1], errno);
-        }
-        int in = open ("/dev/null", O_RDONLY);
-        int out = spec->log_path
-                      ? open (spec->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
-                      : open ("/dev/null", O_WRONLY);
-        if (in < 0 || out < 0)
-            s_child_fail (report[1], errno);
-        dup2 (in, 0);
-        dup2 (out, 1);
-        dup2 (out, 2);
-        //  Close every other descriptor but the report pipe (close-on-exec)
-        for (int fd = 3; fd < 1024; fd++)
-            if (fd != report[1])
-                close (fd);
-        execve (spec->path, spec->argv, spec->envp);
-        s_child_fail (report[1], errno);
-    }
-    close (report[1]);
-    int code = 0;
+    close (ends[pid == 0 ? 0 : 1]);
+    *fd = ends[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+//  In the parent: reads what the child sent, then closes the pipe. Returns
+//  true when exactly size bytes came.
+static bool
+s_read_piped (int fd, void *buf, size_t size)
+{
     ssize_t got;
     do
-        got = read (report[0], &code, sizeof code);
+        got = read (fd, buf, size);
     while (got < 0 && errno == EINTR);
-    close (report[0]);
-    if (got == (ssize_t) sizeof code) {
-        snprintf (err, cap, "cannot start %s: %s", spec->path, strerror (code));
+    close (fd);
+    return got == (ssize_t) size;
+}
+
+pid_t
+worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
+{
+    int report;
+    pid_t pid = s_fork_piped (&report, err, cap);
+    if (pid == 0)
+        s_child (spec, report);
+    if (pid < 0)
+        return -1;
+    s_report_t failed;
+    if (s_read_piped (report, &failed, sizeof failed)) {
+        //  The child exited at once; reap it so it does not linger
+        waitpid (pid, NULL, 0);
+        snprintf (err, cap, "cannot start %s: %s: %s", spec->path,
+                  s_step_names[failed.step], strerror (failed.error));
         return -1;
     }
     return pid;
 }
 
-static int
-s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+int
+worm_user_lookup (const char *name, worm_user_t *user, char *err, size_t cap)
 {
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path) ? -1 : 0;
+    if (!*name || strlen (name) >= sizeof user->name) {
+        snprintf (err, cap, "'%.40s' is not a user name of 1 to %zu characters", name,
+                  sizeof user->name - 1);
+        return -1;
+    }
+    struct passwd entry, *found = NULL;
+    char buf[16384];
+    int rc = getpwnam_r (name, &entry, buf, sizeof buf, &found);
+    if (!found) {
+        if (rc)
+            snprintf (err, cap, "cannot look up user '%s': %s", name, strerror (rc));
+        else
+            snprintf (err, cap, "no user '%s' on this machine", name);
+        return -1;
+    }
+    snprintf (user->name, sizeof user->name, "%s", name);
+    user->uid = entry.pw_uid;
+    user->gid = entry.pw_gid;
+    return 0;
+}
+
+//  "drwx------ root:root" for a folder, into buf.
+static void
+s_describe (const char *path, char *buf, size_t cap)
+{
+    struct stat st;
+    if (stat (path, &st)) {
+        snprintf (buf, cap, "%s", strerror (errno));
+        return;
+    }
+    char mode[11] = "d---------";
+    const char *bits = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++)
+        if (st.st_mode & (0400 >> i))
+            mode[i + 1] = bits[i];
+    struct passwd *owner = getpwuid (st.st_uid);
+    struct group *group = getgrgid (st.st_gid);
+    char uid_text[16], gid_text[16];
+    snprintf (uid_text, sizeof uid_text, "%u", (unsigned) st.st_uid);
+    snprintf (gid_text, sizeof gid_text, "%u", (unsigned) st.st_gid);
+    snprintf (buf, cap, "%s %s:%s", mode, owner ? owner->pw_name : uid_text,
+              group ? group->gr_name : gid_text);
+}
+
+int
+worm_user_reach (const worm_user_t *user, const char *path, char *err, size_t cap)
+{
+    if (path[0] != '/' || strlen (path) >= PATH_MAX) {
+        snprintf (err, cap, "'%.60s' is not an absolute path", path);
+        return -1;
+    }
+    int pipe_fd;
+    pid_t pid = s_fork_piped (&pipe_fd, err, cap);
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        //  As user: the length of the first prefix it cannot enter, or 0
+        int result[2] = {0, 0};
+        int step = s_become (user);
+        if (step)
+            result[0] = -step, result[1] = errno;
+        char prefix[PATH_MAX];
+        size_t len = strlen (path);
+        for (size_t end = 1; !step && !result[0] && end <= len; end++)
+            if (end == len || path[end] == '/') {
+                memcpy (prefix, path, end);
+                prefix[end] = 0;
+                if (access (prefix, X_OK))
+                    result[0] = (int) end, result[1] = errno;
+            }
+        ssize_t unused = write (pipe_fd, result, sizeof result);
+        (void) unused;
+        _exit (0);
+    }
+    int result[2] = {0, 0};
+    bool got = s_read_piped (pipe_fd, result, sizeof result);
+    waitpid (pid, NULL, 0);
+    if (!got) {
+        snprintf (err, cap, "cannot check the way to %s as user '%s'", path, user->name);
+        return -1;
+    }
+    if (result[0] < 0) {
+        snprintf (err, cap, "cannot become user '%s': %s: %s", user->name,
+                  s_step_names[-result[0]], strerror (result[1]));
+        return -1;
+    }
+    if (result[0] > 0) {
+        char blocker[PATH_MAX], what[128];
+        snprintf (blocker, sizeof blocker, "%.*s", result[0], path);
+        s_describe (blocker, what, sizeof what);
+        if (result[1] == EACCES)
+            snprintf (err, cap,
+                      "user '%s' cannot reach %s: it may not enter %s (%s); "
+                      "give it search permission, e.g. chmod o+x %s",
+                      user->name, path, blocker, what, blocker);
+        else
+            snprintf (err, cap, "user '%s' cannot reach %s: %s: %s", user->name, path, blocker,
+                      strerror (result[1]));
+        return -1;
+    }
+    return 0;
+}
+
+int
+worm_private_dir (const char *path, const worm_user_t *user)
+{
+    char tmp[PATH_MAX];
+    if (snprintf (tmp, sizeof tmp, "%s/tmp", path) >= (int) sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    //  Ours until everything inside is made, then handed over: the user
+    //  gets it whole, with nothing of it planted beforehand
+    if (mkdir (path, 0700) || mkdir (tmp, 0700))
+        return -1;
+    if (user
+        && (fchownat (AT_FDCWD, tmp, user->uid, user->gid, AT_SYMLINK_NOFOLLOW)
+            || fchownat (AT_FDCWD, path, user->uid, user->gid, AT_SYMLINK_NOFOLLOW)))
+        return -1;
+    return 0;
+}
+
+//  Folders nested deeper than this are moved up and emptied in a later
+//  pass, so removal needs at most this many descriptors however deep a tree.
+#define RMTREE_DEPTH 32
+#define RMTREE_PASSES 1000
+
+//  Empties the folder open at fd: every entry is removed relative to an
+//  open folder, subfolders opened with O_NOFOLLOW, so nothing outside the
+//  tree is touched even when its owner renames or links things meanwhile.
+//  Subfolders at RMTREE_DEPTH are renamed into top instead. Returns how
+//  many entries went (removed or moved).
+static unsigned
+s_empty (int fd, int top, int depth, unsigned *serial)
+{
+    int list_fd = dup (fd);
+    DIR *dir = list_fd >= 0 ? fdopendir (list_fd) : NULL;
+    if (!dir) {
+        if (list_fd >= 0)
+            close (list_fd);
+        return 0;
+    }
+    rewinddir (dir);    //  the duplicate shares fd's position, left at the end by a former pass
+    unsigned gone = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir)) != NULL) {
+        const char *name = entry->d_name;
+        if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+            continue;
+        if (unlinkat (fd, name, 0) == 0) {
+            gone++;
+            continue;
+        }
+        if (errno != EISDIR)
+            continue;
+        if (depth >= RMTREE_DEPTH) {
+            char moved[32];
+            snprintf (moved, sizeof moved, ".rmtree-%u", (*serial)++);
+            if (renameat (fd, name, top, moved) == 0)
+                gone++;
+            continue;
+        }
+        int sub = openat (fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            continue;
+        fchmod (sub, 0700);     //  its owner may have locked itself out
+        gone += s_empty (sub, top, depth + 1, serial);
+        close (sub);
+        if (unlinkat (fd, name, AT_REMOVEDIR) == 0)
+            gone++;
+    }
+    closedir (dir);
+    return gone;
 }
 
 int
 worm_rmtree (const char *path)
 {
     struct stat st;
-    if (lstat (path, &st) && errno == ENOENT)
-        return 0;
-    nftw (path, s_remove, 32, FTW_DEPTH | FTW_PHYS);
+    if (lstat (path, &st))
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR (st.st_mode)) {
+        int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            fchmod (fd, 0700);
+            unsigned serial = 0;
+            for (int pass = 0; pass < RMTREE_PASSES && s_empty (fd, fd, 1, &serial); pass++)
+                ;
+            close (fd);
+        }
+        rmdir (path);
+    }
+    else
+        unlink (path);
     return lstat (path, &st) == 0 ? -1 : 0;
+}
+
+//  Creates one folder with exactly mode (whatever the umask); one that
+//  exists already is left as it is.
+static int
+s_mkdir (const char *path, mode_t mode)
+{
+    if (mkdir (path, mode))
+        return errno == EEXIST ? 0 : -1;
+    return chmod (path, mode);
 }
 
 int
@@ -127,13 +455,11 @@ worm_mkdirs (const char *path, mode_t mode)
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            if (mkdir (buf, mode) && errno != EEXIST)
+            if (s_mkdir (buf, mode))
                 return -1;
             *p = '/';
         }
-    if (mkdir (buf, mode) && errno != EEXIST)
-        return -1;
-    return 0;
+    return s_mkdir (buf, mode);
 }
 
 int

@@ -2,8 +2,11 @@
 
     Starts a program in its own session and process group, in a given
     working directory, with exactly the environment given, a umask, a nice
-    level and resource limits, stdin from /dev/null and stdout/stderr to a
-    log file. Host agents start guests with it; wormctl starts agents.
+    level and resource limits, optionally as another user, stdin from
+    /dev/null and stdout/stderr to a log file. Host agents start guests
+    with it; wormctl starts agents. Also here: the folder helpers that
+    guests' private folders need (made for a user, reachable by it, removed
+    without following anything the guest planted).
 */
 #ifndef WORM_SPAWN_H_INCLUDED
 #define WORM_SPAWN_H_INCLUDED
@@ -11,6 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+typedef struct {
+    char name[33];                 //  login name
+    uid_t uid;                     //  its uid
+    gid_t gid;                     //  its primary group, the only group it runs with
+} worm_user_t;
 
 typedef struct {
     const char *path;              //  program to execute (absolute path)
@@ -21,18 +30,43 @@ typedef struct {
     int nice;                      //  niceness added, 0 for none
     bool sched_idle;               //  run under SCHED_IDLE where allowed
     mode_t umask;                  //  the umask the program starts with
-    unsigned long mem_bytes;       //  RLIMIT_AS, 0 for unchanged
+    const worm_user_t *user;       //  run as this user (needs root), NULL to stay
+    unsigned long mem_bytes;       //  RLIMIT_DATA, 0 for unchanged
     unsigned long max_files;       //  RLIMIT_NOFILE, 0 for unchanged
+    unsigned long max_procs;       //  RLIMIT_NPROC (the user's processes and threads), 0 for unchanged
 } worm_spawn_spec_t;
 
-/*  Starts the program. Returns its pid (also its process group id), or -1
-    with the reason in err, including a failure of exec itself. */
+/*  Starts the program. The log is opened before the user changes (it is
+    the caller's file), then limits are set, then the user changes, then
+    the working directory, so that the program's user must be able to reach
+    it. Returns its pid (also its process group id), or -1 with the reason
+    in err, including a failure of exec itself; a failure in the child is
+    also written to the log as one line. */
 pid_t worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap);
 
-/*  Removes a directory tree. Returns 0, or -1 when something stayed. */
+/*  Looks a user up by name. Returns 0, or -1 when there is no such user
+    (the reason in err). */
+int worm_user_lookup (const char *name, worm_user_t *user, char *err, size_t cap);
+
+/*  Checks, as user, that every folder from / down to path can be searched
+    (entered). Returns 0, or -1 naming the folder that blocks the way, its
+    mode and owner in err. Forks; needs root unless user is the caller. */
+int worm_user_reach (const worm_user_t *user, const char *path, char *err, size_t cap);
+
+/*  Creates a private folder with mode 0700 and a "tmp" folder inside, both
+    owned by user (NULL: by the caller). Fails when path exists. Returns 0,
+    or -1 with errno set. */
+int worm_private_dir (const char *path, const worm_user_t *user);
+
+/*  Removes a directory tree. Entries are removed relative to open folders,
+    never followed through a symbolic link, so a tree its owner changes
+    meanwhile cannot send the removal elsewhere. Returns 0, or -1 when
+    something stayed. */
 int worm_rmtree (const char *path);
 
-/*  Creates a directory and its parents with the given mode. Returns 0 or -1. */
+/*  Creates a directory and its missing parents with exactly the given mode
+    (the umask does not apply); folders that exist are left alone. Returns
+    0 or -1. */
 int worm_mkdirs (const char *path, mode_t mode);
 
 /*  The directory holding the running executable, into buf. Returns 0 or -1. */
