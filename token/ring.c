@@ -44,6 +44,7 @@
 #define TYPE_MAX 16
 #define MAX_PENDING 16
 #define RESCUE_ERA_BITS 40
+#define MAX_DEFERRALS 3         //  campaigns of others a segment waits out in a row
 
 //  A spawn result waiting for this segment to hold the token.
 typedef struct {
@@ -57,6 +58,12 @@ typedef struct {
     worm_ring_action_t action;          //  what the caller sees
     uint8_t *owned;                     //  SEND data, freed when the queue is cleared
 } s_action_t;
+
+//  When we last asked a host agent about a suspect (worm_ring_suspect).
+typedef struct {
+    char id[WORM_TOKEN_ID_MAX];         //  the member
+    uint64_t at_ms;                     //  when
+} s_suspect_t;
 
 //  A Paxos ballot: a round number, ties broken by the proposer's id.
 typedef struct {
@@ -77,6 +84,9 @@ struct _worm_ring_t {
     uint64_t last_token_ms;             //  last evidence the ring lives with us in it
     uint64_t quiet_since_ms;            //  start of the loss countdown
     uint64_t hold_until_ms;             //  HOLDING: when to release
+    uint64_t hold_end_ms;               //  HOLDING: end of the pacing hold
+    uint64_t extend_until_ms;           //  HOLDING: 0, or how long we may keep the token
+                                        //  waiting for the spawns we asked for in this hold
     uint64_t hold_base_seq;             //  seq the token had when we took it
     uint64_t last_forward_ms;           //  when we last sent the token on (0: never)
     uint64_t last_forward_epoch;        //  in which epoch
@@ -132,6 +142,8 @@ struct _worm_ring_t {
     bool camp_kill;                     //  someone reported the worm killed
     uint64_t round_seen;                //  highest round heard of, for our next ballot
     uint32_t camp_attempts;             //  consecutive failures, for backoff
+    uint32_t deferrals;                 //  campaigns we granted and waited out since we
+                                        //  last had the token
     uint64_t next_campaign_ms;          //  not before this
     uint64_t next_reconfig_ms;          //  holder: not before this
     uint64_t next_check_ms;             //  holder: next CHECK of unreachable voters
@@ -140,6 +152,9 @@ struct _worm_ring_t {
                                         //  or value (a rescue goes past it)
     s_idset_t confirmed_dead;           //  segments whose host agent said they are gone
     s_idset_t alive_hints;              //  members listed dead that campaigned since
+    s_suspect_t suspects[WORM_TOKEN_MAX_MEMBERS];   //  CHECKs asked on a hint, to
+                                        //  rate-limit them per member
+    size_t suspect_count;               //  how many remembered
     //  Spawns
     s_pending_t pending[MAX_PENDING];   //  results waiting for the token
     size_t pending_count;               //  how many
@@ -172,6 +187,7 @@ worm_ring_config_defaults (worm_ring_config_t *config)
     config->campaign_timeout_ms = 400;
     config->orphan_timeout_ms = 60000;
     config->join_deadline_ms = 20000;
+    config->spawn_hold_ms = 400;
     config->seed = 1;
 }
 
@@ -220,12 +236,19 @@ s_push (worm_ring_t *self, worm_ring_action_type_t type)
     return slot;
 }
 
+//  Forgets the actions already handed out (an input call ends their
+//  validity). Actions not taken yet stay queued: a caller that ticks right
+//  after another input without draining in between loses none of them.
 static void
 s_clear_actions (worm_ring_t *self)
 {
-    for (size_t i = 0; i < self->action_count; i++)
+    if (self->action_next == 0)
+        return;
+    for (size_t i = 0; i < self->action_next; i++)
         free (self->actions[i].owned);
-    self->action_count = 0;
+    memmove (self->actions, self->actions + self->action_next,
+             (self->action_count - self->action_next) * sizeof (s_action_t));
+    self->action_count -= self->action_next;
     self->action_next = 0;
 }
 
@@ -281,17 +304,29 @@ s_send_writer (worm_ring_t *self, const char *peer, const char *endpoint,
     worm_wire_writer_fini (w);
 }
 
-//  Loss timeout from the measured round time.
+//  Loss timeout for a round time of round_ms.
 static uint64_t
-s_loss_timeout (worm_ring_t *self)
+s_loss_for (worm_ring_t *self, uint64_t round_ms)
 {
-    double round = self->token ? (double) worm_token_round_ms (self->token) : 0;
-    double timeout = self->config.loss_factor * round;
+    double timeout = self->config.loss_factor * (double) round_ms;
     if (timeout < (double) self->config.loss_floor_ms)
         timeout = (double) self->config.loss_floor_ms;
     if (timeout > (double) self->config.loss_ceiling_ms)
         timeout = (double) self->config.loss_ceiling_ms;
     return (uint64_t) timeout;
+}
+
+//  Loss timeout from the measured round time, but never from less than a
+//  round of holds: a ring that has just grown has not measured its longer
+//  round yet, and would presume its token lost while it goes round.
+static uint64_t
+s_loss_timeout (worm_ring_t *self)
+{
+    if (!self->token)
+        return s_loss_for (self, 0);
+    uint64_t round = worm_token_round_ms (self->token);
+    uint64_t holds = self->config.hold_ms * worm_token_live_count (self->token);
+    return s_loss_for (self, round > holds ? round : holds);
 }
 
 //  Our rank among the live members by id (0 = lowest id): who campaigns first.
@@ -479,7 +514,8 @@ worm_ring_destroy (worm_ring_t **self_p)
     if (!self_p || !*self_p)
         return;
     worm_ring_t *self = *self_p;
-    s_clear_actions (self);
+    for (size_t i = 0; i < self->action_count; i++)
+        free (self->actions[i].owned);
     free (self->actions);
     free (self->fwd_data);
     free (self->inst_value);
@@ -519,12 +555,17 @@ s_hold (worm_ring_t *self, uint64_t now_ms)
     self->hold_base_seq = worm_token_seq (self->token);
     self->hold_until_ms = worm_token_kill (self->token) ? now_ms : now_ms + self->config.hold_ms;
     if (!self->rehold) {
+        //  A voter change within a hold keeps the hold's pacing and its
+        //  wait for spawns
+        self->hold_end_ms = self->hold_until_ms;
+        self->extend_until_ms = 0;
         self->last_hold_ms = now_ms;
         self->last_hold_epoch = worm_token_epoch (self->token);
     }
     self->last_token_ms = now_ms;
     self->quiet_since_ms = now_ms;
     self->camp_attempts = 0;
+    self->deferrals = 0;
     if (s_quorum_listed (self, self->token))
         self->last_quorum_ms = now_ms;
     if (!self->rehold)
@@ -571,11 +612,14 @@ s_forward (worm_ring_t *self, uint64_t now_ms)
     worm_token_t *token = self->token;
     size_t distance = 0;
     int next = worm_token_successor (token, s_me (self), NULL, 0, &distance);
-    if ((next < 0 || !s_quorum_listed (self, token)) && !self->leaving
+    bool must_go = self->leaving && (self->excluded || worm_token_kill (token));
+    if ((next < 0 || !s_quorum_listed (self, token)) && !must_go
         && now_ms >= self->next_probe_ms) {
         //  Alone, or without a live quorum: now and then try a member we
         //  could not reach, in case it is alive (after a healed split each
-        //  side holds its own copy and would otherwise never hear of the other)
+        //  side holds its own copy and would otherwise never hear of the other).
+        //  A holder leaving the population above target tries too: until
+        //  someone takes the token it may neither vote nor go
         self->next_probe_ms = now_ms + s_loss_timeout (self);
         int mine = worm_token_member_find (token, s_me (self));
         size_t n = worm_token_member_count (token);
@@ -698,6 +742,131 @@ s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
 
 static void s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig);
 
+//  True when we hold the token and may change its members now (list
+//  joiners, mark the confirmed gone, ask for spawns) rather than at the
+//  end of the hold: not during a voter change (its value is a copy of the
+//  token as it was), nor when leaving, stepping aside, killed, stale or cut
+//  off from the quorum (s_release deals with those).
+static bool
+s_may_tend (worm_ring_t *self, uint64_t now_ms)
+{
+    return self->state == WORM_RING_HOLDING && self->token && !self->camp_phase
+           && !self->leaving && !self->stepping_aside && !self->retired
+           && !self->kill_requested && !worm_token_kill (self->token)
+           && worm_token_epoch (self->token) >= self->inst_base
+           && now_ms - self->last_quorum_ms < self->config.orphan_timeout_ms;
+}
+
+//  The holder's bookkeeping of members: lists the spawn results that came
+//  in, takes back members listed dead that campaigned since, and marks
+//  left those a host agent confirmed gone (or that said LEAVE).
+static void
+s_tend (worm_ring_t *self, uint64_t now_ms)
+{
+    worm_token_t *token = self->token;
+    s_apply_spawn_results (self, now_ms);
+    //  Members we marked dead that campaigned since are alive after all (a
+    //  lost ACK, a healed split): take them back while the cap allows
+    for (size_t i = 0; i < self->alive_hints.count; i++) {
+        int index = worm_token_member_find (token, self->alive_hints.ids[i]);
+        if (index >= 0 && worm_token_member (token, (size_t) index)->state == WORM_MEMBER_DEAD
+            && !s_in_idset (&self->confirmed_dead, self->alive_hints.ids[i])
+            && worm_token_live_count (token) + worm_token_spawn_count (token)
+                   < worm_token_max (token))
+            worm_token_member (token, (size_t) index)->state = WORM_MEMBER_LIVE;
+    }
+    self->alive_hints.count = 0;
+    //  Members a host agent confirmed gone are marked left in the token, so
+    //  that every holder stops counting them as voters
+    for (size_t i = 0; i < self->confirmed_dead.count; i++) {
+        int index = worm_token_member_find (token, self->confirmed_dead.ids[i]);
+        if (index >= 0)
+            worm_token_member (token, (size_t) index)->state = WORM_MEMBER_LEFT;
+    }
+}
+
+//  How long past its first ask for a spawn a holder may keep the token
+//  waiting for the results: spawn_hold_ms, but never more than its share
+//  of the slack between a round and the others' loss timeout. Every live
+//  member may wait once per round, so a share of (loss - round) / live
+//  keeps the time any segment goes without the token below its loss
+//  timeout. The others' loss timeout is taken at its least: for a round of
+//  holds of the members that have held the token (every copy lists those
+//  live, joiners perhaps not yet); the round at its most: measured, or a
+//  round of holds when that is longer (a round not measured yet).
+static uint64_t
+s_spawn_hold (worm_ring_t *self)
+{
+    if (!self->config.spawn_hold_ms)
+        return 0;
+    uint64_t live = worm_token_live_count (self->token), held = 0;
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++)
+        if (worm_token_member (self->token, i)->state == WORM_MEMBER_LIVE)
+            held++;
+    if (live == 0)
+        live = 1;
+    uint64_t loss = s_loss_for (self, self->config.hold_ms * held);
+    uint64_t round = worm_token_round_ms (self->token);
+    if (round < self->config.hold_ms * live)
+        round = self->config.hold_ms * live;
+    if (loss <= round)
+        return 0;
+    uint64_t share = (loss - round) / live;
+    return share < self->config.spawn_hold_ms ? share : self->config.spawn_hold_ms;
+}
+
+//  True when we hold the token, may still wait for spawns we asked for in
+//  this hold, and one of ours is in flight.
+static bool
+s_awaits_spawns (worm_ring_t *self, uint64_t now_ms)
+{
+    if (self->state != WORM_RING_HOLDING || now_ms >= self->extend_until_ms)
+        return false;
+    for (size_t i = 0; i < worm_token_spawn_count (self->token); i++)
+        if (strcmp (worm_token_spawn (self->token, i)->requester, s_me (self)) == 0)
+            return true;
+    return false;
+}
+
+//  Asks for count spawns: lists them in flight and gives SPAWN actions.
+static void
+s_ask_spawns (worm_ring_t *self, uint32_t count, uint64_t now_ms)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        char id[WORM_TOKEN_ID_MAX];
+        snprintf (id, sizeof id, "%.40s/%llu", s_me (self),
+                  (unsigned long long) ++self->spawn_counter);
+        if (worm_token_spawn_add (self->token, id, "", s_me (self), now_ms))
+            break;
+        memmove (&self->asked[1], &self->asked[0], (MAX_PENDING - 1) * WORM_TOKEN_ID_MAX);
+        snprintf (self->asked[0], WORM_TOKEN_ID_MAX, "%s", id);
+        if (self->asked_count < MAX_PENDING)
+            self->asked_count++;
+        s_action_t *slot = s_push (self, WORM_RING_SPAWN);
+        if (slot)
+            snprintf (slot->action.spawn_id, sizeof slot->action.spawn_id, "%s", id);
+        if (!self->extend_until_ms)
+            self->extend_until_ms = now_ms + s_spawn_hold (self);
+    }
+}
+
+//  While we hold the token: bring its members up to date and ask for the
+//  spawns the population rule wants now, not at the end of the hold (the
+//  rest of the rule, leaving and voter changes, waits for s_release).
+static void
+s_grow (worm_ring_t *self, uint64_t now_ms)
+{
+    if (!s_may_tend (self, now_ms))
+        return;
+    s_tend (self, now_ms);
+    uint32_t count = 0;
+    if (worm_token_population (self->token, s_me (self), now_ms, self->config.join_deadline_ms,
+                               &count)
+            == WORM_POP_SPAWN
+        && s_quorum_listed (self, self->token))
+        s_ask_spawns (self, count, now_ms);
+}
+
 //  The holder's work at the end of the hold: kill, spawns, population,
 //  voters, then forward.
 static void
@@ -740,25 +909,7 @@ s_release (worm_ring_t *self, uint64_t now_ms)
         s_forward (self, now_ms);
         return;
     }
-    s_apply_spawn_results (self, now_ms);
-    //  Members we marked dead that campaigned since are alive after all (a
-    //  lost ACK, a healed split): take them back while the cap allows
-    for (size_t i = 0; i < self->alive_hints.count; i++) {
-        int index = worm_token_member_find (token, self->alive_hints.ids[i]);
-        if (index >= 0 && worm_token_member (token, (size_t) index)->state == WORM_MEMBER_DEAD
-            && !s_in_idset (&self->confirmed_dead, self->alive_hints.ids[i])
-            && worm_token_live_count (token) + worm_token_spawn_count (token)
-                   < worm_token_max (token))
-            worm_token_member (token, (size_t) index)->state = WORM_MEMBER_LIVE;
-    }
-    self->alive_hints.count = 0;
-    //  Members a host agent confirmed gone are marked left in the token, so
-    //  that every holder stops counting them as voters
-    for (size_t i = 0; i < self->confirmed_dead.count; i++) {
-        int index = worm_token_member_find (token, self->confirmed_dead.ids[i]);
-        if (index >= 0)
-            worm_token_member (token, (size_t) index)->state = WORM_MEMBER_LEFT;
-    }
+    s_tend (self, now_ms);
     uint32_t count = 0;
     worm_pop_decision_t decision = worm_token_population (token, s_me (self), now_ms,
                                                           self->config.join_deadline_ms, &count);
@@ -781,22 +932,8 @@ s_release (worm_ring_t *self, uint64_t now_ms)
     }
     //  A ring that cannot reach a quorum of its voters must not grow: it is
     //  a minority side or a leftover, and the quorum side spawns instead
-    if (decision == WORM_POP_SPAWN && !s_quorum_listed (self, token))
-        count = 0;
-    for (uint32_t i = 0; decision == WORM_POP_SPAWN && i < count; i++) {
-        char id[WORM_TOKEN_ID_MAX];
-        snprintf (id, sizeof id, "%.40s/%llu", s_me (self),
-                  (unsigned long long) ++self->spawn_counter);
-        if (worm_token_spawn_add (token, id, "", s_me (self), now_ms))
-            break;
-        memmove (&self->asked[1], &self->asked[0], (MAX_PENDING - 1) * WORM_TOKEN_ID_MAX);
-        snprintf (self->asked[0], WORM_TOKEN_ID_MAX, "%s", id);
-        if (self->asked_count < MAX_PENDING)
-            self->asked_count++;
-        s_action_t *slot = s_push (self, WORM_RING_SPAWN);
-        if (slot)
-            snprintf (slot->action.spawn_id, sizeof slot->action.spawn_id, "%s", id);
-    }
+    if (decision == WORM_POP_SPAWN && s_quorum_listed (self, token))
+        s_ask_spawns (self, count, now_ms);
     if (now_ms >= self->next_check_ms) {
         //  Ask the host agents about voters we cannot reach, so that the
         //  dead ones can leave the voter set
@@ -809,6 +946,12 @@ s_release (worm_ring_t *self, uint64_t now_ms)
     }
     if (now_ms >= self->next_reconfig_ms && !s_voters_current (self, token)) {
         s_campaign_start (self, now_ms, true);
+        return;
+    }
+    if (s_awaits_spawns (self, now_ms)) {
+        //  Our spawns may start within the hold: wait for them, so that the
+        //  token lists them this round rather than the next
+        self->hold_until_ms = self->extend_until_ms;
         return;
     }
     s_forward (self, now_ms);
@@ -1018,6 +1161,40 @@ s_to_voters (worm_ring_t *self, worm_wire_writer_t *w)
 static void s_phase_two (worm_ring_t *self, uint64_t now_ms);
 static void s_chosen (worm_ring_t *self, uint64_t now_ms);
 
+//  The CAMPAIGN message of the campaign in progress, into w.
+static void
+s_campaign_message (worm_ring_t *self, worm_wire_writer_t *w)
+{
+    s_envelope (self, w, "CAMPAIGN", 6);
+    worm_wire_ku64 (w, "base", self->camp_base);
+    worm_wire_ku64 (w, "seq", worm_token_seq (self->token));
+    worm_wire_ku64 (w, "round", self->camp_ballot.round);
+    worm_wire_kbool (w, "reconfig", self->camp_reconfig);
+    worm_wire_kbool (w, "rescue", self->camp_rescue);
+    s_write_copy (self, w);
+}
+
+//  Rescue, phase 1: a vote brought a fresher copy of the base epoch, whose
+//  members must answer too. Asks those our own copy does not list (and
+//  their host agents), or the rescue could never gather them.
+static void
+s_campaign_widen (worm_ring_t *self)
+{
+    worm_token_t *fresher = self->camp_fresher;
+    worm_wire_writer_t w;
+    s_campaign_message (self, &w);
+    for (size_t i = 0; i < worm_token_member_count (fresher); i++) {
+        worm_member_t *m = worm_token_member (fresher, i);
+        if (strcmp (m->id, s_me (self)) == 0 || worm_token_member_find (self->token, m->id) >= 0
+            || s_gone (self, m->id))
+            continue;
+        s_send (self, m->id, m->endpoint, worm_wire_writer_data (&w),
+                worm_wire_writer_size (&w));
+        s_check (self, m);
+    }
+    worm_wire_writer_fini (&w);
+}
+
 //  Phase 1: ask the voters of our epoch to promise our ballot.
 static void
 s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
@@ -1030,7 +1207,12 @@ s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
         round = self->inst_promised.round;
     self->camp_phase = 1;
     self->camp_reconfig = reconfig;
-    self->camp_rescue = s_needs_rescue (self);
+    //  A rescue when no ordinary majority is left, and also when our own
+    //  acceptor took part in a rescue of this base: it refuses ordinary
+    //  ballots from then on, so an ordinary campaign of ours could not win
+    self->camp_rescue = s_needs_rescue (self)
+                        || (self->inst_base == base && self->inst_rescue
+                            && worm_token_is_voter (token, s_me (self)) && !self->retired);
     self->camp_base = base;
     self->camp_ballot.round = round + 1;
     snprintf (self->camp_ballot.id, sizeof self->camp_ballot.id, "%s", s_me (self));
@@ -1040,13 +1222,7 @@ s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
     if (!reconfig)
         self->state = WORM_RING_CAMPAIGNING;
     worm_wire_writer_t w;
-    s_envelope (self, &w, "CAMPAIGN", 6);
-    worm_wire_ku64 (&w, "base", base);
-    worm_wire_ku64 (&w, "seq", worm_token_seq (token));
-    worm_wire_ku64 (&w, "round", self->camp_ballot.round);
-    worm_wire_kbool (&w, "reconfig", reconfig);
-    worm_wire_kbool (&w, "rescue", self->camp_rescue);
-    s_write_copy (self, &w);
+    s_campaign_message (self, &w);
     s_to_voters (self, &w);
     if (!reconfig || self->camp_rescue)
         //  Ask the host agents about every other member at once: those found
@@ -1166,6 +1342,26 @@ s_chosen (worm_ring_t *self, uint64_t now_ms)
         self->hold_until_ms = now_ms;
 }
 
+//  Counts a failed campaign; returns how long to wait before the next
+//  (exponential backoff with jitter).
+static uint64_t
+s_backoff (worm_ring_t *self)
+{
+    self->camp_attempts++;
+    uint32_t shift = self->camp_attempts < 3 ? self->camp_attempts : 3;
+    uint64_t step = self->config.campaign_timeout_ms;
+    return step * ((uint64_t) 1 << shift) + s_random (self) % (step * 2);
+}
+
+//  A regeneration campaign failed: the next starts after the backoff, later
+//  for higher ranks.
+static void
+s_campaign_later (worm_ring_t *self, uint64_t now_ms)
+{
+    self->next_campaign_ms
+        = now_ms + s_backoff (self) + s_rank (self) * self->config.campaign_timeout_ms;
+}
+
 //  A campaign that ran out of time.
 static void
 s_campaign_failed (worm_ring_t *self, uint64_t now_ms)
@@ -1182,17 +1378,13 @@ s_campaign_failed (worm_ring_t *self, uint64_t now_ms)
                 s_check (self, m);
         }
     s_end_campaign (self);
-    self->camp_attempts++;
-    uint32_t shift = self->camp_attempts < 3 ? self->camp_attempts : 3;
-    uint64_t step = self->config.campaign_timeout_ms;
-    uint64_t backoff = step * ((uint64_t) 1 << shift) + s_random (self) % (step * 2);
     if (reconfig) {
-        self->next_reconfig_ms = now_ms + backoff + s_loss_timeout (self) / 2;
+        self->next_reconfig_ms = now_ms + s_backoff (self) + s_loss_timeout (self) / 2;
         s_forward (self, now_ms);
         return;
     }
     self->state = WORM_RING_WAITING;
-    self->next_campaign_ms = now_ms + backoff + s_rank (self) * step;
+    s_campaign_later (self, now_ms);
 }
 
 //  --------------------------------------------------------------------------
@@ -1266,6 +1458,9 @@ s_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
     else if (me->state == WORM_MEMBER_JOINING)
         me->state = WORM_MEMBER_LIVE;
     s_hold (self, now_ms);
+    //  Deaths we learnt of while waiting are acted on now: the replacement
+    //  is asked for at the start of the hold, not its end
+    s_grow (self, now_ms);
 }
 
 //  --------------------------------------------------------------------------
@@ -1368,6 +1563,7 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, uin
     self->state = WORM_RING_WAITING;
     self->last_token_ms = now_ms;
     self->quiet_since_ms = now_ms;
+    self->deferrals = 0;
     if (self->leaving)
         s_exit (self, self->leave_reason);
     self->stepping_aside = false;
@@ -1462,10 +1658,18 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
         self->inst_promised = ballot;
         if (rescue)
             self->inst_rescue = true;
-        self->quiet_since_ms = now_ms;     //  give the candidate time
         if (self->state == WORM_RING_CAMPAIGNING) {
+            //  Outbid: our campaign cannot win now; back off as if it failed
             s_end_campaign (self);
             self->state = WORM_RING_WAITING;
+            s_campaign_later (self, now_ms);
+        }
+        //  Give the candidate time, but not for ever: a candidate that
+        //  cannot win (one that is no voter, while only a rescue can help)
+        //  would otherwise keep us from campaigning ourselves
+        if (self->deferrals < MAX_DEFERRALS) {
+            self->deferrals++;
+            self->quiet_since_ms = now_ms;
         }
     }
     if (self->inst_promised.round > self->round_seen)
@@ -1550,6 +1754,8 @@ s_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, ui
                                      worm_token_seq (self->camp_fresher)) > 0)) {
             worm_token_destroy (&self->camp_fresher);
             self->camp_fresher = fresher;
+            if (self->camp_rescue)
+                s_campaign_widen (self);
         }
         else
             worm_token_destroy (&fresher);
@@ -1810,7 +2016,6 @@ int
 worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id, const worm_member_t *member,
                         uint64_t now_ms)
 {
-    (void) now_ms;
     s_clear_actions (self);
     if (self->state == WORM_RING_EXITED)
         return 0;
@@ -1835,6 +2040,13 @@ worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id, const worm_memb
     p->ok = member != NULL;
     if (member)
         p->member = *member;
+    if (s_may_tend (self, now_ms)) {
+        //  We hold the token: list the new member now, and once none of our
+        //  spawns is in flight any more, stop waiting for them
+        s_apply_spawn_results (self, now_ms);
+        if (self->hold_until_ms > self->hold_end_ms && !s_awaits_spawns (self, now_ms))
+            self->hold_until_ms = now_ms > self->hold_end_ms ? now_ms : self->hold_end_ms;
+    }
     return 0;
 }
 
@@ -1894,6 +2106,9 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
         s_phase_two (self, now_ms);
     else if (self->camp_phase == 2 && s_campaign_quorum (self, &self->camp_accepts))
         s_chosen (self, now_ms);
+    else
+        //  Holding: list it left and ask for its replacement now
+        s_grow (self, now_ms);
 }
 
 void
@@ -1901,6 +2116,41 @@ worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
     s_clear_actions (self);
     s_now_gone (self, id, now_ms);
+}
+
+void
+worm_ring_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
+    s_clear_actions (self);
+    if (self->state == WORM_RING_EXITED || !self->token || !id || !id[0]
+        || strcmp (id, s_me (self)) == 0 || s_in_idset (&self->confirmed_dead, id))
+        return;
+    int index = worm_token_member_find (self->token, id);
+    if (index < 0)
+        return;     //  not a member we know: nothing to ask about
+    worm_member_t *member = worm_token_member (self->token, (size_t) index);
+    if (member->state == WORM_MEMBER_LEFT)
+        return;     //  gone for good already
+    //  At most one CHECK per member and interval: a flood of hints, true or
+    //  forged, costs the host agents little
+    s_suspect_t *slot = NULL;
+    for (size_t i = 0; i < self->suspect_count && !slot; i++)
+        if (strcmp (self->suspects[i].id, id) == 0)
+            slot = &self->suspects[i];
+    if (slot && now_ms - slot->at_ms < WORM_RING_SUSPECT_INTERVAL_MS)
+        return;
+    if (!slot && self->suspect_count < WORM_TOKEN_MAX_MEMBERS)
+        slot = &self->suspects[self->suspect_count++];
+    else if (!slot) {
+        //  Full: reuse the oldest entry
+        slot = &self->suspects[0];
+        for (size_t i = 1; i < self->suspect_count; i++)
+            if (self->suspects[i].at_ms < slot->at_ms)
+                slot = &self->suspects[i];
+    }
+    snprintf (slot->id, sizeof slot->id, "%s", member->id);
+    slot->at_ms = now_ms;
+    s_check (self, member);
 }
 
 //  Tells every member we know but us that we leave for good (LEAVE).

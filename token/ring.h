@@ -46,6 +46,11 @@ typedef struct {
     uint64_t campaign_timeout_ms;       //  a candidate waits this long for votes (400)
     uint64_t orphan_timeout_ms;         //  no token this long: exit (60000)
     uint64_t join_deadline_ms;          //  a spawn not joined by then is dropped (20000)
+    uint64_t spawn_hold_ms;             //  a holder that asked for spawns keeps the token
+                                        //  up to this long past the first ask, waiting for
+                                        //  the results so that it lists them in this hold;
+                                        //  never longer than the round's share of the loss
+                                        //  timeout (see docs/PROTOCOL.md); 0 = off (400)
     uint64_t seed;                      //  seeds the backoff jitter
     bool unsafe_no_quorum;              //  TEST ONLY: a candidate needs one promise and one
                                         //  accept, not a majority; this breaks rule 1, and
@@ -126,9 +131,12 @@ int worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_
 void worm_ring_tick (worm_ring_t *self, uint64_t now_ms);
 //  The answer to a SPAWN action: member is the new segment (id, host,
 //  host_id, endpoint, pid) when it started, NULL when the spawn failed.
-//  The new member is listed the next time this segment holds the token,
-//  if the spawn is still in flight then. Returns -1 when spawn_id is
-//  unknown to this segment or the member record is invalid.
+//  The new member is listed at once when this segment holds the token
+//  (and is not changing the voters), else the next time it holds it, if
+//  the spawn is still in flight then. A holder that waits for its spawns
+//  (spawn_hold_ms) hands the token on once none of them is in flight and
+//  its pacing hold is over. Returns -1 when spawn_id is unknown to this
+//  segment or the member record is invalid.
 int worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id,
                             const worm_member_t *member, uint64_t now_ms);
 //  Asks the worm to die: the kill flag goes into the token the next time
@@ -140,9 +148,26 @@ void worm_ring_kill (worm_ring_t *self, uint64_t now_ms);
 //  process is gone for good. The segment is marked dead in our copy of
 //  the token; a hop waiting on it is skipped at once; a campaign may do
 //  without that voter (one such voter in an ordinary majority, or all of
-//  them in a rescue; see docs/PROTOCOL.md). Only call it on the agent's
-//  word: a live segment wrongly confirmed dead breaks rule 1.
+//  them in a rescue; see docs/PROTOCOL.md). When this segment holds the
+//  token (and is not changing the voters) it marks the member left in it
+//  at once and runs the population rule again, so a replacement is asked
+//  for now (SPAWN); otherwise it remembers the word and applies it as soon
+//  as it takes the token. Only call it on the agent's word: a live segment
+//  wrongly confirmed dead breaks rule 1.
 void worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms);
+
+//  How often worm_ring_suspect asks about one member, at most.
+#define WORM_RING_SUSPECT_INTERVAL_MS 500
+
+//  A hint, unauthenticated, that segment id may be dead: e.g. its host
+//  agent broadcast that the process ended abnormally. When id is a member
+//  of our copy of the token that is not us and not already gone for good
+//  (confirmed dead, or listed left), the ring gives a CHECK action for it,
+//  at most once per WORM_RING_SUSPECT_INTERVAL_MS per id; otherwise the
+//  hint is ignored. The hint itself never marks anyone dead: only the host
+//  agent's answer does (worm_ring_confirm_dead), so a false or forged hint
+//  costs one CHECK.
+void worm_ring_suspect (worm_ring_t *self, const char *id, uint64_t now_ms);
 
 //  Leaves the worm for good (eviction, SIGTERM): from this call on the
 //  segment never votes again, which makes it as good as confirmed dead to
@@ -155,7 +180,8 @@ int worm_ring_leave (worm_ring_t *self, uint64_t now_ms);
 
 //  Takes the next action, or NULL when none is left. The action and its
 //  data belong to the ring and stay valid until the next input call
-//  (receive, tick, spawn_result, kill, found).
+//  (receive, tick, spawn_result, kill, found, confirm_dead, suspect, leave).
+//  Actions not taken by then stay queued, ahead of the new ones.
 const worm_ring_action_t *worm_ring_action (worm_ring_t *self);
 //  The absolute time (ms) by which worm_ring_tick must next be called;
 //  UINT64_MAX when nothing is timed (exited).

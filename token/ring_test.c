@@ -2,9 +2,12 @@
     over a tiny lossless in-memory network: founding, spawning and joining,
     hand-on with ACKs, the freshness filter, a dead successor, regeneration
     after a lost token, kill, hostile input, the rescue after two of three
-    voters crash (only on their host agents' word), and an orderly leave
-    (LEAVE) by a member and by the holder. The randomized fault runs
-    are in tests/sim/. */
+    voters crash (only on their host agents' word), an orderly leave
+    (LEAVE) by a member and by the holder, and the fast heal: a death
+    hint (worm_ring_suspect) that only ever asks the host agent, a death
+    confirmed to the holder or to the next holder that spawns at once, and
+    a spawn result listed within the hold that asked for it. The
+    randomized fault runs are in tests/sim/. */
 #include "ring.h"
 #include "wire.h"
 #include "../tests/check.h"
@@ -33,6 +36,8 @@ typedef struct {
     int held[NODES];
 } s_net_t;
 
+static int64_t s_spawn_hold_ms = -1;      //  >= 0: every node's spawn_hold_ms
+
 static void
 s_config (worm_ring_config_t *config, int index)
 {
@@ -52,6 +57,8 @@ s_config (worm_ring_config_t *config, int index)
     config->orphan_timeout_ms = 3000;
     config->join_deadline_ms = 1000;
     config->seed = (uint64_t) index + 1;
+    if (s_spawn_hold_ms >= 0)
+        config->spawn_hold_ms = (uint64_t) s_spawn_hold_ms;
 }
 
 static int
@@ -645,6 +652,251 @@ s_test_kill (void)
     s_net_fini (&net);
 }
 
+//  Runs until some node holds the token; returns it.
+static int
+s_until_holder (s_net_t *net)
+{
+    for (int step = 0; step < 1000; step++) {
+        for (int i = 0; i < net->n; i++)
+            if (net->rings[i] && !net->crashed[i]
+                && worm_ring_state (net->rings[i]) == WORM_RING_HOLDING)
+                return i;
+        s_run (net, net->now + 1);
+    }
+    CHECK (!"nobody took the token");
+    return -1;
+}
+
+//  Takes the ring's queued actions; counts them by type into counts[type].
+static void
+s_take (worm_ring_t *ring, int counts[8], char *check_peer, size_t cap)
+{
+    memset (counts, 0, 8 * sizeof (int));
+    const worm_ring_action_t *a;
+    while ((a = worm_ring_action (ring))) {
+        CHECK (a->type >= 1 && a->type <= 5);
+        counts[a->type]++;
+        if (a->type == WORM_RING_CHECK && check_peer) {
+            snprintf (check_peer, cap, "%s", a->peer);
+            CHECK_STR (a->host_id, "H2");
+            CHECK_EQ (a->pid, 102);
+        }
+    }
+}
+
+static void
+s_test_suspect (void)
+{
+    s_net_t net;
+    s_three (&net);
+    int holder = s_until_holder (&net);
+    //  Ask a segment that waits about member n2 (or n1 when n2 holds)
+    int asker = (holder + 1) % 3;
+    if (asker == 2)
+        asker = (asker + 1) % 3;
+    worm_ring_t *ring = net.rings[asker];
+    int counts[8];
+    char peer[WORM_TOKEN_ID_MAX] = "";
+    worm_ring_suspect (ring, "n2", net.now);
+    s_take (ring, counts, peer, sizeof peer);
+    CHECK_EQ (counts[WORM_RING_CHECK], 1);
+    CHECK_STR (peer, "n2");
+    CHECK_EQ (counts[WORM_RING_SEND] + counts[WORM_RING_SPAWN] + counts[WORM_RING_EXIT], 0);
+    //  Rate-limited: not again within the interval, again after it
+    worm_ring_suspect (ring, "n2", net.now + WORM_RING_SUSPECT_INTERVAL_MS - 1);
+    s_take (ring, counts, NULL, 0);
+    CHECK_EQ (counts[WORM_RING_CHECK], 0);
+    worm_ring_suspect (ring, "n2", net.now + WORM_RING_SUSPECT_INTERVAL_MS);
+    s_take (ring, counts, NULL, 0);
+    CHECK_EQ (counts[WORM_RING_CHECK], 1);
+    //  Ignored: unknown ids, ourselves, nothing
+    char me[16];
+    snprintf (me, sizeof me, "n%d", asker);
+    const char *ignored[] = {"n7", "nobody", "", me, NULL};
+    for (size_t i = 0; i < 5; i++) {
+        worm_ring_suspect (ring, ignored[i], net.now + WORM_RING_SUSPECT_INTERVAL_MS);
+        s_take (ring, counts, NULL, 0);
+        CHECK_EQ (counts[WORM_RING_CHECK], 0);
+    }
+    //  A hint never marks anyone dead: n2 stays live, the worm does not grow
+    //  nor skip anyone, with hints about everyone, every few milliseconds
+    int asked = net.spawns_asked;
+    uint64_t skipped = 0;
+    for (int i = 0; i < 3; i++)
+        skipped += worm_ring_stats (net.rings[i])->skipped;
+    uint64_t until = net.now + 1500;
+    while (net.now < until) {
+        for (int i = 0; i < 3; i++)
+            for (int about = 0; about < 3; about++) {
+                char id[16];
+                snprintf (id, sizeof id, "n%d", about);
+                worm_ring_suspect (net.rings[i], id, net.now);
+                s_drain (&net, i);
+            }
+        s_run (&net, net.now + 7);
+    }
+    CHECK (net.checks > 0);
+    CHECK_EQ (net.spawns_asked, asked);
+    uint64_t skipped_after = 0;
+    for (int i = 0; i < 3; i++) {
+        CHECK (net.rings[i]);
+        skipped_after += worm_ring_stats (net.rings[i])->skipped;
+        worm_token_t *token = worm_ring_token (net.rings[i]);
+        CHECK_EQ (worm_token_live_count (token), 3);
+    }
+    CHECK_EQ (skipped_after, skipped);
+    //  A member already confirmed gone is not asked about again
+    worm_ring_confirm_dead (ring, "n2", net.now);
+    s_drain (&net, asker);
+    worm_ring_suspect (ring, "n2", net.now + 10 * WORM_RING_SUSPECT_INTERVAL_MS);
+    s_take (ring, counts, NULL, 0);
+    CHECK_EQ (counts[WORM_RING_CHECK], 0);
+    s_net_fini (&net);
+}
+
+//  Crashes a node that waits (neither holder nor the holder's successor
+//  when there is a choice); returns it.
+static int
+s_crash_waiting (s_net_t *net, int holder)
+{
+    for (int i = 0; i < net->n; i++)
+        if (i != holder && net->rings[i] && !net->crashed[i]
+            && worm_ring_state (net->rings[i]) == WORM_RING_WAITING) {
+            net->crashed[i] = true;
+            return i;
+        }
+    CHECK (!"no waiting node");
+    return -1;
+}
+
+//  A worm of three that loses a node that waits (crashed, not yet noticed):
+//  returns the victim and its id in id, and who held the token in *holder.
+static int
+s_three_less_one (s_net_t *net, int *holder, char *id, size_t cap)
+{
+    s_three (net);
+    *holder = s_until_holder (net);
+    int victim = s_crash_waiting (net, *holder);
+    snprintf (id, cap, "n%d", victim);
+    return victim;
+}
+
+static void
+s_test_heal_while_holding (void)
+{
+    //  The holder hears from the host agent that a member is gone: it lists
+    //  it left and asks for a replacement at once, in this hold
+    s_net_t net;
+    int holder;
+    char id[16];
+    s_three_less_one (&net, &holder, id, sizeof id);
+    int asked = net.spawns_asked;
+    worm_ring_confirm_dead (net.rings[holder], id, net.now);
+    s_drain (&net, holder);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    CHECK_EQ (net.spawn_froms[asked], holder);
+    CHECK_EQ (worm_ring_state (net.rings[holder]), WORM_RING_HOLDING);
+    worm_token_t *token = worm_ring_token (net.rings[holder]);
+    int index = worm_token_member_find (token, id);
+    CHECK (index >= 0);
+    CHECK_EQ (worm_token_member (token, (size_t) index)->state, WORM_MEMBER_LEFT);
+    CHECK_EQ (worm_token_spawn_count (token), 1);
+    //  Its pacing hold (10 ms) passes, but it waits for its spawn ...
+    uint64_t asked_at = net.now;
+    s_run (&net, asked_at + 30);
+    CHECK_EQ (worm_ring_state (net.rings[holder]), WORM_RING_HOLDING);
+    //  ... and lists the new member as soon as the result comes, then
+    //  hands the token on at once
+    int fresh = s_spawn (&net);
+    token = worm_ring_token (net.rings[holder]);
+    char fresh_id[16];
+    snprintf (fresh_id, sizeof fresh_id, "n%d", fresh);
+    index = worm_token_member_find (token, fresh_id);
+    CHECK (index >= 0);
+    CHECK_EQ (worm_token_member (token, (size_t) index)->state, WORM_MEMBER_JOINING);
+    CHECK_EQ (worm_token_spawn_count (token), 0);
+    CHECK_EQ (worm_ring_state (net.rings[holder]), WORM_RING_HOLDING);
+    CHECK_EQ (worm_ring_deadline (net.rings[holder]), net.now);
+    s_run (&net, net.now + 1);
+    CHECK (worm_ring_state (net.rings[holder]) != WORM_RING_HOLDING);
+    //  The worm is whole again, the dead member dropped from the voters
+    s_run (&net, net.now + 1500);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    for (int i = 0; i < net.n; i++)
+        if (net.rings[i] && !net.crashed[i]) {
+            token = worm_ring_token (net.rings[i]);
+            CHECK_EQ (worm_token_live_count (token), 3);
+            CHECK (!worm_token_is_voter (token, id));
+            CHECK (worm_token_is_voter (token, fresh_id));
+        }
+    s_net_fini (&net);
+}
+
+static void
+s_test_heal_at_next_hold (void)
+{
+    //  A segment that waits hears that a member is gone: it asks for the
+    //  replacement the moment it takes the token, not at the end of its hold
+    s_net_t net;
+    int holder;
+    char id[16];
+    int victim = s_three_less_one (&net, &holder, id, sizeof id);
+    int next = 3 - holder - victim;
+    CHECK_EQ (worm_ring_state (net.rings[next]), WORM_RING_WAITING);
+    worm_ring_confirm_dead (net.rings[next], id, net.now);
+    s_drain (&net, next);
+    int asked = net.spawns_asked;
+    int held = net.held[next];
+    while (net.held[next] == held)
+        s_run (&net, net.now + 1);
+    CHECK_EQ (worm_ring_state (net.rings[next]), WORM_RING_HOLDING);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    CHECK_EQ (net.spawn_froms[asked], next);
+    worm_token_t *token = worm_ring_token (net.rings[next]);
+    CHECK_EQ (worm_token_member (token, (size_t) worm_token_member_find (token, id))->state,
+              WORM_MEMBER_LEFT);
+    //  Without an answer it waits at most its share of the loss timeout
+    //  (here (200 - round) / 2 < 100 ms), then hands the token on
+    uint64_t took = net.now;
+    while (worm_ring_state (net.rings[next]) == WORM_RING_HOLDING)
+        s_run (&net, net.now + 1);
+    CHECK (net.now - took > 10);
+    CHECK (net.now - took <= 100);
+    //  The result comes later: listed at its next hold, as before
+    int fresh = s_spawn (&net);
+    s_run (&net, net.now + 1500);
+    char fresh_id[16];
+    snprintf (fresh_id, sizeof fresh_id, "n%d", fresh);
+    token = worm_ring_token (net.rings[next]);
+    CHECK (worm_token_member_find (token, fresh_id) >= 0);
+    CHECK_EQ (worm_token_live_count (token), 3);
+    s_net_fini (&net);
+}
+
+static void
+s_test_spawn_hold_off (void)
+{
+    //  spawn_hold_ms 0: the holder still asks at once, but hands the token
+    //  on at the end of its pacing hold without waiting for the result
+    s_spawn_hold_ms = 0;
+    s_net_t net;
+    int holder;
+    char id[16];
+    s_three_less_one (&net, &holder, id, sizeof id);
+    int asked = net.spawns_asked;
+    uint64_t took = net.now;
+    worm_ring_confirm_dead (net.rings[holder], id, net.now);
+    //  A caller that ticks before it drains loses no action (the SPAWN)
+    worm_ring_tick (net.rings[holder], net.now);
+    s_drain (&net, holder);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    s_run (&net, took + 11);
+    CHECK (worm_ring_state (net.rings[holder]) != WORM_RING_HOLDING);
+    CHECK_EQ (worm_token_spawn_count (worm_ring_token (net.rings[holder])), 1);
+    s_net_fini (&net);
+    s_spawn_hold_ms = -1;
+}
+
 int
 main (void)
 {
@@ -655,5 +907,9 @@ main (void)
     s_test_kill ();
     s_test_rescue ();
     s_test_leave ();
+    s_test_suspect ();
+    s_test_heal_while_holding ();
+    s_test_heal_at_next_hold ();
+    s_test_spawn_hold_off ();
     return check_done ("token.ring");
 }

@@ -13,9 +13,19 @@
     "Simulator") states the schedule, the bounds and the guarantee.
 
     worm-sim [--seeds N] [--first S] [--replay SEED] [-v] [--unsafe-no-quorum]
-             [--serial-crashes]  (every 8th seed: a non-holder crashes after each heal,
-                                  for 3 orphan timeouts; not yet all pass, see the notes)
-             [--unsafe-rescue]
+             [--serial-crashes]  (every 8th seed: a non-holder, never the last live
+                                  voter, crashes after each heal, for 3 orphan timeouts)
+             [--unsafe-rescue] [--no-notices] [--spawn-hold MS]
+             [--heal N]          (instead of the fault schedules: a worm of N with the
+                                  segment process's timing loses one non-holder per
+                                  seed; prints the heal time p50/p95)
+             [--spawn-ms LO-HI]  (--heal: spawn results come LO to HI ms after the ask,
+                                  default 60-100)
+
+    Death notices: when a segment crashes, its host agent tells the others
+    (worm_ring_suspect) after a while, and some notices are lost; in a
+    quarter of the seeds false notices about live segments come too.
+    --no-notices switches them off; --spawn-hold sets spawn_hold_ms.
 
     -v traces every event, message and token; SIM_STATES=1 adds every
     segment's state after each event; SIM_SHOW_OUTSIDE=1 lists the seeds
@@ -40,9 +50,13 @@
 #define KILL_BOUND_MS 8000      //  after a kill, every segment gone within this
 #define CRASH_GAP_MS 2500       //  crashes at least this far apart
 
-//  Simulation timing, shared by every segment (ms).
+//  Simulation timing, shared by every segment (ms); --heal uses the
+//  segment process's (worm_ring_config_defaults, loss floor 1000).
 static const uint64_t HOLD = 20, ACK = 40, RETRIES = 2, CAMPAIGN = 150;
 static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 8000, JOIN = 2500;
+#define HEAL_SETTLE_MS 2000     //  --heal: the worm is whole this long before the crash,
+                                //  and at least 3 rounds of 100 ms holds
+#define HEAL_BOUND_MS 30000     //  --heal: grown, and healed, within this
 
 typedef struct {
     uint64_t at;            //  delivery time
@@ -68,6 +82,12 @@ typedef struct {
 } s_confirm_t;
 
 typedef struct {
+    uint64_t at;            //  when the notice reaches the segment
+    int to;                 //  which segment
+    char id[WORM_TOKEN_ID_MAX];   //  about whom
+} s_notice_t;
+
+typedef struct {
     worm_ring_t *ring;      //  NULL once gone
     bool gone;              //  exited or crashed
     bool left;              //  told to leave (worm_ring_leave): no voter any more
@@ -81,6 +101,10 @@ typedef struct {
     bool unsafe;
     bool unsafe_rescue;
     bool serial_crashes;        //  --serial-crashes: every 8th seed crashes non-holders serially
+    bool notices_on;            //  death notices on (not --no-notices)
+    int64_t spawn_hold;         //  --spawn-hold MS, or -1 for the default
+    uint32_t heal_n;            //  --heal N, or 0
+    uint64_t heal_spawn_lo, heal_spawn_hi;  //  --spawn-ms LO-HI (--heal)
     uint64_t rng;
     uint64_t now;
     //  worm
@@ -96,6 +120,18 @@ typedef struct {
     int nspawns;
     s_confirm_t confirms[512];
     int nconfirms;
+    uint64_t spawn_lo, spawn_hi;    //  a spawn's result comes this long after the ask
+    uint64_t check_lo, check_hi;    //  a host agent answers CHECK this long after
+    //  death notices
+    s_notice_t notices[1024];
+    int nnotices;
+    double notice_loss;         //  chance that one notice does not arrive
+    uint64_t notice_lo, notice_hi;  //  its delay
+    uint64_t false_next;        //  0, or when the next false notice comes
+    //  --heal
+    uint64_t heal_whole_since;  //  0, or since when the worm is whole, before the crash
+    uint64_t heal_crash_at;     //  when the victim crashed (0: not yet)
+    uint64_t heal_done_at;      //  when the worm was whole again (0: not yet)
     uint64_t last_exit;
     //  schedule
     uint64_t faults_end;
@@ -258,7 +294,7 @@ s_actions (s_sim_t *sim, int i)
         case WORM_RING_SPAWN:
             if (sim->nspawns < 256) {
                 s_spawn_t *s = &sim->spawns[sim->nspawns++];
-                s->at = sim->now + s_between (sim, 20, 300);
+                s->at = sim->now + s_between (sim, sim->spawn_lo, sim->spawn_hi);
                 s->requester = i;
                 snprintf (s->spawn_id, sizeof s->spawn_id, "%s", a->spawn_id);
                 s->fail = s_unit (sim) < sim->spawn_fail;
@@ -291,7 +327,7 @@ s_actions (s_sim_t *sim, int i)
             if (about >= 0 && about < sim->nsegs && sim->segs[about].gone
                 && sim->nconfirms < 512 && s_unit (sim) >= sim->agent_loss) {
                 s_confirm_t *c = &sim->confirms[sim->nconfirms++];
-                c->at = sim->now + s_between (sim, 10, 200);
+                c->at = sim->now + s_between (sim, sim->check_lo, sim->check_hi);
                 c->asker = i;
                 snprintf (c->id, sizeof c->id, "%s", a->peer);
             }
@@ -316,14 +352,20 @@ s_config (s_sim_t *sim, int index, worm_ring_config_t *config)
     snprintf (config->self.host_id, sizeof config->self.host_id, "H%03d", index);
     snprintf (config->self.endpoint, sizeof config->self.endpoint, "sim://%d", index);
     config->self.pid = (uint64_t) (1000 + index);
-    config->hold_ms = HOLD;
-    config->ack_timeout_ms = ACK;
-    config->ack_retries = (uint32_t) RETRIES;
-    config->campaign_timeout_ms = CAMPAIGN;
-    config->loss_floor_ms = LOSS_FLOOR;
-    config->loss_ceiling_ms = LOSS_CEIL;
-    config->orphan_timeout_ms = ORPHAN;
-    config->join_deadline_ms = JOIN;
+    if (sim->heal_n)
+        config->loss_floor_ms = 1000;       //  as the segment process sets it
+    else {
+        config->hold_ms = HOLD;
+        config->ack_timeout_ms = ACK;
+        config->ack_retries = (uint32_t) RETRIES;
+        config->campaign_timeout_ms = CAMPAIGN;
+        config->loss_floor_ms = LOSS_FLOOR;
+        config->loss_ceiling_ms = LOSS_CEIL;
+        config->orphan_timeout_ms = ORPHAN;
+        config->join_deadline_ms = JOIN;
+    }
+    if (sim->spawn_hold >= 0)
+        config->spawn_hold_ms = (uint64_t) sim->spawn_hold;
     config->seed = sim->seed * 1000 + (uint64_t) index;
     config->unsafe_no_quorum = sim->unsafe;
     config->unsafe_rescue_on_silence = sim->unsafe_rescue;
@@ -359,14 +401,18 @@ s_newest (s_sim_t *sim)
     return newest;
 }
 
-//  True when segment i is a live voter of the newest token.
+//  True when segment i is a live voter of the newest token (one that the
+//  newest token lists LEFT is on its way out: it has retired).
 static bool
 s_live_voter (s_sim_t *sim, int i)
 {
     worm_token_t *newest = s_newest (sim);
     char id[16];
     snprintf (id, sizeof id, "s%03d", i);
-    return newest && sim->segs[i].ring && !sim->segs[i].left && worm_token_is_voter (newest, id);
+    if (!newest || !sim->segs[i].ring || sim->segs[i].left || !worm_token_is_voter (newest, id))
+        return false;
+    int index = worm_token_member_find (newest, id);
+    return index < 0 || worm_token_member (newest, (size_t) index)->state != WORM_MEMBER_LEFT;
 }
 
 //  How many voters of the newest token are alive.
@@ -540,6 +586,17 @@ s_schedule (s_sim_t *sim)
             sim->part_end[i] = sim->faults_end;
     }
     sim->do_kill = s_rand (sim) % 3 == 0;
+    sim->spawn_lo = 20;
+    sim->spawn_hi = 300;
+    sim->check_lo = 10;
+    sim->check_hi = 200;
+    //  Death notices: up to half lost, 1 to 20-150 ms late; a quarter of
+    //  the seeds also see false ones (the hint must never kill anyone)
+    sim->notice_loss = s_unit (sim) * 0.5;
+    sim->notice_lo = 1;
+    sim->notice_hi = s_between (sim, 20, 150);
+    if (sim->notices_on && s_rand (sim) % 4 == 0)
+        sim->false_next = s_between (sim, 100, 1000);
     if (sim->serial_crashes && sim->seed % 8 == 0) {
         //  Every eighth seed: serial crashes. Target 3, a mild network, and
         //  a non-holder crashes shortly after each time the worm has healed,
@@ -558,6 +615,36 @@ s_schedule (s_sim_t *sim)
         sim->nleave = 0;
         sim->nparts = 0;
         sim->agent_loss = s_unit (sim) * 0.2;
+    }
+    if (sim->heal_n) {
+        //  --heal: no faults but one crash, at the segment process's timing
+        //  (hold 100, ACK 200, loss floor 1000), hops of 1-3 ms, spawns of
+        //  60-100 ms, agents that answer in 2-20 ms, notices in 2-20 ms of
+        //  which 10 % are lost. The crash comes once the worm has been
+        //  whole for HEAL_SETTLE_MS and 3 rounds (every segment has a copy
+        //  of the token by then); faults_end is set when it healed.
+        sim->target = sim->heal_n;
+        sim->max = sim->heal_n + 1;
+        sim->faults_end = UINT64_MAX / 2;
+        sim->loss = 0;
+        sim->dup = 0;
+        sim->max_delay = 3;
+        sim->spawn_fail = 0;
+        sim->ncrash = 0;
+        sim->mass_at = 0;
+        sim->nleave = 0;
+        sim->nparts = 0;
+        sim->agent_loss = 0;
+        sim->do_kill = false;
+        sim->serial = false;
+        sim->spawn_lo = sim->heal_spawn_lo;
+        sim->spawn_hi = sim->heal_spawn_hi;
+        sim->check_lo = 2;
+        sim->check_hi = 20;
+        sim->notice_loss = 0.1;
+        sim->notice_lo = 2;
+        sim->notice_hi = 20;
+        sim->false_next = 0;
     }
 }
 
@@ -618,9 +705,35 @@ s_serial_victim (s_sim_t *sim)
     int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
     for (int i = 0; i < sim->nsegs; i++)
         if (sim->segs[i].ring && worm_ring_state (sim->segs[i].ring) != WORM_RING_HOLDING
-            && (voters || true))
+            && !(voters <= 1 && s_live_voter (sim, i)))
             alive[n++] = i;
     return n ? alive[s_rand (sim) % (uint64_t) n] : -1;
+}
+
+//  Segment k dies abnormally: its host agent notices (its parent) and tells
+//  the agents of the others, which hand the notice to their segments. A
+//  notice is lost as a message would be (loss, partition) or with the
+//  seed's notice loss, and comes notice_lo to notice_hi ms later.
+static void
+s_kill_segment (s_sim_t *sim, int k)
+{
+    worm_ring_destroy (&sim->segs[k].ring);
+    sim->segs[k].gone = true;
+    if (!sim->notices_on)
+        return;
+    for (int i = 0; i < sim->nsegs; i++) {
+        if (!sim->segs[i].ring || sim->nnotices >= 1024)
+            continue;
+        if (s_unit (sim) < sim->notice_loss)
+            continue;
+        if (s_faulty (sim) && (s_unit (sim) < sim->loss
+                               || (s_partitioned (sim) && sim->segs[k].group != sim->segs[i].group)))
+            continue;
+        s_notice_t *n = &sim->notices[sim->nnotices++];
+        n->at = sim->now + s_between (sim, sim->notice_lo, sim->notice_hi);
+        n->to = i;
+        snprintf (n->id, sizeof n->id, "s%03d", k);
+    }
 }
 
 //  Crashes count live segments at once (as many as s_victim allows).
@@ -632,9 +745,37 @@ s_crash (s_sim_t *sim, int count)
         if (k < 0)
             return;
         s_log (sim, "s%03d crashes", k);
-        worm_ring_destroy (&sim->segs[k].ring);
-        sim->segs[k].gone = true;
+        s_kill_segment (sim, k);
     }
+}
+
+//  --heal: the worm is whole: target segments run, and the token (the
+//  holder's, else the newest copy) lists exactly them, live or joining.
+static bool
+s_whole (s_sim_t *sim)
+{
+    int alive = 0;
+    worm_token_t *view = NULL;
+    for (int i = 0; i < sim->nsegs; i++)
+        if (sim->segs[i].ring) {
+            alive++;
+            if (worm_ring_state (sim->segs[i].ring) == WORM_RING_HOLDING)
+                view = worm_ring_token (sim->segs[i].ring);
+        }
+    if (!view)
+        view = s_newest (sim);
+    if (alive != (int) sim->target || !view)
+        return false;
+    int listed = 0;
+    for (size_t m = 0; m < worm_token_member_count (view); m++) {
+        if (!worm_token_member_is_live (view, m))
+            continue;
+        int index = s_index_of (worm_token_member (view, m)->id);
+        if (index < 0 || !sim->segs[index].ring)
+            return false;
+        listed++;
+    }
+    return listed == (int) sim->target;
 }
 
 //  Runs one seed; returns true when it passed.
@@ -661,12 +802,14 @@ s_run (s_sim_t *sim)
     int next_part = 0;
     int next_leave = 0;
     uint64_t end = sim->faults_end + CONVERGE_BOUND_MS;
+    uint64_t heal_next = 0;         //  --heal: when the victim crashes
 
     while (!sim->failure[0]) {
         //  Next event time
         uint64_t t = UINT64_MAX;
         int kind = 0, who = -1;     //  1 msg, 2 timer, 3 spawn, 4 crash, 5 partition, 6 agent,
-                                    //  7 majority crash, 8 leave
+                                    //  7 majority crash, 8 leave, 9 serial crash, 10 notice,
+                                    //  11 false notice, 12 --heal crash
         for (size_t m = 0; m < sim->nmsgs; m++)
             if (sim->msgs[m].at < t || (kind == 1 && sim->msgs[m].at == t
                                         && sim->msgs[m].order < sim->msgs[who].order)) {
@@ -716,6 +859,20 @@ s_run (s_sim_t *sim)
         if (sim->serial_next && sim->serial_next < t) {
             t = sim->serial_next;
             kind = 9;
+        }
+        for (int n = 0; n < sim->nnotices; n++)
+            if (sim->notices[n].at < t) {
+                t = sim->notices[n].at;
+                kind = 10;
+                who = n;
+            }
+        if (sim->false_next && sim->false_next < t) {
+            t = sim->false_next;
+            kind = 11;
+        }
+        if (heal_next && heal_next < t) {
+            t = heal_next;
+            kind = 12;
         }
         if (t > end)
             t = end;
@@ -870,13 +1027,51 @@ s_run (s_sim_t *sim)
                 s_actions (sim, c.asker);
             }
         }
+        else if (kind == 10) {
+            s_notice_t n = sim->notices[who];
+            sim->notices[who] = sim->notices[--sim->nnotices];
+            if (sim->segs[n.to].ring) {
+                s_log (sim, "s%03d hears that %s died", n.to, n.id);
+                worm_ring_suspect (sim->segs[n.to].ring, n.id, sim->now);
+                s_actions (sim, n.to);
+            }
+        }
+        else if (kind == 11) {
+            //  A false notice: about a segment that lives (the host agent
+            //  will not confirm it, and nothing else may happen)
+            sim->false_next = s_faulty (sim) ? sim->now + s_between (sim, 100, 1000) : 0;
+            int alive[MAX_SEGS], n = 0;
+            for (int i = 0; i < sim->nsegs; i++)
+                if (sim->segs[i].ring)
+                    alive[n++] = i;
+            if (n >= 2) {
+                int to = alive[s_rand (sim) % (uint64_t) n];
+                int about = alive[s_rand (sim) % (uint64_t) n];
+                char id[WORM_TOKEN_ID_MAX];
+                snprintf (id, sizeof id, "s%03d", about);
+                s_log (sim, "s%03d hears, falsely, that %s died", to, id);
+                worm_ring_suspect (sim->segs[to].ring, id, sim->now);
+                s_actions (sim, to);
+            }
+        }
+        else if (kind == 12) {
+            heal_next = 0;
+            int k = s_serial_victim (sim);
+            if (k < 0)
+                s_fail (sim, "--heal: nobody to crash");
+            else {
+                s_log (sim, "s%03d crashes (--heal; round %" PRIu64 " ms)", k,
+                       worm_token_round_ms (s_newest (sim)));
+                sim->heal_crash_at = sim->now;
+                s_kill_segment (sim, k);
+            }
+        }
         else if (kind == 9) {
             sim->serial_next = 0;
             int k = s_serial_victim (sim);
             if (k >= 0) {
                 s_log (sim, "s%03d crashes (serial %d)", k, ++sim->serial_count);
-                worm_ring_destroy (&sim->segs[k].ring);
-                sim->segs[k].gone = true;
+                s_kill_segment (sim, k);
             }
         }
         else if (kind == 5) {
@@ -888,6 +1083,38 @@ s_run (s_sim_t *sim)
         s_check_quorum (sim);
         if (sim->serial && !sim->serial_next && s_faulty (sim) && s_healed (sim))
             sim->serial_next = sim->now + s_between (sim, 0, 300);
+        if (sim->heal_n && !sim->heal_crash_at && !heal_next) {
+            //  Whole for a while: the victim crashes within the next round
+            if (!s_whole (sim))
+                sim->heal_whole_since = 0;
+            else if (!sim->heal_whole_since)
+                sim->heal_whole_since = sim->now;
+            else if (sim->now - sim->heal_whole_since >= HEAL_SETTLE_MS
+                     && sim->now - sim->heal_whole_since >= 3 * 100 * (uint64_t) sim->target) {
+                worm_token_t *newest = s_newest (sim);
+                heal_next = sim->now + s_between (sim, 0, worm_token_round_ms (newest));
+            }
+            if (sim->now >= HEAL_BOUND_MS)
+                s_fail (sim, "--heal: the worm did not grow to %u within %d ms", sim->target,
+                        HEAL_BOUND_MS);
+        }
+        if (sim->heal_n)
+            //  No faults but the crash: no loss timeout may run out (a
+            //  holder waiting for its spawns must stay within its share)
+            for (int i = 0; i < sim->nsegs; i++)
+                if (sim->segs[i].ring
+                    && worm_ring_state (sim->segs[i].ring) == WORM_RING_CAMPAIGNING)
+                    s_fail (sim, "--heal: s%03d presumed the token lost", i);
+        if (sim->heal_n && sim->heal_crash_at && !sim->heal_done_at) {
+            if (s_whole (sim)) {
+                sim->heal_done_at = sim->now;
+                s_log (sim, "healed in %" PRIu64 " ms", sim->now - sim->heal_crash_at);
+                sim->faults_end = sim->now;
+                end = sim->now + CONVERGE_BOUND_MS;
+            }
+            else if (sim->now - sim->heal_crash_at >= HEAL_BOUND_MS)
+                s_fail (sim, "--heal: not healed within %d ms of the crash", HEAL_BOUND_MS);
+        }
     }
     //  Figures
     for (int i = 0; i < sim->nsegs; i++)
@@ -918,6 +1145,10 @@ main (int argc, char **argv)
 {
     uint64_t seeds = 2000, first = 1;
     bool verbose = false, unsafe = false, unsafe_rescue = false, serial_crashes = false;
+    bool notices = true;
+    int64_t spawn_hold = -1;
+    uint32_t heal_n = 0;
+    uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
             seeds = strtoull (argv[++i], NULL, 10);
@@ -935,10 +1166,33 @@ main (int argc, char **argv)
             unsafe = true;
         else if (!strcmp (argv[i], "--unsafe-rescue"))
             unsafe_rescue = true;
+        else if (!strcmp (argv[i], "--no-notices"))
+            notices = false;
+        else if (!strcmp (argv[i], "--spawn-hold") && i + 1 < argc)
+            spawn_hold = (int64_t) strtoull (argv[++i], NULL, 10);
+        else if (!strcmp (argv[i], "--spawn-ms") && i + 1 < argc) {
+            char *dash = NULL;
+            spawn_lo = strtoull (argv[++i], &dash, 10);
+            spawn_hi = dash && *dash == '-' ? strtoull (dash + 1, NULL, 10) : spawn_lo;
+            if (spawn_hi < spawn_lo || spawn_hi > 60000) {
+                fprintf (stderr, "worm-sim: --spawn-ms %s: want LO-HI, 0 <= LO <= HI <= 60000\n",
+                         argv[i]);
+                return 2;
+            }
+        }
+        else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
+            heal_n = (uint32_t) strtoul (argv[++i], NULL, 10);
+            if (heal_n < 2 || heal_n > 32) {
+                fprintf (stderr, "worm-sim: --heal %s: the worm's size must be 2 to 32\n",
+                         argv[i]);
+                return 2;
+            }
+        }
         else {
             fprintf (stderr,
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
-                     "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes]\n");
+                     "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
+                     "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI]]\n");
             return 2;
         }
     }
@@ -946,6 +1200,8 @@ main (int argc, char **argv)
     clock_gettime (CLOCK_MONOTONIC, &t0);
     uint64_t *converge = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
     uint64_t *killed = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
+    uint64_t *healed = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
+    size_t nhealed = 0;
     size_t nconverge = 0, nkilled = 0, failures = 0, outside = 0, outside_crash_only = 0;
     size_t crash_only = 0, majority_crashes = 0, leaves = 0;
     uint64_t dup_epochs = 0, events = 0, stale = 0, regens = 0, reconfigs = 0, skipped = 0;
@@ -956,6 +1212,11 @@ main (int argc, char **argv)
         sim->unsafe = unsafe;
         sim->unsafe_rescue = unsafe_rescue;
         sim->serial_crashes = serial_crashes;
+        sim->notices_on = notices;
+        sim->spawn_hold = spawn_hold;
+        sim->heal_n = heal_n;
+        sim->heal_spawn_lo = spawn_lo;
+        sim->heal_spawn_hi = spawn_hi;
         sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
         bool ok = s_run (sim);
         if (sim->nparts == 0 && (sim->ncrash > 0 || sim->mass_done))
@@ -980,6 +1241,8 @@ main (int argc, char **argv)
             if (sim->kill_at)
                 killed[nkilled++] = sim->kill_ms;
         }
+        if (ok && sim->heal_done_at)
+            healed[nhealed++] = sim->heal_done_at - sim->heal_crash_at;
         dup_epochs += sim->dup_epochs;
         events += sim->events;
         stale += sim->stale;
@@ -992,6 +1255,7 @@ main (int argc, char **argv)
     double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
     qsort (converge, nconverge, sizeof (uint64_t), s_compare);
     qsort (killed, nkilled, sizeof (uint64_t), s_compare);
+    qsort (healed, nhealed, sizeof (uint64_t), s_compare);
     printf ("worm-sim: %" PRIu64 " seeds from %" PRIu64 ", %zu failed, %.1f s, %" PRIu64
             " events\n", seeds, first, failures, secs, events);
     printf ("  tokens accepted twice in one epoch (two creators): %" PRIu64 "\n", dup_epochs);
@@ -1012,6 +1276,19 @@ main (int argc, char **argv)
     printf ("  stale tokens dropped %" PRIu64 ", regenerations %" PRIu64 ", voter changes %"
             PRIu64 ", successors skipped %" PRIu64 " (live segments at the end)\n",
             stale, regens, reconfigs, skipped);
+    if (nhealed) {
+        double mean = 0;
+        for (size_t i = 0; i < nhealed; i++)
+            mean += (double) healed[i] / (double) nhealed;
+        printf ("  heal of N=%u (crash of a non-holder -> %u run, all listed; notices %s, "
+                "spawn hold %s, spawns %" PRIu64 "-%" PRIu64 " ms), %zu heals (ms): p50 %" PRIu64
+                " p95 %" PRIu64 " max %" PRIu64 " mean %.0f\n",
+                heal_n, heal_n, notices ? "on" : "off",
+                spawn_hold < 0 ? "default" : spawn_hold == 0 ? "off" : "set", spawn_lo, spawn_hi,
+                nhealed,
+                healed[nhealed / 2], healed[nhealed * 95 / 100], healed[nhealed - 1], mean);
+    }
+    free (healed);
     free (converge);
     free (killed);
     return failures ? 1 : 0;
