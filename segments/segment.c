@@ -283,7 +283,7 @@ s_op_allowed (s_segment_t *self, const char *op, const char *sender)
         return agent || launcher;
     if (streq (op, "join"))
         return member;
-    if (streq (op, "evict"))
+    if (streq (op, "evict") || streq (op, "suspect"))
         return agent;
     return true;        //  unknown ops are refused further on
 }
@@ -358,6 +358,12 @@ s_on_message (s_segment_t *self)
     }
     else if (strcmp (op, "join") == 0)
         s_op_join (self, &reader);
+    else if (strcmp (op, "suspect") == 0) {
+        //  A host says a member died there: the ring checks with that host
+        char id[WORM_TOKEN_ID_MAX];
+        if (worm_wire_get_str (&reader, reader.root, "id", id, sizeof id) == 0)
+            worm_ring_suspect (self->ring, id, s_now ());
+    }
     else if (strcmp (op, "evict") == 0) {
         char reason[96] = "no reason given";
         worm_wire_get_str (&reader, reader.root, "reason", reason, sizeof reason);
@@ -626,6 +632,7 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
             worm_auth_handle (self->auth);
         else if (zpoller_terminated (poller) && !leave_until && !zsys_interrupted)
             break;
+        s_drain (self);     //  the input's actions before the timers'
         if (s_now () >= worm_ring_deadline (self->ring))
             worm_ring_tick (self->ring, s_now ());
         s_drain (self);
