@@ -115,6 +115,9 @@ struct _worm_ring_t {
     uint64_t fwd_seq;                   //  the seq it carries
     uint32_t fwd_tries;                 //  sends so far
     uint64_t fwd_deadline_ms;           //  next resend or give-up time
+    char handed_to[WORM_TOKEN_ID_MAX];  //  the successor that acknowledged our last hop
+    uint64_t handed_epoch, handed_seq;  //  the token it acknowledged
+    uint64_t handed_at_ms;              //  when
     //  Acceptor (voter) state: one Paxos instance, deciding the successor of
     //  epoch inst_base
     uint64_t inst_base;                 //  the instance's base epoch
@@ -1559,6 +1562,10 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, uin
         || epoch != worm_token_epoch (self->token) || seq != self->fwd_seq
         || strcmp (env->from, self->fwd_to) != 0)
         return 0;
+    snprintf (self->handed_to, sizeof self->handed_to, "%s", self->fwd_to);
+    self->handed_epoch = epoch;
+    self->handed_seq = seq;
+    self->handed_at_ms = now_ms;
     s_drop_forward (self);
     self->state = WORM_RING_WAITING;
     self->last_token_ms = now_ms;
@@ -2095,6 +2102,19 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
         //  The hop we wait on cannot be acknowledged: skip it now
         self->stats.skipped++;
         s_forward (self, now_ms);
+        return;
+    }
+    if (self->state == WORM_RING_WAITING && !self->leaving && strcmp (self->handed_to, id) == 0
+        && worm_token_epoch (self->token) == self->handed_epoch
+        && worm_token_seq (self->token) == self->handed_seq
+        && now_ms - self->handed_at_ms < self->config.hold_ms) {
+        //  The member that took the token from us is gone for good within
+        //  its pacing hold, and no newer token has come by: the token went
+        //  with it. Regenerate now, not after the loss timeout; the vote
+        //  keeps this safe should the token live on elsewhere (it then goes
+        //  stale)
+        self->handed_to[0] = 0;
+        s_campaign_start (self, now_ms, false);
         return;
     }
     if (self->camp_phase == 1 && !self->camp_rescue && s_needs_rescue (self)) {
