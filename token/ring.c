@@ -142,6 +142,9 @@ struct _worm_ring_t {
     uint8_t *camp_value;                //  value to propose: best accepted, or ours
     size_t camp_value_size;             //  its size
     worm_token_t *camp_fresher;         //  fresher copy of the base epoch from votes
+    bool camp_early;                    //  started on a holder's death, before the loss
+                                        //  timeout: called off when a vote shows the
+    uint64_t camp_early_seq;            //  token got past this seq (it lives on)
     bool camp_kill;                     //  someone reported the worm killed
     uint64_t round_seen;                //  highest round heard of, for our next ballot
     uint32_t camp_attempts;             //  consecutive failures, for backoff
@@ -395,6 +398,10 @@ s_keep_bytes (uint8_t **slot, size_t *slot_size, const void *data, size_t size)
 }
 
 //  Forgets the campaign in progress, if any.
+//  A holder confirmed dead this many holds after it took the token from us
+//  is presumed to have died with it (see docs/PROTOCOL.md, "Healing" (5))
+#define EARLY_WINDOW_HOLDS 1
+
 static void
 s_end_campaign (worm_ring_t *self)
 {
@@ -403,6 +410,7 @@ s_end_campaign (worm_ring_t *self)
     self->camp_value = NULL;
     self->camp_value_size = 0;
     self->camp_phase = 0;
+    self->camp_early = false;
     self->camp_deadline_ms = 0;
     self->camp_promises.count = 0;
     self->camp_accepts.count = 0;
@@ -1736,6 +1744,14 @@ s_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, ui
         self->round_seen = promised;
     if (self->camp_phase != 1 || base != self->camp_base || round != self->camp_ballot.round)
         return 0;
+    if (self->camp_early && seen_epoch == base && seen_seq > self->camp_early_seq) {
+        //  Someone saw the token after the dead member had it: it lives on.
+        //  Call the campaign off; the loss timeout still covers us
+        s_end_campaign (self);
+        self->state = WORM_RING_WAITING;
+        self->quiet_since_ms = now_ms;
+        return 0;
+    }
     if (killed) {
         self->camp_kill = true;
         if (!self->camp_reconfig) {
@@ -2107,7 +2123,7 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
     if (self->state == WORM_RING_WAITING && !self->leaving && strcmp (self->handed_to, id) == 0
         && worm_token_epoch (self->token) == self->handed_epoch
         && worm_token_seq (self->token) == self->handed_seq
-        && now_ms - self->handed_at_ms < self->config.hold_ms) {
+        && now_ms - self->handed_at_ms < EARLY_WINDOW_HOLDS * self->config.hold_ms) {
         //  The member that took the token from us is gone for good within
         //  its pacing hold, and no newer token has come by: the token went
         //  with it. Regenerate now, not after the loss timeout; the vote
@@ -2115,6 +2131,8 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
         //  stale)
         self->handed_to[0] = 0;
         s_campaign_start (self, now_ms, false);
+        self->camp_early = true;
+        self->camp_early_seq = self->handed_seq;
         return;
     }
     if (self->camp_phase == 1 && !self->camp_rescue && s_needs_rescue (self)) {

@@ -1099,12 +1099,13 @@ s_run (s_sim_t *sim)
                         HEAL_BOUND_MS);
         }
         if (sim->heal_n)
-            //  No faults but the crash: no loss timeout may run out (a
-            //  holder waiting for its spawns must stay within its share)
+            //  No faults but the crash of a non-holder: no token may be
+            //  regenerated (a holder waiting for its spawns must stay within
+            //  its share of the loss timeout; a campaign started on a
+            //  death notice must be called off when the token lives on)
             for (int i = 0; i < sim->nsegs; i++)
-                if (sim->segs[i].ring
-                    && worm_ring_state (sim->segs[i].ring) == WORM_RING_CAMPAIGNING)
-                    s_fail (sim, "--heal: s%03d presumed the token lost", i);
+                if (sim->segs[i].ring && worm_ring_stats (sim->segs[i].ring)->regenerations > 0)
+                    s_fail (sim, "--heal: s%03d regenerated a token that lived", i);
         if (sim->heal_n && sim->heal_crash_at && !sim->heal_done_at) {
             if (s_whole (sim)) {
                 sim->heal_done_at = sim->now;
