@@ -160,33 +160,37 @@ s_load_keys (const s_global_t *global, char *err, size_t cap)
     return 0;
 }
 
-//  A request to a host found by broadcast: only when its key is one we
-//  trust, so an impostor's answer gets nothing from us.
+//  Whether a host found by broadcast has a key we trust: an impostor's
+//  answer gets nothing from us. Fills err when not.
+static bool
+s_host_trusted (const worm_hostinfo_t *host, char *err, size_t cap)
+{
+    if (s_trusted && worm_keyset_has (s_trusted, host->key))
+        return true;
+    snprintf (err, cap, "host %s answered with key %s, which is not authorized here",
+              host->name, host->key);
+    return false;
+}
+
+//  A request to a host found by broadcast, when we trust its key.
 static int
 s_host_call (const worm_hostinfo_t *host, worm_wire_writer_t *request, int timeout_ms,
              worm_wire_reader_t *reply, char *err, size_t cap)
 {
-    if (!s_trusted || !worm_keyset_has (s_trusted, host->key)) {
-        snprintf (err, cap, "host %s answered with key %s, which is not authorized here",
-                  host->name, host->key);
+    if (!s_host_trusted (host, err, cap))
         return -1;
-    }
     return worm_ctl_call (host->endpoint, host->key, request, timeout_ms, reply, err, cap);
 }
 
+//  worm_ctl_request to a host found by broadcast, under the same condition.
 static int
 s_host_request (const worm_hostinfo_t *host, const char *op, const char *key, const char *value,
                 int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
 {
-    worm_wire_writer_t request;
-    worm_wire_writer_init (&request);
-    worm_wire_map (&request, key ? 2 : 1);
-    worm_wire_kstr (&request, "op", op);
-    if (key)
-        worm_wire_kstr (&request, key, value);
-    int rc = s_host_call (host, &request, timeout_ms, reply, err, cap);
-    worm_wire_writer_fini (&request);
-    return rc;
+    if (!s_host_trusted (host, err, cap))
+        return -1;
+    return worm_ctl_request (host->endpoint, host->key, op, key, value, timeout_ms, reply, err,
+                             cap);
 }
 
 static void
