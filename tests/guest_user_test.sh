@@ -163,7 +163,8 @@ port2=$(free_port)
 # nobody's agent trusts our key through its own default folder, STATE/authorized
 mkdir -p "$nobody_dir/authorized" && cp "$WORM_KEY" "$nobody_dir/authorized/user.cert" &&
     chown -R nobody:nogroup "$nobody_dir/authorized" || fail "authorizing our key for nobody's agent"
-as_nobody "$WORMD" --name nb --user nobody --state-dir "$nobody_dir" --broadcast 127.255.255.255 \
+# setpriv itself, not the as_nobody function, so that $! is wormd's own pid
+setpriv --reuid nobody --regid nogroup --clear-groups "$WORMD" --name nb --user nobody --state-dir "$nobody_dir" --broadcast 127.255.255.255 \
     --beacon-port "$port2" --activity-file "$nobody_dir/activity" --idle-sources file --min-idle 0 \
     --check-interval 0.2 --max-load 1000 --guest-files 500 >>"$TEST_DIR/nobody.log" 2>&1 &
 TEST_PIDS+=($!)
