@@ -360,6 +360,31 @@ s_guests_prepare (worm_agent_t *self, char *err, size_t cap)
     return 0;
 }
 
+//  Sends a registered segment one request {"op": op, key: value} that gets no
+//  reply (evict, suspect), without waiting, over the connection we keep to
+//  it (made on first use, CURVE with its worm's key).
+static void
+s_tell_guest (s_guest_t *guest, const char *op, const char *key, const char *value)
+{
+    char err[256];
+    if (!guest->dealer && guest->endpoint[0] && guest->worm_key[0]) {
+        guest->dealer = worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err);
+        //  Linger: a request should leave even while the agent shuts down
+        if (guest->dealer)
+            zsock_set_linger (guest->dealer, 100);
+    }
+    if (!guest->dealer)
+        return;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kstr (&writer, "op", op);
+    worm_wire_kstr (&writer, key, value);
+    zmq_send (zsock_resolve (guest->dealer), worm_wire_writer_data (&writer),
+              worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
+    worm_wire_writer_fini (&writer);
+}
+
 static void
 s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
 {
@@ -427,23 +452,7 @@ s_evict (worm_agent_t *self, s_guest_t *guest, const char *reason)
     guest->kill_at_ms = guest->evict_started_ms + (int64_t) (self->config.policy.grace_s * 1000);
     worm_log ("evicting guest %s (worm %s, pid %d): %s", guest->id, guest->worm,
               (int) guest->pid, reason);
-    char err[256];
-    zsock_t *dealer = guest->endpoint[0] && guest->worm_key[0]
-                          ? worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err)
-                          : NULL;
-    if (dealer) {
-        //  Linger: the request should leave before the socket goes
-        zsock_set_linger (dealer, 100);
-        worm_wire_writer_t writer;
-        worm_wire_writer_init (&writer);
-        worm_wire_map (&writer, 2);
-        worm_wire_kstr (&writer, "op", "evict");
-        worm_wire_kstr (&writer, "reason", reason);
-        zmq_send (zsock_resolve (dealer), worm_wire_writer_data (&writer),
-                  worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
-        worm_wire_writer_fini (&writer);
-        zsock_destroy (&dealer);
-    }
+    s_tell_guest (guest, "evict", "reason", reason);
     char marker[80];
     s_marker (self, guest, marker, sizeof marker);
     worm_proctree_signal (guest->pid, marker, SIGTERM);
@@ -1181,15 +1190,8 @@ s_relay_actor (zsock_t *pipe, void *arg)
         zframe_t *reply = worm_ctl_exchange (endpoint, key, zframe_data (request),
                                              zframe_size (request), RELAY_TIMEOUT_MS, &rc, err,
                                              sizeof err);
-        if (!reply) {
-            worm_wire_writer_t writer;
-            worm_wire_writer_init (&writer);
-            worm_wire_map (&writer, 2);
-            worm_wire_kbool (&writer, "ok", false);
-            worm_wire_kstr (&writer, "error", err);
-            reply = zframe_new (worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
-            worm_wire_writer_fini (&writer);
-        }
+        if (!reply)
+            reply = worm_ctl_error_frame (err);
         zmsg_t *out = zmsg_new ();
         zmsg_append (out, &identity);
         zmsg_append (out, &reply);
@@ -1247,22 +1249,16 @@ s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     }
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
+    //  The request as it came, less any launcher the guest named (the request
+    //  check let no key appear twice): we name the launcher ourselves
     bool spawn = streq (op, "spawn");
-    uint32_t copied = 0;
-    for (uint32_t i = 0; i < inner->via.map.size; i++) {
-        const msgpack_object *name = &inner->via.map.ptr[i].key;
-        copied += !(name->type == MSGPACK_OBJECT_STR && name->via.str.size == 8
-                    && memcmp (name->via.str.ptr, "launcher", 8) == 0);
-    }
-    worm_wire_map (&writer, copied + spawn);
-    for (uint32_t i = 0; i < inner->via.map.size; i++) {
-        const msgpack_object *name = &inner->via.map.ptr[i].key;
-        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == 8
-            && memcmp (name->via.str.ptr, "launcher", 8) == 0)
-            continue;
-        msgpack_pack_object (&writer.pk, *name);
-        msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].val);
-    }
+    const msgpack_object *named = worm_wire_field (inner, "launcher");
+    worm_wire_map (&writer, inner->via.map.size - (named != NULL) + spawn);
+    for (uint32_t i = 0; i < inner->via.map.size; i++)
+        if (&inner->via.map.ptr[i].val != named) {
+            msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].key);
+            msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].val);
+        }
     if (spawn)
         worm_wire_kstr (&writer, "launcher", guest->launcher);
     zmsg_t *job = zmsg_new ();
@@ -1420,19 +1416,7 @@ s_on_death_notice (worm_agent_t *self, const worm_beacon_t *notice)
             || strcmp (guest->worm_id, notice->worm_id) != 0
             || strcmp (guest->segment_id, notice->segment) == 0)
             continue;
-        char err[256];
-        if (!guest->dealer)
-            guest->dealer = worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err);
-        if (!guest->dealer)
-            continue;
-        worm_wire_writer_t writer;
-        worm_wire_writer_init (&writer);
-        worm_wire_map (&writer, 2);
-        worm_wire_kstr (&writer, "op", "suspect");
-        worm_wire_kstr (&writer, "id", notice->segment);
-        zmq_send (zsock_resolve (guest->dealer), worm_wire_writer_data (&writer),
-                  worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
-        worm_wire_writer_fini (&writer);
+        s_tell_guest (guest, "suspect", "id", notice->segment);
     }
 }
 

@@ -7,16 +7,6 @@
 
 #define MAX_CAPS 8
 
-//  A worm or segment id: 1 to 63 of [A-Za-z0-9._-].
-static bool
-s_id_valid (const char *id)
-{
-    size_t len = strlen (id);
-    return len >= 1 && len <= 63
-           && strspn (id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-                  == len;
-}
-
 bool
 worm_name_valid (const char *name)
 {
@@ -171,7 +161,8 @@ worm_beacon_decode (const void *data, size_t size, worm_beacon_t *msg, char *err
         if (worm_wire_get_str (&reader, reader.root, "worm", msg->worm_id, sizeof msg->worm_id)
             || worm_wire_get_str (&reader, reader.root, "seg", msg->segment, sizeof msg->segment))
             goto done;
-        if (!s_id_valid (msg->worm_id) || !s_id_valid (msg->segment)) {
+        //  Ids are names; reading them into 64 bytes bounded them to 63
+        if (!worm_name_valid (msg->worm_id) || !worm_name_valid (msg->segment)) {
             snprintf (reader.error, sizeof reader.error,
                       "field 'worm' or 'seg': not [A-Za-z0-9._-]{1,63}");
             goto done;

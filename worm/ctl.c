@@ -228,11 +228,20 @@ worm_ctl_reply_error (zsock_t *router, zframe_t *identity, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (text, sizeof text, fmt, args);
     va_end (args);
+    zframe_t *payload = worm_ctl_error_frame (text);
+    zframe_send (&identity, router, ZFRAME_MORE | ZFRAME_REUSE);
+    zframe_send (&payload, router, 0);
+}
+
+zframe_t *
+worm_ctl_error_frame (const char *text)
+{
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     worm_wire_map (&writer, 2);
     worm_wire_kbool (&writer, "ok", false);
     worm_wire_kstr (&writer, "error", text);
-    worm_ctl_reply (router, identity, &writer);
+    zframe_t *frame = zframe_new (worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
+    return frame;
 }

@@ -64,7 +64,9 @@ zsock_t *worm_ctl_connect (const char *endpoint, const char *server_key, char *e
     {"ok": true} reply. */
 void worm_ctl_reply (zsock_t *router, zframe_t *identity, worm_wire_writer_t *writer);
 void worm_ctl_reply_ok (zsock_t *router, zframe_t *identity);
-/*  The refusal {"ok": false, "error": sentence}. */
+/*  The refusal {"ok": false, "error": sentence} as one frame (the caller
+    owns it), and sent as the reply to identity. */
+zframe_t *worm_ctl_error_frame (const char *text);
 void worm_ctl_reply_error (zsock_t *router, zframe_t *identity, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
