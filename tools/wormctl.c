@@ -114,28 +114,40 @@ s_global_set (void *arg, const char *name, const char *value, char *err, size_t 
     return 0;
 }
 
-//  Picks our keypair and the trusted keys: an option, then the environment,
-//  then the local cluster's, then the user's own. Returns 0, or -1 with err.
+//  Where one of our key files is: the option, then (for a cluster named
+//  with --dir) the cluster's file, then $ENV, then a local cluster's file,
+//  then ~/.config/worm/NAME. name is the file's name in either folder.
+static void
+s_key_path (const s_global_t *global, const char *option, const char *env, const char *name,
+            char *path, size_t cap)
+{
+    char in_cluster[PATH_MAX + 32];
+    snprintf (in_cluster, sizeof in_cluster, "%s/%s", global->dir, name);
+    bool lan = global->broadcast[0] || global->interface[0];
+    bool cluster_there = !lan && access (in_cluster, R_OK) == 0;
+    const char *from_env = getenv (env);
+    if (option[0])
+        snprintf (path, cap, "%s", option);
+    else if (cluster_there && global->dir_given)
+        snprintf (path, cap, "%s", in_cluster);
+    else if (from_env && *from_env)
+        snprintf (path, cap, "%s", from_env);
+    else if (cluster_there)
+        snprintf (path, cap, "%s", in_cluster);
+    else {
+        worm_keys_default_path (path, cap);
+        char *slash = strrchr (path, '/');
+        snprintf (slash + 1, cap - (size_t) (slash + 1 - path), "%s", name);
+    }
+}
+
+//  Loads our keypair and the trusted keys (s_key_path says where). Returns
+//  0, or -1 with err.
 static int
 s_load_keys (const s_global_t *global, char *err, size_t cap)
 {
-    char path[PATH_MAX + 32], cluster_key[PATH_MAX + 32], cluster_auth[PATH_MAX + 32];
-    snprintf (cluster_key, sizeof cluster_key, "%s/user.cert", global->dir);
-    snprintf (cluster_auth, sizeof cluster_auth, "%s/authorized", global->dir);
-    //  A cluster named with --dir wins over the environment's keys
-    bool lan = global->broadcast[0] || global->interface[0];
-    bool cluster = !lan && global->dir_given;
-    const char *env_key = getenv ("WORM_KEY"), *env_auth = getenv ("WORM_AUTHORIZED");
-    if (global->key_file[0])
-        snprintf (path, sizeof path, "%s", global->key_file);
-    else if (cluster && access (cluster_key, R_OK) == 0)
-        snprintf (path, sizeof path, "%s", cluster_key);
-    else if (env_key && *env_key)
-        snprintf (path, sizeof path, "%s", env_key);
-    else if (!lan && access (cluster_key, R_OK) == 0)
-        snprintf (path, sizeof path, "%s", cluster_key);
-    else
-        worm_keys_default_path (path, sizeof path);
+    char path[PATH_MAX + 32];
+    s_key_path (global, global->key_file, "WORM_KEY", "user.cert", path, sizeof path);
     char why[PATH_MAX + 128];
     s_cert = worm_keys_load (path, why, sizeof why);
     if (!s_cert) {
@@ -143,19 +155,8 @@ s_load_keys (const s_global_t *global, char *err, size_t cap)
         return -1;
     }
     worm_ctl_set_identity (s_cert);
-    if (global->authorized_dir[0])
-        snprintf (path, sizeof path, "%s", global->authorized_dir);
-    else if (cluster && access (cluster_auth, R_OK) == 0)
-        snprintf (path, sizeof path, "%s", cluster_auth);
-    else if (env_auth && *env_auth)
-        snprintf (path, sizeof path, "%s", env_auth);
-    else if (!lan && access (cluster_auth, R_OK) == 0)
-        snprintf (path, sizeof path, "%s", cluster_auth);
-    else {
-        worm_keys_default_path (path, sizeof path);
-        snprintf (strrchr (path, '/'), sizeof path - (size_t) (strrchr (path, '/') - path),
-                  "/authorized");
-    }
+    s_key_path (global, global->authorized_dir, "WORM_AUTHORIZED", "authorized", path,
+                sizeof path);
     s_trusted = worm_keyset_new (path);
     return 0;
 }
@@ -696,10 +697,11 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
     found->hosts = hosts->count;
     found->silent = 0;
     for (int h = 0; h < hosts->count; h++) {
-        if (!worm_keyset_has (s_trusted, hosts->hosts[h].key)) {
-            //  Not one of ours (an impostor, or a host not yet authorized)
-            fprintf (stderr, "wormctl: ignored host %s: its key %s is not authorized\n",
-                     hosts->hosts[h].name, hosts->hosts[h].key);
+        char untrusted[256];
+        if (!s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted)) {
+            //  Not one of ours (an impostor, or a host not yet authorized):
+            //  it neither answers for the worm nor counts as silent
+            fprintf (stderr, "wormctl: ignored: %s\n", untrusted);
             continue;
         }
         worm_wire_reader_t reply;
