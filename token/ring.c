@@ -117,7 +117,9 @@ struct _worm_ring_t {
     uint64_t fwd_deadline_ms;           //  next resend or give-up time
     char handed_to[WORM_TOKEN_ID_MAX];  //  the successor that acknowledged our last hop
     uint64_t handed_epoch, handed_seq;  //  the token it acknowledged
-    uint64_t handed_at_ms;              //  when
+    char took_from[WORM_TOKEN_ID_MAX];  //  who handed us the token we hold (empty: a
+                                        //  campaign of ours made it): told PASSED once our
+    char took_endpoint[WORM_TOKEN_ENDPOINT_MAX];  //  hand-on is acknowledged, at this endpoint
     //  Acceptor (voter) state: one Paxos instance, deciding the successor of
     //  epoch inst_base
     uint64_t inst_base;                 //  the instance's base epoch
@@ -143,7 +145,8 @@ struct _worm_ring_t {
     size_t camp_value_size;             //  its size
     worm_token_t *camp_fresher;         //  fresher copy of the base epoch from votes
     bool camp_early;                    //  started on a holder's death, before the loss
-                                        //  timeout: called off when a vote shows the
+                                        //  timeout: every member must answer, and it is
+                                        //  called off when one refuses or shows the
     uint64_t camp_early_seq;            //  token got past this seq (it lives on)
     bool camp_kill;                     //  someone reported the worm killed
     uint64_t round_seen;                //  highest round heard of, for our next ballot
@@ -398,10 +401,6 @@ s_keep_bytes (uint8_t **slot, size_t *slot_size, const void *data, size_t size)
 }
 
 //  Forgets the campaign in progress, if any.
-//  A holder confirmed dead this many holds after it took the token from us
-//  is presumed to have died with it (see docs/PROTOCOL.md, "Healing" (5))
-#define EARLY_WINDOW_HOLDS 1
-
 static void
 s_end_campaign (worm_ring_t *self)
 {
@@ -751,7 +750,7 @@ s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
     self->pending_count = 0;
 }
 
-static void s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig);
+static void s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early);
 
 //  True when we hold the token and may change its members now (list
 //  joiners, mark the confirmed gone, ask for spawns) rather than at the
@@ -956,7 +955,7 @@ s_release (worm_ring_t *self, uint64_t now_ms)
         }
     }
     if (now_ms >= self->next_reconfig_ms && !s_voters_current (self, token)) {
-        s_campaign_start (self, now_ms, true);
+        s_campaign_start (self, now_ms, true, false);
         return;
     }
     if (s_awaits_spawns (self, now_ms)) {
@@ -1113,10 +1112,27 @@ s_needs_rescue (worm_ring_t *self)
     return left * 2 <= voters;
 }
 
-//  The quorum the campaign in progress needs.
+//  True when every member of our copy but us answered (set, or heard) or
+//  is gone for good.
+static bool
+s_all_answered (worm_ring_t *self, const s_idset_t *set)
+{
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        const char *id = worm_token_member (self->token, i)->id;
+        if (strcmp (id, s_me (self)) != 0 && !s_in_idset (set, id)
+            && !s_in_idset (&self->camp_heard, id) && !s_gone (self, id))
+            return false;
+    }
+    return true;
+}
+
+//  The quorum the campaign in progress needs. An early campaign's first
+//  phase needs every member's answer as well.
 static bool
 s_campaign_quorum (worm_ring_t *self, const s_idset_t *set)
 {
+    if (self->camp_early && self->camp_phase == 1 && !s_all_answered (self, set))
+        return false;
     return self->camp_rescue ? s_rescue_quorum (self, set) : s_majority (self, set);
 }
 
@@ -1149,12 +1165,12 @@ s_check (worm_ring_t *self, const worm_member_t *member)
 }
 
 //  Sends msg to every voter of our base epoch but us; for the first phase
-//  of a rescue, to every member we know but us.
+//  of a rescue or an early campaign, to every member we know but us.
 static void
 s_to_voters (worm_ring_t *self, worm_wire_writer_t *w)
 {
     worm_token_t *token = self->token;
-    bool all = self->camp_rescue && self->camp_phase == 1;
+    bool all = (self->camp_rescue || self->camp_early) && self->camp_phase == 1;
     size_t count = all ? worm_token_member_count (token) : worm_token_voter_count (token);
     for (size_t i = 0; i < count; i++) {
         const char *voter = all ? worm_token_member (token, i)->id : worm_token_voter (token, i);
@@ -1176,12 +1192,13 @@ static void s_chosen (worm_ring_t *self, uint64_t now_ms);
 static void
 s_campaign_message (worm_ring_t *self, worm_wire_writer_t *w)
 {
-    s_envelope (self, w, "CAMPAIGN", 6);
+    s_envelope (self, w, "CAMPAIGN", 7);
     worm_wire_ku64 (w, "base", self->camp_base);
     worm_wire_ku64 (w, "seq", worm_token_seq (self->token));
     worm_wire_ku64 (w, "round", self->camp_ballot.round);
     worm_wire_kbool (w, "reconfig", self->camp_reconfig);
     worm_wire_kbool (w, "rescue", self->camp_rescue);
+    worm_wire_kbool (w, "early", self->camp_early);
     s_write_copy (self, w);
 }
 
@@ -1206,9 +1223,11 @@ s_campaign_widen (worm_ring_t *self)
     worm_wire_writer_fini (&w);
 }
 
-//  Phase 1: ask the voters of our epoch to promise our ballot.
+//  Phase 1: ask the voters of our epoch to promise our ballot. early: the
+//  member we handed the token to died with it (s_now_gone); every member
+//  is asked and must answer.
 static void
-s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
+s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early)
 {
     worm_token_t *token = self->token;
     uint64_t base = worm_token_epoch (token);
@@ -1218,6 +1237,8 @@ s_campaign_start (worm_ring_t *self, uint64_t now_ms, bool reconfig)
         round = self->inst_promised.round;
     self->camp_phase = 1;
     self->camp_reconfig = reconfig;
+    self->camp_early = early && !reconfig;
+    self->camp_early_seq = worm_token_seq (token);
     //  A rescue when no ordinary majority is left, and also when our own
     //  acceptor took part in a rescue of this base: it refuses ordinary
     //  ballots from then on, so an ordinary campaign of ours could not win
@@ -1344,6 +1365,8 @@ s_chosen (worm_ring_t *self, uint64_t now_ms)
     else
         self->stats.regenerations++;
     s_drop_forward (self);
+    if (!reconfig)
+        self->took_from[0] = 0;     //  ours: nobody handed it to us
     //  A holder that changed the voters already held this token: no second
     //  HELD for the app, and no second hold
     self->rehold = reconfig;
@@ -1555,6 +1578,8 @@ s_on_token (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, u
         return s_fail (self, "ring: TOKEN from %s: envelope and token disagree", env->from);
     }
     s_send_ack (self, env, epoch, seq);
+    snprintf (self->took_from, sizeof self->took_from, "%s", env->from);
+    snprintf (self->took_endpoint, sizeof self->took_endpoint, "%s", env->endpoint);
     s_accept (self, token, true, now_ms);
     return 0;
 }
@@ -1573,7 +1598,16 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, uin
     snprintf (self->handed_to, sizeof self->handed_to, "%s", self->fwd_to);
     self->handed_epoch = epoch;
     self->handed_seq = seq;
-    self->handed_at_ms = now_ms;
+    if (self->took_from[0] && strcmp (self->took_from, self->fwd_to) != 0) {
+        //  Tell the member that handed us the token that it got past us, so
+        //  that our death from now on does not make it regenerate
+        worm_wire_writer_t w;
+        s_envelope (self, &w, "PASSED", 2);
+        worm_wire_ku64 (&w, "epoch", epoch);
+        worm_wire_ku64 (&w, "seq", seq);
+        s_send_writer (self, self->took_from, self->took_endpoint, &w);
+    }
+    self->took_from[0] = 0;
     s_drop_forward (self);
     self->state = WORM_RING_WAITING;
     self->last_token_ms = now_ms;
@@ -1582,6 +1616,21 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, uin
     if (self->leaving)
         s_exit (self, self->leave_reason);
     self->stepping_aside = false;
+    return 0;
+}
+
+//  The member we handed the token to had its own hand-on acknowledged: its
+//  death no longer means the token's.
+static int
+s_on_passed (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env)
+{
+    uint64_t epoch, seq;
+    if (worm_wire_get_u64 (r, r->root, "epoch", &epoch)
+        || worm_wire_get_u64 (r, r->root, "seq", &seq))
+        return s_fail (self, "ring: PASSED from %s: %s", env->from, r->error);
+    if (strcmp (env->from, self->handed_to) == 0 && epoch == self->handed_epoch
+        && seq > self->handed_seq)
+        self->handed_to[0] = 0;
     return 0;
 }
 
@@ -1619,13 +1668,15 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
     size_t copy_size;
     if (worm_wire_get_bin (r, r->root, "token", &copy, &copy_size, WORM_TOKEN_SIZE_MAX))
         return s_fail (self, "ring: CAMPAIGN from %s: %s", env->from, r->error);
-    bool rescue = false;
-    if (worm_wire_get_bool (r, r->root, "rescue", &rescue) < 0)
+    bool rescue = false, early = false;
+    if (worm_wire_get_bool (r, r->root, "rescue", &rescue) < 0
+        || worm_wire_get_bool (r, r->root, "early", &early) < 0)
         return s_fail (self, "ring: CAMPAIGN from %s: %s", env->from, r->error);
     if (!self->token) {
-        //  Never joined: no say, and nothing to report. A rescue hears it
-        //  say so (it knows of no token at all), unless it left.
-        if (rescue && !self->retired) {
+        //  Never joined: no say, and nothing to report. A rescue or an
+        //  early campaign hears it say so (it knows of no token at all),
+        //  unless it left.
+        if ((rescue || early) && !self->retired) {
             worm_wire_writer_t w;
             s_envelope (self, &w, "VOTE", 8);
             worm_wire_ku64 (&w, "base", base);
@@ -1663,8 +1714,10 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
     snprintf (ballot.id, sizeof ballot.id, "%s", env->from);
     uint64_t seen = worm_token_epoch (self->token);
     bool killed = worm_token_kill (self->token) || self->kill_requested;
+    //  A token seen lately makes us refuse a campaign; not an early one:
+    //  its candidate's copy is as new as ours, or our vote shows it ours
     bool busy = self->state == WORM_RING_HOLDING || self->state == WORM_RING_FORWARDING
-                || now_ms - self->last_token_ms < self->config.loss_floor_ms / 2;
+                || (!early && now_ms - self->last_token_ms < self->config.loss_floor_ms / 2);
     bool stale = base < seen;
     bool granted = !killed && !stale && !self->retired && (reconfig || !busy)
                    && s_instance (self, base) && (rescue || !self->inst_rescue)
@@ -1744,9 +1797,12 @@ s_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, ui
         self->round_seen = promised;
     if (self->camp_phase != 1 || base != self->camp_base || round != self->camp_ballot.round)
         return 0;
-    if (self->camp_early && seen_epoch == base && seen_seq > self->camp_early_seq) {
-        //  Someone saw the token after the dead member had it: it lives on.
-        //  Call the campaign off; the loss timeout still covers us
+    if (self->camp_early
+        && ((seen_epoch == base && seen_seq > self->camp_early_seq)
+            || (!granted && !killed && !s_gone (self, env->from)))) {
+        //  Someone saw the token after the dead member had it, holds one,
+        //  or backs another candidate: the token may live on. Call the
+        //  campaign off; the loss timeout still covers us
         s_end_campaign (self);
         self->state = WORM_RING_WAITING;
         self->quiet_since_ms = now_ms;
@@ -1790,7 +1846,8 @@ s_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, ui
         self->camp_floor = floor;
     if (floor > self->floor)
         self->floor = floor;        //  knowledge only grows
-    if (granted && self->camp_rescue && !worm_token_is_voter (self->token, env->from)) {
+    if (granted && (self->camp_rescue || self->camp_early)
+        && !worm_token_is_voter (self->token, env->from)) {
         s_idset_add (&self->camp_heard, env->from);
         if (s_campaign_quorum (self, &self->camp_promises))
             s_phase_two (self, now_ms);
@@ -1888,6 +1945,19 @@ s_on_accepted (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
 }
 
 static void s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms);
+static void s_suspect (worm_ring_t *self, const char *id, uint64_t now_ms);
+
+//  A member heard from its host agent that segment id is gone, and we are
+//  before id in its copy: a hint, which we check with id's agent ourselves.
+static int
+s_on_died (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env, uint64_t now_ms)
+{
+    char id[WORM_TOKEN_ID_MAX];
+    if (worm_wire_get_str (r, r->root, "id", id, sizeof id))
+        return s_fail (self, "ring: DIED from %s: %s", env->from, r->error);
+    s_suspect (self, id, now_ms);
+    return 0;
+}
 
 int
 worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t now_ms)
@@ -1917,6 +1987,10 @@ worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t no
         rc = s_on_accept (self, &r, &env, now_ms);
     else if (strcmp (env.type, "ACCEPTED") == 0)
         rc = s_on_accepted (self, &r, &env, now_ms);
+    else if (strcmp (env.type, "DIED") == 0)
+        rc = s_on_died (self, &r, &env, now_ms);
+    else if (strcmp (env.type, "PASSED") == 0)
+        rc = s_on_passed (self, &r, &env);
     else if (strcmp (env.type, "LEAVE") == 0)
         s_now_gone (self, env.from, now_ms);
     else
@@ -1989,7 +2063,7 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
         if (self->token && now_ms >= self->next_campaign_ms
             && now_ms - self->quiet_since_ms
                    >= s_loss_timeout (self) + s_rank (self) * self->config.campaign_timeout_ms)
-            s_campaign_start (self, now_ms, false);
+            s_campaign_start (self, now_ms, false, false);
         return;
     }
 }
@@ -2122,22 +2196,19 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
     }
     if (self->state == WORM_RING_WAITING && !self->leaving && strcmp (self->handed_to, id) == 0
         && worm_token_epoch (self->token) == self->handed_epoch
-        && worm_token_seq (self->token) == self->handed_seq
-        && now_ms - self->handed_at_ms < EARLY_WINDOW_HOLDS * self->config.hold_ms) {
-        //  The member that took the token from us is gone for good within
-        //  its pacing hold, and no newer token has come by: the token went
-        //  with it. Regenerate now, not after the loss timeout; the vote
-        //  keeps this safe should the token live on elsewhere (it then goes
-        //  stale)
+        && worm_token_seq (self->token) == self->handed_seq) {
+        //  The member that took the token from us is gone for good, it
+        //  never told us PASSED, and no newer token has come by: the token
+        //  most likely went with it. Regenerate now, not after the loss
+        //  timeout; every member must agree it saw nothing newer (and the
+        //  vote keeps it safe should the token live on all the same)
         self->handed_to[0] = 0;
-        s_campaign_start (self, now_ms, false);
-        self->camp_early = true;
-        self->camp_early_seq = self->handed_seq;
+        s_campaign_start (self, now_ms, false, true);
         return;
     }
     if (self->camp_phase == 1 && !self->camp_rescue && s_needs_rescue (self)) {
         //  No ordinary majority is left: start over as a rescue at once
-        s_campaign_start (self, now_ms, self->camp_reconfig);
+        s_campaign_start (self, now_ms, self->camp_reconfig, self->camp_early);
         return;
     }
     if (self->camp_phase == 1 && s_campaign_quorum (self, &self->camp_promises))
@@ -2149,10 +2220,38 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
         s_grow (self, now_ms);
 }
 
+//  Segment id's host agent told us it is gone: tell the member before it
+//  in our copy's ring order (DIED), unless that is us. That member may
+//  have handed it the token (Healing (5)), and its own death notice may
+//  have been lost; it asks its own CHECK on our word.
+static void
+s_tell_predecessor (worm_ring_t *self, const char *id)
+{
+    if (!self->token || s_in_idset (&self->confirmed_dead, id))
+        return;
+    int dead = worm_token_member_find (self->token, id);
+    size_t n = worm_token_member_count (self->token);
+    for (size_t step = 1; dead >= 0 && step < n; step++) {
+        size_t i = ((size_t) dead + n - step) % n;
+        worm_member_t *m = worm_token_member (self->token, i);
+        if (!worm_token_member_is_live (self->token, i) || s_in_idset (&self->confirmed_dead, m->id))
+            continue;
+        if (strcmp (m->id, s_me (self)) != 0) {
+            worm_wire_writer_t w;
+            s_envelope (self, &w, "DIED", 1);
+            worm_wire_kstr (&w, "id", id);
+            s_send_writer (self, m->id, m->endpoint, &w);
+        }
+        return;
+    }
+}
+
 void
 worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
     s_clear_actions (self);
+    if (self->state != WORM_RING_EXITED && id && strcmp (id, s_me (self)) != 0)
+        s_tell_predecessor (self, id);
     s_now_gone (self, id, now_ms);
 }
 
@@ -2160,6 +2259,12 @@ void
 worm_ring_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
     s_clear_actions (self);
+    s_suspect (self, id, now_ms);
+}
+
+static void
+s_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
     if (self->state == WORM_RING_EXITED || !self->token || !id || !id[0]
         || strcmp (id, s_me (self)) == 0 || s_in_idset (&self->confirmed_dead, id))
         return;

@@ -897,6 +897,99 @@ s_test_spawn_hold_off (void)
     s_spawn_hold_ms = -1;
 }
 
+//  The live member before node i in node i's copy (ring order).
+static int
+s_before (s_net_t *net, int i)
+{
+    worm_token_t *token = worm_ring_token (net->rings[i]);
+    char id[16];
+    snprintf (id, sizeof id, "n%d", i);
+    int at = worm_token_member_find (token, id);
+    size_t n = worm_token_member_count (token);
+    CHECK (at >= 0);
+    for (size_t step = 1; step < n; step++) {
+        size_t k = ((size_t) at + n - step) % n;
+        if (worm_token_member_is_live (token, k))
+            return s_node_of (worm_token_member (token, k)->id);
+    }
+    return -1;
+}
+
+//  Regenerations by the nodes alive.
+static uint64_t
+s_regenerations (s_net_t *net)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < net->n; i++)
+        if (net->rings[i] && !net->crashed[i])
+            sum += worm_ring_stats (net->rings[i])->regenerations;
+    return sum;
+}
+
+static void
+s_test_heal_holder_death (void)
+{
+    //  The holder dies with the token. Only the third member hears of it
+    //  from its agent: it tells the member before the dead one (DIED),
+    //  which asks its own agent and, on its word, regenerates at once
+    //  (the one that handed the token over and never heard PASSED), long
+    //  before the loss timeout (200 ms here)
+    s_net_t net;
+    s_three (&net);
+    int holder = s_until_holder (&net);
+    int before = s_before (&net, holder);
+    int third = 3 - holder - before;
+    CHECK (before >= 0 && before != holder && third >= 0 && third != holder);
+    net.crashed[holder] = true;
+    char id[16];
+    snprintf (id, sizeof id, "n%d", holder);
+    uint64_t regens = s_regenerations (&net);
+    int checks = net.checks;
+    int asked = net.spawns_asked;
+    worm_ring_confirm_dead (net.rings[third], id, net.now);
+    s_drain (&net, third);
+    CHECK_EQ (worm_ring_state (net.rings[third]), WORM_RING_WAITING);
+    s_run (&net, net.now + 1);
+    CHECK_EQ (net.checks, checks + 1);      //  the hint is checked, not believed
+    CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_WAITING);
+    uint64_t confirmed = net.now;
+    worm_ring_confirm_dead (net.rings[before], id, net.now);
+    s_drain (&net, before);
+    CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_CAMPAIGNING);
+    s_run (&net, net.now + 5);
+    CHECK_EQ (s_regenerations (&net), regens + 1);
+    CHECK (net.now - confirmed < 20);
+    //  The new epoch lists the dead member left and asks for its replacement
+    s_run (&net, net.now + 30);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    s_spawn (&net);
+    s_run (&net, net.now + 1500);
+    CHECK_EQ (s_regenerations (&net), regens + 1);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[before])), 3);
+    s_net_fini (&net);
+
+    //  A member that handed the token on (PASSED came back) dies: nobody
+    //  campaigns, the holder replaces it
+    s_three (&net);
+    holder = s_until_holder (&net);
+    int victim = s_before (&net, holder);
+    net.crashed[victim] = true;
+    snprintf (id, sizeof id, "n%d", victim);
+    for (int i = 0; i < 3; i++)
+        if (i != victim) {
+            worm_ring_confirm_dead (net.rings[i], id, net.now);
+            s_drain (&net, i);
+            CHECK (worm_ring_state (net.rings[i]) != WORM_RING_CAMPAIGNING);
+        }
+    s_run (&net, net.now + 100);
+    CHECK_EQ (net.spawns_asked, 3);
+    s_spawn (&net);
+    s_run (&net, net.now + 1500);
+    CHECK_EQ (s_regenerations (&net), 0);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[holder])), 3);
+    s_net_fini (&net);
+}
+
 int
 main (void)
 {
@@ -911,5 +1004,6 @@ main (void)
     s_test_heal_while_holding ();
     s_test_heal_at_next_hold ();
     s_test_spawn_hold_off ();
+    s_test_heal_holder_death ();
     return check_done ("token.ring");
 }

@@ -21,6 +21,9 @@
                                   seed; prints the heal time p50/p95)
              [--spawn-ms LO-HI]  (--heal: spawn results come LO to HI ms after the ask,
                                   default 60-100)
+             [--holder]          (--heal: the segment holding the token crashes instead;
+                                  exactly one regeneration is allowed, and it must
+                                  come after the crash)
 
     Death notices: when a segment crashes, its host agent tells the others
     (worm_ring_suspect) after a while, and some notices are lost; in a
@@ -104,6 +107,7 @@ typedef struct {
     bool notices_on;            //  death notices on (not --no-notices)
     int64_t spawn_hold;         //  --spawn-hold MS, or -1 for the default
     uint32_t heal_n;            //  --heal N, or 0
+    bool heal_holder;           //  --holder: the holder crashes
     uint64_t heal_spawn_lo, heal_spawn_hi;  //  --spawn-ms LO-HI (--heal)
     uint64_t rng;
     uint64_t now;
@@ -710,6 +714,16 @@ s_serial_victim (s_sim_t *sim)
     return n ? alive[s_rand (sim) % (uint64_t) n] : -1;
 }
 
+//  --heal --holder: the segment holding the token, or -1 (in flight).
+static int
+s_holder (s_sim_t *sim)
+{
+    for (int i = 0; i < sim->nsegs; i++)
+        if (sim->segs[i].ring && worm_ring_state (sim->segs[i].ring) == WORM_RING_HOLDING)
+            return i;
+    return -1;
+}
+
 //  Segment k dies abnormally: its host agent notices (its parent) and tells
 //  the agents of the others, which hand the notice to their segments. A
 //  notice is lost as a message would be (loss, partition) or with the
@@ -1056,8 +1070,10 @@ s_run (s_sim_t *sim)
         }
         else if (kind == 12) {
             heal_next = 0;
-            int k = s_serial_victim (sim);
-            if (k < 0)
+            int k = sim->heal_holder ? s_holder (sim) : s_serial_victim (sim);
+            if (k < 0 && sim->heal_holder)
+                heal_next = sim->now + 1;   //  the token is in flight: a little later
+            else if (k < 0)
                 s_fail (sim, "--heal: nobody to crash");
             else {
                 s_log (sim, "s%03d crashes (--heal; round %" PRIu64 " ms)", k,
@@ -1098,14 +1114,21 @@ s_run (s_sim_t *sim)
                 s_fail (sim, "--heal: the worm did not grow to %u within %d ms", sim->target,
                         HEAL_BOUND_MS);
         }
-        if (sim->heal_n)
+        if (sim->heal_n) {
             //  No faults but the crash of a non-holder: no token may be
             //  regenerated (a holder waiting for its spawns must stay within
             //  its share of the loss timeout; a campaign started on a
-            //  death notice must be called off when the token lives on)
+            //  death notice must be called off when the token lives on).
+            //  The crash of the holder: one regeneration, after it
+            uint64_t regens = 0;
             for (int i = 0; i < sim->nsegs; i++)
-                if (sim->segs[i].ring && worm_ring_stats (sim->segs[i].ring)->regenerations > 0)
-                    s_fail (sim, "--heal: s%03d regenerated a token that lived", i);
+                if (sim->segs[i].ring)
+                    regens += worm_ring_stats (sim->segs[i].ring)->regenerations;
+            uint64_t allowed = sim->heal_holder && sim->heal_crash_at ? 1 : 0;
+            if (regens > allowed)
+                s_fail (sim, "--heal: %" PRIu64 " regenerations (allowed %" PRIu64
+                             "): a token that lived was regenerated", regens, allowed);
+        }
         if (sim->heal_n && sim->heal_crash_at && !sim->heal_done_at) {
             if (s_whole (sim)) {
                 sim->heal_done_at = sim->now;
@@ -1149,6 +1172,7 @@ main (int argc, char **argv)
     bool notices = true;
     int64_t spawn_hold = -1;
     uint32_t heal_n = 0;
+    bool heal_holder = false;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
@@ -1181,6 +1205,8 @@ main (int argc, char **argv)
                 return 2;
             }
         }
+        else if (!strcmp (argv[i], "--holder"))
+            heal_holder = true;
         else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
             heal_n = (uint32_t) strtoul (argv[++i], NULL, 10);
             if (heal_n < 2 || heal_n > 32) {
@@ -1193,9 +1219,14 @@ main (int argc, char **argv)
             fprintf (stderr,
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
-                     "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI]]\n");
+                     "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
+                     "[--holder]]\n");
             return 2;
         }
+    }
+    if (heal_holder && !heal_n) {
+        fprintf (stderr, "worm-sim: --holder: only with --heal N\n");
+        return 2;
     }
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
@@ -1216,6 +1247,7 @@ main (int argc, char **argv)
         sim->notices_on = notices;
         sim->spawn_hold = spawn_hold;
         sim->heal_n = heal_n;
+        sim->heal_holder = heal_holder;
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
         sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
@@ -1281,10 +1313,11 @@ main (int argc, char **argv)
         double mean = 0;
         for (size_t i = 0; i < nhealed; i++)
             mean += (double) healed[i] / (double) nhealed;
-        printf ("  heal of N=%u (crash of a non-holder -> %u run, all listed; notices %s, "
+        printf ("  heal of N=%u (crash of %s -> %u run, all listed; notices %s, "
                 "spawn hold %s, spawns %" PRIu64 "-%" PRIu64 " ms), %zu heals (ms): p50 %" PRIu64
                 " p95 %" PRIu64 " max %" PRIu64 " mean %.0f\n",
-                heal_n, heal_n, notices ? "on" : "off",
+                heal_n, heal_holder ? "the holder" : "a non-holder", heal_n,
+                notices ? "on" : "off",
                 spawn_hold < 0 ? "default" : spawn_hold == 0 ? "off" : "set", spawn_lo, spawn_hi,
                 nhealed,
                 healed[nhealed / 2], healed[nhealed * 95 / 100], healed[nhealed - 1], mean);
