@@ -1324,10 +1324,11 @@ s_phase_two (worm_ring_t *self, uint64_t now_ms)
     self->camp_phase = 2;
     self->camp_deadline_ms = now_ms + self->config.campaign_timeout_ms;
     worm_wire_writer_t w;
-    s_envelope (self, &w, "ACCEPT", 3);
+    s_envelope (self, &w, "ACCEPT", 4);
     worm_wire_ku64 (&w, "base", self->camp_base);
     worm_wire_ku64 (&w, "round", self->camp_ballot.round);
     worm_wire_kbin (&w, "value", self->camp_value, self->camp_value_size);
+    s_write_copy (self, &w);    //  a voter that missed our CAMPAIGN learns epoch base
     s_to_voters (self, &w);
     if (worm_token_is_voter (self->token, s_me (self)) && !self->retired
         && s_instance (self, self->camp_base) && (self->camp_rescue || !self->inst_rescue)
@@ -1875,7 +1876,6 @@ static int
 s_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
              uint64_t now_ms)
 {
-    (void) now_ms;
     uint64_t base, round;
     const void *value;
     size_t size;
@@ -1885,6 +1885,26 @@ s_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
         return s_fail (self, "ring: ACCEPT from %s: %s", env->from, r->error);
     if (!self->token)
         return 0;
+    const void *copy = NULL;
+    size_t copy_size = 0;
+    if (worm_wire_get_bin (r, r->root, "token", &copy, &copy_size, WORM_TOKEN_SIZE_MAX) < 0)
+        return s_fail (self, "ring: ACCEPT from %s: %s", env->from, r->error);
+    if (base > worm_token_epoch (self->token) && copy_size > 0) {
+        //  As for a CAMPAIGN: epoch base was chosen, and we missed it. Take
+        //  the candidate's copy, or a later campaign of ours would be of an
+        //  epoch whose instance we have left behind, and nobody would vote
+        worm_token_t *newer = s_decode_field (self, env, copy, copy_size);
+        if (!newer)
+            return -1;
+        if (worm_token_epoch (newer) != base) {
+            worm_token_destroy (&newer);
+            return s_fail (self, "ring: ACCEPT from %s: copy is not of epoch %llu", env->from,
+                           (unsigned long long) base);
+        }
+        s_accept (self, newer, false, now_ms);
+        if (self->state == WORM_RING_EXITED)
+            return 0;
+    }
     //  The value must be a token of this worm for epoch base + 1
     worm_token_t *token = s_decode_field (self, env, value, size);
     if (!token)

@@ -30,8 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  Largest message the ring sends or accepts (a token plus its envelope).
-#define WORM_RING_MESSAGE_MAX (WORM_TOKEN_SIZE_MAX + 1024)
+//  Largest message the ring sends or accepts: at most two tokens (a VOTE's
+//  accepted value and copy, an ACCEPT's value and copy) plus the envelope.
+#define WORM_RING_MESSAGE_MAX (2 * WORM_TOKEN_SIZE_MAX + 1024)
 #define WORM_RING_REASON_MAX 128
 
 typedef struct {
