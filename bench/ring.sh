@@ -6,10 +6,13 @@
 #   free-running (hold 1 ms) and paced (hold 100 ms); CPU of an idle segment;
 #   time to grow 1 -> N.
 # Heal and growth are observed by polling wormctl every ~50 ms, so they carry
-# that resolution. Usage: bench/ring.sh [TRIALS] (default 10 heals per N)
+# that resolution. Usage: bench/ring.sh [TRIALS] [heal] (default 10 heals per N;
+# "heal": only the heal section)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-10}
+ONLY=${2:-all}
+case "$ONLY" in all|heal) ;; *) echo "bench/ring.sh: $ONLY: want 'heal' or nothing" >&2; exit 2;; esac
 source tools/deps.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 WORMCTL=$PWD/build/bin/wormctl
@@ -38,7 +41,9 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 ctl up --hosts 18 -- --check-interval 0.5 --max-load 100 >/dev/null
 
 echo "--- grow 1 -> N (launch until N live) and round time"
-for hold in 100 1; do
+holds="100 1"
+[ "$ONLY" == heal ] && { holds=""; echo "(skipped)"; }
+for hold in $holds; do
     for n in 3 8 16; do
         start=$(now_ms)
         ctl --timeout 60 launch "g$n-$hold" --app existential --size "$n" --hold "$hold" >/dev/null
