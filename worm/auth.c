@@ -12,9 +12,18 @@ struct _worm_keyset_t {
     char dir[PATH_MAX];             //  the folder, "" for a set made by hand only
     zhashx_t *keys;                 //  Z85 key -> the file it came from
     zhashx_t *extra;                //  keys added by hand, kept across reloads
-    struct timespec mtime;          //  the folder's mtime at the last load
+    struct timespec stamp;          //  newest mtime of the folder and its files at the
+                                    //  last load
+    size_t entries;                 //  how many files it had
+    bool racy;                      //  the load came within RACY_S of that stamp: a
+                                    //  change in the same clock tick would not show
     int64_t checked_ms;             //  when we last looked at the folder
 };
+
+//  File times come from a coarse clock, and a key file is created empty and
+//  then written: a load this soon after the newest change is redone at the
+//  next check, whatever the times say then
+#define RACY_S 2
 
 bool
 worm_key_valid (const char *text)
@@ -43,17 +52,25 @@ worm_cert_from_text (const char *public_txt, const char *secret_txt, char *err, 
     return zcert_new_from (public_key, secret_key);
 }
 
-static void
-s_keyset_load (worm_keyset_t *self)
+static bool
+s_newer (const struct timespec *a, const struct timespec *b)
 {
-    zhashx_purge (self->keys);
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+//  The public key files of the folder: calls each (path, name) when given,
+//  and returns the newest mtime of the folder and the files, and how many
+//  files there are. Returns -1 when the folder cannot be read.
+static int
+s_keyset_scan (worm_keyset_t *self, void (*each) (worm_keyset_t *, const char *, const char *),
+               struct timespec *stamp, size_t *entries)
+{
     struct stat info;
-    if (stat (self->dir, &info))
-        return;
-    self->mtime = info.st_mtim;
-    DIR *dir = opendir (self->dir);
+    DIR *dir = stat (self->dir, &info) == 0 ? opendir (self->dir) : NULL;
     if (!dir)
-        return;
+        return -1;
+    *stamp = info.st_mtim;
+    *entries = 0;
     struct dirent *entry;
     while ((entry = readdir (dir))) {
         size_t len = strlen (entry->d_name);
@@ -61,14 +78,38 @@ s_keyset_load (worm_keyset_t *self)
             continue;
         char path[PATH_MAX + 256];
         snprintf (path, sizeof path, "%s/%s", self->dir, entry->d_name);
-        zcert_t *cert = zcert_load (path);
-        if (!cert || !worm_key_valid (zcert_public_txt (cert)))
-            worm_log ("authorized keys: skipped %s: not a public key file", path);
-        else
-            zhashx_update (self->keys, zcert_public_txt (cert), strdup (entry->d_name));
-        zcert_destroy (&cert);
+        if (stat (path, &info) == 0 && s_newer (&info.st_mtim, stamp))
+            *stamp = info.st_mtim;
+        (*entries)++;
+        if (each)
+            each (self, path, entry->d_name);
     }
     closedir (dir);
+    return 0;
+}
+
+static void
+s_keyset_load_file (worm_keyset_t *self, const char *path, const char *name)
+{
+    zcert_t *cert = zcert_load (path);
+    if (!cert || !worm_key_valid (zcert_public_txt (cert)))
+        worm_log ("authorized keys: skipped %s: not a public key file", path);
+    else
+        zhashx_update (self->keys, zcert_public_txt (cert), strdup (name));
+    zcert_destroy (&cert);
+}
+
+static void
+s_keyset_load (worm_keyset_t *self)
+{
+    zhashx_purge (self->keys);
+    self->entries = 0;
+    self->racy = false;
+    if (s_keyset_scan (self, s_keyset_load_file, &self->stamp, &self->entries))
+        return;
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    self->racy = now.tv_sec - self->stamp.tv_sec < RACY_S;
 }
 
 static void
@@ -112,11 +153,13 @@ worm_keyset_has (worm_keyset_t *self, const char *key)
     int64_t now = worm_now_ms ();
     if (self->dir[0] && now - self->checked_ms >= RELOAD_CHECK_MS) {
         self->checked_ms = now;
-        struct stat info;
-        bool exists = stat (self->dir, &info) == 0;
-        if (!exists ? zhashx_size (self->keys) > 0
-                    : info.st_mtim.tv_sec != self->mtime.tv_sec
-                          || info.st_mtim.tv_nsec != self->mtime.tv_nsec)
+        struct timespec stamp;
+        size_t entries;
+        bool readable = s_keyset_scan (self, NULL, &stamp, &entries) == 0;
+        if (!readable ? zhashx_size (self->keys) > 0
+                      : self->racy || entries != self->entries
+                            || stamp.tv_sec != self->stamp.tv_sec
+                            || stamp.tv_nsec != self->stamp.tv_nsec)
             s_keyset_load (self);
     }
     return zhashx_lookup (self->keys, key) || zhashx_lookup (self->extra, key);
