@@ -1964,7 +1964,7 @@ s_on_accepted (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
     return 0;
 }
 
-static void s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms);
+static void s_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms);
 static void s_suspect (worm_ring_t *self, const char *id, uint64_t now_ms);
 
 //  A member heard from its host agent that segment id is gone, and we are
@@ -2012,7 +2012,7 @@ worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t no
     else if (strcmp (env.type, "PASSED") == 0)
         rc = s_on_passed (self, &r, &env);
     else if (strcmp (env.type, "LEAVE") == 0)
-        s_now_gone (self, env.from, now_ms);
+        s_now_gone (self, env.from, false, now_ms);
     else
         rc = s_fail (self, "ring: unknown message type \"%s\" from %s", env.type, env.from);
     worm_wire_reader_fini (&r);
@@ -2178,11 +2178,12 @@ worm_ring_kill (worm_ring_t *self, uint64_t now_ms)
         self->hold_until_ms = now_ms;
 }
 
-//  Segment id will never vote or forward again (its host agent says it is
-//  gone, or it announced LEAVE): count it out of quorums, skip it if we are
-//  handing the token to it, and let a campaign waiting for it proceed.
+//  Segment id will never vote or forward again (died: its host agent says
+//  it is gone; else it announced LEAVE): count it out of quorums, skip it if
+//  we are handing the token to it, and let a campaign waiting for it
+//  proceed.
 static void
-s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
+s_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
 {
     if (self->state == WORM_RING_EXITED || !id || !id[0] || strcmp (id, s_me (self)) == 0)
         return;
@@ -2214,7 +2215,9 @@ s_now_gone (worm_ring_t *self, const char *id, uint64_t now_ms)
         s_forward (self, now_ms);
         return;
     }
-    if (self->state == WORM_RING_WAITING && !self->leaving && strcmp (self->handed_to, id) == 0
+    //  (A member that leaves in order hands the token on first.)
+    if (died && self->state == WORM_RING_WAITING && !self->leaving
+        && strcmp (self->handed_to, id) == 0
         && worm_token_epoch (self->token) == self->handed_epoch
         && worm_token_seq (self->token) == self->handed_seq) {
         //  The member that took the token from us is gone for good, it
@@ -2272,7 +2275,7 @@ worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms)
     s_clear_actions (self);
     if (self->state != WORM_RING_EXITED && id && strcmp (id, s_me (self)) != 0)
         s_tell_predecessor (self, id);
-    s_now_gone (self, id, now_ms);
+    s_now_gone (self, id, true, now_ms);
 }
 
 void
