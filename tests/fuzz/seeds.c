@@ -237,5 +237,25 @@ main (int argc, char **argv)
         }
     }
     worm_ring_destroy (&ring);
+    //  The two hints no founding segment sends alone: PASSED and DIED
+    const char *types[] = {"PASSED", "DIED"};
+    for (int i = 0; i < 2; i++) {
+        worm_wire_writer_t writer;
+        worm_wire_writer_init (&writer);
+        worm_wire_map (&writer, i == 0 ? 6 : 5);
+        worm_wire_kstr (&writer, "type", types[i]);
+        worm_wire_kstr (&writer, "worm", "w0");
+        worm_wire_kstr (&writer, "from", "s2");
+        worm_wire_kstr (&writer, "endpoint", "tcp://127.0.0.1:2");
+        if (i == 0) {
+            worm_wire_ku64 (&writer, "epoch", 1);
+            worm_wire_ku64 (&writer, "seq", 2);
+        }
+        else
+            worm_wire_kstr (&writer, "id", "s9");
+        s_write (argv[3], i == 0 ? "passed" : "died", worm_wire_writer_data (&writer),
+                 worm_wire_writer_size (&writer));
+        worm_wire_writer_fini (&writer);
+    }
     return 0;
 }
