@@ -12,6 +12,7 @@
 
 #include <czmq.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define JOIN_RETRY_MS 300
@@ -439,9 +440,20 @@ s_start (s_segment_t *self, char *err, size_t cap)
     snprintf (self->agent_key, sizeof self->agent_key, "%s", s_env ("WORM_AGENT_KEY", ""));
     snprintf (self->launcher_key, sizeof self->launcher_key, "%s",
               s_env ("WORM_LAUNCHER_KEY", ""));
-    self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), s_env ("WORM_KEY_SECRET", ""),
-                                      err, cap);
+    //  The worm's secret key: other guests run as the same user. No core
+    //  dump, no ptrace, and /proc/PID/environ readable by root only; and
+    //  the bytes of the secret wiped from the environment block itself
+    //  (unsetenv alone leaves them there, for /proc/PID/environ)
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+    char secret[WORM_KEY_LEN + 1] = "";
+    char *in_env = getenv ("WORM_KEY_SECRET");
+    if (in_env) {
+        snprintf (secret, sizeof secret, "%s", in_env);
+        explicit_bzero (in_env, strlen (in_env));
+    }
     unsetenv ("WORM_KEY_SECRET");
+    self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), secret, err, cap);
+    explicit_bzero (secret, sizeof secret);
     if (!self->cert) {
         snprintf (err, cap, "no worm keypair in WORM_KEY_PUBLIC/WORM_KEY_SECRET");
         return -1;
