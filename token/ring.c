@@ -1653,6 +1653,25 @@ s_decode_field (worm_ring_t *self, const s_envelope_t *env, const void *bytes, s
     return token;
 }
 
+//  A candidate (CAMPAIGN, ACCEPT) has seen epoch base, newer than our copy:
+//  a token of it was chosen, so its copy becomes ours (we may be excluded,
+//  and exit). Returns -1 when the copy is malformed or not of epoch base.
+static int
+s_learn_base (worm_ring_t *self, const s_envelope_t *env, uint64_t base, const void *copy,
+              size_t copy_size, uint64_t now_ms)
+{
+    worm_token_t *newer = s_decode_field (self, env, copy, copy_size);
+    if (!newer)
+        return -1;
+    if (worm_token_epoch (newer) != base) {
+        worm_token_destroy (&newer);
+        return s_fail (self, "ring: %s from %s: copy is not of epoch %llu", env->type, env->from,
+                       (unsigned long long) base);
+    }
+    s_accept (self, newer, false, now_ms);
+    return 0;
+}
+
 //  Acceptor, phase 1.
 static int
 s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
@@ -1693,17 +1712,8 @@ s_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env
         return 0;
     }
     if (base > worm_token_epoch (self->token)) {
-        //  The candidate has seen an epoch we have not: a token of it was
-        //  chosen, so take the candidate's copy as ours (we may be excluded)
-        worm_token_t *newer = s_decode_field (self, env, copy, copy_size);
-        if (!newer)
+        if (s_learn_base (self, env, base, copy, copy_size, now_ms))
             return -1;
-        if (worm_token_epoch (newer) != base) {
-            worm_token_destroy (&newer);
-            return s_fail (self, "ring: CAMPAIGN from %s: copy is not of epoch %llu", env->from,
-                           (unsigned long long) base);
-        }
-        s_accept (self, newer, false, now_ms);
         if (self->state == WORM_RING_EXITED)
             return 0;
     }
@@ -1890,18 +1900,10 @@ s_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const s_envelope_t *env,
     if (worm_wire_get_bin (r, r->root, "token", &copy, &copy_size, WORM_TOKEN_SIZE_MAX) < 0)
         return s_fail (self, "ring: ACCEPT from %s: %s", env->from, r->error);
     if (base > worm_token_epoch (self->token) && copy_size > 0) {
-        //  As for a CAMPAIGN: epoch base was chosen, and we missed it. Take
-        //  the candidate's copy, or a later campaign of ours would be of an
-        //  epoch whose instance we have left behind, and nobody would vote
-        worm_token_t *newer = s_decode_field (self, env, copy, copy_size);
-        if (!newer)
+        //  A voter that missed the CAMPAIGN would otherwise campaign later
+        //  for an epoch whose instance it has left behind, and nobody would vote
+        if (s_learn_base (self, env, base, copy, copy_size, now_ms))
             return -1;
-        if (worm_token_epoch (newer) != base) {
-            worm_token_destroy (&newer);
-            return s_fail (self, "ring: ACCEPT from %s: copy is not of epoch %llu", env->from,
-                           (unsigned long long) base);
-        }
-        s_accept (self, newer, false, now_ms);
         if (self->state == WORM_RING_EXITED)
             return 0;
     }
