@@ -19,13 +19,25 @@ worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/worm-bench-evict-XXXXXX)
 chmod 0711 "$WORK"   # guests run as another user and must reach their folders below
+# Our key, the only one b1 lets in (test-ctl reads $WORM_KEY)
+mkdir -p "$WORK/authorized"
+"$BIN/wormctl" keygen --out "$WORK/user.cert" >/dev/null 2>&1
+cp "$WORK/user.cert" "$WORK/authorized/user.cert"
+export WORM_KEY=$WORK/user.cert
 PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/wormd" --name b1 --state-dir "$WORK/b1" --beacon-port "$PORT" --idle-sources file \
     --activity-file "$WORK/activity" --min-idle 0.5 --max-load 1000 --check-interval "$INTERVAL" \
-    --grace "$GRACE" \
+    --grace "$GRACE" --authorized "$WORK/authorized" \
     >"$WORK/b1.log" 2>&1 &
 AGENT=$!
-trap 'kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null; "$BIN/wormctl" --dir "$WORK/cluster" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+cleanup () {
+    set +e      # every step runs, whatever the one before returned
+    kill "$AGENT" 2>/dev/null
+    wait "$AGENT" 2>/dev/null
+    "$BIN/wormctl" --dir "$WORK/cluster" down >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 for _ in $(seq 50); do [ -s "$WORK/b1/endpoint" ] && break; sleep 0.1; done
 EP=$(cat "$WORK/b1/endpoint")
 now_us () { echo $(( $(date +%s%N) / 1000 )); }
@@ -37,7 +49,12 @@ for kind in cooperative non-cooperative; do
     : > "$WORK/$kind"
     for i in $(seq "$TRIALS"); do
         # wait until the host takes guests again, then place one
-        until pid=$("$BIN/test-ctl" place "$EP" "bench$i" 60 0 $mode 2>/dev/null); do sleep 0.05; done
+        tries=0
+        until pid=$("$BIN/test-ctl" place "$WORK/b1" "bench$i" 60 0 $mode 2>"$WORK/place.err"); do
+            tries=$((tries + 1))
+            [ $tries -lt 400 ] || { echo "bench/evict.sh: b1 places no guest: $(cat "$WORK/place.err")" >&2; exit 1; }
+            sleep 0.05
+        done
         sleep 0.$((RANDOM % 5))      # touch at a random phase of the check interval
         touch "$WORK/activity"
         t0=$(now_us)
