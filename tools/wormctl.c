@@ -17,6 +17,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -644,6 +645,7 @@ typedef struct {
     char endpoint[128];     //  the segment's endpoint
     char key[41];           //  its worm's public key (the segment serves with it)
     uint64_t pid;           //  its pid on that host
+    bool evicting;          //  its host is evicting it: it is on its way out
     //  From the segment itself (status), when it answered:
     bool answered;          //  it answered
     bool holds_token;       //  it holds the token now
@@ -678,6 +680,42 @@ s_segment_status (s_segment_t *segment, int timeout_ms)
         && worm_wire_get_u64 (&reply, reply.root, "round_ms", &segment->round_ms) == 0)
         segment->answered = true;
     worm_wire_reader_fini (&reply);
+}
+
+static void *
+s_status_thread (void *arg)
+{
+    s_segment_t *segment = (s_segment_t *) arg;
+    if (segment->evicting)
+        //  It leaves, or has left and waits to be reaped: asking it could
+        //  cost a whole timeout for nothing
+        snprintf (segment->state, sizeof segment->state, "leaving");
+    else
+        s_segment_status (segment, 1000);
+    return NULL;
+}
+
+//  Asks every segment found for its status, STATUS_BATCH at a time in
+//  parallel: a segment that is gone (its host not yet aware) costs the
+//  whole call one timeout, not one each.
+#define STATUS_BATCH 32
+static void
+s_segments_status (s_segments_t *found)
+{
+    for (int first = 0; first < found->count; first += STATUS_BATCH) {
+        pthread_t threads[STATUS_BATCH];
+        bool started[STATUS_BATCH] = {false};
+        int batch = found->count - first < STATUS_BATCH ? found->count - first : STATUS_BATCH;
+        for (int i = 0; i < batch; i++)
+            started[i] = pthread_create (&threads[i], NULL, s_status_thread,
+                                         &found->items[first + i]) == 0;
+        for (int i = 0; i < batch; i++) {
+            if (started[i])
+                pthread_join (threads[i], NULL);
+            else
+                s_status_thread (&found->items[first + i]);
+        }
+    }
 }
 
 //  Finds the segments of one worm (or all, worm NULL) through the agents;
@@ -724,7 +762,8 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
                     || worm_wire_get_str (&reply, map, "endpoint", segment->endpoint,
                                           sizeof segment->endpoint)
                     || worm_wire_get_str (&reply, map, "key", segment->key, sizeof segment->key)
-                    || worm_wire_get_u64 (&reply, map, "pid", &segment->pid))
+                    || worm_wire_get_u64 (&reply, map, "pid", &segment->pid)
+                    || worm_wire_get_bool (&reply, map, "evicting", &segment->evicting) < 0)
                     continue;
                 found->count++;
             }
@@ -738,8 +777,7 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
     if (!agents)
         free (hosts);
     if (ask)
-        for (int i = 0; i < found->count; i++)
-            s_segment_status (&found->items[i], 1000);
+        s_segments_status (found);
     return 0;
 }
 
@@ -964,7 +1002,7 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
             s_json_string (stdout, segment->key);
             printf (", \"holds_token\": %s, \"state\": \"%s\", \"epoch\": %llu}",
                     segment->holds_token ? "true" : "false",
-                    segment->answered ? segment->state : "unreachable",
+                    segment->answered || segment->evicting ? segment->state : "unreachable",
                     (unsigned long long) segment->epoch);
         }
         printf ("%s]\n", found->count ? "\n" : "");
@@ -975,7 +1013,10 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
             const s_segment_t *segment = &found->items[i];
             printf ("%-24s %-16s %-8llu %-26s %s\n", segment->id, segment->host,
                     (unsigned long long) segment->pid, segment->endpoint,
-                    segment->holds_token ? "holds" : segment->answered ? "" : "(no answer)");
+                    segment->holds_token ? "holds"
+                    : segment->evicting  ? "(leaving: evicted)"
+                    : segment->answered  ? ""
+                                         : "(no answer)");
         }
         if (found->count == 0)
             fprintf (stderr, "wormctl find: no segment of worm %s on the %d host(s) that "

@@ -1047,7 +1047,7 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_array (&writer, count);
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         if (guest->segment_id[0] && (!worm[0] || strcmp (guest->worm, worm) == 0)) {
-            worm_wire_map (&writer, 8);
+            worm_wire_map (&writer, 9);
             worm_wire_kstr (&writer, "worm", guest->worm);
             worm_wire_kstr (&writer, "key", guest->worm_key);
             worm_wire_kstr (&writer, "worm_id", guest->worm_id);
@@ -1056,6 +1056,7 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
             worm_wire_ku64 (&writer, "pid", (uint64_t) guest->pid);
             worm_wire_kstr (&writer, "host", self->config.name);
             worm_wire_kstr (&writer, "endpoint", guest->endpoint);
+            worm_wire_kbool (&writer, "evicting", guest->evicting);
         }
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
