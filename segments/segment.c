@@ -11,6 +11,7 @@
 #include "udp.h"
 
 #include <czmq.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -57,6 +58,23 @@ s_env (const char *name, const char *fallback)
 {
     const char *value = getenv (name);
     return value && *value ? value : fallback;
+}
+
+//  Reads the worm's secret key from stdin (up to end of file), into secret
+//  (cap bytes, "" when there is none), then puts /dev/null in its place.
+static void
+s_read_secret (char *secret, size_t cap)
+{
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < cap && (got = read (0, secret + len, cap - 1 - len)) > 0)
+        len += (size_t) got;
+    secret[len] = 0;
+    int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) {
+        dup2 (null, 0);
+        close (null);
+    }
 }
 
 static void
@@ -440,22 +458,16 @@ s_start (s_segment_t *self, char *err, size_t cap)
     snprintf (self->agent_key, sizeof self->agent_key, "%s", s_env ("WORM_AGENT_KEY", ""));
     snprintf (self->launcher_key, sizeof self->launcher_key, "%s",
               s_env ("WORM_LAUNCHER_KEY", ""));
-    //  The worm's secret key: other guests run as the same user. No core
-    //  dump, no ptrace, and /proc/PID/environ readable by root only; and
-    //  the bytes of the secret wiped from the environment block itself
-    //  (unsetenv alone leaves them there, for /proc/PID/environ)
+    //  The worm's secret key comes on stdin (the agent's pipe), never in
+    //  the environment: other guests run as the same user. No core dump,
+    //  no ptrace, /proc files readable by root only
     prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
     char secret[WORM_KEY_LEN + 1] = "";
-    char *in_env = getenv ("WORM_KEY_SECRET");
-    if (in_env) {
-        snprintf (secret, sizeof secret, "%s", in_env);
-        explicit_bzero (in_env, strlen (in_env));
-    }
-    unsetenv ("WORM_KEY_SECRET");
+    s_read_secret (secret, sizeof secret);
     self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), secret, err, cap);
     explicit_bzero (secret, sizeof secret);
     if (!self->cert) {
-        snprintf (err, cap, "no worm keypair in WORM_KEY_PUBLIC/WORM_KEY_SECRET");
+        snprintf (err, cap, "no worm keypair (WORM_KEY_PUBLIC, and the secret on stdin)");
         return -1;
     }
     if (!worm_key_valid (self->agent_key) || !worm_key_valid (self->launcher_key)) {

@@ -77,18 +77,19 @@ expect_eq "$out" "no answer" "a colleague's kill sent to a segment"
 expect_eq "$(ctl find good --json | jq length)" 3 "segments of good after the injections"
 pass "a stranger's ring message and requests never reach a segment; refusals logged"
 
-# The worm's secret key does not linger where another guest (the same user)
-# could read it: the segment wiped it from its environment block, and made
-# itself non-dumpable (its /proc files belong to root, no ptrace)
+# The worm's secret key never reaches a segment's environment, where another
+# guest (the same user) could read it: it comes on stdin; and the segment is
+# not dumpable (its /proc files belong to root, no ptrace)
 for pid in $(ctl find good --json | jq -r '.[].pid'); do
     [ -r "/proc/$pid/environ" ] || fail "cannot read /proc/$pid/environ"
-    left=$(tr '\0' '\n' < "/proc/$pid/environ" | grep -c '^WORM_KEY_SECRET=.' || true)
-    expect_eq "$left" 0 "WORM_KEY_SECRET values in /proc/$pid/environ"
     tr '\0' '\n' < "/proc/$pid/environ" | grep -q '^WORM_KEY_PUBLIC=.' ||
         fail "no WORM_KEY_PUBLIC in /proc/$pid/environ: not the block the agent passed?"
+    left=$(tr '\0' '\n' < "/proc/$pid/environ" | grep -c 'SECRET' || true)
+    expect_eq "$left" 0 "secrets in /proc/$pid/environ"
     expect_eq "$(stat -c %U "/proc/$pid/environ")" root "owner of /proc/$pid/environ"
+    expect_eq "$(readlink "/proc/$pid/fd/0")" /dev/null "stdin of segment $pid once it read its key"
 done
-pass "the worm's secret key is wiped from each segment's environment, and segments are not dumpable"
+pass "the worm's secret key is in no segment's environment, and segments are not dumpable"
 
 # The launcher kills it
 ctl --timeout 10 kill good >/dev/null || fail "the launcher could not kill good"

@@ -783,7 +783,7 @@ s_env_name_ok (const char *name)
 //  Builds the guest's environment: ours first, then the requester's.
 static char **
 s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *env,
-             const char *worm_secret, worm_wire_reader_t *reader, char *err, size_t cap)
+             worm_wire_reader_t *reader, char *err, size_t cap)
 {
     size_t extra = env ? env->via.map.size : 0;
     char **envp = calloc (20 + extra, sizeof (char *));
@@ -803,14 +803,13 @@ s_guest_env (worm_agent_t *self, const s_guest_t *guest, const msgpack_object *e
     envp[n++] = zsys_sprintf ("WORM_BROADCAST=%s", self->lan.broadcast);
     envp[n++] = zsys_sprintf ("WORM_LOCAL_ADDR=%s", self->lan.local);
     envp[n++] = zsys_sprintf ("WORM_BEACON_PORT=%d", self->lan.port);
-    //  Keys: ours, the launcher's, and the worm's keypair (the segment
-    //  takes the secret out of its environment at once)
+    //  Keys: ours, the launcher's, and the worm's public key (its secret
+    //  comes on stdin: other guests run as the same user, and could read
+    //  an environment in /proc)
     envp[n++] = zsys_sprintf ("WORM_AGENT_KEY=%s", zcert_public_txt (self->cert));
     envp[n++] = zsys_sprintf ("WORM_LAUNCHER_KEY=%s", guest->launcher);
-    if (guest->worm_key[0]) {
+    if (guest->worm_key[0])
         envp[n++] = zsys_sprintf ("WORM_KEY_PUBLIC=%s", guest->worm_key);
-        envp[n++] = zsys_sprintf ("WORM_KEY_SECRET=%s", worm_secret);
-    }
     for (size_t i = 0; i < extra; i++) {
         char name[64], value[MAX_ARG_LEN];
         if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
@@ -937,7 +936,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
         argv[i + 1] = zsys_sprintf ("%s", arg);
     }
     char **envp = err[0] ? NULL
-                         : s_guest_env (self, guest, env, worm_secret, reader, err, sizeof err);
+                         : s_guest_env (self, guest, env, reader, err, sizeof err);
     char log_path[PATH_MAX + 16];
     snprintf (log_path, sizeof log_path, "%s/guest.log", guest->workdir);
     pid_t pid = -1;
@@ -956,7 +955,8 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                                   .user = user,
                                   .mem_bytes = self->config.guest_memory,
                                   .max_files = self->config.guest_files,
-                                  .max_procs = self->config.guest_procs};
+                                  .max_procs = self->config.guest_procs,
+                                  .stdin_text = worm_secret[0] ? worm_secret : NULL};
         pid = worm_spawn (&spec, err, sizeof err);
     }
     s_free_strings (argv);

@@ -22,6 +22,7 @@ typedef enum {
     STEP_SETSID,
     STEP_LOG,
     STEP_DEVNULL,
+    STEP_STDIN,
     STEP_DUP,
     STEP_NICE,
     STEP_RLIMIT_DATA,
@@ -39,6 +40,7 @@ static const char *s_step_names[] = {
     [STEP_SETSID] = "setsid",
     [STEP_LOG] = "open the log",
     [STEP_DEVNULL] = "open /dev/null",
+    [STEP_STDIN] = "fill the stdin pipe",
     [STEP_DUP] = "dup2",
     [STEP_NICE] = "nice",
     [STEP_RLIMIT_DATA] = "setrlimit RLIMIT_DATA",
@@ -142,8 +144,20 @@ s_child (const worm_spawn_spec_t *spec, int report)
                              : open ("/dev/null", O_WRONLY | O_CLOEXEC);
     if (out < 0)
         s_child_fail (report, spec->path, STEP_LOG, errno);
-    int in = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (in < 0)
+    int in = -1;
+    if (spec->stdin_text) {
+        //  A pipe the program reads to its end: small enough that the
+        //  write cannot block with no reader yet
+        int ends[2];
+        size_t len = strlen (spec->stdin_text);
+        if (len > PIPE_BUF || pipe2 (ends, O_CLOEXEC))
+            s_child_fail (report, spec->path, STEP_STDIN, len > PIPE_BUF ? E2BIG : errno);
+        if (write (ends[1], spec->stdin_text, len) != (ssize_t) len)
+            s_child_fail (report, spec->path, STEP_STDIN, errno);
+        close (ends[1]);
+        in = ends[0];
+    }
+    else if ((in = open ("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
         s_child_fail (report, spec->path, STEP_DEVNULL, errno);
     if (dup2 (in, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
         s_child_fail (report, spec->path, STEP_DUP, errno);

@@ -34,6 +34,10 @@ typedef struct {
     unsigned long mem_bytes;       //  RLIMIT_DATA, 0 for unchanged
     unsigned long max_files;       //  RLIMIT_NOFILE, 0 for unchanged
     unsigned long max_procs;       //  RLIMIT_NPROC (the user's processes and threads), 0 for unchanged
+    const char *stdin_text;        //  the program's stdin: a pipe holding this text (at
+                                   //  most PIPE_BUF bytes, then end of file), or NULL for
+                                   //  /dev/null. A secret passed this way is never in
+                                   //  the environment or the command line
 } worm_spawn_spec_t;
 
 /*  Starts the program. The log is opened before the user changes (it is
