@@ -153,8 +153,10 @@ void worm_ring_kill (worm_ring_t *self, uint64_t now_ms);
 //  token (and is not changing the voters) it marks the member left in it
 //  at once and runs the population rule again, so a replacement is asked
 //  for now (SPAWN); otherwise it remembers the word and applies it as soon
-//  as it takes the token. Only call it on the agent's word: a live segment
-//  wrongly confirmed dead breaks rule 1.
+//  as it takes the token. It also tells the live member before id in our
+//  copy (DIED), which checks with the agent itself: that member may have
+//  handed id the token (docs/PROTOCOL.md, "Healing" (5)). Only call it on
+//  the agent's word: a live segment wrongly confirmed dead breaks rule 1.
 void worm_ring_confirm_dead (worm_ring_t *self, const char *id, uint64_t now_ms);
 
 //  How often worm_ring_suspect asks about one member, at most.
