@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "ctl.h"
 #include "log.h"
+#include "random.h"
 #include "request.h"
 #include "ring.h"
 #include "spawner.h"
@@ -498,7 +499,7 @@ s_start (s_segment_t *self, char *err, size_t cap)
 
     //  Our identity: unique in the worm, readable in logs
     char random_part[9];
-    snprintf (random_part, sizeof random_part, "%08x", (unsigned) (random () ^ getpid ()));
+    worm_random_hex (random_part, 8);
     snprintf (self->self.id, sizeof self->self.id, "%s-%s", s_env ("WORM_HOST", "host"),
               random_part);
     snprintf (self->self.host, sizeof self->self.host, "%s", s_env ("WORM_HOST", "host"));
@@ -519,7 +520,7 @@ s_start (s_segment_t *self, char *err, size_t cap)
     //  Host agents confirm deaths (CHECK), and the first missed ACK asks
     //  them, so a lost token can be presumed sooner than the ring's default
     ring_config.loss_floor_ms = 1000;
-    ring_config.seed = (uint64_t) random () ^ (uint64_t) getpid ();
+    ring_config.seed = worm_random_u64 ();
     self->ring = worm_ring_new (&ring_config, s_now ());
     if (!self->ring) {
         snprintf (err, cap, "bad ring configuration");

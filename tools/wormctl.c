@@ -11,6 +11,7 @@
 #include "opts.h"
 #include "place.h"
 #include "policy.h"
+#include "random.h"
 #include "spawn.h"
 #include "udp.h"
 
@@ -899,8 +900,7 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
         goto done;
     }
     char worm_id[17], size[16], max[16], hold[16];
-    snprintf (worm_id, sizeof worm_id, "%08lx%08lx", (unsigned long) (random () & 0xffffffff),
-              (unsigned long) ((zclock_usecs () ^ getpid ()) & 0xffffffff));
+    worm_random_hex (worm_id, 16);
     snprintf (size, sizeof size, "%ld", launch.size);
     snprintf (max, sizeof max, "%ld", launch.max);
     snprintf (hold, sizeof hold, "%ld", launch.hold ? launch.hold : 100);

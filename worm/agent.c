@@ -6,6 +6,7 @@
 #include "keys.h"
 #include "log.h"
 #include "proctree.h"
+#include "random.h"
 #include "registry.h"
 #include "request.h"
 #include "spawn.h"
@@ -115,20 +116,6 @@ s_free_item (void **item)
     *item = NULL;
 }
 
-static void
-s_random_hex (char *buf, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char raw[64];
-    FILE *urandom = fopen ("/dev/urandom", "rb");
-    size_t got = urandom ? fread (raw, 1, len, urandom) : 0;
-    if (urandom)
-        fclose (urandom);
-    for (size_t i = 0; i < len; i++)
-        buf[i] = digits[(i < got ? raw[i] : (unsigned char) rand ()) & 15];
-    buf[len] = 0;
-}
-
 static int
 s_write_file (const char *dir, const char *name, const char *text)
 {
@@ -172,7 +159,7 @@ s_host_id (worm_agent_t *self)
             return 0;
         }
     }
-    s_random_hex (self->host_id, WORM_HOST_ID_LEN);
+    worm_random_hex (self->host_id, WORM_HOST_ID_LEN);
     char text[32];
     snprintf (text, sizeof text, "%s\n", self->host_id);
     return s_write_file (self->config.state_dir, "host-id", text);
@@ -728,7 +715,7 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
         return;
     }
     s_claim_t *claim = calloc (1, sizeof *claim);
-    s_random_hex (claim->id, WORM_HOST_ID_LEN);
+    worm_random_hex (claim->id, WORM_HOST_ID_LEN);
     snprintf (claim->worm, sizeof claim->worm, "%s", worm);
     claim->expires_ms = worm_now_ms () + WORM_CLAIM_TTL_MS;
     zlist_append (self->claims, claim);

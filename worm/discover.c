@@ -1,6 +1,7 @@
 /*  discover.c — query by broadcast, collect answers. See discover.h. */
 #include "discover.h"
 #include "log.h"
+#include "random.h"
 
 #include <czmq.h>
 #include <poll.h>
@@ -17,7 +18,7 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
         return -1;
     worm_beacon_t query = {.kind = WORM_BEACON_QUERY, .all = all};
     //  A random query id, so stale answers to an earlier query are ignored
-    query.qid = ((uint64_t) zclock_time () << 20) ^ (uint64_t) getpid () ^ (uint64_t) random ();
+    query.qid = worm_random_u64 ();
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     worm_beacon_encode (&query, &writer);
