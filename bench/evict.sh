@@ -27,7 +27,7 @@ export WORM_KEY=$WORK/user.cert
 PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/wormd" --name b1 --state-dir "$WORK/b1" --beacon-port "$PORT" --idle-sources file \
     --activity-file "$WORK/activity" --min-idle 0.5 --max-load 1000 --check-interval "$INTERVAL" \
-    --grace "$GRACE" --authorized "$WORK/authorized" \
+    --grace "$GRACE" --authorized "$WORK/authorized" --allow-test-guest \
     >"$WORK/b1.log" 2>&1 &
 AGENT=$!
 cleanup () {

@@ -287,25 +287,16 @@ s_leave (s_segment_t *self)
     worm_ring_leave (self->ring, s_now ());
 }
 
-//  Who may ask what: kill is for the launcher and the host's owner (our
-//  agent); join for the worm's own segments; evict for our agent.
-static bool
-s_op_allowed (s_segment_t *self, const char *op, const char *sender)
+//  The roles of a caller's key here (WORM_ROLE_WORM, _LAUNCHER, _AGENT); the
+//  request table says what each may ask (worm/request.c).
+static unsigned
+s_roles (s_segment_t *self, const char *sender)
 {
     if (!sender)
-        return false;
-    bool member = streq (sender, self->worm_key);
-    bool agent = streq (sender, self->agent_key);
-    bool launcher = streq (sender, self->launcher_key);
-    if (streq (op, "status"))
-        return member || agent || launcher;
-    if (streq (op, "kill"))
-        return agent || launcher;
-    if (streq (op, "join"))
-        return member;
-    if (streq (op, "evict") || streq (op, "suspect"))
-        return agent;
-    return true;        //  unknown ops are refused further on
+        return 0;
+    return (streq (sender, self->worm_key) ? WORM_ROLE_WORM : 0)
+           | (streq (sender, self->agent_key) ? WORM_ROLE_AGENT : 0)
+           | (streq (sender, self->launcher_key) ? WORM_ROLE_LAUNCHER : 0);
 }
 
 //  ZAP: the worm's segments, our host agent and the worm's launcher.
@@ -313,8 +304,7 @@ static bool
 s_auth_rule (void *arg, const char *key, char *why, size_t cap)
 {
     s_segment_t *self = (s_segment_t *) arg;
-    if (streq (key, self->worm_key) || streq (key, self->agent_key)
-        || streq (key, self->launcher_key))
+    if (s_roles (self, key))
         return true;
     snprintf (why, cap, "neither this worm, its launcher nor this host's agent");
     return false;
@@ -363,7 +353,7 @@ s_on_message (s_segment_t *self)
                             &reader, why, sizeof why)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
         worm_log_limited (&self->bad_message, 5000, "refused a request: %s", why);
-    else if (!s_op_allowed (self, op, sender)) {
+    else if (!worm_request_allowed (&worm_request_segment, op, s_roles (self, sender))) {
         worm_log_limited (&self->bad_message, 5000, "refused op '%s' from key %s: not allowed",
                           op, sender ? sender : "(none)");
         worm_ctl_reply_error (self->router, identity, "segment %s refused op '%s' from key %s",
@@ -535,15 +525,14 @@ s_start (s_segment_t *self, char *err, size_t cap)
     snprintf (spawner.worm_secret, sizeof spawner.worm_secret, "%s",
               zcert_secret_txt (self->cert));
     snprintf (spawner.worm, sizeof spawner.worm, "%s", self->config.worm);
-    snprintf (spawner.program, sizeof spawner.program, "worm-segment");
-    char hold[24], orphan[24];
-    snprintf (hold, sizeof hold, "%llu", (unsigned long long) ring_config.hold_ms);
-    snprintf (orphan, sizeof orphan, "%llu", (unsigned long long) ring_config.orphan_timeout_ms);
-    const char *args[] = {"--join", "--worm-id", self->config.worm_id, "--name",
-                          self->config.worm, "--app", self->config.app, "--spawner",
-                          self->endpoint, "--hold", hold, "--orphan-timeout", orphan, NULL};
-    for (int i = 0; args[i]; i++)
-        spawner.args[i] = (char *) args[i];
+    worm_segspec_t *joiner = &spawner.joiner;
+    joiner->found = false;
+    snprintf (joiner->worm_id, sizeof joiner->worm_id, "%s", self->config.worm_id);
+    snprintf (joiner->worm, sizeof joiner->worm, "%s", self->config.worm);
+    snprintf (joiner->app, sizeof joiner->app, "%s", self->config.app);
+    snprintf (joiner->spawner, sizeof joiner->spawner, "%s", self->endpoint);
+    joiner->hold_ms = ring_config.hold_ms;
+    joiner->orphan_ms = ring_config.orphan_timeout_ms;
     self->spawner = worm_spawner_new (&spawner);
     //  The ring's thread never blocks on the spawner: a request that cannot
     //  be queued is dropped, and the ring's own deadlines cover it

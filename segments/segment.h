@@ -10,25 +10,15 @@
 #ifndef WORM_SEGMENT_H_INCLUDED
 #define WORM_SEGMENT_H_INCLUDED
 
+#include "segspec.h"
 #include "token.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct {
-    bool found;                             //  found a new worm (else join one)
-    char worm_id[WORM_TOKEN_ID_MAX];        //  the worm's id
-    char worm[WORM_TOKEN_NAME_MAX];         //  its name
-    char app[WORM_TOKEN_NAME_MAX];          //  its app
-    uint32_t size;                          //  found: target population
-    uint32_t max;                           //  found: hard cap
-    char params[WORM_TOKEN_MAX_PARAMS][WORM_TOKEN_PARAM_MAX];   //  found: app parameters
-    int nparams;                            //  how many
-    char spawner[WORM_TOKEN_ENDPOINT_MAX];  //  join: the segment that asked for us
-    char spawn_id[WORM_TOKEN_ID_MAX];       //  join: its spawn id
-    uint64_t hold_ms;                       //  pacing hold at each holder
-    uint64_t orphan_ms;                     //  exit after this long without a token
-} worm_segment_config_t;
+//  What the segment was started with: its command line, as its host agent
+//  built it from a checked spawn request (worm/segspec.h)
+typedef worm_segspec_t worm_segment_config_t;
 
 /*  Runs the segment until the ring says exit or SIGTERM/SIGINT arrives.
     Returns 0 on an orderly exit, 1 when it could not start (err says why). */

@@ -62,8 +62,6 @@ static void
 s_spawner (zsock_t *pipe, void *arg)
 {
     worm_spawner_config_t config = *(const worm_spawner_config_t *) arg;
-    for (int i = 0; config.args[i]; i++)
-        config.args[i] = strdup (config.args[i]);
     zsock_signal (pipe, 0);
     //  The actor lives until its owner says $TERM: a signal (the segment's
     //  SIGTERM) only interrupts a receive, which is then tried again
@@ -92,20 +90,14 @@ s_spawner (zsock_t *pipe, void *arg)
              id && n_exclude < MAX_EXCLUDE; id = strtok_r (NULL, ",", &save))
             exclude[n_exclude++] = id;
         worm_ctl_via_t via = {config.agent, config.agent_key};
-        worm_place_t spec = {.worm = config.worm, .program = config.program,
+        worm_segspec_t joiner = config.joiner;
+        snprintf (joiner.spawn_id, sizeof joiner.spawn_id, "%s", spawn_id ? spawn_id : "");
+        worm_place_t spec = {.worm = config.worm, .segment = &joiner,
                              .exclude = exclude, .n_exclude = n_exclude,
                              .timeout_ms = PLACE_TIMEOUT_MS, .cancelled = s_stopping,
                              .cancel_arg = config.stop, .via = &via,
                              .worm_public = config.worm_public,
                              .worm_secret = config.worm_secret};
-        int n = 0;
-        while (config.args[n] && n < WORM_PLACE_MAX_ARGS - 3) {
-            spec.args[n] = config.args[n];
-            n++;
-        }
-        spec.args[n++] = "--spawn-id";
-        spec.args[n++] = spawn_id ? spawn_id : "";
-        spec.args[n] = NULL;
         worm_hostinfo_t host;
         pid_t pid = 0;
         char err[512];
@@ -123,8 +115,6 @@ s_spawner (zsock_t *pipe, void *arg)
         zstr_free (&excluded);
         zstr_free (&check_pid);
     }
-    for (int i = 0; config.args[i]; i++)
-        free (config.args[i]);
 }
 
 zactor_t *

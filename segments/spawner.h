@@ -21,8 +21,8 @@
 typedef struct {
     worm_lan_t lan;                     //  where to ask "who is willing?"
     char worm[65];                      //  worm name claims are made for
-    char program[65];                   //  the segment program on the hosts
-    char *args[WORM_PLACE_MAX_ARGS];    //  its arguments, before --spawn-id, NULL-terminated
+    worm_segspec_t joiner;              //  what new segments start with (a join; its
+                                        //  spawn id is set for each)
     char agent[128];                    //  our host agent, which relays to other hosts
     char agent_key[41];                 //  its public key
     char worm_public[41];               //  the worm's keypair, for the new segments
@@ -31,7 +31,7 @@ typedef struct {
                                         //  in progress gives up between hosts
 } worm_spawner_config_t;
 
-/*  Starts the actor; config is copied (its strings too). */
+/*  Starts the actor; config is copied. */
 zactor_t *worm_spawner_new (const worm_spawner_config_t *config);
 
 #endif

@@ -64,7 +64,7 @@ wormd
 ZPL
 host_key cfg
 "$WORMD" --config "$TEST_DIR/good.zpl" --state-dir "$TEST_DIR/cfg" --max-segments 2 \
-    --authorized "$WORM_AUTHORIZED" >>"$TEST_DIR/cfg.log" 2>&1 &
+    --authorized "$WORM_AUTHORIZED" --owners "$TEST_OWNERS" >>"$TEST_DIR/cfg.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_for 5 test -s "$TEST_DIR/cfg/endpoint" || fail "configured agent did not start"
 json=$("$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" hosts --json)

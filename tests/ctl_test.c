@@ -160,8 +160,9 @@ s_race (void)
     printf ("race: 1 granted, 1 refused\n");
 }
 
+//  A spawn of guest kind kind (the test guest's arguments: seconds).
 static int
-s_spawn (const char *claim, const char *program, const char *seconds, const char *env_name,
+s_spawn (const char *claim, const char *kind, const char *seconds, const char *env_name,
          char *guest, size_t cap, char *err, size_t errcap)
 {
     worm_wire_writer_t request;
@@ -169,7 +170,7 @@ s_spawn (const char *claim, const char *program, const char *seconds, const char
     worm_wire_map (&request, 5);
     worm_wire_kstr (&request, "op", "spawn");
     worm_wire_kstr (&request, "claim", claim);
-    worm_wire_kstr (&request, "program", program);
+    worm_wire_kstr (&request, "guest", kind);
     worm_wire_str (&request, "args");
     worm_wire_array (&request, 1);
     worm_wire_str (&request, seconds);
@@ -191,28 +192,37 @@ s_spawn_flow (void)
 {
     char claim[64], guest[64], err[512];
     //  A spawn needs a valid claim
-    CHECK_EQ (s_spawn ("0000000000000000", "worm-test-guest", "1", "WORM_APP_X", guest,
-                       sizeof guest, err, sizeof err),
+    CHECK_EQ (s_spawn ("0000000000000000", "test", "1", "WORM_APP_X", guest, sizeof guest, err,
+                       sizeof err),
               -2);
     CHECK_HAS (err, "unknown or expired");
+    //  Guests are kinds the agent knows, never a program: not a path, not
+    //  wormd itself; and a refused spawn gives its claim back at once
+    const char *not_kinds[] = {"../../bin/sh", "wormd", "worm-segment", "wormctl"};
+    for (size_t i = 0; i < sizeof not_kinds / sizeof not_kinds[0]; i++) {
+        CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+        CHECK_EQ (s_spawn (claim, not_kinds[i], "1", "WORM_APP_X", guest, sizeof guest, err,
+                           sizeof err),
+                  -2);
+        CHECK_HAS (err, "unknown guest kind");
+        CHECK_HAS (err, "claim released");
+        CHECK_EQ (s_status_u64 ("claims"), 0);
+    }
+    //  A test guest's words are words, not options or paths
     CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
-    //  Programs are names in the agent's program folder, nothing else
-    CHECK_EQ (s_spawn (claim, "../../bin/sh", "1", "WORM_APP_X", guest, sizeof guest, err,
+    CHECK_EQ (s_spawn (claim, "test", "/bin/sh", "WORM_APP_X", guest, sizeof guest, err,
                        sizeof err),
               -2);
-    CHECK_HAS (err, "not valid");
-    CHECK_EQ (s_spawn (claim, "no-such-program", "1", "WORM_APP_X", guest, sizeof guest, err,
-                       sizeof err),
-              -2);
-    CHECK_HAS (err, "no program 'no-such-program'");
+    CHECK_HAS (err, "args[0] is not a word");
     //  The requester may not set the agent's own variables
-    CHECK_EQ (s_spawn (claim, "worm-test-guest", "1", "LD_PRELOAD", guest, sizeof guest, err,
-                       sizeof err),
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+    CHECK_EQ (s_spawn (claim, "test", "1", "LD_PRELOAD", guest, sizeof guest, err, sizeof err),
               -2);
     CHECK_HAS (err, "WORM_APP_");
-    //  The claim survived those refusals; spawn for real, a guest living 1.5 s
-    CHECK_EQ (s_spawn (claim, "worm-test-guest", "1.5", "WORM_APP_GREETING", guest, sizeof guest,
-                       err, sizeof err),
+    //  Spawn for real, a guest living 1.5 s
+    CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+    CHECK_EQ (s_spawn (claim, "test", "1.5", "WORM_APP_GREETING", guest, sizeof guest, err,
+                       sizeof err),
               0);
     CHECK_EQ (s_status_u64 ("guests"), 1);
     CHECK_EQ (s_status_u64 ("claims"), 0);
@@ -357,9 +367,9 @@ s_segment_oversize (void)
 {
     //  The segment serves with its worm's keypair; we launched it, so it lets us in
     zcert_t *worm = zcert_new ();
-    worm_place_t spec = {.worm = "oversize", .program = "worm-segment", .timeout_ms = 3000,
-                         .args = {"--found", "--worm-id", "oversize-1", "--name", "oversize",
-                                  "--app", "existential", "--size", "1", "--max", "1"},
+    worm_segspec_t founder = {.found = true, .worm_id = "oversize-1", .worm = "oversize",
+                              .app = "existential", .size = 1, .max = 1};
+    worm_place_t spec = {.worm = "oversize", .segment = &founder, .timeout_ms = 3000,
                          .worm_public = zcert_public_txt (worm),
                          .worm_secret = zcert_secret_txt (worm)};
     pid_t pid;
@@ -412,7 +422,7 @@ s_hostile (void)
                               "bad request: missing field 'op'",
                               "alive: field 'pid': expected an unsigned integer",
                               "claim: field 'worm': expected a string",
-                              "spawn: missing field 'program'",
+                              "spawn: missing field 'guest'",
                               "unknown op 'join'"};
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
         zframe_t *frame = zframe_new (garbage[i], strlen (garbage[i]));
@@ -493,9 +503,9 @@ main (int argc, char **argv)
         return 0;
     }
     else if (strcmp (argv[1], "place") == 0 && argc > 3) {
-        worm_place_t spec = {.worm = argv[3], .program = "worm-test-guest", .timeout_ms = 3000};
-        for (int i = 4; i < argc && i - 4 < WORM_PLACE_MAX_ARGS - 1; i++)
-            spec.args[i - 4] = argv[i];
+        worm_place_t spec = {.worm = argv[3], .timeout_ms = 3000};
+        for (int i = 4; i < argc && i - 4 < WORM_PLACE_MAX_ARGS; i++)
+            spec.test_args[i - 4] = argv[i];
         pid_t pid;
         char err[512];
         CHECK_EQ (worm_place_on (s_endpoint, s_key, &spec, &pid, err, sizeof err), 0);

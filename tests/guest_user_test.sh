@@ -166,7 +166,7 @@ mkdir -p "$nobody_dir/authorized" && cp "$WORM_KEY" "$nobody_dir/authorized/user
 # setpriv itself, not the as_nobody function, so that $! is wormd's own pid
 setpriv --reuid nobody --regid nogroup --clear-groups "$WORMD" --name nb --user nobody --state-dir "$nobody_dir" --broadcast 127.255.255.255 \
     --beacon-port "$port2" --activity-file "$nobody_dir/activity" --idle-sources file --min-idle 0 \
-    --check-interval 0.2 --max-load 1000 --guest-files 500 >>"$TEST_DIR/nobody.log" 2>&1 &
+    --check-interval 0.2 --max-load 1000 --guest-files 500 --allow-test-guest >>"$TEST_DIR/nobody.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_for 5 test -s "$nobody_dir/endpoint" || fail "wormd as nobody did not start"
 place "$nobody_dir" wn 60 0 >/dev/null || fail "placing on nobody's agent"

@@ -69,28 +69,34 @@ free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket
 # Keys: the test's user key (WORM_KEY) and the folder of authorized keys
 # (WORM_AUTHORIZED) that every agent of the test and wormctl use; host_key NAME
 # makes TEST_DIR/NAME/host.cert and authorizes it.
+# The test's user also owns the test's hosts (TEST_OWNERS, every agent's --owners).
 export WORM_KEY=$TEST_DIR/keys/user.cert WORM_AUTHORIZED=$TEST_DIR/authorized
-mkdir -p "$WORM_AUTHORIZED"
+TEST_OWNERS=$TEST_DIR/owners
+mkdir -p "$WORM_AUTHORIZED" "$TEST_OWNERS"
 "$WORMCTL" keygen --out "$WORM_KEY" >/dev/null || { echo "FAIL: $TEST_NAME: keygen" >&2; exit 1; }
 cp "$WORM_KEY" "$WORM_AUTHORIZED/user.cert"
+cp "$WORM_KEY" "$TEST_OWNERS/user.cert"
 host_key () {
     mkdir -p "$TEST_DIR/$1"
     [ -f "$TEST_DIR/$1/host.cert" ] ||
-        "$WORMCTL" keygen --out "$TEST_DIR/$1/host.cert" >/dev/null || return 1
+        "$WORMCTL" keygen --host --out "$TEST_DIR/$1/host.cert" >/dev/null || return 1
     cp "$TEST_DIR/$1/host.cert" "$WORM_AUTHORIZED/$1.cert"
 }
 
 # start_agent NAME PORT [WORMD OPTIONS...]: a wormd on the loopback broadcast (the
 # machine's own load does not count: --max-load 1000 unless OPTIONS say otherwise),
 # state in TEST_DIR/NAME, activity file TEST_DIR/NAME.activity, log NAME.log; its
-# key authorized.
+# key authorized, the test's user its owner, the test guest allowed (unless
+# START_AGENT_STRICT=1: then no owner but its host key, and segments only).
 start_agent () {
     local name=$1 port=$2; shift 2
     host_key "$name" || fail "no key for $name"
     "$WORMD" --name "$name" --state-dir "$TEST_DIR/$name" --broadcast 127.255.255.255 \
         --beacon-port "$port" --activity-file "$TEST_DIR/$name.activity" \
         --idle-sources file --min-idle 0 --check-interval 0.2 --max-load 1000 \
-        --authorized "$WORM_AUTHORIZED" "$@" >>"$TEST_DIR/$name.log" 2>&1 &
+        --authorized "$WORM_AUTHORIZED" \
+        $([ "${START_AGENT_STRICT:-0}" = 1 ] || echo "--owners $TEST_OWNERS --allow-test-guest") \
+        "$@" >>"$TEST_DIR/$name.log" 2>&1 &
     TEST_PIDS+=($!)
     eval "PID_$name=$!"
 }

@@ -55,7 +55,7 @@ netlan_agents () {
     # Every host key goes into WORM_AUTHORIZED (made by tests/lib.sh) first
     for i in $(seq "$count"); do
         mkdir -p "$dir/h$i"
-        "$(dirname "$wormd")/wormctl" keygen --out "$dir/h$i/host.cert" --force >/dev/null || return 1
+        "$(dirname "$wormd")/wormctl" keygen --host --out "$dir/h$i/host.cert" --force >/dev/null || return 1
         cp "$dir/h$i/host.cert" "$WORM_AUTHORIZED/h$i.cert"
     done
     for i in $(seq "$count"); do

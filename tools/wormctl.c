@@ -899,26 +899,28 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
         fprintf (stderr, "wormctl launch: %s\n", err);
         goto done;
     }
-    char worm_id[17], size[16], max[16], hold[16];
+    //  The first segment founds the worm
+    worm_segspec_t founder = {.found = true,
+                              .size = (uint32_t) launch.size,
+                              .max = (uint32_t) launch.max,
+                              .hold_ms = (uint64_t) (launch.hold ? launch.hold : 100),
+                              .nparams = launch.nparams};
+    char *worm_id = founder.worm_id;
     worm_random_hex (worm_id, 16);
-    snprintf (size, sizeof size, "%ld", launch.size);
-    snprintf (max, sizeof max, "%ld", launch.max);
-    snprintf (hold, sizeof hold, "%ld", launch.hold ? launch.hold : 100);
+    snprintf (founder.worm, sizeof founder.worm, "%s", name);
+    snprintf (founder.app, sizeof founder.app, "%s", launch.app);
+    for (int i = 0; i < launch.nparams; i++)
+        snprintf (founder.params[i], sizeof founder.params[i], "%s", launch.params[i]);
+    if (worm_segspec_check (&founder, err, sizeof err)) {
+        fprintf (stderr, "wormctl launch: %s\n", err);
+        rc = EXIT_USAGE;
+        goto done;
+    }
     //  The worm's own keypair: its segments serve and speak with it
     zcert_t *worm_cert = zcert_new ();
-    worm_place_t spec = {.worm = name, .program = "worm-segment", .timeout_ms = 1000,
+    worm_place_t spec = {.worm = name, .segment = &founder, .timeout_ms = 1000,
                          .worm_public = zcert_public_txt (worm_cert),
                          .worm_secret = zcert_secret_txt (worm_cert), .trusted = s_trusted};
-    const char *args[] = {"--found", "--worm-id", worm_id, "--name", name, "--app", launch.app,
-                          "--size", size, "--max", max, "--hold", hold};
-    int n = 0;
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        spec.args[n++] = args[i];
-    for (int i = 0; i < launch.nparams; i++) {
-        spec.args[n++] = "--param";
-        spec.args[n++] = launch.params[i];
-    }
-    spec.args[n] = NULL;
     worm_hostinfo_t host;
     pid_t pid;
     int placed = worm_place (&lan, &spec, &host, &pid, err, sizeof err);
@@ -1112,9 +1114,11 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     int rc = s_simple_options (global, "kill", options, argc, argv, &index,
                                "Usage: wormctl [GLOBAL OPTIONS] kill NAME\n\n"
                                "Kills every segment of worm NAME: through its token, and through\n"
-                               "every host agent directly (which also refuse to start it again for\n"
-                               "a minute), so it dies even when its token is lost. Exits 0 once\n"
-                               "no segment is left (within --timeout, default 10 s).\n");
+                               "every host agent directly (which also refuse to start that worm,\n"
+                               "by its id, again for a minute; a new launch of NAME starts at\n"
+                               "once), so it dies even when its token is lost. Only its launcher\n"
+                               "may, or a host's owner on that host. Exits 0 once no segment is\n"
+                               "left (within --timeout, default 10 s).\n");
     if (rc >= 0)
         return rc;
     if (!name || index < argc || !worm_name_valid (name)) {
@@ -1142,14 +1146,24 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
         if (sent == 0)
             break;
     }
-    //  Through every agent, independently of the token
+    //  Through every agent, independently of the token; naming the worm's
+    //  id lets the hosts that have no segment of it refuse a spawn of it
+    //  still on its way (they remember ids, not names)
+    const char *worm_id = found->count ? found->items[0].worm_id : "";
     for (int h = 0; h < hosts->count; h++) {
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, worm_id[0] ? 3 : 2);
+        worm_wire_kstr (&request, "op", "kill");
+        worm_wire_kstr (&request, "worm", name);
+        if (worm_id[0])
+            worm_wire_kstr (&request, "worm_id", worm_id);
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        if (s_host_request (&hosts->hosts[h], "kill", "worm", name, 2000, &reply, err,
-                            sizeof err))
+        if (s_host_call (&hosts->hosts[h], &request, 2000, &reply, err, sizeof err))
             fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
         worm_wire_reader_fini (&reply);
+        worm_wire_writer_fini (&request);
     }
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
     while (true) {
@@ -1254,6 +1268,7 @@ s_cmd_evictions (s_global_t *global, int argc, char **argv)
 typedef struct {
     char out[PATH_MAX];     //  --out
     bool force;             //  --force
+    bool host;              //  --host: a host's key, not a user's
     bool help;              //  --help
 } s_keygen_t;
 
@@ -1265,6 +1280,8 @@ s_keygen_option (void *arg, const char *name, const char *value, char *err, size
         keygen->help = true;
     else if (strcmp (name, "force") == 0)
         keygen->force = true;
+    else if (strcmp (name, "host") == 0)
+        keygen->host = true;
     else if (strlen (value) >= sizeof keygen->out) {
         snprintf (err, cap, "the path is too long");
         return -1;
@@ -1280,6 +1297,7 @@ s_cmd_keygen (s_global_t *global, int argc, char **argv)
     static const worm_opt_t options[] = {
         {"out", "FILE", "where to write it (default $XDG_CONFIG_HOME/worm/user.cert)"},
         {"force", NULL, "replace an existing keypair"},
+        {"host", NULL, "a host agent's keypair (role host), for its --key"},
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
@@ -1293,10 +1311,12 @@ s_cmd_keygen (s_global_t *global, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (keygen.help || global->help) {
-        printf ("Usage: wormctl keygen [--out FILE] [--force]\n\n"
+        printf ("Usage: wormctl keygen [--out FILE] [--force] [--host]\n\n"
                 "Makes a CurveZMQ keypair for a user: FILE holds the public key, FILE_secret\n"
                 "(mode 0600) the secret one. Prints the public key, which host owners add to\n"
-                "their authorized keys.\n\n");
+                "their authorized keys. With --host, the keypair of a host agent: its file\n"
+                "says role = \"host\", and hosts that authorize it let it vouch for the\n"
+                "launchers of the worms it relays for.\n\n");
         worm_opts_help (stdout, options);
         return 0;
     }
@@ -1304,7 +1324,9 @@ s_cmd_keygen (s_global_t *global, int argc, char **argv)
         fprintf (stderr, "wormctl keygen: unexpected argument '%s'\n", argv[index]);
         return EXIT_USAGE;
     }
-    zcert_t *cert = worm_keys_create (keygen.out, keygen.force, err, sizeof err);
+    zcert_t *cert = worm_keys_create (keygen.out,
+                                     keygen.host ? WORM_ROLE_HOST_NAME : WORM_ROLE_USER_NAME,
+                                     keygen.force, err, sizeof err);
     if (!cert) {
         fprintf (stderr, "wormctl keygen: %s\n", err);
         return 1;
@@ -1513,6 +1535,8 @@ s_remove_cluster_files (const char *dir, int hosts)
     unlink (path);
     snprintf (path, sizeof path, "%s/authorized", dir);
     worm_rmtree (path);
+    snprintf (path, sizeof path, "%s/owners", dir);
+    worm_rmtree (path);
     snprintf (path, sizeof path, "%s/user.cert", dir);
     unlink (path);
     snprintf (path, sizeof path, "%s/user.cert_secret", dir);
@@ -1640,23 +1664,30 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
     //  Keys: one per host, the cluster's user key, and a folder that
     //  authorizes them all (and the key we speak with, when it is another)
     static char host_keys[MAX_HOSTS][41];
-    char authorized[PATH_MAX + 16], path[PATH_MAX + 64];
+    char authorized[PATH_MAX + 16], owners[PATH_MAX + 16], path[PATH_MAX + 64];
     snprintf (authorized, sizeof authorized, "%s/authorized", dir);
+    snprintf (owners, sizeof owners, "%s/owners", dir);
     snprintf (path, sizeof path, "%s/user.cert", dir);
     worm_rmtree (authorized);
+    worm_rmtree (owners);
     zcert_t *user = worm_keys_load (path, err, sizeof err);
     if (!user)
-        user = worm_keys_create (path, true, err, sizeof err);
-    if (!user || worm_mkdirs (authorized, 0700) || s_load_keys (global, err, sizeof err)) {
+        user = worm_keys_create (path, WORM_ROLE_USER_NAME, true, err, sizeof err);
+    if (!user || worm_mkdirs (authorized, 0700) || worm_mkdirs (owners, 0700)
+        || s_load_keys (global, err, sizeof err)) {
         fprintf (stderr, "wormctl up: %s\n", user ? err : "cannot make the cluster's keys");
         zcert_destroy (&user);
         return 1;
     }
-    snprintf (path, sizeof path, "%s/user.cert", authorized);
-    zcert_save_public (user, path);
-    if (!zcert_eq (user, s_cert)) {
-        snprintf (path, sizeof path, "%s/wormctl-user.cert", authorized);
-        zcert_save_public (s_cert, path);
+    //  The cluster's user (and the key we speak with) own every virtual host
+    for (int k = 0; k < 2; k++) {
+        const char *folder = k == 0 ? authorized : owners;
+        snprintf (path, sizeof path, "%s/user.cert", folder);
+        zcert_save_public (user, path);
+        if (!zcert_eq (user, s_cert)) {
+            snprintf (path, sizeof path, "%s/wormctl-user.cert", folder);
+            zcert_save_public (s_cert, path);
+        }
     }
     zcert_destroy (&user);
     for (int i = 0; i < cluster.hosts; i++) {
@@ -1670,7 +1701,7 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         worm_rmtree (state);
         worm_mkdirs (state, 0700);
         snprintf (path, sizeof path, "%s/host.cert", state);
-        zcert_t *host = worm_keys_create (path, true, err, sizeof err);
+        zcert_t *host = worm_keys_create (path, WORM_ROLE_HOST_NAME, true, err, sizeof err);
         if (!host) {
             fprintf (stderr, "wormctl up: %s\n", err);
             cluster.hosts = i;
@@ -1683,8 +1714,9 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         char *args[32 + 64] = {"wormd", "--name", name, "--state-dir", state,
                                "--broadcast", cluster.broadcast, "--beacon-port", port,
                                "--activity-file", activity, "--idle-sources", "file",
-                               "--min-idle", "10", "--authorized", authorized};
-        int n = 17;
+                               "--min-idle", "10", "--authorized", authorized,
+                               "--owners", owners};
+        int n = 19;
         for (int k = 0; k < npassed && k < 64; k++)
             args[n++] = passed[k];
         args[n] = NULL;

@@ -9,6 +9,7 @@
 #include "random.h"
 #include "registry.h"
 #include "request.h"
+#include "segspec.h"
 #include "spawn.h"
 #include "udp.h"
 
@@ -21,11 +22,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_ARGS 64
 #define MAX_ARG_LEN 1024
 #define MAX_ENV 32
 #define REAP_INTERVAL_MS 100
 #define STOP_WAIT_MS 3000
+#define MAX_TOMBSTONES 4096             //  killed worms remembered at once, at most
+#define SPAWN_BACKOFF_MS 5000           //  unwilling this long after a spawn failed here,
+#define SPAWN_BACKOFF_MAX_MS 300000     //  doubling with each failure in a row up to this
+
+//  The programs an agent starts, by guest kind: nothing else, and never
+//  itself or wormctl (docs/PROTOCOL.md, "Control", spawn)
+#define SEGMENT_PROGRAM "worm-segment"
+#define TEST_PROGRAM "worm-test-guest"
 
 typedef struct {
     char id[32];                //  guest id, unique on this host
@@ -40,9 +48,10 @@ typedef struct {
     char worm_key[WORM_KEY_LEN + 1];    //  a segment: its worm's public key ("" for none)
     char launcher[WORM_KEY_LEN + 1];    //  the key of whoever launched its worm
     zsock_t *dealer;            //  a segment: our connection to it, made on first use
-    bool evicting;              //  eviction under way
+    bool stopping;              //  being stopped (evicted or its worm killed): SIGTERM sent
+    bool evicting;              //  and that is an eviction (it gets a receipt)
     char evict_reason[96];      //  why, in words
-    int64_t evict_started_ms;   //  when the agent decided (monotonic)
+    int64_t evict_started_ms;   //  when the agent decided to stop it (monotonic)
     int64_t kill_at_ms;         //  when the grace period ends
     bool killed;                //  SIGKILL was needed
 } s_guest_t;
@@ -64,8 +73,18 @@ typedef struct {
 typedef struct {
     char id[WORM_HOST_ID_LEN + 1];   //  claim id handed to the requester
     char worm[65];                   //  worm the slot is reserved for
+    char launcher[WORM_KEY_LEN + 1]; //  whose worm: the claimer, or the launcher a host named
     int64_t expires_ms;              //  monotonic expiry
 } s_claim_t;
+
+//  A killed worm, by worm id: its segments are not started here again for
+//  a while. It binds only worms of the key that killed it, unless the
+//  host's owner did, so no one can bar another user's worm.
+typedef struct {
+    int64_t forget_ms;               //  monotonic: when it is forgotten
+    char killer[WORM_KEY_LEN + 1];   //  who killed it
+    bool by_owner;                   //  the host's owner did
+} s_tomb_t;
 
 
 typedef struct {
@@ -83,9 +102,11 @@ struct worm_agent_t {
     zsock_t *router;                //  control endpoint (CURVE server)
     zcert_t *cert;                  //  the host keypair
     worm_keyset_t *authorized;      //  keys allowed in
+    worm_keyset_t *owners;          //  keys of the host's owners (--owners), besides the host key
     worm_auth_t *auth;              //  answers libzmq's handshakes (ZAP)
     zactor_t *relay;                //  makes guests' requests to other hosts
     const char *sender;             //  the public key behind the request in hand
+    unsigned roles;                 //  and its roles (WORM_ROLE_*)
     int listen_fd;                  //  beacon port listener
     int send_fd;                    //  broadcasts and answers go out here
     zloop_t *loop;                  //  the reactor
@@ -98,7 +119,10 @@ struct worm_agent_t {
     zlist_t *guests;                //  s_guest_t *, running guests
     zlist_t *claims;                //  s_claim_t *, outstanding claims
     zlist_t *answers;               //  s_answer_t *, answers waiting for their delay
-    zhashx_t *killed;               //  worm name -> int64_t * when its kill is forgotten
+    zhashx_t *killed;               //  worm id -> s_tomb_t *, the worms killed lately
+    int spawn_failures;             //  spawns that failed here in a row
+    int64_t spawn_retry_ms;         //  monotonic: unwilling until then, after a failure
+    char spawn_error[96];           //  the last failure, for the reason
     zlist_t *receipts;              //  s_receipt_t *, the latest evictions, oldest first
     uint64_t guest_seq;             //  numbers guest ids
     worm_log_limiter_t bad_datagram;    //  rate limit for undecodable datagrams
@@ -183,13 +207,35 @@ s_guest_by_key (worm_agent_t *self, const char *key)
     return NULL;
 }
 
-//  ZAP: who may connect. Authorized keys and the owner may ask anything
-//  their role allows; our guests' worms may register and ask us to relay.
+//  The roles of key here (WORM_ROLE_*; docs/PROTOCOL.md, "Security"): our
+//  own key is the owner and a host; keys in --owners are owners; authorized
+//  keys are users, and hosts when their file says so; our guests' worm keys
+//  are guests.
+static unsigned
+s_roles (worm_agent_t *self, const char *key)
+{
+    if (!key)
+        return 0;
+    unsigned roles = 0;
+    if (streq (key, zcert_public_txt (self->cert)))
+        roles |= WORM_ROLE_OWNER | WORM_ROLE_HOST;
+    if (self->owners && worm_keyset_has (self->owners, key))
+        roles |= WORM_ROLE_OWNER;
+    if (worm_keyset_has (self->authorized, key))
+        roles |= WORM_ROLE_USER
+                 | (worm_keyset_has_host (self->authorized, key) ? WORM_ROLE_HOST : 0);
+    if (s_guest_by_key (self, key))
+        roles |= WORM_ROLE_GUEST;
+    return roles;
+}
+
+//  ZAP: who may connect: any key with a role here. What each may ask is the
+//  request table's to say.
 static bool
 s_auth_rule (void *arg, const char *key, char *why, size_t cap)
 {
     worm_agent_t *self = (worm_agent_t *) arg;
-    if (s_key_trusted (self, key) || s_guest_by_key (self, key))
+    if (s_roles (self, key))
         return true;
     snprintf (why, cap, "not an authorized key");
     return false;
@@ -265,6 +311,13 @@ s_evaluate (worm_agent_t *self, int exclude)
     sample.segments = s_slots_used (self) - exclude;
     char reason[96];
     bool willing = worm_policy_willing (&self->config.policy, &sample, reason, sizeof reason);
+    int64_t retry_in_ms = self->spawn_retry_ms - worm_now_ms ();
+    if (willing && retry_in_ms > 0) {
+        //  A host whose spawns fail is no use to anyone: say so, try later
+        willing = false;
+        snprintf (reason, sizeof reason, "spawns fail here (%s); next try in %.0f s",
+                  self->spawn_error, ceil (retry_in_ms / 1000.0));
+    }
     bool changed = !self->decided || willing != self->willing;
     if (changed && !exclude)
         worm_log ("%s (%s)", willing ? "willing" : "not willing", reason);
@@ -394,7 +447,7 @@ s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
     //  replaces it without waiting for the token to come round (a hint; the
     //  worm asks us over CURVE whether the segment is really gone)
     bool crashed = WIFSIGNALED (status) || (WIFEXITED (status) && WEXITSTATUS (status) != 0);
-    if (crashed && guest->segment_id[0] && guest->worm_id[0] && !guest->evicting) {
+    if (crashed && guest->segment_id[0] && guest->worm_id[0] && !guest->stopping) {
         worm_beacon_t notice = {.kind = WORM_BEACON_DEAD};
         snprintf (notice.worm_id, sizeof notice.worm_id, "%s", guest->worm_id);
         snprintf (notice.segment, sizeof notice.segment, "%s", guest->segment_id);
@@ -428,21 +481,28 @@ s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
     free (guest);
 }
 
-//  Starts evicting a guest: an EVICT request to the segment, SIGTERM to its
-//  whole tree, SIGKILL when the grace period ends (see s_on_reap).
+//  Starts stopping a guest: SIGTERM to its whole tree (and SIGCONT, so a
+//  stopped process gets it too), SIGKILL when the grace period ends (see
+//  s_on_reap). An eviction first tells the segment (EVICT) and ends with a
+//  receipt; a kill of its worm does neither.
 static void
-s_evict (worm_agent_t *self, s_guest_t *guest, const char *reason)
+s_stop_guest (worm_agent_t *self, s_guest_t *guest, bool evicting, const char *reason)
 {
-    guest->evicting = true;
+    if (guest->stopping)
+        return;
+    guest->stopping = true;
+    guest->evicting = evicting;
     snprintf (guest->evict_reason, sizeof guest->evict_reason, "%s", reason);
     guest->evict_started_ms = worm_now_ms ();
     guest->kill_at_ms = guest->evict_started_ms + (int64_t) (self->config.policy.grace_s * 1000);
-    worm_log ("evicting guest %s (worm %s, pid %d): %s", guest->id, guest->worm,
-              (int) guest->pid, reason);
-    s_tell_guest (guest, "evict", "reason", reason);
+    worm_log ("%s guest %s (worm %s, pid %d): %s", evicting ? "evicting" : "stopping",
+              guest->id, guest->worm, (int) guest->pid, reason);
+    if (evicting)
+        s_tell_guest (guest, "evict", "reason", reason);
     char marker[80];
     s_marker (self, guest, marker, sizeof marker);
     worm_proctree_signal (guest->pid, marker, SIGTERM);
+    worm_proctree_signal (guest->pid, marker, SIGCONT);
 }
 
 //  The owner's policy against the guests: when the host is unwilling for
@@ -453,7 +513,7 @@ s_enforce (worm_agent_t *self)
 {
     int staying = 0;
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        staying += !guest->evicting;
+        staying += !guest->stopping;
     if (!staying)
         return;
     bool owner_back = !self->willing && strncmp (self->reason, "full", 4) != 0;
@@ -469,8 +529,8 @@ s_enforce (worm_agent_t *self)
     //  Newest first: walk the list (oldest first) and take the last ones
     int index = 0;
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        if (!guest->evicting && index++ >= staying - surplus)
-            s_evict (self, guest, reason);
+        if (!guest->stopping && index++ >= staying - surplus)
+            s_stop_guest (self, guest, true, reason);
     //  Outstanding claims are void too
     s_claim_t *claim;
     while (owner_back && (claim = zlist_pop (self->claims)))
@@ -540,14 +600,18 @@ s_op_status (worm_agent_t *self, zframe_t *identity)
 {
     worm_hostinfo_t host;
     s_hostinfo (self, &host);
+    //  The policy is the owner's to read
+    bool owner = (self->roles & WORM_ROLE_OWNER) != 0;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 8);
+    worm_wire_map (&writer, owner ? 8 : 7);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_str (&writer, "host");
     worm_hostinfo_write (&writer, &host);
-    worm_wire_str (&writer, "policy");
-    s_write_policy (&writer, &self->config.policy);
+    if (owner) {
+        worm_wire_str (&writer, "policy");
+        s_write_policy (&writer, &self->config.policy);
+    }
     worm_wire_ku64 (&writer, "pid", (uint64_t) getpid ());
     worm_wire_ku64 (&writer, "registry", worm_registry_size (self->registry));
     worm_wire_ku64 (&writer, "guests", zlist_size (self->guests));
@@ -670,11 +734,13 @@ s_expire_claims (worm_agent_t *self)
     }
 }
 
+//  Whether worm already has a segment here (one that is not on its way
+//  out) or a slot claimed for it.
 static bool
 s_worm_present (worm_agent_t *self, const char *worm)
 {
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        if (strcmp (guest->worm, worm) == 0)
+        if (!guest->stopping && strcmp (guest->worm, worm) == 0)
             return true;
     for (s_claim_t *claim = zlist_first (self->claims); claim; claim = zlist_next (self->claims))
         if (strcmp (claim->worm, worm) == 0)
@@ -682,14 +748,88 @@ s_worm_present (worm_agent_t *self, const char *worm)
     return false;
 }
 
+//  The tombstone that bars worm_id launched by launcher here, or NULL: one
+//  the owner left, or one its launcher left. Forgets expired ones.
+static s_tomb_t *
+s_tomb (worm_agent_t *self, const char *worm_id, const char *launcher)
+{
+    s_tomb_t *tomb = worm_id && worm_id[0] ? zhashx_lookup (self->killed, worm_id) : NULL;
+    if (tomb && tomb->forget_ms <= worm_now_ms ()) {
+        zhashx_delete (self->killed, worm_id);
+        return NULL;
+    }
+    return tomb && (tomb->by_owner || streq (tomb->killer, launcher)) ? tomb : NULL;
+}
+
+//  Remembers that killer killed worm_id (WORM_KILL_MEMORY_MS). When the
+//  memory is full, the expired are forgotten; if none has, the newest kill
+//  is not remembered (and logged): a flood of kills cannot push out others.
+static void
+s_bury (worm_agent_t *self, const char *worm_id, const char *killer, bool by_owner)
+{
+    if (!worm_id[0])
+        return;
+    if (zhashx_size (self->killed) >= MAX_TOMBSTONES && !zhashx_lookup (self->killed, worm_id)) {
+        int64_t now = worm_now_ms ();
+        zlistx_t *ids = zhashx_keys (self->killed);
+        for (const char *id = zlistx_first (ids); id; id = zlistx_next (ids)) {
+            s_tomb_t *tomb = (s_tomb_t *) zhashx_lookup (self->killed, id);
+            if (tomb && tomb->forget_ms <= now)
+                zhashx_delete (self->killed, id);
+        }
+        zlistx_destroy (&ids);
+        if (zhashx_size (self->killed) >= MAX_TOMBSTONES) {
+            worm_log ("killed worm %s is not remembered: %d kills already are", worm_id,
+                      MAX_TOMBSTONES);
+            return;
+        }
+    }
+    s_tomb_t *tomb = calloc (1, sizeof *tomb);
+    tomb->forget_ms = worm_now_ms () + WORM_KILL_MEMORY_MS;
+    snprintf (tomb->killer, sizeof tomb->killer, "%s", killer);
+    tomb->by_owner = by_owner;
+    zhashx_update (self->killed, worm_id, tomb);
+}
+
+//  The launcher a request speaks for: the key that sent it, or, from a host
+//  relaying for a segment of the worm, the launcher that host names. A key
+//  that is no host naming a launcher is refused (-1, a sentence in err).
+static int
+s_launcher (worm_agent_t *self, worm_wire_reader_t *reader, const char *op, char *launcher,
+            char *err, size_t cap)
+{
+    snprintf (launcher, WORM_KEY_LEN + 1, "%s", self->sender ? self->sender : "");
+    char named[WORM_KEY_LEN + 1];
+    if (worm_wire_get_str (reader, reader->root, "launcher", named, sizeof named) != 0)
+        return 0;
+    if (!(self->roles & WORM_ROLE_HOST)) {
+        worm_log ("refused %s from key %s: it names launcher %s, and only a host's key may",
+                  op, self->sender, named);
+        snprintf (err, cap, "%s refused %s: key %s names a launcher, which only a host relaying "
+                            "for one of the worm's segments may do", self->config.name, op,
+                  self->sender);
+        return -1;
+    }
+    snprintf (launcher, WORM_KEY_LEN + 1, "%s", named);
+    return 0;
+}
+
 static void
 s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    char worm[65];
+    char worm[65], worm_id[WORM_TOKEN_ID_MAX] = "", launcher[WORM_KEY_LEN + 1], err[512];
     if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
         || !worm_name_valid (worm)) {
         worm_ctl_reply_error (self->router, identity, "claim: %s",
                        reader->error[0] ? reader->error : "worm name is not [A-Za-z0-9._-]{1,64}");
+        return;
+    }
+    if (worm_wire_get_str (reader, reader->root, "worm_id", worm_id, sizeof worm_id) == -1) {
+        worm_ctl_reply_error (self->router, identity, "claim: %s", reader->error);
+        return;
+    }
+    if (s_launcher (self, reader, "CLAIM", launcher, err, sizeof err)) {
+        worm_ctl_reply_error (self->router, identity, "%s", err);
         return;
     }
     s_expire_claims (self);
@@ -701,11 +841,10 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                        self->config.name, worm, self->reason);
         return;
     }
-    int64_t *forget_at = (int64_t *) zhashx_lookup (self->killed, worm);
-    if (forget_at && *forget_at > worm_now_ms ()) {
-        worm_log ("refused CLAIM for worm \"%s\": it was killed", worm);
-        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" was killed",
-                       self->config.name, worm);
+    if (s_tomb (self, worm_id, launcher)) {
+        worm_log ("refused CLAIM for worm \"%s\" (id %s): it was killed", worm, worm_id);
+        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" (id %s) was killed",
+                       self->config.name, worm, worm_id);
         return;
     }
     if (s_worm_present (self, worm)) {
@@ -717,6 +856,7 @@ s_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     s_claim_t *claim = calloc (1, sizeof *claim);
     worm_random_hex (claim->id, WORM_HOST_ID_LEN);
     snprintf (claim->worm, sizeof claim->worm, "%s", worm);
+    snprintf (claim->launcher, sizeof claim->launcher, "%s", launcher);
     claim->expires_ms = worm_now_ms () + WORM_CLAIM_TTL_MS;
     zlist_append (self->claims, claim);
     worm_log ("granted claim %s for worm %s (%d/%d slots)", claim->id, worm, s_slots_used (self),
@@ -829,32 +969,136 @@ s_free_strings (char **strings)
     free (strings);
 }
 
+//  A spawn failed for a reason of this host's own (its guest program is
+//  missing, a folder cannot be made, fork or exec refused): the host says
+//  it is not willing for a while, longer with each failure in a row, so
+//  that worms stop choosing it.
+static void
+s_spawn_failed (worm_agent_t *self, const char *err)
+{
+    int shift = self->spawn_failures < 6 ? self->spawn_failures : 6;
+    self->spawn_failures++;
+    int64_t backoff = (int64_t) SPAWN_BACKOFF_MS << shift;
+    if (backoff > SPAWN_BACKOFF_MAX_MS)
+        backoff = SPAWN_BACKOFF_MAX_MS;
+    self->spawn_retry_ms = worm_now_ms () + backoff;
+    snprintf (self->spawn_error, sizeof self->spawn_error, "%.90s", err);
+    worm_log ("spawns fail here (%d in a row): not willing for %lld s", self->spawn_failures,
+              (long long) (backoff / 1000));
+    if (s_evaluate (self, 0))
+        s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
+}
+
+//  A test guest's words: [A-Za-z0-9=:._-], as worm-test-guest takes them.
+static bool
+s_test_word_ok (const char *word)
+{
+    return word[0] && strspn (word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789=:._-") == strlen (word);
+}
+
+//  The command line of the guest a spawn asks for, built here from checked
+//  fields: a segment of the claim's worm, or (with --allow-test-guest) the
+//  test guest. Fills program (the file under programs_dir), argv (the
+//  caller frees it with s_free_strings) and, for a segment, worm_id.
+//  Returns 0, or -1 with the refusal in err.
+static int
+s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kind,
+                 const s_claim_t *claim, const char *launcher, const char **program,
+                 char ***argv_p, char *worm_id, char *err, size_t cap)
+{
+    *argv_p = NULL;
+    if (streq (kind, "segment")) {
+        const msgpack_object *record = worm_wire_field (reader->root, "segment");
+        worm_segspec_t spec;
+        if (!record) {
+            snprintf (err, cap, "spawn: a segment needs the field 'segment'");
+            return -1;
+        }
+        if (worm_segspec_read (reader, record, &spec, err, cap))
+            return -1;
+        if (!streq (spec.worm, claim->worm)) {
+            snprintf (err, cap, "spawn: a segment of worm \"%s\" on a claim for worm \"%s\"",
+                      spec.worm, claim->worm);
+            return -1;
+        }
+        if (s_tomb (self, spec.worm_id, launcher)) {
+            worm_log ("refused SPAWN for worm \"%s\" (id %s): it was killed", spec.worm,
+                      spec.worm_id);
+            snprintf (err, cap, "%s refused to spawn: worm \"%s\" (id %s) was killed",
+                      self->config.name, spec.worm, spec.worm_id);
+            return -1;
+        }
+        *program = SEGMENT_PROGRAM;
+        char **argv = calloc (WORM_SEGSPEC_MAX_ARGV + 1, sizeof (char *));
+        worm_segspec_argv (&spec, SEGMENT_PROGRAM, argv);
+        *argv_p = argv;
+        snprintf (worm_id, WORM_TOKEN_ID_MAX, "%s", spec.worm_id);
+        return 0;
+    }
+    if (streq (kind, "test")) {
+        if (!self->config.allow_test_guest) {
+            snprintf (err, cap, "%s refused to spawn: guest kind 'test' is not allowed here "
+                                "(wormd --allow-test-guest)", self->config.name);
+            return -1;
+        }
+        const msgpack_object_array *args = NULL;
+        if (worm_wire_get_array (reader, reader->root, "args", &args,
+                                 WORM_REQUEST_MAX_TEST_ARGS) == -1) {
+            snprintf (err, cap, "spawn: %s", reader->error);
+            return -1;
+        }
+        char **argv = calloc (WORM_REQUEST_MAX_TEST_ARGS + 2, sizeof (char *));
+        argv[0] = zsys_sprintf ("%s", TEST_PROGRAM);
+        for (uint32_t i = 0; args && i < args->size; i++) {
+            char word[65];
+            if (worm_wire_obj_str (reader, &args->ptr[i], "args[]", word, sizeof word)
+                || !s_test_word_ok (word)) {
+                snprintf (err, cap, "spawn: args[%u] is not a word of [A-Za-z0-9=:._-]", i);
+                s_free_strings (argv);
+                return -1;
+            }
+            argv[i + 1] = zsys_sprintf ("%s", word);
+        }
+        *program = TEST_PROGRAM;
+        *argv_p = argv;
+        worm_id[0] = 0;
+        return 0;
+    }
+    snprintf (err, cap, "spawn: unknown guest kind '%s' (this host starts: segment)", kind);
+    return -1;
+}
+
+//  Gives back the claim of a spawn that did not happen, and says why.
+static void
+s_spawn_refused (worm_agent_t *self, zframe_t *identity, s_claim_t *claim, const char *err)
+{
+    zlist_remove (self->claims, claim);
+    free (claim);
+    s_evaluate (self, 0);
+    worm_ctl_reply_error (self->router, identity, "%s (claim released)", err);
+}
+
 static void
 s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    char claim_id[WORM_HOST_ID_LEN + 1], program[65], err[512];
-    const msgpack_object_array *args = NULL;
+    char claim_id[WORM_HOST_ID_LEN + 1], kind[16], err[512];
     const msgpack_object *env = NULL;
     if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id)
-        || worm_wire_get_str (reader, reader->root, "program", program, sizeof program)) {
+        || worm_wire_get_str (reader, reader->root, "guest", kind, sizeof kind)
+        || worm_wire_get_map (reader, reader->root, "env", &env) == -1) {
         worm_ctl_reply_error (self->router, identity, "spawn: %s", reader->error);
-        return;
-    }
-    if (worm_wire_get_array (reader, reader->root, "args", &args, MAX_ARGS) == -1
-        || worm_wire_get_map (reader, reader->root, "env", &env) == -1
-        || (env && env->via.map.size > MAX_ENV)) {
-        worm_ctl_reply_error (self->router, identity, "spawn: %s",
-                       env && env->via.map.size > MAX_ENV ? "more than 32 environment variables"
-                                                          : reader->error);
         return;
     }
     //  The worm's launcher: the requester, or the user a host relays for
     char launcher[WORM_KEY_LEN + 1], worm_public[WORM_KEY_LEN + 1] = "",
         worm_secret[WORM_KEY_LEN + 1] = "";
-    snprintf (launcher, sizeof launcher, "%s", self->sender);
-    if (worm_wire_get_str (reader, reader->root, "launcher", launcher, sizeof launcher) == -1
-        || worm_wire_get_str (reader, reader->root, "worm_public", worm_public,
-                              sizeof worm_public) == -1
+    if (s_launcher (self, reader, "SPAWN", launcher, err, sizeof err)) {
+        worm_ctl_reply_error (self->router, identity, "%s", err);
+        return;
+    }
+    if (worm_wire_get_str (reader, reader->root, "worm_public", worm_public,
+                           sizeof worm_public) == -1
         || worm_wire_get_str (reader, reader->root, "worm_secret", worm_secret,
                               sizeof worm_secret) == -1) {
         worm_ctl_reply_error (self->router, identity, "spawn: %s", reader->error);
@@ -880,15 +1124,17 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
         worm_ctl_reply_error (self->router, identity, "spawn: claim %s is unknown or expired", claim_id);
         return;
     }
-    if (!worm_name_valid (program) || program[0] == '.') {
-        worm_ctl_reply_error (self->router, identity, "spawn: program name '%s' is not valid", program);
+    //  From here on a spawn that does not happen gives its claim back
+    if (!streq (claim->launcher, launcher)) {
+        snprintf (err, sizeof err, "spawn: claim %s was made for another launcher's worm", claim_id);
+        s_spawn_refused (self, identity, claim, err);
         return;
     }
-    char path[PATH_MAX + 80];
-    snprintf (path, sizeof path, "%s/%s", self->config.programs_dir, program);
-    if (access (path, X_OK)) {
-        worm_ctl_reply_error (self->router, identity, "spawn: no program '%s' on %s", program,
-                       self->config.name);
+    const char *program = NULL;
+    char **argv = NULL, worm_id[WORM_TOKEN_ID_MAX] = "";
+    if (s_guest_command (self, reader, kind, claim, launcher, &program, &argv, worm_id, err,
+                         sizeof err)) {
+        s_spawn_refused (self, identity, claim, err);
         return;
     }
     //  Check again: the owner may have come back since the claim
@@ -896,11 +1142,10 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     if (!self->willing) {
         worm_log ("refused SPAWN for worm \"%s\": host is not willing (%s)", claim->worm,
                   self->reason);
-        worm_ctl_reply_error (self->router, identity, "%s refused to spawn worm \"%s\": not willing (%s)",
-                       self->config.name, claim->worm, self->reason);
-        zlist_remove (self->claims, claim);
-        free (claim);
-        s_evaluate (self, 0);
+        snprintf (err, sizeof err, "%s refused to spawn worm \"%s\": not willing (%s)",
+                  self->config.name, claim->worm, self->reason);
+        s_free_strings (argv);
+        s_spawn_refused (self, identity, claim, err);
         return;
     }
     s_guest_t *guest = calloc (1, sizeof *guest);
@@ -909,28 +1154,29 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
     snprintf (guest->program, sizeof guest->program, "%s", program);
     snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
+    snprintf (guest->worm_id, sizeof guest->worm_id, "%s", worm_id);
     snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
               claim->worm);
     err[0] = 0;
-    char **argv = calloc (MAX_ARGS + 2, sizeof (char *));
-    argv[0] = zsys_sprintf ("%s", program);
-    for (uint32_t i = 0; args && i < args->size; i++) {
-        char arg[MAX_ARG_LEN];
-        if (worm_wire_obj_str (reader, &args->ptr[i], "args[]", arg, sizeof arg)) {
-            snprintf (err, sizeof err, "%s", reader->error);
-            break;
-        }
-        argv[i + 1] = zsys_sprintf ("%s", arg);
+    char **envp = s_guest_env (self, guest, env, reader, err, sizeof err);
+    if (!envp) {
+        s_free_strings (argv);
+        free (guest);
+        s_spawn_refused (self, identity, claim, err);
+        return;
     }
-    char **envp = err[0] ? NULL
-                         : s_guest_env (self, guest, env, reader, err, sizeof err);
+    //  Failures from here on are the host's own
+    char path[PATH_MAX + 80];
+    snprintf (path, sizeof path, "%s/%s", self->config.programs_dir, program);
     char log_path[PATH_MAX + 16];
     snprintf (log_path, sizeof log_path, "%s/guest.log", guest->workdir);
     pid_t pid = -1;
     const worm_user_t *user = self->config.guest_user_other ? &self->config.guest_user : NULL;
-    if (!err[0] && worm_private_dir (guest->workdir, user))
+    if (access (path, X_OK))
+        snprintf (err, sizeof err, "no guest program %s: %s", path, strerror (errno));
+    else if (worm_private_dir (guest->workdir, user))
         snprintf (err, sizeof err, "cannot create %s: %s", guest->workdir, strerror (errno));
-    if (!err[0]) {
+    else {
         worm_spawn_spec_t spec = {.path = path,
                                   .argv = argv,
                                   .envp = envp,
@@ -940,6 +1186,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                                   .sched_idle = true,
                                   .umask = 077,
                                   .user = user,
+                                  .no_new_privs = true,
                                   .mem_bytes = self->config.guest_memory,
                                   .max_files = self->config.guest_files,
                                   .max_procs = self->config.guest_procs,
@@ -950,11 +1197,16 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     s_free_strings (envp);
     if (pid < 0) {
         worm_log ("spawn of %s for worm %s failed: %s", program, claim->worm, err);
-        worm_ctl_reply_error (self->router, identity, "spawn: %s", err);
         worm_rmtree (guest->workdir);
         free (guest);
+        char reply[600];
+        snprintf (reply, sizeof reply, "%s cannot spawn: %s", self->config.name, err);
+        s_spawn_refused (self, identity, claim, reply);
+        s_spawn_failed (self, err);
         return;
     }
+    self->spawn_failures = 0;
+    self->spawn_retry_ms = 0;
     guest->pid = pid;
     guest->started_wall_ms = worm_wall_ms ();
     zlist_append (self->guests, guest);
@@ -996,9 +1248,17 @@ s_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader
         worm_ctl_reply_error (self->router, identity, "segment: %s", reader->error);
         return;
     }
+    //  A guest registers itself, never another
     s_guest_t *guest = s_find_guest (self, guest_id);
-    if (!guest) {
-        worm_ctl_reply_error (self->router, identity, "segment: no guest %s here", guest_id);
+    if (!guest || guest != s_guest_by_key (self, self->sender)) {
+        worm_ctl_reply_error (self->router, identity, "segment: no guest %s here with key %s",
+                              guest_id, self->sender);
+        return;
+    }
+    if (guest->worm_id[0] && !streq (guest->worm_id, worm_id)) {
+        worm_ctl_reply_error (self->router, identity,
+                              "segment: guest %s was started for worm id %s, not %s", guest_id,
+                              guest->worm_id, worm_id);
         return;
     }
     if (strncmp (endpoint, "tcp://", 6) != 0) {
@@ -1043,7 +1303,7 @@ s_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
             worm_wire_ku64 (&writer, "pid", (uint64_t) guest->pid);
             worm_wire_kstr (&writer, "host", self->config.name);
             worm_wire_kstr (&writer, "endpoint", guest->endpoint);
-            worm_wire_kbool (&writer, "evicting", guest->evicting);
+            worm_wire_kbool (&writer, "evicting", guest->stopping);
         }
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
@@ -1098,21 +1358,35 @@ s_op_alive (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_writer_fini (&writer);
 }
 
-//  Kills a worm's local segments and refuses to spawn it for a while.
+//  Whether a local guest belongs to the worm a kill names: by name, and by
+//  id when the kill gives one.
+static bool
+s_kill_matches (const s_guest_t *guest, const char *worm, const char *worm_id)
+{
+    return streq (guest->worm, worm) && (!worm_id[0] || streq (guest->worm_id, worm_id));
+}
+
+//  Kills a worm's local segments (SIGTERM, the grace period, SIGKILL of the
+//  tree) and refuses to start it again for a while. Only the worm's
+//  launcher may, or this host's owner: a kill that would touch a segment of
+//  someone else's worm is refused whole. What is remembered is the worm's
+//  id, and it bars only the killer's own worms unless the owner killed it.
 static void
 s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    char worm[65];
+    char worm[65], worm_id[WORM_TOKEN_ID_MAX] = "";
     if (worm_wire_get_str (reader, reader->root, "worm", worm, sizeof worm)
-        || !worm_name_valid (worm)) {
+        || !worm_name_valid (worm)
+        || worm_wire_get_str (reader, reader->root, "worm_id", worm_id, sizeof worm_id) == -1
+        || (worm_id[0] && !worm_name_valid (worm_id))) {
         worm_ctl_reply_error (self->router, identity, "kill: %s",
-                       reader->error[0] ? reader->error : "worm name is not valid");
+                       reader->error[0] ? reader->error : "worm name or id is not valid");
         return;
     }
-    //  Only the worm's launcher or this host's owner may kill it here
-    bool owner = streq (self->sender, zcert_public_txt (self->cert));
+    bool owner = (self->roles & WORM_ROLE_OWNER) != 0;
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        if (!owner && strcmp (guest->worm, worm) == 0 && !streq (guest->launcher, self->sender)) {
+        if (!owner && s_kill_matches (guest, worm, worm_id)
+            && !streq (guest->launcher, self->sender)) {
             worm_log ("refused KILL of worm %s from key %s: not its launcher (%s) nor the owner",
                       worm, self->sender, guest->launcher);
             worm_ctl_reply_error (self->router, identity,
@@ -1120,26 +1394,29 @@ s_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                            "owns this host", self->config.name, worm, self->sender);
             return;
         }
-    int64_t *forget_at = (int64_t *) malloc (sizeof *forget_at);
-    *forget_at = worm_now_ms () + WORM_KILL_MEMORY_MS;
-    zhashx_update (self->killed, worm, forget_at);
+    s_bury (self, worm_id, self->sender, owner);
+    char reason[160];
+    snprintf (reason, sizeof reason, "worm killed by %s %.12s…", owner ? "the owner" : "its launcher",
+              self->sender);
     uint64_t killed = 0;
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        if (strcmp (guest->worm, worm) == 0) {
-            kill (-guest->pid, SIGTERM);
+        if (s_kill_matches (guest, worm, worm_id)) {
+            s_bury (self, guest->worm_id, self->sender, owner);
+            s_stop_guest (self, guest, false, reason);
             killed++;
         }
     s_claim_t *claim = zlist_first (self->claims);
     while (claim) {
         s_claim_t *next = zlist_next (self->claims);
-        if (strcmp (claim->worm, worm) == 0) {
+        if (streq (claim->worm, worm) && (owner || streq (claim->launcher, self->sender))) {
             zlist_remove (self->claims, claim);
             free (claim);
         }
         claim = next;
     }
-    worm_log ("killed worm %s: %llu local segment(s) signalled; refusing it for %d s", worm,
-              (unsigned long long) killed, WORM_KILL_MEMORY_MS / 1000);
+    worm_log ("killed worm %s%s%s: %llu local segment(s) stopping; refusing it for %d s", worm,
+              worm_id[0] ? " id " : "", worm_id, (unsigned long long) killed,
+              WORM_KILL_MEMORY_MS / 1000);
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     worm_wire_map (&writer, 2);
@@ -1238,16 +1515,17 @@ s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     //  The request as it came, less any launcher the guest named (the request
-    //  check let no key appear twice): we name the launcher ourselves
-    bool spawn = streq (op, "spawn");
+    //  check let no key appear twice): we name the launcher of a claim or a
+    //  spawn ourselves, and the other host believes it because we are a host
+    bool vouch = streq (op, "spawn") || streq (op, "claim");
     const msgpack_object *named = worm_wire_field (inner, "launcher");
-    worm_wire_map (&writer, inner->via.map.size - (named != NULL) + spawn);
+    worm_wire_map (&writer, inner->via.map.size - (named != NULL) + vouch);
     for (uint32_t i = 0; i < inner->via.map.size; i++)
         if (&inner->via.map.ptr[i].val != named) {
             msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].key);
             msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].val);
         }
-    if (spawn)
+    if (vouch)
         worm_wire_kstr (&writer, "launcher", guest->launcher);
     zmsg_t *job = zmsg_new ();
     zframe_t *copy = zframe_dup (identity);
@@ -1257,17 +1535,6 @@ s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     zmsg_addmem (job, worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
     zmsg_send (&job, self->relay);
     worm_wire_writer_fini (&writer);
-}
-
-//  Which ops each kind of peer may ask for.
-static bool
-s_op_allowed (worm_agent_t *self, const char *op)
-{
-    if (s_key_trusted (self, self->sender))
-        return !streq (op, "relay");
-    if (s_guest_by_key (self, self->sender))
-        return streq (op, "segment") || streq (op, "relay");
-    return false;
 }
 
 static int
@@ -1288,6 +1555,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         goto done;
     }
     self->sender = worm_curve_sender (payload);
+    self->roles = s_roles (self, self->sender);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
     char op[32], why[WORM_REQUEST_ERROR_MAX] = "";
@@ -1298,7 +1566,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         worm_log_limited (&self->bad_request, 5000, "refused a control request: %s", why);
         worm_ctl_reply_error (self->router, identity, "%s", why);
     }
-    else if (!s_op_allowed (self, op)) {
+    else if (!worm_request_allowed (&worm_request_agent, op, self->roles)) {
         worm_log_limited (&self->bad_request, 5000, "refused op '%s' from key %s: not allowed",
                           op, self->sender ? self->sender : "(none)");
         worm_ctl_reply_error (self->router, identity,
@@ -1340,6 +1608,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     worm_wire_reader_fini (&reader);
 done:
     self->sender = NULL;
+    self->roles = 0;
     zframe_destroy (&identity);
     zframe_destroy (&payload);
     zmsg_destroy (&msg);
@@ -1400,7 +1669,7 @@ static void
 s_on_death_notice (worm_agent_t *self, const worm_beacon_t *notice)
 {
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests)) {
-        if (!guest->segment_id[0] || !guest->worm_key[0] || guest->evicting
+        if (!guest->segment_id[0] || !guest->worm_key[0] || guest->stopping
             || strcmp (guest->worm_id, notice->worm_id) != 0
             || strcmp (guest->segment_id, notice->segment) == 0)
             continue;
@@ -1476,7 +1745,7 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
         s_send_beacon (self, WORM_BEACON_ANNOUNCE, 0, NULL);
     int64_t now = worm_now_ms ();
     for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
-        if (guest->evicting && !guest->killed && now >= guest->kill_at_ms) {
+        if (guest->stopping && !guest->killed && now >= guest->kill_at_ms) {
             char marker[80];
             s_marker (self, guest, marker, sizeof marker);
             int count = worm_proctree_signal (guest->pid, marker, SIGKILL);
@@ -1543,12 +1812,14 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     const char *key_file = config->key_file[0] ? config->key_file : path;
     self->cert = worm_keys_load (key_file, err, cap);
     if (!self->cert && access (key_file, F_OK) != 0)
-        self->cert = worm_keys_create (key_file, false, err, cap);
+        self->cert = worm_keys_create (key_file, WORM_ROLE_HOST_NAME, false, err, cap);
     if (!self->cert)
         goto fail;
     worm_ctl_set_identity (self->cert);
     snprintf (path, sizeof path, "%s/authorized", config->state_dir);
     self->authorized = worm_keyset_new (config->authorized_dir[0] ? config->authorized_dir : path);
+    if (config->owners_dir[0])
+        self->owners = worm_keyset_new (config->owners_dir);
     //  The ZAP handler must be in place before the CURVE socket binds
     self->auth = worm_auth_new (s_auth_rule, self, err, cap);
     if (!self->auth)
@@ -1611,6 +1882,7 @@ worm_agent_destroy (worm_agent_t **self_p)
     zactor_destroy (&self->relay);
     worm_auth_destroy (&self->auth);
     worm_keyset_destroy (&self->authorized);
+    worm_keyset_destroy (&self->owners);
     zcert_destroy (&self->cert);
     if (self->listen_fd >= 0)
         close (self->listen_fd);

@@ -10,7 +10,7 @@
 
 struct _worm_keyset_t {
     char dir[PATH_MAX];             //  the folder, "" for a set made by hand only
-    zhashx_t *keys;                 //  Z85 key -> the file it came from
+    zhashx_t *keys;                 //  Z85 key -> s_entry_t, the file it came from
     zhashx_t *extra;                //  keys added by hand, kept across reloads
     struct timespec stamp;          //  newest mtime of the folder and its files at the
                                     //  last load
@@ -88,14 +88,24 @@ s_keyset_scan (worm_keyset_t *self, void (*each) (worm_keyset_t *, const char *,
     return 0;
 }
 
+typedef struct {
+    char name[256];                 //  the file's name in the folder
+    bool host;                      //  its metadata says role = "host"
+} s_entry_t;
+
 static void
 s_keyset_load_file (worm_keyset_t *self, const char *path, const char *name)
 {
     zcert_t *cert = zcert_load (path);
     if (!cert || !worm_key_valid (zcert_public_txt (cert)))
         worm_log ("authorized keys: skipped %s: not a public key file", path);
-    else
-        zhashx_update (self->keys, zcert_public_txt (cert), strdup (name));
+    else {
+        s_entry_t *entry = calloc (1, sizeof *entry);
+        snprintf (entry->name, sizeof entry->name, "%s", name);
+        const char *role = zcert_meta (cert, "role");
+        entry->host = role && streq (role, "host");
+        zhashx_update (self->keys, zcert_public_txt (cert), entry);
+    }
     zcert_destroy (&cert);
 }
 
@@ -145,11 +155,11 @@ worm_keyset_destroy (worm_keyset_t **self_p)
     *self_p = NULL;
 }
 
-bool
-worm_keyset_has (worm_keyset_t *self, const char *key)
+//  Loads the folder again when it changed since the last look (at most once
+//  a second).
+static void
+s_keyset_refresh (worm_keyset_t *self)
 {
-    if (!key)
-        return false;
     int64_t now = worm_now_ms ();
     if (self->dir[0] && now - self->checked_ms >= RELOAD_CHECK_MS) {
         self->checked_ms = now;
@@ -162,7 +172,25 @@ worm_keyset_has (worm_keyset_t *self, const char *key)
                             || stamp.tv_nsec != self->stamp.tv_nsec)
             s_keyset_load (self);
     }
+}
+
+bool
+worm_keyset_has (worm_keyset_t *self, const char *key)
+{
+    if (!key)
+        return false;
+    s_keyset_refresh (self);
     return zhashx_lookup (self->keys, key) || zhashx_lookup (self->extra, key);
+}
+
+bool
+worm_keyset_has_host (worm_keyset_t *self, const char *key)
+{
+    if (!key)
+        return false;
+    s_keyset_refresh (self);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->keys, key);
+    return entry && entry->host;
 }
 
 void

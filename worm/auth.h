@@ -35,6 +35,10 @@ void worm_keyset_destroy (worm_keyset_t **self_p);
 /*  Whether key (Z85) is in the set; reloads the folder first when it
     changed since the last look (checked at most once a second). */
 bool worm_keyset_has (worm_keyset_t *self, const char *key);
+/*  Whether key is in the set and its file says it is a host's key (role
+    "host" in its metadata, as wormd and `wormctl keygen --host` write it).
+    Reloads as worm_keyset_has does. */
+bool worm_keyset_has_host (worm_keyset_t *self, const char *key);
 /*  Adds one key by hand (e.g. the host's own). */
 void worm_keyset_add (worm_keyset_t *self, const char *key);
 size_t worm_keyset_size (worm_keyset_t *self);

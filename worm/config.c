@@ -28,6 +28,9 @@ const worm_opt_t worm_config_options[] = {
     {"programs", "DIR", "guest programs live here (default: beside wormd)"},
     {"key", "FILE", "the host's keypair (default STATE-DIR/host.cert; made when missing)"},
     {"authorized", "DIR", "public keys allowed in (default STATE-DIR/authorized)"},
+    {"owners", "DIR", "public keys of this host's owners: they may read and change the "
+                      "policy and kill any guest (default: the host key only)"},
+    {"allow-test-guest", NULL, "also start the test suite's guest program (worm-test-guest)"},
     {"user", "NAME", "guests run as this user (default: " WORM_DEFAULT_GUEST_USER
                      " when wormd runs as root, else wormd's own user)"},
     {"guest-memory", "SIZE", "a guest's data memory limit (RLIMIT_DATA), e.g. 512M; 0 for none "
@@ -75,6 +78,10 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
 {
     if (strcmp (name, "daemon") == 0) {
         config->daemon = !value || strcmp (value, "0") != 0;
+        return 0;
+    }
+    if (strcmp (name, "allow-test-guest") == 0) {
+        config->allow_test_guest = !value || strcmp (value, "0") != 0;
         return 0;
     }
     if (!value) {
@@ -146,6 +153,7 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
         {"programs", config->programs_dir, sizeof config->programs_dir},
         {"key", config->key_file, sizeof config->key_file},
         {"authorized", config->authorized_dir, sizeof config->authorized_dir},
+        {"owners", config->owners_dir, sizeof config->owners_dir},
         {"user", config->user, sizeof config->user},
         {"activity-file", config->avail.activity_file, sizeof config->avail.activity_file},
         {"loadavg-file", config->avail.loadavg_file, sizeof config->avail.loadavg_file},

@@ -45,6 +45,8 @@ typedef struct {
     char programs_dir[PATH_MAX];      //  where guest programs are looked up
     char key_file[PATH_MAX];          //  the host keypair, "" for STATE/host.cert
     char authorized_dir[PATH_MAX];    //  authorized public keys, "" for STATE/authorized
+    char owners_dir[PATH_MAX];        //  the owners' public keys, "" for none but the host key
+    bool allow_test_guest;            //  the kind "test" (worm-test-guest) may be spawned
     bool daemon;                      //  detach and log to the state dir
     char user[33];                    //  --user as given, "" for the default
     worm_user_t guest_user;           //  who guests run as, resolved by worm_config_load

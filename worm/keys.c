@@ -22,7 +22,7 @@ worm_keys_load (const char *path, char *err, size_t cap)
 }
 
 zcert_t *
-worm_keys_create (const char *path, bool force, char *err, size_t cap)
+worm_keys_create (const char *path, const char *role, bool force, char *err, size_t cap)
 {
     char secret[PATH_MAX + 16];
     snprintf (secret, sizeof secret, "%s_secret", path);
@@ -37,6 +37,8 @@ worm_keys_create (const char *path, bool force, char *err, size_t cap)
         return NULL;
     }
     zcert_t *cert = zcert_new ();
+    if (cert)
+        zcert_set_meta (cert, "role", "%s", role);
     if (!cert || zcert_save (cert, path)) {
         snprintf (err, cap, "cannot write %s: %s", path, strerror (errno));
         zcert_destroy (&cert);

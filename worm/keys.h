@@ -14,10 +14,17 @@
     with the reason in err. */
 zcert_t *worm_keys_load (const char *path, char *err, size_t cap);
 
-/*  Makes a new keypair and saves it at path (parents created, secret 0600).
-    Refuses to replace an existing one unless force. Returns it, or NULL
-    with the reason in err. */
-zcert_t *worm_keys_create (const char *path, bool force, char *err, size_t cap);
+//  A key's role, written in its files' metadata ("role"): a host's key may
+//  vouch for the launcher of a worm whose segment it relays for; a user's
+//  key speaks for its holder only (docs/PROTOCOL.md, "Security")
+#define WORM_ROLE_HOST_NAME "host"
+#define WORM_ROLE_USER_NAME "user"
+
+/*  Makes a new keypair for role (WORM_ROLE_HOST_NAME or WORM_ROLE_USER_NAME)
+    and saves it at path (parents created, secret 0600). Refuses to replace
+    an existing one unless force. Returns it, or NULL with the reason in err. */
+zcert_t *worm_keys_create (const char *path, const char *role, bool force, char *err,
+                           size_t cap);
 
 /*  The default user key: $XDG_CONFIG_HOME/worm/user.cert, or
     $HOME/.config/worm/user.cert. */

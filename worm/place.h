@@ -12,16 +12,20 @@
 
 #include "beacon.h"
 #include "ctl.h"
+#include "segspec.h"
 #include "udp.h"
 
 #include <sys/types.h>
 
-#define WORM_PLACE_MAX_ARGS 48
+#define WORM_PLACE_MAX_ARGS 8           //  words a test guest is given
 
 typedef struct {
     const char *worm;                       //  worm name the slot is claimed for
-    const char *program;                    //  program name on the host
-    const char *args[WORM_PLACE_MAX_ARGS];  //  its arguments, NULL-terminated
+    const worm_segspec_t *segment;          //  the segment to start (its worm id is
+                                            //  also the claim's), or NULL for:
+    const char *test_args[WORM_PLACE_MAX_ARGS + 1];  //  a test guest's words,
+                                            //  NULL-terminated (agents started
+                                            //  with --allow-test-guest only)
     const char *const *exclude;             //  host ids not to use
     size_t n_exclude;                       //  how many
     int timeout_ms;                         //  for discovery and each request
@@ -35,7 +39,7 @@ typedef struct {
 } worm_place_t;
 
 /*  Claims a slot on the host at endpoint (public key key) and starts the
-    program there. Returns 0 with the guest's pid; -2 when the host refused
+    guest there. Returns 0 with the guest's pid; -2 when the host refused
     (err holds its sentence); -1 when it did not answer properly. */
 int worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
                    char *err, size_t cap);

@@ -23,16 +23,42 @@ static const worm_field_t s_policy_set[] = {
     {.name = "policy", .type = WORM_FIELD_MAP, .required = true, .max = 16, .name_max = 31,
      .item = &s_number},
     {.name = NULL}};
-static const worm_field_t s_worm[] = {
+static const worm_field_t s_claim[] = {
     {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = 64},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    //  Honoured only from a host relaying for a segment of that worm
+    {.name = "launcher", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = NULL}};
+static const worm_field_t s_kill[] = {
+    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = 64},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
     {.name = NULL}};
 static const worm_field_t s_release[] = {
     {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
     {.name = NULL}};
+static const worm_field_t s_test_arg = {.type = WORM_FIELD_STR, .max = 64};
+static const worm_field_t s_param = {.type = WORM_FIELD_STR, .max = WORM_TOKEN_PARAM_MAX - 1};
+//  A segment's start (worm/segspec.h); the agent checks what the values mean
+static const worm_field_t s_segspec[] = {
+    {.name = "role", .type = WORM_FIELD_STR, .required = true, .max = 7},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "name", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
+    {.name = "app", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
+    {.name = "size", .type = WORM_FIELD_UINT},
+    {.name = "max", .type = WORM_FIELD_UINT},
+    {.name = "params", .type = WORM_FIELD_ARRAY, .max = WORM_TOKEN_MAX_PARAMS, .item = &s_param},
+    {.name = "spawner", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ENDPOINT_MAX - 1},
+    {.name = "spawn_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "hold_ms", .type = WORM_FIELD_UINT},
+    {.name = "orphan_ms", .type = WORM_FIELD_UINT},
+    {.name = NULL}};
 static const worm_field_t s_spawn[] = {
     {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
-    {.name = "program", .type = WORM_FIELD_STR, .required = true, .max = 64},
-    {.name = "args", .type = WORM_FIELD_ARRAY, .max = WORM_REQUEST_MAX_ARGS, .item = &s_arg},
+    //  What to start: a kind of guest the agent knows, never a program
+    {.name = "guest", .type = WORM_FIELD_STR, .required = true, .max = 15},
+    {.name = "segment", .type = WORM_FIELD_RECORD, .fields = s_segspec},
+    {.name = "args", .type = WORM_FIELD_ARRAY, .max = WORM_REQUEST_MAX_TEST_ARGS,
+     .item = &s_test_arg},
     {.name = "env", .type = WORM_FIELD_MAP, .max = WORM_REQUEST_MAX_ENV,
      .name_max = WORM_REQUEST_ENV_NAME_MAX, .item = &s_arg},
     {.name = "worm_public", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
@@ -62,22 +88,27 @@ static const worm_field_t s_alive[] = {
     {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
     {.name = NULL}};
 
+//  Who may call what: the owner alone reads and changes the policy and sees
+//  the guests; keys we authorized use the host (a kill is further limited
+//  to the worm's launcher, a named launcher to hosts: the handlers judge
+//  those); our own guests register and ask for relays, nothing else
+#define ANYONE_AUTHORIZED (WORM_ROLE_OWNER | WORM_ROLE_USER | WORM_ROLE_HOST)
 static const worm_request_op_t s_agent_ops[] = {
-    {"status", NULL},
-    {"registry", NULL},
-    {"policy", NULL},
-    {"policy-set", s_policy_set},
-    {"guests", NULL},
-    {"claim", s_worm},
-    {"release", s_release},
-    {"spawn", s_spawn},
-    {"segment", s_segment},
-    {"find", s_find},
-    {"kill", s_worm},
-    {"alive", s_alive},
-    {"evictions", NULL},
-    {"relay", s_relay},
-    {NULL, NULL}};
+    {"status", NULL, ANYONE_AUTHORIZED},
+    {"registry", NULL, ANYONE_AUTHORIZED},
+    {"policy", NULL, WORM_ROLE_OWNER},
+    {"policy-set", s_policy_set, WORM_ROLE_OWNER},
+    {"guests", NULL, WORM_ROLE_OWNER},
+    {"claim", s_claim, ANYONE_AUTHORIZED},
+    {"release", s_release, ANYONE_AUTHORIZED},
+    {"spawn", s_spawn, ANYONE_AUTHORIZED},
+    {"segment", s_segment, WORM_ROLE_GUEST},
+    {"find", s_find, ANYONE_AUTHORIZED},
+    {"kill", s_kill, ANYONE_AUTHORIZED},
+    {"alive", s_alive, ANYONE_AUTHORIZED},
+    {"evictions", NULL, ANYONE_AUTHORIZED},
+    {"relay", s_relay, WORM_ROLE_GUEST},
+    {NULL, NULL, 0}};
 
 const worm_request_table_t worm_request_agent = {
     .who = "wormd", .max_size = WORM_CTL_MAX, .ops = s_agent_ops};
@@ -108,9 +139,16 @@ static const worm_field_t s_suspect[] = {
     {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
     {.name = NULL}};
 
+//  A segment answers status to its worm, its launcher and its agent; only
+//  the launcher and the agent may kill it; only its worm's segments join
+//  it; only its own agent tells it to leave or that a member died
 static const worm_request_op_t s_segment_ops[] = {
-    {"status", NULL}, {"kill", NULL},          {"join", s_join},
-    {"evict", s_evict}, {"suspect", s_suspect}, {NULL, NULL}};
+    {"status", NULL, WORM_ROLE_WORM | WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT},
+    {"kill", NULL, WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT},
+    {"join", s_join, WORM_ROLE_WORM},
+    {"evict", s_evict, WORM_ROLE_AGENT},
+    {"suspect", s_suspect, WORM_ROLE_AGENT},
+    {NULL, NULL, 0}};
 
 const worm_request_table_t worm_request_segment = {
     .who = "segment", .max_size = WORM_RING_MESSAGE_MAX, .ops = s_segment_ops};
@@ -327,4 +365,11 @@ worm_request_check (const void *data, size_t size, const worm_request_table_t *t
         return s_unknown_op (&check, name);
     check.op = op->op;
     return s_check_fields (&check, root, op->fields, "");
+}
+
+bool
+worm_request_allowed (const worm_request_table_t *table, const char *name, unsigned roles)
+{
+    const worm_request_op_t *op = worm_request_op (table, name);
+    return op && (op->allow & roles) != 0;
 }

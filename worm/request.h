@@ -22,7 +22,7 @@
 #define WORM_REQUEST_ERROR_MAX 256  //  room for any error sentence of worm_request_check
 
 //  Limits of an agent's spawn request (the handler's buffers are one byte more)
-#define WORM_REQUEST_MAX_ARGS 64        //  arguments
+#define WORM_REQUEST_MAX_TEST_ARGS 8    //  words of a test guest
 #define WORM_REQUEST_ARG_MAX 1023       //  bytes in one argument or environment value
 #define WORM_REQUEST_MAX_ENV 32         //  environment variables
 #define WORM_REQUEST_ENV_NAME_MAX 63    //  bytes in one environment name
@@ -48,9 +48,26 @@ struct worm_field_t {
     const worm_field_t *fields;     //  RECORD: its fields, ended by a NULL name
 };
 
+//  Who may call an op: each caller holds a set of roles, worked out from the
+//  key of its connection, and an op lists the roles it lets in. An op that
+//  lists none is refused to everyone: denied by default. (docs/PROTOCOL.md,
+//  "Security", has the table in words.)
+enum {
+    //  A host agent's callers
+    WORM_ROLE_OWNER = 1 << 0,       //  the host's owner: its own host key, or a key in --owners
+    WORM_ROLE_USER = 1 << 1,        //  an authorized key
+    WORM_ROLE_HOST = 1 << 2,        //  an authorized key whose file says role "host", or our own
+    WORM_ROLE_GUEST = 1 << 3,       //  the worm key of one of our own guests
+    //  A segment's callers
+    WORM_ROLE_WORM = 1 << 8,        //  its worm's own key: the other segments
+    WORM_ROLE_LAUNCHER = 1 << 9,    //  whoever launched the worm
+    WORM_ROLE_AGENT = 1 << 10,      //  its own host agent
+};
+
 typedef struct {
     const char *op;                 //  the op's name; NULL ends the table
     const worm_field_t *fields;     //  its fields, ended by a NULL name (NULL: none)
+    unsigned allow;                 //  the roles that may call it (WORM_ROLE_*); 0: no one
 } worm_request_op_t;
 
 typedef struct {
@@ -78,5 +95,9 @@ int worm_request_check (const void *data, size_t size, const worm_request_table_
 
 /*  The op named name in table, or NULL. */
 const worm_request_op_t *worm_request_op (const worm_request_table_t *table, const char *name);
+
+/*  Whether a caller holding roles may call op name of table (false for an
+    op the table does not have). */
+bool worm_request_allowed (const worm_request_table_t *table, const char *name, unsigned roles);
 
 #endif

@@ -3,6 +3,7 @@
     types, missing fields, oversize values and unknown ops are refused with
     the sentence that names the field and the reason. */
 #include "request.h"
+#include "segspec.h"
 #include "ctl.h"
 #include "../tests/check.h"
 
@@ -76,7 +77,7 @@ s_spawn_head (worm_wire_writer_t *w, size_t extra)
     worm_wire_map (w, 3 + extra);
     worm_wire_kstr (w, "op", "spawn");
     worm_wire_kstr (w, "claim", "0123456789abcdef");
-    worm_wire_kstr (w, "program", "worm-segment");
+    worm_wire_kstr (w, "guest", "test");
 }
 
 //  The start of a join request: worm and spawn id, then the key "member"
@@ -127,24 +128,40 @@ s_agent_valid (void)
     s_op_str (&w, "release", "claim", "0123456789abcdef");
     s_expect_ok (t, &w);
     //  spawn as worm_place_on sends it, and with everything at its limit
+    worm_segspec_t founder = {.found = true, .worm_id = "0123abcd", .worm = "w1",
+                              .app = "existential", .size = 3, .max = 4, .nparams = 1,
+                              .params = {"k=v"}, .hold_ms = 100};
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "spawn");
+    worm_wire_kstr (&w, "claim", "0123456789abcdef");
+    worm_wire_kstr (&w, "guest", "segment");
+    worm_wire_str (&w, "segment");
+    worm_segspec_write (&w, &founder);
+    s_expect_ok (t, &w);
+    worm_segspec_t joiner = {.worm_id = "0123abcd", .worm = "w1", .app = "existential",
+                             .spawner = "tcp://127.0.0.1:4000", .spawn_id = "s-1"};
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "spawn");
+    worm_wire_kstr (&w, "claim", "0123456789abcdef");
+    worm_wire_kstr (&w, "guest", "segment");
+    worm_wire_str (&w, "segment");
+    worm_segspec_write (&w, &joiner);
+    s_expect_ok (t, &w);
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);
-    worm_wire_str (&w, "--join");
-    worm_wire_str (&w, "--worm-id");
+    worm_wire_str (&w, "60");
+    worm_wire_str (&w, "ignore-term");
     s_expect_ok (t, &w);
     static char arg[WORM_REQUEST_ARG_MAX + 2];
     s_repeat (arg, WORM_REQUEST_ARG_MAX, 'a');
-    worm_wire_map (&w, 5);
-    worm_wire_kstr (&w, "op", "spawn");
-    worm_wire_kstr (&w, "claim", "0123456789abcdef");
-    char program[66];
-    s_repeat (program, 64, 'p');
-    worm_wire_kstr (&w, "program", program);
+    char word[66];
+    s_repeat (word, 64, 'w');
+    s_spawn_head (&w, 2);
     worm_wire_str (&w, "args");
-    worm_wire_array (&w, WORM_REQUEST_MAX_ARGS);
-    for (int i = 0; i < WORM_REQUEST_MAX_ARGS; i++)
-        worm_wire_str (&w, arg);
+    worm_wire_array (&w, WORM_REQUEST_MAX_TEST_ARGS);
+    for (int i = 0; i < WORM_REQUEST_MAX_TEST_ARGS; i++)
+        worm_wire_str (&w, word);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, WORM_REQUEST_MAX_ENV);
     for (int i = 0; i < WORM_REQUEST_MAX_ENV; i++) {
@@ -279,7 +296,7 @@ s_refusals (void)
     worm_wire_kf64 (&w, "max-load", NAN);
     s_expect_error (agent, &w, "policy-set: field 'policy[0]': not a number (NaN)");
     s_op_str (&w, "spawn", "claim", "0123456789abcdef");
-    s_expect_error (agent, &w, "spawn: missing field 'program'");
+    s_expect_error (agent, &w, "spawn: missing field 'guest'");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);
@@ -359,18 +376,33 @@ s_oversize (void)
     s_repeat (big, 17, 'c');
     s_op_str (&w, "release", "claim", big);
     s_expect_error (agent, &w, "release: field 'claim': string of 17 bytes exceeds 16");
-    s_repeat (big, WORM_REQUEST_ARG_MAX + 1, 'a');
+    s_repeat (big, 65, 'a');
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 1);
     worm_wire_str (&w, big);
-    s_expect_error (agent, &w, "spawn: field 'args[0]': string of 1024 bytes exceeds 1023");
+    s_expect_error (agent, &w, "spawn: field 'args[0]': string of 65 bytes exceeds 64");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
-    worm_wire_array (&w, WORM_REQUEST_MAX_ARGS + 1);
-    for (int i = 0; i <= WORM_REQUEST_MAX_ARGS; i++)
+    worm_wire_array (&w, WORM_REQUEST_MAX_TEST_ARGS + 1);
+    for (int i = 0; i <= WORM_REQUEST_MAX_TEST_ARGS; i++)
         worm_wire_str (&w, "x");
-    s_expect_error (agent, &w, "spawn: field 'args': 65 elements exceed 64");
+    s_expect_error (agent, &w, "spawn: field 'args': 9 elements exceed 8");
+    //  A segment's record is checked field by field too
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "segment");
+    worm_wire_map (&w, 1);
+    worm_wire_kstr (&w, "role", "found");
+    s_expect_error (agent, &w, "spawn: missing field 'segment.worm_id'");
+    s_spawn_head (&w, 1);
+    worm_wire_str (&w, "segment");
+    worm_wire_map (&w, 5);
+    worm_wire_kstr (&w, "role", "found");
+    worm_wire_kstr (&w, "worm_id", "x");
+    worm_wire_kstr (&w, "name", "x");
+    worm_wire_kstr (&w, "app", "x");
+    worm_wire_kstr (&w, "size", "3");
+    s_expect_error (agent, &w, "spawn: field 'segment.size': expected an unsigned integer");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, WORM_REQUEST_MAX_ENV + 1);
@@ -431,6 +463,26 @@ s_tables (void)
     }
     CHECK_EQ (count, 5);
     CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
+    //  Who may call what: denied by default, the policy the owner's alone
+    CHECK (!worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_USER | WORM_ROLE_HOST));
+    CHECK (worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_OWNER));
+    CHECK (!worm_request_allowed (&worm_request_agent, "policy", WORM_ROLE_USER));
+    CHECK (!worm_request_allowed (&worm_request_agent, "guests", WORM_ROLE_USER));
+    CHECK (worm_request_allowed (&worm_request_agent, "claim", WORM_ROLE_USER));
+    CHECK (!worm_request_allowed (&worm_request_agent, "claim", WORM_ROLE_GUEST));
+    CHECK (!worm_request_allowed (&worm_request_agent, "relay", WORM_ROLE_USER | WORM_ROLE_OWNER));
+    CHECK (worm_request_allowed (&worm_request_agent, "relay", WORM_ROLE_GUEST));
+    CHECK (!worm_request_allowed (&worm_request_agent, "status", 0));
+    CHECK (!worm_request_allowed (&worm_request_agent, "nope", ~0u));
+    CHECK (!worm_request_allowed (&worm_request_segment, "kill", WORM_ROLE_WORM));
+    CHECK (worm_request_allowed (&worm_request_segment, "kill", WORM_ROLE_LAUNCHER));
+    CHECK (!worm_request_allowed (&worm_request_segment, "evict", WORM_ROLE_LAUNCHER | WORM_ROLE_WORM));
+    CHECK (!worm_request_allowed (&worm_request_segment, "join", WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT));
+    //  No op of either table is open to no one by mistake
+    for (const worm_request_op_t *op = worm_request_agent.ops; op->op; op++)
+        CHECK (op->allow != 0);
+    for (const worm_request_op_t *op = worm_request_segment.ops; op->op; op++)
+        CHECK (op->allow != 0);
 }
 
 int

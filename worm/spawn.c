@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@ typedef enum {
     STEP_SETGID,
     STEP_SETUID,
     STEP_STILL_ROOT,
+    STEP_NO_NEW_PRIVS,
     STEP_CHDIR,
     STEP_EXEC,
 } s_step_t;
@@ -50,6 +52,7 @@ static const char *s_step_names[] = {
     [STEP_SETGID] = "setgid",
     [STEP_SETUID] = "setuid",
     [STEP_STILL_ROOT] = "uid 0 could be regained",
+    [STEP_NO_NEW_PRIVS] = "prctl PR_SET_NO_NEW_PRIVS",
     [STEP_CHDIR] = "chdir",
     [STEP_EXEC] = "execve",
 };
@@ -183,6 +186,9 @@ s_child (const worm_spawn_spec_t *spec, int report)
         if (step)
             s_child_fail (report, spec->path, (s_step_t) step, errno);
     }
+    //  No set-uid program can lift it (or its tree) above its user again
+    if (spec->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        s_child_fail (report, spec->path, STEP_NO_NEW_PRIVS, errno);
     if (spec->workdir && chdir (spec->workdir))
         s_child_fail (report, spec->path, STEP_CHDIR, errno);
     umask (spec->umask);

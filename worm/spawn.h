@@ -34,6 +34,8 @@ typedef struct {
     unsigned long mem_bytes;       //  RLIMIT_DATA, 0 for unchanged
     unsigned long max_files;       //  RLIMIT_NOFILE, 0 for unchanged
     unsigned long max_procs;       //  RLIMIT_NPROC (the user's processes and threads), 0 for unchanged
+    bool no_new_privs;             //  PR_SET_NO_NEW_PRIVS: exec gains no privilege, for good
+                                   //  (guests; wormd refuses to run under it)
     const char *stdin_text;        //  the program's stdin: a pipe holding this text (at
                                    //  most PIPE_BUF bytes, then end of file), or NULL for
                                    //  /dev/null. A secret passed this way is never in

@@ -5,6 +5,7 @@
 
 #include <czmq.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static void
@@ -61,6 +62,14 @@ main (int argc, char **argv)
     }
     if (rc) {
         fprintf (stderr, "wormd: %s (see wormd --help)\n", err);
+        return 2;
+    }
+    //  Every guest runs with no_new_privs, which no process can clear: a
+    //  wormd that finds it set is a guest's child, and a guest never starts
+    //  an agent (it would run guests of its own with the guest's rights)
+    if (prctl (PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) {
+        fprintf (stderr, "wormd: refusing to start: this process runs with no_new_privs, as "
+                         "the guests of a host agent do (a guest may not start an agent)\n");
         return 2;
     }
     if (config.daemon && s_daemonize (&config))
