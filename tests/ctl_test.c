@@ -463,7 +463,7 @@ int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile ENDPOINT [ARG]\n");
+        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile|forge|place STATE-DIR [ARG...] | send ENDPOINT KEY OP [ring]\n");
         return 2;
     }
     zsys_init ();
@@ -502,13 +502,51 @@ main (int argc, char **argv)
         zsock_destroy (&peer);
         return 0;
     }
+    else if (strcmp (argv[1], "forge") == 0 && argc > 3) {
+        //  forge STATE-DIR LAUNCHER-KEY: a claim and a spawn of a segment that
+        //  name another launcher; prints the agent's answer to each
+        char err[512];
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, 3);
+        worm_wire_kstr (&request, "op", "claim");
+        worm_wire_kstr (&request, "worm", "forged");
+        worm_wire_kstr (&request, "launcher", argv[3]);
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        int rc = worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, sizeof err);
+        printf ("claim: %s\n", rc ? err : "granted");
+        worm_wire_reader_fini (&reply);
+        worm_wire_writer_fini (&request);
+        char claim[64];
+        CHECK_EQ (s_claim (claim, sizeof claim, err, sizeof err), 0);
+        worm_segspec_t founder = {.found = true, .worm_id = "forged1", .worm = "testworm",
+                                  .app = "existential", .size = 1, .max = 1};
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, 5);
+        worm_wire_kstr (&request, "op", "spawn");
+        worm_wire_kstr (&request, "claim", claim);
+        worm_wire_kstr (&request, "guest", "segment");
+        worm_wire_str (&request, "segment");
+        worm_segspec_write (&request, &founder);
+        worm_wire_kstr (&request, "launcher", argv[3]);
+        worm_wire_reader_init (&reply);
+        rc = worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, sizeof err);
+        printf ("spawn: %s\n", rc ? err : "spawned");
+        worm_wire_reader_fini (&reply);
+        worm_wire_writer_fini (&request);
+        return 0;
+    }
     else if (strcmp (argv[1], "place") == 0 && argc > 3) {
         worm_place_t spec = {.worm = argv[3], .timeout_ms = 3000};
         for (int i = 4; i < argc && i - 4 < WORM_PLACE_MAX_ARGS; i++)
             spec.test_args[i - 4] = argv[i];
         pid_t pid;
         char err[512];
-        CHECK_EQ (worm_place_on (s_endpoint, s_key, &spec, &pid, err, sizeof err), 0);
+        if (worm_place_on (s_endpoint, s_key, &spec, &pid, err, sizeof err)) {
+            fprintf (stderr, "test-ctl place: %s\n", err);
+            return 1;
+        }
         printf ("%d\n", (int) pid);
         return 0;
     }
