@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,8 @@ typedef enum {
     STEP_SETGID,
     STEP_SETUID,
     STEP_STILL_ROOT,
+    STEP_DEATH_SIGNAL,
+    STEP_PARENT_GONE,
     STEP_CHDIR,
     STEP_EXEC,
 } s_step_t;
@@ -50,6 +53,8 @@ static const char *s_step_names[] = {
     [STEP_SETGID] = "setgid",
     [STEP_SETUID] = "setuid",
     [STEP_STILL_ROOT] = "uid 0 could be regained",
+    [STEP_DEATH_SIGNAL] = "prctl PR_SET_PDEATHSIG",
+    [STEP_PARENT_GONE] = "its parent ended before it started",
     [STEP_CHDIR] = "chdir",
     [STEP_EXEC] = "execve",
 };
@@ -128,7 +133,7 @@ s_limit (int resource, unsigned long value)
 
 //  In the child: everything between fork and exec. Never returns.
 static void
-s_child (const worm_spawn_spec_t *spec, int report)
+s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
 {
     sigset_t none;
     sigemptyset (&none);
@@ -183,6 +188,14 @@ s_child (const worm_spawn_spec_t *spec, int report)
         if (step)
             s_child_fail (report, spec->path, (s_step_t) step, errno);
     }
+    //  After the user change, which clears it; a parent that ended before
+    //  this sent no signal, hence the check after
+    if (spec->parent_death_signal) {
+        if (prctl (PR_SET_PDEATHSIG, spec->parent_death_signal, 0, 0, 0))
+            s_child_fail (report, spec->path, STEP_DEATH_SIGNAL, errno);
+        if (getppid () != parent)
+            s_child_fail (report, spec->path, STEP_PARENT_GONE, ESRCH);
+    }
     if (spec->workdir && chdir (spec->workdir))
         s_child_fail (report, spec->path, STEP_CHDIR, errno);
     umask (spec->umask);
@@ -234,9 +247,10 @@ pid_t
 worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
 {
     int report;
+    pid_t parent = getpid ();
     pid_t pid = s_fork_piped (&report, err, cap);
     if (pid == 0)
-        s_child (spec, report);
+        s_child (spec, report, parent);
     if (pid < 0)
         return -1;
     s_report_t failed;
