@@ -25,7 +25,8 @@ sleeper_dir=$(ls -d "$TEST_DIR"/a/guests/*-sleeper) || fail "no folder for a's g
 wait_for 5 test -s "$sleeper_dir/guest-info" || fail "a's guest wrote no guest-info"
 before=$(snapshot "$TEST_DIR/a")
 for mode in "" --daemon; do
-    err=$("$WORMD" --name a2 --state-dir "$TEST_DIR/a" --broadcast 127.255.255.255 \
+    # (an agent that took the folder would serve: timeout ends it, and fails the test)
+    err=$(timeout 5 "$WORMD" --name a2 --state-dir "$TEST_DIR/a" --broadcast 127.255.255.255 \
         --beacon-port "$port" --authorized "$WORM_AUTHORIZED" $mode 2>&1); rc=$?
     expect_eq "$rc" 2 "exit status of a second wormd${mode:+ $mode} on a's state folder"
     [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "the second wormd said more than one line: $err"
