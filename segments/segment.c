@@ -10,6 +10,7 @@
 #include "ring.h"
 #include "spawner.h"
 #include "udp.h"
+#include "watch.h"
 
 #include <czmq.h>
 #include <fcntl.h>
@@ -604,6 +605,9 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     s_segment_t *self = calloc (1, sizeof *self);
     self->config = *config;
     srandom ((unsigned) (zclock_usecs () ^ getpid ()));
+    //  Our agent's death is a SIGTERM (leave in order), not its SIGKILL
+    if (worm_watch_start () < 0)
+        worm_log ("cannot watch our agent: %s", strerror (errno));
     if (s_start (self, err, cap)) {
         s_stop (self);
         free (self);
@@ -615,10 +619,13 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     uint64_t leave_until = 0;      //  SIGTERM: leaving, exit by then
     while (!self->exiting) {
         uint64_t now = s_now ();
-        if (zsys_interrupted && !leave_until) {
-            //  SIGTERM (the agent evicts, or a kill): leave in order, for at
-            //  most LEAVE_GRACE_MS, then go
-            worm_log ("stopped by signal; leaving the worm");
+        if ((zsys_interrupted || worm_watch_agent_gone (0)) && !leave_until) {
+            //  SIGTERM (the agent evicts, or a kill, or it died): leave in
+            //  order, for at most LEAVE_GRACE_MS, then go
+            if (worm_watch_agent_gone (0))
+                worm_log ("our agent is gone; leaving the worm");
+            else
+                worm_log ("stopped by signal; leaving the worm");
             zpoller_set_nonstop (poller, true);
             leave_until = now + LEAVE_GRACE_MS;
             s_leave (self);
@@ -658,5 +665,12 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     zpoller_destroy (&poller);
     s_stop (self);
     free (self);
+    if (worm_watch_agent_gone (0)) {
+        //  No agent is left to clean up after us: the last sends leave
+        //  (linger), then our whole process group goes, we included
+        worm_log ("our agent is gone; ending our process group");
+        zsys_shutdown ();
+        worm_watch_end_group ();
+    }
     return 0;
 }

@@ -18,6 +18,20 @@ printf 'wormd\n    max-load = "lots"\n' > "$TEST_DIR/bad.zpl"
 expect_usage_error "bad.zpl: wormd/max-load: 'lots' is not a number" "$WORMD" --config "$TEST_DIR/bad.zpl"
 printf 'wormd\n    colour = "blue"\n' > "$TEST_DIR/unknown.zpl"
 expect_usage_error "wormd/colour: unknown setting" "$WORMD" --config "$TEST_DIR/unknown.zpl"
+# A file that says nothing to wormd, or not what it means, is refused too
+zpl () { printf "$2" > "$TEST_DIR/$1.zpl"; echo "$TEST_DIR/$1.zpl"; }
+expect_usage_error "misspelt.zpl: unknown section 'wormdd'" "$WORMD" --config "$(zpl misspelt 'wormdd\n    max-load = "1"\n')"
+expect_usage_error "flat.zpl: 'max-load' is outside the 'wormd' section" "$WORMD" --config "$(zpl flat 'max-load = "1"\n')"
+expect_usage_error "empty.zpl: no 'wormd' section" "$WORMD" --config "$(zpl empty '')"
+expect_usage_error "banana.zpl: wormd/daemon: 'banana' is not 1 or 0" "$WORMD" --config "$(zpl banana 'wormd\n    daemon = "banana"\n')"
+expect_usage_error "twice.zpl: wormd/min-idle: set twice" "$WORMD" --config "$(zpl twice 'wormd\n    min-idle = "1"\n    min-idle = "2"\n')"
+expect_usage_error "nested.zpl: wormd/max-load: has settings under it" "$WORMD" --config "$(zpl nested 'wormd\n    max-load = "1"\n        x = "2"\n')"
+expect_usage_error "sources.zpl: wormd/idle-sources: needs a value" "$WORMD" --config "$(zpl sources 'wormd\n    idle-sources = ""\n')"
+mkdir "$TEST_DIR/folder.zpl"
+expect_usage_error "$TEST_DIR/folder.zpl is a folder, not a ZPL file" "$WORMD" --config "$TEST_DIR/folder.zpl"
+expect_usage_error "--idle-sources: needs a value" "$WORMD" --idle-sources ""
+expect_usage_error "--idle-sources: an empty name in ',file'" "$WORMD" --idle-sources ",file"
+expect_usage_error "--broadcast: 'banana' is not an IPv4 address" "$WORMD" --broadcast banana
 pass "wormd refuses bad options and files with one line and status 2"
 
 expect_usage_error "no command given" "$WORMCTL"
@@ -34,6 +48,8 @@ expect_usage_error "name the host" "$WORMCTL" registry
 pass "wormctl refuses bad options with one line and status 2"
 
 "$WORMD" --help | grep -q -- "--max-segments N" || fail "wormd --help lacks --max-segments"
+"$WORMD" --config "$TEST_DIR/misspelt.zpl" --help | grep -q -- "--config FILE" ||
+    fail "wormd --help with a bad --config file"
 "$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
 for cmd in up down hosts willing registry policy; do
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"

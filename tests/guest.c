@@ -8,10 +8,17 @@
       double-fork   leaves behind a grandchild in a session of its own
                     (reparented away from the guest), which writes its pid
                     to ./grandchild.pid and sleeps
+      child         leaves a child in its process group, which writes its pid to
+                    ./child.pid and sleeps
+      watch-agent   watches its agent the way a segment does (worm/watch.h):
+                    the agent's death is a SIGTERM, and on the way out the
+                    guest ends its whole process group
       alloc:MB      allocates and touches MB MiB, and adds "alloc MB=ok" or
                     "alloc MB=refused" to ./guest-info (a memory limit at work)
     Usage: worm-test-guest [SECONDS [STATUS [MODE...]]]
 */
+#include "watch.h"
+
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,8 +43,21 @@ main (int argc, char **argv)
     double seconds = argc > 1 ? atof (argv[1]) : 60;
     int status = argc > 2 ? atoi (argv[2]) : 0;
     signal (SIGTERM, s_on_term);
+    bool watching = false;
     for (int i = 3; i < argc; i++) {
-        if (strcmp (argv[i], "ignore-term") == 0)
+        if (strcmp (argv[i], "watch-agent") == 0)
+            watching = worm_watch_start () == 1;
+        else if (strcmp (argv[i], "child") == 0 && fork () == 0) {
+            signal (SIGTERM, SIG_DFL);
+            FILE *out = fopen ("child.pid", "w");
+            if (out) {
+                fprintf (out, "%d\n", (int) getpid ());
+                fclose (out);
+            }
+            sleep (300);
+            _exit (0);
+        }
+        else if (strcmp (argv[i], "ignore-term") == 0)
             signal (SIGTERM, SIG_IGN);
         else if (strcmp (argv[i], "double-fork") == 0 && fork () == 0) {
             setsid ();
@@ -103,5 +123,7 @@ main (int argc, char **argv)
     fclose (info);
     for (double slept = 0; slept < seconds && !s_stop; slept += 0.05)
         usleep (50000);
+    if (watching && worm_watch_agent_gone (s_stop ? 100 : 0))
+        worm_watch_end_group ();
     return status;
 }

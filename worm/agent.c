@@ -4,6 +4,7 @@
 #include "beacon.h"
 #include "ctl.h"
 #include "keys.h"
+#include "lock.h"
 #include "log.h"
 #include "proctree.h"
 #include "random.h"
@@ -26,6 +27,8 @@
 #define MAX_ENV 32
 #define REAP_INTERVAL_MS 100
 #define STOP_WAIT_MS 3000
+#define SWEEP_WAIT_MS 2000      //  a former life's leftovers have this long to go after SIGKILL
+#define GUESTS_RECORD "guests.list"
 #define MAX_TOMBSTONES 4096             //  killed worms remembered at once, at most
 #define SPAWN_BACKOFF_MS 5000           //  unwilling this long after a spawn failed here,
 #define SPAWN_BACKOFF_MAX_MS 300000     //  doubling with each failure in a row up to this
@@ -41,6 +44,7 @@ typedef struct {
     char worm[65];              //  worm the guest belongs to
     char workdir[PATH_MAX];     //  its private folder, removed when it ends
     pid_t pid;                  //  its pid, also its process group
+    unsigned long long started_ticks;   //  its start in /proc (tells it from a later pid), 0 until read
     int64_t started_wall_ms;    //  when it started, wall clock
     char segment_id[64];        //  a segment: its id, once it registered
     char worm_id[64];           //  a segment: its worm's id
@@ -95,6 +99,7 @@ typedef struct {
 
 struct worm_agent_t {
     worm_config_t config;           //  settings, policy included (policy-set changes it)
+    worm_lock_t *lock;              //  the state folder's, held from before we touched it
     worm_lan_t lan;                 //  broadcast address, local address, port
     char host_id[WORM_HOST_ID_LEN + 1];   //  stable random id
     char endpoint[128];             //  the control endpoint we bound
@@ -367,6 +372,91 @@ s_last_words (const s_guest_t *guest, char *buf, size_t cap)
     snprintf (buf, cap, "%s", line ? line + 1 : tail);
 }
 
+//  Writes STATE/guests.list: one line "ID PID START" per running guest
+//  (START its start time in /proc), so that the next agent on this folder
+//  can end what we leave running if we die without stopping our guests.
+//  Written whole and renamed into place; a failure is logged.
+static void
+s_save_guests (worm_agent_t *self)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    snprintf (path, sizeof path, "%s/%s", self->config.state_dir, GUESTS_RECORD);
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0 ? fdopen (fd, "w") : NULL;
+    if (!file) {
+        if (fd >= 0)
+            close (fd);
+        worm_log ("cannot write %s: %s", tmp, strerror (errno));
+        return;
+    }
+    for (s_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests)) {
+        if (!guest->started_ticks)
+            worm_proc_started (guest->pid, &guest->started_ticks);
+        fprintf (file, "%s %d %llu\n", guest->id, (int) guest->pid, guest->started_ticks);
+    }
+    if (fclose (file) || rename (tmp, path))
+        worm_log ("cannot write %s: %s", path, strerror (errno));
+}
+
+//  At start, under the lock: ends whatever a former agent on this folder
+//  left running (it was killed, or its host crashed): the processes of the
+//  guests it recorded, and every process marked with our host id (the
+//  marker finds those that left their guest's session, where we may read
+//  their environment). Then their folders may go.
+static void
+s_sweep (worm_agent_t *self)
+{
+    static pid_t pids[WORM_PROCTREE_MAX];
+    int count = 0, recorded = 0;
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/%s", self->config.state_dir, GUESTS_RECORD);
+    FILE *file = fopen (path, "r");
+    char line[160];
+    while (file && fgets (line, sizeof line, file)) {
+        char id[32];
+        int pid;
+        unsigned long long started;
+        if (sscanf (line, "%31s %d %llu", id, &pid, &started) != 3 || pid <= 1 || !started)
+            continue;
+        recorded++;
+        count += worm_proctree_leftovers ((pid_t) pid, started, NULL, pids + count,
+                                          WORM_PROCTREE_MAX - count);
+    }
+    if (file)
+        fclose (file);
+    char prefix[64];
+    snprintf (prefix, sizeof prefix, "WORM_GUEST_MARK=%s/", self->host_id);
+    count += worm_proctree_leftovers (0, 0, prefix, pids + count, WORM_PROCTREE_MAX - count);
+    //  A process found by its guest's record and by its marker counts once
+    int unique = 0;
+    for (int i = 0; i < count; i++) {
+        int k = 0;
+        while (k < unique && pids[k] != pids[i])
+            k++;
+        if (k == unique)
+            pids[unique++] = pids[i];
+    }
+    count = unique;
+    if (!count)
+        return;
+    for (int i = 0; i < count; i++)
+        kill (pids[i], SIGKILL);
+    //  They are not our children: init reaps them; wait until none can run
+    int64_t deadline = worm_now_ms () + SWEEP_WAIT_MS;
+    int left = count;
+    while (left && worm_now_ms () < deadline) {
+        left = 0;
+        for (int i = 0; i < count; i++)
+            left += !worm_proc_gone (pids[i]);
+        if (left)
+            zclock_sleep (10);
+    }
+    worm_log ("a former agent on %s left %d process(es) of its guests running (%d guest(s) "
+              "recorded); killed them%s", self->config.state_dir, count, recorded,
+              left ? ", and some still run" : "");
+}
+
 //  At start: guests of another user must pass through the state folder and
 //  the guests folder to reach their own, so both get search permission for
 //  others, never read (0711); every folder above, and the programs, must
@@ -479,6 +569,7 @@ s_guest_ended (worm_agent_t *self, s_guest_t *guest, int status)
     }
     zlist_remove (self->guests, guest);
     free (guest);
+    s_save_guests (self);
 }
 
 //  Starts stopping a guest: SIGTERM to its whole tree (and SIGCONT, so a
@@ -1190,7 +1281,8 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
                                   .mem_bytes = self->config.guest_memory,
                                   .max_files = self->config.guest_files,
                                   .max_procs = self->config.guest_procs,
-                                  .stdin_text = worm_secret[0] ? worm_secret : NULL};
+                                  .stdin_text = worm_secret[0] ? worm_secret : NULL,
+                                  .parent_death_signal = SIGKILL};
         pid = worm_spawn (&spec, err, sizeof err);
     }
     s_free_strings (argv);
@@ -1210,6 +1302,7 @@ s_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     guest->pid = pid;
     guest->started_wall_ms = worm_wall_ms ();
     zlist_append (self->guests, guest);
+    s_save_guests (self);
     zlist_remove (self->claims, claim);
     free (claim);
     worm_log ("spawned guest %s: %s for worm %s, pid %d", guest->id, program, guest->worm,
@@ -1770,10 +1863,12 @@ s_on_zap (zloop_t *loop, zsock_t *handler, void *arg)
 //  Life cycle
 
 worm_agent_t *
-worm_agent_new (const worm_config_t *config, char *err, size_t cap)
+worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, size_t cap)
 {
     worm_agent_t *self = calloc (1, sizeof *self);
     self->config = *config;
+    self->lock = *lock_p;
+    *lock_p = NULL;
     self->listen_fd = self->send_fd = -1;
     self->guests = zlist_new ();
     self->claims = zlist_new ();
@@ -1794,18 +1889,25 @@ worm_agent_new (const worm_config_t *config, char *err, size_t cap)
     if (worm_proctree_subreaper ())
         worm_log ("cannot become a child subreaper: %s", strerror (errno));
     snprintf (self->guests_dir, sizeof self->guests_dir, "%s/guests", config->state_dir);
-    if (worm_mkdirs (config->state_dir, 0700)) {
-        snprintf (err, cap, "cannot create state folder %s: %s", config->state_dir,
-                  strerror (errno));
+    if (!self->lock) {
+        snprintf (err, cap, "the state folder %s is not locked", config->state_dir);
         goto fail;
     }
-    //  Leave nothing behind from an agent that died without cleaning up
-    worm_rmtree (self->guests_dir);
-    if (worm_mkdirs (self->guests_dir, 0700) || s_host_id (self)) {
+    if (s_host_id (self)) {
         snprintf (err, cap, "cannot write in state folder %s: %s", config->state_dir,
                   strerror (errno));
         goto fail;
     }
+    //  Leave nothing behind from an agent that died without cleaning up:
+    //  its guests' processes first, then their folders
+    s_sweep (self);
+    worm_rmtree (self->guests_dir);
+    if (worm_mkdirs (self->guests_dir, 0700)) {
+        snprintf (err, cap, "cannot write in state folder %s: %s", config->state_dir,
+                  strerror (errno));
+        goto fail;
+    }
+    s_save_guests (self);
     //  Keys: ours (made on first start), and the folder of authorized ones
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/host.cert", config->state_dir);
@@ -1891,8 +1993,11 @@ worm_agent_destroy (worm_agent_t **self_p)
     if (self->endpoint[0]) {
         s_remove_file (self->config.state_dir, "endpoint");
         s_remove_file (self->config.state_dir, "wormd.pid");
+        s_remove_file (self->config.state_dir, GUESTS_RECORD);
         rmdir (self->guests_dir);
     }
+    //  Last: the folder is free for another agent only once we are done with it
+    worm_lock_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }

@@ -13,6 +13,7 @@
 #define WORM_AGENT_H_INCLUDED
 
 #include "config.h"
+#include "lock.h"
 
 #define WORM_CLAIM_TTL_MS 5000          //  an unused claim expires after this
 #define WORM_ANSWER_MS_PER_LOAD 10      //  answer delay per unit of load
@@ -21,12 +22,17 @@
 
 typedef struct worm_agent_t worm_agent_t;
 
-/*  Creates an agent: state folder, host id, sockets bound, endpoint file
-    written. Returns NULL with the reason in err. */
-worm_agent_t *worm_agent_new (const worm_config_t *config, char *err, size_t cap);
+/*  Creates an agent on a state folder the caller has locked: takes over
+    the lock (*lock_p is set to NULL; it is released by destroy, or at
+    once when this fails); ends what a former agent on the folder left
+    running and removes its guests' folders; host id, sockets bound,
+    endpoint file written. Returns NULL with the reason in err. */
+worm_agent_t *worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err,
+                              size_t cap);
 
 /*  Stops every guest (SIGTERM, then SIGKILL after the grace period, at most
-    a few seconds), removes their folders and the agent's runtime files. */
+    a few seconds), removes their folders and the agent's runtime files,
+    then releases the state folder's lock. */
 void worm_agent_destroy (worm_agent_t **self_p);
 
 /*  Serves until interrupted (SIGINT/SIGTERM). Returns 0. */

@@ -24,8 +24,16 @@ worm_avail_parse_sources (const char *text, unsigned *sources, char *err, size_t
 {
     unsigned bits = 0;
     const char *word = text;
+    if (!*text) {
+        snprintf (err, cap, "an empty list (name one or more of tty, input, file)");
+        return -1;
+    }
     while (*word) {
         size_t len = strcspn (word, ",");
+        if (len == 0 || (word[len] == ',' && !word[len + 1])) {
+            snprintf (err, cap, "an empty name in '%s' (expected tty, input, file)", text);
+            return -1;
+        }
         if (len == 3 && strncmp (word, "tty", 3) == 0)
             bits |= WORM_IDLE_TTY;
         else if (len == 5 && strncmp (word, "input", 5) == 0)

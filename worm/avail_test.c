@@ -46,6 +46,12 @@ main (void)
     CHECK_EQ (sources, WORM_IDLE_FILE);
     CHECK_EQ (worm_avail_parse_sources ("tty,mouse", &sources, err, sizeof err), -1);
     CHECK_HAS (err, "'mouse'");
+    CHECK_EQ (worm_avail_parse_sources ("", &sources, err, sizeof err), -1);
+    CHECK_HAS (err, "an empty list");
+    CHECK_EQ (worm_avail_parse_sources ("tty,,file", &sources, err, sizeof err), -1);
+    CHECK_HAS (err, "an empty name in 'tty,,file'");
+    CHECK_EQ (worm_avail_parse_sources ("tty,", &sources, err, sizeof err), -1);
+    CHECK_EQ (sources, WORM_IDLE_FILE);     //  unchanged by a refusal
 
     //  A sample read from files we control
     char dir[] = "/tmp/worm-avail-XXXXXX";

@@ -2,10 +2,12 @@
 #include "config.h"
 #include "beacon.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const worm_opt_t worm_config_options[] = {
@@ -72,20 +74,53 @@ s_copy (char *dest, size_t size, const char *value, char *err, size_t cap)
     return 0;
 }
 
+//  The option of that name (not config or help, which are no settings), or NULL.
+static const worm_opt_t *
+s_setting (const char *name)
+{
+    for (const worm_opt_t *opt = worm_config_options; opt->name; opt++)
+        if (strcmp (opt->name, name) == 0)
+            return strcmp (name, "config") == 0 || strcmp (name, "help") == 0 ? NULL : opt;
+    return NULL;
+}
+
 int
 worm_config_set (worm_config_t *config, const char *name, const char *value, char *err,
                  size_t cap)
 {
-    if (strcmp (name, "daemon") == 0) {
-        config->daemon = !value || strcmp (value, "0") != 0;
-        return 0;
+    if (!s_setting (name)) {
+        snprintf (err, cap, "unknown setting");
+        return -1;
     }
-    if (strcmp (name, "allow-test-guest") == 0) {
-        config->allow_test_guest = !value || strcmp (value, "0") != 0;
+    //  Flags: no value on the command line; in a file, a yes or a no
+    bool *flag = strcmp (name, "daemon") == 0             ? &config->daemon
+                 : strcmp (name, "allow-test-guest") == 0 ? &config->allow_test_guest
+                                                          : NULL;
+    if (flag) {
+        static const char *yes[] = {"1", "true", "yes"}, *no[] = {"0", "false", "no"};
+        for (size_t i = 0; value && i < 3; i++)
+            if (strcmp (value, yes[i]) == 0 || strcmp (value, no[i]) == 0) {
+                *flag = strcmp (value, yes[i]) == 0;
+                return 0;
+            }
+        if (value) {
+            snprintf (err, cap, "'%s' is not 1 or 0, true or false, yes or no", value);
+            return -1;
+        }
+        *flag = true;
         return 0;
     }
     if (!value) {
         snprintf (err, cap, "needs a value");
+        return -1;
+    }
+    if (!*value) {
+        snprintf (err, cap, "needs a value, not an empty one");
+        return -1;
+    }
+    struct in_addr addr;
+    if (strcmp (name, "broadcast") == 0 && inet_pton (AF_INET, value, &addr) != 1) {
+        snprintf (err, cap, "'%s' is not an IPv4 address", value);
         return -1;
     }
     for (int i = 0; worm_policy_keys[i]; i++)
@@ -174,11 +209,73 @@ s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
     return worm_config_set ((worm_config_t *) arg, name, value, err, cap);
 }
 
+//  The settings of the one section "wormd" of a ZPL file: anything else at
+//  the top is refused (a misspelt section would otherwise be ignored), and
+//  so is a setting with settings under it, or one given twice.
+static int
+s_load_section (worm_config_t *config, const char *path, zconfig_t *root, char *err, size_t cap)
+{
+    zconfig_t *section = NULL;
+    for (zconfig_t *top = zconfig_child (root); top; top = zconfig_next (top)) {
+        const char *name = zconfig_name (top);
+        if (strcmp (name, "wormd") != 0) {
+            if (s_setting (name))
+                snprintf (err, cap, "%s: '%s' is outside the 'wormd' section (settings go "
+                                    "under 'wormd', indented)", path, name);
+            else
+                snprintf (err, cap, "%s: unknown section '%s' (wormd reads only 'wormd')", path,
+                          name);
+            return -1;
+        }
+        const char *value = zconfig_value (top);
+        if (section || (value && *value)) {
+            snprintf (err, cap, "%s: %s", path, section ? "a second 'wormd' section"
+                                                        : "'wormd' is a section, not a setting");
+            return -1;
+        }
+        section = top;
+    }
+    if (!section) {
+        snprintf (err, cap, "%s: no 'wormd' section (settings go under 'wormd', indented)", path);
+        return -1;
+    }
+    for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+        const char *name = zconfig_name (item);
+        char why[256];
+        if (strcmp (name, "config") == 0 || strcmp (name, "help") == 0) {
+            snprintf (err, cap, "%s: '%s' cannot be set in a file", path, name);
+            return -1;
+        }
+        for (zconfig_t *before = zconfig_child (section); before != item;
+             before = zconfig_next (before))
+            if (strcmp (zconfig_name (before), name) == 0) {
+                snprintf (err, cap, "%s: wormd/%s: set twice", path, name);
+                return -1;
+            }
+        if (zconfig_child (item) && s_setting (name)) {
+            snprintf (err, cap, "%s: wormd/%s: has settings under it ('%s' is not a section)",
+                      path, name, name);
+            return -1;
+        }
+        if (worm_config_set (config, name, zconfig_value (item), why, sizeof why)) {
+            snprintf (err, cap, "%s: wormd/%s: %s", path, name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 s_load_file (worm_config_t *config, const char *path, char *err, size_t cap)
 {
-    if (access (path, R_OK)) {
-        snprintf (err, cap, "--config: cannot read %s", path);
+    struct stat st;
+    if (stat (path, &st) || access (path, R_OK)) {
+        snprintf (err, cap, "--config: cannot read %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        snprintf (err, cap, "--config: %s is %s, not a ZPL file", path,
+                  S_ISDIR (st.st_mode) ? "a folder" : "no regular file");
         return -1;
     }
     zconfig_t *root = zconfig_load (path);
@@ -186,21 +283,7 @@ s_load_file (worm_config_t *config, const char *path, char *err, size_t cap)
         snprintf (err, cap, "--config: %s is not a valid ZPL file", path);
         return -1;
     }
-    int rc = 0;
-    zconfig_t *section = zconfig_locate (root, "wormd");
-    for (zconfig_t *item = section ? zconfig_child (section) : NULL; item && rc == 0;
-         item = zconfig_next (item)) {
-        const char *name = zconfig_name (item);
-        char why[256];
-        if (strcmp (name, "config") == 0 || strcmp (name, "help") == 0) {
-            snprintf (err, cap, "%s: '%s' cannot be set in a file", path, name);
-            rc = -1;
-        }
-        else if (worm_config_set (config, name, zconfig_value (item), why, sizeof why)) {
-            snprintf (err, cap, "%s: wormd/%s: %s", path, name, why);
-            rc = -1;
-        }
-    }
+    int rc = s_load_section (config, path, root, err, cap);
     zconfig_destroy (&root);
     return rc;
 }
@@ -292,18 +375,17 @@ int
 worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_t cap)
 {
     worm_config_defaults (config);
-    bool help = false;
-    for (int i = 0; i < argc; i++) {
+    //  --help wins, even over a file that would be refused
+    for (int i = 0; i < argc; i++)
         if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-            help = true;
+            return 1;
+    for (int i = 0; i < argc; i++) {
         if (strcmp (argv[i], "--config") == 0 && i + 1 < argc
             && s_load_file (config, argv[i + 1], err, cap))
             return -1;
         if (strncmp (argv[i], "--config=", 9) == 0 && s_load_file (config, argv[i] + 9, err, cap))
             return -1;
     }
-    if (help)
-        return 1;
     int index = 0;
     if (worm_opts_parse (worm_config_options, argc, argv, &index, s_option, config, err, cap))
         return -1;

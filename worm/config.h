@@ -71,8 +71,10 @@ int worm_config_set (worm_config_t *config, const char *name, const char *value,
     FILE is read first, then the other options; then the guests' user is
     looked up (it must exist; when wormd is not root it can only be wormd's
     own user) and the guests' limits checked against what wormd may grant.
-    Returns 0; 1 when --help was asked (help printed); or -1 with the
-    reason in err. */
+    A file must hold exactly one section, "wormd", of known settings, each
+    once and without settings under it. Returns 0; 1 when --help was asked
+    (before anything is read; the caller prints the help); or -1 with one
+    line in err naming the option, or the file and the key, and the reason. */
 int worm_config_load (worm_config_t *config, int argc, char **argv, char *err, size_t cap);
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef WORM_PROCTREE_H_INCLUDED
 #define WORM_PROCTREE_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,5 +29,27 @@ int worm_proctree_collect (pid_t root, const char *marker, pid_t *pids, int cap)
 /*  Sends sig to the tree and to root's process group. Returns how many
     processes were signalled. */
 int worm_proctree_signal (pid_t root, const char *marker, int sig);
+
+/*  The start time of pid (clock ticks after boot, /proc/PID/stat), which
+    tells it from a later process given the same pid. Returns 0, or -1 when
+    there is no such process. */
+int worm_proc_started (pid_t pid, unsigned long long *ticks);
+
+/*  True when pid is no process, or a zombie (it cannot run again). */
+bool worm_proc_gone (pid_t pid);
+
+/*  What a guest of an agent that is gone left running, for the next agent
+    on its state folder to end: leader (the guest, 0 for none) when it is
+    still the process that started at started; every member of its process
+    group and session (a guest leads both, and their ids cannot be given
+    to anyone else while a member lives) that started no earlier, unless
+    leader's pid now names a later process; and, with prefix (NULL or ""
+    for none), every process whose environment holds an entry starting
+    with it (e.g. "WORM_GUEST_MARK=0123456789abcdef/": every guest of that
+    host). Zombies are left out. At most cap pids; returns how many. An
+    environment is readable only to root or its process's own user, and
+    not at all, but to root, for a non-dumpable process. */
+int worm_proctree_leftovers (pid_t leader, unsigned long long started, const char *prefix,
+                             pid_t *pids, int cap);
 
 #endif

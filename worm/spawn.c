@@ -34,6 +34,8 @@ typedef enum {
     STEP_SETUID,
     STEP_STILL_ROOT,
     STEP_NO_NEW_PRIVS,
+    STEP_DEATH_SIGNAL,
+    STEP_PARENT_GONE,
     STEP_CHDIR,
     STEP_EXEC,
 } s_step_t;
@@ -53,6 +55,8 @@ static const char *s_step_names[] = {
     [STEP_SETUID] = "setuid",
     [STEP_STILL_ROOT] = "uid 0 could be regained",
     [STEP_NO_NEW_PRIVS] = "prctl PR_SET_NO_NEW_PRIVS",
+    [STEP_DEATH_SIGNAL] = "prctl PR_SET_PDEATHSIG",
+    [STEP_PARENT_GONE] = "its parent ended before it started",
     [STEP_CHDIR] = "chdir",
     [STEP_EXEC] = "execve",
 };
@@ -131,7 +135,7 @@ s_limit (int resource, unsigned long value)
 
 //  In the child: everything between fork and exec. Never returns.
 static void
-s_child (const worm_spawn_spec_t *spec, int report)
+s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
 {
     sigset_t none;
     sigemptyset (&none);
@@ -189,6 +193,14 @@ s_child (const worm_spawn_spec_t *spec, int report)
     //  No set-uid program can lift it (or its tree) above its user again
     if (spec->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         s_child_fail (report, spec->path, STEP_NO_NEW_PRIVS, errno);
+    //  After the user change, which clears it; a parent that ended before
+    //  this sent no signal, hence the check after
+    if (spec->parent_death_signal) {
+        if (prctl (PR_SET_PDEATHSIG, spec->parent_death_signal, 0, 0, 0))
+            s_child_fail (report, spec->path, STEP_DEATH_SIGNAL, errno);
+        if (getppid () != parent)
+            s_child_fail (report, spec->path, STEP_PARENT_GONE, ESRCH);
+    }
     if (spec->workdir && chdir (spec->workdir))
         s_child_fail (report, spec->path, STEP_CHDIR, errno);
     umask (spec->umask);
@@ -240,9 +252,10 @@ pid_t
 worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
 {
     int report;
+    pid_t parent = getpid ();
     pid_t pid = s_fork_piped (&report, err, cap);
     if (pid == 0)
-        s_child (spec, report);
+        s_child (spec, report, parent);
     if (pid < 0)
         return -1;
     s_report_t failed;

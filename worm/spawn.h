@@ -40,12 +40,16 @@ typedef struct {
                                    //  most PIPE_BUF bytes, then end of file), or NULL for
                                    //  /dev/null. A secret passed this way is never in
                                    //  the environment or the command line
+    int parent_death_signal;       //  sent to the program when the thread that started it
+                                   //  ends (PR_SET_PDEATHSIG, set after the user change),
+                                   //  0 for none. A caller that dies before the program
+                                   //  starts makes the start fail
 } worm_spawn_spec_t;
 
 /*  Starts the program. The log is opened before the user changes (it is
     the caller's file), then limits are set, then the user changes, then
     the working directory, so that the program's user must be able to reach
-    it. Returns its pid (also its process group id), or -1 with the reason
+    it; the parent death signal is set after the user change. Returns its pid (also its process group id), or -1 with the reason
     in err, including a failure of exec itself; a failure in the child is
     also written to the log as one line. */
 pid_t worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap);

@@ -1,5 +1,6 @@
 /*  wormd — the host agent. Parses its configuration and runs worm/agent.c. */
 #include "agent.h"
+#include "lock.h"
 #include "log.h"
 #include "spawn.h"
 
@@ -20,14 +21,11 @@ s_usage (FILE *out)
     worm_opts_help (out, worm_config_options);
 }
 
-//  Detaches into the background, logging to STATE/wormd.log.
+//  Detaches into the background, logging to STATE/wormd.log; the child
+//  keeps the state folder's lock and writes its pid into it.
 static int
-s_daemonize (const worm_config_t *config)
+s_daemonize (const worm_config_t *config, worm_lock_t *lock)
 {
-    if (worm_mkdirs (config->state_dir, 0700)) {
-        fprintf (stderr, "wormd: cannot create %s\n", config->state_dir);
-        return -1;
-    }
     char path[PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/wormd.log", config->state_dir);
     int log_fd = open (path, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -41,6 +39,8 @@ s_daemonize (const worm_config_t *config)
     if (pid > 0)
         _exit (0);
     setsid ();
+    if (worm_lock_claim (lock))
+        fprintf (stderr, "wormd: cannot write my pid into the state folder's lock file\n");
     int null_fd = open ("/dev/null", O_RDONLY);
     dup2 (null_fd, 0);
     dup2 (log_fd, 1);
@@ -72,13 +72,21 @@ main (int argc, char **argv)
                          "the guests of a host agent do (a guest may not start an agent)\n");
         return 2;
     }
-    if (config.daemon && s_daemonize (&config))
+    //  The state folder is ours before anything in it is touched; a second
+    //  agent on it leaves every file as it is
+    worm_lock_t *lock;
+    rc = worm_lock_new (&lock, config.state_dir, err, sizeof err);
+    if (rc) {
+        fprintf (stderr, "wormd: %s\n", err);
+        return rc == WORM_LOCK_HELD ? 2 : 1;
+    }
+    if (config.daemon && s_daemonize (&config, lock))
         return 1;
     //  czmq handles SIGINT/SIGTERM by setting zsys_interrupted
     zsys_init ();
     zsys_set_logstream (NULL);
     worm_log_init ("wormd", config.name);
-    worm_agent_t *agent = worm_agent_new (&config, err, sizeof err);
+    worm_agent_t *agent = worm_agent_new (&config, &lock, err, sizeof err);
     if (!agent) {
         worm_log ("%s", err);
         return 1;
