@@ -219,9 +219,10 @@ const worm_ring_stats_t *worm_ring_stats (const worm_ring_t *self);
 
 //  Reads the envelope of a ring message without acting on it: its type
 //  (one of the list above, or any other string: it is not checked) into
-//  type (WORM_RING_TYPE_MAX bytes), and epoch and seq (0 when the message
-//  has none: only TOKEN, ACK, PASSED and LEAVE carry an epoch). Returns 0,
-//  or -1 when malformed. For tools and the simulator.
+//  type (WORM_RING_TYPE_MAX bytes), and its `epoch` and `seq` keys, each 0
+//  when the message has none (TOKEN, ACK and PASSED have both, LEAVE an
+//  epoch, CAMPAIGN a seq). Returns 0, or -1 when malformed. For tools and
+//  the simulator.
 int worm_ring_peek (const void *data, size_t size, char *type, uint64_t *epoch, uint64_t *seq);
 
 #endif
