@@ -136,21 +136,18 @@ s_tell_predecessor (worm_ring_t *self, const char *id)
 {
     if (!self->token || ring_in_idset (&self->confirmed_dead, id))
         return;
-    int dead = worm_token_member_find (self->token, id);
-    size_t n = worm_token_member_count (self->token);
-    for (size_t step = 1; dead >= 0 && step < n; step++) {
-        size_t i = ((size_t) dead + n - step) % n;
-        worm_member_t *m = worm_token_member (self->token, i);
-        if (!worm_token_member_is_live (self->token, i)
-            || ring_in_idset (&self->confirmed_dead, m->id))
-            continue;
-        if (strcmp (m->id, ring_me (self)) != 0) {
-            worm_wire_writer_t w;
-            ring_envelope (self, &w, "DIED", 1);
-            worm_wire_kstr (&w, "id", id);
-            ring_send_writer (self, m->id, m->endpoint, &w);
-        }
+    const char *gone[WORM_TOKEN_MAX_MEMBERS];
+    for (size_t i = 0; i < self->confirmed_dead.count; i++)
+        gone[i] = self->confirmed_dead.ids[i];
+    int before = worm_token_predecessor (self->token, id, gone, self->confirmed_dead.count);
+    if (before < 0)
         return;
+    worm_member_t *m = worm_token_member (self->token, (size_t) before);
+    if (strcmp (m->id, ring_me (self)) != 0) {
+        worm_wire_writer_t w;
+        ring_envelope (self, &w, "DIED", 1);
+        worm_wire_kstr (&w, "id", id);
+        ring_send_writer (self, m->id, m->endpoint, &w);
     }
 }
 

@@ -193,10 +193,7 @@ ring_drop_forward (worm_ring_t *self)
 bool
 ring_idset_add (ring_idset_t *set, const char *id)
 {
-    for (size_t i = 0; i < set->count; i++)
-        if (strcmp (set->ids[i], id) == 0)
-            return false;
-    if (set->count >= WORM_TOKEN_MAX_MEMBERS)
+    if (ring_in_idset (set, id) || set->count >= WORM_TOKEN_MAX_MEMBERS)
         return false;
     snprintf (set->ids[set->count++], WORM_TOKEN_ID_MAX, "%s", id);
     return true;
