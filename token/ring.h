@@ -9,7 +9,9 @@
     reads no clock, starts no threads; its only randomness is a PRNG seeded
     from the configuration. The segment process pumps sockets and timers
     into it; the simulator (tests/sim/) runs many of them over a simulated
-    network.
+    network. It is written in three files behind one private header
+    (ring_internal.h): ring.c (hops, population, this API), vote.c
+    (campaigns, rescue) and deaths.c (member deaths).
 
     Calling pattern: after every input call, drain worm_ring_action() until
     it returns NULL, then sleep until worm_ring_deadline() or the next

@@ -33,6 +33,10 @@
 #define RESCUE_ERA_BITS 40
 #define MAX_DEFERRALS 3         //  campaigns of others a segment waits out in a row
 
+//  --------------------------------------------------------------------------
+//  Helpers
+
+//  The next number of the ring's xorshift PRNG (seeded by worm_ring_new).
 static uint64_t
 s_random (worm_ring_t *self)
 {
