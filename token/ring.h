@@ -9,7 +9,9 @@
     reads no clock, starts no threads; its only randomness is a PRNG seeded
     from the configuration. The segment process pumps sockets and timers
     into it; the simulator (tests/sim/) runs many of them over a simulated
-    network.
+    network. It is written in three files behind one private header
+    (ring_internal.h): ring.c (hops, population, this API), vote.c
+    (campaigns, rescue) and deaths.c (member deaths).
 
     Calling pattern: after every input call, drain worm_ring_action() until
     it returns NULL, then sleep until worm_ring_deadline() or the next
@@ -34,6 +36,21 @@
 //  accepted value and copy, an ACCEPT's value and copy) plus the envelope.
 #define WORM_RING_MESSAGE_MAX (2 * WORM_TOKEN_SIZE_MAX + 1024)
 #define WORM_RING_REASON_MAX 128
+
+//  The ring's messages: the ring sends every one of these types (SEND
+//  actions) and accepts no other (docs/PROTOCOL.md, "Ring messages", gives
+//  their keys). A type name is shorter than WORM_RING_TYPE_MAX bytes.
+//    TOKEN     the holder hands the token to its successor (resent until ACKed)
+//    ACK       the receiver of a TOKEN: got it (also when it drops it as stale)
+//    PASSED    a segment whose hand-on was ACKed, to the one that handed it the
+//              token: the token got past it, its death is not the token's
+//    CAMPAIGN  a candidate to the voters: promise my ballot (Paxos phase 1)
+//    VOTE      a voter's answer to CAMPAIGN: promise or refusal, its copy's news
+//    ACCEPT    the candidate, once a quorum promised: accept this token (phase 2)
+//    ACCEPTED  a voter's answer to ACCEPT
+//    DIED      to the live member before a member confirmed gone: check it too
+//    LEAVE     a segment that leaves for good (worm_ring_leave), to every member
+#define WORM_RING_TYPE_MAX 16
 
 typedef struct {
     char worm_id[WORM_TOKEN_ID_MAX];    //  the worm; messages for another worm are refused
@@ -202,10 +219,12 @@ const char *worm_ring_error (const worm_ring_t *self);
 //  Counters since creation.
 const worm_ring_stats_t *worm_ring_stats (const worm_ring_t *self);
 
-//  Reads the envelope of a ring message without acting on it: type
-//  ("TOKEN", "ACK", "CAMPAIGN", "VOTE") into type (16 bytes), and epoch and
-//  seq (0 when the message has none). Returns 0, or -1 when malformed.
-//  For tools and the simulator.
+//  Reads the envelope of a ring message without acting on it: its type
+//  (one of the list above, or any other string: it is not checked) into
+//  type (WORM_RING_TYPE_MAX bytes), and its `epoch` and `seq` keys, each 0
+//  when the message has none (TOKEN, ACK and PASSED have both, LEAVE an
+//  epoch, CAMPAIGN a seq). Returns 0, or -1 when malformed. For tools and
+//  the simulator.
 int worm_ring_peek (const void *data, size_t size, char *type, uint64_t *epoch, uint64_t *seq);
 
 #endif

@@ -904,15 +904,9 @@ s_before (s_net_t *net, int i)
     worm_token_t *token = worm_ring_token (net->rings[i]);
     char id[16];
     snprintf (id, sizeof id, "n%d", i);
-    int at = worm_token_member_find (token, id);
-    size_t n = worm_token_member_count (token);
-    CHECK (at >= 0);
-    for (size_t step = 1; step < n; step++) {
-        size_t k = ((size_t) at + n - step) % n;
-        if (worm_token_member_is_live (token, k))
-            return s_node_of (worm_token_member (token, k)->id);
-    }
-    return -1;
+    CHECK (worm_token_member_find (token, id) >= 0);
+    int before = worm_token_predecessor (token, id, NULL, 0);
+    return before < 0 ? -1 : s_node_of (worm_token_member (token, (size_t) before)->id);
 }
 
 //  Regenerations by the nodes alive.

@@ -382,16 +382,18 @@ s_excluded (const char *id, const char *const *exclude, size_t n)
     return false;
 }
 
-int
-worm_token_successor (const worm_token_t *self, const char *me, const char *const *exclude,
-                      size_t n_exclude, size_t *distance)
+//  The first live member not excluded after me (forward) or before it, in
+//  ring order; *distance (when not NULL) gets how many positions away.
+static int
+s_neighbour (const worm_token_t *self, const char *me, bool forward, const char *const *exclude,
+             size_t n_exclude, size_t *distance)
 {
     int mine = worm_token_member_find (self, me);
     if (mine < 0)
         return -1;
     size_t n = self->member_count;
     for (size_t step = 1; step < n; step++) {
-        size_t i = ((size_t) mine + step) % n;
+        size_t i = ((size_t) mine + (forward ? step : n - step)) % n;
         if (worm_token_member_is_live (self, i)
             && !s_excluded (self->members[i].id, exclude, n_exclude)) {
             if (distance)
@@ -400,6 +402,20 @@ worm_token_successor (const worm_token_t *self, const char *me, const char *cons
         }
     }
     return -1;
+}
+
+int
+worm_token_successor (const worm_token_t *self, const char *me, const char *const *exclude,
+                      size_t n_exclude, size_t *distance)
+{
+    return s_neighbour (self, me, true, exclude, n_exclude, distance);
+}
+
+int
+worm_token_predecessor (const worm_token_t *self, const char *me, const char *const *exclude,
+                        size_t n_exclude)
+{
+    return s_neighbour (self, me, false, exclude, n_exclude, NULL);
 }
 
 //  --------------------------------------------------------------------------

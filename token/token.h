@@ -149,6 +149,11 @@ size_t worm_token_purge (worm_token_t *self);
 //  many ring positions the hop advances (1 for the very next member).
 int worm_token_successor (const worm_token_t *self, const char *me,
                           const char *const *exclude, size_t n_exclude, size_t *distance);
+//  The same walk backwards: the first live member before `me` in ring
+//  order (wrapping), skipping DEAD and LEFT members and the ids in
+//  exclude[0..n_exclude). Returns its index, or -1 when there is none.
+int worm_token_predecessor (const worm_token_t *self, const char *me,
+                            const char *const *exclude, size_t n_exclude);
 
 //  Voters: the ids whose majority may replace this epoch's token (fixed
 //  for the life of an epoch; see docs/PROTOCOL.md).

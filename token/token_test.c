@@ -349,6 +349,12 @@ s_rules (void)
     CHECK_EQ (worm_token_successor (t, "s1", exclude, 1, &distance), 4);
     CHECK_EQ (distance, 4);
     CHECK_EQ (worm_token_successor (t, "s9", NULL, 0, NULL), -1);
+    //  Predecessor: the same walk backwards
+    CHECK_EQ (worm_token_predecessor (t, "s4", NULL, 0), 0);
+    CHECK_EQ (worm_token_predecessor (t, "s1", NULL, 0), 4);
+    const char *exclude_s5[] = {"s5"};
+    CHECK_EQ (worm_token_predecessor (t, "s1", exclude_s5, 1), 3);
+    CHECK_EQ (worm_token_predecessor (t, "s9", NULL, 0), -1);
     CHECK_EQ (worm_token_live_count (t), 3);
     CHECK (!worm_token_voters_match_live (t));
     CHECK_EQ (worm_token_purge (t), 2);
@@ -371,6 +377,7 @@ s_rules (void)
     CHECK_EQ (worm_token_successor (t, "s1", NULL, 0, NULL), 1);
     CHECK_EQ (worm_token_member_remove (t, "s5"), 0);
     CHECK_EQ (worm_token_successor (t, "s1", NULL, 0, NULL), -1);    //  alone
+    CHECK_EQ (worm_token_predecessor (t, "s1", NULL, 0), -1);
     worm_token_destroy (&t);
 
     //  Population: target 3, max 4

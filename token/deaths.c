@@ -1,0 +1,242 @@
+/*  deaths.c — member deaths, for the ring of one segment: asking a host
+    agent whether a member lives (CHECK), what counts as gone for good, the
+    agent's word (worm_ring_confirm_dead) and what it sets off (a skipped
+    hop, an early campaign, a rescue, a replacement), telling the dead
+    member's predecessor (DIED), hints (worm_ring_suspect), and leaving for
+    good (worm_ring_leave, LEAVE). Part of the ring (ring_internal.h);
+    docs/PROTOCOL.md, "Healing" and "Rescue".
+*/
+#include "ring_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+//  Queues a CHECK of member with its host agent, unless already confirmed.
+void
+deaths_check (worm_ring_t *self, const worm_member_t *member)
+{
+    if (ring_in_idset (&self->confirmed_dead, member->id)
+        || strcmp (member->id, ring_me (self)) == 0)
+        return;
+    ring_action_t *slot = ring_push (self, WORM_RING_CHECK);
+    if (!slot)
+        return;
+    snprintf (slot->action.peer, sizeof slot->action.peer, "%s", member->id);
+    snprintf (slot->action.endpoint, sizeof slot->action.endpoint, "%s", member->endpoint);
+    snprintf (slot->action.host_id, sizeof slot->action.host_id, "%s", member->host_id);
+    slot->action.pid = member->pid;
+}
+
+//  True when segment id will never vote again: its host agent confirmed it
+//  gone, it announced LEAVE, or our copy (or the fresher one a vote
+//  brought) lists it LEFT (only the segment itself, once retired, or a
+//  holder on its agent's word marks a member LEFT).
+bool
+deaths_gone (worm_ring_t *self, const char *id)
+{
+    if (ring_in_idset (&self->confirmed_dead, id))
+        return true;
+    worm_token_t *copies[2] = {self->token, self->proposer.fresher};
+    for (int c = 0; c < 2; c++) {
+        int index = copies[c] ? worm_token_member_find (copies[c], id) : -1;
+        if (index >= 0 && worm_token_member (copies[c], (size_t) index)->state == WORM_MEMBER_LEFT)
+            return true;
+        if (index >= 0 && self->config.unsafe_rescue_on_silence
+            && worm_token_member (copies[c], (size_t) index)->state == WORM_MEMBER_DEAD)
+            return true;        //  TEST ONLY: silence taken for death
+    }
+    return false;
+}
+
+//  A member heard from its host agent that segment id is gone, and we are
+//  before id in its copy: a hint, which we check with id's agent ourselves.
+int
+deaths_on_died (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env,
+                uint64_t now_ms)
+{
+    char id[WORM_TOKEN_ID_MAX];
+    if (worm_wire_get_str (r, r->root, "id", id, sizeof id))
+        return ring_fail (self, "ring: DIED from %s: %s", env->from, r->error);
+    deaths_suspect (self, id, now_ms);
+    return 0;
+}
+
+//  A member leaves for good (worm_ring_leave): it counts as gone for good.
+int
+deaths_on_leave (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env,
+                 uint64_t now_ms)
+{
+    (void) r;
+    deaths_now_gone (self, env->from, false, now_ms);
+    return 0;
+}
+
+//  Segment id will never vote or forward again (died: its host agent says
+//  it is gone; else it announced LEAVE): count it out of quorums, skip it if
+//  we are handing the token to it, and let a campaign waiting for it
+//  proceed.
+void
+deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
+{
+    if (self->state == WORM_RING_EXITED || !id || !id[0] || strcmp (id, ring_me (self)) == 0)
+        return;
+    if (self->confirmed_dead.count == WORM_TOKEN_MAX_MEMBERS) {
+        //  Forget the oldest: it has long left every voter list
+        memmove (self->confirmed_dead.ids[0], self->confirmed_dead.ids[1],
+                 (WORM_TOKEN_MAX_MEMBERS - 1) * WORM_TOKEN_ID_MAX);
+        self->confirmed_dead.count--;
+    }
+    ring_idset_add (&self->confirmed_dead, id);
+    if (self->token) {
+        int index = worm_token_member_find (self->token, id);
+        if (index >= 0 && worm_token_member_is_live (self->token, (size_t) index))
+            worm_token_member (self->token, (size_t) index)->state = WORM_MEMBER_DEAD;
+    }
+    if (!self->token)
+        return;
+    if (worm_token_is_voter (self->token, id)) {
+        //  A voter change that failed for want of this voter's vote may
+        //  succeed now: do not wait out its retry delay while the next
+        //  member may die (the voters would fall ever further behind).
+        //  This changes only when a campaign starts, not what it needs.
+        self->next_reconfig_ms = 0;
+        self->proposer.attempts = 0;
+    }
+    if (self->state == WORM_RING_FORWARDING && strcmp (self->fwd_to, id) == 0) {
+        //  The hop we wait on cannot be acknowledged: skip it now
+        self->stats.skipped++;
+        ring_forward (self, now_ms);
+        return;
+    }
+    //  (A member that leaves in order hands the token on first.)
+    if (died && self->state == WORM_RING_WAITING && !self->leaving
+        && strcmp (self->handed_to, id) == 0
+        && worm_token_epoch (self->token) == self->handed_epoch
+        && worm_token_seq (self->token) == self->handed_seq) {
+        //  The member that took the token from us is gone for good, it
+        //  never told us PASSED, and no newer token has come by: the token
+        //  most likely went with it. Regenerate now, not after the loss
+        //  timeout; every member must agree it saw nothing newer (and the
+        //  vote keeps it safe should the token live on all the same)
+        self->handed_to[0] = 0;
+        vote_start (self, now_ms, false, true);
+        return;
+    }
+    if (!vote_member_gone (self, now_ms))
+        //  Holding: list it left and ask for its replacement now
+        ring_grow (self, now_ms);
+}
+
+//  Segment id's host agent told us it is gone: tell the member before it
+//  in our copy's ring order (DIED), unless that is us. That member may
+//  have handed it the token (Healing (5)), and its own death notice may
+//  have been lost; it asks its own CHECK on our word.
+static void
+s_tell_predecessor (worm_ring_t *self, const char *id)
+{
+    if (!self->token || ring_in_idset (&self->confirmed_dead, id))
+        return;
+    const char *gone[WORM_TOKEN_MAX_MEMBERS];
+    for (size_t i = 0; i < self->confirmed_dead.count; i++)
+        gone[i] = self->confirmed_dead.ids[i];
+    int before = worm_token_predecessor (self->token, id, gone, self->confirmed_dead.count);
+    if (before < 0)
+        return;
+    worm_member_t *m = worm_token_member (self->token, (size_t) before);
+    if (strcmp (m->id, ring_me (self)) != 0) {
+        worm_wire_writer_t w;
+        ring_envelope (self, &w, "DIED", 1);
+        worm_wire_kstr (&w, "id", id);
+        ring_send_writer (self, m->id, m->endpoint, &w);
+    }
+}
+
+void
+deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
+    if (self->state != WORM_RING_EXITED && id && strcmp (id, ring_me (self)) != 0)
+        s_tell_predecessor (self, id);
+    deaths_now_gone (self, id, true, now_ms);
+}
+
+void
+deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
+    if (self->state == WORM_RING_EXITED || !self->token || !id || !id[0]
+        || strcmp (id, ring_me (self)) == 0 || ring_in_idset (&self->confirmed_dead, id))
+        return;
+    int index = worm_token_member_find (self->token, id);
+    if (index < 0)
+        return;     //  not a member we know: nothing to ask about
+    worm_member_t *member = worm_token_member (self->token, (size_t) index);
+    if (member->state == WORM_MEMBER_LEFT)
+        return;     //  gone for good already
+    //  At most one CHECK per member and interval: a flood of hints, true or
+    //  forged, costs the host agents little
+    ring_suspect_t *slot = NULL;
+    for (size_t i = 0; i < self->suspect_count && !slot; i++)
+        if (strcmp (self->suspects[i].id, id) == 0)
+            slot = &self->suspects[i];
+    if (slot && now_ms - slot->at_ms < WORM_RING_SUSPECT_INTERVAL_MS)
+        return;
+    if (!slot && self->suspect_count < WORM_TOKEN_MAX_MEMBERS)
+        slot = &self->suspects[self->suspect_count++];
+    else if (!slot) {
+        //  Full: reuse the oldest entry
+        slot = &self->suspects[0];
+        for (size_t i = 1; i < self->suspect_count; i++)
+            if (self->suspects[i].at_ms < slot->at_ms)
+                slot = &self->suspects[i];
+    }
+    snprintf (slot->id, sizeof slot->id, "%s", member->id);
+    slot->at_ms = now_ms;
+    deaths_check (self, member);
+}
+
+//  Tells every member we know but us that we leave for good (LEAVE).
+static void
+s_announce_leave (worm_ring_t *self)
+{
+    if (!self->token)
+        return;
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        worm_member_t *m = worm_token_member (self->token, i);
+        if (strcmp (m->id, ring_me (self)) == 0 || m->state == WORM_MEMBER_LEFT
+            || ring_in_idset (&self->confirmed_dead, m->id))
+            continue;
+        worm_wire_writer_t w;
+        ring_envelope (self, &w, "LEAVE", 1);
+        worm_wire_ku64 (&w, "epoch", worm_token_epoch (self->token));
+        ring_send_writer (self, m->id, m->endpoint, &w);
+    }
+}
+
+void
+deaths_leave (worm_ring_t *self, uint64_t now_ms)
+{
+    if (self->state == WORM_RING_EXITED)
+        return;
+    if (self->retired && self->leave_deadline_ms)
+        return;         //  already leaving
+    //  From here on we never vote: we are as good as confirmed dead
+    self->retired = true;
+    self->leave_deadline_ms = now_ms + self->config.ack_timeout_ms * 2;
+    snprintf (self->leave_reason, sizeof self->leave_reason, "left the worm");
+    s_announce_leave (self);
+    if (self->state == WORM_RING_HOLDING) {
+        vote_end (self);      //  a voter change in progress is abandoned
+        int mine = worm_token_member_find (self->token, ring_me (self));
+        if (mine >= 0)
+            worm_token_member (self->token, (size_t) mine)->state = WORM_MEMBER_LEFT;
+        self->leaving = true;
+        self->excluded = true;
+        ring_forward (self, now_ms);
+    }
+    else if (self->state == WORM_RING_FORWARDING) {
+        //  The token is on its way: exit at its ACK (or the deadline)
+        self->leaving = true;
+        self->excluded = true;
+    }
+    else
+        ring_exit (self, self->leave_reason);
+}
