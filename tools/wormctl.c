@@ -731,7 +731,7 @@ typedef struct {
 //  Host names already told about, so a command that polls says each
 //  failure once (s_tell_once)
 typedef struct {
-    char names[MAX_HOSTS * 2][65];      //  "host" or "!host" (ignored) entries
+    char names[MAX_HOSTS * 2][300];     //  host names, or "!why" for ignored hosts
     int count;                          //  how many
 } s_told_t;
 
@@ -753,8 +753,8 @@ static void
 s_report_silent (const char *command, const s_segments_t *found, s_told_t *told)
 {
     for (int i = 0; i < found->ignored; i++) {
-        char tag[80];
-        snprintf (tag, sizeof tag, "!%.70s", found->ignored_why[i]);
+        char tag[300];
+        snprintf (tag, sizeof tag, "!%s", found->ignored_why[i]);
         if (!told || s_tell_once (told, tag))
             fprintf (stderr, "wormctl %s: ignored: %s\n", command, found->ignored_why[i]);
     }
@@ -1353,16 +1353,17 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
             fprintf (stderr, "wormctl kill: %s\n", err);
         goto done;
     }
-    s_report_silent ("kill", first, NULL);
-    for (int i = 0; i < first->silent; i++)
-        s_tell_once (told, first->silent_name[i]);
+    s_report_silent ("kill", first, told);
     s_cluster_t cluster;
     if (!global->broadcast[0] && !global->interface[0]
         && s_cluster_read (global->dir, &cluster, err, sizeof err) == 0)
         for (int i = 0; i < cluster.hosts; i++)
             snprintf (wanted[nwanted++], sizeof wanted[0], "host%d", i + 1);
-    for (int h = 0; h < hosts->count; h++)
-        snprintf (wanted[nwanted++], sizeof wanted[0], "%s", hosts->hosts[h].name);
+    for (int h = 0; h < hosts->count; h++) {
+        char untrusted[256];
+        if (s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted))
+            snprintf (wanted[nwanted++], sizeof wanted[0], "%s", hosts->hosts[h].name);
+    }
     for (int i = 0; i < first->count && nwanted < MAX_HOSTS * 3; i++)
         snprintf (wanted[nwanted++], sizeof wanted[0], "%s", first->items[i].host);
     //  Through the token: one segment puts the kill flag in it
@@ -1398,9 +1399,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     bool gone = false;
     while (!zsys_interrupted) {
         if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0) {
-            for (int i = 0; i < found->ignored; i++)
-                if (s_tell_once (told, found->ignored_why[i]))
-                    fprintf (stderr, "wormctl kill: ignored: %s\n", found->ignored_why[i]);
+            s_report_silent ("kill", found, told);
             gone = found->count == 0;
             for (int k = 0; k < nwanted; k++)
                 gone &= s_host_answered (found, wanted[k]);
