@@ -141,7 +141,9 @@ s_usage (FILE *out)
              "  keygen [--out FILE]               make a user keypair (CurveZMQ)\n\n"
              "Global options:\n");
     worm_opts_help (out, s_global_options);
-    fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
+    fprintf (out, "\nOn SIGINT or SIGTERM a command stops within about 200 ms, says what it\n"
+                  "leaves running, and exits 130 or 143.\n"
+                  "'wormctl COMMAND --help' describes a command.\n");
 }
 
 static int
@@ -1167,7 +1169,9 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
     int rc = s_named_command (global, "find", s_json_options, argc, argv,
                               "Usage: wormctl [GLOBAL OPTIONS] find NAME [--json]\n\n"
                                "Every segment of worm NAME, found through the host agents (not\n"
-                               "the token): id, host, pid, endpoint, and which holds the token.\n",
+                               "the token): id, host, pid, endpoint, and which holds the token.\n"
+                               "Exits 1 when no host answered (every one refused, or none was\n"
+                               "there); a host that did not answer is named on stderr.\n",
                               "name the worm", &name);
     if (rc >= 0)
         return rc;
@@ -1230,7 +1234,9 @@ s_cmd_status (s_global_t *global, int argc, char **argv)
     int rc = s_named_command (global, "status", s_json_options, argc, argv,
                               "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
                                "Each worm seen (or only NAME): its app, live population in its\n"
-                               "token and target, epoch, last round time, segment processes.\n",
+                               "token and target, epoch, last round time, segment processes.\n"
+                               "Exits 1 when no host answered (every one refused, or none was\n"
+                               "there); a host that did not answer is named on stderr.\n",
                               NULL, &name);
     if (rc >= 0)
         return rc;
@@ -2575,10 +2581,11 @@ main (int argc, char **argv)
             int rc = commands[i].run (&global, argc - index, argv + index);
             worm_keyset_destroy (&s_trusted);
             zcert_destroy (&s_cert);
-            if (s_signal) {
+            if (s_signal || zsys_interrupted) {
                 if (!s_told_interrupt)
                     fprintf (stderr, "wormctl %s: interrupted\n", command);
-                return 128 + s_signal;
+                //  Before our handler was in place, czmq's took it: say SIGINT
+                return 128 + (s_signal ? s_signal : SIGINT);
             }
             return rc;
         }
