@@ -10,7 +10,7 @@ DIR=$TEST_DIR/cluster
 TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' kill w0" "'$WORMCTL' --dir '$DIR' kill w1"
                "'$WORMCTL' --dir '$DIR' kill w2" "'$WORMCTL' --dir '$DIR' kill w3"
                "'$WORMCTL' --dir '$DIR' down")
-"$WORMCTL" --dir "$DIR" up --hosts 4 -- --check-interval 0.5 --min-idle 0 >/dev/null || fail "wormctl up"
+"$WORMCTL" --dir "$DIR" up --hosts 4 -- --check-interval 0.5 --min-idle 0 --max-load 1000 >/dev/null || fail "wormctl up"
 port=$(sed -n 's/^ *beacon-port = "\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$DIR/cluster.zpl")
 
 # host5 answers the broadcast but refuses our key (it authorizes no one), and

@@ -107,7 +107,7 @@ if [ "$(id -u)" -eq 0 ]; then
     DIR=$(mktemp -d "$TEST_DIR/tmp.XXXXXX")
     expect_eq "$(stat -c %a "$DIR")" 700 "mode of a mktemp -d folder"
     TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-    err=$(ctl up --hosts 2 -- --min-idle 0 2>&1 >/dev/null) || fail "up into a 0700 folder: $err"
+    err=$(ctl up --hosts 2 -- --min-idle 0 --max-load 1000 2>&1 >/dev/null) || fail "up into a 0700 folder: $err"
     [[ "$err" =~ "was mode 0700; made it 0701 (o+x)" ]] || fail "up into a 0700 folder said: $err"
     ctl launch w1 --app existential --size 2 >/dev/null || fail "a worm in a cluster in a 0700 folder"
     ctl kill w1 >/dev/null || fail "kill w1"

@@ -393,9 +393,23 @@ typedef struct {
     double arrival_ms[MAX_HOSTS];       //  when each came, after the query
     int count;                          //  how many
     const char *wanted;                 //  stop at the host of this name, or NULL
-    int expected;                       //  stop once this many answered, 0: no such rule
+    int expected;                       //  stop once the local cluster's host1..hostN
+                                        //  all answered (N), 0: no such rule
+    int members;                        //  how many of those answered
     int64_t started_us;                 //  when the query went out
 } s_found_t;
+
+//  Whether name is "hostK" with K from 1 to hosts: one of the local
+//  cluster's (another agent on its port, e.g. one started by hand, is not).
+static bool
+s_cluster_member (const char *name, int hosts)
+{
+    if (strncmp (name, "host", 4) != 0 || name[4] < '1' || name[4] > '9')
+        return false;
+    char *end;
+    long k = strtol (name + 4, &end, 10);
+    return *end == 0 && k >= 1 && k <= hosts;
+}
 
 static int
 s_collect (void *arg, const worm_hostinfo_t *host)
@@ -404,9 +418,10 @@ s_collect (void *arg, const worm_hostinfo_t *host)
     if (found->count < MAX_HOSTS) {
         found->arrival_ms[found->count] = (double) (zclock_usecs () - found->started_us) / 1000;
         found->hosts[found->count++] = *host;
+        found->members += found->expected && s_cluster_member (host->name, found->expected);
     }
     return (found->wanted && strcmp (host->name, found->wanted) == 0)
-           || (found->expected && found->count >= found->expected);
+           || (found->expected && found->members >= found->expected);
 }
 
 static int
@@ -424,6 +439,7 @@ s_find_hosts (const s_global_t *global, s_found_t *found, char *err, size_t cap)
         return -1;
     int timeout = s_timeout_ms (global, 1.0);
     found->started_us = zclock_usecs ();
+    found->count = found->members = 0;
     if (worm_discover (&lan, true, timeout, timeout < 300 ? timeout : 300, s_collect, found, err,
                        cap)
         < 0)
@@ -1343,6 +1359,8 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     s_segments_t *first = calloc (1, sizeof *first);
     s_found_t *hosts = calloc (1, sizeof *hosts);
     s_told_t *told = calloc (1, sizeof *told);
+    s_told_t *sent_to = calloc (1, sizeof *sent_to);     //  agents sent the kill
+    s_found_t *later = calloc (1, sizeof *later);        //  agents of the last poll
     //  The hosts that must answer before we may say the worm is gone: the
     //  local cluster's, those that answered at first, those that ran it
     char (*wanted)[65] = calloc (MAX_HOSTS * 3, sizeof *wanted);
@@ -1382,10 +1400,12 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
         if (asked == 0)
             break;
     }
-    //  Through every agent, independently of the token
+    //  Through every agent, independently of the token (and, below, to
+    //  every agent that answers later)
     for (int h = 0; h < hosts->count && !zsys_interrupted; h++) {
         char untrusted[256];
-        if (!s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted))
+        if (!s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted)
+            || !s_tell_once (sent_to, hosts->hosts[h].name))
             continue;
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
@@ -1404,8 +1424,25 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
     bool gone = false;
     while (!zsys_interrupted) {
-        if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0) {
+        if (s_find_segments (global, name, false, found, later, err, sizeof err) == 0) {
             s_report_silent ("kill", found, told);
+            for (int h = 0; h < later->count && !zsys_interrupted; h++) {
+                char untrusted[256];
+                if (!s_host_trusted (&later->hosts[h], untrusted, sizeof untrusted)
+                    || !s_tell_once (sent_to, later->hosts[h].name))
+                    continue;
+                worm_wire_reader_t reply;
+                worm_wire_reader_init (&reply);
+                if (s_host_request (&later->hosts[h], "kill", "worm", name, 2000, &reply, err,
+                                    sizeof err) == 0)
+                    sent++;
+                else if (!zsys_interrupted && nrefused < MAX_HOSTS) {
+                    fprintf (stderr, "wormctl kill: %s: %s\n", later->hosts[h].name, err);
+                    snprintf (refused[nrefused], sizeof refused[0], "%s", later->hosts[h].name);
+                    snprintf (refused_why[nrefused++], sizeof refused_why[0], "%s", err);
+                }
+                worm_wire_reader_fini (&reply);
+            }
             gone = found->count == 0;
             for (int k = 0; k < nwanted; k++)
                 gone &= s_host_answered (found, wanted[k]);
@@ -1467,6 +1504,8 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     }
     free (said);
 done:
+    free (later);
+    free (sent_to);
     free (refused_why);
     free (refused);
     free (wanted);
