@@ -36,9 +36,10 @@ grep -q "refused our key" "$TEST_DIR/w0.err" || fail "the line on host5 does not
 out=$("$WORMCTL" --dir "$DIR" kill w0 2>&1) || fail "kill w0: $out"
 pass "a polling launch names the host that refuses it once"
 
-# interrupt SIGNAL DELAY_S|"founded" OUT COMMAND...: runs COMMAND in the
-# background, sends SIGNAL after DELAY_S (or once it printed "founded"), and
-# sets RC and MS (signal to exit); COMMAND's stdout+stderr go to OUT.
+# interrupt SIGNAL DELAY_S|CONDITION OUT COMMAND...: runs COMMAND in the
+# background, sends SIGNAL after DELAY_S (or once the shell function
+# CONDITION succeeds), and sets RC and MS (signal to exit); COMMAND's
+# stdout+stderr go to OUT.
 interrupt () {
     local sig=$1 delay=$2 out=$3; shift 3
     rm -f "$TEST_DIR/rc" "$TEST_DIR/cmd.pid"
@@ -49,8 +50,8 @@ interrupt () {
     local pid
     pid=$(cat "$TEST_DIR/cmd.pid")
     TEST_PIDS+=("$pid")
-    if [ "$delay" == founded ]; then
-        wait_for 10 grep -q "founded on" "$out" || fail "$* never founded its worm: $(cat "$out")"
+    if [[ "$delay" =~ ^[a-z_0-9]+$ ]]; then
+        wait_for 10 "$delay" || fail "$* never got to '$delay': $(cat "$out")"
     else
         sleep "$delay"    # the stimulus: the signal comes this long after the start
     fi
@@ -82,7 +83,8 @@ esac
 pass "SIGINT 0.1 s into launch: exit 130 after $MS ms: '${line#wormctl launch: interrupted; }'"
 
 # launch, SIGTERM while it waits for the worm to grow
-interrupt TERM founded "$TEST_DIR/w2.out" "${CTL[@]}" launch w2 --app existential --size 4
+w2_founded () { grep -q "founded on" "$TEST_DIR/w2.out"; }
+interrupt TERM w2_founded "$TEST_DIR/w2.out" "${CTL[@]}" launch w2 --app existential --size 4
 expect_eq "$RC" 143 "exit status of launch after SIGTERM ($(cat "$TEST_DIR/w2.out"))"
 [ "$MS" -le 1000 ] || fail "launch took $MS ms to stop after SIGTERM"
 grep -Eq "^wormctl launch: interrupted; worm w2 keeps running with [1-9][0-9]* segment\(s\) \(wormctl kill w2 to stop it\)$" \
@@ -91,9 +93,15 @@ grep -Eq "^wormctl launch: interrupted; worm w2 keeps running with [1-9][0-9]* s
 [ "$(grep -c "host5 did not answer" "$TEST_DIR/w2.out")" -le 1 ] || fail "host5's failure repeated: $(cat "$TEST_DIR/w2.out")"
 pass "SIGTERM to launch while the worm grows: exit 143 after $MS ms, says w2 keeps running"
 
-# kill, SIGINT while it waits for the segments to go (host5 keeps it waiting: it never answers 'find')
+# kill, SIGINT while it waits for the segments to go (host4, stopped, keeps
+# it waiting: a host of the cluster that does not answer may hold one)
 ctl launch w3 --app existential --size 1 >/dev/null 2>&1 || fail "launch w3"
-interrupt INT 0.3 "$TEST_DIR/kill.out" "${CTL[@]}" --timeout 10 kill w3
+agent4=$(sed -n 's/^ *pid = "\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$DIR/cluster.zpl" | sed -n 4p)
+TEST_CLEANUP=("kill -CONT $agent4" "${TEST_CLEANUP[@]}")
+kill -STOP "$agent4"
+w3_kill_sent () { grep -q "killed worm w3" "$DIR"/host[123]/wormd.log; }
+interrupt INT w3_kill_sent "$TEST_DIR/kill.out" "${CTL[@]}" --timeout 10 kill w3
+kill -CONT "$agent4"
 expect_eq "$RC" 130 "exit status of kill after SIGINT ($(cat "$TEST_DIR/kill.out"))"
 [ "$MS" -le 1000 ] || fail "kill took $MS ms to stop after SIGINT"
 grep -Eq "^wormctl kill: interrupted; the kill reached [0-9]+ of [0-9]+ host agent\(s\); worm w3 may still run" "$TEST_DIR/kill.out" ||
