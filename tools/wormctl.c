@@ -1328,6 +1328,40 @@ s_cmd_status (s_global_t *global, int argc, char **argv)
     return 0;
 }
 
+//  The agents a kill went to, and those that did not take it
+typedef struct {
+    s_told_t *sent_to;          //  agents asked, by name
+    int sent;                   //  how many took it
+    char (*refused)[65];        //  hosts whose agent did not take it
+    char (*refused_why)[256];   //  and why
+    int nrefused;               //  how many
+} s_kills_t;
+
+//  Sends KILL of worm name to every trusted agent in hosts not yet asked.
+static void
+s_kill_agents (const s_found_t *hosts, const char *name, s_kills_t *kills)
+{
+    for (int h = 0; h < hosts->count && !zsys_interrupted; h++) {
+        char err[512];
+        if (!s_host_trusted (&hosts->hosts[h], err, sizeof err)
+            || !s_tell_once (kills->sent_to, hosts->hosts[h].name))
+            continue;
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        if (s_host_request (&hosts->hosts[h], "kill", "worm", name, 2000, &reply, err,
+                            sizeof err) == 0)
+            kills->sent++;
+        else if (!zsys_interrupted && kills->nrefused < MAX_HOSTS) {
+            fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
+            snprintf (kills->refused[kills->nrefused], sizeof kills->refused[0], "%s",
+                      hosts->hosts[h].name);
+            snprintf (kills->refused_why[kills->nrefused++], sizeof kills->refused_why[0], "%s",
+                      err);
+        }
+        worm_wire_reader_fini (&reply);
+    }
+}
+
 static int
 s_cmd_kill (s_global_t *global, int argc, char **argv)
 {
@@ -1359,16 +1393,14 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     s_segments_t *first = calloc (1, sizeof *first);
     s_found_t *hosts = calloc (1, sizeof *hosts);
     s_told_t *told = calloc (1, sizeof *told);
-    s_told_t *sent_to = calloc (1, sizeof *sent_to);     //  agents sent the kill
     s_found_t *later = calloc (1, sizeof *later);        //  agents of the last poll
     //  The hosts that must answer before we may say the worm is gone: the
     //  local cluster's, those that answered at first, those that ran it
     char (*wanted)[65] = calloc (MAX_HOSTS * 3, sizeof *wanted);
     int nwanted = 0;
-    //  Hosts whose agent did not take the kill, and why
-    char (*refused)[65] = calloc (MAX_HOSTS, sizeof *refused);
-    char (*refused_why)[256] = calloc (MAX_HOSTS, sizeof *refused_why);
-    int nrefused = 0, sent = 0;
+    s_kills_t kills = {.sent_to = calloc (1, sizeof (s_told_t)),
+                       .refused = calloc (MAX_HOSTS, sizeof *kills.refused),
+                       .refused_why = calloc (MAX_HOSTS, sizeof *kills.refused_why)};
     rc = 1;
     if (s_find_segments (global, name, false, first, hosts, err, sizeof err)) {
         if (zsys_interrupted)
@@ -1402,47 +1434,13 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     }
     //  Through every agent, independently of the token (and, below, to
     //  every agent that answers later)
-    for (int h = 0; h < hosts->count && !zsys_interrupted; h++) {
-        char untrusted[256];
-        if (!s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted)
-            || !s_tell_once (sent_to, hosts->hosts[h].name))
-            continue;
-        worm_wire_reader_t reply;
-        worm_wire_reader_init (&reply);
-        if (s_host_request (&hosts->hosts[h], "kill", "worm", name, 2000, &reply, err,
-                            sizeof err)) {
-            if (!zsys_interrupted) {
-                fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
-                snprintf (refused[nrefused], sizeof refused[0], "%s", hosts->hosts[h].name);
-                snprintf (refused_why[nrefused++], sizeof refused_why[0], "%s", err);
-            }
-        }
-        else
-            sent++;
-        worm_wire_reader_fini (&reply);
-    }
+    s_kill_agents (hosts, name, &kills);
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
     bool gone = false;
     while (!zsys_interrupted) {
         if (s_find_segments (global, name, false, found, later, err, sizeof err) == 0) {
             s_report_silent ("kill", found, told);
-            for (int h = 0; h < later->count && !zsys_interrupted; h++) {
-                char untrusted[256];
-                if (!s_host_trusted (&later->hosts[h], untrusted, sizeof untrusted)
-                    || !s_tell_once (sent_to, later->hosts[h].name))
-                    continue;
-                worm_wire_reader_t reply;
-                worm_wire_reader_init (&reply);
-                if (s_host_request (&later->hosts[h], "kill", "worm", name, 2000, &reply, err,
-                                    sizeof err) == 0)
-                    sent++;
-                else if (!zsys_interrupted && nrefused < MAX_HOSTS) {
-                    fprintf (stderr, "wormctl kill: %s: %s\n", later->hosts[h].name, err);
-                    snprintf (refused[nrefused], sizeof refused[0], "%s", later->hosts[h].name);
-                    snprintf (refused_why[nrefused++], sizeof refused_why[0], "%s", err);
-                }
-                worm_wire_reader_fini (&reply);
-            }
+            s_kill_agents (later, name, &kills);
             gone = found->count == 0;
             for (int k = 0; k < nwanted; k++)
                 gone &= s_host_answered (found, wanted[k]);
@@ -1458,7 +1456,7 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
         s_host_list (first, left, sizeof left);
         s_say_interrupted ("kill", "the kill reached %d of %d host agent(s); worm %s may still "
                                    "run%s%s (wormctl find %s)",
-                           sent, hosts->count, name, first->count ? " on " : "",
+                           kills.sent, hosts->count, name, first->count ? " on " : "",
                            first->count ? left : "", name);
         goto done;
     }
@@ -1474,9 +1472,9 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     for (int i = 0; i < found->count; i++) {
         const char *host = found->items[i].host;
         const char *why = NULL;
-        for (int k = 0; k < nrefused; k++)
-            if (strcmp (refused[k], host) == 0)
-                why = refused_why[k];
+        for (int k = 0; k < kills.nrefused; k++)
+            if (strcmp (kills.refused[k], host) == 0)
+                why = kills.refused_why[k];
         fprintf (stderr, "  a segment still runs on %s (pid %llu)%s%s\n", host,
                  (unsigned long long) found->items[i].pid, why ? "; its agent refused the kill: "
                                                                : "", why ? why : "");
@@ -1505,9 +1503,9 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     free (said);
 done:
     free (later);
-    free (sent_to);
-    free (refused_why);
-    free (refused);
+    free (kills.sent_to);
+    free (kills.refused_why);
+    free (kills.refused);
     free (wanted);
     free (told);
     free (hosts);
