@@ -16,10 +16,12 @@
 #include "udp.h"
 
 #include <czmq.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +48,64 @@ typedef struct {
 //  The keys we trust hosts by (a forged beacon may name any key), and ours
 static worm_keyset_t *s_trusted;
 static zcert_t *s_cert;
+
+//  The signal (SIGINT or SIGTERM) that interrupted the command, 0 while none
+//  came; and whether the command said itself what it leaves behind
+static volatile sig_atomic_t s_signal;
+static bool s_told_interrupt;
+
+//  Every wait in wormctl, worm/ctl.c and worm/discover.c looks at
+//  zsys_interrupted at least every WORM_CTL_SLICE_MS: the command then
+//  stops, says what it leaves, and exits 128 + the signal.
+static void
+s_on_signal (int signal_value)
+{
+    s_signal = signal_value;
+    zsys_interrupted = 1;
+}
+
+static void
+s_catch_signals (void)
+{
+    //  Ours instead of czmq's, which does not say which signal came; also
+    //  when the shell started us with SIGINT ignored (a background job)
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+}
+
+//  Sleeps ms, or less when interrupted. Returns true when interrupted.
+static bool
+s_sleep (int ms)
+{
+    int64_t until = worm_now_ms () + ms;
+    while (!zsys_interrupted) {
+        int64_t left = until - worm_now_ms ();
+        if (left <= 0)
+            break;
+        zclock_sleep (left < WORM_CTL_SLICE_MS ? (int) left : WORM_CTL_SLICE_MS);
+    }
+    return zsys_interrupted != 0;
+}
+
+//  The command's one line on an interruption; later interruption lines
+//  from main are not printed.
+static void
+s_say_interrupted (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+s_say_interrupted (const char *command, const char *fmt, ...)
+{
+    char text[1024];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (text, sizeof text, fmt, args);
+    va_end (args);
+    fprintf (stderr, "wormctl %s: interrupted; %s\n", command, text);
+    s_told_interrupt = true;
+}
 
 static const worm_opt_t s_global_options[] = {
     {"dir", "DIR", "the local cluster to use (default: $XDG_RUNTIME_DIR/worm/cluster or "
@@ -82,7 +142,9 @@ s_usage (FILE *out)
              "  keygen [--out FILE]               make a user keypair (CurveZMQ)\n\n"
              "Global options:\n");
     worm_opts_help (out, s_global_options);
-    fprintf (out, "\n'wormctl COMMAND --help' describes a command.\n");
+    fprintf (out, "\nOn SIGINT or SIGTERM a command stops within about 200 ms, says what it\n"
+                  "leaves running, and exits 130 or 143.\n"
+                  "'wormctl COMMAND --help' describes a command.\n");
 }
 
 static int
@@ -332,9 +394,23 @@ typedef struct {
     double arrival_ms[MAX_HOSTS];       //  when each came, after the query
     int count;                          //  how many
     const char *wanted;                 //  stop at the host of this name, or NULL
-    int expected;                       //  stop once this many answered, 0: no such rule
+    int expected;                       //  stop once the local cluster's host1..hostN
+                                        //  all answered (N), 0: no such rule
+    int members;                        //  how many of those answered
     int64_t started_us;                 //  when the query went out
 } s_found_t;
+
+//  Whether name is "hostK" with K from 1 to hosts: one of the local
+//  cluster's (another agent on its port, e.g. one started by hand, is not).
+static bool
+s_cluster_member (const char *name, int hosts)
+{
+    if (strncmp (name, "host", 4) != 0 || name[4] < '1' || name[4] > '9')
+        return false;
+    char *end;
+    long k = strtol (name + 4, &end, 10);
+    return *end == 0 && k >= 1 && k <= hosts;
+}
 
 static int
 s_collect (void *arg, const worm_hostinfo_t *host)
@@ -343,9 +419,10 @@ s_collect (void *arg, const worm_hostinfo_t *host)
     if (found->count < MAX_HOSTS) {
         found->arrival_ms[found->count] = (double) (zclock_usecs () - found->started_us) / 1000;
         found->hosts[found->count++] = *host;
+        found->members += found->expected && s_cluster_member (host->name, found->expected);
     }
     return (found->wanted && strcmp (host->name, found->wanted) == 0)
-           || (found->expected && found->count >= found->expected);
+           || (found->expected && found->members >= found->expected);
 }
 
 static int
@@ -363,6 +440,7 @@ s_find_hosts (const s_global_t *global, s_found_t *found, char *err, size_t cap)
         return -1;
     int timeout = s_timeout_ms (global, 1.0);
     found->started_us = zclock_usecs ();
+    found->count = found->members = 0;
     if (worm_discover (&lan, true, timeout, timeout < 300 ? timeout : 300, s_collect, found, err,
                        cap)
         < 0)
@@ -658,9 +736,79 @@ typedef struct {
 typedef struct {
     s_segment_t items[MAX_SEGMENTS];    //  segments found
     int count;                          //  how many
-    int hosts;                          //  hosts asked
-    int silent;                         //  hosts that did not answer (or refused us)
+    int hosts;                          //  hosts that answered the broadcast
+    int silent;                         //  of those, hosts that did not answer 'find'
+                                        //  (or refused us)
+    char silent_name[MAX_HOSTS][65];    //  their names
+    char silent_why[MAX_HOSTS][256];    //  and why, as the request said
+    int answered;                       //  hosts that answered 'find'
+    char answered_name[MAX_HOSTS][65];  //  their names
+    int ignored;                        //  hosts whose key we do not trust
+    char ignored_why[MAX_HOSTS][256];   //  why each was ignored
 } s_segments_t;
+
+//  Host names already told about, so a command that polls says each
+//  failure once (s_tell_once)
+typedef struct {
+    char names[MAX_HOSTS * 2][300];     //  host names, or "!why" for ignored hosts
+    int count;                          //  how many
+} s_told_t;
+
+//  True the first time it is asked about name in told; records it.
+static bool
+s_tell_once (s_told_t *told, const char *name)
+{
+    for (int i = 0; i < told->count; i++)
+        if (strcmp (told->names[i], name) == 0)
+            return false;
+    if (told->count < MAX_HOSTS * 2)
+        snprintf (told->names[told->count++], sizeof told->names[0], "%s", name);
+    return true;
+}
+
+//  Prints, for COMMAND, the hosts of the last s_find_segments that did not
+//  answer 'find' or were ignored; each host once per told (NULL: always).
+static void
+s_report_silent (const char *command, const s_segments_t *found, s_told_t *told)
+{
+    for (int i = 0; i < found->ignored; i++) {
+        char tag[300];
+        snprintf (tag, sizeof tag, "!%s", found->ignored_why[i]);
+        if (!told || s_tell_once (told, tag))
+            fprintf (stderr, "wormctl %s: ignored: %s\n", command, found->ignored_why[i]);
+    }
+    for (int i = 0; i < found->silent; i++)
+        if (!told || s_tell_once (told, found->silent_name[i]))
+            fprintf (stderr, "wormctl %s: %s did not answer 'find': %s\n", command,
+                     found->silent_name[i], found->silent_why[i]);
+}
+
+//  When no host answered 'find' (none answered the broadcast, or every one
+//  that did refused or fell silent), says so for COMMAND and returns true.
+static bool
+s_nobody_answered (const char *command, const s_global_t *global, const s_segments_t *found)
+{
+    if (found->answered > 0)
+        return false;
+    if (found->hosts == 0)
+        fprintf (stderr, "wormctl %s: no host answered the query within %d ms\n", command,
+                 s_timeout_ms (global, 1.0));
+    else
+        fprintf (stderr, "wormctl %s: none of the %d host(s) that answered the query answered "
+                         "'find' (%d refused or fell silent, %d ignored)\n",
+                 command, found->hosts, found->silent, found->ignored);
+    return true;
+}
+
+//  Whether host name answered the last s_find_segments.
+static bool
+s_host_answered (const s_segments_t *found, const char *name)
+{
+    for (int i = 0; i < found->answered; i++)
+        if (strcmp (found->answered_name[i], name) == 0)
+            return true;
+    return false;
+}
 
 //  Asks one segment how it sees its worm.
 static void
@@ -734,22 +882,35 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
         return -1;
     }
     found->hosts = hosts->count;
-    found->silent = 0;
+    found->silent = found->answered = found->ignored = 0;
     for (int h = 0; h < hosts->count; h++) {
-        char untrusted[256];
-        if (!s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted)) {
+        if (!s_host_trusted (&hosts->hosts[h], found->ignored_why[found->ignored],
+                             sizeof found->ignored_why[0])) {
             //  Not one of ours (an impostor, or a host not yet authorized):
             //  it neither answers for the worm nor counts as silent
-            fprintf (stderr, "wormctl: ignored: %s\n", untrusted);
+            found->ignored++;
             continue;
         }
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
         char why[256];
         const msgpack_object_array *list;
-        if (s_host_request (&hosts->hosts[h], "find", worm ? "worm" : NULL, worm,
-                            s_timeout_ms (global, 2.0), &reply, why, sizeof why) == 0
-            && worm_wire_get_array (&reply, reply.root, "segments", &list, MAX_SEGMENTS) == 0)
+        int asked = s_host_request (&hosts->hosts[h], "find", worm ? "worm" : NULL, worm,
+                                    s_timeout_ms (global, 2.0), &reply, why, sizeof why);
+        if (asked && zsys_interrupted) {
+            worm_wire_reader_fini (&reply);
+            snprintf (err, cap, "interrupted");
+            if (!agents)
+                free (hosts);
+            return -1;
+        }
+        if (asked == 0 && worm_wire_get_array (&reply, reply.root, "segments", &list, MAX_SEGMENTS)) {
+            snprintf (why, sizeof why, "bad reply: %s", reply.error);
+            asked = -1;
+        }
+        if (asked == 0) {
+            snprintf (found->answered_name[found->answered++], sizeof found->answered_name[0],
+                      "%s", hosts->hosts[h].name);
             for (uint32_t i = 0; i < list->size && found->count < MAX_SEGMENTS; i++) {
                 s_segment_t *segment = &found->items[found->count];
                 memset (segment, 0, sizeof *segment);
@@ -768,10 +929,12 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
                     continue;
                 found->count++;
             }
+        }
         else {
-            fprintf (stderr, "wormctl: %s did not answer 'find': %s\n", hosts->hosts[h].name,
-                     why);
-            found->silent++;
+            snprintf (found->silent_name[found->silent], sizeof found->silent_name[0], "%s",
+                      hosts->hosts[h].name);
+            snprintf (found->silent_why[found->silent++], sizeof found->silent_why[0], "%s",
+                      why);
         }
         worm_wire_reader_fini (&reply);
     }
@@ -779,6 +942,10 @@ s_find_segments (const s_global_t *global, const char *worm, bool ask, s_segment
         free (hosts);
     if (ask)
         s_segments_status (found);
+    if (zsys_interrupted) {
+        snprintf (err, cap, "interrupted");
+        return -1;
+    }
     return 0;
 }
 
@@ -791,6 +958,14 @@ s_host_list (const s_segments_t *found, char *buf, size_t cap)
         size_t used = strlen (buf);
         snprintf (buf + used, cap - used, "%s%s", used ? ", " : "", found->items[i].host);
     }
+}
+
+//  worm_place's question between hosts: stop when we are interrupted.
+static bool
+s_place_cancelled (void *arg)
+{
+    (void) arg;
+    return zsys_interrupted != 0;
 }
 
 typedef struct {
@@ -882,11 +1057,16 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
         return EXIT_USAGE;
     }
     s_segments_t *found = calloc (1, sizeof *found);
+    s_told_t *told = calloc (1, sizeof *told);
     int rc = 1;
     if (s_find_segments (global, name, false, found, NULL, err, sizeof err)) {
-        fprintf (stderr, "wormctl launch: %s\n", err);
+        if (zsys_interrupted)
+            s_say_interrupted ("launch", "nothing was started");
+        else
+            fprintf (stderr, "wormctl launch: %s\n", err);
         goto done;
     }
+    s_report_silent ("launch", found, told);
     if (found->count) {
         char hosts[1024];
         s_host_list (found, hosts, sizeof hosts);
@@ -920,11 +1100,19 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     zcert_t *worm_cert = zcert_new ();
     worm_place_t spec = {.worm = name, .segment = &founder, .timeout_ms = 1000,
                          .worm_public = zcert_public_txt (worm_cert),
-                         .worm_secret = zcert_secret_txt (worm_cert), .trusted = s_trusted};
+                         .worm_secret = zcert_secret_txt (worm_cert), .trusted = s_trusted,
+                         .cancelled = s_place_cancelled};
     worm_hostinfo_t host;
     pid_t pid;
     int placed = worm_place (&lan, &spec, &host, &pid, err, sizeof err);
     zcert_destroy (&worm_cert);
+    if (placed && zsys_interrupted) {
+        //  A spawn request may have gone out before its reply was cut short
+        s_say_interrupted ("launch", "worm %s may have started on a host before its answer came "
+                                     "(wormctl find %s; wormctl kill %s to stop it)",
+                           name, name, name);
+        goto done;
+    }
     if (placed) {
         fprintf (stderr, "wormctl launch: cannot start worm %s: %s\n", name, err);
         goto done;
@@ -934,8 +1122,12 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
     fflush (stdout);
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 30.0);
     int shown = -1;
+    int processes = 1;      //  segment processes last seen (the founder, at first)
     while (worm_now_ms () < deadline) {
         if (s_find_segments (global, name, true, found, NULL, err, sizeof err) == 0) {
+            s_report_silent ("launch", found, told);
+            if (found->count > processes || found->silent == 0)
+                processes = found->count;
             uint64_t live = 0;
             for (int i = 0; i < found->count; i++)
                 if (found->items[i].answered && found->items[i].live > live)
@@ -951,12 +1143,25 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
                 goto done;
             }
         }
-        zclock_sleep (200);
+        if (s_sleep (200) || zsys_interrupted) {
+            s_say_interrupted ("launch", "worm %s keeps running with %d segment(s) (wormctl kill "
+                                         "%s to stop it)",
+                               name, processes > 0 ? processes : 1, name);
+            goto done;
+        }
     }
     //  How many hosts the worm could use now: willing ones and those it holds
     s_found_t *willing = calloc (1, sizeof *willing);
     worm_discover (&lan, false, 500, 100, s_collect, willing, err, sizeof err);
-    s_find_segments (global, name, false, found, NULL, err, sizeof err);
+    if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0)
+        processes = found->count;
+    if (zsys_interrupted) {
+        s_say_interrupted ("launch", "worm %s keeps running with %d segment(s) (wormctl kill "
+                                     "%s to stop it)",
+                           name, processes > 0 ? processes : 1, name);
+        free (willing);
+        goto done;
+    }
     int usable = willing->count;
     for (int i = 0; i < found->count; i++) {
         bool counted = false;
@@ -970,6 +1175,7 @@ s_cmd_launch (s_global_t *global, int argc, char **argv)
              name, shown < 0 ? 0 : shown, launch.size, s_timeout_ms (global, 30.0), usable);
     free (willing);
 done:
+    free (told);
     free (found);
     return rc;
 }
@@ -981,14 +1187,25 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
     int rc = s_named_command (global, "find", s_json_options, argc, argv,
                               "Usage: wormctl [GLOBAL OPTIONS] find NAME [--json]\n\n"
                                "Every segment of worm NAME, found through the host agents (not\n"
-                               "the token): id, host, pid, endpoint, and which holds the token.\n",
+                               "the token): id, host, pid, endpoint, and which holds the token.\n"
+                               "Exits 1 when no host answered (every one refused, or none was\n"
+                               "there); a host that did not answer is named on stderr.\n",
                               "name the worm", &name);
     if (rc >= 0)
         return rc;
+    if (!worm_name_valid (name)) {
+        fprintf (stderr, "wormctl find: the name is not [A-Za-z0-9._-]{1,64}\n");
+        return EXIT_USAGE;
+    }
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
     if (s_find_segments (global, name, true, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl find: %s\n", err);
+        free (found);
+        return 1;
+    }
+    s_report_silent ("find", found, NULL);
+    if (s_nobody_answered ("find", global, found)) {
         free (found);
         return 1;
     }
@@ -1022,7 +1239,7 @@ s_cmd_find (s_global_t *global, int argc, char **argv)
         }
         if (found->count == 0)
             fprintf (stderr, "wormctl find: no segment of worm %s on the %d host(s) that "
-                             "answered\n", name, found->hosts);
+                             "answered\n", name, found->answered);
     }
     free (found);
     return 0;
@@ -1035,14 +1252,25 @@ s_cmd_status (s_global_t *global, int argc, char **argv)
     int rc = s_named_command (global, "status", s_json_options, argc, argv,
                               "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
                                "Each worm seen (or only NAME): its app, live population in its\n"
-                               "token and target, epoch, last round time, segment processes.\n",
+                               "token and target, epoch, last round time, segment processes.\n"
+                               "Exits 1 when no host answered (every one refused, or none was\n"
+                               "there); a host that did not answer is named on stderr.\n",
                               NULL, &name);
     if (rc >= 0)
         return rc;
+    if (name && !worm_name_valid (name)) {
+        fprintf (stderr, "wormctl status: the name is not [A-Za-z0-9._-]{1,64}\n");
+        return EXIT_USAGE;
+    }
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
     if (s_find_segments (global, name, true, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl status: %s\n", err);
+        free (found);
+        return 1;
+    }
+    s_report_silent ("status", found, NULL);
+    if (s_nobody_answered ("status", global, found)) {
         free (found);
         return 1;
     }
@@ -1097,9 +1325,53 @@ s_cmd_status (s_global_t *global, int argc, char **argv)
         printf ("%s]\n", shown ? "\n" : "");
     else if (!shown)
         fprintf (stderr, "wormctl status: no worm seen on the %d host(s) that answered\n",
-                 found->hosts);
+                 found->answered);
     free (found);
     return 0;
+}
+
+//  The agents a kill went to, and those that did not take it
+typedef struct {
+    s_told_t *sent_to;          //  agents asked, by name
+    int sent;                   //  how many took it
+    char (*refused)[65];        //  hosts whose agent did not take it
+    char (*refused_why)[256];   //  and why
+    int nrefused;               //  how many
+} s_kills_t;
+
+//  Sends KILL of worm name to every trusted agent in hosts not yet asked.
+//  Naming the worm's id (when known) lets the hosts that have no segment of
+//  it refuse a spawn of it still on its way: they remember ids, not names.
+static void
+s_kill_agents (const s_found_t *hosts, const char *name, const char *worm_id, s_kills_t *kills)
+{
+    for (int h = 0; h < hosts->count && !zsys_interrupted; h++) {
+        char err[512];
+        if (!s_host_trusted (&hosts->hosts[h], err, sizeof err)
+            || !s_tell_once (kills->sent_to, hosts->hosts[h].name))
+            continue;
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, worm_id[0] ? 3 : 2);
+        worm_wire_kstr (&request, "op", "kill");
+        worm_wire_kstr (&request, "worm", name);
+        if (worm_id[0])
+            worm_wire_kstr (&request, "worm_id", worm_id);
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        int rc = s_host_call (&hosts->hosts[h], &request, 2000, &reply, err, sizeof err);
+        worm_wire_writer_fini (&request);
+        if (rc == 0)
+            kills->sent++;
+        else if (!zsys_interrupted && kills->nrefused < MAX_HOSTS) {
+            fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
+            snprintf (kills->refused[kills->nrefused], sizeof kills->refused[0], "%s",
+                      hosts->hosts[h].name);
+            snprintf (kills->refused_why[kills->nrefused++], sizeof kills->refused_why[0], "%s",
+                      err);
+        }
+        worm_wire_reader_fini (&reply);
+    }
 }
 
 static int
@@ -1118,7 +1390,10 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
                                "by its id, again for a minute; a new launch of NAME starts at\n"
                                "once), so it dies even when its token is lost. Only its launcher\n"
                                "may, or a host's owner on that host. Exits 0 once no segment is\n"
-                               "left (within --timeout, default 10 s).\n");
+                               "left and every host that may hold one answered: the local\n"
+                               "cluster's hosts, those that answered at first and those that ran\n"
+                               "the worm (within --timeout, default 10 s). Else exits 1 and says,\n"
+                               "one line a host, which segments may survive and where.\n");
     if (rc >= 0)
         return rc;
     if (!name || index < argc || !worm_name_valid (name)) {
@@ -1129,65 +1404,127 @@ s_cmd_kill (s_global_t *global, int argc, char **argv)
     }
     char err[512];
     s_segments_t *found = calloc (1, sizeof *found);
+    s_segments_t *first = calloc (1, sizeof *first);
     s_found_t *hosts = calloc (1, sizeof *hosts);
+    s_told_t *told = calloc (1, sizeof *told);
+    s_found_t *later = calloc (1, sizeof *later);        //  agents of the last poll
+    //  The hosts that must answer before we may say the worm is gone: the
+    //  local cluster's, those that answered at first, those that ran it
+    char (*wanted)[65] = calloc (MAX_HOSTS * 3, sizeof *wanted);
+    int nwanted = 0;
+    s_kills_t kills = {.sent_to = calloc (1, sizeof (s_told_t)),
+                       .refused = calloc (MAX_HOSTS, sizeof *kills.refused),
+                       .refused_why = calloc (MAX_HOSTS, sizeof *kills.refused_why)};
     rc = 1;
-    if (s_find_segments (global, name, false, found, hosts, err, sizeof err)) {
-        fprintf (stderr, "wormctl kill: %s\n", err);
+    if (s_find_segments (global, name, false, first, hosts, err, sizeof err)) {
+        if (zsys_interrupted)
+            s_say_interrupted ("kill", "no kill was sent; worm %s keeps running", name);
+        else
+            fprintf (stderr, "wormctl kill: %s\n", err);
         goto done;
     }
-    int before = found->count;
-    //  Through the token: one segment puts the kill flag in it
-    for (int i = 0; i < found->count; i++) {
-        worm_wire_reader_t reply;
-        worm_wire_reader_init (&reply);
-        int sent = worm_ctl_request (found->items[i].endpoint, found->items[i].key, "kill", NULL,
-                                     NULL, 1000, &reply, err, sizeof err);
-        worm_wire_reader_fini (&reply);
-        if (sent == 0)
-            break;
-    }
-    //  Through every agent, independently of the token; naming the worm's
-    //  id lets the hosts that have no segment of it refuse a spawn of it
-    //  still on its way (they remember ids, not names)
-    const char *worm_id = found->count ? found->items[0].worm_id : "";
+    s_report_silent ("kill", first, told);
+    s_cluster_t cluster;
+    if (!global->broadcast[0] && !global->interface[0]
+        && s_cluster_read (global->dir, &cluster, err, sizeof err) == 0)
+        for (int i = 0; i < cluster.hosts; i++)
+            snprintf (wanted[nwanted++], sizeof wanted[0], "host%d", i + 1);
     for (int h = 0; h < hosts->count; h++) {
-        worm_wire_writer_t request;
-        worm_wire_writer_init (&request);
-        worm_wire_map (&request, worm_id[0] ? 3 : 2);
-        worm_wire_kstr (&request, "op", "kill");
-        worm_wire_kstr (&request, "worm", name);
-        if (worm_id[0])
-            worm_wire_kstr (&request, "worm_id", worm_id);
+        char untrusted[256];
+        if (s_host_trusted (&hosts->hosts[h], untrusted, sizeof untrusted))
+            snprintf (wanted[nwanted++], sizeof wanted[0], "%s", hosts->hosts[h].name);
+    }
+    for (int i = 0; i < first->count && nwanted < MAX_HOSTS * 3; i++)
+        snprintf (wanted[nwanted++], sizeof wanted[0], "%s", first->items[i].host);
+    //  Through the token: one segment puts the kill flag in it
+    for (int i = 0; i < first->count && !zsys_interrupted; i++) {
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
-        if (s_host_call (&hosts->hosts[h], &request, 2000, &reply, err, sizeof err))
-            fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
+        int asked = worm_ctl_request (first->items[i].endpoint, first->items[i].key, "kill", NULL,
+                                      NULL, 1000, &reply, err, sizeof err);
         worm_wire_reader_fini (&reply);
-        worm_wire_writer_fini (&request);
+        if (asked == 0)
+            break;
     }
+    //  Through every agent, independently of the token (and, below, to
+    //  every agent that answers later)
+    const char *worm_id = first->count ? first->items[0].worm_id : "";
+    s_kill_agents (hosts, name, worm_id, &kills);
     int64_t deadline = worm_now_ms () + s_timeout_ms (global, 10.0);
-    while (true) {
-        if (s_find_segments (global, name, false, found, NULL, err, sizeof err) == 0
-            && found->count == 0 && found->silent == 0) {
-            printf ("worm %s killed: %d segment(s) gone\n", name, before);
-            rc = 0;
-            break;
+    bool gone = false;
+    while (!zsys_interrupted) {
+        if (s_find_segments (global, name, false, found, later, err, sizeof err) == 0) {
+            s_report_silent ("kill", found, told);
+            s_kill_agents (later, name, worm_id, &kills);
+            gone = found->count == 0;
+            for (int k = 0; k < nwanted; k++)
+                gone &= s_host_answered (found, wanted[k]);
+            if (gone)
+                break;
         }
-        if (worm_now_ms () >= deadline && found->count == 0) {
-            fprintf (stderr, "wormctl kill: %d host(s) did not answer; cannot tell whether worm "
-                             "%s is gone\n", found->silent, name);
+        if (worm_now_ms () >= deadline)
             break;
-        }
-        if (worm_now_ms () >= deadline) {
-            char left[1024];
-            s_host_list (found, left, sizeof left);
-            fprintf (stderr, "wormctl kill: segments of %s still run on %s\n", name, left);
-            break;
-        }
-        zclock_sleep (100);
+        s_sleep (100);
     }
+    if (zsys_interrupted) {
+        char left[1024];
+        s_host_list (first, left, sizeof left);
+        s_say_interrupted ("kill", "the kill reached %d of %d host agent(s); worm %s may still "
+                                   "run%s%s (wormctl find %s)",
+                           kills.sent, hosts->count, name, first->count ? " on " : "",
+                           first->count ? left : "", name);
+        goto done;
+    }
+    if (gone) {
+        printf ("worm %s killed: %d segment(s) gone\n", name, first->count);
+        rc = 0;
+        goto done;
+    }
+    //  Say what may survive, and where: one line a host
+    fprintf (stderr, "wormctl kill: worm %s may survive after %d ms:\n", name,
+             s_timeout_ms (global, 10.0));
+    s_told_t *said = calloc (1, sizeof *said);
+    for (int i = 0; i < found->count; i++) {
+        const char *host = found->items[i].host;
+        const char *why = NULL;
+        for (int k = 0; k < kills.nrefused; k++)
+            if (strcmp (kills.refused[k], host) == 0)
+                why = kills.refused_why[k];
+        fprintf (stderr, "  a segment still runs on %s (pid %llu)%s%s\n", host,
+                 (unsigned long long) found->items[i].pid, why ? "; its agent refused the kill: "
+                                                               : "", why ? why : "");
+        s_tell_once (said, host);
+    }
+    for (int k = 0; k < nwanted; k++) {
+        if (s_host_answered (found, wanted[k]) || !s_tell_once (said, wanted[k]))
+            continue;
+        const char *why = "it did not answer the query";
+        for (int i = 0; i < found->silent; i++)
+            if (strcmp (found->silent_name[i], wanted[k]) == 0)
+                why = found->silent_why[i];
+        char ran[256] = "";
+        for (int i = 0; i < first->count; i++)
+            if (strcmp (first->items[i].host, wanted[k]) == 0) {
+                size_t used = strlen (ran);
+                snprintf (ran + used, sizeof ran - used, "%s%llu", used ? ", " : "",
+                          (unsigned long long) first->items[i].pid);
+            }
+        if (ran[0])
+            fprintf (stderr, "  %s, which ran segment pid %s, cannot tell whether it is gone "
+                             "(%s)\n", wanted[k], ran, why);
+        else
+            fprintf (stderr, "  %s may run a segment: cannot ask it (%s)\n", wanted[k], why);
+    }
+    free (said);
 done:
+    free (later);
+    free (kills.sent_to);
+    free (kills.refused_why);
+    free (kills.refused);
+    free (wanted);
+    free (told);
     free (hosts);
+    free (first);
     free (found);
     return rc;
 }
@@ -1453,10 +1790,27 @@ done:
 //  --------------------------------------------------------------------------
 //  The local cluster
 
+//  Whether pid has exited and waits to be reaped (it serves nothing).
+static bool
+s_zombie (pid_t pid)
+{
+    char path[64], stat_line[512] = "";
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return true;
+    size_t size = fread (stat_line, 1, sizeof stat_line - 1, file);
+    fclose (file);
+    stat_line[size] = 0;
+    //  "PID (COMM) STATE ...": COMM may hold spaces and parentheses
+    const char *close = strrchr (stat_line, ')');
+    return !close || close[1] != ' ' || close[2] == 'Z' || close[2] == 'X';
+}
+
 static bool
 s_alive (pid_t pid)
 {
-    return pid > 0 && (kill (pid, 0) == 0 || errno == EPERM);
+    return pid > 0 && (kill (pid, 0) == 0 || errno == EPERM) && !s_zombie (pid);
 }
 
 //  Asks one agent how many hosts it has heard; -1 when it does not answer.
@@ -1495,53 +1849,353 @@ s_read_endpoint (const char *dir, int n, char *buf, size_t cap)
     return buf[0] ? 0 : -1;
 }
 
-//  Stops the agents recorded for dir; returns how many were stopped.
+//  Stops the agents recorded for dir: SIGTERM, then up to wait_ms for them
+//  to go, then SIGKILL for those still there. When interrupted it stops
+//  waiting at once, and sends SIGKILL only with kill_interrupted (a failed
+//  'up', whose young agents hold no guests). Returns how many it stopped;
+//  *running (may be NULL) gets how many still run, named on stderr.
 static int
-s_stop_agents (const char *dir, const s_cluster_t *cluster)
+s_stop_agents (const char *dir, const s_cluster_t *cluster, int wait_ms, bool kill_interrupted,
+               int *running)
 {
-    int stopped = 0;
+    int stopped = 0, left = 0;
+    bool signalled[MAX_HOSTS] = {false};
     for (int i = 0; i < cluster->hosts; i++) {
+        //  One of our own children that already exited (a failed 'up')
+        if (cluster->pids[i] > 0 && waitpid (cluster->pids[i], NULL, WNOHANG) == cluster->pids[i])
+            continue;
         if (s_is_cluster_agent (cluster->pids[i], dir, i + 1)) {
             kill (cluster->pids[i], SIGTERM);
-            stopped++;
+            signalled[i] = true;
         }
         else if (s_alive (cluster->pids[i]))
             fprintf (stderr, "wormctl: pid %d is no longer host%d's wormd; left alone\n",
                      (int) cluster->pids[i], i + 1);
     }
-    int64_t deadline = worm_now_ms () + 10000;
+    int64_t deadline = worm_now_ms () + wait_ms;
     for (int i = 0; i < cluster->hosts; i++) {
-        while (s_is_cluster_agent (cluster->pids[i], dir, i + 1) && worm_now_ms () < deadline)
-            zclock_sleep (20);
-        if (s_is_cluster_agent (cluster->pids[i], dir, i + 1)) {
-            fprintf (stderr, "wormctl: host%d (pid %d) did not stop; killing it\n", i + 1,
-                     (int) cluster->pids[i]);
-            kill (cluster->pids[i], SIGKILL);
+        if (!signalled[i])
+            continue;
+        pid_t pid = cluster->pids[i];
+        //  Our own children (agents of this 'up') stay zombies until reaped
+        while (waitpid (pid, NULL, WNOHANG) != pid && s_is_cluster_agent (pid, dir, i + 1)
+               && worm_now_ms () < deadline && !zsys_interrupted)
+            zclock_sleep (10);
+        if (s_is_cluster_agent (pid, dir, i + 1) && (!zsys_interrupted || kill_interrupted)) {
+            if (!zsys_interrupted)
+                fprintf (stderr, "wormctl: host%d (pid %d) did not stop within %d ms; killing "
+                                 "it\n", i + 1, (int) pid, wait_ms);
+            kill (pid, SIGKILL);
+            for (int tries = 0; tries < 50 && waitpid (pid, NULL, WNOHANG) != pid
+                                && s_is_cluster_agent (pid, dir, i + 1); tries++)
+                zclock_sleep (2);
         }
+        if (s_is_cluster_agent (pid, dir, i + 1)) {
+            fprintf (stderr, "wormctl: host%d (pid %d) is still stopping\n", i + 1, (int) pid);
+            left++;
+        }
+        else
+            stopped++;
     }
+    if (running)
+        *running = left;
     return stopped;
 }
 
-static void
-s_remove_cluster_files (const char *dir, int hosts)
+//  --------------------------------------------------------------------------
+//  What 'wormctl up' made: DIR/cluster.manifest, one line a thing,
+//  "KIND PATH" with PATH relative to DIR, in the order they were made:
+//  "dir ." (DIR itself), "dir P" (a folder, removed once empty), "file P",
+//  "tree P" (an agent's state folder, removed whole once no agent runs
+//  there). A failed 'up' and 'down' remove exactly these, newest first;
+//  'up' refuses a folder that holds anything else.
+
+#define MANIFEST "cluster.manifest"
+#define MANIFEST_HEAD "# made by 'wormctl up'; 'wormctl down' removes exactly these"
+
+typedef struct {
+    char kind[8];               //  "dir", "file" or "tree"
+    char path[256];             //  relative to the cluster folder
+    bool keep;                  //  s_manifest_remove leaves it
+} s_made_t;
+
+typedef struct {
+    s_made_t items[MAX_HOSTS * 2 + 32];   //  what was made, oldest first
+    int count;                            //  how many
+} s_manifest_t;
+
+//  Reads DIR/cluster.manifest. Returns 0, 1 when there is none, or -1 with
+//  err when it is not one of ours.
+static int
+s_manifest_load (const char *dir, s_manifest_t *manifest, char *err, size_t cap)
 {
-    for (int i = 0; i < hosts; i++) {
-        char path[PATH_MAX + 32];
-        snprintf (path, sizeof path, "%s/host%d", dir, i + 1);
-        worm_rmtree (path);
+    memset (manifest, 0, sizeof *manifest);
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/" MANIFEST, dir);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return errno == ENOENT ? 1 : (snprintf (err, cap, "cannot read %s: %s", path,
+                                                strerror (errno)), -1);
+    char line[512];
+    int number = 0, rc = 0;
+    while (fgets (line, sizeof line, file)) {
+        number++;
+        line[strcspn (line, "\n")] = 0;
+        if (number == 1 && strcmp (line, MANIFEST_HEAD) == 0)
+            continue;
+        char *space = strchr (line, ' ');
+        if (number == 1 || !space || manifest->count >= (int) (sizeof manifest->items
+                                                               / sizeof manifest->items[0])) {
+            snprintf (err, cap, "%s, line %d, is not what 'wormctl up' writes", path, number);
+            rc = -1;
+            break;
+        }
+        *space = 0;
+        s_made_t *item = &manifest->items[manifest->count];
+        const char *rel = space + 1;
+        bool kind_ok = strcmp (line, "dir") == 0 || strcmp (line, "file") == 0
+                       || strcmp (line, "tree") == 0;
+        if (!kind_ok || !rel[0] || rel[0] == '/' || strstr (rel, "..")
+            || strlen (rel) >= sizeof item->path) {
+            snprintf (err, cap, "%s, line %d, is not what 'wormctl up' writes", path, number);
+            rc = -1;
+            break;
+        }
+        snprintf (item->kind, sizeof item->kind, "%s", line);
+        snprintf (item->path, sizeof item->path, "%s", rel);
+        manifest->count++;
     }
-    char path[PATH_MAX + 16];
-    snprintf (path, sizeof path, "%s/cluster.zpl", dir);
-    unlink (path);
-    snprintf (path, sizeof path, "%s/authorized", dir);
-    worm_rmtree (path);
-    snprintf (path, sizeof path, "%s/owners", dir);
-    worm_rmtree (path);
-    snprintf (path, sizeof path, "%s/user.cert", dir);
-    unlink (path);
-    snprintf (path, sizeof path, "%s/user.cert_secret", dir);
-    unlink (path);
-    rmdir (dir);
+    fclose (file);
+    return rc;
+}
+
+static s_made_t *
+s_manifest_find (s_manifest_t *manifest, const char *rel)
+{
+    for (int i = 0; i < manifest->count; i++)
+        if (strcmp (manifest->items[i].path, rel) == 0)
+            return &manifest->items[i];
+    return NULL;
+}
+
+//  Records that up is about to make rel (KIND as above), before it makes
+//  it, so that a crash leaves nothing unrecorded. Returns 0 or -1 with err.
+static int
+s_manifest_add (const char *dir, s_manifest_t *manifest, const char *kind, const char *rel,
+                char *err, size_t cap)
+{
+    if (s_manifest_find (manifest, rel))
+        return 0;
+    if (manifest->count >= (int) (sizeof manifest->items / sizeof manifest->items[0])) {
+        snprintf (err, cap, "too many things in %s/" MANIFEST, dir);
+        return -1;
+    }
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/" MANIFEST, dir);
+    bool fresh = access (path, F_OK) != 0;
+    FILE *file = fopen (path, "a");
+    if (!file || (fresh && fprintf (file, "%s\n", MANIFEST_HEAD) < 0)
+        || fprintf (file, "%s %s\n", kind, rel) < 0 || fclose (file)) {
+        snprintf (err, cap, "cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    s_made_t *item = &manifest->items[manifest->count++];
+    memset (item, 0, sizeof *item);
+    snprintf (item->kind, sizeof item->kind, "%s", kind);
+    snprintf (item->path, sizeof item->path, "%s", rel);
+    return 0;
+}
+
+//  Finds the first thing under DIR/rel (rel "" for DIR) that the manifest
+//  (NULL: none) does not account for, a file rather than its folder when
+//  it can; writes its path into out and returns true.
+static bool
+s_foreign (const char *dir, s_manifest_t *manifest, const char *rel, char *out, size_t cap)
+{
+    char path[PATH_MAX + 256];
+    snprintf (path, sizeof path, "%s%s%s", dir, rel[0] ? "/" : "", rel);
+    DIR *folder = opendir (path);
+    if (!folder) {
+        snprintf (out, cap, "%s", path);
+        return true;
+    }
+    struct dirent *entry;
+    bool found = false;
+    while (!found && (entry = readdir (folder))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char child[512];
+        snprintf (child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", entry->d_name);
+        if (!rel[0] && strcmp (child, MANIFEST) == 0 && manifest && manifest->count)
+            continue;
+        s_made_t *item = manifest ? s_manifest_find (manifest, child) : NULL;
+        char full[PATH_MAX + 512];
+        snprintf (full, sizeof full, "%s/%s", dir, child);
+        struct stat st;
+        bool is_dir = lstat (full, &st) == 0 && S_ISDIR (st.st_mode);
+        if (!item || (strcmp (item->kind, "file") == 0 && is_dir)
+            || (strcmp (item->kind, "file") != 0 && !is_dir)) {
+            //  Name a file in a folder of someone else's, not just the folder
+            if (!is_dir || !s_foreign (full, NULL, "", out, cap))
+                snprintf (out, cap, "%s", full);
+            found = true;
+        }
+        else if (strcmp (item->kind, "dir") == 0)
+            found = s_foreign (dir, manifest, child, out, cap);
+    }
+    closedir (folder);
+    return found;
+}
+
+//  Removes what the manifest lists, newest first, except items marked
+//  keep; rewrites the manifest with what is left, or removes it (and DIR,
+//  when up made it, unless keep_dir) when nothing is. Returns how many
+//  items are left, DIR itself not counted.
+static int
+s_manifest_remove (const char *dir, s_manifest_t *manifest, bool keep_dir)
+{
+    char path[PATH_MAX + 256];
+    bool made_dir = false;
+    for (int i = manifest->count - 1; i >= 0; i--) {
+        s_made_t *item = &manifest->items[i];
+        if (strcmp (item->path, ".") == 0) {
+            made_dir = true;
+            continue;
+        }
+        if (item->keep)
+            continue;
+        snprintf (path, sizeof path, "%s/%s", dir, item->path);
+        struct stat st;
+        if (strcmp (item->kind, "tree") == 0)
+            worm_rmtree (path);
+        else if (strcmp (item->kind, "dir") == 0)
+            rmdir (path);
+        else
+            unlink (path);
+        //  Still there (a folder that something else was put into): keep
+        //  it on the record
+        item->keep = lstat (path, &st) == 0;
+    }
+    int left = 0;
+    for (int i = 0; i < manifest->count; i++)
+        left += manifest->items[i].keep;
+    snprintf (path, sizeof path, "%s/" MANIFEST, dir);
+    if (left == 0 && !(made_dir && keep_dir)) {
+        unlink (path);
+        if (made_dir)
+            rmdir (dir);
+        return 0;
+    }
+    FILE *file = fopen (path, "w");
+    if (file) {
+        fprintf (file, "%s\n", MANIFEST_HEAD);
+        for (int i = 0; i < manifest->count; i++)
+            if (manifest->items[i].keep || strcmp (manifest->items[i].path, ".") == 0)
+                fprintf (file, "%s %s\n", manifest->items[i].kind, manifest->items[i].path);
+        fclose (file);
+    }
+    return left;
+}
+
+//  The pid of a live wormd that serves the state folder state (named in
+//  its arguments, relative to its working folder or not, or writing its
+//  pid file there), or 0 when none does.
+static pid_t
+s_agent_in (const char *state)
+{
+    char real[PATH_MAX];
+    if (!realpath (state, real))
+        return 0;
+    pid_t from_file = 0;
+    char path[PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/wormd.pid", state);
+    FILE *file = fopen (path, "r");
+    if (file) {
+        int number = 0;
+        if (fscanf (file, "%d", &number) == 1)
+            from_file = (pid_t) number;
+        fclose (file);
+    }
+    DIR *proc = opendir ("/proc");
+    if (!proc)
+        return 0;
+    pid_t found = 0;
+    struct dirent *entry;
+    while (!found && (entry = readdir (proc))) {
+        pid_t pid = (pid_t) atoi (entry->d_name);
+        if (pid <= 0)
+            continue;
+        char comm[32] = "";
+        snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+        file = fopen (path, "r");
+        if (!file)
+            continue;
+        if (!fgets (comm, sizeof comm, file))
+            comm[0] = 0;
+        fclose (file);
+        comm[strcspn (comm, "\n")] = 0;
+        if (strcmp (comm, "wormd") != 0 || s_zombie (pid))
+            continue;
+        if (pid == from_file) {
+            found = pid;
+            break;
+        }
+        snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+        file = fopen (path, "r");
+        if (!file)
+            continue;
+        static char cmdline[16384];
+        size_t size = fread (cmdline, 1, sizeof cmdline - 1, file);
+        fclose (file);
+        cmdline[size] = 0;
+        char cwd[PATH_MAX] = "";
+        snprintf (path, sizeof path, "/proc/%d/cwd", (int) pid);
+        ssize_t len = readlink (path, cwd, sizeof cwd - 1);
+        cwd[len > 0 ? len : 0] = 0;
+        for (size_t at = 0; at < size && !found; at += strlen (cmdline + at) + 1) {
+            const char *arg = cmdline + at;
+            if (strncmp (arg, "--state-dir=", 12) == 0)
+                arg += 12;
+            char joined[2 * PATH_MAX + 2], resolved[PATH_MAX];
+            if (arg[0] == '/')
+                snprintf (joined, sizeof joined, "%s", arg);
+            else if (cwd[0])
+                snprintf (joined, sizeof joined, "%s/%s", cwd, arg);
+            else
+                continue;
+            if (realpath (joined, resolved) && strcmp (resolved, real) == 0)
+                found = pid;
+        }
+    }
+    closedir (proc);
+    return found;
+}
+
+//  Prints the last lines of an agent's log, indented, for a failed 'up'
+//  (which removes the log with the rest).
+static void
+s_print_log_tail (const char *path, int lines)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        fprintf (stderr, "  (no log at %s)\n", path);
+        return;
+    }
+    static char ring[16][512];
+    int count = 0;
+    while (fgets (ring[count % 16], sizeof ring[0], file))
+        count++;
+    fclose (file);
+    if (lines > 16)
+        lines = 16;
+    int first = count > lines ? count - lines : 0;
+    if (count == 0)
+        fprintf (stderr, "  (its log %s is empty)\n", path);
+    for (int i = first; i < count; i++) {
+        char *line = ring[i % 16];
+        line[strcspn (line, "\n")] = 0;
+        fprintf (stderr, "  %s\n", line);
+    }
 }
 
 static int
@@ -1557,23 +2211,78 @@ s_cmd_down (s_global_t *global, int argc, char **argv)
         "Usage: wormctl [--dir DIR] down\n\n"
         "Stops exactly the host agents that 'wormctl up' started in DIR (by their\n"
         "recorded pids, checked to still be those agents), which stop their guests,\n"
-        "and removes the cluster's files.\n");
+        "and removes exactly what 'up' made there (listed in DIR/" MANIFEST ").\n"
+        "The state folder of an agent that still runs there (one restarted by hand)\n"
+        "is left, and so are the cluster's shared files; it then exits 1 saying so.\n");
     if (rc >= 0)
         return rc;
     if (index < argc) {
         fprintf (stderr, "wormctl down: unexpected argument '%s'\n", argv[index]);
         return EXIT_USAGE;
     }
+    const char *dir = global->dir;
     char err[512];
     s_cluster_t cluster;
-    if (s_cluster_read (global->dir, &cluster, err, sizeof err)) {
+    s_manifest_t *manifest = calloc (1, sizeof *manifest);
+    int listed = s_manifest_load (dir, manifest, err, sizeof err);
+    rc = 1;
+    if (listed < 0) {
         fprintf (stderr, "wormctl down: %s\n", err);
-        return 1;
+        goto done;
     }
-    int stopped = s_stop_agents (global->dir, &cluster);
-    s_remove_cluster_files (global->dir, cluster.hosts);
-    printf ("stopped %d host agent(s) of the cluster in %s\n", stopped, global->dir);
-    return 0;
+    if (s_cluster_read (dir, &cluster, err, sizeof err)) {
+        if (listed == 1) {
+            fprintf (stderr, "wormctl down: %s\n", err);
+            goto done;
+        }
+        //  'up' failed or crashed before it wrote cluster.zpl
+        memset (&cluster, 0, sizeof cluster);
+    }
+    int running = 0;
+    int stopped = s_stop_agents (dir, &cluster, 10000, false, &running);
+    if (zsys_interrupted) {
+        s_say_interrupted ("down", "stopped %d host agent(s); %d still stopping; the files in %s "
+                                   "are left ('wormctl down' again to finish)",
+                           stopped, running, dir);
+        goto done;
+    }
+    if (listed == 1) {
+        fprintf (stderr, "wormctl down: stopped %d host agent(s); %s has no " MANIFEST
+                         " saying what 'up' made there: no file removed\n", stopped, dir);
+        goto done;
+    }
+    //  An agent still there (restarted by hand, or one that would not stop)
+    //  keeps its folder, and the files every agent shares
+    int kept = 0;
+    for (int i = 0; i < manifest->count; i++) {
+        s_made_t *item = &manifest->items[i];
+        if (strcmp (item->kind, "tree") != 0)
+            continue;
+        char state[PATH_MAX + 256];
+        snprintf (state, sizeof state, "%s/%s", dir, item->path);
+        pid_t pid = s_agent_in (state);
+        if (pid) {
+            fprintf (stderr, "wormctl down: left %s: wormd pid %d runs there%s\n", state,
+                     (int) pid, running ? "" : " (not one 'wormctl up' started; stop it, then "
+                                               "'wormctl down' again)");
+            item->keep = true;
+            kept++;
+        }
+    }
+    if (kept)
+        for (int i = 0; i < manifest->count; i++)
+            if (strcmp (manifest->items[i].kind, "tree") != 0
+                && strcmp (manifest->items[i].path, ".") != 0)
+                manifest->items[i].keep = true;
+    int left = s_manifest_remove (dir, manifest, false);
+    printf ("stopped %d host agent(s) of the cluster in %s\n", stopped, dir);
+    if (left)
+        fprintf (stderr, "wormctl down: %d thing(s) 'up' made are left in %s (listed in "
+                         "%s/" MANIFEST ")\n", left, dir, dir);
+    rc = left ? 1 : 0;
+done:
+    free (manifest);
+    return rc;
 }
 
 static int
@@ -1595,7 +2304,7 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
-    char err[512];
+    char err[PATH_MAX + 512];
     long hosts = 0;
     int index = 0;
     if (worm_opts_parse (options, argc, argv, &index, s_up_option, &hosts, err, sizeof err)) {
@@ -1610,7 +2319,11 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
                 "DIR/hostK/activity to play its user). They broadcast on the loopback\n"
                 "broadcast 127.255.255.255, never on a real interface, on a beacon port of\n"
                 "their own, recorded in DIR/cluster.zpl. Returns once all N hear each other.\n"
-                "Options after -- go to every wormd (e.g. -- --min-idle 2).\n\n");
+                "Options after -- go to every wormd (e.g. -- --min-idle 2).\n\n"
+                "DIR must be new, empty, or hold only what an earlier 'up' made there: 'up'\n"
+                "lists what it makes in DIR/" MANIFEST ", and a failed 'up' (its\n"
+                "agents' last log lines are printed) or 'down' removes exactly that. Run by\n"
+                "root, it makes DIR passable for the guests' user (o+x) when it is ours.\n\n");
         worm_opts_help (stdout, options);
         return 0;
     }
@@ -1646,21 +2359,80 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         fprintf (stderr, "wormctl up: no wormd beside wormctl (%s)\n", wormd);
         return 1;
     }
-    //  Agents run by root run their guests as another user, who must pass
-    //  through this folder to reach theirs: search, never read, for others
-    if (worm_mkdirs (dir, geteuid () == 0 ? 0711 : 0700)) {
-        fprintf (stderr, "wormctl up: cannot create %s: %s\n", dir, strerror (errno));
-        return 1;
-    }
+    s_manifest_t *manifest = calloc (1, sizeof *manifest);
     memset (&cluster, 0, sizeof cluster);
+    int rc = 1;
+    //  The folder: new (ours, on the record), or holding nothing but what
+    //  an earlier 'up' made (its manifest says)
+    struct stat st;
+    bool made_dir = false;
+    if (stat (dir, &st) == 0) {
+        if (!S_ISDIR (st.st_mode)) {
+            fprintf (stderr, "wormctl up: %s is not a folder\n", dir);
+            goto out;
+        }
+        char foreign[PATH_MAX + 512];
+        if (s_manifest_load (dir, manifest, err, sizeof err) < 0) {
+            fprintf (stderr, "wormctl up: %s; refusing to use %s\n", err, dir);
+            goto out;
+        }
+        if (s_foreign (dir, manifest, "", foreign, sizeof foreign)) {
+            fprintf (stderr, "wormctl up: %s was not made by 'wormctl up'; refusing to use %s "
+                             "(name a new or empty folder with --dir)\n", foreign, dir);
+            goto out;
+        }
+        for (int i = 0; i < manifest->count; i++) {
+            char state[PATH_MAX + 256];
+            snprintf (state, sizeof state, "%s/%s", dir, manifest->items[i].path);
+            pid_t pid = strcmp (manifest->items[i].kind, "tree") == 0 ? s_agent_in (state) : 0;
+            if (pid) {
+                fprintf (stderr, "wormctl up: wormd pid %d runs in %s; stop it first\n",
+                         (int) pid, state);
+                goto out;
+            }
+        }
+        //  Agents run by root run their guests as another user, who must
+        //  pass through this folder to reach theirs
+        if (geteuid () == 0 && !(st.st_mode & S_IXOTH)) {
+            if (st.st_uid != geteuid () || chmod (dir, (st.st_mode & 07777) | S_IXOTH)) {
+                fprintf (stderr, "wormctl up: guests (another user) cannot pass through %s "
+                                 "(mode %04o, owner uid %u): chmod o+x it, or choose another "
+                                 "--dir\n", dir, (unsigned) (st.st_mode & 07777),
+                         (unsigned) st.st_uid);
+                goto out;
+            }
+            fprintf (stderr, "wormctl up: %s was mode %04o; made it %04o (o+x) so that guests, "
+                             "run as another user, can pass through it\n", dir,
+                     (unsigned) (st.st_mode & 07777), (unsigned) ((st.st_mode & 07777) | S_IXOTH));
+        }
+        //  What the earlier cluster left goes, but for its user key (a
+        //  WORM_KEY may point at it)
+        for (int i = 0; i < manifest->count; i++)
+            manifest->items[i].keep = strcmp (manifest->items[i].path, "user.cert") == 0
+                                      || strcmp (manifest->items[i].path, "user.cert_secret") == 0;
+        s_manifest_remove (dir, manifest, true);
+        s_manifest_load (dir, manifest, err, sizeof err);
+    }
+    else {
+        //  Agents run by root run their guests as another user, who must pass
+        //  through this folder to reach theirs: search, never read, for others
+        if (worm_mkdirs (dir, geteuid () == 0 ? 0711 : 0700)) {
+            fprintf (stderr, "wormctl up: cannot create %s: %s\n", dir, strerror (errno));
+            goto out;
+        }
+        made_dir = true;
+    }
+    if (made_dir && s_manifest_add (dir, manifest, "dir", ".", err, sizeof err)) {
+        fprintf (stderr, "wormctl up: %s\n", err);
+        rmdir (dir);
+        goto out;
+    }
     snprintf (cluster.broadcast, sizeof cluster.broadcast, "127.255.255.255");
     cluster.port = worm_udp_free_port ();
-    cluster.hosts = (int) hosts;
     if (cluster.port <= 0) {
         fprintf (stderr, "wormctl up: no free UDP port\n");
-        return 1;
+        goto fail;
     }
-    int rc = 1;
     //  Keys: one per host, the cluster's user key, and a folder that
     //  authorizes them all (and the key we speak with, when it is another)
     static char host_keys[MAX_HOSTS][41];
@@ -1668,45 +2440,60 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
     snprintf (authorized, sizeof authorized, "%s/authorized", dir);
     snprintf (owners, sizeof owners, "%s/owners", dir);
     snprintf (path, sizeof path, "%s/user.cert", dir);
-    worm_rmtree (authorized);
-    worm_rmtree (owners);
-    zcert_t *user = worm_keys_load (path, err, sizeof err);
+    zcert_t *user = s_manifest_find (manifest, "user.cert")
+                        ? worm_keys_load (path, err, sizeof err) : NULL;
+    if (!user && (s_manifest_add (dir, manifest, "file", "user.cert", err, sizeof err)
+                  || s_manifest_add (dir, manifest, "file", "user.cert_secret", err, sizeof err)))
+        goto fail_said;
     if (!user)
         user = worm_keys_create (path, WORM_ROLE_USER_NAME, true, err, sizeof err);
-    if (!user || worm_mkdirs (authorized, 0700) || worm_mkdirs (owners, 0700)
-        || s_load_keys (global, err, sizeof err)) {
-        fprintf (stderr, "wormctl up: %s\n", user ? err : "cannot make the cluster's keys");
+    if (!user)
+        goto fail_said;
+    if (s_manifest_add (dir, manifest, "dir", "authorized", err, sizeof err)
+        || worm_mkdirs (authorized, 0700)
+        || s_manifest_add (dir, manifest, "dir", "owners", err, sizeof err)
+        || worm_mkdirs (owners, 0700) || s_load_keys (global, err, sizeof err)
+        || s_manifest_add (dir, manifest, "file", "authorized/user.cert", err, sizeof err)
+        || s_manifest_add (dir, manifest, "file", "owners/user.cert", err, sizeof err)) {
         zcert_destroy (&user);
-        return 1;
+        goto fail_said;
     }
     //  The cluster's user (and the key we speak with) own every virtual host
     for (int k = 0; k < 2; k++) {
         const char *folder = k == 0 ? authorized : owners;
         snprintf (path, sizeof path, "%s/user.cert", folder);
         zcert_save_public (user, path);
-        if (!zcert_eq (user, s_cert)) {
-            snprintf (path, sizeof path, "%s/wormctl-user.cert", folder);
-            zcert_save_public (s_cert, path);
+        if (zcert_eq (user, s_cert))
+            continue;
+        char entry[64];
+        snprintf (entry, sizeof entry, "%s/wormctl-user.cert", k == 0 ? "authorized" : "owners");
+        if (s_manifest_add (dir, manifest, "file", entry, err, sizeof err)) {
+            zcert_destroy (&user);
+            goto fail_said;
         }
+        snprintf (path, sizeof path, "%s/wormctl-user.cert", folder);
+        zcert_save_public (s_cert, path);
     }
     zcert_destroy (&user);
-    for (int i = 0; i < cluster.hosts; i++) {
+    if (s_manifest_add (dir, manifest, "file", "cluster.zpl", err, sizeof err))
+        goto fail_said;
+    for (int i = 0; i < (int) hosts && !zsys_interrupted; i++) {
         char name[16], state[PATH_MAX + 32], activity[PATH_MAX + 48], log_path[PATH_MAX + 48],
-            port[16];
+            port[16], rel[64];
         snprintf (name, sizeof name, "host%d", i + 1);
         snprintf (state, sizeof state, "%s/%s", dir, name);
         snprintf (activity, sizeof activity, "%s/activity", state);
         snprintf (log_path, sizeof log_path, "%s/wormd.log", state);
         snprintf (port, sizeof port, "%d", cluster.port);
-        worm_rmtree (state);
+        snprintf (rel, sizeof rel, "authorized/%s.cert", name);
+        if (s_manifest_add (dir, manifest, "tree", name, err, sizeof err)
+            || s_manifest_add (dir, manifest, "file", rel, err, sizeof err))
+            goto fail_said;
         worm_mkdirs (state, 0700);
         snprintf (path, sizeof path, "%s/host.cert", state);
         zcert_t *host = worm_keys_create (path, WORM_ROLE_HOST_NAME, true, err, sizeof err);
-        if (!host) {
-            fprintf (stderr, "wormctl up: %s\n", err);
-            cluster.hosts = i;
-            goto fail;
-        }
+        if (!host)
+            goto fail_said;
         snprintf (host_keys[i], sizeof host_keys[i], "%s", zcert_public_txt (host));
         snprintf (path, sizeof path, "%s/%s.cert", authorized, name);
         zcert_save_public (host, path);
@@ -1722,13 +2509,13 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
         args[n] = NULL;
         worm_spawn_spec_t spec = {.path = wormd, .argv = args, .envp = environ, .log_path = log_path,
                              .umask = 022};
-        cluster.pids[i] = worm_spawn (&spec, err, sizeof err);
-        if (cluster.pids[i] < 0) {
-            fprintf (stderr, "wormctl up: %s\n", err);
-            cluster.hosts = i;
-            goto fail;
-        }
+        pid_t pid = worm_spawn (&spec, err, sizeof err);
+        if (pid < 0)
+            goto fail_said;
+        cluster.pids[cluster.hosts++] = pid;
     }
+    if (zsys_interrupted)
+        goto interrupted;
     if (s_cluster_write (dir, &cluster)) {
         fprintf (stderr, "wormctl up: cannot write %s/cluster.zpl\n", dir);
         goto fail;
@@ -1739,18 +2526,30 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
     int ready = 0;
     while (ready < cluster.hosts && worm_now_ms () < deadline) {
         ready = 0;
-        for (int i = 0; i < cluster.hosts; i++) {
-            if (waitpid (cluster.pids[i], NULL, WNOHANG) == cluster.pids[i]) {
-                fprintf (stderr, "wormctl up: host%d's wormd exited; see %s/host%d/wormd.log\n",
-                         i + 1, dir, i + 1);
+        for (int i = 0; i < cluster.hosts && !zsys_interrupted; i++) {
+            int status = 0;
+            if (waitpid (cluster.pids[i], &status, WNOHANG) == cluster.pids[i]) {
+                char how[64];
+                if (WIFEXITED (status))
+                    snprintf (how, sizeof how, "exited with status %d", WEXITSTATUS (status));
+                else
+                    snprintf (how, sizeof how, "was killed by signal %d", WTERMSIG (status));
+                fprintf (stderr, "wormctl up: host%d's wormd %s; the last lines of its log "
+                                 "(removed with the cluster):\n", i + 1, how);
+                char log_path[PATH_MAX + 48];
+                snprintf (log_path, sizeof log_path, "%s/host%d/wormd.log", dir, i + 1);
+                s_print_log_tail (log_path, 10);
+                cluster.pids[i] = 0;
                 goto fail;
             }
             if (s_read_endpoint (dir, i + 1, endpoints[i], sizeof endpoints[i]) == 0
                 && s_heard (endpoints[i], host_keys[i]) >= cluster.hosts)
                 ready++;
         }
-        if (ready < cluster.hosts)
-            zclock_sleep (50);
+        if (zsys_interrupted)
+            goto interrupted;
+        if (ready < cluster.hosts && s_sleep (50))
+            goto interrupted;
     }
     if (ready < cluster.hosts) {
         fprintf (stderr, "wormctl up: only %d of %d hosts hear all the others after %d ms\n",
@@ -1763,10 +2562,32 @@ s_cmd_up (s_global_t *global, int argc, char **argv)
     for (int i = 0; i < cluster.hosts; i++)
         printf ("host%-4d %-8d %-26s %s/host%d/activity\n", i + 1, (int) cluster.pids[i],
                 endpoints[i], dir, i + 1);
-    return 0;
-fail:
-    s_stop_agents (dir, &cluster);
-    s_remove_cluster_files (dir, cluster.hosts);
+    rc = 0;
+    goto out;
+interrupted: {
+        //  Agents this young hold no guests: a short wait, then SIGKILL
+        int running = 0;
+        int stopped = s_stop_agents (dir, &cluster, 150, true, &running);
+        int left = running ? 0 : s_manifest_remove (dir, manifest, false);
+        if (running || left)
+            s_say_interrupted ("up", "stopped %d of the %d host agent(s) it had started; "
+                                     "what it made stays in %s ('wormctl down' removes it)",
+                               stopped, cluster.hosts, dir);
+        else
+            s_say_interrupted ("up", "stopped the %d host agent(s) it had started and removed "
+                                     "what it made in %s", stopped, dir);
+        goto out;
+    }
+fail_said:
+    fprintf (stderr, "wormctl up: %s\n", err);
+fail: {
+        int running = 0;
+        s_stop_agents (dir, &cluster, 10000, true, &running);
+        if (!running)
+            s_manifest_remove (dir, manifest, false);
+    }
+out:
+    free (manifest);
     return rc;
 }
 
@@ -1794,6 +2615,7 @@ main (int argc, char **argv)
     }
     zsys_init ();
     zsys_set_logstream (NULL);
+    s_catch_signals ();
     worm_log_init ("wormctl", NULL);
     const char *command = argv[index++];
     struct {
@@ -1829,6 +2651,12 @@ main (int argc, char **argv)
             int rc = commands[i].run (&global, argc - index, argv + index);
             worm_keyset_destroy (&s_trusted);
             zcert_destroy (&s_cert);
+            if (s_signal || zsys_interrupted) {
+                if (!s_told_interrupt)
+                    fprintf (stderr, "wormctl %s: interrupted\n", command);
+                //  Before our handler was in place, czmq's took it: say SIGINT
+                return 128 + (s_signal ? s_signal : SIGINT);
+            }
             return rc;
         }
     fprintf (stderr, "wormctl: unknown command '%s' (see wormctl --help)\n", command);

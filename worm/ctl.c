@@ -81,13 +81,19 @@ worm_ctl_exchange (const char *endpoint, const char *server_key, const void *dat
     }
     int64_t deadline = worm_now_ms () + timeout_ms;
     void *ready = NULL;
-    while (!ready) {
+    //  In short slices: a signal caught by another thread sets
+    //  zsys_interrupted but does not wake this poll
+    while (!ready && !zsys_interrupted) {
         int64_t left = deadline - worm_now_ms ();
         if (left <= 0)
             break;
-        ready = zpoller_wait (poller, (int) left);
+        ready = zpoller_wait (poller, left < WORM_CTL_SLICE_MS ? (int) left : WORM_CTL_SLICE_MS);
         if (!ready && zpoller_terminated (poller))
             break;
+    }
+    if (!ready && zsys_interrupted) {
+        snprintf (err, cap, "interrupted before %s answered", endpoint);
+        goto done;
     }
     if (ready && ready == watch) {
         //  Frame 1 holds the event (16 bits) and its value (32 bits)

@@ -14,6 +14,7 @@
 #include <czmq.h>
 
 #define WORM_CTL_MAX 262144   //  bytes in a request or reply, at most
+#define WORM_CTL_SLICE_MS 20  //  waits look at zsys_interrupted this often
 
 /*  The keypair this process speaks with on every control connection (the
     user's key in wormctl, the host's in wormd, the worm's in a segment).
@@ -25,7 +26,10 @@ void worm_ctl_set_identity (zcert_t *cert);
     into reply (initialised by the caller, who calls worm_wire_reader_fini
     after). Returns 0 when the server said ok, -2 when it refused (err holds
     its error sentence; a refused key is one too: "ENDPOINT refused our key
-    ..."), -1 when there was no valid reply (err says why). */
+    ..."), -1 when there was no valid reply (err says why). Once
+    zsys_interrupted is set (czmq's SIGINT/SIGTERM handler, or the
+    program's own) the wait ends within WORM_CTL_SLICE_MS with -1 and
+    "interrupted before ENDPOINT answered". */
 int worm_ctl_call (const char *endpoint, const char *server_key, worm_wire_writer_t *request,
                    int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap);
 

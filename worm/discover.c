@@ -1,5 +1,6 @@
 /*  discover.c — query by broadcast, collect answers. See discover.h. */
 #include "discover.h"
+#include "ctl.h"
 #include "log.h"
 #include "random.h"
 
@@ -43,8 +44,16 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
             until = quiet_until;
         if (now >= until)
             break;
+        //  In short slices: a signal caught by another thread does not
+        //  wake this poll
+        if (zsys_interrupted) {
+            snprintf (err, cap, "interrupted");
+            found = -1;
+            break;
+        }
+        int slice = until - now < WORM_CTL_SLICE_MS ? (int) (until - now) : WORM_CTL_SLICE_MS;
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll (&pfd, 1, (int) (until - now)) <= 0)
+        if (poll (&pfd, 1, slice) <= 0)
             continue;
         char buf[WORM_BEACON_MAX + 1];
         struct sockaddr_in from;
