@@ -30,10 +30,12 @@ done
 pass "each of the 3 namespace hosts hears the other two (and itself)"
 
 touch "$TEST_DIR/h2/activity"
-sleep 0.5
-ctl 1 --timeout 0.5 hosts
-json=$(ctl 3 --timeout 0.5 willing --json)
-expect_eq "$(jq -r 'map(.name) | sort | join(" ")' <<<"$json")" "h1 h3" "willing hosts seen from h3 (h2's user is active)"
+willing_from () { [ "$(ctl "$1" --timeout 0.5 willing --json | jq -r 'map(.name) | sort | join(" ")')" == "h1 h3" ]; }
+wait_for 5 willing_from 3 ||
+    fail "willing hosts seen from h3 while h2's user is active: $(ctl 3 --timeout 0.5 willing --json | jq -c 'map(.name)')"
+json=$(ctl 1 --timeout 0.5 hosts --json)
+expect_eq "$(jq -r 'map(.name) | sort | join(" ")' <<<"$json")" "h1 h2 h3" "hosts seen from h1"
+expect_eq "$(jq -r '.[] | select(.name == "h2") | .willing' <<<"$json")" false "h2's willingness seen from h1"
 pass "a client inside the LAN finds the willing hosts"
 
 # The agents are the very pids we recorded (so cleanup stops them by pid)

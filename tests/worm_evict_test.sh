@@ -14,6 +14,7 @@ ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >
     fail "wormctl up"
 ctl launch ew --app existential --size 3 >/dev/null || fail "launch ew"
 
+evicted=()
 for round in 1 2; do
     json=$(ctl find ew --json)
     # round 1 evicts a non-holder, round 2 the segment holding the token
@@ -44,6 +45,23 @@ for round in 1 2; do
             fail "round $round: ew not back to 3 elsewhere 2 s after the eviction: $(ctl find ew --json)"
         sleep 0.05
     done
-    pass "round $round: evicted from $host after $gone_ms ms; back to 3 elsewhere after $(( $(now_ms) - t1 )) ms"
-    ctl evictions "$host" | tail -n 1
+    receipt=$(ctl evictions "$host" --json | jq -c --arg pid "$pid" '[.[] | select(.worm == "ew")] | last')
+    [ "$(jq -r .leftover_processes <<<"$receipt") $(jq -r .leftover_files <<<"$receipt")" == "0 false" ] ||
+        fail "round $round: $host's receipt shows leftovers: $receipt"
+    case "$(jq -r .reason <<<"$receipt")" in *"user active"*) ;; *) fail "round $round: receipt's reason: $receipt" ;; esac
+    pass "round $round: evicted from $host after $gone_ms ms; back to 3 elsewhere after $(( $(now_ms) - t1 )) ms; receipt clean"
+    evicted+=("$host")
 done
+
+# Once their owners are idle again (3 s), the two hosts are used again: the
+# three hosts of ew take no more guests, so a worm of 2 must land on them
+for host in $(ctl find ew --json | jq -r '.[].host'); do
+    ctl policy "$host" --max-segments 1 >/dev/null || fail "policy $host"
+done
+both_willing () { [ "$(ctl willing --json | jq -r 'map(.name) | sort | join(" ")')" == "$(printf '%s\n' "${evicted[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" ]; }
+wait_for 10 both_willing || fail "hosts ${evicted[*]} not willing again: $(ctl willing --json)"
+ctl --timeout 10 launch again --app existential --size 2 >/dev/null || fail "launch again"
+expect_eq "$(ctl find again --json | jq -r '[.[].host] | sort | join(" ")')" \
+    "$(printf '%s\n' "${evicted[@]}" | sort | tr '\n' ' ' | sed 's/ $//')" "hosts of the worm launched after the owners left"
+ctl kill again >/dev/null || fail "kill again"
+pass "once idle again, ${evicted[*]} take guests again"

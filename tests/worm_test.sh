@@ -75,7 +75,9 @@ for n in 1 2 3 4; do
     ctl policy "host$n" --min-idle 30 >/dev/null || fail "policy host$n"
     touch "$DIR/host$n/activity"
 done
-sleep 1.2
+# Launch once the hosts say they are not willing
+one_willing () { [ "$(ctl willing --json | jq length)" == 1 ]; }
+wait_for 5 one_willing || fail "hosts 1-4 still willing after their owners came back: $(ctl willing --json)"
 err=$(ctl --timeout 2 launch w2 --app existential --size 3 2>&1); rc=$?
 expect_eq "$rc" 1 "launch of 3 with 1 willing host"
 case "$err" in *"only 1 willing host"*) ;; *) fail "under-populated launch said: $err" ;; esac

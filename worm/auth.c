@@ -18,6 +18,7 @@ struct _worm_keyset_t {
     bool racy;                      //  the load came within RACY_S of that stamp: a
                                     //  change in the same clock tick would not show
     int64_t checked_ms;             //  when we last looked at the folder
+    size_t loads;                   //  how many times it was read
 };
 
 //  File times come from a coarse clock, and a key file is created empty and
@@ -113,6 +114,7 @@ static void
 s_keyset_load (worm_keyset_t *self)
 {
     zhashx_purge (self->keys);
+    self->loads++;
     self->entries = 0;
     self->racy = false;
     if (s_keyset_scan (self, s_keyset_load_file, &self->stamp, &self->entries))
@@ -203,6 +205,12 @@ size_t
 worm_keyset_size (worm_keyset_t *self)
 {
     return zhashx_size (self->keys) + zhashx_size (self->extra);
+}
+
+size_t
+worm_keyset_loads (worm_keyset_t *self)
+{
+    return self->loads;
 }
 
 //  --------------------------------------------------------------------------

@@ -42,6 +42,8 @@ bool worm_keyset_has_host (worm_keyset_t *self, const char *key);
 /*  Adds one key by hand (e.g. the host's own). */
 void worm_keyset_add (worm_keyset_t *self, const char *key);
 size_t worm_keyset_size (worm_keyset_t *self);
+/*  How many times the folder has been read: a test waits for the next one. */
+size_t worm_keyset_loads (worm_keyset_t *self);
 
 /*  Whether text is a well-formed Z85 public key. */
 bool worm_key_valid (const char *text);

@@ -30,11 +30,18 @@ s_cleanup (void)
     rmdir (s_dir);
 }
 
+//  Waits (5 s at most) until the keyset has read its folder again; it looks
+//  at most once a second, when asked about a key.
 static void
-s_wait_reload (void)
+s_wait_reload (worm_keyset_t *keys)
 {
-    //  The keyset looks at its folder at most once a second
-    usleep (1100 * 1000);
+    size_t before = worm_keyset_loads (keys);
+    int64_t deadline = zclock_mono () + 5000;
+    while (worm_keyset_loads (keys) == before && zclock_mono () < deadline) {
+        worm_keyset_has (keys, "nobody");
+        usleep (20 * 1000);
+    }
+    CHECK (worm_keyset_loads (keys) > before);
 }
 
 int
@@ -64,10 +71,10 @@ main (void)
     FILE *empty = fopen (path, "w");
     CHECK (empty);
     fclose (empty);
-    s_wait_reload ();
+    s_wait_reload (keys);
     CHECK (!worm_keyset_has (keys, zcert_public_txt (bob)));
     s_write_public (bob, path);
-    s_wait_reload ();
+    s_wait_reload (keys);
     CHECK (worm_keyset_has (keys, zcert_public_txt (bob)));
     CHECK_EQ (worm_keyset_size (keys), 2);
 
@@ -76,7 +83,7 @@ main (void)
     unlink (path);
     snprintf (path, sizeof path, "%s/carol.key", dir);
     CHECK_EQ (zcert_save (carol, path), 0);     //  also writes carol.key_secret
-    s_wait_reload ();
+    s_wait_reload (keys);
     CHECK (!worm_keyset_has (keys, zcert_public_txt (bob)));
     CHECK (worm_keyset_has (keys, zcert_public_txt (carol)));
     CHECK_EQ (worm_keyset_size (keys), 2);
@@ -85,7 +92,7 @@ main (void)
     worm_keyset_add (keys, zcert_public_txt (bob));
     snprintf (path, sizeof path, "%s/carol.key", dir);
     unlink (path);
-    s_wait_reload ();
+    s_wait_reload (keys);
     CHECK (worm_keyset_has (keys, zcert_public_txt (bob)));
     CHECK (!worm_keyset_has (keys, zcert_public_txt (carol)));
 
@@ -95,7 +102,7 @@ main (void)
     snprintf (path, sizeof path, "%s/carol.key_secret", dir);
     unlink (path);
     CHECK_EQ (rmdir (dir), 0);
-    s_wait_reload ();
+    s_wait_reload (keys);
     CHECK (!worm_keyset_has (keys, zcert_public_txt (alice)));
     CHECK (worm_keyset_has (keys, zcert_public_txt (bob)));
 
