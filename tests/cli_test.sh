@@ -45,13 +45,53 @@ expect_usage_error "wormd options go after --" "$WORMCTL" up --hosts 2 --min-idl
 expect_usage_error "name the host" "$WORMCTL" policy
 expect_usage_error "--max-load: -1 is outside" "$WORMCTL" policy host1 --max-load -1
 expect_usage_error "name the host" "$WORMCTL" registry
+expect_usage_error "unexpected argument 'extra'" "$WORMCTL" down extra
+expect_usage_error "unknown option --bogus" "$WORMCTL" willing --bogus
+expect_usage_error "unexpected argument 'extra'" "$WORMCTL" willing extra
+expect_usage_error "unexpected argument 'extra'" "$WORMCTL" hosts extra
+expect_usage_error "name the worm" "$WORMCTL" find
+expect_usage_error "unknown option --bogus" "$WORMCTL" find --bogus
+expect_usage_error "unknown option --bogus" "$WORMCTL" status --bogus
+expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" "$WORMCTL" status "a b"
+expect_usage_error "name the worm" "$WORMCTL" kill
+expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" "$WORMCTL" kill "a b"
+expect_usage_error "unexpected argument" "$WORMCTL" kill w1 extra
+expect_usage_error "name the host" "$WORMCTL" evictions
+expect_usage_error "unexpected argument 'extra'" "$WORMCTL" evictions h1 extra
+expect_usage_error "unexpected argument 'extra'" "$WORMCTL" keygen extra
+expect_usage_error "name the worm" "$WORMCTL" launch
+expect_usage_error "say which app with --app" "$WORMCTL" launch w1
+expect_usage_error "--app: no app named 'nope' (apps: existential)" "$WORMCTL" launch w1 --app nope
+expect_usage_error "say how many segments with --size" "$WORMCTL" launch w1 --app existential
+expect_usage_error "--size: 0 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 0
+expect_usage_error "--size: 65 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 65
+expect_usage_error "--max is below --size" "$WORMCTL" launch w1 --app existential --size 3 --max 2
+expect_usage_error "--max: 65 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 3 --max 65
+expect_usage_error "--param: 'noequals' is not KEY=VALUE" "$WORMCTL" launch w1 --app existential --size 3 --param noequals
+expect_usage_error "--hold: 0 is outside 1 to 60000" "$WORMCTL" launch w1 --app existential --size 3 --hold 0
 pass "wormctl refuses bad options with one line and status 2"
+
+# worm-segment is started by agents only, but its arguments are checked as strictly
+SEG=$WORM_BIN/worm-segment
+expect_usage_error "say --found or --join" "$SEG"
+expect_usage_error "--worm-id, --name and --app are required" "$SEG" --found
+expect_usage_error "--found needs --size" "$SEG" --found --worm-id x --name w --app existential
+expect_usage_error "--join needs --spawner and --spawn-id" "$SEG" --join --worm-id x --name w --app existential
+expect_usage_error "--size: 0 is outside 1 to 64" "$SEG" --found --worm-id x --name w --app existential --size 0
+expect_usage_error "--param: 'bad' is not KEY=VALUE" "$SEG" --found --worm-id x --name w --app existential --size 3 --param bad
+expect_usage_error "unknown option --bogus" "$SEG" --bogus
+expect_usage_error "worm id 'a b' is not [A-Za-z0-9._-]" "$SEG" --found --worm-id "a b" --name w --app existential --size 1
+expect_usage_error "spawner 'udp://x' is not a tcp:// endpoint" "$SEG" --join --worm-id x --name w --app existential --spawner udp://x --spawn-id s/1
+expect_usage_error "unexpected argument 'extra'" "$SEG" --found --worm-id x --name w --app existential --size 3 extra
+expect_usage_error "--hold: 0 is outside 1 to 3600000" "$SEG" --found --worm-id x --name w --app existential --size 3 --hold 0
+"$SEG" --help | grep -q -- "--spawn-id ID" || fail "worm-segment --help lacks --spawn-id"
+pass "worm-segment refuses bad arguments with one line and status 2"
 
 "$WORMD" --help | grep -q -- "--max-segments N" || fail "wormd --help lacks --max-segments"
 "$WORMD" --config "$TEST_DIR/misspelt.zpl" --help | grep -q -- "--config FILE" ||
     fail "wormd --help with a bad --config file"
 "$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
-for cmd in up down hosts willing registry policy; do
+for cmd in up down hosts willing registry policy launch find status kill evictions keygen; do
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
 done
 pass "--help everywhere"
