@@ -306,9 +306,23 @@ s_check_fields (s_check_t *check, const msgpack_object *map, const worm_field_t 
 }
 
 const worm_request_op_t *
+worm_request_first (const worm_request_table_t *table)
+{
+    return table->ops;
+}
+
+const worm_request_op_t *
+worm_request_next (const worm_request_table_t *table, const worm_request_op_t *op)
+{
+    size_t size = table->op_size ? table->op_size : sizeof (worm_request_op_t);
+    return (const worm_request_op_t *) ((const char *) op + size);
+}
+
+const worm_request_op_t *
 worm_request_op (const worm_request_table_t *table, const char *name)
 {
-    for (const worm_request_op_t *op = table->ops; op->op; op++)
+    for (const worm_request_op_t *op = worm_request_first (table); op->op;
+         op = worm_request_next (table, op))
         if (strcmp (op->op, name) == 0)
             return op;
     return NULL;
@@ -318,7 +332,8 @@ worm_request_op (const worm_request_table_t *table, const char *name)
 static const worm_request_op_t *
 s_find_op (const worm_request_table_t *table, const msgpack_object *name)
 {
-    for (const worm_request_op_t *op = table->ops; op->op; op++)
+    for (const worm_request_op_t *op = worm_request_first (table); op->op;
+         op = worm_request_next (table, op))
         if (s_str_is (name, op->op))
             return op;
     return NULL;

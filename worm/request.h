@@ -70,10 +70,15 @@ typedef struct {
     unsigned allow;                 //  the roles that may call it (WORM_ROLE_*); 0: no one
 } worm_request_op_t;
 
+/*  A server's table. Its ops may be the server's own struct whose first
+    member is a worm_request_op_t (to add a handler, say): op_size says how
+    big one entry is, 0 for a bare worm_request_op_t. The op that
+    worm_request_op returns then points at the server's whole entry. */
 typedef struct {
     const char *who;                //  whose table, for people ("wormd", "segment")
     size_t max_size;                //  bytes in one request, at most
-    const worm_request_op_t *ops;   //  every op it accepts, ended by a NULL op
+    const void *ops;                //  every op it accepts, ended by a NULL op
+    size_t op_size;                 //  bytes of one entry of ops; 0: sizeof (worm_request_op_t)
 } worm_request_table_t;
 
 /*  The requests of a host agent (docs/PROTOCOL.md "Control") and of a segment
@@ -95,6 +100,11 @@ int worm_request_check (const void *data, size_t size, const worm_request_table_
 
 /*  The op named name in table, or NULL. */
 const worm_request_op_t *worm_request_op (const worm_request_table_t *table, const char *name);
+
+/*  The entry after op in table (the ending entry's op is NULL), and the first. */
+const worm_request_op_t *worm_request_first (const worm_request_table_t *table);
+const worm_request_op_t *worm_request_next (const worm_request_table_t *table,
+                                            const worm_request_op_t *op);
 
 /*  Whether a caller holding roles may call op name of table (false for an
     op the table does not have). */

@@ -451,13 +451,15 @@ static void
 s_tables (void)
 {
     size_t count = 0;
-    for (const worm_request_op_t *op = worm_request_agent.ops; op->op; op++, count++) {
+    for (const worm_request_op_t *op = worm_request_first (&worm_request_agent); op->op;
+         op = worm_request_next (&worm_request_agent, op), count++) {
         CHECK (worm_request_op (&worm_request_agent, op->op) == op);
         CHECK (strlen (op->op) < 32);
     }
     CHECK_EQ (count, 14);
     count = 0;
-    for (const worm_request_op_t *op = worm_request_segment.ops; op->op; op++, count++) {
+    for (const worm_request_op_t *op = worm_request_first (&worm_request_segment); op->op;
+         op = worm_request_next (&worm_request_segment, op), count++) {
         CHECK (worm_request_op (&worm_request_segment, op->op) == op);
         CHECK (strlen (op->op) < 16);
     }
@@ -479,9 +481,11 @@ s_tables (void)
     CHECK (!worm_request_allowed (&worm_request_segment, "evict", WORM_ROLE_LAUNCHER | WORM_ROLE_WORM));
     CHECK (!worm_request_allowed (&worm_request_segment, "join", WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT));
     //  No op of either table is open to no one by mistake
-    for (const worm_request_op_t *op = worm_request_agent.ops; op->op; op++)
+    for (const worm_request_op_t *op = worm_request_first (&worm_request_agent); op->op;
+         op = worm_request_next (&worm_request_agent, op))
         CHECK (op->allow != 0);
-    for (const worm_request_op_t *op = worm_request_segment.ops; op->op; op++)
+    for (const worm_request_op_t *op = worm_request_first (&worm_request_segment); op->op;
+         op = worm_request_next (&worm_request_segment, op))
         CHECK (op->allow != 0);
 }
 

@@ -127,7 +127,8 @@ s_write_request (const char *dir, const char *name, const char *op, const worm_f
 static void
 s_write_requests (const char *dir, const worm_request_table_t *table)
 {
-    for (const worm_request_op_t *op = table->ops; op->op; op++) {
+    for (const worm_request_op_t *op = worm_request_first (table); op->op;
+         op = worm_request_next (table, op)) {
         char name[96];
         snprintf (name, sizeof name, "%s-%s", table->who, op->op);
         s_write_request (dir, name, op->op, op->fields, &(s_seed_t) {.optional = false});
