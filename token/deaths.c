@@ -145,7 +145,7 @@ s_tell_predecessor (worm_ring_t *self, const char *id)
     worm_member_t *m = worm_token_member (self->token, (size_t) before);
     if (strcmp (m->id, ring_me (self)) != 0) {
         worm_wire_writer_t w;
-        ring_envelope (self, &w, "DIED", 1);
+        ring_envelope (self, &w, "DIED");
         worm_wire_kstr (&w, "id", id);
         ring_send_writer (self, m->id, m->endpoint, &w);
     }
@@ -205,7 +205,7 @@ s_announce_leave (worm_ring_t *self)
             || ring_in_idset (&self->confirmed_dead, m->id))
             continue;
         worm_wire_writer_t w;
-        ring_envelope (self, &w, "LEAVE", 1);
+        ring_envelope (self, &w, "LEAVE");
         worm_wire_ku64 (&w, "epoch", worm_token_epoch (self->token));
         ring_send_writer (self, m->id, m->endpoint, &w);
     }

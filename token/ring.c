@@ -121,12 +121,11 @@ ring_exit (worm_ring_t *self, const char *reason)
         snprintf (slot->action.reason, sizeof slot->action.reason, "%s", reason);
 }
 
-//  Starts an envelope of n_fields more fields after the common four.
 void
-ring_envelope (worm_ring_t *self, worm_wire_writer_t *w, const char *type, size_t n_fields)
+ring_envelope (worm_ring_t *self, worm_wire_writer_t *w, const char *type)
 {
     worm_wire_writer_init (w);
-    worm_wire_map (w, 4 + n_fields);
+    worm_wire_map_open (w);
     worm_wire_kstr (w, "type", type);
     worm_wire_kstr (w, "worm", self->config.worm_id);
     worm_wire_kstr (w, "from", ring_me (self));
@@ -137,6 +136,7 @@ void
 ring_send_writer (worm_ring_t *self, const char *peer, const char *endpoint,
                   worm_wire_writer_t *w)
 {
+    worm_wire_map_close (w);
     ring_send (self, peer, endpoint, worm_wire_writer_data (w), worm_wire_writer_size (w));
     worm_wire_writer_fini (w);
 }
@@ -472,10 +472,11 @@ ring_forward (worm_ring_t *self, uint64_t now_ms)
         }
     }
     worm_wire_writer_t w;
-    ring_envelope (self, &w, "TOKEN", 3);
+    ring_envelope (self, &w, "TOKEN");
     worm_wire_ku64 (&w, "epoch", worm_token_epoch (token));
     worm_wire_ku64 (&w, "seq", worm_token_seq (token));
     worm_wire_kbin (&w, "token", bytes, size);
+    worm_wire_map_close (&w);
     free (bytes);
     ring_drop_forward (self);
     self->fwd_size = worm_wire_writer_size (&w);
@@ -831,7 +832,7 @@ static void
 s_send_ack (worm_ring_t *self, const ring_envelope_t *env, uint64_t epoch, uint64_t seq)
 {
     worm_wire_writer_t w;
-    ring_envelope (self, &w, "ACK", 2);
+    ring_envelope (self, &w, "ACK");
     worm_wire_ku64 (&w, "epoch", epoch);
     worm_wire_ku64 (&w, "seq", seq);
     ring_send_writer (self, env->from, env->endpoint, &w);
@@ -905,7 +906,7 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, 
         //  Tell the member that handed us the token that it got past us, so
         //  that our death from now on does not make it regenerate
         worm_wire_writer_t w;
-        ring_envelope (self, &w, "PASSED", 2);
+        ring_envelope (self, &w, "PASSED");
         worm_wire_ku64 (&w, "epoch", epoch);
         worm_wire_ku64 (&w, "seq", seq);
         ring_send_writer (self, self->took_from, self->took_endpoint, &w);

@@ -207,10 +207,11 @@ void ring_send (worm_ring_t *self, const char *peer, const char *endpoint, const
                 size_t size);
 //  Gives EXIT with reason, once; from then on the ring ignores every input.
 void ring_exit (worm_ring_t *self, const char *reason);
-//  Starts w (initialises it) with an envelope of type and n_fields more fields.
-void ring_envelope (worm_ring_t *self, worm_wire_writer_t *w, const char *type,
-                    size_t n_fields);
-//  Queues a SEND of w's bytes to peer at endpoint, and finishes w.
+//  Starts w (initialises it) with a counted map holding the envelope of
+//  type: the caller adds its fields, then ring_send_writer (or, to use the
+//  bytes otherwise, worm_wire_map_close first).
+void ring_envelope (worm_ring_t *self, worm_wire_writer_t *w, const char *type);
+//  Closes w's message, queues a SEND of its bytes to peer at endpoint, and finishes w.
 void ring_send_writer (worm_ring_t *self, const char *peer, const char *endpoint,
                        worm_wire_writer_t *w);
 //  The loss timeout now: from the measured round, at least a round of holds.

@@ -638,12 +638,12 @@ worm_token_encode (const worm_token_t *self, uint8_t **data, size_t *size, char 
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
-    worm_wire_map (&w, 17);
+    worm_wire_map_open (&w);
     worm_wire_ku64 (&w, "v", TOKEN_FORMAT);
     worm_wire_kstr (&w, "worm", self->worm_id);
     worm_wire_kstr (&w, "name", self->worm_name);
     worm_wire_kstr (&w, "app", self->app_name);
-    worm_wire_str (&w, "params");
+    worm_wire_key (&w, "params");
     worm_wire_array (&w, self->param_count);
     for (size_t i = 0; i < self->param_count; i++)
         worm_wire_str (&w, self->params[i]);
@@ -652,15 +652,15 @@ worm_token_encode (const worm_token_t *self, uint8_t **data, size_t *size, char 
     worm_wire_ku64 (&w, "epoch", self->epoch);
     worm_wire_ku64 (&w, "seq", self->seq);
     worm_wire_kstr (&w, "origin", self->origin);
-    worm_wire_str (&w, "voters");
+    worm_wire_key (&w, "voters");
     worm_wire_array (&w, self->voter_count);
     for (size_t i = 0; i < self->voter_count; i++)
         worm_wire_str (&w, self->voters[i]);
-    worm_wire_str (&w, "members");
+    worm_wire_key (&w, "members");
     worm_wire_array (&w, self->member_count);
     for (size_t i = 0; i < self->member_count; i++) {
         const worm_member_t *m = &self->members[i];
-        worm_wire_map (&w, 7);
+        worm_wire_map_open (&w);
         worm_wire_kstr (&w, "id", m->id);
         worm_wire_kstr (&w, "host", m->host);
         worm_wire_kstr (&w, "host_id", m->host_id);
@@ -668,21 +668,24 @@ worm_token_encode (const worm_token_t *self, uint8_t **data, size_t *size, char 
         worm_wire_ku64 (&w, "pid", m->pid);
         worm_wire_ku64 (&w, "born", m->born_at_ms);
         worm_wire_ku64 (&w, "state", (uint64_t) m->state);
+        worm_wire_map_close (&w);
     }
-    worm_wire_str (&w, "spawns");
+    worm_wire_key (&w, "spawns");
     worm_wire_array (&w, self->spawn_count);
     for (size_t i = 0; i < self->spawn_count; i++) {
         const worm_spawn_t *s = &self->spawns[i];
-        worm_wire_map (&w, 4);
+        worm_wire_map_open (&w);
         worm_wire_kstr (&w, "id", s->id);
         worm_wire_kstr (&w, "host", s->host);
         worm_wire_kstr (&w, "by", s->requester);
         worm_wire_ku64 (&w, "at", s->requested_at_ms);
+        worm_wire_map_close (&w);
     }
     worm_wire_kbool (&w, "kill", self->kill);
     worm_wire_kstr (&w, "key", self->launcher_key);
     worm_wire_ku64 (&w, "round_ms", self->round_ms);
     worm_wire_kbin (&w, "app_state", self->app_state, self->app_state_size);
+    worm_wire_map_close (&w);
 
     size_t encoded = worm_wire_writer_size (&w);
     if (encoded > WORM_TOKEN_SIZE_MAX) {

@@ -285,7 +285,7 @@ static void s_chosen (worm_ring_t *self, uint64_t now_ms);
 static void
 s_campaign_message (worm_ring_t *self, worm_wire_writer_t *w)
 {
-    ring_envelope (self, w, "CAMPAIGN", 7);
+    ring_envelope (self, w, "CAMPAIGN");
     worm_wire_ku64 (w, "base", self->proposer.base);
     worm_wire_ku64 (w, "seq", worm_token_seq (self->token));
     worm_wire_ku64 (w, "round", self->proposer.ballot.round);
@@ -293,6 +293,7 @@ s_campaign_message (worm_ring_t *self, worm_wire_writer_t *w)
     worm_wire_kbool (w, "rescue", self->proposer.rescue);
     worm_wire_kbool (w, "early", self->proposer.early);
     s_write_copy (self, w);
+    worm_wire_map_close (w);
 }
 
 //  Rescue, phase 1: a vote brought a fresher copy of the base epoch, whose
@@ -417,11 +418,12 @@ s_phase_two (worm_ring_t *self, uint64_t now_ms)
     self->proposer.phase = 2;
     self->proposer.deadline_ms = now_ms + self->config.campaign_timeout_ms;
     worm_wire_writer_t w;
-    ring_envelope (self, &w, "ACCEPT", 4);
+    ring_envelope (self, &w, "ACCEPT");
     worm_wire_ku64 (&w, "base", self->proposer.base);
     worm_wire_ku64 (&w, "round", self->proposer.ballot.round);
     worm_wire_kbin (&w, "value", self->proposer.value, self->proposer.value_size);
     s_write_copy (self, &w);    //  a voter that missed our CAMPAIGN learns epoch base
+    worm_wire_map_close (&w);
     s_to_voters (self, &w);
     if (worm_token_is_voter (self->token, ring_me (self)) && !self->retired
         && s_instance (self, self->proposer.base)
@@ -578,7 +580,7 @@ vote_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_
         //  unless it left.
         if ((rescue || early) && !self->retired) {
             worm_wire_writer_t w;
-            ring_envelope (self, &w, "VOTE", 8);
+            ring_envelope (self, &w, "VOTE");
             worm_wire_ku64 (&w, "base", base);
             worm_wire_ku64 (&w, "round", round);
             worm_wire_kbool (&w, "granted", true);
@@ -636,7 +638,7 @@ vote_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_
     bool fresher = worm_token_order (seen, worm_token_seq (self->token), base, seq) > 0;
     bool has_value = granted && self->acceptor.value;
     worm_wire_writer_t w;
-    ring_envelope (self, &w, "VOTE", 8 + (fresher ? 1 : 0) + (has_value ? 3 : 0));
+    ring_envelope (self, &w, "VOTE");
     worm_wire_ku64 (&w, "floor", self->floor);
     worm_wire_ku64 (&w, "base", base);
     worm_wire_ku64 (&w, "round", round);
@@ -815,7 +817,7 @@ vote_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t 
         s_keep_bytes (&self->acceptor.value, &self->acceptor.value_size, value, size);
     }
     worm_wire_writer_t w;
-    ring_envelope (self, &w, "ACCEPTED", 4);
+    ring_envelope (self, &w, "ACCEPTED");
     worm_wire_ku64 (&w, "base", base);
     worm_wire_ku64 (&w, "round", round);
     worm_wire_kbool (&w, "granted", granted);

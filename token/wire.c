@@ -1,6 +1,7 @@
 /*  wire.c — msgpack maps written and read as hostile input. See wire.h. */
 #include "wire.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@ worm_wire_writer_init (worm_wire_writer_t *self)
 {
     msgpack_sbuffer_init (&self->sbuf);
     msgpack_packer_init (&self->pk, &self->sbuf, msgpack_sbuffer_write);
+    self->depth = 0;
 }
 
 void
@@ -22,119 +24,236 @@ worm_wire_writer_fini (worm_wire_writer_t *self)
 const char *
 worm_wire_writer_data (worm_wire_writer_t *self)
 {
+    assert (self->depth == 0);
     return self->sbuf.data;
 }
 
 size_t
 worm_wire_writer_size (worm_wire_writer_t *self)
 {
+    assert (self->depth == 0);
     return self->sbuf.size;
+}
+
+//  A value starts: it is one more item of the container around it.
+static void
+s_begin (worm_wire_writer_t *self)
+{
+    if (self->depth == 0)
+        return;
+    worm_wire_frame_t *frame = &self->frames[self->depth - 1];
+    if (frame->counted)
+        frame->items++;
+    else {
+        assert (frame->remaining > 0);
+        frame->remaining--;
+    }
+}
+
+//  A value ended: containers of a given count that it completed end too.
+static void
+s_end (worm_wire_writer_t *self)
+{
+    while (self->depth > 0 && !self->frames[self->depth - 1].counted &&
+           self->frames[self->depth - 1].remaining == 0)
+        self->depth--;
+}
+
+static void
+s_push (worm_wire_writer_t *self, worm_wire_frame_t frame)
+{
+    assert (self->depth < WORM_WIRE_MAX_DEPTH);
+    self->frames[self->depth++] = frame;
+}
+
+//  A container of n values given up front (none: it is complete at once).
+static void
+s_given (worm_wire_writer_t *self, size_t n)
+{
+    if (n)
+        s_push (self, (worm_wire_frame_t) {.remaining = n});
+    else
+        s_end (self);
+}
+
+void
+worm_wire_map_open (worm_wire_writer_t *self)
+{
+    s_begin (self);
+    s_push (self, (worm_wire_frame_t) {.counted = true, .at = self->sbuf.size});
+    msgpack_pack_map (&self->pk, 0);    //  one byte, rewritten on close
+}
+
+void
+worm_wire_map_close (worm_wire_writer_t *self)
+{
+    assert (self->depth > 0 && self->frames[self->depth - 1].counted);
+    worm_wire_frame_t *frame = &self->frames[self->depth - 1];
+    assert (frame->items % 2 == 0);
+    size_t n = frame->items / 2;
+    size_t at = frame->at;
+    if (n < 16)
+        self->sbuf.data[at] = (char) (0x80 | n);
+    else {
+        //  A map16 or map32 header: make room after the placeholder byte
+        size_t extra = n <= 0xffff ? 2 : 4;
+        size_t body = self->sbuf.size - at - 1;
+        msgpack_sbuffer_write (&self->sbuf, "\0\0\0\0", extra);
+        unsigned char *p = (unsigned char *) self->sbuf.data + at;
+        memmove (p + 1 + extra, p + 1, body);
+        p[0] = extra == 2 ? 0xde : 0xdf;
+        for (size_t i = 0; i < extra; i++)
+            p[1 + i] = (unsigned char) (n >> (8 * (extra - 1 - i)));
+    }
+    self->depth--;
+    s_end (self);
 }
 
 void
 worm_wire_map (worm_wire_writer_t *self, size_t n)
 {
+    s_begin (self);
     msgpack_pack_map (&self->pk, n);
+    s_given (self, 2 * n);
 }
 
 void
 worm_wire_array (worm_wire_writer_t *self, size_t n)
 {
+    s_begin (self);
     msgpack_pack_array (&self->pk, n);
+    s_given (self, n);
 }
 
 void
 worm_wire_str (worm_wire_writer_t *self, const char *value)
 {
-    if (!value) {
+    s_begin (self);
+    if (!value)
         msgpack_pack_nil (&self->pk);
-        return;
+    else {
+        size_t len = strlen (value);
+        msgpack_pack_str (&self->pk, len);
+        msgpack_pack_str_body (&self->pk, value, len);
     }
-    size_t len = strlen (value);
-    msgpack_pack_str (&self->pk, len);
-    msgpack_pack_str_body (&self->pk, value, len);
+    s_end (self);
+}
+
+void
+worm_wire_key (worm_wire_writer_t *self, const char *key)
+{
+    assert (key);
+    worm_wire_str (self, key);
+}
+
+void
+worm_wire_object (worm_wire_writer_t *self, const msgpack_object *value)
+{
+    s_begin (self);
+    msgpack_pack_object (&self->pk, *value);
+    s_end (self);
+}
+
+void
+worm_wire_encoded (worm_wire_writer_t *self, const void *data, size_t size)
+{
+    s_begin (self);
+    msgpack_sbuffer_write (&self->sbuf, data, size);
+    s_end (self);
 }
 
 void
 worm_wire_u64 (worm_wire_writer_t *self, uint64_t value)
 {
+    s_begin (self);
     msgpack_pack_uint64 (&self->pk, value);
+    s_end (self);
 }
 
 void
 worm_wire_i64 (worm_wire_writer_t *self, int64_t value)
 {
+    s_begin (self);
     msgpack_pack_int64 (&self->pk, value);
+    s_end (self);
 }
 
 void
 worm_wire_f64 (worm_wire_writer_t *self, double value)
 {
+    s_begin (self);
     msgpack_pack_double (&self->pk, value);
+    s_end (self);
 }
 
 void
 worm_wire_bool (worm_wire_writer_t *self, bool value)
 {
+    s_begin (self);
     if (value)
         msgpack_pack_true (&self->pk);
     else
         msgpack_pack_false (&self->pk);
+    s_end (self);
 }
 
 void
 worm_wire_bin (worm_wire_writer_t *self, const void *data, size_t size)
 {
+    s_begin (self);
     msgpack_pack_bin (&self->pk, size);
     if (size)
         msgpack_pack_bin_body (&self->pk, data, size);
+    s_end (self);
 }
 
 void
 worm_wire_nil (worm_wire_writer_t *self)
 {
+    s_begin (self);
     msgpack_pack_nil (&self->pk);
+    s_end (self);
 }
 
 void
 worm_wire_kstr (worm_wire_writer_t *self, const char *key, const char *value)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_str (self, value);
 }
 
 void
 worm_wire_ku64 (worm_wire_writer_t *self, const char *key, uint64_t value)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_u64 (self, value);
 }
 
 void
 worm_wire_ki64 (worm_wire_writer_t *self, const char *key, int64_t value)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_i64 (self, value);
 }
 
 void
 worm_wire_kf64 (worm_wire_writer_t *self, const char *key, double value)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_f64 (self, value);
 }
 
 void
 worm_wire_kbool (worm_wire_writer_t *self, const char *key, bool value)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_bool (self, value);
 }
 
 void
 worm_wire_kbin (worm_wire_writer_t *self, const char *key, const void *data, size_t size)
 {
-    worm_wire_str (self, key);
+    worm_wire_key (self, key);
     worm_wire_bin (self, data, size);
 }
 

@@ -19,20 +19,48 @@
 #define WORM_WIRE_MAX_DEPTH 16
 #define WORM_WIRE_ERROR_MAX 160
 
+/*  One container being written: a map whose entries the writer counts, or
+    a container of a count given up front. */
+typedef struct {
+    bool counted;                   //  a map opened with worm_wire_map_open
+    size_t at;                      //  counted: offset of its header byte
+    size_t items;                   //  counted: keys and values written into it so far
+    size_t remaining;               //  given count: values still to come
+} worm_wire_frame_t;
+
 /*  A writer. Lives on the caller's stack; init before use, fini after. */
 typedef struct {
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    msgpack_sbuffer sbuf;                               //  the bytes written
+    msgpack_packer pk;                                  //  msgpack-c's packer into sbuf
+    worm_wire_frame_t frames[WORM_WIRE_MAX_DEPTH];      //  the containers still open, outermost first
+    int depth;                                          //  how many frames are open
 } worm_wire_writer_t;
 
 void worm_wire_writer_init (worm_wire_writer_t *self);
 void worm_wire_writer_fini (worm_wire_writer_t *self);
+/*  The message written: every container must be complete (asserted). */
 const char *worm_wire_writer_data (worm_wire_writer_t *self);
 size_t worm_wire_writer_size (worm_wire_writer_t *self);
 
-/*  Containers: the caller then writes exactly n values (a map: n key/value pairs). */
+/*  A map that counts its own entries: open it, write key/value pairs (any
+    value, nested containers included), close it. The bytes are those of
+    worm_wire_map with the right count (the smallest msgpack header). Closing
+    what is not an open counted map, or after an odd number of items, is a
+    programmer's error (asserted). Opens and closes nest up to
+    WORM_WIRE_MAX_DEPTH containers. */
+void worm_wire_map_open (worm_wire_writer_t *self);
+void worm_wire_map_close (worm_wire_writer_t *self);
+/*  Containers of a count known up front: the caller then writes exactly n
+    values (a map: n key/value pairs); the writer checks the count (asserted
+    when a counted map around it closes or the message is taken). */
 void worm_wire_map (worm_wire_writer_t *self, size_t n);
 void worm_wire_array (worm_wire_writer_t *self, size_t n);
+/*  A map's key (a string). */
+void worm_wire_key (worm_wire_writer_t *self, const char *key);
+/*  One value copied from a parsed message (a container with all it holds). */
+void worm_wire_object (worm_wire_writer_t *self, const msgpack_object *value);
+/*  One value given as its msgpack bytes (another writer's whole message, say). */
+void worm_wire_encoded (worm_wire_writer_t *self, const void *data, size_t size);
 /*  Scalars. worm_wire_str writes nil for a NULL string. */
 void worm_wire_str (worm_wire_writer_t *self, const char *value);
 void worm_wire_u64 (worm_wire_writer_t *self, uint64_t value);

@@ -2,6 +2,9 @@
 #include "wire.h"
 #include "../tests/check.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static void
 s_round_trip (void)
 {
@@ -139,10 +142,119 @@ s_hostile (void)
     CHECK (true);
 }
 
+//  The bytes of two writers are the same message.
+static void
+s_same (worm_wire_writer_t *a, worm_wire_writer_t *b)
+{
+    CHECK_EQ (worm_wire_writer_size (a), worm_wire_writer_size (b));
+    CHECK (memcmp (worm_wire_writer_data (a), worm_wire_writer_data (b), worm_wire_writer_size (a)) == 0);
+}
+
+//  A map of n entries "k0".."k(n-1)" -> i, counted by hand or by the writer.
+static void
+s_entries (worm_wire_writer_t *w, size_t n, bool counted)
+{
+    if (counted)
+        worm_wire_map_open (w);
+    else
+        worm_wire_map (w, n);
+    for (size_t i = 0; i < n; i++) {
+        char key[16];
+        snprintf (key, sizeof key, "k%zu", i);
+        worm_wire_ku64 (w, key, i);
+    }
+    if (counted)
+        worm_wire_map_close (w);
+}
+
+//  Counted maps write the bytes a hand count writes, at every header size
+//  (fixmap, map16, map32), nested in each other and around given containers.
+static void
+s_counted (void)
+{
+    size_t sizes[] = {0, 1, 15, 16, 17, 65535, 65536, 70000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        worm_wire_writer_t a, b;
+        worm_wire_writer_init (&a);
+        worm_wire_writer_init (&b);
+        s_entries (&a, sizes[i], false);
+        s_entries (&b, sizes[i], true);
+        s_same (&a, &b);
+        worm_wire_reader_t r;
+        worm_wire_reader_init (&r);
+        CHECK_EQ (worm_wire_parse (&r, worm_wire_writer_data (&b), worm_wire_writer_size (&b),
+                                   worm_wire_writer_size (&b)), 0);
+        CHECK_EQ (r.root->via.map.size, sizes[i]);
+        worm_wire_reader_fini (&r);
+        worm_wire_writer_fini (&a);
+        worm_wire_writer_fini (&b);
+    }
+    //  {"a": [1, {"x": 2}, {}], "b": {20 entries}, "c": {"d": {}}, "e": nil}
+    worm_wire_writer_t a, b;
+    worm_wire_writer_init (&a);
+    worm_wire_writer_init (&b);
+    worm_wire_map (&a, 4);
+    worm_wire_key (&a, "a");
+    worm_wire_array (&a, 3);
+    worm_wire_u64 (&a, 1);
+    worm_wire_map (&a, 1);
+    worm_wire_ku64 (&a, "x", 2);
+    worm_wire_map (&a, 0);
+    worm_wire_key (&a, "b");
+    s_entries (&a, 20, false);
+    worm_wire_key (&a, "c");
+    worm_wire_map (&a, 1);
+    worm_wire_key (&a, "d");
+    worm_wire_map (&a, 0);
+    worm_wire_key (&a, "e");
+    worm_wire_nil (&a);
+
+    worm_wire_map_open (&b);
+    worm_wire_key (&b, "a");
+    worm_wire_array (&b, 3);
+    worm_wire_u64 (&b, 1);
+    worm_wire_map_open (&b);
+    worm_wire_ku64 (&b, "x", 2);
+    worm_wire_map_close (&b);
+    worm_wire_map_open (&b);
+    worm_wire_map_close (&b);
+    worm_wire_key (&b, "b");
+    s_entries (&b, 20, true);
+    worm_wire_key (&b, "c");
+    worm_wire_map_open (&b);
+    worm_wire_key (&b, "d");
+    worm_wire_map (&b, 0);
+    worm_wire_map_close (&b);
+    worm_wire_key (&b, "e");
+    worm_wire_nil (&b);
+    worm_wire_map_close (&b);
+    s_same (&a, &b);
+    worm_wire_writer_fini (&a);
+    worm_wire_writer_fini (&b);
+    //  A value copied from a parsed message counts as one
+    worm_wire_writer_init (&a);
+    worm_wire_map (&a, 1);
+    worm_wire_key (&a, "inner");
+    s_entries (&a, 3, false);
+    worm_wire_reader_t r;
+    worm_wire_reader_init (&r);
+    CHECK_EQ (worm_wire_parse (&r, worm_wire_writer_data (&a), worm_wire_writer_size (&a), 1024), 0);
+    worm_wire_writer_init (&b);
+    worm_wire_map_open (&b);
+    worm_wire_key (&b, "inner");
+    worm_wire_object (&b, worm_wire_field (r.root, "inner"));
+    worm_wire_map_close (&b);
+    s_same (&a, &b);
+    worm_wire_reader_fini (&r);
+    worm_wire_writer_fini (&a);
+    worm_wire_writer_fini (&b);
+}
+
 int
 main (void)
 {
     s_round_trip ();
     s_hostile ();
+    s_counted ();
     return check_done ("token.wire");
 }

@@ -28,7 +28,7 @@ worm_hostinfo_write (worm_wire_writer_t *writer, const worm_hostinfo_t *host)
          word = strtok_r (NULL, ",", &save))
         words[ncaps++] = word;
 
-    worm_wire_map (writer, 12);
+    worm_wire_map_open (writer);
     worm_wire_kstr (writer, "id", host->id);
     worm_wire_kstr (writer, "name", host->name);
     worm_wire_kstr (writer, "ep", host->endpoint);
@@ -40,10 +40,11 @@ worm_hostinfo_write (worm_wire_writer_t *writer, const worm_hostinfo_t *host)
     worm_wire_ku64 (writer, "segs", host->segments);
     worm_wire_ku64 (writer, "max", host->max_segments);
     worm_wire_ku64 (writer, "int", host->interval_ms);
-    worm_wire_str (writer, "caps");
+    worm_wire_key (writer, "caps");
     worm_wire_array (writer, ncaps);
     for (size_t i = 0; i < ncaps; i++)
         worm_wire_str (writer, words[i]);
+    worm_wire_map_close (writer);
 }
 
 static int
@@ -110,23 +111,24 @@ void
 worm_beacon_encode (const worm_beacon_t *msg, worm_wire_writer_t *writer)
 {
     static const char *kinds[] = {NULL, "beacon", "query", "answer", "dead"};
-    worm_wire_map (writer, msg->kind == WORM_BEACON_ANNOUNCE ? 3 : 4);
+    worm_wire_map_open (writer);
     worm_wire_kstr (writer, "t", kinds[msg->kind]);
     worm_wire_ku64 (writer, "v", WORM_PROTOCOL_VERSION);
     if (msg->kind == WORM_BEACON_DEAD) {
         worm_wire_kstr (writer, "worm", msg->worm_id);
         worm_wire_kstr (writer, "seg", msg->segment);
-        return;
     }
-    if (msg->kind == WORM_BEACON_QUERY) {
+    else if (msg->kind == WORM_BEACON_QUERY) {
         worm_wire_ku64 (writer, "qid", msg->qid);
         worm_wire_kbool (writer, "all", msg->all);
-        return;
     }
-    if (msg->kind == WORM_BEACON_ANSWER)
-        worm_wire_ku64 (writer, "qid", msg->qid);
-    worm_wire_str (writer, "host");
-    worm_hostinfo_write (writer, &msg->host);
+    else {
+        if (msg->kind == WORM_BEACON_ANSWER)
+            worm_wire_ku64 (writer, "qid", msg->qid);
+        worm_wire_key (writer, "host");
+        worm_hostinfo_write (writer, &msg->host);
+    }
+    worm_wire_map_close (writer);
 }
 
 int

@@ -161,14 +161,14 @@ worm_ctl_call_via (const worm_ctl_via_t *via, const char *endpoint, const char *
         return worm_ctl_call (endpoint, server_key, request, timeout_ms, reply, err, cap);
     worm_wire_writer_t relay;
     worm_wire_writer_init (&relay);
-    worm_wire_map (&relay, 4);
+    worm_wire_map_open (&relay);
     worm_wire_kstr (&relay, "op", "relay");
     worm_wire_kstr (&relay, "to", endpoint);
     worm_wire_kstr (&relay, "key", server_key ? server_key : "");
-    worm_wire_str (&relay, "request");
+    worm_wire_key (&relay, "request");
     //  The request is one whole msgpack map: its bytes are the value
-    msgpack_sbuffer_write (&relay.sbuf, worm_wire_writer_data (request),
-                           worm_wire_writer_size (request));
+    worm_wire_encoded (&relay, worm_wire_writer_data (request), worm_wire_writer_size (request));
+    worm_wire_map_close (&relay);
     //  The relay waits up to 1.5 s for the other host: wait past that
     int rc = worm_ctl_call (via->endpoint, via->key, &relay, timeout_ms + 2000, reply, err, cap);
     worm_wire_writer_fini (&relay);
@@ -182,10 +182,11 @@ worm_ctl_request (const char *endpoint, const char *server_key, const char *op,
 {
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
-    worm_wire_map (&request, key ? 2 : 1);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", op);
     if (key)
         worm_wire_kstr (&request, key, value);
+    worm_wire_map_close (&request);
     int rc = worm_ctl_call (endpoint, server_key, &request, timeout_ms, reply, err, cap);
     worm_wire_writer_fini (&request);
     return rc;
@@ -220,8 +221,9 @@ worm_ctl_reply_ok (zsock_t *router, zframe_t *identity)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 1);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -244,9 +246,10 @@ worm_ctl_error_frame (const char *text)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", false);
     worm_wire_kstr (&writer, "error", text);
+    worm_wire_map_close (&writer);
     zframe_t *frame = zframe_new (worm_wire_writer_data (&writer), worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
     return frame;

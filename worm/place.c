@@ -16,11 +16,12 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
     worm_wire_reader_t reply;
     worm_wire_writer_init (&request);
     worm_wire_reader_init (&reply);
-    worm_wire_map (&request, spec->segment ? 3 : 2);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", "claim");
     worm_wire_kstr (&request, "worm", spec->worm);
     if (spec->segment)
         worm_wire_kstr (&request, "worm_id", spec->segment->worm_id);
+    worm_wire_map_close (&request);
     char claim[WORM_HOST_ID_LEN + 1];
     int rc = worm_ctl_call_via (spec->via, endpoint, key, &request, spec->timeout_ms, &reply, err,
                                 cap);
@@ -36,7 +37,7 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
     worm_wire_writer_init (&request);
     worm_wire_reader_init (&reply);
     bool keys = spec->worm_public && spec->worm_secret;
-    worm_wire_map (&request, keys ? 6 : 4);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", "spawn");
     if (keys) {
         worm_wire_kstr (&request, "worm_public", spec->worm_public);
@@ -45,7 +46,7 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
     worm_wire_kstr (&request, "claim", claim);
     if (spec->segment) {
         worm_wire_kstr (&request, "guest", "segment");
-        worm_wire_str (&request, "segment");
+        worm_wire_key (&request, "segment");
         worm_segspec_write (&request, spec->segment);
     }
     else {
@@ -53,11 +54,12 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
         while (nargs < WORM_PLACE_MAX_ARGS && spec->test_args[nargs])
             nargs++;
         worm_wire_kstr (&request, "guest", "test");
-        worm_wire_str (&request, "args");
+        worm_wire_key (&request, "args");
         worm_wire_array (&request, nargs);
         for (size_t i = 0; i < nargs; i++)
             worm_wire_str (&request, spec->test_args[i]);
     }
+    worm_wire_map_close (&request);
     uint64_t guest_pid = 0;
     rc = worm_ctl_call_via (spec->via, endpoint, key, &request, spec->timeout_ms, &reply, err,
                             cap);

@@ -320,7 +320,7 @@ s_refusals (void)
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, 1);
-    msgpack_pack_int (&w.pk, 5);
+    worm_wire_i64 (&w, 5);
     worm_wire_str (&w, "x");
     s_expect_error (agent, &w, "spawn: field 'env[0]': name: expected a string");
     //  Missing and misplaced fields of a nested record
@@ -350,14 +350,14 @@ s_refusals (void)
     worm_wire_map (&w, 3);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kstr (&w, "worm", "w1");
-    msgpack_pack_int (&w.pk, 1);
+    worm_wire_i64 (&w, 1);
     worm_wire_str (&w, "x");
     s_expect_error (agent, &w, "claim: key 2 is not a string");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_str (&w, "worm");
-    msgpack_pack_str (&w.pk, 3);
-    msgpack_pack_str_body (&w.pk, "a\0b", 3);
+    worm_wire_object (&w, &(msgpack_object) {.type = MSGPACK_OBJECT_STR,
+                                              .via.str = {.size = 3, .ptr = "a\0b"}});
     s_expect_error (agent, &w, "claim: field 'worm': string holds a NUL byte");
     worm_wire_writer_fini (&w);
 }

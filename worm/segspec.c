@@ -93,7 +93,7 @@ worm_segspec_check (worm_segspec_t *spec, char *err, size_t cap)
 void
 worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec)
 {
-    worm_wire_map (writer, spec->found ? 9 : 8);
+    worm_wire_map_open (writer);
     worm_wire_kstr (writer, "role", spec->found ? "found" : "join");
     worm_wire_kstr (writer, "worm_id", spec->worm_id);
     worm_wire_kstr (writer, "name", spec->worm);
@@ -103,7 +103,7 @@ worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec)
     if (spec->found) {
         worm_wire_ku64 (writer, "size", spec->size);
         worm_wire_ku64 (writer, "max", spec->max);
-        worm_wire_str (writer, "params");
+        worm_wire_key (writer, "params");
         worm_wire_array (writer, (size_t) spec->nparams);
         for (int i = 0; i < spec->nparams; i++)
             worm_wire_str (writer, spec->params[i]);
@@ -112,6 +112,7 @@ worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec)
         worm_wire_kstr (writer, "spawner", spec->spawner);
         worm_wire_kstr (writer, "spawn_id", spec->spawn_id);
     }
+    worm_wire_map_close (writer);
 }
 
 int
