@@ -1615,8 +1615,8 @@ s_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
     worm_wire_map (&writer, inner->via.map.size - (named != NULL) + vouch);
     for (uint32_t i = 0; i < inner->via.map.size; i++)
         if (&inner->via.map.ptr[i].val != named) {
-            msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].key);
-            msgpack_pack_object (&writer.pk, inner->via.map.ptr[i].val);
+            worm_wire_object (&writer, &inner->via.map.ptr[i].key);
+            worm_wire_object (&writer, &inner->via.map.ptr[i].val);
         }
     if (vouch)
         worm_wire_kstr (&writer, "launcher", guest->launcher);
