@@ -1,0 +1,133 @@
+/*  worker_test.c — units run off the caller's thread, in order, at idle
+    priority; cancels reach waiting and running units; errors come back. */
+#include "worker.h"
+#include "../tests/check.h"
+
+#include <sched.h>
+
+typedef struct {
+    atomic_int calls;       //  tasks run
+    atomic_bool started;    //  a "spin" task is running
+    atomic_int policy;      //  the scheduling policy a task saw
+} s_counts_t;
+
+//  "echo": the body reversed; "fail": an error; "spin": runs until cancelled
+//  (5 s at most), looking at the flag every millisecond.
+static int
+s_task (void *arg, worm_task_t *task)
+{
+    s_counts_t *counts = arg;
+    atomic_fetch_add (&counts->calls, 1);
+    atomic_store (&counts->policy, sched_getscheduler (0));
+    if (strcmp (task->verb, "echo") == 0) {
+        task->result = malloc (task->size ? task->size : 1);
+        for (size_t i = 0; i < task->size; i++)
+            ((char *) task->result)[i] = ((const char *) task->body)[task->size - 1 - i];
+        task->result_size = task->size;
+        return 0;
+    }
+    if (strcmp (task->verb, "fail") == 0) {
+        snprintf (task->error, sizeof task->error, "unit %.*s is bad", (int) task->size,
+                  (const char *) task->body);
+        return -1;
+    }
+    atomic_store (&counts->started, true);
+    for (int i = 0; i < 5000; i++) {
+        if (atomic_load (task->cancel))
+            return 1;
+        zclock_sleep (1);
+    }
+    return 0;
+}
+
+//  The next result, waiting at most ms for it; the test fails on timeout.
+static void
+s_next (worm_worker_t *worker, worm_worker_result_t *result, int ms)
+{
+    zpoller_t *poller = zpoller_new (worm_worker_sock (worker), NULL);
+    int64_t deadline = zclock_mono () + ms;
+    while (worm_worker_recv (worker, result) != 0) {
+        int64_t left = deadline - zclock_mono ();
+        CHECK (left > 0);
+        zpoller_wait (poller, (int) left);
+    }
+    zpoller_destroy (&poller);
+}
+
+static void
+s_wait_started (s_counts_t *counts)
+{
+    int64_t deadline = zclock_mono () + 2000;
+    while (!atomic_load (&counts->started) && zclock_mono () < deadline)
+        zclock_sleep (1);
+    CHECK (atomic_load (&counts->started));
+}
+
+int
+main (void)
+{
+    s_counts_t counts = {0};
+    worm_worker_t *worker = worm_worker_new (s_task, &counts);
+    CHECK (worker);
+    worm_worker_result_t result;
+    CHECK_EQ (worm_worker_recv (worker, &result), -1);
+
+    //  In order, with their results and errors
+    CHECK_EQ (worm_worker_submit (worker, 11, "echo", "abc", 3), 0);
+    CHECK_EQ (worm_worker_submit (worker, 12, "fail", "u12", 3), 0);
+    CHECK_EQ (worm_worker_submit (worker, 13, "echo", "", 0), 0);
+    CHECK_EQ (worm_worker_pending (worker), 3);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 11);
+    CHECK_EQ (result.rc, 0);
+    CHECK_EQ (result.size, 3);
+    CHECK (memcmp (result.data, "cba", 3) == 0);
+    free (result.data);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 12);
+    CHECK_EQ (result.rc, -1);
+    CHECK_STR (result.error, "unit u12 is bad");
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 13);
+    CHECK_EQ (result.rc, 0);
+    CHECK_EQ (result.size, 0);
+    CHECK_EQ (worm_worker_pending (worker), 0);
+    CHECK_EQ (atomic_load (&counts.policy), SCHED_IDLE);
+
+    //  A verb too long is refused, and nothing is queued
+    char verb[80];
+    memset (verb, 'v', sizeof verb - 1);
+    verb[sizeof verb - 1] = 0;
+    CHECK_EQ (worm_worker_submit (worker, 14, verb, "", 0), -1);
+    CHECK_EQ (worm_worker_pending (worker), 0);
+
+    //  A running unit stops soon after its cancel; a waiting one never runs
+    CHECK_EQ (worm_worker_submit (worker, 21, "spin", "", 0), 0);
+    CHECK_EQ (worm_worker_submit (worker, 22, "echo", "x", 1), 0);
+    s_wait_started (&counts);
+    int calls = atomic_load (&counts.calls);
+    worm_worker_cancel (worker, 22);
+    worm_worker_cancel (worker, 99);        //  not given: ignored
+    int64_t cancelled_at = zclock_mono ();
+    worm_worker_cancel (worker, 21);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 21);
+    CHECK_EQ (result.rc, 1);
+    CHECK (zclock_mono () - cancelled_at < 1000);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 22);
+    CHECK_EQ (result.rc, 1);
+    CHECK_EQ (atomic_load (&counts.calls), calls);
+
+    //  Destroyed while a unit spins: the spin is told to stop, and destroy returns
+    atomic_store (&counts.started, false);
+    CHECK_EQ (worm_worker_submit (worker, 31, "spin", "", 0), 0);
+    CHECK_EQ (worm_worker_submit (worker, 32, "spin", "", 0), 0);
+    s_wait_started (&counts);
+    int64_t destroyed_at = zclock_mono ();
+    worm_worker_destroy (&worker);
+    CHECK (worker == NULL);
+    CHECK (zclock_mono () - destroyed_at < 1000);
+    worm_worker_destroy (&worker);
+    return check_done ("segments.worker");
+}
