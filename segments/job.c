@@ -82,9 +82,11 @@ worm_jobs_held (worm_jobs_t *self)
 }
 
 //  The answer to a job.run: its result (error NULL), or its failure.
+//  A retry answer means the unit did not run here (busy, leaving, cancelled)
+//  and may run elsewhere; a failure without it is the app's verdict.
 static void
 s_answer_run (zsock_t *router, zframe_t *identity, const char *job, uint64_t unit,
-              const void *result, size_t size, const char *error)
+              const void *result, size_t size, const char *error, bool retry, uint64_t run_us)
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
@@ -93,10 +95,14 @@ s_answer_run (zsock_t *router, zframe_t *identity, const char *job, uint64_t uni
     worm_wire_kstr (&w, "verb", "job.run");
     worm_wire_kstr (&w, "job", job);
     worm_wire_ku64 (&w, "unit", unit);
-    if (error)
+    if (error) {
         worm_wire_kstr (&w, "error", error);
-    else
+        worm_wire_kbool (&w, "retry", retry);
+    }
+    else {
         worm_wire_kbin (&w, "result", result, size);
+        worm_wire_ku64 (&w, "compute_us", run_us);
+    }
     worm_wire_map_close (&w);
     worm_ctl_reply (router, identity, &w);
     worm_wire_writer_fini (&w);
@@ -122,7 +128,8 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
     if (worm_wire_get_u64 (r, r->root, "unit", &unit) != 0
         || worm_wire_get_str (r, r->root, "task", task, sizeof task) != 0
         || worm_wire_get_bin (r, r->root, "body", &body, &size, WORM_JOB_BODY_MAX) < 0) {
-        s_answer_run (router, identity, job, unit, NULL, 0, "job.run: needs unit, task and body");
+        s_answer_run (router, identity, job, unit, NULL, 0, "job.run: needs unit, task and body",
+                      false, 0);
         return;
     }
     char error[160];
@@ -137,7 +144,7 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
         entry = NULL;
     }
     if (!entry) {
-        s_answer_run (router, identity, job, unit, NULL, 0, error);
+        s_answer_run (router, identity, job, unit, NULL, 0, error, true, 0);
         return;
     }
     *entry = (s_entry_t) {.used = true, .tag = ++self->next_tag, .unit = unit,
@@ -186,6 +193,9 @@ s_held_or_cancel (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_w
     worm_wire_kstr (&w, "verb", verb);
     worm_wire_kstr (&w, "job", job);
     worm_wire_kbool (&w, "leaving", self->leaving);
+    uint64_t at = 0;
+    if (worm_wire_get_u64 (r, r->root, "at", &at) == 0)
+        worm_wire_ku64 (&w, "at", at);      //  the client's time of asking, back
     worm_wire_key (&w, "units");
     worm_wire_array (&w, count);
     for (size_t i = 0; i < count; i++)
@@ -223,7 +233,8 @@ worm_jobs_on_result (worm_jobs_t *self, zsock_t *router)
             if (!entry->answered)
                 s_answer_run (router, entry->identity, entry->job, entry->unit, result.data,
                               result.size,
-                              result.rc == 0 ? NULL : result.rc == 1 ? "cancelled" : result.error);
+                              result.rc == 0 ? NULL : result.rc == 1 ? "cancelled" : result.error,
+                              result.rc == 1, result.run_us);
             zframe_destroy (&entry->identity);
             entry->used = false;
         }
@@ -257,7 +268,7 @@ worm_jobs_leave (worm_jobs_t *self, zsock_t *router)
         s_entry_t *entry = &self->entries[i];
         if (!entry->used || entry->answered)
             continue;
-        s_answer_run (router, entry->identity, entry->job, entry->unit, NULL, 0, error);
+        s_answer_run (router, entry->identity, entry->job, entry->unit, NULL, 0, error, true, 0);
         entry->answered = true;
         entry->cancelled = true;
         worm_worker_cancel (self->worker, entry->tag);

@@ -53,11 +53,12 @@ s_lower_priority (void)
 }
 
 static void
-s_send_result (worm_worker_t *self, uint64_t tag, int rc, const worm_task_t *task)
+s_send_result (worm_worker_t *self, uint64_t tag, int rc, uint64_t run_us, const worm_task_t *task)
 {
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, &tag, sizeof tag);
     zmsg_addmem (msg, &rc, sizeof rc);
+    zmsg_addmem (msg, &run_us, sizeof run_us);
     zmsg_addmem (msg, rc == 0 ? task->result : NULL, rc == 0 ? task->result_size : 0);
     zmsg_addstr (msg, rc == -1 ? task->error : "");
     zmsg_send (&msg, self->sender);
@@ -86,12 +87,14 @@ s_thread (void *arg)
 
         worm_task_t task = {.verb = unit->verb, .body = unit->body, .size = unit->size,
                             .cancel = &self->cancel};
+        int64_t started = zclock_usecs ();
         int rc = skip ? 1 : self->fn (self->arg, &task);
+        uint64_t run_us = (uint64_t) (zclock_usecs () - started);
         if (rc == -1 && !task.error[0])
             snprintf (task.error, sizeof task.error, "%s failed", unit->verb);
         if (rc != 0 && rc != -1)
             rc = 1;
-        s_send_result (self, unit->tag, rc, &task);
+        s_send_result (self, unit->tag, rc, run_us, &task);
         free (task.result);
         free (unit->body);
         free (unit);
@@ -217,14 +220,16 @@ worm_worker_recv (worm_worker_t *self, worm_worker_result_t *result)
     if (!(zsock_events (self->results) & ZMQ_POLLIN))
         return -1;
     zmsg_t *msg = zmsg_recv (self->results);
-    if (!msg || zmsg_size (msg) != 4) {
+    if (!msg || zmsg_size (msg) != 5) {
         zmsg_destroy (&msg);
         return -1;
     }
-    zframe_t *tag = zmsg_pop (msg), *rc = zmsg_pop (msg), *data = zmsg_pop (msg);
+    zframe_t *tag = zmsg_pop (msg), *rc = zmsg_pop (msg), *run_us = zmsg_pop (msg);
+    zframe_t *data = zmsg_pop (msg);
     char *error = zmsg_popstr (msg);
     memcpy (&result->tag, zframe_data (tag), sizeof result->tag);
     memcpy (&result->rc, zframe_data (rc), sizeof result->rc);
+    memcpy (&result->run_us, zframe_data (run_us), sizeof result->run_us);
     result->size = zframe_size (data);
     if (result->size) {
         result->data = malloc (result->size);
@@ -241,6 +246,7 @@ worm_worker_recv (worm_worker_t *self, worm_worker_result_t *result)
     zstr_free (&error);
     zframe_destroy (&tag);
     zframe_destroy (&rc);
+    zframe_destroy (&run_us);
     zframe_destroy (&data);
     zmsg_destroy (&msg);
     if (self->pending)

@@ -171,6 +171,7 @@ worm_jobq_lease (worm_jobq_t *self, const char *holder, uint64_t now_ms)
         return NULL;
     unit->state = WORM_UNIT_LEASED;
     snprintf (unit->holder, sizeof unit->holder, "%s", holder);
+    unit->leased_at = now_ms;
     unit->lease_until = now_ms + self->lease_ms;
     if (unit->leases++ > 0)
         self->counts.reassigned++;
@@ -182,7 +183,7 @@ worm_jobq_lease (worm_jobq_t *self, const char *holder, uint64_t now_ms)
 
 size_t
 worm_jobq_held (worm_jobq_t *self, const char *holder, const uint64_t *ids, size_t count,
-                uint64_t now_ms)
+                uint64_t asked_ms, uint64_t now_ms)
 {
     size_t back = 0;
     for (size_t i = 0; i < self->nleased;) {
@@ -191,7 +192,7 @@ worm_jobq_held (worm_jobq_t *self, const char *holder, const uint64_t *ids, size
             i++;
             continue;
         }
-        bool held = false;
+        bool held = unit->leased_at >= asked_ms;
         for (size_t j = 0; j < count && !held; j++)
             held = ids[j] == unit->id;
         if (held) {
@@ -227,7 +228,17 @@ worm_jobq_done (worm_jobq_t *self, uint64_t id, const char *holder)
 size_t
 worm_jobq_lost (worm_jobq_t *self, const char *holder)
 {
-    return worm_jobq_held (self, holder, NULL, 0, 0);
+    return worm_jobq_held (self, holder, NULL, 0, UINT64_MAX, 0);
+}
+
+int
+worm_jobq_give_back (worm_jobq_t *self, uint64_t id)
+{
+    worm_unit_t *unit = id >= 1 && id <= self->count ? &self->units[id - 1] : NULL;
+    if (!unit || unit->state != WORM_UNIT_LEASED)
+        return -1;
+    s_give_back (self, unit);
+    return 0;
 }
 
 size_t

@@ -31,6 +31,7 @@ typedef struct {
     uint64_t group;                     //  the caller's group (e.g. the number it works on)
     worm_unit_state_t state;            //  where it is
     char holder[WORM_JOBQ_HOLDER_MAX];  //  LEASED: who runs it; else who ran it last ("" never)
+    uint64_t leased_at;                 //  LEASED: when it was leased (ms)
     uint64_t lease_until;               //  LEASED: when the lease lapses unless renewed (ms)
     unsigned leases;                    //  how many times it was leased (2 and more: reassigned)
     void *body;                         //  the unit's bytes, owned by the queue
@@ -53,11 +54,17 @@ uint64_t worm_jobq_add (worm_jobq_t *self, uint64_t group, const void *body, siz
     none is queued. */
 const worm_unit_t *worm_jobq_lease (worm_jobq_t *self, const char *holder, uint64_t now_ms);
 
-/*  holder answered at now_ms and says it holds the units of ids (count of
-    them): their leases are renewed; any other unit leased to holder was
-    lost there and goes back to the queue. Returns how many went back. */
+/*  holder answered at now_ms a question asked at asked_ms, saying it holds
+    the units of ids (count of them): the leases of holder's units are
+    renewed; a unit leased to holder before asked_ms and not in ids was lost
+    there and goes back to the queue (one leased since may not have arrived
+    when holder answered). Returns how many went back. */
 size_t worm_jobq_held (worm_jobq_t *self, const char *holder, const uint64_t *ids, size_t count,
-                       uint64_t now_ms);
+                       uint64_t asked_ms, uint64_t now_ms);
+
+/*  Unit id, leased, was not run by its holder (it refused it): back to the
+    queue. Returns 0, or -1 when the unit is not leased. */
+int worm_jobq_give_back (worm_jobq_t *self, uint64_t id);
 
 /*  A result of unit id came from holder. Returns 0 when it is the unit's
     first (the unit is now done; the caller takes the result), 1 when the

@@ -57,9 +57,18 @@ s_leases (void)
     worm_jobq_lease (q, "s2", 0);       //  3
     //  s1 answers at 900 holding only unit 2: unit 1 was lost there, 2 renewed
     uint64_t held[] = {2};
-    CHECK_EQ (worm_jobq_held (q, "s1", held, 1, 900), 1);
+    CHECK_EQ (worm_jobq_held (q, "s1", held, 1, 800, 900), 1);
     CHECK_EQ (worm_jobq_unit (q, 1)->state, WORM_UNIT_QUEUED);
     CHECK_EQ (worm_jobq_unit (q, 2)->lease_until, 1900);
+    //  A unit leased after the question was asked is not judged by its answer
+    const worm_unit_t *late = worm_jobq_lease (q, "s1", 950);
+    CHECK_EQ (late->id, 1);
+    CHECK_EQ (worm_jobq_held (q, "s1", held, 1, 940, 960), 0);
+    CHECK_EQ (worm_jobq_held (q, "s1", held, 1, 951, 960), 1);
+    CHECK_EQ (late->state, WORM_UNIT_QUEUED);
+    //  A refused unit goes back; one not leased cannot
+    CHECK_EQ (worm_jobq_give_back (q, 1), -1);
+    CHECK_EQ (worm_jobq_give_back (q, 77), -1);
     //  s2 never answers: at 1000 its lease lapses, s1's does not
     CHECK_EQ (worm_jobq_expire (q, 999), 0);
     CHECK_EQ (worm_jobq_expire (q, 1000), 1);
@@ -77,7 +86,10 @@ s_leases (void)
     CHECK_STR (worm_jobq_unit (q, 3)->holder, "s2");
     CHECK_EQ (worm_jobq_done (q, 3, "s3"), 1);
     CHECK_EQ (worm_jobq_holding (q, "s3"), 2);
-    CHECK_EQ (worm_jobq_counts (q).reassigned, 2);
+    CHECK_EQ (worm_jobq_counts (q).reassigned, 3);
+    CHECK_EQ (worm_jobq_give_back (q, 4), 0);
+    CHECK_EQ (worm_jobq_holding (q, "s3"), 1);
+    CHECK_EQ (worm_jobq_lease (q, "s4", 1000)->id, 4);
     worm_jobq_destroy (&q);
 }
 
