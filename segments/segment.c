@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "ctl.h"
 #include "log.h"
+#include "ops.h"
 #include "random.h"
 #include "request.h"
 #include "ring.h"
@@ -179,17 +180,6 @@ s_drain (s_segment_t *self)
     }
 }
 
-static void
-s_write_member (worm_wire_writer_t *writer, const worm_member_t *member)
-{
-    worm_wire_map (writer, 5);
-    worm_wire_kstr (writer, "id", member->id);
-    worm_wire_kstr (writer, "host", member->host);
-    worm_wire_kstr (writer, "host_id", member->host_id);
-    worm_wire_kstr (writer, "endpoint", member->endpoint);
-    worm_wire_ku64 (writer, "pid", member->pid);
-}
-
 //  A joining segment introduces itself to the segment that spawned it.
 static void
 s_send_join (s_segment_t *self)
@@ -201,95 +191,24 @@ s_send_join (s_segment_t *self)
     worm_wire_kstr (&writer, "worm", self->config.worm_id);
     worm_wire_kstr (&writer, "spawn_id", self->config.spawn_id);
     worm_wire_str (&writer, "member");
-    s_write_member (&writer, &self->self);
+    worm_segment_write_member (&writer, &self->self);
     s_send (self, self->config.spawner, NULL, worm_wire_writer_data (&writer),
             worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
 }
 
-static const char *
-s_state_name (worm_ring_state_t state)
+//  What the op handlers reach of us (ops.h).
+static worm_segment_ctx_t
+s_ctx (s_segment_t *self)
 {
-    static const char *names[] = {"waiting", "holding", "forwarding", "campaigning", "exited"};
-    return state <= WORM_RING_EXITED ? names[state] : "unknown";
-}
-
-static void
-s_op_status (s_segment_t *self, zframe_t *identity)
-{
-    worm_token_t *token = worm_ring_token (self->ring);
-    worm_ring_state_t state = worm_ring_state (self->ring);
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 17);
-    worm_wire_kbool (&writer, "ok", true);
-    worm_wire_kstr (&writer, "id", self->self.id);
-    worm_wire_kstr (&writer, "worm", self->config.worm);
-    worm_wire_kstr (&writer, "worm_id", self->config.worm_id);
-    worm_wire_kstr (&writer, "app", self->config.app);
-    worm_wire_kstr (&writer, "host", self->self.host);
-    worm_wire_ku64 (&writer, "pid", self->self.pid);
-    worm_wire_kstr (&writer, "endpoint", self->endpoint);
-    worm_wire_kstr (&writer, "state", s_state_name (state));
-    worm_wire_kbool (&writer, "holds_token", state == WORM_RING_HOLDING);
-    worm_wire_ku64 (&writer, "epoch", token ? worm_token_epoch (token) : 0);
-    worm_wire_ku64 (&writer, "seq", token ? worm_token_seq (token) : 0);
-    worm_wire_ku64 (&writer, "live", token ? worm_token_live_count (token) : 0);
-    worm_wire_ku64 (&writer, "target", token ? worm_token_target (token) : self->config.size);
-    worm_wire_ku64 (&writer, "max", token ? worm_token_max (token) : self->config.max);
-    worm_wire_ku64 (&writer, "round_ms", token ? worm_token_round_ms (token) : 0);
-    worm_wire_str (&writer, "members");
-    size_t count = token ? worm_token_member_count (token) : 0;
-    worm_wire_array (&writer, count);
-    for (size_t i = 0; i < count; i++)
-        s_write_member (&writer, worm_token_member (token, i));
-    worm_ctl_reply (self->router, identity, &writer);
-    worm_wire_writer_fini (&writer);
-}
-
-//  A new segment we spawned says where it is.
-static void
-s_op_join (s_segment_t *self, worm_wire_reader_t *reader)
-{
-    char worm_id[WORM_TOKEN_ID_MAX], spawn_id[WORM_TOKEN_ID_MAX];
-    const msgpack_object *map;
-    worm_member_t member = {.state = WORM_MEMBER_JOINING};
-    uint64_t pid = 0;
-    if (worm_wire_get_str (reader, reader->root, "worm", worm_id, sizeof worm_id)
-        || worm_wire_get_str (reader, reader->root, "spawn_id", spawn_id, sizeof spawn_id)
-        || worm_wire_get_map (reader, reader->root, "member", &map)
-        || worm_wire_get_str (reader, map, "id", member.id, sizeof member.id)
-        || worm_wire_get_str (reader, map, "host", member.host, sizeof member.host)
-        || worm_wire_get_str (reader, map, "host_id", member.host_id, sizeof member.host_id)
-        || worm_wire_get_str (reader, map, "endpoint", member.endpoint, sizeof member.endpoint)
-        || worm_wire_get_u64 (reader, map, "pid", &pid)) {
-        worm_log_limited (&self->bad_message, 5000, "refused a join: %s", reader->error);
-        return;
-    }
-    if (strcmp (worm_id, self->config.worm_id) != 0) {
-        worm_log_limited (&self->bad_message, 5000, "refused a join for another worm");
-        return;
-    }
-    member.pid = pid;
-    member.born_at_ms = s_now ();
-    if (worm_ring_spawn_result (self->ring, spawn_id, &member, s_now ()) == 0)
-        worm_log ("segment %s on %s joined (spawn %s)", member.id, member.host, spawn_id);
-}
-
-//  Leaves the worm in order: the app hands unfinished work back into the
-//  token first when this segment holds it (the only time it may write it),
-//  then the ring hands the token on and says LEAVE.
-static void
-s_leave (s_segment_t *self)
-{
-    worm_token_t *token = worm_ring_token (self->ring);
-    if (token && worm_ring_state (self->ring) == WORM_RING_HOLDING && self->app->handoff)
-        self->app->handoff (self->app_state, token);
-    worm_ring_leave (self->ring, s_now ());
+    return (worm_segment_ctx_t) {.ring = self->ring, .config = &self->config,
+                                 .self = &self->self, .app = self->app,
+                                 .app_state = self->app_state,
+                                 .bad_message = &self->bad_message};
 }
 
 //  The roles of a caller's key here (WORM_ROLE_WORM, _LAUNCHER, _AGENT); the
-//  request table says what each may ask (worm/request.c).
+//  op table says what each may ask (ops.c).
 static unsigned
 s_roles (s_segment_t *self, const char *sender)
 {
@@ -346,46 +265,17 @@ s_on_message (s_segment_t *self)
     }
     zframe_t *payload = zmsg_pop (msg);
     const char *sender = worm_curve_sender (payload);
-    worm_wire_reader_t reader;
-    worm_wire_reader_init (&reader);
-    char op[16], why[WORM_REQUEST_ERROR_MAX] = "";
-    //  Every field's type and size is checked here, before any handler
-    if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_segment,
-                            &reader, why, sizeof why)
-        || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
-        worm_log_limited (&self->bad_message, 5000, "refused a request: %s", why);
-    else if (!worm_request_allowed (&worm_request_segment, op, s_roles (self, sender))) {
-        worm_log_limited (&self->bad_message, 5000, "refused op '%s' from key %s: not allowed",
-                          op, sender ? sender : "(none)");
-        worm_ctl_reply_error (self->router, identity, "segment %s refused op '%s' from key %s",
-                              self->self.id, op, sender ? sender : "(none)");
-    }
-    else if (strcmp (op, "status") == 0)
-        s_op_status (self, identity);
-    else if (strcmp (op, "kill") == 0) {
-        worm_log ("kill requested");
-        worm_ring_kill (self->ring, s_now ());
-        worm_ctl_reply_ok (self->router, identity);
-    }
-    else if (strcmp (op, "join") == 0)
-        s_op_join (self, &reader);
-    else if (strcmp (op, "suspect") == 0) {
-        //  A host says a member died there: the ring checks with that host
-        char id[WORM_TOKEN_ID_MAX];
-        if (worm_wire_get_str (&reader, reader.root, "id", id, sizeof id) == 0)
-            worm_ring_suspect (self->ring, id, s_now ());
-    }
-    else if (strcmp (op, "evict") == 0) {
-        char reason[96] = "no reason given";
-        worm_wire_get_str (&reader, reader.root, "reason", reason, sizeof reason);
-        worm_log ("evicted: %s; leaving the worm", reason);
-        //  Leave in order: the ring hands the token on if we hold it, tells
-        //  the others (LEAVE), and gives EXIT within a bounded time
-        s_leave (self);
-    }
-    else
-        worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
-    worm_wire_reader_fini (&reader);
+    worm_segment_ctx_t ctx = s_ctx (self);
+    worm_wire_writer_t reply;
+    worm_wire_writer_init (&reply);
+    char why[WORM_REQUEST_ERROR_MAX] = "";
+    int rc = worm_segment_handle (&ctx, zframe_data (payload), zframe_size (payload), sender,
+                                  s_roles (self, sender), s_now (), &reply, why, sizeof why);
+    if (rc == -2)
+        worm_ctl_reply_error (self->router, identity, "%s", why);
+    else if (rc == 0 && worm_wire_writer_size (&reply) > 0)
+        worm_ctl_reply (self->router, identity, &reply);
+    worm_wire_writer_fini (&reply);
     zframe_destroy (&payload);
 done:
     zframe_destroy (&identity);
@@ -628,7 +518,8 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
                 worm_log ("stopped by signal; leaving the worm");
             zpoller_set_nonstop (poller, true);
             leave_until = now + LEAVE_GRACE_MS;
-            s_leave (self);
+            worm_segment_ctx_t ctx = s_ctx (self);
+            worm_segment_leave (&ctx, now);
             s_drain (self);
             continue;
         }
