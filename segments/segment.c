@@ -325,29 +325,37 @@ s_register (s_segment_t *self)
     worm_wire_writer_fini (&writer);
 }
 
-static int
-s_start (s_segment_t *self, char *err, size_t cap)
+//  Start, step 1, the environment: where we are, from the WORM_* variables
+//  our agent set (its endpoint and key, our guest id there, the launcher's
+//  key), and the worm's secret key into secret (cap bytes; "" when there
+//  is none), which the caller wipes. The secret comes on stdin (the agent's
+//  pipe), never in the environment, which other guests of the same user
+//  could read; before it is read the process stops being dumpable (no core
+//  dump, no ptrace, /proc files readable by root only), and stdin is
+//  /dev/null after. Cannot fail: the keys step judges what was read.
+static void
+s_start_environment (s_segment_t *self, char *secret, size_t cap)
 {
-    self->app = worm_app_find (self->config.app);
-    if (!self->app) {
-        snprintf (err, cap, "no app named '%s'", self->config.app);
-        return -1;
-    }
     snprintf (self->agent, sizeof self->agent, "%s", s_env ("WORM_AGENT", ""));
     snprintf (self->guest_id, sizeof self->guest_id, "%s", s_env ("WORM_GUEST_ID", ""));
-    //  Keys: the worm's keypair leaves our environment at once, so that no
-    //  program the app starts inherits it
     snprintf (self->agent_key, sizeof self->agent_key, "%s", s_env ("WORM_AGENT_KEY", ""));
     snprintf (self->launcher_key, sizeof self->launcher_key, "%s",
               s_env ("WORM_LAUNCHER_KEY", ""));
-    //  The worm's secret key comes on stdin (the agent's pipe), never in
-    //  the environment: other guests run as the same user. No core dump,
-    //  no ptrace, /proc files readable by root only
     prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-    char secret[WORM_KEY_LEN + 1] = "";
-    s_read_secret (secret, sizeof secret);
+    s_read_secret (secret, cap);
+}
+
+//  Start, step 2, the keys: the worm's keypair, from WORM_KEY_PUBLIC and
+//  secret, which this wipes whatever it returns; the agent's and the
+//  launcher's keys must be public keys. The keypair becomes our identity
+//  towards agents (worm_ctl_set_identity), and our ZAP handler lets in the
+//  worm, the launcher and our agent (s_auth_rule). Returns 0, or -1 with
+//  the reason in err.
+static int
+s_start_keys (s_segment_t *self, char *secret, size_t cap_secret, char *err, size_t cap)
+{
     self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), secret, err, cap);
-    explicit_bzero (secret, sizeof secret);
+    explicit_bzero (secret, cap_secret);
     if (!self->cert) {
         snprintf (err, cap, "no worm keypair (WORM_KEY_PUBLIC, and the secret on stdin)");
         return -1;
@@ -359,26 +367,44 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->worm_key = zcert_public_txt (self->cert);
     worm_ctl_set_identity (self->cert);
     self->auth = worm_auth_new (s_auth_rule, self, err, cap);
-    if (!self->auth)
-        return -1;
-    worm_lan_t lan;
-    if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
-                          atoi (s_env ("WORM_BEACON_PORT", "5670")), &lan, err, cap))
-        return -1;
-    snprintf (lan.local, sizeof lan.local, "%s", s_env ("WORM_LOCAL_ADDR", lan.local));
+    return self->auth ? 0 : -1;
+}
 
+//  Start, step 3, the sockets: the LAN our agents beacon on (WORM_BROADCAST,
+//  WORM_BEACON_PORT) into lan, for the spawner; our ROUTER, a CURVE server
+//  with the worm's keypair (the keys step), bound on WORM_LOCAL_ADDR or
+//  else the LAN's local address, its endpoint noted; and an empty table of
+//  peers. Returns 0, or -1 with the reason in err (what was made is left
+//  for s_stop).
+static int
+s_start_sockets (s_segment_t *self, worm_lan_t *lan, char *err, size_t cap)
+{
+    if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
+                          atoi (s_env ("WORM_BEACON_PORT", "5670")), lan, err, cap))
+        return -1;
+    snprintf (lan->local, sizeof lan->local, "%s", s_env ("WORM_LOCAL_ADDR", lan->local));
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
     worm_curve_server (self->router, self->cert);
-    if (worm_ctl_bind (self->router, lan.local, self->endpoint, sizeof self->endpoint)) {
-        snprintf (err, cap, "cannot bind on %s", lan.local);
+    if (worm_ctl_bind (self->router, lan->local, self->endpoint, sizeof self->endpoint)) {
+        snprintf (err, cap, "cannot bind on %s", lan->local);
         return -1;
     }
     self->peers = zhashx_new ();
     zhashx_set_destructor (self->peers, s_peer_destroy);
+    return 0;
+}
 
-    //  Our identity: unique in the worm, readable in logs
+//  Start, step 4, the ring: our member record (an id unique in the worm and
+//  readable in logs, from WORM_HOST and random digits; our host, host id,
+//  endpoint (the sockets step), pid and birth), which also names us in the
+//  log; then the ring with it and the timings of our command line, its
+//  config kept in ring_config for the spawner. Returns 0, or -1 with the
+//  reason in err.
+static int
+s_start_ring (s_segment_t *self, worm_ring_config_t *ring_config, char *err, size_t cap)
+{
     char random_part[9];
     worm_random_hex (random_part, 8);
     snprintf (self->self.id, sizeof self->self.id, "%s-%s", s_env ("WORM_HOST", "host"),
@@ -390,26 +416,34 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->self.born_at_ms = s_now ();
     worm_log_init ("worm-segment", self->self.id);
 
-    worm_ring_config_t ring_config;
-    worm_ring_config_defaults (&ring_config);
-    snprintf (ring_config.worm_id, sizeof ring_config.worm_id, "%s", self->config.worm_id);
-    ring_config.self = self->self;
+    worm_ring_config_defaults (ring_config);
+    snprintf (ring_config->worm_id, sizeof ring_config->worm_id, "%s", self->config.worm_id);
+    ring_config->self = self->self;
     if (self->config.hold_ms)
-        ring_config.hold_ms = self->config.hold_ms;
+        ring_config->hold_ms = self->config.hold_ms;
     if (self->config.orphan_ms)
-        ring_config.orphan_timeout_ms = self->config.orphan_ms;
+        ring_config->orphan_timeout_ms = self->config.orphan_ms;
     //  Host agents confirm deaths (CHECK), and the first missed ACK asks
     //  them, so a lost token can be presumed sooner than the ring's default
-    ring_config.loss_floor_ms = 1000;
-    ring_config.seed = worm_random_u64 ();
-    self->ring = worm_ring_new (&ring_config, s_now ());
+    ring_config->loss_floor_ms = 1000;
+    ring_config->seed = worm_random_u64 ();
+    self->ring = worm_ring_new (ring_config, s_now ());
     if (!self->ring) {
         snprintf (err, cap, "bad ring configuration");
         return -1;
     }
+    return 0;
+}
 
-    //  The spawner starts new segments with our arguments, as joiners
-    worm_spawner_config_t spawner = {.lan = lan, .stop = &self->spawner_stop};
+//  Start, step 5, the spawner: the actor that starts new segments of the
+//  worm, as joiners of ours, on the hosts of lan, through our agent (the
+//  environment step), with the worm's keypair and the ring's timings. The
+//  ring's thread never blocks on it. Cannot fail.
+static void
+s_start_spawner (s_segment_t *self, const worm_lan_t *lan,
+                 const worm_ring_config_t *ring_config)
+{
+    worm_spawner_config_t spawner = {.lan = *lan, .stop = &self->spawner_stop};
     snprintf (spawner.agent, sizeof spawner.agent, "%s", self->agent);
     snprintf (spawner.agent_key, sizeof spawner.agent_key, "%s", self->agent_key);
     snprintf (spawner.worm_public, sizeof spawner.worm_public, "%s", self->worm_key);
@@ -422,43 +456,24 @@ s_start (s_segment_t *self, char *err, size_t cap)
     snprintf (joiner->worm, sizeof joiner->worm, "%s", self->config.worm);
     snprintf (joiner->app, sizeof joiner->app, "%s", self->config.app);
     snprintf (joiner->spawner, sizeof joiner->spawner, "%s", self->endpoint);
-    joiner->hold_ms = ring_config.hold_ms;
-    joiner->orphan_ms = ring_config.orphan_timeout_ms;
+    joiner->hold_ms = ring_config->hold_ms;
+    joiner->orphan_ms = ring_config->orphan_timeout_ms;
     self->spawner = worm_spawner_new (&spawner);
-    //  The ring's thread never blocks on the spawner: a request that cannot
-    //  be queued is dropped, and the ring's own deadlines cover it
+    //  A request that cannot be queued is dropped, and the ring's own
+    //  deadlines cover it
     zsock_set_sndtimeo (zactor_sock (self->spawner), 0);
+}
 
-    if (self->config.found) {
-        worm_token_t *token = worm_token_new ();
-        worm_token_set_worm_id (token, self->config.worm_id);
-        worm_token_set_worm_name (token, self->config.worm);
-        worm_token_set_app_name (token, self->config.app);
-        worm_token_set_launcher_key (token, self->launcher_key);
-        if (worm_token_set_population (token, self->config.size, self->config.max)) {
-            snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
-                      self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
-            worm_token_destroy (&token);
-            return -1;
-        }
-        for (int i = 0; i < self->config.nparams; i++)
-            if (worm_token_param_add (token, self->config.params[i])) {
-                snprintf (err, cap, "bad app parameter '%s'", self->config.params[i]);
-                worm_token_destroy (&token);
-                return -1;
-            }
-        if (self->app->create (&self->app_state, token, err, cap)) {
-            worm_token_destroy (&token);
-            return -1;
-        }
-        if (worm_ring_found (self->ring, &token, s_now ())) {
-            snprintf (err, cap, "%s", worm_ring_error (self->ring));
-            return -1;
-        }
-        worm_log ("founded worm %s (%s), app %s, size %u, max %u", self->config.worm,
-                  self->config.worm_id, self->config.app, self->config.size, self->config.max);
-    }
-    else {
+//  Start, step 6, the worm: a founder makes the worm's first token (its
+//  id, names, launcher, population and the app's parameters, then the
+//  app's state) and hands it to the ring, which holds it; a joiner makes
+//  its app's state and waits for the token (the run loop says JOIN).
+//  Returns 0, or -1 with the reason in err (a bad population or parameter,
+//  the app's refusal, the ring's).
+static int
+s_start_worm (s_segment_t *self, char *err, size_t cap)
+{
+    if (!self->config.found) {
         worm_token_t *none = worm_token_new ();
         worm_token_set_worm_id (none, self->config.worm_id);
         int rc = self->app->create (&self->app_state, none, err, cap);
@@ -466,7 +481,63 @@ s_start (s_segment_t *self, char *err, size_t cap)
         if (rc)
             return -1;
         worm_log ("joining worm %s through %s", self->config.worm, self->config.spawner);
+        return 0;
     }
+    worm_token_t *token = worm_token_new ();
+    worm_token_set_worm_id (token, self->config.worm_id);
+    worm_token_set_worm_name (token, self->config.worm);
+    worm_token_set_app_name (token, self->config.app);
+    worm_token_set_launcher_key (token, self->launcher_key);
+    if (worm_token_set_population (token, self->config.size, self->config.max)) {
+        snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
+                  self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
+        worm_token_destroy (&token);
+        return -1;
+    }
+    for (int i = 0; i < self->config.nparams; i++)
+        if (worm_token_param_add (token, self->config.params[i])) {
+            snprintf (err, cap, "bad app parameter '%s'", self->config.params[i]);
+            worm_token_destroy (&token);
+            return -1;
+        }
+    if (self->app->create (&self->app_state, token, err, cap)) {
+        worm_token_destroy (&token);
+        return -1;
+    }
+    if (worm_ring_found (self->ring, &token, s_now ())) {
+        snprintf (err, cap, "%s", worm_ring_error (self->ring));
+        return -1;
+    }
+    worm_log ("founded worm %s (%s), app %s, size %u, max %u", self->config.worm,
+              self->config.worm_id, self->config.app, self->config.size, self->config.max);
+    return 0;
+}
+
+//  Starts the segment, step by step, each needing the ones before: the app
+//  named on our command line, the environment, the keys, the sockets, the
+//  ring, the spawner, the worm; then registers with our agent. Returns 0,
+//  or -1 with the reason in err; whatever was made is left for s_stop.
+static int
+s_start (s_segment_t *self, char *err, size_t cap)
+{
+    self->app = worm_app_find (self->config.app);
+    if (!self->app) {
+        snprintf (err, cap, "no app named '%s'", self->config.app);
+        return -1;
+    }
+    char secret[WORM_KEY_LEN + 1] = "";
+    s_start_environment (self, secret, sizeof secret);
+    if (s_start_keys (self, secret, sizeof secret, err, cap))
+        return -1;
+    worm_lan_t lan;
+    if (s_start_sockets (self, &lan, err, cap))
+        return -1;
+    worm_ring_config_t ring_config;
+    if (s_start_ring (self, &ring_config, err, cap))
+        return -1;
+    s_start_spawner (self, &lan, &ring_config);
+    if (s_start_worm (self, err, cap))
+        return -1;
     s_register (self);
     return 0;
 }
