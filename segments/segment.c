@@ -263,6 +263,8 @@ s_on_message (s_segment_t *self)
         zframe_destroy (&payload);
         goto done;
     }
+    //  A request: the op table checks it, holds it against the caller's
+    //  roles and handles it (ops.c); we send what it answers
     zframe_t *payload = zmsg_pop (msg);
     const char *sender = worm_curve_sender (payload);
     worm_segment_ctx_t ctx = s_ctx (self);
