@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "ctl.h"
 #include "log.h"
+#include "ops.h"
 #include "random.h"
 #include "request.h"
 #include "ring.h"
@@ -179,17 +180,6 @@ s_drain (s_segment_t *self)
     }
 }
 
-static void
-s_write_member (worm_wire_writer_t *writer, const worm_member_t *member)
-{
-    worm_wire_map (writer, 5);
-    worm_wire_kstr (writer, "id", member->id);
-    worm_wire_kstr (writer, "host", member->host);
-    worm_wire_kstr (writer, "host_id", member->host_id);
-    worm_wire_kstr (writer, "endpoint", member->endpoint);
-    worm_wire_ku64 (writer, "pid", member->pid);
-}
-
 //  A joining segment introduces itself to the segment that spawned it.
 static void
 s_send_join (s_segment_t *self)
@@ -201,95 +191,24 @@ s_send_join (s_segment_t *self)
     worm_wire_kstr (&writer, "worm", self->config.worm_id);
     worm_wire_kstr (&writer, "spawn_id", self->config.spawn_id);
     worm_wire_str (&writer, "member");
-    s_write_member (&writer, &self->self);
+    worm_segment_write_member (&writer, &self->self);
     s_send (self, self->config.spawner, NULL, worm_wire_writer_data (&writer),
             worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
 }
 
-static const char *
-s_state_name (worm_ring_state_t state)
+//  What the op handlers reach of us (ops.h).
+static worm_segment_ctx_t
+s_ctx (s_segment_t *self)
 {
-    static const char *names[] = {"waiting", "holding", "forwarding", "campaigning", "exited"};
-    return state <= WORM_RING_EXITED ? names[state] : "unknown";
-}
-
-static void
-s_op_status (s_segment_t *self, zframe_t *identity)
-{
-    worm_token_t *token = worm_ring_token (self->ring);
-    worm_ring_state_t state = worm_ring_state (self->ring);
-    worm_wire_writer_t writer;
-    worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 17);
-    worm_wire_kbool (&writer, "ok", true);
-    worm_wire_kstr (&writer, "id", self->self.id);
-    worm_wire_kstr (&writer, "worm", self->config.worm);
-    worm_wire_kstr (&writer, "worm_id", self->config.worm_id);
-    worm_wire_kstr (&writer, "app", self->config.app);
-    worm_wire_kstr (&writer, "host", self->self.host);
-    worm_wire_ku64 (&writer, "pid", self->self.pid);
-    worm_wire_kstr (&writer, "endpoint", self->endpoint);
-    worm_wire_kstr (&writer, "state", s_state_name (state));
-    worm_wire_kbool (&writer, "holds_token", state == WORM_RING_HOLDING);
-    worm_wire_ku64 (&writer, "epoch", token ? worm_token_epoch (token) : 0);
-    worm_wire_ku64 (&writer, "seq", token ? worm_token_seq (token) : 0);
-    worm_wire_ku64 (&writer, "live", token ? worm_token_live_count (token) : 0);
-    worm_wire_ku64 (&writer, "target", token ? worm_token_target (token) : self->config.size);
-    worm_wire_ku64 (&writer, "max", token ? worm_token_max (token) : self->config.max);
-    worm_wire_ku64 (&writer, "round_ms", token ? worm_token_round_ms (token) : 0);
-    worm_wire_str (&writer, "members");
-    size_t count = token ? worm_token_member_count (token) : 0;
-    worm_wire_array (&writer, count);
-    for (size_t i = 0; i < count; i++)
-        s_write_member (&writer, worm_token_member (token, i));
-    worm_ctl_reply (self->router, identity, &writer);
-    worm_wire_writer_fini (&writer);
-}
-
-//  A new segment we spawned says where it is.
-static void
-s_op_join (s_segment_t *self, worm_wire_reader_t *reader)
-{
-    char worm_id[WORM_TOKEN_ID_MAX], spawn_id[WORM_TOKEN_ID_MAX];
-    const msgpack_object *map;
-    worm_member_t member = {.state = WORM_MEMBER_JOINING};
-    uint64_t pid = 0;
-    if (worm_wire_get_str (reader, reader->root, "worm", worm_id, sizeof worm_id)
-        || worm_wire_get_str (reader, reader->root, "spawn_id", spawn_id, sizeof spawn_id)
-        || worm_wire_get_map (reader, reader->root, "member", &map)
-        || worm_wire_get_str (reader, map, "id", member.id, sizeof member.id)
-        || worm_wire_get_str (reader, map, "host", member.host, sizeof member.host)
-        || worm_wire_get_str (reader, map, "host_id", member.host_id, sizeof member.host_id)
-        || worm_wire_get_str (reader, map, "endpoint", member.endpoint, sizeof member.endpoint)
-        || worm_wire_get_u64 (reader, map, "pid", &pid)) {
-        worm_log_limited (&self->bad_message, 5000, "refused a join: %s", reader->error);
-        return;
-    }
-    if (strcmp (worm_id, self->config.worm_id) != 0) {
-        worm_log_limited (&self->bad_message, 5000, "refused a join for another worm");
-        return;
-    }
-    member.pid = pid;
-    member.born_at_ms = s_now ();
-    if (worm_ring_spawn_result (self->ring, spawn_id, &member, s_now ()) == 0)
-        worm_log ("segment %s on %s joined (spawn %s)", member.id, member.host, spawn_id);
-}
-
-//  Leaves the worm in order: the app hands unfinished work back into the
-//  token first when this segment holds it (the only time it may write it),
-//  then the ring hands the token on and says LEAVE.
-static void
-s_leave (s_segment_t *self)
-{
-    worm_token_t *token = worm_ring_token (self->ring);
-    if (token && worm_ring_state (self->ring) == WORM_RING_HOLDING && self->app->handoff)
-        self->app->handoff (self->app_state, token);
-    worm_ring_leave (self->ring, s_now ());
+    return (worm_segment_ctx_t) {.ring = self->ring, .config = &self->config,
+                                 .self = &self->self, .app = self->app,
+                                 .app_state = self->app_state,
+                                 .bad_message = &self->bad_message};
 }
 
 //  The roles of a caller's key here (WORM_ROLE_WORM, _LAUNCHER, _AGENT); the
-//  request table says what each may ask (worm/request.c).
+//  op table says what each may ask (ops.c).
 static unsigned
 s_roles (s_segment_t *self, const char *sender)
 {
@@ -344,48 +263,21 @@ s_on_message (s_segment_t *self)
         zframe_destroy (&payload);
         goto done;
     }
+    //  A request: the op table checks it, holds it against the caller's
+    //  roles and handles it (ops.c); we send what it answers
     zframe_t *payload = zmsg_pop (msg);
     const char *sender = worm_curve_sender (payload);
-    worm_wire_reader_t reader;
-    worm_wire_reader_init (&reader);
-    char op[16], why[WORM_REQUEST_ERROR_MAX] = "";
-    //  Every field's type and size is checked here, before any handler
-    if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_segment,
-                            &reader, why, sizeof why)
-        || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op))
-        worm_log_limited (&self->bad_message, 5000, "refused a request: %s", why);
-    else if (!worm_request_allowed (&worm_request_segment, op, s_roles (self, sender))) {
-        worm_log_limited (&self->bad_message, 5000, "refused op '%s' from key %s: not allowed",
-                          op, sender ? sender : "(none)");
-        worm_ctl_reply_error (self->router, identity, "segment %s refused op '%s' from key %s",
-                              self->self.id, op, sender ? sender : "(none)");
-    }
-    else if (strcmp (op, "status") == 0)
-        s_op_status (self, identity);
-    else if (strcmp (op, "kill") == 0) {
-        worm_log ("kill requested");
-        worm_ring_kill (self->ring, s_now ());
-        worm_ctl_reply_ok (self->router, identity);
-    }
-    else if (strcmp (op, "join") == 0)
-        s_op_join (self, &reader);
-    else if (strcmp (op, "suspect") == 0) {
-        //  A host says a member died there: the ring checks with that host
-        char id[WORM_TOKEN_ID_MAX];
-        if (worm_wire_get_str (&reader, reader.root, "id", id, sizeof id) == 0)
-            worm_ring_suspect (self->ring, id, s_now ());
-    }
-    else if (strcmp (op, "evict") == 0) {
-        char reason[96] = "no reason given";
-        worm_wire_get_str (&reader, reader.root, "reason", reason, sizeof reason);
-        worm_log ("evicted: %s; leaving the worm", reason);
-        //  Leave in order: the ring hands the token on if we hold it, tells
-        //  the others (LEAVE), and gives EXIT within a bounded time
-        s_leave (self);
-    }
-    else
-        worm_log_limited (&self->bad_message, 5000, "refused unknown op '%s'", op);
-    worm_wire_reader_fini (&reader);
+    worm_segment_ctx_t ctx = s_ctx (self);
+    worm_wire_writer_t reply;
+    worm_wire_writer_init (&reply);
+    char why[WORM_REQUEST_ERROR_MAX] = "";
+    int rc = worm_segment_handle (&ctx, zframe_data (payload), zframe_size (payload), sender,
+                                  s_roles (self, sender), s_now (), &reply, why, sizeof why);
+    if (rc == -2)
+        worm_ctl_reply_error (self->router, identity, "%s", why);
+    else if (rc == 0 && worm_wire_writer_size (&reply) > 0)
+        worm_ctl_reply (self->router, identity, &reply);
+    worm_wire_writer_fini (&reply);
     zframe_destroy (&payload);
 done:
     zframe_destroy (&identity);
@@ -435,29 +327,37 @@ s_register (s_segment_t *self)
     worm_wire_writer_fini (&writer);
 }
 
-static int
-s_start (s_segment_t *self, char *err, size_t cap)
+//  Start, step 1, the environment: where we are, from the WORM_* variables
+//  our agent set (its endpoint and key, our guest id there, the launcher's
+//  key), and the worm's secret key into secret (cap bytes; "" when there
+//  is none), which the caller wipes. The secret comes on stdin (the agent's
+//  pipe), never in the environment, which other guests of the same user
+//  could read; before it is read the process stops being dumpable (no core
+//  dump, no ptrace, /proc files readable by root only), and stdin is
+//  /dev/null after. Cannot fail: the keys step judges what was read.
+static void
+s_start_environment (s_segment_t *self, char *secret, size_t cap)
 {
-    self->app = worm_app_find (self->config.app);
-    if (!self->app) {
-        snprintf (err, cap, "no app named '%s'", self->config.app);
-        return -1;
-    }
     snprintf (self->agent, sizeof self->agent, "%s", s_env ("WORM_AGENT", ""));
     snprintf (self->guest_id, sizeof self->guest_id, "%s", s_env ("WORM_GUEST_ID", ""));
-    //  Keys: the worm's keypair leaves our environment at once, so that no
-    //  program the app starts inherits it
     snprintf (self->agent_key, sizeof self->agent_key, "%s", s_env ("WORM_AGENT_KEY", ""));
     snprintf (self->launcher_key, sizeof self->launcher_key, "%s",
               s_env ("WORM_LAUNCHER_KEY", ""));
-    //  The worm's secret key comes on stdin (the agent's pipe), never in
-    //  the environment: other guests run as the same user. No core dump,
-    //  no ptrace, /proc files readable by root only
     prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-    char secret[WORM_KEY_LEN + 1] = "";
-    s_read_secret (secret, sizeof secret);
+    s_read_secret (secret, cap);
+}
+
+//  Start, step 2, the keys: the worm's keypair, from WORM_KEY_PUBLIC and
+//  secret, which this wipes whatever it returns; the agent's and the
+//  launcher's keys must be public keys. The keypair becomes our identity
+//  towards agents (worm_ctl_set_identity), and our ZAP handler lets in the
+//  worm, the launcher and our agent (s_auth_rule). Returns 0, or -1 with
+//  the reason in err.
+static int
+s_start_keys (s_segment_t *self, char *secret, size_t cap_secret, char *err, size_t cap)
+{
     self->cert = worm_cert_from_text (s_env ("WORM_KEY_PUBLIC", ""), secret, err, cap);
-    explicit_bzero (secret, sizeof secret);
+    explicit_bzero (secret, cap_secret);
     if (!self->cert) {
         snprintf (err, cap, "no worm keypair (WORM_KEY_PUBLIC, and the secret on stdin)");
         return -1;
@@ -469,26 +369,44 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->worm_key = zcert_public_txt (self->cert);
     worm_ctl_set_identity (self->cert);
     self->auth = worm_auth_new (s_auth_rule, self, err, cap);
-    if (!self->auth)
-        return -1;
-    worm_lan_t lan;
-    if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
-                          atoi (s_env ("WORM_BEACON_PORT", "5670")), &lan, err, cap))
-        return -1;
-    snprintf (lan.local, sizeof lan.local, "%s", s_env ("WORM_LOCAL_ADDR", lan.local));
+    return self->auth ? 0 : -1;
+}
 
+//  Start, step 3, the sockets: the LAN our agents beacon on (WORM_BROADCAST,
+//  WORM_BEACON_PORT) into lan, for the spawner; our ROUTER, a CURVE server
+//  with the worm's keypair (the keys step), bound on WORM_LOCAL_ADDR or
+//  else the LAN's local address, its endpoint noted; and an empty table of
+//  peers. Returns 0, or -1 with the reason in err (what was made is left
+//  for s_stop).
+static int
+s_start_sockets (s_segment_t *self, worm_lan_t *lan, char *err, size_t cap)
+{
+    if (worm_lan_resolve (s_env ("WORM_BROADCAST", "127.255.255.255"), NULL,
+                          atoi (s_env ("WORM_BEACON_PORT", "5670")), lan, err, cap))
+        return -1;
+    snprintf (lan->local, sizeof lan->local, "%s", s_env ("WORM_LOCAL_ADDR", lan->local));
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
     worm_curve_server (self->router, self->cert);
-    if (worm_ctl_bind (self->router, lan.local, self->endpoint, sizeof self->endpoint)) {
-        snprintf (err, cap, "cannot bind on %s", lan.local);
+    if (worm_ctl_bind (self->router, lan->local, self->endpoint, sizeof self->endpoint)) {
+        snprintf (err, cap, "cannot bind on %s", lan->local);
         return -1;
     }
     self->peers = zhashx_new ();
     zhashx_set_destructor (self->peers, s_peer_destroy);
+    return 0;
+}
 
-    //  Our identity: unique in the worm, readable in logs
+//  Start, step 4, the ring: our member record (an id unique in the worm and
+//  readable in logs, from WORM_HOST and random digits; our host, host id,
+//  endpoint (the sockets step), pid and birth), which also names us in the
+//  log; then the ring with it and the timings of our command line, its
+//  config kept in ring_config for the spawner. Returns 0, or -1 with the
+//  reason in err.
+static int
+s_start_ring (s_segment_t *self, worm_ring_config_t *ring_config, char *err, size_t cap)
+{
     char random_part[9];
     worm_random_hex (random_part, 8);
     snprintf (self->self.id, sizeof self->self.id, "%s-%s", s_env ("WORM_HOST", "host"),
@@ -500,26 +418,34 @@ s_start (s_segment_t *self, char *err, size_t cap)
     self->self.born_at_ms = s_now ();
     worm_log_init ("worm-segment", self->self.id);
 
-    worm_ring_config_t ring_config;
-    worm_ring_config_defaults (&ring_config);
-    snprintf (ring_config.worm_id, sizeof ring_config.worm_id, "%s", self->config.worm_id);
-    ring_config.self = self->self;
+    worm_ring_config_defaults (ring_config);
+    snprintf (ring_config->worm_id, sizeof ring_config->worm_id, "%s", self->config.worm_id);
+    ring_config->self = self->self;
     if (self->config.hold_ms)
-        ring_config.hold_ms = self->config.hold_ms;
+        ring_config->hold_ms = self->config.hold_ms;
     if (self->config.orphan_ms)
-        ring_config.orphan_timeout_ms = self->config.orphan_ms;
+        ring_config->orphan_timeout_ms = self->config.orphan_ms;
     //  Host agents confirm deaths (CHECK), and the first missed ACK asks
     //  them, so a lost token can be presumed sooner than the ring's default
-    ring_config.loss_floor_ms = 1000;
-    ring_config.seed = worm_random_u64 ();
-    self->ring = worm_ring_new (&ring_config, s_now ());
+    ring_config->loss_floor_ms = 1000;
+    ring_config->seed = worm_random_u64 ();
+    self->ring = worm_ring_new (ring_config, s_now ());
     if (!self->ring) {
         snprintf (err, cap, "bad ring configuration");
         return -1;
     }
+    return 0;
+}
 
-    //  The spawner starts new segments with our arguments, as joiners
-    worm_spawner_config_t spawner = {.lan = lan, .stop = &self->spawner_stop};
+//  Start, step 5, the spawner: the actor that starts new segments of the
+//  worm, as joiners of ours, on the hosts of lan, through our agent (the
+//  environment step), with the worm's keypair and the ring's timings. The
+//  ring's thread never blocks on it. Cannot fail.
+static void
+s_start_spawner (s_segment_t *self, const worm_lan_t *lan,
+                 const worm_ring_config_t *ring_config)
+{
+    worm_spawner_config_t spawner = {.lan = *lan, .stop = &self->spawner_stop};
     snprintf (spawner.agent, sizeof spawner.agent, "%s", self->agent);
     snprintf (spawner.agent_key, sizeof spawner.agent_key, "%s", self->agent_key);
     snprintf (spawner.worm_public, sizeof spawner.worm_public, "%s", self->worm_key);
@@ -532,43 +458,24 @@ s_start (s_segment_t *self, char *err, size_t cap)
     snprintf (joiner->worm, sizeof joiner->worm, "%s", self->config.worm);
     snprintf (joiner->app, sizeof joiner->app, "%s", self->config.app);
     snprintf (joiner->spawner, sizeof joiner->spawner, "%s", self->endpoint);
-    joiner->hold_ms = ring_config.hold_ms;
-    joiner->orphan_ms = ring_config.orphan_timeout_ms;
+    joiner->hold_ms = ring_config->hold_ms;
+    joiner->orphan_ms = ring_config->orphan_timeout_ms;
     self->spawner = worm_spawner_new (&spawner);
-    //  The ring's thread never blocks on the spawner: a request that cannot
-    //  be queued is dropped, and the ring's own deadlines cover it
+    //  A request that cannot be queued is dropped, and the ring's own
+    //  deadlines cover it
     zsock_set_sndtimeo (zactor_sock (self->spawner), 0);
+}
 
-    if (self->config.found) {
-        worm_token_t *token = worm_token_new ();
-        worm_token_set_worm_id (token, self->config.worm_id);
-        worm_token_set_worm_name (token, self->config.worm);
-        worm_token_set_app_name (token, self->config.app);
-        worm_token_set_launcher_key (token, self->launcher_key);
-        if (worm_token_set_population (token, self->config.size, self->config.max)) {
-            snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
-                      self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
-            worm_token_destroy (&token);
-            return -1;
-        }
-        for (int i = 0; i < self->config.nparams; i++)
-            if (worm_token_param_add (token, self->config.params[i])) {
-                snprintf (err, cap, "bad app parameter '%s'", self->config.params[i]);
-                worm_token_destroy (&token);
-                return -1;
-            }
-        if (self->app->create (&self->app_state, token, err, cap)) {
-            worm_token_destroy (&token);
-            return -1;
-        }
-        if (worm_ring_found (self->ring, &token, s_now ())) {
-            snprintf (err, cap, "%s", worm_ring_error (self->ring));
-            return -1;
-        }
-        worm_log ("founded worm %s (%s), app %s, size %u, max %u", self->config.worm,
-                  self->config.worm_id, self->config.app, self->config.size, self->config.max);
-    }
-    else {
+//  Start, step 6, the worm: a founder makes the worm's first token (its
+//  id, names, launcher, population and the app's parameters, then the
+//  app's state) and hands it to the ring, which holds it; a joiner makes
+//  its app's state and waits for the token (the run loop says JOIN).
+//  Returns 0, or -1 with the reason in err (a bad population or parameter,
+//  the app's refusal, the ring's).
+static int
+s_start_worm (s_segment_t *self, char *err, size_t cap)
+{
+    if (!self->config.found) {
         worm_token_t *none = worm_token_new ();
         worm_token_set_worm_id (none, self->config.worm_id);
         int rc = self->app->create (&self->app_state, none, err, cap);
@@ -576,7 +483,63 @@ s_start (s_segment_t *self, char *err, size_t cap)
         if (rc)
             return -1;
         worm_log ("joining worm %s through %s", self->config.worm, self->config.spawner);
+        return 0;
     }
+    worm_token_t *token = worm_token_new ();
+    worm_token_set_worm_id (token, self->config.worm_id);
+    worm_token_set_worm_name (token, self->config.worm);
+    worm_token_set_app_name (token, self->config.app);
+    worm_token_set_launcher_key (token, self->launcher_key);
+    if (worm_token_set_population (token, self->config.size, self->config.max)) {
+        snprintf (err, cap, "size %u and max %u are not 1 <= size <= max <= %d",
+                  self->config.size, self->config.max, WORM_TOKEN_MAX_MEMBERS);
+        worm_token_destroy (&token);
+        return -1;
+    }
+    for (int i = 0; i < self->config.nparams; i++)
+        if (worm_token_param_add (token, self->config.params[i])) {
+            snprintf (err, cap, "bad app parameter '%s'", self->config.params[i]);
+            worm_token_destroy (&token);
+            return -1;
+        }
+    if (self->app->create (&self->app_state, token, err, cap)) {
+        worm_token_destroy (&token);
+        return -1;
+    }
+    if (worm_ring_found (self->ring, &token, s_now ())) {
+        snprintf (err, cap, "%s", worm_ring_error (self->ring));
+        return -1;
+    }
+    worm_log ("founded worm %s (%s), app %s, size %u, max %u", self->config.worm,
+              self->config.worm_id, self->config.app, self->config.size, self->config.max);
+    return 0;
+}
+
+//  Starts the segment, step by step, each needing the ones before: the app
+//  named on our command line, the environment, the keys, the sockets, the
+//  ring, the spawner, the worm; then registers with our agent. Returns 0,
+//  or -1 with the reason in err; whatever was made is left for s_stop.
+static int
+s_start (s_segment_t *self, char *err, size_t cap)
+{
+    self->app = worm_app_find (self->config.app);
+    if (!self->app) {
+        snprintf (err, cap, "no app named '%s'", self->config.app);
+        return -1;
+    }
+    char secret[WORM_KEY_LEN + 1] = "";
+    s_start_environment (self, secret, sizeof secret);
+    if (s_start_keys (self, secret, sizeof secret, err, cap))
+        return -1;
+    worm_lan_t lan;
+    if (s_start_sockets (self, &lan, err, cap))
+        return -1;
+    worm_ring_config_t ring_config;
+    if (s_start_ring (self, &ring_config, err, cap))
+        return -1;
+    s_start_spawner (self, &lan, &ring_config);
+    if (s_start_worm (self, err, cap))
+        return -1;
     s_register (self);
     return 0;
 }
@@ -628,7 +591,8 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
                 worm_log ("stopped by signal; leaving the worm");
             zpoller_set_nonstop (poller, true);
             leave_until = now + LEAVE_GRACE_MS;
-            s_leave (self);
+            worm_segment_ctx_t ctx = s_ctx (self);
+            worm_segment_leave (&ctx, now);
             s_drain (self);
             continue;
         }

@@ -3,7 +3,8 @@
     Pumps a ROUTER socket (its endpoint), DEALER sockets to its peers and
     the ring's timers into the sans-IO ring of token/ring.h, performs the
     ring's actions (send, spawn through the spawner actor, hand the token
-    to the app, exit), and answers status and kill requests. Started only
+    to the app, exit), and hands each request to its op table (ops.h:
+    status, kill, join, evict, suspect), sending the reply. Started only
     by a host agent through CLAIM/SPAWN; the agent's environment (WORM_*)
     tells it where it is.
 */

@@ -1,5 +1,6 @@
-/*  request.c — the request tables of the agent and the segment, and the one
-    check every request passes before its handler runs. See request.h. */
+/*  request.c — the request table of the agent, and the one check every
+    request passes before its handler runs (the segment's table is in
+    segments/ops.c). See request.h. */
 #include "request.h"
 #include "auth.h"
 #include "beacon.h"
@@ -112,46 +113,6 @@ static const worm_request_op_t s_agent_ops[] = {
 
 const worm_request_table_t worm_request_agent = {
     .who = "wormd", .max_size = WORM_CTL_MAX, .ops = s_agent_ops};
-
-//  --------------------------------------------------------------------------
-//  A segment's requests (docs/PROTOCOL.md, "Segments"); ring messages are
-//  two frames and go to the ring instead.
-
-static const worm_field_t s_member[] = {
-    {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "host", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_HOST_MAX - 1},
-    {.name = "host_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "endpoint", .type = WORM_FIELD_STR, .required = true,
-     .max = WORM_TOKEN_ENDPOINT_MAX - 1},
-    {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
-    {.name = NULL}};
-static const worm_field_t s_join[] = {
-    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "spawn_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "member", .type = WORM_FIELD_RECORD, .required = true, .fields = s_member},
-    {.name = NULL}};
-static const worm_field_t s_evict[] = {
-    //  The agent writes at most 95 bytes of reason
-    {.name = "reason", .type = WORM_FIELD_STR, .max = 95},
-    {.name = NULL}};
-
-static const worm_field_t s_suspect[] = {
-    {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = NULL}};
-
-//  A segment answers status to its worm, its launcher and its agent; only
-//  the launcher and the agent may kill it; only its worm's segments join
-//  it; only its own agent tells it to leave or that a member died
-static const worm_request_op_t s_segment_ops[] = {
-    {"status", NULL, WORM_ROLE_WORM | WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT},
-    {"kill", NULL, WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT},
-    {"join", s_join, WORM_ROLE_WORM},
-    {"evict", s_evict, WORM_ROLE_AGENT},
-    {"suspect", s_suspect, WORM_ROLE_AGENT},
-    {NULL, NULL, 0}};
-
-const worm_request_table_t worm_request_segment = {
-    .who = "segment", .max_size = WORM_RING_MESSAGE_MAX, .ops = s_segment_ops};
 
 //  --------------------------------------------------------------------------
 //  The check

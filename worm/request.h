@@ -81,10 +81,9 @@ typedef struct {
     size_t op_size;                 //  bytes of one entry of ops; 0: sizeof (worm_request_op_t)
 } worm_request_table_t;
 
-/*  The requests of a host agent (docs/PROTOCOL.md "Control") and of a segment
-    ("Segments"). */
+/*  The requests of a host agent (docs/PROTOCOL.md "Control"); a segment's
+    ("Segments") are worm_segment_requests, in segments/ops.h. */
 extern const worm_request_table_t worm_request_agent;
-extern const worm_request_table_t worm_request_segment;
 
 /*  Parses data (size bytes) into out, which the caller has initialised with
     worm_wire_reader_init and finishes with worm_wire_reader_fini whatever

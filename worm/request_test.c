@@ -1,7 +1,8 @@
-/*  request_test.c — the request tables and their check: every op of the
-    agent and of a segment passes in the form its clients send it; wrong
-    types, missing fields, oversize values and unknown ops are refused with
-    the sentence that names the field and the reason. */
+/*  request_test.c — the agent's request table and the check: every op of
+    the agent passes in the form its clients send it; wrong types, missing
+    fields, oversize values and unknown ops are refused with the sentence
+    that names the field and the reason. A segment's table is tested in
+    segments/ops_test.c. */
 #include "request.h"
 #include "segspec.h"
 #include "ctl.h"
@@ -58,18 +59,6 @@ s_repeat (char *buf, size_t count, char c)
     buf[count] = 0;
 }
 
-static void
-s_write_member (worm_wire_writer_t *w, const char *host, bool with_pid)
-{
-    worm_wire_map (w, with_pid ? 5 : 4);
-    worm_wire_kstr (w, "id", "host2-0badcafe");
-    worm_wire_kstr (w, "host", host);
-    worm_wire_kstr (w, "host_id", "0123456789abcdef");
-    worm_wire_kstr (w, "endpoint", "tcp://127.0.0.1:40000");
-    if (with_pid)
-        worm_wire_ku64 (w, "pid", 4242);
-}
-
 //  The start of a spawn request with claim and program, and room for extra fields
 static void
 s_spawn_head (worm_wire_writer_t *w, size_t extra)
@@ -78,17 +67,6 @@ s_spawn_head (worm_wire_writer_t *w, size_t extra)
     worm_wire_kstr (w, "op", "spawn");
     worm_wire_kstr (w, "claim", "0123456789abcdef");
     worm_wire_kstr (w, "guest", "test");
-}
-
-//  The start of a join request: worm and spawn id, then the key "member"
-static void
-s_join_head (worm_wire_writer_t *w)
-{
-    worm_wire_map (w, 4);
-    worm_wire_kstr (w, "op", "join");
-    worm_wire_kstr (w, "worm", "w-1234");
-    worm_wire_kstr (w, "spawn_id", "sp-1");
-    worm_wire_str (w, "member");
 }
 
 //  {"op": op, key: value}
@@ -211,33 +189,9 @@ s_agent_valid (void)
 }
 
 static void
-s_segment_valid (void)
-{
-    const worm_request_table_t *t = &worm_request_segment;
-    worm_wire_writer_t w;
-    worm_wire_writer_init (&w);
-    const char *bare[] = {"status", "kill", "evict"};
-    for (size_t i = 0; i < 3; i++) {
-        s_op_only (&w, bare[i]);
-        s_expect_ok (t, &w);
-    }
-    s_op_str (&w, "evict", "reason", "user active 0 s ago");
-    s_expect_ok (t, &w);
-    s_op_str (&w, "suspect", "id", "host3-0a1b2c3d");
-    s_expect_ok (t, &w);
-    s_op_only (&w, "suspect");
-    s_expect_error (t, &w, "suspect: missing field 'id'");
-    s_join_head (&w);
-    s_write_member (&w, "host2", true);
-    s_expect_ok (t, &w);
-    worm_wire_writer_fini (&w);
-}
-
-static void
 s_refusals (void)
 {
     const worm_request_table_t *agent = &worm_request_agent;
-    const worm_request_table_t *segment = &worm_request_segment;
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
     //  Frames that do not decode, or have no op
@@ -248,8 +202,6 @@ s_refusals (void)
     CHECK_STR (s_err, "bad request: invalid byte 0xc1 at 0");
     CHECK_EQ (worm_request_check ("\x91\x01", 2, agent, &reader, s_err, sizeof s_err), -1);
     CHECK_STR (s_err, "bad request: top level is not a map");
-    CHECK_EQ (worm_request_check ("", 0, segment, &reader, s_err, sizeof s_err), -1);
-    CHECK_STR (s_err, "bad request: empty message");
     worm_wire_reader_fini (&reader);
     worm_wire_writer_init (&w);
     worm_wire_map (&w, 1);
@@ -258,13 +210,9 @@ s_refusals (void)
     worm_wire_map (&w, 1);
     worm_wire_ku64 (&w, "op", 7);
     s_expect_error (agent, &w, "bad request: field 'op': expected a string");
-    s_op_str (&w, "status", "op", "kill");
-    s_expect_error (segment, &w, "bad request: field 'op': given twice");
     //  Unknown ops, and ops of the other side
     s_op_only (&w, "nope");
     s_expect_error (agent, &w, "unknown op 'nope'");
-    s_op_only (&w, "claim");
-    s_expect_error (segment, &w, "unknown op 'claim'");
     s_op_only (&w, "join");
     s_expect_error (agent, &w, "unknown op 'join'");
     s_op_only (&w, "bad\nop");
@@ -324,17 +272,6 @@ s_refusals (void)
     worm_wire_str (&w, "x");
     s_expect_error (agent, &w, "spawn: field 'env[0]': name: expected a string");
     //  Missing and misplaced fields of a nested record
-    s_join_head (&w);
-    s_write_member (&w, "host2", false);
-    s_expect_error (segment, &w, "join: missing field 'member.pid'");
-    s_join_head (&w);
-    worm_wire_array (&w, 0);
-    s_expect_error (segment, &w, "join: field 'member': expected a map");
-    worm_wire_map (&w, 3);
-    worm_wire_kstr (&w, "op", "join");
-    worm_wire_kstr (&w, "worm", "w-1234");
-    worm_wire_kstr (&w, "spawn_id", "sp-1");
-    s_expect_error (segment, &w, "join: missing field 'member'");
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "op", "alive");
     s_expect_error (agent, &w, "alive: missing field 'pid'");
@@ -366,7 +303,6 @@ static void
 s_oversize (void)
 {
     const worm_request_table_t *agent = &worm_request_agent;
-    const worm_request_table_t *segment = &worm_request_segment;
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
     static char big[WORM_REQUEST_ARG_MAX + 2];
@@ -418,13 +354,6 @@ s_oversize (void)
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, big, "v");
     s_expect_error (agent, &w, "spawn: field 'env[0]': name: string of 64 bytes exceeds 63");
-    s_repeat (big, 128, 'h');
-    s_join_head (&w);
-    s_write_member (&w, big, true);
-    s_expect_error (segment, &w, "join: field 'member.host': string of 128 bytes exceeds 127");
-    s_repeat (big, 96, 'r');
-    s_op_str (&w, "evict", "reason", big);
-    s_expect_error (segment, &w, "evict: field 'reason': string of 96 bytes exceeds 95");
     //  A whole request over the table's limit (ZeroMQ drops it first on a socket)
     static char pad[WORM_CTL_MAX];
     worm_wire_map (&w, 2);
@@ -445,8 +374,8 @@ s_oversize (void)
     worm_wire_writer_fini (&w);
 }
 
-//  Every op in each table is found by name, and no op's name is one a
-//  caller's buffer would cut (the agent reads op into 32 bytes, a segment 16).
+//  Every op in the table is found by name, and no op's name is one a
+//  caller's buffer would cut (the agent reads op into 32 bytes).
 static void
 s_tables (void)
 {
@@ -457,13 +386,6 @@ s_tables (void)
         CHECK (strlen (op->op) < 32);
     }
     CHECK_EQ (count, 14);
-    count = 0;
-    for (const worm_request_op_t *op = worm_request_first (&worm_request_segment); op->op;
-         op = worm_request_next (&worm_request_segment, op), count++) {
-        CHECK (worm_request_op (&worm_request_segment, op->op) == op);
-        CHECK (strlen (op->op) < 16);
-    }
-    CHECK_EQ (count, 5);
     CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
     //  Who may call what: denied by default, the policy the owner's alone
     CHECK (!worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_USER | WORM_ROLE_HOST));
@@ -476,16 +398,9 @@ s_tables (void)
     CHECK (worm_request_allowed (&worm_request_agent, "relay", WORM_ROLE_GUEST));
     CHECK (!worm_request_allowed (&worm_request_agent, "status", 0));
     CHECK (!worm_request_allowed (&worm_request_agent, "nope", ~0u));
-    CHECK (!worm_request_allowed (&worm_request_segment, "kill", WORM_ROLE_WORM));
-    CHECK (worm_request_allowed (&worm_request_segment, "kill", WORM_ROLE_LAUNCHER));
-    CHECK (!worm_request_allowed (&worm_request_segment, "evict", WORM_ROLE_LAUNCHER | WORM_ROLE_WORM));
-    CHECK (!worm_request_allowed (&worm_request_segment, "join", WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT));
     //  No op of either table is open to no one by mistake
     for (const worm_request_op_t *op = worm_request_first (&worm_request_agent); op->op;
          op = worm_request_next (&worm_request_agent, op))
-        CHECK (op->allow != 0);
-    for (const worm_request_op_t *op = worm_request_first (&worm_request_segment); op->op;
-         op = worm_request_next (&worm_request_segment, op))
         CHECK (op->allow != 0);
 }
 
@@ -494,7 +409,6 @@ main (void)
 {
     s_tables ();
     s_agent_valid ();
-    s_segment_valid ();
     s_refusals ();
     s_oversize ();
     return check_done ("request");

@@ -1,8 +1,10 @@
 /*  fuzz_request.c — libFuzzer harness for the request check of the agent
-    and of a segment (worm/request.c). Every input is checked against both
-    tables. A refusal must be one line; a request that passes must read
-    back, with the same getters and buffer sizes as the handlers use, without
-    a single error: the table and the handlers agree on what is valid. */
+    and of a segment (worm/request.c, segments/ops.c). Every input is
+    checked against both tables. A refusal must be one line; a request that
+    passes must read back, with the same getters and buffer sizes as the
+    handlers use, without a single error: the table and the handlers agree
+    on what is valid. */
+#include "ops.h"
 #include "request.h"
 
 #include <stdlib.h>
@@ -115,6 +117,6 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_one (data, size, &worm_request_agent);
-    s_one (data, size, &worm_request_segment);
+    s_one (data, size, &worm_segment_requests);
     return 0;
 }

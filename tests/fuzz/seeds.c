@@ -2,6 +2,7 @@
     given, so each harness starts from inputs that decode.
     Usage: worm-fuzz-seeds BEACON-DIR TOKEN-DIR RING-DIR [REQUEST-DIR] */
 #include "beacon.h"
+#include "ops.h"
 #include "request.h"
 #include "ring.h"
 
@@ -153,7 +154,7 @@ main (int argc, char **argv)
         return 2;
     if (argc == 5) {
         s_write_requests (argv[4], &worm_request_agent);
-        s_write_requests (argv[4], &worm_request_segment);
+        s_write_requests (argv[4], &worm_segment_requests);
     }
     worm_beacon_t beacon = {.kind = WORM_BEACON_ANNOUNCE, .host = {.willing = true, .load = 0.5,
                             .idle_s = 60, .segments = 1, .max_segments = 2, .interval_ms = 1000}};
