@@ -2,6 +2,7 @@
     agent and of a segment passes in the form its clients send it; wrong
     types, missing fields, oversize values and unknown ops are refused with
     the sentence that names the field and the reason. */
+#include "agent_limits.h"
 #include "request.h"
 #include "segspec.h"
 #include "ctl.h"

@@ -3,6 +3,7 @@
     tables. A refusal must be one line; a request that passes must read
     back, with the same getters and buffer sizes as the handlers use, without
     a single error: the table and the handlers agree on what is valid. */
+#include "agent_limits.h"
 #include "request.h"
 
 #include <stdlib.h>
