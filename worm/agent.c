@@ -172,6 +172,7 @@ worm_agent_evaluate (worm_agent_t *self, int exclude)
     self->willing = willing;
     snprintf (self->reason, sizeof self->reason, "%s", reason);
     self->decided = true;
+    worm_agent_tell_host (self);
     return changed;
 }
 
@@ -179,7 +180,22 @@ void
 worm_agent_reconsider (worm_agent_t *self)
 {
     if (worm_agent_evaluate (self, 0))
-        worm_announce (self);
+        worm_agent_announce (self);
+}
+
+void
+worm_agent_tell_host (worm_agent_t *self)
+{
+    worm_hostinfo_t host;
+    worm_agent_hostinfo (self, &host);
+    worm_announce_host (self->announce, &host);
+}
+
+void
+worm_agent_announce (worm_agent_t *self)
+{
+    worm_agent_tell_host (self);
+    worm_announce_now (self->announce);
 }
 
 int
@@ -259,6 +275,8 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     else
         entry->handler (self, identity, &reader);
     worm_wire_reader_fini (&reader);
+    //  Whatever the request changed, queries are answered with it
+    worm_agent_tell_host (self);
 done:
     self->sender = NULL;
     self->roles = 0;
@@ -280,7 +298,7 @@ s_on_check (zloop_t *loop, int timer_id, void *arg)
     worm_claims_expire (self);
     worm_agent_evaluate (self, 0);
     worm_guests_enforce (self);
-    worm_announce (self);
+    worm_agent_announce (self);
     int64_t now = worm_now_ms ();
     //  Before dropping silent hosts, make sure our own entry is fresh
     worm_hostinfo_t me;
@@ -300,8 +318,33 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     worm_agent_t *self = (worm_agent_t *) arg;
     if (worm_guests_reap (self) && worm_agent_evaluate (self, 0))
-        worm_announce (self);
+        worm_agent_announce (self);
     worm_guests_kill_late (self);
+    worm_agent_tell_host (self);
+    return 0;
+}
+
+//  What the announcer heard: a host's beacon goes to the registry; a death
+//  notice to our segments of that worm.
+static int
+s_on_heard (zloop_t *loop, zsock_t *socket, void *arg)
+{
+    (void) loop;
+    (void) socket;
+    worm_agent_t *self = (worm_agent_t *) arg;
+    worm_beacon_t msg;
+    if (worm_announce_recv (self->announce, &msg))
+        return 0;
+    if (msg.kind == WORM_BEACON_ANNOUNCE) {
+        int rc = worm_registry_update (self->registry, &msg.host, worm_now_ms ());
+        if (rc == 1)
+            worm_log ("heard host %s at %s", msg.host.name, msg.host.endpoint);
+        else if (rc < 0)
+            worm_log_limited (&self->registry_full, 5000, "registry full, ignored host %s",
+                              msg.host.name);
+    }
+    else if (msg.kind == WORM_BEACON_DEAD)
+        worm_guests_death_notice (self, &msg);
     return 0;
 }
 
@@ -325,10 +368,8 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
     self->config = *config;
     self->lock = *lock_p;
     *lock_p = NULL;
-    self->listen_fd = self->send_fd = -1;
     self->guests = zlist_new ();
     self->claims = zlist_new ();
-    self->answers = zlist_new ();
     self->receipts = zlist_new ();
     self->killed = zhashx_new ();
     zhashx_set_destructor (self->killed, s_free_item);
@@ -393,11 +434,8 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
         snprintf (err, cap, "cannot bind the control endpoint on %s", self->lan.local);
         goto fail;
     }
-    self->listen_fd = worm_udp_listen (&self->lan, err, cap);
-    if (self->listen_fd < 0)
-        goto fail;
-    self->send_fd = worm_udp_open (&self->lan, err, cap);
-    if (self->send_fd < 0)
+    self->announce = worm_announce_new (&self->lan, err, cap);
+    if (!self->announce)
         goto fail;
     char text[160];
     snprintf (text, sizeof text, "%s\n", self->endpoint);
@@ -420,13 +458,11 @@ worm_agent_destroy (worm_agent_t **self_p)
     if (!self)
         return;
     worm_guests_stop_all (self);
+    //  After the guests: their death notices go out first
+    worm_announce_destroy (&self->announce);
     worm_claims_drop_all (self);
-    worm_answer_t *answer;
-    while ((answer = zlist_pop (self->answers)))
-        free (answer);
     zlist_destroy (&self->guests);
     zlist_destroy (&self->claims);
-    zlist_destroy (&self->answers);
     zhashx_destroy (&self->killed);
     worm_receipt_t *receipt;
     while ((receipt = zlist_pop (self->receipts)))
@@ -440,10 +476,6 @@ worm_agent_destroy (worm_agent_t **self_p)
     worm_keyset_destroy (&self->authorized);
     worm_keyset_destroy (&self->owners);
     zcert_destroy (&self->cert);
-    if (self->listen_fd >= 0)
-        close (self->listen_fd);
-    if (self->send_fd >= 0)
-        close (self->send_fd);
     if (self->endpoint[0]) {
         s_remove_file (self->config.state_dir, "endpoint");
         s_remove_file (self->config.state_dir, "wormd.pid");
@@ -463,8 +495,7 @@ worm_agent_run (worm_agent_t *self)
     zloop_reader (self->loop, self->router, s_on_request, self);
     zloop_reader (self->loop, worm_auth_socket (self->auth), s_on_zap, self);
     zloop_reader (self->loop, (zsock_t *) self->relay, worm_relay_on_answer, self);
-    zmq_pollitem_t datagrams = {.fd = self->listen_fd, .events = ZMQ_POLLIN};
-    zloop_poller (self->loop, &datagrams, worm_announce_on_datagram, self);
+    zloop_reader (self->loop, worm_announce_socket (self->announce), s_on_heard, self);
     self->check_timer = zloop_timer (
         self->loop, (size_t) lround (self->config.policy.check_interval_s * 1000), 0, s_on_check,
         self);
@@ -472,7 +503,7 @@ worm_agent_run (worm_agent_t *self)
     worm_log ("serving %s on %s, beacons to %s:%d, state in %s", self->config.name,
               self->endpoint, self->lan.broadcast, self->lan.port, self->config.state_dir);
     worm_agent_evaluate (self, 0);
-    worm_announce (self);
+    worm_agent_announce (self);
     zloop_start (self->loop);
     worm_log ("stopping");
     return 0;

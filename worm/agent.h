@@ -1,13 +1,15 @@
 /*  agent.h — the host agent behind `wormd` (Sprite's `customs`).
 
-    One reactor (czmq zloop) owns the agent's sockets and timers: every
-    check interval it samples availability, decides willingness under the
-    owner's policy and broadcasts a beacon (at once when willingness
-    changes); it keeps the registry of hosts heard, answers "who is
-    willing?" after a delay proportional to its load, and serves the control
-    endpoint: status, registry, policy get/set, guests, and CLAIM then SPAWN
-    of guest programs under the policy. Guests are reaped as they exit and
-    stopped, with their folders removed, when the agent stops.
+    One reactor (czmq zloop) owns the agent's control endpoint and timers:
+    every check interval it samples availability, decides willingness
+    under the owner's policy and has a beacon broadcast (at once when
+    willingness changes); it keeps the registry of hosts heard, and serves
+    the control endpoint: status, registry, policy get/set, guests, and
+    CLAIM then SPAWN of guest programs under the policy. Guests are reaped
+    as they exit and stopped, with their folders removed, when the agent
+    stops. Two actors work beside it: the announcer (announce.h) owns the
+    beacon port, and answers "who is willing?" after a delay proportional
+    to the load; the relay makes guests' requests to other hosts.
 
     The agent is made of parts, one concern each: agent_internal.h names
     them and what they share; agent_limits.h holds every limit.

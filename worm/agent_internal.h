@@ -11,7 +11,8 @@
                     kinds, and the back-off after failures
       claims.c      claims, and the memory of killed worms (tombstones)
       relay.c       the relay actor that makes guests' requests elsewhere
-      announce.c    beacons, answers to queries, death notices
+      announce.c    beacons, answers to queries, death notices: an actor
+                    of its own (announce.h)
     Every call here runs on the reactor's thread.
 */
 #ifndef WORM_AGENT_INTERNAL_H_INCLUDED
@@ -19,6 +20,7 @@
 
 #include "agent.h"
 #include "agent_limits.h"
+#include "announce.h"
 #include "auth.h"
 #include "beacon.h"
 #include "log.h"
@@ -90,12 +92,6 @@ typedef struct {
     bool by_owner;                   //  the host's owner did
 } worm_tomb_t;
 
-typedef struct {
-    worm_agent_t *agent;        //  who answers
-    struct sockaddr_in to;      //  the querier's address
-    uint64_t qid;               //  its query id
-} worm_answer_t;
-
 struct worm_agent_t {
     //  Who we are (agent.c)
     worm_config_t config;           //  settings, policy included (policy-set changes it)
@@ -133,12 +129,10 @@ struct worm_agent_t {
     zhashx_t *killed;               //  worm id -> worm_tomb_t *, the worms killed lately
     //  Relay (relay.c)
     zactor_t *relay;                //  makes guests' requests to other hosts
-    //  Discovery (announce.c)
+    //  Discovery (announce.c, an actor: we tell it our record, it tells us what it hears)
+    worm_announce_t *announce;      //  says what the LAN hears from us
     worm_registry_t *registry;      //  hosts heard
-    int listen_fd;                  //  beacon port listener
-    int send_fd;                    //  broadcasts and answers go out here
-    zlist_t *answers;               //  worm_answer_t *, answers waiting for their delay
-    worm_log_limiter_t bad_datagram;    //  rate limit for undecodable datagrams
+    worm_log_limiter_t registry_full;   //  rate limit for hosts the registry had no room for
 };
 
 //  --------------------------------------------------------------------------
@@ -173,6 +167,13 @@ bool worm_agent_evaluate (worm_agent_t *self, int exclude);
 
 /*  Decides again, and announces at once when willingness changed. */
 void worm_agent_reconsider (worm_agent_t *self);
+
+/*  Broadcasts a beacon of this host now, with its record as it is. */
+void worm_agent_announce (worm_agent_t *self);
+
+/*  Tells the announcer this host's record, when it changed since it was
+    last told: so that answers to queries say what is so now. */
+void worm_agent_tell_host (worm_agent_t *self);
 
 /*  Guests plus outstanding claims. */
 int worm_agent_slots_used (worm_agent_t *self);
@@ -265,17 +266,5 @@ void worm_relay_actor (zsock_t *pipe, void *arg);
 
 /*  The reactor's reader of the relay's pipe: answers back to their guests. */
 int worm_relay_on_answer (zloop_t *loop, zsock_t *pipe, void *arg);
-
-//  --------------------------------------------------------------------------
-//  announce.c
-
-/*  Broadcasts a beacon of this host now. */
-void worm_announce (worm_agent_t *self);
-
-/*  Broadcasts that a segment of worm_id died here. */
-void worm_announce_death (worm_agent_t *self, const char *worm_id, const char *segment);
-
-/*  The reactor's poller of the beacon port. */
-int worm_announce_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 #endif

@@ -241,7 +241,7 @@ s_guest_ended (worm_agent_t *self, worm_guest_t *guest, int status)
     //  worm asks us over CURVE whether the segment is really gone)
     bool crashed = WIFSIGNALED (status) || (WIFEXITED (status) && WEXITSTATUS (status) != 0);
     if (crashed && guest->segment_id[0] && guest->worm_id[0] && !guest->stopping) {
-        worm_announce_death (self, guest->worm_id, guest->segment_id);
+        worm_announce_death (self->announce, guest->worm_id, guest->segment_id);
     }
     zsock_destroy (&guest->dealer);
     bool files_left = worm_rmtree (guest->workdir) != 0;
