@@ -433,9 +433,11 @@ worm_agent_op_segment (worm_agent_t *self, zframe_t *identity, worm_wire_reader_
         worm_ctl_reply_error (self->router, identity, "segment: %s", reader->error);
         return;
     }
-    //  A guest registers itself, never another
+    //  A guest registers itself, never another worm's: the key must be its
+    //  worm's (two guests of one worm share it while one is stopping)
     worm_guest_t *guest = s_find_guest (self, guest_id);
-    if (!guest || guest != worm_guests_by_key (self, self->sender)) {
+    if (!guest || !guest->worm_key[0] || !self->sender
+        || !streq (guest->worm_key, self->sender)) {
         worm_ctl_reply_error (self->router, identity, "segment: no guest %s here with key %s",
                               guest_id, self->sender);
         return;
