@@ -151,7 +151,8 @@ worm_agent_evaluate (worm_agent_t *self, int exclude)
     char err[256];
     worm_sample_t sample;
     if (worm_avail_sample (&self->config.avail, &sample, err, sizeof err)) {
-        worm_log_limited (&self->sample_failed, 10000, "cannot sample availability: %s", err);
+        worm_log_limited (&self->sample_failed, WORM_AGENT_SAMPLE_LOG_PERIOD_MS,
+                          "cannot sample availability: %s", err);
         sample = self->sample;
         sample.idle_s = 0;      //  knowing nothing, refuse guests
     }
@@ -245,7 +246,8 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     zframe_t *identity = zmsg_pop (msg);
     zframe_t *payload = zmsg_pop (msg);
     if (!identity || !payload || zmsg_size (msg) != 0) {
-        worm_log_limited (&self->bad_request, 5000, "dropped a control message of %zu frames",
+        worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
+                          "dropped a control message of %zu frames",
                           zmsg_size (msg) + (identity != NULL) + (payload != NULL));
         if (identity && payload)
             worm_ctl_reply_error (self->router, identity, "a request is exactly one frame");
@@ -261,13 +263,15 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_agent,
                             &reader, why, sizeof why)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
-        worm_log_limited (&self->bad_request, 5000, "refused a control request: %s", why);
+        worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
+                          "refused a control request: %s", why);
         worm_ctl_reply_error (self->router, identity, "%s", why);
     }
     else if (!(entry = (const worm_agent_op_t *) worm_request_op (&worm_request_agent, op))
              || !(entry->op.allow & self->roles)) {
-        worm_log_limited (&self->bad_request, 5000, "refused op '%s' from key %s: not allowed",
-                          op, self->sender ? self->sender : "(none)");
+        worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
+                          "refused op '%s' from key %s: not allowed", op,
+                          self->sender ? self->sender : "(none)");
         worm_ctl_reply_error (self->router, identity,
                               "%s refused op '%s' from key %s: not allowed for it",
                               self->config.name, op, self->sender ? self->sender : "(none)");
@@ -340,8 +344,8 @@ s_on_heard (zloop_t *loop, zsock_t *socket, void *arg)
         if (rc == 1)
             worm_log ("heard host %s at %s", msg.host.name, msg.host.endpoint);
         else if (rc < 0)
-            worm_log_limited (&self->registry_full, 5000, "registry full, ignored host %s",
-                              msg.host.name);
+            worm_log_limited (&self->registry_full, WORM_AGENT_LOG_PERIOD_MS,
+                              "registry full, ignored host %s", msg.host.name);
     }
     else if (msg.kind == WORM_BEACON_DEAD)
         worm_guests_death_notice (self, &msg);

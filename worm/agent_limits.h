@@ -20,6 +20,15 @@
 #define WORM_AGENT_SPAWN_BACKOFF_MS 5000    //  unwilling this long after a spawn failed here,
 #define WORM_AGENT_SPAWN_BACKOFF_MAX_MS 300000  //  doubling with each failure in a row up to this
 #define WORM_AGENT_RELAY_TIMEOUT_MS 1500    //  a relayed request's answer is awaited this long
+#define WORM_AGENT_TELL_LINGER_MS 100       //  what we tell a segment may still leave this long
+                                            //  after we close its connection
+#define WORM_AGENT_STOP_POLL_MS 20          //  at shutdown, how often ended guests are looked for
+#define WORM_AGENT_SWEEP_POLL_MS 10         //  at start, how often a former life's are
+#define WORM_AGENT_LOG_PERIOD_MS 5000       //  a rate-limited log line comes at most this often
+#define WORM_AGENT_SAMPLE_LOG_PERIOD_MS 10000   //  and one on failed sampling
+
+//  Guests
+#define WORM_AGENT_GUEST_NICE 19            //  the nice value guests run at
 
 //  What the agent keeps
 #define WORM_AGENT_MAX_RECEIPTS 64          //  eviction receipts kept, the latest

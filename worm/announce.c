@@ -150,7 +150,8 @@ s_tell_owner (s_voice_t *self, const worm_beacon_t *msg)
     if (zmq_send (pipe, "HEARD", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 5)
         zmq_send (pipe, msg, sizeof *msg, 0);
     else
-        worm_log_limited (&self->behind, 5000, "the agent is behind: dropped what a datagram said");
+        worm_log_limited (&self->behind, WORM_AGENT_LOG_PERIOD_MS,
+                          "the agent is behind: dropped what a datagram said");
 }
 
 static void
@@ -165,8 +166,9 @@ s_on_datagrams (s_voice_t *self)
         if (worm_beacon_decode (buf, (size_t) size, &msg, err, sizeof err)) {
             char address[INET_ADDRSTRLEN] = "?";
             inet_ntop (AF_INET, &from.sin_addr, address, sizeof address);
-            worm_log_limited (&self->bad_datagram, 5000, "dropped a datagram from %s:%d: %s",
-                              address, ntohs (from.sin_port), err);
+            worm_log_limited (&self->bad_datagram, WORM_AGENT_LOG_PERIOD_MS,
+                              "dropped a datagram from %s:%d: %s", address, ntohs (from.sin_port),
+                              err);
             continue;
         }
         if (msg.kind == WORM_BEACON_QUERY)

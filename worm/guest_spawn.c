@@ -299,7 +299,7 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
                                   .envp = envp,
                                   .workdir = guest->workdir,
                                   .log_path = log_path,
-                                  .nice = 19,
+                                  .nice = WORM_AGENT_GUEST_NICE,
                                   .sched_idle = true,
                                   .umask = 077,
                                   .user = user,

@@ -147,7 +147,7 @@ worm_guests_sweep (worm_agent_t *self)
         for (int i = 0; i < count; i++)
             left += !worm_proc_gone (pids[i]);
         if (left)
-            zclock_sleep (10);
+            zclock_sleep (WORM_AGENT_SWEEP_POLL_MS);
     }
     worm_log ("a former agent on %s left %d process(es) of its guests running (%d guest(s) "
               "recorded); killed them%s", self->config.state_dir, count, recorded,
@@ -180,10 +180,10 @@ worm_guests_prepare (worm_agent_t *self, char *err, size_t cap)
         snprintf (files, sizeof files, "%lu", config->guest_files);
     if (config->guest_procs)
         snprintf (procs, sizeof procs, "%lu", config->guest_procs);
-    worm_log ("guests run as %s (uid %u, gid %u) at nice 19, limits: data %s, open files %s, "
+    worm_log ("guests run as %s (uid %u, gid %u) at nice %d, limits: data %s, open files %s, "
               "the user's processes %s",
               config->guest_user.name, (unsigned) config->guest_user.uid,
-              (unsigned) config->guest_user.gid, memory, files, procs);
+              (unsigned) config->guest_user.gid, WORM_AGENT_GUEST_NICE, memory, files, procs);
     return 0;
 }
 
@@ -201,7 +201,7 @@ s_tell_guest (worm_guest_t *guest, const char *op, const char *key, const char *
         guest->dealer = worm_ctl_connect (guest->endpoint, guest->worm_key, err, sizeof err);
         //  Linger: a request should leave even while the agent shuts down
         if (guest->dealer)
-            zsock_set_linger (guest->dealer, 100);
+            zsock_set_linger (guest->dealer, WORM_AGENT_TELL_LINGER_MS);
     }
     if (!guest->dealer)
         return;
@@ -356,7 +356,7 @@ worm_guests_stop_all (worm_agent_t *self)
     int64_t deadline = worm_now_ms () + (grace_ms < WORM_AGENT_STOP_WAIT_MS ? grace_ms : WORM_AGENT_STOP_WAIT_MS);
     while (zlist_size (self->guests) && worm_now_ms () < deadline) {
         worm_guests_reap (self);
-        zclock_sleep (20);
+        zclock_sleep (WORM_AGENT_STOP_POLL_MS);
     }
     while (zlist_size (self->guests)) {
         worm_guest_t *guest = zlist_first (self->guests);

@@ -85,10 +85,11 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     }
     if (strncmp (to, "tcp://", 6) != 0 || !worm_agent_key_trusted (self, key)) {
         //  A forged beacon can name any key: we only talk to hosts we trust
-        worm_log_limited (&self->bad_request, 5000,
+        worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
                           "refused to relay %s for worm %s to %s: host key %s is not authorized",
                           op, guest->worm, to, key);
-        worm_ctl_reply_error (self->router, identity, "relay: host key %s at %s is not authorized", key, to);
+        worm_ctl_reply_error (self->router, identity, "relay: host key %s at %s is not authorized",
+                              key, to);
         return;
     }
     worm_wire_writer_t writer;
