@@ -87,8 +87,6 @@ s_send_host (s_voice_t *self, worm_beacon_kind_t kind, uint64_t qid,
 static void
 s_on_query (s_voice_t *self, const worm_beacon_t *query, const struct sockaddr_in *from)
 {
-    if (!self->have_host)
-        return;
     if (query->all) {
         s_send_host (self, WORM_BEACON_ANSWER, query->qid, from);
         return;
@@ -222,9 +220,11 @@ s_actor (zsock_t *pipe, void *arg)
     self->answers = zlist_new ();
     zsock_signal (pipe, 0);
     while (!self->terminated) {
+        //  Until the owner has decided and told us, datagrams wait in the
+        //  socket: a query then gets an answer that says what is so
         zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                                   {NULL, self->listen_fd, ZMQ_POLLIN, 0}};
-        if (zmq_poll (items, 2, s_timeout_ms (self)) < 0) {
+        if (zmq_poll (items, self->have_host ? 2 : 1, s_timeout_ms (self)) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;          //  the context is gone

@@ -28,7 +28,7 @@ typedef struct worm_announce_t worm_announce_t;
 
 /*  Opens the beacon port's listener and a sender on lan, and starts the
     actor that owns them. Returns NULL with the reason in err. Until told a
-    host record it answers no query. */
+    host record it reads no datagram: they wait in the socket. */
 worm_announce_t *worm_announce_new (const worm_lan_t *lan, char *err, size_t cap);
 
 /*  Stops the actor, after it has sent what it was told to, and closes its
