@@ -13,7 +13,8 @@
       relay.c       the relay actor that makes guests' requests elsewhere
       announce.c    beacons, answers to queries, death notices: an actor
                     of its own (announce.h)
-    Every call here runs on the reactor's thread.
+    Every call here runs on the reactor's thread, but worm_relay_actor: it
+    is the relay's own.
 */
 #ifndef WORM_AGENT_INTERNAL_H_INCLUDED
 #define WORM_AGENT_INTERNAL_H_INCLUDED
