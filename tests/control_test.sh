@@ -11,7 +11,8 @@ start_agent one "$port" --max-segments 1
 start_agent busy "$port" --min-idle 300
 start_agent full "$port" --max-segments 0
 start_agent loaded "$port" --max-load 1 --loadavg-file "$TEST_DIR/load9"
-for name in one busy full loaded; do
+start_agent two "$port" --max-segments 2
+for name in one busy full loaded two; do
     wait_for 5 test -s "$TEST_DIR/$name/endpoint" || fail "$name wrote no endpoint"
 done
 ep () { echo "$TEST_DIR/$1"; }
@@ -22,7 +23,8 @@ ep () { echo "$TEST_DIR/$1"; }
 "$WORM_BIN/test-ctl" refused "$(ep full)" "not willing (full 0/0)" || fail "full host"
 "$WORM_BIN/test-ctl" refused "$(ep loaded)" "not willing (load 9.00 > 1.00)" || fail "loaded host"
 "$WORM_BIN/test-ctl" hostile "$(ep one)" || fail "hostile requests"
-pass "claims, spawn, refusals and hostile requests"
+"$WORM_BIN/test-ctl" twins "$(ep two)" || fail "a segment replacing one still stopping"
+pass "claims, spawn, refusals, hostile requests, a replacement beside a stopping segment"
 
 # 200 hostile datagrams on the beacon port: logged at most a couple of times, agent keeps serving
 python3 - "$port" <<'PY'

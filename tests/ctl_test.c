@@ -459,11 +459,83 @@ s_hostile (void)
     printf ("hostile: every malformed request refused with a reason; agent still serving\n");
 }
 
+//  A spawn of a test guest of worm "twin" with the worm keypair cert and
+//  the test guest's words (seconds, status, then flags).
+static void
+s_spawn_twin (zcert_t *cert, const char *words[3], char *guest, size_t cap)
+{
+    char claim[64], err[512];
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "claim", "worm", "twin", 3000, &reply, err,
+                                sizeof err),
+              0);
+    CHECK_EQ (worm_wire_get_str (&reply, reply.root, "claim", claim, sizeof claim), 0);
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 6);
+    worm_wire_kstr (&request, "op", "spawn");
+    worm_wire_kstr (&request, "claim", claim);
+    worm_wire_kstr (&request, "guest", "test");
+    worm_wire_str (&request, "args");
+    worm_wire_array (&request, 3);
+    for (int i = 0; i < 3; i++)
+        worm_wire_str (&request, words[i]);
+    worm_wire_kstr (&request, "worm_public", zcert_public_txt (cert));
+    worm_wire_kstr (&request, "worm_secret", zcert_secret_txt (cert));
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, sizeof err), 0);
+    CHECK_EQ (worm_wire_get_str (&reply, reply.root, "guest", guest, cap), 0);
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_fini (&request);
+}
+
+//  A worm's segment is replaced on a host where the one it replaces is
+//  still stopping (it ignores SIGTERM through the grace period): the new
+//  segment, with the same worm key, registers itself.
+static void
+s_twins (void)
+{
+    zcert_t *twin = zcert_new ();
+    char first[64], second[64], err[512];
+    const char *stubborn[3] = {"30", "0", "ignore-term"};
+    s_spawn_twin (twin, stubborn, first, sizeof first);
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    CHECK_EQ (worm_ctl_request (s_endpoint, s_key, "kill", "worm", "twin", 3000, &reply, err,
+                                sizeof err),
+              0);
+    worm_wire_reader_fini (&reply);
+    const char *plain[3] = {"30", "0", "plain"};
+    s_spawn_twin (twin, plain, second, sizeof second);
+    //  Both run: the first is still within its grace period
+    CHECK_EQ (s_status_u64 ("guests"), 2);
+    worm_ctl_set_identity (twin);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map (&request, 5);
+    worm_wire_kstr (&request, "op", "segment");
+    worm_wire_kstr (&request, "guest", second);
+    worm_wire_kstr (&request, "id", "s2");
+    worm_wire_kstr (&request, "worm_id", "");
+    worm_wire_kstr (&request, "endpoint", "tcp://127.0.0.1:9");
+    worm_wire_reader_init (&reply);
+    int rc = worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, sizeof err);
+    if (rc)
+        fprintf (stderr, "test-ctl twins: %s\n", err);
+    CHECK_EQ (rc, 0);
+    worm_wire_reader_fini (&reply);
+    worm_wire_writer_fini (&request);
+    zcert_destroy (&twin);
+    printf ("twins: a segment registers while the one it replaces is still stopping\n");
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile|forge|place STATE-DIR [ARG...] | send ENDPOINT KEY OP [ring]\n");
+        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile|twins|forge|place STATE-DIR [ARG...] | send ENDPOINT KEY OP [ring]\n");
         return 2;
     }
     zsys_init ();
@@ -480,6 +552,8 @@ main (int argc, char **argv)
         s_refused (argv[3]);
     else if (strcmp (argv[1], "hostile") == 0)
         s_hostile ();
+    else if (strcmp (argv[1], "twins") == 0)
+        s_twins ();
     else if (strcmp (argv[1], "send") == 0 && argc > 4) {
         //  send ENDPOINT KEY OP [ring]: a request {"op": OP}, or with "ring" a
         //  ring message (recipient id, payload); prints the outcome

@@ -1,6 +1,6 @@
-/*  request.c — the request table of the agent, and the one check every
-    request passes before its handler runs (the segment's table is in
-    segments/ops.c). See request.h. */
+/*  request.c — the one check every request passes before its handler
+    runs. The tables are their servers' own: the agent's in
+    worm/agent_ops.c, the segment's in segments/ops.c. See request.h. */
 #include "request.h"
 #include "auth.h"
 #include "beacon.h"
@@ -13,106 +13,6 @@
 #include <string.h>
 
 //  --------------------------------------------------------------------------
-//  The agent's requests (docs/PROTOCOL.md, "Control"). Sizes are those of
-//  the buffers its handlers copy into, less the terminating NUL.
-
-static const worm_field_t s_arg = {.type = WORM_FIELD_STR, .max = WORM_REQUEST_ARG_MAX};
-static const worm_field_t s_number = {.type = WORM_FIELD_NUMBER};
-
-static const worm_field_t s_policy_set[] = {
-    //  The policy has six keys; the handler names any key it does not know
-    {.name = "policy", .type = WORM_FIELD_MAP, .required = true, .max = 16, .name_max = 31,
-     .item = &s_number},
-    {.name = NULL}};
-static const worm_field_t s_claim[] = {
-    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = 64},
-    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
-    //  Honoured only from a host relaying for a segment of that worm
-    {.name = "launcher", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
-    {.name = NULL}};
-static const worm_field_t s_kill[] = {
-    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = 64},
-    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = NULL}};
-static const worm_field_t s_release[] = {
-    {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
-    {.name = NULL}};
-static const worm_field_t s_test_arg = {.type = WORM_FIELD_STR, .max = 64};
-static const worm_field_t s_param = {.type = WORM_FIELD_STR, .max = WORM_TOKEN_PARAM_MAX - 1};
-//  A segment's start (worm/segspec.h); the agent checks what the values mean
-static const worm_field_t s_segspec[] = {
-    {.name = "role", .type = WORM_FIELD_STR, .required = true, .max = 7},
-    {.name = "worm_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "name", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
-    {.name = "app", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
-    {.name = "size", .type = WORM_FIELD_UINT},
-    {.name = "max", .type = WORM_FIELD_UINT},
-    {.name = "params", .type = WORM_FIELD_ARRAY, .max = WORM_TOKEN_MAX_PARAMS, .item = &s_param},
-    {.name = "spawner", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ENDPOINT_MAX - 1},
-    {.name = "spawn_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "hold_ms", .type = WORM_FIELD_UINT},
-    {.name = "orphan_ms", .type = WORM_FIELD_UINT},
-    {.name = NULL}};
-static const worm_field_t s_spawn[] = {
-    {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
-    //  What to start: a kind of guest the agent knows, never a program
-    {.name = "guest", .type = WORM_FIELD_STR, .required = true, .max = 15},
-    {.name = "segment", .type = WORM_FIELD_RECORD, .fields = s_segspec},
-    {.name = "args", .type = WORM_FIELD_ARRAY, .max = WORM_REQUEST_MAX_TEST_ARGS,
-     .item = &s_test_arg},
-    {.name = "env", .type = WORM_FIELD_MAP, .max = WORM_REQUEST_MAX_ENV,
-     .name_max = WORM_REQUEST_ENV_NAME_MAX, .item = &s_arg},
-    {.name = "worm_public", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
-    {.name = "worm_secret", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
-    {.name = "launcher", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
-    {.name = NULL}};
-//  A relayed request is checked again, whole, by the agent it goes to
-static const worm_field_t s_relayed[] = {
-    {.name = "op", .type = WORM_FIELD_STR, .required = true, .max = 31},
-    {.name = NULL}};
-static const worm_field_t s_relay[] = {
-    {.name = "to", .type = WORM_FIELD_STR, .required = true, .max = 127},
-    {.name = "key", .type = WORM_FIELD_STR, .required = true, .max = WORM_KEY_LEN},
-    {.name = "request", .type = WORM_FIELD_RECORD, .required = true, .fields = s_relayed},
-    {.name = NULL}};
-static const worm_field_t s_segment[] = {
-    {.name = "guest", .type = WORM_FIELD_STR, .required = true, .max = 31},
-    {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "worm_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
-    {.name = "endpoint", .type = WORM_FIELD_STR, .required = true,
-     .max = WORM_TOKEN_ENDPOINT_MAX - 1},
-    {.name = NULL}};
-static const worm_field_t s_find[] = {
-    {.name = "worm", .type = WORM_FIELD_STR, .max = 64},
-    {.name = NULL}};
-static const worm_field_t s_alive[] = {
-    {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
-    {.name = NULL}};
-
-//  Who may call what: the owner alone reads and changes the policy and sees
-//  the guests; keys we authorized use the host (a kill is further limited
-//  to the worm's launcher, a named launcher to hosts: the handlers judge
-//  those); our own guests register and ask for relays, nothing else
-#define ANYONE_AUTHORIZED (WORM_ROLE_OWNER | WORM_ROLE_USER | WORM_ROLE_HOST)
-static const worm_request_op_t s_agent_ops[] = {
-    {"status", NULL, ANYONE_AUTHORIZED},
-    {"registry", NULL, ANYONE_AUTHORIZED},
-    {"policy", NULL, WORM_ROLE_OWNER},
-    {"policy-set", s_policy_set, WORM_ROLE_OWNER},
-    {"guests", NULL, WORM_ROLE_OWNER},
-    {"claim", s_claim, ANYONE_AUTHORIZED},
-    {"release", s_release, ANYONE_AUTHORIZED},
-    {"spawn", s_spawn, ANYONE_AUTHORIZED},
-    {"segment", s_segment, WORM_ROLE_GUEST},
-    {"find", s_find, ANYONE_AUTHORIZED},
-    {"kill", s_kill, ANYONE_AUTHORIZED},
-    {"alive", s_alive, ANYONE_AUTHORIZED},
-    {"evictions", NULL, ANYONE_AUTHORIZED},
-    {"relay", s_relay, WORM_ROLE_GUEST},
-    {NULL, NULL, 0}};
-
-const worm_request_table_t worm_request_agent = {
-    .who = "wormd", .max_size = WORM_CTL_MAX, .ops = s_agent_ops};
 
 //  --------------------------------------------------------------------------
 //  The check

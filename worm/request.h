@@ -21,12 +21,6 @@
 
 #define WORM_REQUEST_ERROR_MAX 256  //  room for any error sentence of worm_request_check
 
-//  Limits of an agent's spawn request (the handler's buffers are one byte more)
-#define WORM_REQUEST_MAX_TEST_ARGS 8    //  words of a test guest
-#define WORM_REQUEST_ARG_MAX 1023       //  bytes in one argument or environment value
-#define WORM_REQUEST_MAX_ENV 32         //  environment variables
-#define WORM_REQUEST_ENV_NAME_MAX 63    //  bytes in one environment name
-
 typedef enum {
     WORM_FIELD_STR,         //  string of at most max bytes, no NUL byte
     WORM_FIELD_UINT,        //  non-negative integer
@@ -81,8 +75,10 @@ typedef struct {
     size_t op_size;                 //  bytes of one entry of ops; 0: sizeof (worm_request_op_t)
 } worm_request_table_t;
 
-/*  The requests of a host agent (docs/PROTOCOL.md "Control"); a segment's
-    ("Segments") are worm_segment_requests, in segments/ops.h. */
+/*  The tables: a host agent's (docs/PROTOCOL.md "Control") is
+    worm_request_agent, in worm/agent_ops.c, with its limits in
+    worm/agent_limits.h; a segment's ("Segments") is worm_segment_requests,
+    in segments/ops.h. */
 extern const worm_request_table_t worm_request_agent;
 
 /*  Parses data (size bytes) into out, which the caller has initialised with

@@ -3,6 +3,7 @@
     fields, oversize values and unknown ops are refused with the sentence
     that names the field and the reason. A segment's table is tested in
     segments/ops_test.c. */
+#include "agent_limits.h"
 #include "request.h"
 #include "segspec.h"
 #include "ctl.h"

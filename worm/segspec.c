@@ -120,7 +120,7 @@ worm_segspec_read (worm_wire_reader_t *reader, const msgpack_object *obj, worm_s
                    char *err, size_t cap)
 {
     memset (spec, 0, sizeof *spec);
-    char role[8];
+    char role[WORM_SEGSPEC_ROLE_MAX + 1];
     uint64_t size = 0, max = 0;
     const msgpack_object_array *params = NULL;
     if (worm_wire_get_str (reader, obj, "role", role, sizeof role)

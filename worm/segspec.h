@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #define WORM_SEGSPEC_MAX_MS 3600000     //  hold and orphan timeout, at most
+#define WORM_SEGSPEC_ROLE_MAX 7         //  bytes of a role: "found" or "join"
 #define WORM_SEGSPEC_MAX_ARGV (16 + WORM_TOKEN_MAX_PARAMS)  //  words of the command line
 
 typedef struct {

@@ -1,9 +1,10 @@
 /*  fuzz_request.c — libFuzzer harness for the request check of the agent
-    and of a segment (worm/request.c, segments/ops.c). Every input is
+    and of a segment (worm/agent_ops.c, segments/ops.c). Every input is
     checked against both tables. A refusal must be one line; a request that
     passes must read back, with the same getters and buffer sizes as the
     handlers use, without a single error: the table and the handlers agree
     on what is valid. */
+#include "agent_limits.h"
 #include "ops.h"
 #include "request.h"
 

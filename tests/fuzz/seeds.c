@@ -2,6 +2,7 @@
     given, so each harness starts from inputs that decode.
     Usage: worm-fuzz-seeds BEACON-DIR TOKEN-DIR RING-DIR [REQUEST-DIR] */
 #include "beacon.h"
+#include "agent_limits.h"
 #include "ops.h"
 #include "request.h"
 #include "ring.h"

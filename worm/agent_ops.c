@@ -1,0 +1,233 @@
+/*  agent_ops.c — the host agent's one table of control ops: for each op,
+    the fields worm_request_check holds a request against, the roles that
+    may call it and the handler that serves it (docs/PROTOCOL.md,
+    "Control" and "Security"); and the handlers of the host's own ops:
+    status, registry, policy and policy-set. The other handlers sit with
+    what they serve (guests.c, guest_spawn.c, claims.c, relay.c).
+*/
+#include "agent_internal.h"
+#include "ctl.h"
+#include "segspec.h"
+
+#include <unistd.h>
+
+//  --------------------------------------------------------------------------
+//  The fields of each op. Sizes are those of the buffers its handlers copy
+//  into, less the terminating NUL (worm/agent_limits.h).
+
+static const worm_field_t s_arg = {.type = WORM_FIELD_STR, .max = WORM_REQUEST_ARG_MAX};
+static const worm_field_t s_number = {.type = WORM_FIELD_NUMBER};
+
+static const worm_field_t s_policy_set[] = {
+    //  The policy has six keys; the handler names any key it does not know
+    {.name = "policy", .type = WORM_FIELD_MAP, .required = true, .max = WORM_AGENT_POLICY_KEYS,
+     .name_max = WORM_AGENT_POLICY_KEY_MAX, .item = &s_number},
+    {.name = NULL}};
+static const worm_field_t s_claim[] = {
+    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_NAME_MAX},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    //  Honoured only from a host relaying for a segment of that worm
+    {.name = "launcher", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = NULL}};
+static const worm_field_t s_kill[] = {
+    {.name = "worm", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_NAME_MAX},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = NULL}};
+static const worm_field_t s_release[] = {
+    {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
+    {.name = NULL}};
+static const worm_field_t s_test_arg = {.type = WORM_FIELD_STR, .max = WORM_REQUEST_TEST_ARG_MAX};
+static const worm_field_t s_param = {.type = WORM_FIELD_STR, .max = WORM_TOKEN_PARAM_MAX - 1};
+//  A segment's start (worm/segspec.h); the agent checks what the values mean
+static const worm_field_t s_segspec[] = {
+    {.name = "role", .type = WORM_FIELD_STR, .required = true, .max = WORM_SEGSPEC_ROLE_MAX},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "name", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
+    {.name = "app", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_NAME_MAX - 1},
+    {.name = "size", .type = WORM_FIELD_UINT},
+    {.name = "max", .type = WORM_FIELD_UINT},
+    {.name = "params", .type = WORM_FIELD_ARRAY, .max = WORM_TOKEN_MAX_PARAMS, .item = &s_param},
+    {.name = "spawner", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ENDPOINT_MAX - 1},
+    {.name = "spawn_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "hold_ms", .type = WORM_FIELD_UINT},
+    {.name = "orphan_ms", .type = WORM_FIELD_UINT},
+    {.name = NULL}};
+static const worm_field_t s_spawn[] = {
+    {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
+    //  What to start: a kind of guest the agent knows, never a program
+    {.name = "guest", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_KIND_MAX},
+    {.name = "segment", .type = WORM_FIELD_RECORD, .fields = s_segspec},
+    {.name = "args", .type = WORM_FIELD_ARRAY, .max = WORM_REQUEST_MAX_TEST_ARGS,
+     .item = &s_test_arg},
+    {.name = "env", .type = WORM_FIELD_MAP, .max = WORM_REQUEST_MAX_ENV,
+     .name_max = WORM_REQUEST_ENV_NAME_MAX, .item = &s_arg},
+    {.name = "worm_public", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = "worm_secret", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = "launcher", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = NULL}};
+//  A relayed request is checked again, whole, by the agent it goes to
+static const worm_field_t s_relayed[] = {
+    {.name = "op", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_OP_MAX},
+    {.name = NULL}};
+static const worm_field_t s_relay[] = {
+    {.name = "to", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_ENDPOINT_MAX},
+    {.name = "key", .type = WORM_FIELD_STR, .required = true, .max = WORM_KEY_LEN},
+    {.name = "request", .type = WORM_FIELD_RECORD, .required = true, .fields = s_relayed},
+    {.name = NULL}};
+static const worm_field_t s_segment[] = {
+    {.name = "guest", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_GUEST_ID_MAX},
+    {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "endpoint", .type = WORM_FIELD_STR, .required = true,
+     .max = WORM_TOKEN_ENDPOINT_MAX - 1},
+    {.name = NULL}};
+static const worm_field_t s_find[] = {
+    {.name = "worm", .type = WORM_FIELD_STR, .max = WORM_AGENT_NAME_MAX},
+    {.name = NULL}};
+static const worm_field_t s_alive[] = {
+    {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
+    {.name = NULL}};
+
+//  --------------------------------------------------------------------------
+//  The table. Who may call what: the owner alone reads and changes the
+//  policy and sees the guests; keys we authorized use the host (a kill is
+//  further limited to the worm's launcher, a named launcher to hosts: the
+//  handlers judge those); our own guests register and ask for relays,
+//  nothing else.
+
+#define ANYONE_AUTHORIZED (WORM_ROLE_OWNER | WORM_ROLE_USER | WORM_ROLE_HOST)
+static const worm_agent_op_t s_ops[] = {
+    {{"status", NULL, ANYONE_AUTHORIZED}, worm_agent_op_status},
+    {{"registry", NULL, ANYONE_AUTHORIZED}, worm_agent_op_registry},
+    {{"policy", NULL, WORM_ROLE_OWNER}, worm_agent_op_policy},
+    {{"policy-set", s_policy_set, WORM_ROLE_OWNER}, worm_agent_op_policy_set},
+    {{"guests", NULL, WORM_ROLE_OWNER}, worm_agent_op_guests},
+    {{"claim", s_claim, ANYONE_AUTHORIZED}, worm_agent_op_claim},
+    {{"release", s_release, ANYONE_AUTHORIZED}, worm_agent_op_release},
+    {{"spawn", s_spawn, ANYONE_AUTHORIZED}, worm_agent_op_spawn},
+    {{"segment", s_segment, WORM_ROLE_GUEST}, worm_agent_op_segment},
+    {{"find", s_find, ANYONE_AUTHORIZED}, worm_agent_op_find},
+    {{"kill", s_kill, ANYONE_AUTHORIZED}, worm_agent_op_kill},
+    {{"alive", s_alive, ANYONE_AUTHORIZED}, worm_agent_op_alive},
+    {{"evictions", NULL, ANYONE_AUTHORIZED}, worm_agent_op_evictions},
+    {{"relay", s_relay, WORM_ROLE_GUEST}, worm_agent_op_relay},
+    {{NULL, NULL, 0}, NULL}};
+
+const worm_request_table_t worm_request_agent = {
+    .who = "wormd", .max_size = WORM_CTL_MAX, .ops = s_ops, .op_size = sizeof (worm_agent_op_t)};
+
+//  --------------------------------------------------------------------------
+//  The host's own ops
+//  The policy as one map, every key.
+static void
+s_write_policy (worm_wire_writer_t *writer, const worm_policy_t *policy)
+{
+    size_t count = 0;
+    while (worm_policy_keys[count])
+        count++;
+    worm_wire_map (writer, count);
+    for (size_t i = 0; i < count; i++) {
+        double value = 0;
+        worm_policy_get (policy, worm_policy_keys[i], &value);
+        worm_wire_kf64 (writer, worm_policy_keys[i], value);
+    }
+}
+
+void
+worm_agent_op_status (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    (void) reader;
+    worm_hostinfo_t host;
+    worm_agent_hostinfo (self, &host);
+    //  The policy is the owner's to read
+    bool owner = (self->roles & WORM_ROLE_OWNER) != 0;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, owner ? 8 : 7);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "host");
+    worm_hostinfo_write (&writer, &host);
+    if (owner) {
+        worm_wire_str (&writer, "policy");
+        s_write_policy (&writer, &self->config.policy);
+    }
+    worm_wire_ku64 (&writer, "pid", (uint64_t) getpid ());
+    worm_wire_ku64 (&writer, "registry", worm_registry_size (self->registry));
+    worm_wire_ku64 (&writer, "guests", zlist_size (self->guests));
+    worm_wire_ku64 (&writer, "claims", zlist_size (self->claims));
+    worm_wire_kstr (&writer, "state_dir", self->config.state_dir);
+    worm_ctl_reply (self->router, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+void
+worm_agent_op_registry (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    (void) reader;
+    size_t count = worm_registry_size (self->registry);
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "hosts");
+    worm_wire_array (&writer, count);
+    for (size_t i = 0; i < count; i++)
+        worm_hostinfo_write (&writer, worm_registry_at (self->registry, i));
+    worm_ctl_reply (self->router, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+void
+worm_agent_op_policy (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    (void) reader;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map (&writer, 2);
+    worm_wire_kbool (&writer, "ok", true);
+    worm_wire_str (&writer, "policy");
+    s_write_policy (&writer, &self->config.policy);
+    worm_ctl_reply (self->router, identity, &writer);
+    worm_wire_writer_fini (&writer);
+}
+
+void
+worm_agent_op_policy_set (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+{
+    const msgpack_object *changes;
+    if (worm_wire_get_map (reader, reader->root, "policy", &changes)) {
+        worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
+        return;
+    }
+    worm_policy_t policy = self->config.policy;
+    for (uint32_t i = 0; i < changes->via.map.size; i++) {
+        char key[WORM_AGENT_POLICY_KEY_MAX + 1], err[256];
+        double value;
+        if (worm_wire_obj_str (reader, &changes->via.map.ptr[i].key, "policy key", key,
+                               sizeof key)) {
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
+            return;
+        }
+        if (worm_wire_get_f64 (reader, changes, key, &value)) {
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", reader->error);
+            return;
+        }
+        if (worm_policy_set (&policy, key, value, err, sizeof err)) {
+            worm_ctl_reply_error (self->router, identity, "policy-set: %s", err);
+            return;
+        }
+    }
+    bool new_interval = policy.check_interval_s != self->config.policy.check_interval_s;
+    self->config.policy = policy;
+    worm_log ("policy changed: max-segments %d, max-load %.2f, min-idle %.1f s, "
+              "min-free-mem %.0f%%, check-interval %.2f s, grace %.1f s",
+              policy.max_segments, policy.max_load, policy.min_idle_s, policy.min_free_mem_pct,
+              policy.check_interval_s, policy.grace_s);
+    if (new_interval)
+        worm_agent_interval_changed (self);
+    worm_agent_reconsider (self);
+    worm_guests_enforce (self);
+    worm_agent_op_policy (self, identity, reader);
+}
+
+
