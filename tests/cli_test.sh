@@ -88,9 +88,14 @@ expect_usage_error "name the worm" nokey kill
 for cmd in registry policy evictions launch find status kill; do
     nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
 done
-err=$(nokey find w1 2>&1); rc=$?
-expect_eq "$rc" 1 "find without a key"
-case "$err" in "wormctl find: "*"make one with 'wormctl keygen'"*) ;; *) fail "find without a key said: $err" ;; esac
+for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
+    "find w1" "status" "kill w1"; do
+    # shellcheck disable=SC2086
+    err=$(nokey $args 2>&1); rc=$?
+    expect_eq "$rc" 1 "wormctl $args without a key"
+    case "$err" in "wormctl ${args%% *}: "*"make one with 'wormctl keygen'"*) ;;
+        *) fail "wormctl $args without a key said: $err" ;; esac
+done
 pass "a keyed command's usage errors and --help come before its key"
 
 # worm-segment is started by agents only, but its arguments are checked as strictly

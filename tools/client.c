@@ -368,9 +368,9 @@ bool
 wormctl_host_trusted (wormctl_client_t *self, const worm_hostinfo_t *host, char *err,
                       size_t cap)
 {
-    char why[PATH_MAX + 256];
-    if (wormctl_client_keys (self, why, sizeof why) == 0
-        && worm_keyset_has (self->trusted, host->key))
+    if (wormctl_client_keys (self, err, cap))
+        return false;
+    if (worm_keyset_has (self->trusted, host->key))
         return true;
     snprintf (err, cap, "host %s answered with key %s, which is not authorized here",
               host->name, host->key);
@@ -399,8 +399,8 @@ wormctl_host_request (wormctl_client_t *self, const worm_hostinfo_t *host, const
 }
 
 int
-wormctl_ask_host (wormctl_client_t *self, const char *name, const char *op,
-                  worm_wire_reader_t *reply)
+wormctl_ask_host (wormctl_client_t *self, const char *name, const char *op, const char *field,
+                  uint32_t max, worm_wire_reader_t *reply, const msgpack_object_array **list)
 {
     char err[512];
     const char *command = self->command ? self->command->name : "";
@@ -413,6 +413,10 @@ wormctl_ask_host (wormctl_client_t *self, const char *name, const char *op,
                               wormctl_timeout_ms (self, WORMCTL_REQUEST_S), reply, err,
                               sizeof err)) {
         fprintf (stderr, "wormctl %s: %s: %s\n", command, name, err);
+        return 1;
+    }
+    if (worm_wire_get_array (reply, reply->root, field, list, max)) {
+        fprintf (stderr, "wormctl %s: %s: bad reply: %s\n", command, name, reply->error);
         return 1;
     }
     return 0;

@@ -154,7 +154,7 @@ int wormctl_find_host (const wormctl_client_t *self, const char *name, worm_host
 
 /*  Whether a host found by broadcast has a key we trust (loading our keys
     when not yet done): an impostor's answer gets nothing from us. Fills
-    err when not. */
+    err when not (with why our keys did not load, when they did not). */
 bool wormctl_host_trusted (wormctl_client_t *self, const worm_hostinfo_t *host, char *err,
                            size_t cap);
 
@@ -170,9 +170,12 @@ int wormctl_host_request (wormctl_client_t *self, const worm_hostinfo_t *host, c
                           worm_wire_reader_t *reply, char *err, size_t cap);
 
 /*  Finds host NAME and sends it one request with no fields (waiting
-    --timeout, default WORMCTL_REQUEST_S); the reply stays in reply.
-    Returns 0, or 1 after saying why on stderr. */
+    --timeout, default WORMCTL_REQUEST_S) whose reply holds an array field
+    of at most max items; the reply stays in reply (initialised by the
+    caller, who finalises it), the array goes to *list. Returns 0, or 1
+    after saying why on stderr. */
 int wormctl_ask_host (wormctl_client_t *self, const char *name, const char *op,
-                      worm_wire_reader_t *reply);
+                      const char *field, uint32_t max, worm_wire_reader_t *reply,
+                      const msgpack_object_array **list);
 
 #endif

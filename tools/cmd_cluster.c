@@ -480,7 +480,6 @@ out:
     return rc;
 }
 
-
 const wormctl_command_t wormctl_cluster_commands[] = {
     //  up makes the cluster's keys, then loads them itself
     {"up", "--hosts N [-- WORMD-OPTIONS]", "start a local cluster of N virtual hosts",

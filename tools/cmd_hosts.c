@@ -84,16 +84,14 @@ s_cmd_registry (wormctl_client_t *client, int argc, char **argv)
                             "The hosts that HOST has heard announce themselves, as it last\n"
                             "heard them (its registry, like Sprite's reginfo).\n",
                             "name the host", &name);
+    if (rc < 0)
+        rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     const msgpack_object_array *list = NULL;
-    rc = wormctl_ask_host (client, name, "registry", &reply);
-    if (rc == 0 && worm_wire_get_array (&reply, reply.root, "hosts", &list, WORMCTL_MAX_HOSTS)) {
-        fprintf (stderr, "wormctl registry: %s: bad reply: %s\n", name, reply.error);
-        rc = 1;
-    }
+    rc = wormctl_ask_host (client, name, "registry", "hosts", WORMCTL_MAX_HOSTS, &reply, &list);
     if (rc == 0) {
         worm_hostinfo_t *heard = calloc (list->size + 1, sizeof *heard);
         uint32_t count = 0;
@@ -117,16 +115,14 @@ s_cmd_evictions (wormctl_client_t *client, int argc, char **argv)
                             "worm, why, how long from the decision until its processes were gone\n"
                             "(CPU released), the signals it took, and what was left over.\n",
                             "name the host", &name);
+    if (rc < 0)
+        rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     const msgpack_object_array *list = NULL;
-    rc = wormctl_ask_host (client, name, "evictions", &reply);
-    if (rc == 0 && worm_wire_get_array (&reply, reply.root, "evictions", &list, 1024)) {
-        fprintf (stderr, "wormctl evictions: %s: bad reply: %s\n", name, reply.error);
-        rc = 1;
-    }
+    rc = wormctl_ask_host (client, name, "evictions", "evictions", 1024, &reply, &list);
     if (rc == 0) {
         if (client->json)
             printf ("[");

@@ -73,7 +73,6 @@ s_cmd_keygen (wormctl_client_t *client, int argc, char **argv)
     return 0;
 }
 
-
 const wormctl_command_t wormctl_keys_commands[] = {
     {"keygen", "[--out FILE]", "make a user keypair (CurveZMQ)", NULL, false, s_cmd_keygen},
     {NULL, NULL, NULL, NULL, false, NULL},

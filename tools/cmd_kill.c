@@ -215,12 +215,10 @@ done:
     return rc;
 }
 
-
 const wormctl_command_t wormctl_kill_commands[] = {
     {"kill", "NAME", "kill every segment of the worm",
-     "how long to wait for every segment to be gone (default " WORMCTL_STR (S_WAIT_S) " s), and "
-     "for each query's answers and each agent's 'find' meanwhile (default "
-     WORMCTL_STR (WORMCTL_QUERY_S) " s, " WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
+     "how long to wait for every segment to be gone (default " WORMCTL_STR (S_WAIT_S)
+     " s), and meanwhile for " WORMCTL_SEARCH_TIMEOUT,
      true, s_cmd_kill},
     {NULL, NULL, NULL, NULL, false, NULL},
 };

@@ -237,12 +237,10 @@ done:
     return rc;
 }
 
-
 const wormctl_command_t wormctl_launch_commands[] = {
     {"launch", "NAME --app APP --size N", "start a worm that keeps N segments",
-     "how long to wait for N live segments (default " WORMCTL_STR (S_WAIT_S) " s), and for each "
-     "query's answers and each agent's 'find' meanwhile (default " WORMCTL_STR (WORMCTL_QUERY_S)
-     " s, " WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
+     "how long to wait for N live segments (default " WORMCTL_STR (S_WAIT_S)
+     " s), and meanwhile for " WORMCTL_SEARCH_TIMEOUT,
      true, s_cmd_launch},
     {NULL, NULL, NULL, NULL, false, NULL},
 };

@@ -24,18 +24,9 @@ s_cmd_find (wormctl_client_t *client, int argc, char **argv)
     rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
-    char err[512];
-    wormctl_segments_t *found = calloc (1, sizeof *found);
-    if (wormctl_find_segments (client, name, true, found, NULL, err, sizeof err)) {
-        fprintf (stderr, "wormctl find: %s\n", err);
-        free (found);
+    wormctl_segments_t *found = wormctl_search (client, name);
+    if (!found)
         return 1;
-    }
-    wormctl_report_silent (client, found, NULL);
-    if (wormctl_nobody_answered (client, found)) {
-        free (found);
-        return 1;
-    }
     if (client->json) {
         printf ("[");
         for (int i = 0; i < found->count; i++) {
@@ -90,18 +81,9 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
     rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
-    char err[512];
-    wormctl_segments_t *found = calloc (1, sizeof *found);
-    if (wormctl_find_segments (client, name, true, found, NULL, err, sizeof err)) {
-        fprintf (stderr, "wormctl status: %s\n", err);
-        free (found);
+    wormctl_segments_t *found = wormctl_search (client, name);
+    if (!found)
         return 1;
-    }
-    wormctl_report_silent (client, found, NULL);
-    if (wormctl_nobody_answered (client, found)) {
-        free (found);
-        return 1;
-    }
     //  One row per worm: the freshest view among its segments
     int shown = 0;
     if (client->json)
@@ -160,9 +142,7 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
 
 //  The agents a kill went to, and those that did not take it
 
-#define S_SEARCH "how long to wait for the query's answers, then for each agent's 'find' " \
-                 "(default " WORMCTL_STR (WORMCTL_QUERY_S) " s, then " \
-                 WORMCTL_STR (WORMCTL_REQUEST_S) " s)"
+#define S_SEARCH "how long to wait for " WORMCTL_SEARCH_TIMEOUT
 
 const wormctl_command_t wormctl_worm_commands[] = {
     {"find", "NAME [--json]", "the worm's segments, through the agents", S_SEARCH, true,

@@ -69,6 +69,24 @@ wormctl_host_list (const wormctl_segments_t *found, char *buf, size_t cap)
     }
 }
 
+wormctl_segments_t *
+wormctl_search (wormctl_client_t *client, const char *worm)
+{
+    char err[512];
+    wormctl_segments_t *found = calloc (1, sizeof *found);
+    if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", client->command ? client->command->name : "", err);
+        free (found);
+        return NULL;
+    }
+    wormctl_report_silent (client, found, NULL);
+    if (wormctl_nobody_answered (client, found)) {
+        free (found);
+        return NULL;
+    }
+    return found;
+}
+
 //  Asks one segment how it sees its worm.
 static void
 s_segment_status (wormctl_segment_t *segment, int timeout_ms)

@@ -57,6 +57,19 @@ int wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
                            wormctl_segments_t *found, wormctl_found_t *agents, char *err,
                            size_t cap);
 
+/*  What --timeout bounds in wormctl_find_segments, and its defaults, for a
+    command's --help. */
+#define WORMCTL_SEARCH_TIMEOUT                                                                 \
+    "the query's answers, then for each agent's 'find' (default " WORMCTL_STR (WORMCTL_QUERY_S) \
+    " s, then " WORMCTL_STR (WORMCTL_REQUEST_S) " s)"
+
+/*  wormctl_find_segments of worm (NULL: all) with each segment asked, for
+    a command that shows what it found: says on stderr which hosts did not
+    answer. Returns the segments (the caller frees them), or NULL after
+    saying on stderr why there is nothing to show (the search failed, or no
+    host answered 'find'). */
+wormctl_segments_t *wormctl_search (wormctl_client_t *client, const char *worm);
+
 /*  True the first time it is asked about name in told; records it. */
 bool wormctl_tell_once (wormctl_told_t *told, const char *name);
 
