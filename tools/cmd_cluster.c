@@ -87,6 +87,7 @@ s_print_log_tail (const char *path, int lines)
     }
 }
 
+//  wormctl down: stops the agents up started in DIR and removes what it made.
 static int
 s_cmd_down (wormctl_client_t *client, int argc, char **argv)
 {
@@ -184,6 +185,7 @@ s_up_option (void *arg, const char *name, const char *value, char *err, size_t c
     return worm_parse_int (value, 1, WORMCTL_MAX_HOSTS, hosts, err, cap);
 }
 
+//  wormctl up: starts a local cluster of --hosts N agents and waits until they hear each other.
 static int
 s_cmd_up (wormctl_client_t *client, int argc, char **argv)
 {

@@ -7,6 +7,7 @@
 
 #include <time.h>
 
+//  wormctl hosts: lists every host that answers a query.
 static int
 s_cmd_hosts (wormctl_client_t *client, int argc, char **argv)
 {
@@ -37,6 +38,7 @@ s_cmd_hosts (wormctl_client_t *client, int argc, char **argv)
     return 0;
 }
 
+//  wormctl willing: lists the willing hosts in the order their answers came.
 static int
 s_cmd_willing (wormctl_client_t *client, int argc, char **argv)
 {
@@ -75,6 +77,7 @@ s_cmd_willing (wormctl_client_t *client, int argc, char **argv)
     return 0;
 }
 
+//  wormctl registry: prints the hosts that host NAME has heard.
 static int
 s_cmd_registry (wormctl_client_t *client, int argc, char **argv)
 {
@@ -105,6 +108,7 @@ s_cmd_registry (wormctl_client_t *client, int argc, char **argv)
     return rc;
 }
 
+//  wormctl evictions: prints host NAME's eviction receipts.
 static int
 s_cmd_evictions (wormctl_client_t *client, int argc, char **argv)
 {
@@ -212,6 +216,7 @@ s_policy_option (void *arg, const char *name, const char *value, char *err, size
     return 0;
 }
 
+//  wormctl policy: prints host NAME's policy, or changes the fields given.
 static int
 s_cmd_policy (wormctl_client_t *client, int argc, char **argv)
 {

@@ -30,6 +30,7 @@ s_keygen_option (void *arg, const char *name, const char *value, char *err, size
     return 0;
 }
 
+//  wormctl keygen: writes a new keypair and prints its public key.
 static int
 s_cmd_keygen (wormctl_client_t *client, int argc, char **argv)
 {

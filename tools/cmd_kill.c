@@ -56,6 +56,7 @@ s_kill_agents (wormctl_client_t *client, const wormctl_found_t *hosts, const cha
     }
 }
 
+//  wormctl kill: kills worm NAME everywhere and waits until no segment is left.
 static int
 s_cmd_kill (wormctl_client_t *client, int argc, char **argv)
 {

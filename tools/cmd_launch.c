@@ -64,6 +64,7 @@ s_launch_option (void *arg, const char *name, const char *value, char *err, size
     return 0;
 }
 
+//  wormctl launch: founds worm NAME on a willing host and waits until it has grown to --size.
 static int
 s_cmd_launch (wormctl_client_t *client, int argc, char **argv)
 {

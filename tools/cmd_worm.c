@@ -6,6 +6,7 @@
 #include "print.h"
 #include "worms.h"
 
+//  wormctl find: prints worm NAME's segments; exits 1 when no host could tell.
 static int
 s_cmd_find (wormctl_client_t *client, int argc, char **argv)
 {
@@ -63,6 +64,7 @@ s_cmd_find (wormctl_client_t *client, int argc, char **argv)
     return 0;
 }
 
+//  wormctl status: prints each worm (or NAME) as its freshest segment sees it.
 static int
 s_cmd_status (wormctl_client_t *client, int argc, char **argv)
 {
