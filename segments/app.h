@@ -2,8 +2,8 @@
 
     An app touches the runtime only through these hooks (../shared/DESIGN.md,
     "Apps"). Its replicated state travels in the token as opaque bytes, so
-    every segment has a copy. Adding an app is one folder plus one line in
-    segments/apps.c.
+    every segment has a copy. Adding an app is one folder, apps/NAME/, plus
+    one line in apps/list.h (apps/README.md).
 */
 #ifndef WORM_APP_H_INCLUDED
 #define WORM_APP_H_INCLUDED

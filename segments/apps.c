@@ -1,12 +1,14 @@
-/*  apps.c — the registered apps: one line each. */
+/*  apps.c — the registered apps: apps/list.h, expanded. */
 #include "app.h"
 
 #include <string.h>
 
-extern const worm_app_t worm_app_existential;
+#define WORM_APP(name) extern const worm_app_t worm_app_##name;
+#include "apps/list.h"
 
 const worm_app_t *const worm_apps[] = {
-    &worm_app_existential,
+#define WORM_APP(name) &worm_app_##name,
+#include "apps/list.h"
     NULL,
 };
 

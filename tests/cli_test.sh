@@ -71,6 +71,33 @@ expect_usage_error "--param: 'noequals' is not KEY=VALUE" "$WORMCTL" launch w1 -
 expect_usage_error "--hold: 0 is outside 1 to 60000" "$WORMCTL" launch w1 --app existential --size 3 --hold 0
 pass "wormctl refuses bad options with one line and status 2"
 
+# A command that needs our key checks its options and arguments first: with no
+# key anywhere, a bad one is still its own usage error (status 2), --help still
+# works, and only a good command line meets the missing key (status 1)
+nokey () { WORM_KEY=$TEST_DIR/nokey/user.cert "$WORMCTL" --dir "$TEST_DIR/nocluster" "$@"; }
+expect_usage_error "--max-load: -1 is outside" nokey policy host1 --max-load -1
+expect_usage_error "name the host" nokey policy
+expect_usage_error "unknown option --bogus" nokey registry h1 --bogus
+expect_usage_error "unknown option --bogus" nokey evictions h1 --bogus
+expect_usage_error "unknown option --bogus" nokey find w1 --bogus
+expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" nokey find "a b"
+expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" nokey status "a b"
+expect_usage_error "unknown option --bogus" nokey launch w1 --bogus
+expect_usage_error "say which app with --app" nokey launch w1
+expect_usage_error "name the worm" nokey kill
+for cmd in registry policy evictions launch find status kill; do
+    nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
+done
+for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
+    "find w1" "status" "kill w1"; do
+    # shellcheck disable=SC2086
+    err=$(nokey $args 2>&1); rc=$?
+    expect_eq "$rc" 1 "wormctl $args without a key"
+    case "$err" in "wormctl ${args%% *}: "*"make one with 'wormctl keygen'"*) ;;
+        *) fail "wormctl $args without a key said: $err" ;; esac
+done
+pass "a keyed command's usage errors and --help come before its key"
+
 # worm-segment is started by agents only, but its arguments are checked as strictly
 SEG=$WORM_BIN/worm-segment
 expect_usage_error "say --found or --join" "$SEG"
@@ -95,6 +122,43 @@ for cmd in up down hosts willing registry policy launch find status kill evictio
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
 done
 pass "--help everywhere"
+
+# wormctl --help lists every registered command with its summary, and nothing else
+declare -A summary=(
+    [up]="start a local cluster of N virtual hosts" [down]="stop the local cluster's hosts"
+    [hosts]="the hosts that answer, willing or not" [willing]="who is willing? answers in arrival order"
+    [registry]="the hosts HOST has heard" [policy]="print or change a host's policy"
+    [evictions]="HOST's eviction receipts" [launch]="start a worm that keeps N segments"
+    [find]="the worm's segments, through the agents" [status]="each worm: app, size/target, epoch, round"
+    [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)")
+listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
+expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \
+    "$(printf '%s\n' "${!summary[@]}" | sort | tr '\n' ' ')" "the commands wormctl --help lists"
+for cmd in "${!summary[@]}"; do
+    grep -E "^  $cmd( |$)" <<<"$listed" | grep -qF -- "${summary[$cmd]}" ||
+        fail "wormctl --help lacks '$cmd' with its summary '${summary[$cmd]}': $listed"
+done
+pass "wormctl --help lists every command with its summary"
+
+# Each command's --help gives what --timeout bounds for it, with its own default
+# (the global --help no longer claims one default for all)
+for spec in "up:(default 15 s)" "hosts:(default 1 s)" "willing:(default 1 s)" \
+    "registry:(default 1 s, then 2 s)" "policy:(default 1 s, then 2 s)" \
+    "evictions:(default 1 s, then 2 s)" "launch:for N live segments (default 30 s)" \
+    "find:(default 1 s, then 2 s)" "status:(default 1 s, then 2 s)" \
+    "kill:for every segment to be gone (default 10 s)"; do
+    cmd=${spec%%:*} want=${spec#*:}
+    line=$("$WORMCTL" "$cmd" --help | grep -- "--timeout SECONDS") ||
+        fail "wormctl $cmd --help says nothing of --timeout"
+    case "$line" in *"$want"*) ;; *) fail "wormctl $cmd --help: '$line' lacks '$want'" ;; esac
+done
+for cmd in down keygen; do
+    if "$WORMCTL" "$cmd" --help | grep -q -- "--timeout"; then fail "wormctl $cmd --help offers --timeout, which it does not use"; fi
+done
+if "$WORMCTL" --help | grep -- "--timeout SECONDS" | grep -qE "default:? [0-9]"; then
+    fail "wormctl --help still gives --timeout one default: $("$WORMCTL" --help | grep -- --timeout)"
+fi
+pass "each command's --help says its own --timeout default"
 
 # Operational errors: status 1 and a reason
 err=$("$WORMCTL" --dir "$TEST_DIR/nothing" hosts 2>&1); rc=$?

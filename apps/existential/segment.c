@@ -1,5 +1,6 @@
-/*  existential.c — the app that only exists: no work, no state. It shows
-    the runtime alone: a worm that keeps its population and nothing else. */
+/*  segment.c — existential's segment side: the app that only exists: no
+    work, no state. It shows the runtime alone: a worm that keeps its
+    population and nothing else. */
 #include "app.h"
 
 #include <stdlib.h>

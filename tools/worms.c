@@ -1,0 +1,227 @@
+/*  worms.c — a worm's segments, found through the host agents (see
+    worms.h).
+*/
+#include "worms.h"
+#include "ctl.h"
+
+#include <pthread.h>
+
+bool
+wormctl_tell_once (wormctl_told_t *told, const char *name)
+{
+    for (int i = 0; i < told->count; i++)
+        if (strcmp (told->names[i], name) == 0)
+            return false;
+    if (told->count < WORMCTL_MAX_HOSTS * 2)
+        snprintf (told->names[told->count++], sizeof told->names[0], "%s", name);
+    return true;
+}
+
+void
+wormctl_report_silent (const wormctl_client_t *client, const wormctl_segments_t *found,
+                       wormctl_told_t *told)
+{
+    const char *command = client->command ? client->command->name : "";
+    for (int i = 0; i < found->ignored; i++) {
+        char tag[300];
+        snprintf (tag, sizeof tag, "!%s", found->ignored_why[i]);
+        if (!told || wormctl_tell_once (told, tag))
+            fprintf (stderr, "wormctl %s: ignored: %s\n", command, found->ignored_why[i]);
+    }
+    for (int i = 0; i < found->silent; i++)
+        if (!told || wormctl_tell_once (told, found->silent_name[i]))
+            fprintf (stderr, "wormctl %s: %s did not answer 'find': %s\n", command,
+                     found->silent_name[i], found->silent_why[i]);
+}
+
+bool
+wormctl_nobody_answered (const wormctl_client_t *client, const wormctl_segments_t *found)
+{
+    const char *command = client->command ? client->command->name : "";
+    if (found->answered > 0)
+        return false;
+    if (found->hosts == 0)
+        fprintf (stderr, "wormctl %s: no host answered the query within %d ms\n", command,
+                 wormctl_timeout_ms (client, WORMCTL_QUERY_S));
+    else
+        fprintf (stderr, "wormctl %s: none of the %d host(s) that answered the query answered "
+                         "'find' (%d refused or fell silent, %d ignored)\n",
+                 command, found->hosts, found->silent, found->ignored);
+    return true;
+}
+
+bool
+wormctl_host_answered (const wormctl_segments_t *found, const char *name)
+{
+    for (int i = 0; i < found->answered; i++)
+        if (strcmp (found->answered_name[i], name) == 0)
+            return true;
+    return false;
+}
+
+void
+wormctl_host_list (const wormctl_segments_t *found, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    for (int i = 0; i < found->count; i++) {
+        size_t used = strlen (buf);
+        snprintf (buf + used, cap - used, "%s%s", used ? ", " : "", found->items[i].host);
+    }
+}
+
+wormctl_segments_t *
+wormctl_search (wormctl_client_t *client, const char *worm)
+{
+    char err[512];
+    wormctl_segments_t *found = calloc (1, sizeof *found);
+    if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", client->command ? client->command->name : "", err);
+        free (found);
+        return NULL;
+    }
+    wormctl_report_silent (client, found, NULL);
+    if (wormctl_nobody_answered (client, found)) {
+        free (found);
+        return NULL;
+    }
+    return found;
+}
+
+//  Asks one segment how it sees its worm.
+static void
+s_segment_status (wormctl_segment_t *segment, int timeout_ms)
+{
+    worm_wire_reader_t reply;
+    worm_wire_reader_init (&reply);
+    char err[256];
+    if (worm_ctl_request (segment->endpoint, segment->key, "status", NULL, NULL, timeout_ms,
+                          &reply, err, sizeof err) == 0
+        && worm_wire_get_bool (&reply, reply.root, "holds_token", &segment->holds_token) == 0
+        && worm_wire_get_str (&reply, reply.root, "app", segment->app, sizeof segment->app) == 0
+        && worm_wire_get_str (&reply, reply.root, "state", segment->state,
+                              sizeof segment->state) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "epoch", &segment->epoch) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "live", &segment->live) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "target", &segment->target) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "round_ms", &segment->round_ms) == 0)
+        segment->answered = true;
+    worm_wire_reader_fini (&reply);
+}
+
+static void *
+s_status_thread (void *arg)
+{
+    wormctl_segment_t *segment = (wormctl_segment_t *) arg;
+    if (segment->evicting)
+        //  It leaves, or has left and waits to be reaped: asking it could
+        //  cost a whole timeout for nothing
+        snprintf (segment->state, sizeof segment->state, "leaving");
+    else
+        s_segment_status (segment, 1000);
+    return NULL;
+}
+
+//  Asks every segment found for its status, STATUS_BATCH at a time in
+//  parallel: a segment that is gone (its host not yet aware) costs the
+//  whole call one timeout, not one each.
+#define STATUS_BATCH 32
+static void
+s_segments_status (wormctl_segments_t *found)
+{
+    for (int first = 0; first < found->count; first += STATUS_BATCH) {
+        pthread_t threads[STATUS_BATCH];
+        bool started[STATUS_BATCH] = {false};
+        int batch = found->count - first < STATUS_BATCH ? found->count - first : STATUS_BATCH;
+        for (int i = 0; i < batch; i++)
+            started[i] = pthread_create (&threads[i], NULL, s_status_thread,
+                                         &found->items[first + i]) == 0;
+        for (int i = 0; i < batch; i++) {
+            if (started[i])
+                pthread_join (threads[i], NULL);
+            else
+                s_status_thread (&found->items[first + i]);
+        }
+    }
+}
+
+int
+wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
+                       wormctl_segments_t *found, wormctl_found_t *agents, char *err,
+                       size_t cap)
+{
+    wormctl_found_t *hosts = agents ? agents : calloc (1, sizeof *hosts);
+    found->count = 0;
+    if (wormctl_find_hosts (client, hosts, err, cap)) {
+        if (!agents)
+            free (hosts);
+        return -1;
+    }
+    found->hosts = hosts->count;
+    found->silent = found->answered = found->ignored = 0;
+    for (int h = 0; h < hosts->count; h++) {
+        if (!wormctl_host_trusted (client, &hosts->hosts[h], found->ignored_why[found->ignored],
+                                   sizeof found->ignored_why[0])) {
+            //  Not one of ours (an impostor, or a host not yet authorized):
+            //  it neither answers for the worm nor counts as silent
+            found->ignored++;
+            continue;
+        }
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        char why[256];
+        const msgpack_object_array *list;
+        int asked = wormctl_host_request (client, &hosts->hosts[h], "find", worm ? "worm" : NULL,
+                                          worm, wormctl_timeout_ms (client, WORMCTL_REQUEST_S),
+                                          &reply, why, sizeof why);
+        if (asked && zsys_interrupted) {
+            worm_wire_reader_fini (&reply);
+            snprintf (err, cap, "interrupted");
+            if (!agents)
+                free (hosts);
+            return -1;
+        }
+        if (asked == 0
+            && worm_wire_get_array (&reply, reply.root, "segments", &list, WORMCTL_MAX_SEGMENTS)) {
+            snprintf (why, sizeof why, "bad reply: %s", reply.error);
+            asked = -1;
+        }
+        if (asked == 0) {
+            snprintf (found->answered_name[found->answered++], sizeof found->answered_name[0],
+                      "%s", hosts->hosts[h].name);
+            for (uint32_t i = 0; i < list->size && found->count < WORMCTL_MAX_SEGMENTS; i++) {
+                wormctl_segment_t *segment = &found->items[found->count];
+                memset (segment, 0, sizeof *segment);
+                const msgpack_object *map = &list->ptr[i];
+                if (worm_wire_get_str (&reply, map, "worm", segment->worm, sizeof segment->worm)
+                    || worm_wire_get_str (&reply, map, "worm_id", segment->worm_id,
+                                          sizeof segment->worm_id)
+                    || worm_wire_get_str (&reply, map, "id", segment->id, sizeof segment->id)
+                    || worm_wire_get_str (&reply, map, "host", segment->host,
+                                          sizeof segment->host)
+                    || worm_wire_get_str (&reply, map, "endpoint", segment->endpoint,
+                                          sizeof segment->endpoint)
+                    || worm_wire_get_str (&reply, map, "key", segment->key, sizeof segment->key)
+                    || worm_wire_get_u64 (&reply, map, "pid", &segment->pid)
+                    || worm_wire_get_bool (&reply, map, "evicting", &segment->evicting) < 0)
+                    continue;
+                found->count++;
+            }
+        }
+        else {
+            snprintf (found->silent_name[found->silent], sizeof found->silent_name[0], "%s",
+                      hosts->hosts[h].name);
+            snprintf (found->silent_why[found->silent++], sizeof found->silent_why[0], "%s",
+                      why);
+        }
+        worm_wire_reader_fini (&reply);
+    }
+    if (!agents)
+        free (hosts);
+    if (ask)
+        s_segments_status (found);
+    if (zsys_interrupted) {
+        snprintf (err, cap, "interrupted");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,92 @@
+/*  worms.h — a worm's segments, found through the host agents (their
+    'find' op), not through its token: what launch, find, status and kill
+    see of a worm, and each segment's own view when asked ('status').
+*/
+#ifndef WORMCTL_WORMS_H_INCLUDED
+#define WORMCTL_WORMS_H_INCLUDED
+
+#include "client.h"
+
+#define WORMCTL_MAX_SEGMENTS 1024   //  segments one search collects, at most
+
+typedef struct {
+    char worm[65];          //  worm name
+    char worm_id[64];       //  worm id
+    char id[64];            //  segment id
+    char host[65];          //  host name
+    char endpoint[128];     //  the segment's endpoint
+    char key[41];           //  its worm's public key (the segment serves with it)
+    uint64_t pid;           //  its pid on that host
+    bool evicting;          //  its host is evicting it: it is on its way out
+    //  From the segment itself (status), when it answered:
+    bool answered;          //  it answered
+    bool holds_token;       //  it holds the token now
+    char app[65];           //  the worm's app
+    char state[16];         //  its ring state
+    uint64_t epoch, live, target, round_ms;   //  from its copy of the token
+} wormctl_segment_t;
+
+typedef struct {
+    wormctl_segment_t items[WORMCTL_MAX_SEGMENTS];  //  segments found
+    int count;                                      //  how many
+    int hosts;                                      //  hosts that answered the broadcast
+    int silent;                                     //  of those, hosts that did not answer
+                                                    //  'find' (or refused us)
+    char silent_name[WORMCTL_MAX_HOSTS][65];        //  their names
+    char silent_why[WORMCTL_MAX_HOSTS][256];        //  and why, as the request said
+    int answered;                                   //  hosts that answered 'find'
+    char answered_name[WORMCTL_MAX_HOSTS][65];      //  their names
+    int ignored;                                    //  hosts whose key we do not trust
+    char ignored_why[WORMCTL_MAX_HOSTS][256];       //  why each was ignored
+} wormctl_segments_t;
+
+//  Host names already told about, so a command that polls says each
+//  failure once (wormctl_tell_once)
+typedef struct {
+    char names[WORMCTL_MAX_HOSTS * 2][300];     //  host names, or "!why" for ignored hosts
+    int count;                                  //  how many
+} wormctl_told_t;
+
+/*  Finds the segments of one worm (or of all, worm NULL) through the
+    agents of every trusted host that answers a query; with ask, asks each
+    segment for its status too (in parallel, 1 s each). The hosts asked go
+    to agents when it is not NULL. Each agent's 'find' waits --timeout
+    (default WORMCTL_REQUEST_S). Returns 0, or -1 with err (also "interrupted"
+    once interrupted). */
+int wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
+                           wormctl_segments_t *found, wormctl_found_t *agents, char *err,
+                           size_t cap);
+
+/*  What --timeout bounds in wormctl_find_segments, and its defaults, for a
+    command's --help. */
+#define WORMCTL_SEARCH_TIMEOUT                                                                 \
+    "the query's answers, then for each agent's 'find' (default " WORMCTL_STR (WORMCTL_QUERY_S) \
+    " s, then " WORMCTL_STR (WORMCTL_REQUEST_S) " s)"
+
+/*  wormctl_find_segments of worm (NULL: all) with each segment asked, for
+    a command that shows what it found: says on stderr which hosts did not
+    answer. Returns the segments (the caller frees them), or NULL after
+    saying on stderr why there is nothing to show (the search failed, or no
+    host answered 'find'). */
+wormctl_segments_t *wormctl_search (wormctl_client_t *client, const char *worm);
+
+/*  True the first time it is asked about name in told; records it. */
+bool wormctl_tell_once (wormctl_told_t *told, const char *name);
+
+/*  Says on stderr, for the client's command, which hosts of the last
+    search did not answer 'find' or were ignored; each host once per told
+    (NULL: every time). */
+void wormctl_report_silent (const wormctl_client_t *client, const wormctl_segments_t *found,
+                            wormctl_told_t *told);
+
+/*  When no host answered 'find' (none answered the query, or every one
+    that did refused or fell silent), says so on stderr and returns true. */
+bool wormctl_nobody_answered (const wormctl_client_t *client, const wormctl_segments_t *found);
+
+/*  Whether host name answered the last search's 'find'. */
+bool wormctl_host_answered (const wormctl_segments_t *found, const char *name);
+
+/*  "host2, host4": the hosts of found's segments, into buf. */
+void wormctl_host_list (const wormctl_segments_t *found, char *buf, size_t cap);
+
+#endif
