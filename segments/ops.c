@@ -36,12 +36,13 @@ static const worm_field_t s_suspect[] = {
 void
 worm_segment_write_member (worm_wire_writer_t *writer, const worm_member_t *member)
 {
-    worm_wire_map (writer, 5);
+    worm_wire_map_open (writer);
     worm_wire_kstr (writer, "id", member->id);
     worm_wire_kstr (writer, "host", member->host);
     worm_wire_kstr (writer, "host_id", member->host_id);
     worm_wire_kstr (writer, "endpoint", member->endpoint);
     worm_wire_ku64 (writer, "pid", member->pid);
+    worm_wire_map_close (writer);
 }
 
 static const char *
@@ -60,7 +61,7 @@ s_op_status (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64_
     (void) now_ms;
     worm_token_t *token = worm_ring_token (ctx->ring);
     worm_ring_state_t state = worm_ring_state (ctx->ring);
-    worm_wire_map (reply, 17);
+    worm_wire_map_open (reply);
     worm_wire_kbool (reply, "ok", true);
     worm_wire_kstr (reply, "id", ctx->self->id);
     worm_wire_kstr (reply, "worm", ctx->config->worm);
@@ -77,11 +78,12 @@ s_op_status (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64_
     worm_wire_ku64 (reply, "target", token ? worm_token_target (token) : ctx->config->size);
     worm_wire_ku64 (reply, "max", token ? worm_token_max (token) : ctx->config->max);
     worm_wire_ku64 (reply, "round_ms", token ? worm_token_round_ms (token) : 0);
-    worm_wire_str (reply, "members");
+    worm_wire_key (reply, "members");
     size_t count = token ? worm_token_member_count (token) : 0;
     worm_wire_array (reply, count);
     for (size_t i = 0; i < count; i++)
         worm_segment_write_member (reply, worm_token_member (token, i));
+    worm_wire_map_close (reply);
 }
 
 //  The worm is to die: the ring puts the kill flag into the token.
@@ -92,8 +94,9 @@ s_op_kill (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64_t 
     (void) request;
     worm_log ("kill requested");
     worm_ring_kill (ctx->ring, now_ms);
-    worm_wire_map (reply, 1);
+    worm_wire_map_open (reply);
     worm_wire_kbool (reply, "ok", true);
+    worm_wire_map_close (reply);
 }
 
 //  A new segment we spawned says where it is.

@@ -186,12 +186,13 @@ s_send_join (s_segment_t *self)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 4);
+    worm_wire_map_open (&writer);
     worm_wire_kstr (&writer, "op", "join");
     worm_wire_kstr (&writer, "worm", self->config.worm_id);
     worm_wire_kstr (&writer, "spawn_id", self->config.spawn_id);
-    worm_wire_str (&writer, "member");
+    worm_wire_key (&writer, "member");
     worm_segment_write_member (&writer, &self->self);
+    worm_wire_map_close (&writer);
     s_send (self, self->config.spawner, NULL, worm_wire_writer_data (&writer),
             worm_wire_writer_size (&writer));
     worm_wire_writer_fini (&writer);
@@ -312,12 +313,13 @@ s_register (s_segment_t *self)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 5);
+    worm_wire_map_open (&writer);
     worm_wire_kstr (&writer, "op", "segment");
     worm_wire_kstr (&writer, "guest", self->guest_id);
     worm_wire_kstr (&writer, "worm_id", self->config.worm_id);
     worm_wire_kstr (&writer, "id", self->self.id);
     worm_wire_kstr (&writer, "endpoint", self->endpoint);
+    worm_wire_map_close (&writer);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];

@@ -35,9 +35,10 @@ s_confirmed_gone (const worm_spawner_config_t *config, const char *host_id, cons
         return false;       //  a silent host confirms nothing
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
-    worm_wire_map (&request, 2);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", "alive");
     worm_wire_ku64 (&request, "pid", strtoull (pid, NULL, 10));
+    worm_wire_map_close (&request);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     bool alive = true;
