@@ -30,6 +30,20 @@ static const worm_field_t s_suspect[] = {
     {.name = "id", .type = WORM_FIELD_STR, .required = true, .max = WORM_TOKEN_ID_MAX - 1},
     {.name = NULL}};
 
+//  A client's word to the app (docs/PROTOCOL.md, "Jobs"): a verb, and for
+//  the job layer's verbs the job, a unit and its task and body, or the
+//  units asked about
+static const worm_field_t s_unit_id = {.type = WORM_FIELD_UINT};
+static const worm_field_t s_app[] = {
+    {.name = "verb", .type = WORM_FIELD_STR, .required = true, .max = WORM_JOB_VERB_MAX - 1},
+    {.name = "job", .type = WORM_FIELD_STR, .max = WORM_JOB_ID_MAX - 1},
+    {.name = "unit", .type = WORM_FIELD_UINT},
+    {.name = "task", .type = WORM_FIELD_STR, .max = WORM_JOB_VERB_MAX - 1},
+    {.name = "body", .type = WORM_FIELD_BIN, .max = WORM_JOB_BODY_MAX},
+    {.name = "units", .type = WORM_FIELD_ARRAY, .max = WORM_JOB_HELD_MAX, .item = &s_unit_id},
+    {.name = "at", .type = WORM_FIELD_UINT},
+    {.name = NULL}};
+
 //  --------------------------------------------------------------------------
 //  Handlers
 
@@ -157,18 +171,76 @@ s_op_evict (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64_t
 void
 worm_segment_leave (const worm_segment_ctx_t *ctx, uint64_t now_ms)
 {
+    if (ctx->jobs && ctx->router)
+        worm_jobs_leave (ctx->jobs, ctx->router);
     worm_token_t *token = worm_ring_token (ctx->ring);
+    char err[160];
     if (token && worm_ring_state (ctx->ring) == WORM_RING_HOLDING && ctx->app
-        && ctx->app->handoff)
-        ctx->app->handoff (ctx->app_state, token);
+        && ctx->app->handoff && ctx->app_state
+        && ctx->app->handoff (ctx->app_state, token, err, sizeof err))
+        worm_log ("app %s: its hand-off failed: %s", ctx->app->name, err);
     worm_ring_leave (ctx->ring, now_ms);
+}
+
+//  A client talks to the app: the job layer's verbs go to the segment's job
+//  half, which answers when a unit is done (nothing is written here); the
+//  app's own verbs to its request hook, answered at once.
+static void
+s_op_app (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64_t now_ms,
+          worm_wire_writer_t *reply)
+{
+    char verb[WORM_JOB_VERB_MAX];
+    char err[WORM_REQUEST_ERROR_MAX] = "";
+    worm_wire_get_str (request, request->root, "verb", verb, sizeof verb);
+    if (worm_jobs_verb (verb)) {
+        if (ctx->jobs && ctx->router && ctx->identity) {
+            worm_jobs_request (ctx->jobs, ctx->router, ctx->identity, request, now_ms);
+            return;
+        }
+        if (!ctx->app->unit)
+            snprintf (err, sizeof err, "app %s takes no work units", ctx->app->name);
+        else
+            snprintf (err, sizeof err, "segment %s is not ready for work yet", ctx->self->id);
+    }
+    else if (!ctx->app->request)
+        snprintf (err, sizeof err, "app %s has no verb '%s'", ctx->app->name, verb);
+    else if (!ctx->app_state)
+        snprintf (err, sizeof err, "segment %s is not ready for work yet", ctx->self->id);
+    else {
+        const void *body = NULL;
+        size_t size = 0;
+        worm_wire_get_bin (request, request->root, "body", &body, &size, WORM_JOB_BODY_MAX);
+        worm_wire_writer_t answer;
+        worm_wire_writer_init (&answer);
+        worm_wire_map_open (&answer);
+        worm_wire_kbool (&answer, "ok", true);
+        worm_wire_kstr (&answer, "verb", verb);
+        int rc = ctx->app->request (ctx->app_state, verb, body, size, &answer, err, sizeof err);
+        worm_wire_map_close (&answer);
+        if (rc == 0) {
+            worm_wire_encoded (reply, worm_wire_writer_data (&answer),
+                               worm_wire_writer_size (&answer));
+            worm_wire_writer_fini (&answer);
+            return;
+        }
+        worm_wire_writer_fini (&answer);
+        if (!err[0])
+            snprintf (err, sizeof err, "app %s: verb '%s' failed", ctx->app->name, verb);
+    }
+    worm_wire_map_open (reply);
+    worm_wire_kbool (reply, "ok", false);
+    worm_wire_kstr (reply, "verb", verb);
+    worm_wire_kstr (reply, "error", err);
+    worm_wire_kbool (reply, "retry", strstr (err, "not ready") != NULL);
+    worm_wire_map_close (reply);
 }
 
 //  --------------------------------------------------------------------------
 //  The table. A segment answers status to its worm, its launcher and its
 //  agent; only the launcher and the agent may kill it; only its worm's
 //  segments join it; only its own agent tells it to leave or that a member
-//  died
+//  died; only its launcher talks to its app (the job layer's master is the
+//  client that launched it)
 
 static const worm_segment_op_t s_ops[] = {
     {{"status", NULL, WORM_ROLE_WORM | WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT}, s_op_status},
@@ -176,6 +248,7 @@ static const worm_segment_op_t s_ops[] = {
     {{"join", s_join, WORM_ROLE_WORM}, s_op_join},
     {{"evict", s_evict, WORM_ROLE_AGENT}, s_op_evict},
     {{"suspect", s_suspect, WORM_ROLE_AGENT}, s_op_suspect},
+    {{"app", s_app, WORM_ROLE_LAUNCHER}, s_op_app},
     {{NULL, NULL, 0}, NULL}};
 
 //  Ring messages are two frames and go to the ring instead; a request is

@@ -13,6 +13,7 @@
 #define WORM_SEGMENT_OPS_H_INCLUDED
 
 #include "app.h"
+#include "job.h"
 #include "log.h"
 #include "request.h"
 #include "ring.h"
@@ -26,8 +27,15 @@ typedef struct {
     const worm_segment_config_t *config;    //  what the segment was started with
     const worm_member_t *self;              //  its member record (its endpoint too)
     const worm_app_t *app;                  //  the app it hosts
-    void *app_state;                        //  that app's state
+    void *app_state;                        //  that app's state (NULL until created)
     worm_log_limiter_t *bad_message;        //  rate limit for refused input
+    //  For the app op's job verbs, which answer on their own (later): the
+    //  segment's job half (NULL: the app takes no units, or is not created
+    //  yet), its ROUTER and the caller's identity there (NULL in tests
+    //  without sockets)
+    worm_jobs_t *jobs;                      //  the units this segment runs
+    zsock_t *router;                        //  where the answers go
+    zframe_t *identity;                     //  to whom
 } worm_segment_ctx_t;
 
 /*  Handles one request that passed the table's check and the role gate:
@@ -63,8 +71,9 @@ int worm_segment_handle (const worm_segment_ctx_t *ctx, const void *data, size_t
                          const char *sender, unsigned roles, uint64_t now_ms,
                          worm_wire_writer_t *reply, char *err, size_t cap);
 
-/*  Leaves the worm in order: the app hands unfinished work back into the
-    token first when this segment holds it (the only time it may write it),
+/*  Leaves the worm in order: the units held are answered "leaving" (their
+    clients lease them elsewhere), the app hands unfinished work back into
+    the token when this segment holds it (the only time it may write it),
     then the ring hands the token on and says LEAVE (worm_ring_leave). For
     an evict request and for SIGTERM. */
 void worm_segment_leave (const worm_segment_ctx_t *ctx, uint64_t now_ms);

@@ -127,7 +127,7 @@ s_table (void)
         CHECK (!worm_request_allowed (t, op->op, WORM_ROLE_OWNER | WORM_ROLE_USER
                                                      | WORM_ROLE_HOST | WORM_ROLE_GUEST));
     }
-    CHECK_EQ (count, 5);
+    CHECK_EQ (count, 6);
     CHECK (worm_request_op (t, "nope") == NULL);
     CHECK (worm_request_op (t, "claim") == NULL);
     CHECK (!worm_request_allowed (t, "nope", ~0u));
@@ -142,6 +142,22 @@ s_table (void)
     CHECK (!worm_request_allowed (t, "suspect", WORM_ROLE_LAUNCHER | WORM_ROLE_WORM));
     CHECK (!worm_request_allowed (t, "join", WORM_ROLE_LAUNCHER | WORM_ROLE_AGENT));
     CHECK (worm_request_allowed (t, "join", WORM_ROLE_WORM));
+    //  Only the launcher talks to the app (the job layer's master)
+    CHECK (worm_request_allowed (t, "app", WORM_ROLE_LAUNCHER));
+    CHECK (!worm_request_allowed (t, "app", WORM_ROLE_WORM | WORM_ROLE_AGENT));
+}
+
+//  An app request: verb, and a body of size bytes (none when size is 0).
+static void
+s_app_request (worm_wire_writer_t *w, const char *verb, size_t size)
+{
+    static char body[WORM_JOB_BODY_MAX + 1];
+    worm_wire_map_open (w);
+    worm_wire_kstr (w, "op", "app");
+    worm_wire_kstr (w, "verb", verb);
+    if (size)
+        worm_wire_kbin (w, "body", body, size);
+    worm_wire_map_close (w);
 }
 
 //  Every op in the form its callers send it (wormctl, the agent, a joiner).
@@ -150,6 +166,29 @@ s_valid (void)
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
+    //  app: a verb and a body of bytes up to its limit; a job's fields
+    s_app_request (&w, "echo", WORM_JOB_BODY_MAX);
+    s_expect_ok (&w);
+    s_app_request (&w, "echo", WORM_JOB_BODY_MAX + 1);
+    s_expect_error (&w, "app: field 'body': 196609 bytes exceed 196608");
+    s_op_only (&w, "app");
+    s_expect_error (&w, "app: missing field 'verb'");
+    s_op_str (&w, "app", "verb", "job.held");
+    s_expect_ok (&w);
+    worm_wire_map_open (&w);
+    worm_wire_kstr (&w, "op", "app");
+    worm_wire_kstr (&w, "verb", "job.run");
+    worm_wire_kstr (&w, "body", "text, not bytes");
+    worm_wire_map_close (&w);
+    s_expect_error (&w, "app: field 'body': expected bytes (bin)");
+    worm_wire_map_open (&w);
+    worm_wire_kstr (&w, "op", "app");
+    worm_wire_kstr (&w, "verb", "job.cancel");
+    worm_wire_key (&w, "units");
+    worm_wire_array (&w, 1);
+    worm_wire_str (&w, "7");
+    worm_wire_map_close (&w);
+    s_expect_error (&w, "app: field 'units[0]': expected an unsigned integer");
     const char *bare[] = {"status", "kill", "evict"};
     for (size_t i = 0; i < 3; i++) {
         s_op_only (&w, bare[i]);
@@ -220,15 +259,33 @@ s_refusals (void)
 
 static int s_handoffs;      //  calls of the test app's handoff
 
-static void
-s_handoff (void *state, worm_token_t *token)
+static int
+s_handoff (void *state, worm_token_t *token, char *err, size_t cap)
 {
+    (void) err;
+    (void) cap;
     CHECK (state == &s_handoffs);
     CHECK (token != NULL);
     s_handoffs++;
+    return 0;
 }
 
-static const worm_app_t s_app = {.name = "test", .handoff = s_handoff};
+//  The test app's own verb: "echo" answers with its body's size
+static int
+s_request (void *state, const char *verb, const void *body, size_t size,
+           worm_wire_writer_t *reply, char *err, size_t cap)
+{
+    (void) state;
+    (void) body;
+    if (strcmp (verb, "echo") != 0) {
+        snprintf (err, cap, "no verb '%s' here", verb);
+        return -1;
+    }
+    worm_wire_ku64 (reply, "size", size);
+    return 0;
+}
+
+static const worm_app_t s_app = {.name = "test", .handoff = s_handoff, .request = s_request};
 
 typedef struct {
     worm_segment_config_t config;   //  what the segment was "started" with
@@ -359,6 +416,11 @@ s_dispatch_refusals (void)
                 worm_wire_writer_init (&w);
                 s_join_head (&w);
                 s_write_member (&w, "host2", true);
+            }
+            if (strcmp (op->op, "app") == 0) {
+                worm_wire_writer_fini (&w);
+                worm_wire_writer_init (&w);
+                s_app_request (&w, "echo", 1);
             }
             CHECK_EQ (s_call (&seg, &w, i ? "KEY" : NULL, outside[i]), -2);
             char expected[256];
@@ -506,6 +568,26 @@ s_handlers (void)
     //  kill: answered ok, and the ring ends the worm (its only member exits)
     s_segment_new (&seg, true);
     s_actions (&seg, counts, NULL, NULL);
+    //  app: the app's own verb answers at once; a job verb without a job
+    //  half (the test app takes no units) and an unknown verb are refused
+    s_app_request (&w, "echo", 5);
+    CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), 0);
+    CHECK_EQ (worm_wire_get_u64 (&s_reply, s_reply.root, "size", &number), 0);
+    CHECK_EQ (number, 5);
+    CHECK_EQ (worm_wire_get_bool (&s_reply, s_reply.root, "ok", &flag), 0);
+    CHECK (flag);
+    s_app_request (&w, "job.run", 3);
+    CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), 0);
+    CHECK_EQ (worm_wire_get_str (&s_reply, s_reply.root, "error", text, sizeof text), 0);
+    CHECK_STR (text, "app test takes no work units");
+    s_app_request (&w, "dance", 0);
+    CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), 0);
+    CHECK_EQ (worm_wire_get_bool (&s_reply, s_reply.root, "ok", &flag), 0);
+    CHECK (!flag);
+    CHECK_EQ (worm_wire_get_str (&s_reply, s_reply.root, "error", text, sizeof text), 0);
+    CHECK_STR (text, "no verb 'dance' here");
+    s_app_request (&w, "echo", 1);
+    CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_WORM), -2);
     s_op_only (&w, "kill");
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), 0);
     CHECK (s_reply.root != NULL);

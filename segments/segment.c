@@ -34,6 +34,9 @@ typedef struct {
     atomic_bool spawner_stop;           //  tells the spawner we are exiting
     const worm_app_t *app;              //  the app we host
     void *app_state;                    //  its state
+    bool app_ready;                     //  create ran (a joiner's: once the token came)
+    worm_jobs_t *jobs;                  //  the work units we run (NULL: the app takes none)
+    zpoller_t *poller;                  //  the run loop's, to add the jobs' socket to
     worm_member_t self;                 //  our member record
     char agent[128];                    //  our host agent's control endpoint
     char agent_key[WORM_KEY_LEN + 1];   //  its public key
@@ -48,6 +51,7 @@ typedef struct {
     worm_log_limiter_t bad_message;     //  rate limit for malformed messages
     worm_log_limiter_t misaddressed;    //  and for ring messages meant for another
     worm_log_limiter_t spawn_failed;    //  and for failed spawns
+    worm_log_limiter_t app_failed;      //  and for the app's failures on the token
 } s_segment_t;
 
 static uint64_t
@@ -145,6 +149,26 @@ s_request_spawn (s_segment_t *self, const char *spawn_id)
     zstr_sendx (self->spawner, "SPAWN", spawn_id, exclude, NULL);
 }
 
+//  Creates the app's state from the worm's token, and the job half that
+//  runs its units. Returns 0, or -1 with the reason in err.
+static int
+s_create_app (s_segment_t *self, const worm_token_t *token, char *err, size_t cap)
+{
+    if (self->app->create (&self->app_state, token, err, cap))
+        return -1;
+    self->app_ready = true;
+    if (self->app->unit) {
+        self->jobs = worm_jobs_new (self->self.id, self->app->unit, self->app_state);
+        if (!self->jobs) {
+            snprintf (err, cap, "cannot start the worker of app %s", self->app->name);
+            return -1;
+        }
+        if (self->poller)
+            zpoller_add (self->poller, worm_jobs_sock (self->jobs));
+    }
+    return 0;
+}
+
 //  Performs every action the ring has queued.
 static void
 s_drain (s_segment_t *self)
@@ -160,8 +184,15 @@ s_drain (s_segment_t *self)
             break;
         case WORM_RING_HELD: {
             worm_token_t *token = worm_ring_token (self->ring);
-            if (token && self->app->on_token)
-                self->app->on_token (self->app_state, token, s_now ());
+            char err[256];
+            if (token && !self->app_ready && s_create_app (self, token, err, sizeof err)) {
+                //  A joiner's app refuses the worm it joined: leave it
+                worm_log ("app %s refused to start: %s", self->app->name, err);
+                worm_ring_leave (self->ring, s_now ());
+            }
+            if (token && self->app_ready && self->app->on_token
+                && self->app->on_token (self->app_state, token, s_now (), err, sizeof err))
+                worm_log_limited (&self->app_failed, 5000, "app %s: %s", self->app->name, err);
             if (token)
                 s_prune_peers (self, token);
             break;
@@ -204,8 +235,9 @@ s_ctx (s_segment_t *self)
 {
     return (worm_segment_ctx_t) {.ring = self->ring, .config = &self->config,
                                  .self = &self->self, .app = self->app,
-                                 .app_state = self->app_state,
-                                 .bad_message = &self->bad_message};
+                                 .app_state = self->app_ready ? self->app_state : NULL,
+                                 .bad_message = &self->bad_message, .jobs = self->jobs,
+                                 .router = self->router};
 }
 
 //  The roles of a caller's key here (WORM_ROLE_WORM, _LAUNCHER, _AGENT); the
@@ -269,6 +301,7 @@ s_on_message (s_segment_t *self)
     zframe_t *payload = zmsg_pop (msg);
     const char *sender = worm_curve_sender (payload);
     worm_segment_ctx_t ctx = s_ctx (self);
+    ctx.identity = identity;
     worm_wire_writer_t reply;
     worm_wire_writer_init (&reply);
     char why[WORM_REQUEST_ERROR_MAX] = "";
@@ -478,12 +511,7 @@ static int
 s_start_worm (s_segment_t *self, char *err, size_t cap)
 {
     if (!self->config.found) {
-        worm_token_t *none = worm_token_new ();
-        worm_token_set_worm_id (none, self->config.worm_id);
-        int rc = self->app->create (&self->app_state, none, err, cap);
-        worm_token_destroy (&none);
-        if (rc)
-            return -1;
+        //  The app starts when the worm's token first reaches us (s_drain)
         worm_log ("joining worm %s through %s", self->config.worm, self->config.spawner);
         return 0;
     }
@@ -504,7 +532,7 @@ s_start_worm (s_segment_t *self, char *err, size_t cap)
             worm_token_destroy (&token);
             return -1;
         }
-    if (self->app->create (&self->app_state, token, err, cap)) {
+    if (s_create_app (self, token, err, cap)) {
         worm_token_destroy (&token);
         return -1;
     }
@@ -549,7 +577,8 @@ s_start (s_segment_t *self, char *err, size_t cap)
 static void
 s_stop (s_segment_t *self)
 {
-    if (self->app && self->app->destroy && self->app_state)
+    worm_jobs_destroy (&self->jobs);       //  the worker stops before the state goes
+    if (self->app && self->app->destroy && self->app_ready)
         self->app->destroy (&self->app_state);
     atomic_store (&self->spawner_stop, true);
     zactor_destroy (&self->spawner);
@@ -580,6 +609,9 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     }
     zpoller_t *poller =
         zpoller_new (self->router, self->spawner, worm_auth_socket (self->auth), NULL);
+    self->poller = poller;
+    if (self->jobs)
+        zpoller_add (poller, worm_jobs_sock (self->jobs));
     s_drain (self);
     uint64_t leave_until = 0;      //  SIGTERM: leaving, exit by then
     while (!self->exiting) {
@@ -617,9 +649,13 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
             s_on_spawner (self);
         else if (which == worm_auth_socket (self->auth))
             worm_auth_handle (self->auth);
+        else if (self->jobs && which == worm_jobs_sock (self->jobs))
+            worm_jobs_on_result (self->jobs, self->router);
         else if (zpoller_terminated (poller) && !leave_until && !zsys_interrupted)
             break;
         s_drain (self);     //  the input's actions before the timers'
+        if (self->jobs)
+            worm_jobs_tick (self->jobs, s_now ());
         if (s_now () >= worm_ring_deadline (self->ring))
             worm_ring_tick (self->ring, s_now ());
         s_drain (self);
@@ -629,6 +665,7 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
     else
         worm_log ("stopped by signal; left after %d ms", LEAVE_GRACE_MS);
     zpoller_destroy (&poller);
+    self->poller = NULL;
     s_stop (self);
     free (self);
     if (worm_watch_agent_gone (0)) {

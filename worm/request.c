@@ -78,6 +78,13 @@ s_check_value (s_check_t *check, const msgpack_object *obj, const worm_field_t *
     switch (field->type) {
     case WORM_FIELD_STR:
         return s_check_str (check, obj, field->max, path, "");
+    case WORM_FIELD_BIN:
+        if (obj->type != MSGPACK_OBJECT_BIN)
+            return s_fail (check, "field '%s': expected bytes (bin)", path);
+        if (obj->via.bin.size > field->max)
+            return s_fail (check, "field '%s': %u bytes exceed %zu", path,
+                           (unsigned) obj->via.bin.size, field->max);
+        return 0;
     case WORM_FIELD_UINT:
         if (obj->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             return s_fail (check, "field '%s': expected an unsigned integer", path);

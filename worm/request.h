@@ -29,6 +29,7 @@ typedef enum {
     WORM_FIELD_MAP,         //  at most max entries: names are distinct strings of at most
                             //  name_max bytes, values as item says
     WORM_FIELD_RECORD,      //  a nested map with the fields of fields
+    WORM_FIELD_BIN,         //  bytes (msgpack bin) of at most max
 } worm_field_type_t;
 
 typedef struct worm_field_t worm_field_t;
@@ -36,7 +37,7 @@ struct worm_field_t {
     const char *name;               //  key in the map; NULL ends a list of fields
     worm_field_type_t type;         //  what its value must be
     bool required;                  //  absent is an error (else it is optional)
-    size_t max;                     //  STR: bytes; ARRAY, MAP: elements
+    size_t max;                     //  STR, BIN: bytes; ARRAY, MAP: elements
     size_t name_max;                //  MAP: bytes in an entry's name
     const worm_field_t *item;       //  ARRAY, MAP: one element (its name unused)
     const worm_field_t *fields;     //  RECORD: its fields, ended by a NULL name

@@ -26,7 +26,8 @@ const worm_app_t worm_app_existential = {
     .summary = "does no work; the worm only keeps itself alive",
     .create = s_create,
     .on_token = NULL,
-    .work = NULL,
+    .unit = NULL,
+    .request = NULL,
     .handoff = NULL,
     .destroy = s_destroy,
 };

@@ -55,6 +55,12 @@ s_verify_fields (worm_wire_reader_t *reader, const msgpack_object *map, const wo
         case WORM_FIELD_UINT:
             rc = worm_wire_get_u64 (reader, map, field->name, &u);
             break;
+        case WORM_FIELD_BIN: {
+            const void *bytes;
+            size_t size;
+            rc = worm_wire_get_bin (reader, map, field->name, &bytes, &size, field->max);
+            break;
+        }
         case WORM_FIELD_NUMBER:
             rc = worm_wire_get_f64 (reader, map, field->name, &d);
             break;

@@ -47,6 +47,12 @@ s_write_value (worm_wire_writer_t *writer, const worm_field_t *field, const s_se
         }
         worm_wire_str (writer, text);
         break;
+    case WORM_FIELD_BIN:
+        if (over)
+            worm_wire_str (writer, "not bytes");
+        else
+            worm_wire_bin (writer, "\x01\x02", 2);
+        break;
     case WORM_FIELD_UINT:
         if (over)
             worm_wire_i64 (writer, -1);
