@@ -29,8 +29,9 @@ s_heard (const char *endpoint, const char *key)
 {
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
-    worm_wire_map (&request, 1);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", "status");
+    worm_wire_map_close (&request);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
     char err[256];

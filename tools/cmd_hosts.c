@@ -267,14 +267,16 @@ s_cmd_policy (wormctl_client_t *client, int argc, char **argv)
     worm_wire_reader_init (&reply);
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
-    worm_wire_map (&request, changes.count ? 2 : 1);
+    worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", changes.count ? "policy-set" : "policy");
     if (changes.count) {
-        worm_wire_str (&request, "policy");
-        worm_wire_map (&request, (size_t) changes.count);
+        worm_wire_key (&request, "policy");
+        worm_wire_map_open (&request);
         for (int i = 0; i < changes.count; i++)
             worm_wire_kf64 (&request, changes.keys[i], changes.values[i]);
+        worm_wire_map_close (&request);
     }
+    worm_wire_map_close (&request);
     if (wormctl_host_call (client, &host, &request, wormctl_timeout_ms (client, WORMCTL_REQUEST_S),
                            &reply, err, sizeof err)) {
         fprintf (stderr, "wormctl policy: %s: %s\n", host_name, err);

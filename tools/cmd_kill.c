@@ -33,11 +33,12 @@ s_kill_agents (wormctl_client_t *client, const wormctl_found_t *hosts, const cha
             continue;
         worm_wire_writer_t request;
         worm_wire_writer_init (&request);
-        worm_wire_map (&request, worm_id[0] ? 3 : 2);
+        worm_wire_map_open (&request);
         worm_wire_kstr (&request, "op", "kill");
         worm_wire_kstr (&request, "worm", name);
         if (worm_id[0])
             worm_wire_kstr (&request, "worm_id", worm_id);
+        worm_wire_map_close (&request);
         worm_wire_reader_t reply;
         worm_wire_reader_init (&reply);
         int rc = wormctl_host_call (client, &hosts->hosts[h], &request, 2000, &reply, err,

@@ -122,15 +122,13 @@ const worm_request_table_t worm_request_agent = {
 static void
 s_write_policy (worm_wire_writer_t *writer, const worm_policy_t *policy)
 {
-    size_t count = 0;
-    while (worm_policy_keys[count])
-        count++;
-    worm_wire_map (writer, count);
-    for (size_t i = 0; i < count; i++) {
+    worm_wire_map_open (writer);
+    for (size_t i = 0; worm_policy_keys[i]; i++) {
         double value = 0;
         worm_policy_get (policy, worm_policy_keys[i], &value);
         worm_wire_kf64 (writer, worm_policy_keys[i], value);
     }
+    worm_wire_map_close (writer);
 }
 
 void
@@ -143,12 +141,12 @@ worm_agent_op_status (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t
     bool owner = (self->roles & WORM_ROLE_OWNER) != 0;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, owner ? 8 : 7);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "host");
+    worm_wire_key (&writer, "host");
     worm_hostinfo_write (&writer, &host);
     if (owner) {
-        worm_wire_str (&writer, "policy");
+        worm_wire_key (&writer, "policy");
         s_write_policy (&writer, &self->config.policy);
     }
     worm_wire_ku64 (&writer, "pid", (uint64_t) getpid ());
@@ -156,6 +154,7 @@ worm_agent_op_status (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t
     worm_wire_ku64 (&writer, "guests", zlist_size (self->guests));
     worm_wire_ku64 (&writer, "claims", zlist_size (self->claims));
     worm_wire_kstr (&writer, "state_dir", self->config.state_dir);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -167,12 +166,13 @@ worm_agent_op_registry (worm_agent_t *self, zframe_t *identity, worm_wire_reader
     size_t count = worm_registry_size (self->registry);
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "hosts");
+    worm_wire_key (&writer, "hosts");
     worm_wire_array (&writer, count);
     for (size_t i = 0; i < count; i++)
         worm_hostinfo_write (&writer, worm_registry_at (self->registry, i));
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -183,10 +183,11 @@ worm_agent_op_policy (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t
     (void) reader;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "policy");
+    worm_wire_key (&writer, "policy");
     s_write_policy (&writer, &self->config.policy);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }

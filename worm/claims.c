@@ -118,10 +118,11 @@ worm_agent_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
 
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 3);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "claim", claim->id);
     worm_wire_ku64 (&writer, "ttl_ms", WORM_CLAIM_TTL_MS);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -246,9 +247,10 @@ worm_agent_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
               WORM_KILL_MEMORY_MS / 1000);
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_ku64 (&writer, "killed", killed);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }

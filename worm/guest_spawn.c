@@ -337,10 +337,11 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
 
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 3);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "guest", guest->id);
     worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }

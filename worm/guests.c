@@ -207,9 +207,10 @@ s_tell_guest (worm_guest_t *guest, const char *op, const char *key, const char *
         return;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kstr (&writer, "op", op);
     worm_wire_kstr (&writer, key, value);
+    worm_wire_map_close (&writer);
     zmq_send (zsock_resolve (guest->dealer), worm_wire_writer_data (&writer),
               worm_wire_writer_size (&writer), ZMQ_DONTWAIT);
     worm_wire_writer_fini (&writer);
@@ -393,20 +394,22 @@ worm_agent_op_guests (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t
     (void) reader;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "guests");
+    worm_wire_key (&writer, "guests");
     worm_wire_array (&writer, zlist_size (self->guests));
     for (worm_guest_t *guest = zlist_first (self->guests); guest;
          guest = zlist_next (self->guests)) {
-        worm_wire_map (&writer, 6);
+        worm_wire_map_open (&writer);
         worm_wire_kstr (&writer, "id", guest->id);
         worm_wire_ku64 (&writer, "pid", (uint64_t) guest->pid);
         worm_wire_kstr (&writer, "program", guest->program);
         worm_wire_kstr (&writer, "worm", guest->worm);
         worm_wire_kstr (&writer, "workdir", guest->workdir);
         worm_wire_ki64 (&writer, "started", guest->started_wall_ms);
+        worm_wire_map_close (&writer);
     }
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -475,13 +478,13 @@ worm_agent_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
             count++;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "segments");
+    worm_wire_key (&writer, "segments");
     worm_wire_array (&writer, count);
     for (worm_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         if (guest->segment_id[0] && (!worm[0] || strcmp (guest->worm, worm) == 0)) {
-            worm_wire_map (&writer, 9);
+            worm_wire_map_open (&writer);
             worm_wire_kstr (&writer, "worm", guest->worm);
             worm_wire_kstr (&writer, "key", guest->worm_key);
             worm_wire_kstr (&writer, "worm_id", guest->worm_id);
@@ -491,7 +494,9 @@ worm_agent_op_find (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
             worm_wire_kstr (&writer, "host", self->config.name);
             worm_wire_kstr (&writer, "endpoint", guest->endpoint);
             worm_wire_kbool (&writer, "evicting", guest->stopping);
+            worm_wire_map_close (&writer);
         }
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -502,13 +507,13 @@ worm_agent_op_evictions (worm_agent_t *self, zframe_t *identity, worm_wire_reade
     (void) reader;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
-    worm_wire_str (&writer, "evictions");
+    worm_wire_key (&writer, "evictions");
     worm_wire_array (&writer, zlist_size (self->receipts));
     for (worm_receipt_t *receipt = zlist_first (self->receipts); receipt;
          receipt = zlist_next (self->receipts)) {
-        worm_wire_map (&writer, 9);
+        worm_wire_map_open (&writer);
         worm_wire_ki64 (&writer, "at", receipt->at_wall_ms);
         worm_wire_kstr (&writer, "guest", receipt->guest);
         worm_wire_kstr (&writer, "worm", receipt->worm);
@@ -518,7 +523,9 @@ worm_agent_op_evictions (worm_agent_t *self, zframe_t *identity, worm_wire_reade
         worm_wire_kstr (&writer, "signals", receipt->killed ? "SIGTERM,SIGKILL" : "SIGTERM");
         worm_wire_ku64 (&writer, "leftover_processes", (uint64_t) receipt->leftover_processes);
         worm_wire_kbool (&writer, "leftover_files", receipt->leftover_files);
+        worm_wire_map_close (&writer);
     }
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }
@@ -539,9 +546,10 @@ worm_agent_op_alive (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
             alive = true;
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
-    worm_wire_map (&writer, 2);
+    worm_wire_map_open (&writer);
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kbool (&writer, "alive", alive);
+    worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
 }

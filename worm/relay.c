@@ -99,7 +99,7 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     //  spawn ourselves, and the other host believes it because we are a host
     bool vouch = streq (op, "spawn") || streq (op, "claim");
     const msgpack_object *named = worm_wire_field (inner, "launcher");
-    worm_wire_map (&writer, inner->via.map.size - (named != NULL) + vouch);
+    worm_wire_map_open (&writer);
     for (uint32_t i = 0; i < inner->via.map.size; i++)
         if (&inner->via.map.ptr[i].val != named) {
             worm_wire_object (&writer, &inner->via.map.ptr[i].key);
@@ -107,6 +107,7 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         }
     if (vouch)
         worm_wire_kstr (&writer, "launcher", guest->launcher);
+    worm_wire_map_close (&writer);
     zmsg_t *job = zmsg_new ();
     zframe_t *copy = zframe_dup (identity);
     zmsg_append (job, &copy);
