@@ -28,7 +28,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#define FAKE_LAN_HOSTS 4
+#define FAKE_LAN_HOSTS 8
 #define FAKE_LAN_PENDING 64
 
 typedef enum {
