@@ -46,22 +46,15 @@ s_load (worm_config_t *config, char *err, size_t cap, const char *first, ...)
     return worm_config_load (config, argc, argv, err, cap);
 }
 
-//  Options (NULL-terminated) that must be refused with err equal to want.
-static void
-s_option_refused (const char *want, const char *first, ...)
-{
-    char *argv[16];
-    int argc = 0;
-    va_list words;
-    va_start (words, first);
-    for (const char *word = first; word && argc < 16; word = va_arg (words, const char *))
-        argv[argc++] = (char *) word;
-    va_end (words);
-    worm_config_t config;
-    char err[1024] = "";
-    CHECK_EQ (worm_config_load (&config, argc, argv, err, sizeof err), -1);
-    CHECK_STR (err, want);
-}
+//  Options (NULL-terminated) that must be refused with err equal to want
+//  (a macro, so that a failure names the line of the case).
+#define OPTION_REFUSED(want, ...)                                                              \
+    do {                                                                                       \
+        worm_config_t refused_;                                                                \
+        char refused_err_[1024];                                                               \
+        CHECK_EQ (s_load (&refused_, refused_err_, sizeof refused_err_, __VA_ARGS__), -1);     \
+        CHECK_STR (refused_err_, want);                                                        \
+    } while (0)
 
 //  As a user other than root (in a child, which reports by its exit
 //  status): guests run as that user, limits above its own hard ones are
@@ -221,35 +214,35 @@ main (void)
     CHECK (config.policy.grace_s == 2.5);
 
     //  Bad options, each with the option and the reason
-    s_option_refused ("unexpected argument 'extra'", "--daemon", "extra", NULL);
-    s_option_refused ("unknown option --colour", "--colour", "red", NULL);
-    s_option_refused ("--max-load needs a value (F)", "--max-load", NULL);
-    s_option_refused ("--daemon takes no value", "--daemon=yes", NULL);
-    s_option_refused ("--max-load: 'lots' is not a number", "--max-load", "lots", NULL);
-    s_option_refused ("--max-load: -1 is outside 0 to 1e+06", "--max-load", "-1", NULL);
-    s_option_refused ("--max-segments: 2.5 is not a whole number from 0 to 4096",
-                      "--max-segments", "2.5", NULL);
-    s_option_refused ("--check-interval: 0.01 is outside 0.05 to 3600", "--check-interval",
-                      "0.01", NULL);
-    s_option_refused ("--name: 'a b' is not a name of 1 to 64 of [A-Za-z0-9._-]", "--name",
-                      "a b", NULL);
-    s_option_refused ("--beacon-port: 70000 is outside 1 to 65535", "--beacon-port", "70000",
-                      NULL);
-    s_option_refused ("--beacon-port: '12ab' is not a whole number", "--beacon-port", "12ab",
-                      NULL);
-    s_option_refused ("--guest-memory: 1M is outside 16M to 64T (or 0 for none)",
-                      "--guest-memory", "1M", NULL);
-    s_option_refused ("--guest-memory: 'lots' is not a size (a whole number, optionally with K, "
-                      "M, G or T)", "--guest-memory", "lots", NULL);
-    s_option_refused ("--guest-files: 8 is too few for a guest to start (at least 16; 0 for "
-                      "wormd's own limit)", "--guest-files", "8", NULL);
-    s_option_refused ("--guest-procs: 5000000 is outside 0 to 4194304", "--guest-procs",
-                      "5000000", NULL);
-    s_option_refused ("--idle-sources: unknown idle source 'mouse' (expected tty, input, file)",
-                      "--idle-sources", "tty,mouse", NULL);
-    s_option_refused ("--broadcast: '1.2.3' is not an IPv4 address", "--broadcast", "1.2.3",
-                      NULL);
-    s_option_refused ("--state-dir: needs a value, not an empty one", "--state-dir=", NULL);
+    OPTION_REFUSED ("unexpected argument 'extra'", "--daemon", "extra", NULL);
+    OPTION_REFUSED ("unknown option --colour", "--colour", "red", NULL);
+    OPTION_REFUSED ("--max-load needs a value (F)", "--max-load", NULL);
+    OPTION_REFUSED ("--daemon takes no value", "--daemon=yes", NULL);
+    OPTION_REFUSED ("--max-load: 'lots' is not a number", "--max-load", "lots", NULL);
+    OPTION_REFUSED ("--max-load: -1 is outside 0 to 1e+06", "--max-load", "-1", NULL);
+    OPTION_REFUSED ("--max-segments: 2.5 is not a whole number from 0 to 4096",
+                    "--max-segments", "2.5", NULL);
+    OPTION_REFUSED ("--check-interval: 0.01 is outside 0.05 to 3600", "--check-interval",
+                    "0.01", NULL);
+    OPTION_REFUSED ("--name: 'a b' is not a name of 1 to 64 of [A-Za-z0-9._-]", "--name",
+                    "a b", NULL);
+    OPTION_REFUSED ("--beacon-port: 70000 is outside 1 to 65535", "--beacon-port", "70000",
+                    NULL);
+    OPTION_REFUSED ("--beacon-port: '12ab' is not a whole number", "--beacon-port", "12ab",
+                    NULL);
+    OPTION_REFUSED ("--guest-memory: 1M is outside 16M to 64T (or 0 for none)",
+                    "--guest-memory", "1M", NULL);
+    OPTION_REFUSED ("--guest-memory: 'lots' is not a size (a whole number, optionally with K, "
+                    "M, G or T)", "--guest-memory", "lots", NULL);
+    OPTION_REFUSED ("--guest-files: 8 is too few for a guest to start (at least 16; 0 for "
+                    "wormd's own limit)", "--guest-files", "8", NULL);
+    OPTION_REFUSED ("--guest-procs: 5000000 is outside 0 to 4194304", "--guest-procs",
+                    "5000000", NULL);
+    OPTION_REFUSED ("--idle-sources: unknown idle source 'mouse' (expected tty, input, file)",
+                    "--idle-sources", "tty,mouse", NULL);
+    OPTION_REFUSED ("--broadcast: '1.2.3' is not an IPv4 address", "--broadcast", "1.2.3",
+                    NULL);
+    OPTION_REFUSED ("--state-dir: needs a value, not an empty one", "--state-dir=", NULL);
     char long_value[5000];
     memset (long_value, 'x', sizeof long_value - 1);
     long_value[sizeof long_value - 1] = 0;
@@ -281,12 +274,12 @@ main (void)
     worm_user_t guest;
     char why[256];
     if (geteuid () == 0) {
-        s_option_refused ("--user: 'root' is uid 0; guests run as an unprivileged user",
-                          "--user", "root", NULL);
-        s_option_refused ("--user: no user 'no-such-user-here' on this machine; create it with "
-                          "'useradd --system --no-create-home --shell /usr/sbin/nologin "
-                          "no-such-user-here'", "--user", "no-such-user-here", NULL);
-        s_option_refused ("--user: needs a value, not an empty one", "--user=", NULL);
+        OPTION_REFUSED ("--user: 'root' is uid 0; guests run as an unprivileged user",
+                        "--user", "root", NULL);
+        OPTION_REFUSED ("--user: no user 'no-such-user-here' on this machine; create it with "
+                        "'useradd --system --no-create-home --shell /usr/sbin/nologin "
+                        "no-such-user-here'", "--user", "no-such-user-here", NULL);
+        OPTION_REFUSED ("--user: needs a value, not an empty one", "--user=", NULL);
         if (worm_user_lookup (WORM_DEFAULT_GUEST_USER, &guest, why, sizeof why) == 0) {
             CHECK_EQ (s_load (&config, err, sizeof err, NULL), 0);
             CHECK_STR (config.guest_user.name, WORM_DEFAULT_GUEST_USER);
