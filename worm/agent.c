@@ -431,7 +431,7 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
     if (worm_guests_prepare (self, err, cap))
         goto fail;
     self->router = zsock_new (ZMQ_ROUTER);
-    zsock_set_maxmsgsize (self->router, WORM_CTL_MAX);
+    zsock_set_maxmsgsize (self->router, WORM_CTL_WIRE_MAX);
     zsock_set_linger (self->router, 0);
     worm_curve_server (self->router, self->cert);
     if (worm_ctl_bind (self->router, self->lan.local, self->endpoint, sizeof self->endpoint)) {

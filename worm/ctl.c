@@ -33,7 +33,7 @@ worm_ctl_connect (const char *endpoint, const char *server_key, char *err, size_
         return NULL;
     }
     zsock_set_linger (dealer, 0);
-    zsock_set_maxmsgsize (dealer, WORM_CTL_MAX);
+    zsock_set_maxmsgsize (dealer, WORM_CTL_WIRE_MAX);
     worm_curve_client (dealer, s_identity, server_key);
     if (zsock_connect (dealer, "%s", endpoint)) {
         snprintf (err, cap, "cannot connect to %s", endpoint);

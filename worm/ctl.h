@@ -14,6 +14,10 @@
 #include <czmq.h>
 
 #define WORM_CTL_MAX 262144   //  bytes in a request or reply, at most
+//  ZMQ_MAXMSGSIZE counts a message as CURVE carries it: the MESSAGE
+//  command's name, nonce, flags and MAC add 33 bytes to every frame
+#define WORM_CURVE_OVERHEAD 33
+#define WORM_CTL_WIRE_MAX (WORM_CTL_MAX + WORM_CURVE_OVERHEAD)   //  its ZMQ_MAXMSGSIZE
 #define WORM_CTL_SLICE_MS 20  //  waits look at zsys_interrupted this often
 
 /*  The keypair this process speaks with on every control connection (the

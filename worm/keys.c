@@ -1,5 +1,6 @@
 /*  keys.c — keypairs in ZPL files. See keys.h. */
 #include "keys.h"
+#include "auth.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -16,8 +17,32 @@ worm_keys_load (const char *path, char *err, size_t cap)
         return NULL;
     }
     zcert_t *cert = zcert_load (path);
-    if (!cert)
+    if (!cert) {
         snprintf (err, cap, "%s is not a keypair file", path);
+        return NULL;
+    }
+    //  zcert_load takes a secret file without a secret key, or one it cannot
+    //  parse (it falls back to the public file), for a keypair whose secret
+    //  key is zeros: the secret key must be the public key's
+    char why[128];
+    zcert_t *checked =
+        worm_cert_from_text (zcert_public_txt (cert), zcert_secret_txt (cert), why, sizeof why);
+    if (!checked) {
+        snprintf (err, cap, "%s is not a keypair file: %s", path, why);
+        zcert_destroy (&cert);
+        return NULL;
+    }
+    zcert_destroy (&checked);
+    //  The public file is what others authorize: it must name the same key
+    zconfig_t *public_file = access (path, R_OK) == 0 ? zconfig_load (path) : NULL;
+    const char *public_txt =
+        public_file ? zconfig_get (public_file, "/curve/public-key", NULL) : NULL;
+    bool differs = public_txt && strcmp (public_txt, zcert_public_txt (cert)) != 0;
+    zconfig_destroy (&public_file);
+    if (differs) {
+        snprintf (err, cap, "%s and its _secret file hold different keys", path);
+        zcert_destroy (&cert);
+    }
     return cert;
 }
 

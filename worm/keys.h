@@ -11,7 +11,8 @@
 #include <czmq.h>
 
 /*  Loads the keypair at path. Returns it (the caller destroys it), or NULL
-    with the reason in err. */
+    with the reason in err: no secret file, no keys in it, a secret key that
+    does not belong to its public key, or a public file naming another key. */
 zcert_t *worm_keys_load (const char *path, char *err, size_t cap);
 
 //  A key's role, written in its files' metadata ("role"): a host's key may
