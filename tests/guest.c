@@ -1,7 +1,8 @@
 /*  worm-test-guest — a trivial guest program for the agent's tests.
 
     Writes its pid, working folder, user and groups, nice level, scheduling
-    class, resource limits and environment to ./guest-info,
+    class, resource limits and environment to ./guest-info (whole: it is
+    renamed into place),
     then sleeps for the given seconds (default 60) or until SIGTERM, and
     exits with the given status (default 0). Modes after those:
       ignore-term   ignores SIGTERM (a non-cooperative guest)
@@ -73,7 +74,8 @@ main (int argc, char **argv)
             _exit (0);
         }
     }
-    FILE *info = fopen ("guest-info", "w");
+    //  Written aside and renamed when whole, so a reader never sees half of it
+    FILE *info = fopen ("guest-info.part", "w");
     if (!info)
         return 3;
     char cwd[4096] = "";
@@ -120,7 +122,8 @@ main (int argc, char **argv)
         }
     for (char **env = environ; *env; env++)
         fprintf (info, "env %s\n", *env);
-    fclose (info);
+    if (fclose (info) || rename ("guest-info.part", "guest-info"))
+        return 3;
     for (double slept = 0; slept < seconds && !s_stop; slept += 0.05)
         usleep (50000);
     if (watching && worm_watch_agent_gone (s_stop ? 100 : 0))
