@@ -2,7 +2,8 @@
 # packages, and the `worm` user, when missing (sourced by tools/test and tools/demo).
 
 WORM_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
-               clang libclang-rt-14-dev jq python3 iproute2 procps"
+               clang libclang-rt-14-dev jq python3 iproute2 procps
+               libgmp-dev libecm-dev"
 
 # The unprivileged user that guests run as when wormd runs as root (its
 # default --user): a system user without a home or a login shell.

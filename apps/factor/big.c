@@ -1,0 +1,336 @@
+/*  big.c — factoring numbers of any size, with ECM through a runner. See big.h. */
+#include "big.h"
+#include "word.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define S_DEFAULT_SIGMA 1000
+#define S_DEFAULT_RHO 100000
+//  Differences multiplied together per gcd in rho
+#define S_RHO_BATCH 64
+//  Units of one number in flight at most, whatever the runner's capacity
+#define S_MAX_INFLIGHT 256
+
+//  Unit ids, unique for the process's life, so they stay unique per runner
+static atomic_uint_fast64_t s_next_id = 1;
+
+void
+worm_factor_list_init (worm_factor_list_t *self)
+{
+    self->items = NULL;
+    self->count = 0;
+    self->size = 0;
+}
+
+void
+worm_factor_list_clear (worm_factor_list_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        mpz_clear (self->items [i]);
+    free (self->items);
+    worm_factor_list_init (self);
+}
+
+int
+worm_factor_list_push (worm_factor_list_t *self, const mpz_t value)
+{
+    if (self->count == self->size) {
+        size_t size = self->size ? self->size * 2 : 16;
+        mpz_t *items = realloc (self->items, size * sizeof *items);
+        if (!items)
+            return -ENOMEM;
+        self->items = items;
+        self->size = size;
+    }
+    mpz_init_set (self->items [self->count++], value);
+    return 0;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    return mpz_cmp (*(const mpz_t *) a, *(const mpz_t *) b);
+}
+
+void
+worm_factor_list_sort (worm_factor_list_t *self)
+{
+    if (self->count > 1)
+        qsort (self->items, self->count, sizeof self->items [0], s_compare);
+}
+
+static int
+s_push_ui (worm_factor_list_t *list, uint64_t value)
+{
+    mpz_t v;
+    mpz_init_set_ui (v, value);
+    int rc = worm_factor_list_push (list, v);
+    mpz_clear (v);
+    return rc;
+}
+
+//  One factoring call's state.
+typedef struct {
+    const worm_factor_config_t *config;     //  the caller's settings
+    worm_factor_list_t *primes;             //  where primes go
+    worm_factor_stats_t *stats;             //  the caller's counters
+    uint32_t rho_iterations;                //  config's budget, defaulted
+    uint32_t sigma;                         //  config's first sigma, defaulted
+} s_ctx_t;
+
+//  Pollard-Brent rho on odd composite n with x^2 + c, for at most budget
+//  iterations. Returns true with a proper factor in f.
+static bool
+s_rho (mpz_t f, const mpz_t n, unsigned long c, uint32_t budget)
+{
+    mpz_t x, y, ys, q, t;
+    mpz_inits (x, y, ys, q, t, NULL);
+    mpz_set_ui (y, 2);
+    mpz_set_ui (q, 1);
+    mpz_set_ui (f, 1);
+    uint64_t spent = 0;
+    for (uint64_t r = 1; mpz_cmp_ui (f, 1) == 0 && spent < budget; r <<= 1) {
+        mpz_set (x, y);
+        for (uint64_t i = 0; i < r; i++) {
+            mpz_mul (y, y, y);
+            mpz_add_ui (y, y, c);
+            mpz_mod (y, y, n);
+        }
+        spent += r;
+        for (uint64_t k = 0; k < r && mpz_cmp_ui (f, 1) == 0; k += S_RHO_BATCH) {
+            mpz_set (ys, y);
+            uint64_t steps = r - k < S_RHO_BATCH ? r - k : S_RHO_BATCH;
+            for (uint64_t i = 0; i < steps; i++) {
+                mpz_mul (y, y, y);
+                mpz_add_ui (y, y, c);
+                mpz_mod (y, y, n);
+                mpz_sub (t, x, y);
+                mpz_mul (q, q, t);
+                mpz_mod (q, q, n);
+            }
+            spent += steps;
+            mpz_gcd (f, q, n);
+        }
+    }
+    if (mpz_cmp (f, n) == 0) {
+        //  The batch overshot: step again one difference at a time
+        do {
+            mpz_mul (ys, ys, ys);
+            mpz_add_ui (ys, ys, c);
+            mpz_mod (ys, ys, n);
+            mpz_sub (t, x, ys);
+            mpz_gcd (f, t, n);
+        } while (mpz_cmp_ui (f, 1) == 0);
+    }
+    bool found = mpz_cmp_ui (f, 1) > 0 && mpz_cmp (f, n) < 0;
+    mpz_clears (x, y, ys, q, t, NULL);
+    return found;
+}
+
+//  Cancels every unit in ids [0, count) but keep (0 keeps none).
+static void
+s_cancel_all (s_ctx_t *ctx, const uint64_t *ids, int count, uint64_t keep)
+{
+    worm_factor_runner_t *runner = ctx->config->runner;
+    for (int i = 0; i < count; i++)
+        if (ids [i] != keep) {
+            runner->cancel (runner->self, ids [i]);
+            if (ctx->stats)
+                ctx->stats->units_cancelled++;
+        }
+}
+
+//  Runs ECM on odd composite n (no small factors, not a perfect power)
+//  along the schedule until a unit returns a proper factor, which lands in
+//  f. Returns 0 or a negative errno.
+static int
+s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
+{
+    worm_factor_runner_t *runner = ctx->config->runner;
+    if (!runner)
+        return -ENOSYS;
+    int levels;
+    const worm_factor_level_t *schedule = worm_factor_schedule (&levels);
+    int capacity = runner->capacity (runner->self);
+    if (capacity < 1)
+        capacity = 1;
+    if (capacity > S_MAX_INFLIGHT)
+        capacity = S_MAX_INFLIGHT;
+
+    worm_factor_unit_t unit;
+    mpz_init_set (unit.n, n);
+    uint64_t inflight [S_MAX_INFLIGHT];
+    int count = 0;
+    int level = 0;
+    uint32_t left = schedule [0].curves;    //  curves of the level not yet submitted
+    uint32_t sigma = ctx->sigma;
+    int rc = 0;
+    while (true) {
+        while (count < capacity) {
+            if (left == 0) {
+                //  After the last level, more of the same
+                if (level + 1 < levels)
+                    level++;
+                left = schedule [level].curves;
+            }
+            uint32_t curves = left;
+            if (ctx->config->unit_curves && curves > ctx->config->unit_curves)
+                curves = ctx->config->unit_curves;
+            if ((uint64_t) sigma + curves - 1 > UINT32_MAX)
+                sigma = WORM_FACTOR_SIGMA_MIN;      //  4 billion curves later: wrap
+            unit.b1 = schedule [level].b1;
+            unit.sigma = sigma;
+            unit.curves = curves;
+            uint64_t id = atomic_fetch_add (&s_next_id, 1);
+            rc = runner->submit (runner->self, id, &unit);
+            if (rc < 0)
+                break;
+            if (ctx->stats)
+                ctx->stats->units_submitted++;
+            inflight [count++] = id;
+            sigma += curves;
+            left -= curves;
+        }
+        if (rc < 0)
+            break;
+        uint64_t id = 0;
+        int found = runner->wait (runner->self, &id, f);
+        for (int i = 0; i < count; i++)
+            if (inflight [i] == id) {
+                inflight [i] = inflight [--count];
+                break;
+            }
+        if (found == -ECANCELED)
+            continue;
+        if (found < 0) {
+            rc = found;
+            break;
+        }
+        //  A runner's answer is checked, not trusted
+        if (found > 0 && mpz_cmp_ui (f, 1) > 0 && mpz_cmp (f, n) < 0 && mpz_divisible_p (n, f)) {
+            if (ctx->stats)
+                ctx->stats->factors_by_ecm++;
+            break;
+        }
+    }
+    s_cancel_all (ctx, inflight, count, 0);
+    mpz_clear (unit.n);
+    return rc;
+}
+
+static int s_split (s_ctx_t *ctx, const mpz_t n);
+
+//  Pushes the prime factors of n (no prime factor below the trial bound)
+//  multiplicity times.
+static int
+s_split_times (s_ctx_t *ctx, const mpz_t n, unsigned long multiplicity)
+{
+    size_t first = ctx->primes->count;
+    int rc = s_split (ctx, n);
+    size_t last = ctx->primes->count;
+    for (unsigned long k = 1; rc == 0 && k < multiplicity; k++)
+        for (size_t i = first; rc == 0 && i < last; i++) {
+            mpz_t p;
+            mpz_init_set (p, ctx->primes->items [i]);
+            rc = worm_factor_list_push (ctx->primes, p);
+            mpz_clear (p);
+        }
+    return rc;
+}
+
+//  Splits n, which has no prime factor below the trial bound, into primes.
+static int
+s_split (s_ctx_t *ctx, const mpz_t n)
+{
+    if (mpz_cmp_ui (n, 1) <= 0)
+        return 0;
+    if (mpz_fits_ulong_p (n)) {
+        uint64_t factors [WORM_FACTOR_WORD_MAX];
+        int count = worm_factor_word (mpz_get_ui (n), factors);
+        for (int i = 0; i < count; i++)
+            if (s_push_ui (ctx->primes, factors [i]) < 0)
+                return -ENOMEM;
+        return 0;
+    }
+    if (mpz_probab_prime_p (n, WORM_FACTOR_PRIME_REPS))
+        return worm_factor_list_push (ctx->primes, n);
+
+    mpz_t f, g;
+    mpz_inits (f, g, NULL);
+    int rc = 0;
+    if (mpz_perfect_power_p (n)) {
+        //  n = f^k for the smallest such k; f's primes count k times each
+        size_t bits = mpz_sizeinbase (n, 2);
+        for (unsigned long k = 2; k <= bits; k++)
+            if (mpz_root (f, n, k)) {
+                rc = s_split_times (ctx, f, k);
+                goto done;
+            }
+    }
+    bool found = s_rho (f, n, 1, ctx->rho_iterations);
+    if (!found)
+        found = s_rho (f, n, 3, ctx->rho_iterations / 4);
+    if (found) {
+        if (ctx->stats)
+            ctx->stats->factors_by_rho++;
+    }
+    else {
+        rc = s_ecm (ctx, f, n);
+        if (rc < 0)
+            goto done;
+    }
+    //  Every factor found is checked by division before it is recursed on
+    if (!mpz_divisible_p (n, f) || mpz_cmp_ui (f, 1) <= 0 || mpz_cmp (f, n) >= 0) {
+        rc = -EPROTO;
+        goto done;
+    }
+    mpz_divexact (g, n, f);
+    rc = s_split (ctx, f);
+    if (rc == 0)
+        rc = s_split (ctx, g);
+done:
+    mpz_clears (f, g, NULL);
+    return rc;
+}
+
+int
+worm_factor_mpz (const mpz_t n, const worm_factor_config_t *config, worm_factor_list_t *primes,
+                 worm_factor_stats_t *stats)
+{
+    s_ctx_t ctx = {config, primes, stats,
+                   config->rho_iterations ? config->rho_iterations : S_DEFAULT_RHO,
+                   config->sigma >= WORM_FACTOR_SIGMA_MIN ? config->sigma : S_DEFAULT_SIGMA};
+    if (mpz_sgn (n) <= 0 || mpz_cmp_ui (n, 1) == 0)
+        return 0;
+    size_t first = primes->count;
+    mpz_t m;
+    mpz_init_set (m, n);
+    int rc = 0;
+    unsigned long twos = mpz_scan1 (m, 0);
+    mpz_tdiv_q_2exp (m, m, twos);
+    for (unsigned long i = 0; rc == 0 && i < twos; i++)
+        rc = s_push_ui (primes, 2);
+
+    int count;
+    const uint32_t *trial = worm_factor_word_primes (&count);
+    for (int i = 0; rc == 0 && i < count && !mpz_fits_ulong_p (m); i++) {
+        if (mpz_cmp_ui (m, (unsigned long) trial [i] * trial [i]) < 0)
+            break;
+        while (rc == 0 && mpz_divisible_ui_p (m, trial [i])) {
+            mpz_divexact_ui (m, m, trial [i]);
+            rc = s_push_ui (primes, trial [i]);
+        }
+    }
+    if (rc == 0)
+        rc = s_split (&ctx, m);
+    mpz_clear (m);
+    if (rc == 0) {
+        //  Sort what this call added
+        worm_factor_list_t added = {primes->items + first, primes->count - first, 0};
+        worm_factor_list_sort (&added);
+    }
+    return rc;
+}
