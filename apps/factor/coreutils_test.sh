@@ -113,7 +113,7 @@ with open(sys.argv[1], 'w', encoding='utf-8', newline='') as f:
 # of its own: mixed in one run, its lines can come out of input order (we
 # keep the order). The big ones run on their own.
 big = [2 ** 127, 2 ** 127 + 1, 3 ** 81, 10 ** 1000, 2 ** 3400, 7 ** 600 * 13 ** 5,
-       (2 ** 89 - 1) * (2 ** 61 - 1) * 1009]
+       (2 ** 89 - 1) * 1009 * 2 ** 40]
 with open(sys.argv[1] + '.big', 'w', encoding='utf-8', newline='') as f:
     f.write('\n'.join(map(str, big)) + '\n+000' + str(2 ** 130) + '\n')
 EOF
