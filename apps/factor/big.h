@@ -19,6 +19,7 @@
 
 #include "ecm_unit.h"
 
+#include <stdio.h>     //  before gmp.h, for mpz_out_str
 #include <gmp.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -19,6 +19,7 @@
 #ifndef WORM_FACTOR_ECM_UNIT_H_INCLUDED
 #define WORM_FACTOR_ECM_UNIT_H_INCLUDED
 
+#include <stdio.h>     //  before gmp.h, for mpz_out_str
 #include <gmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -1,0 +1,205 @@
+/*  client.c — `wormctl factor`: factors numbers in a factor worm, printing
+    exactly what GNU coreutils `factor` prints (factor.h). Numbers below
+    2^64, trial division and rho run here; ECM units go to the worm's
+    segments through the job layer (remote.h), or, with --local, run in
+    this process on one core. Registered in apps/list.h. */
+#include "client.h"
+#include "factor.h"
+#include "remote.h"
+#include "worms.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *worm;       //  --worm
+    bool local;             //  --local
+    bool quiet;             //  --quiet
+    bool verbose;           //  --verbose
+    bool help;              //  --help
+    bool json;              //  --json
+} s_factor_t;
+
+static int
+s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    s_factor_t *self = arg;
+    if (strcmp (name, "worm") == 0) {
+        if (!value[0] || strlen (value) > 63) {
+            snprintf (err, cap, "a worm name of 1 to 63 bytes");
+            return -1;
+        }
+        self->worm = value;
+    }
+    else if (strcmp (name, "local") == 0)
+        self->local = true;
+    else if (strcmp (name, "quiet") == 0)
+        self->quiet = true;
+    else if (strcmp (name, "verbose") == 0)
+        self->verbose = true;
+    else if (strcmp (name, "json") == 0)
+        self->json = true;
+    else if (strcmp (name, "help") == 0)
+        self->help = true;
+    return 0;
+}
+
+//  "N: p1 p2 ..." lines of text (size bytes) as one JSON array of
+//  {"n": "N", "factors": ["p1", ...]} to out.
+static void
+s_print_json (const char *text, size_t size, FILE *out)
+{
+    fprintf (out, "[");
+    const char *line = text, *end = text + size;
+    bool first = true;
+    while (line < end) {
+        const char *eol = memchr (line, '\n', (size_t) (end - line));
+        if (!eol)
+            eol = end;
+        const char *colon = memchr (line, ':', (size_t) (eol - line));
+        if (colon) {
+            fprintf (out, "%s\n  {\"n\": \"%.*s\", \"factors\": [", first ? "" : ",",
+                     (int) (colon - line), line);
+            first = false;
+            bool first_factor = true;
+            for (const char *p = colon + 1; p < eol;) {
+                while (p < eol && *p == ' ')
+                    p++;
+                const char *q = p;
+                while (q < eol && *q != ' ')
+                    q++;
+                if (q > p) {
+                    fprintf (out, "%s\"%.*s\"", first_factor ? "" : ", ", (int) (q - p), p);
+                    first_factor = false;
+                }
+                p = q;
+            }
+            fprintf (out, "]}");
+        }
+        line = eol + 1;
+    }
+    fprintf (out, "%s]\n", first ? "" : "\n");
+}
+
+//  The worm's segments to start the job from, and its key. Returns 0, or 1
+//  after saying why there is no worm to work in.
+static int
+s_find_worm (wormctl_client_t *client, const char *worm, const char **endpoints, char *key,
+             size_t key_cap, wormctl_segments_t *found)
+{
+    char err[512];
+    if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
+        fprintf (stderr, "wormctl factor: %s\n", err);
+        return 1;
+    }
+    int n = 0;
+    const char *app = NULL;
+    for (int i = 0; i < found->count && n < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
+        const wormctl_segment_t *segment = &found->items[i];
+        if (!segment->answered || segment->evicting)
+            continue;
+        app = segment->app;
+        endpoints[n++] = segment->endpoint;
+        snprintf (key, key_cap, "%s", segment->key);
+    }
+    endpoints[n] = NULL;
+    if (found->count == 0) {
+        fprintf (stderr, "wormctl factor: no worm named %s runs on the %d host(s) that answered "
+                         "(start one: wormctl launch %s --app factor --size 2)\n",
+                 worm, found->answered, worm);
+        return 1;
+    }
+    if (n == 0) {
+        fprintf (stderr, "wormctl factor: worm %s has no live segment that answers\n", worm);
+        return 1;
+    }
+    if (strcmp (app, "factor") != 0) {
+        fprintf (stderr, "wormctl factor: worm %s runs app %s, not factor\n", worm, app);
+        return 1;
+    }
+    return 0;
+}
+
+//  wormctl factor: see the usage below.
+static int
+s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"worm", "NAME", "the factor worm to work in (default factor)"},
+        {"local", NULL, "run everything in this process, on one core, for comparison"},
+        {"json", NULL, "print the results as JSON"},
+        {"quiet", NULL, "no progress on stderr"},
+        {"verbose", NULL, "the job's log on stderr: units given back, segments gone"},
+        {"help", NULL, "show this help"},
+        {NULL, NULL, NULL}};
+    static const char usage[] =
+        "usage: wormctl [GLOBAL] factor [--worm NAME] [--local] [--json] [--quiet] [N]...\n"
+        "Prints the prime factors of each N, or of each number read from standard input\n"
+        "when none is given, exactly as GNU coreutils' factor prints them. ECM runs as work\n"
+        "units in the worm's segments (a lost segment costs only the units it held);\n"
+        "progress goes to stderr.\n";
+    s_factor_t opt = {.worm = "factor"};
+    int index = 1;
+    char err[512];
+    if (worm_opts_parse (options, argc, argv, &index, s_option, &opt, err, sizeof err))
+        return wormctl_usage_error (client, "%s", err);
+    if (opt.help || client->help) {
+        wormctl_help (client, usage, options);
+        printf ("\n%s", worm_factor_method_help);
+        return 0;
+    }
+    setlocale (LC_ALL, "");
+    worm_factor_runner_t *runner = NULL;
+    wormctl_segments_t *found = NULL;
+    if (opt.local)
+        runner = worm_factor_local_runner_new ();
+    else {
+        int rc = wormctl_ready (client);
+        if (rc >= 0)
+            return rc;
+        found = calloc (1, sizeof *found);
+        const char *endpoints[WORM_JOBCLIENT_MAX_SEGMENTS + 1];
+        char key[WORM_TOKEN_KEY_MAX] = "";
+        if (!found || s_find_worm (client, opt.worm, endpoints, key, sizeof key, found)) {
+            free (found);
+            return 1;
+        }
+        worm_jobclient_config_t config = {.worm = opt.worm, .app = "factor", .worm_key = key,
+                                          .task = WORM_FACTOR_TASK, .endpoints = endpoints};
+        worm_factor_progress_t progress = opt.quiet            ? WORM_FACTOR_PROGRESS_NONE
+                                          : isatty (STDERR_FILENO) ? WORM_FACTOR_PROGRESS_BAR
+                                                                   : WORM_FACTOR_PROGRESS_LINES;
+        runner = worm_factor_remote_new (&config, progress, opt.verbose, stderr, err, sizeof err);
+        if (!runner)
+            fprintf (stderr, "wormctl factor: %s\n", err);
+    }
+    free (found);
+    if (!runner)
+        return 1;
+    worm_factor_config_t config = {.runner = runner, .unit_curves = opt.local ? 0 : 4};
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = opt.json ? open_memstream (&text, &size) : stdout;
+    int status = worm_factor_main ("wormctl factor", argc - index, argv + index, stdin, out,
+                                   stderr, &config);
+    if (opt.json) {
+        fclose (out);
+        s_print_json (text, size, stdout);
+        free (text);
+    }
+    if (opt.local)
+        worm_factor_local_runner_destroy (&runner);
+    else
+        worm_factor_remote_destroy (&runner);
+    return status;
+}
+
+const wormctl_command_t wormctl_app_factor_commands[] = {
+    {"factor", "[--worm NAME] [--local] [N]...",
+     "print the prime factors of numbers, as coreutils factor does, computed in a worm",
+     "the search for the worm's segments (default " WORMCTL_STR (WORMCTL_QUERY_S) " s, then "
+     WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
+     true, s_cmd_factor},
+    {NULL, NULL, NULL, NULL, false, NULL}};
