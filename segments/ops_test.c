@@ -6,11 +6,11 @@
     on a real ring (token/ring.h), with no socket. */
 #include "ops.h"
 #include "../tests/check.h"
+#include "../tests/request_check.h"
 
 #define WORM_ID "w-1234"
 #define SELF_ID "host1-00000001"
 
-static char s_err[WORM_REQUEST_ERROR_MAX];
 
 //  Every role there is, the agent's and the segment's
 static const unsigned s_all_roles[] = {WORM_ROLE_OWNER, WORM_ROLE_USER, WORM_ROLE_HOST,
@@ -18,45 +18,17 @@ static const unsigned s_all_roles[] = {WORM_ROLE_OWNER, WORM_ROLE_USER, WORM_ROL
                                        WORM_ROLE_AGENT};
 #define ROLE_COUNT (sizeof s_all_roles / sizeof s_all_roles[0])
 
-//  Checks what writer holds against the segment's table; the sentence goes
-//  to s_err. The writer is emptied for the next request.
-static int
-s_check (worm_wire_writer_t *writer)
-{
-    worm_wire_reader_t reader;
-    worm_wire_reader_init (&reader);
-    s_err[0] = 0;
-    int rc = worm_request_check (worm_wire_writer_data (writer), worm_wire_writer_size (writer),
-                                 &worm_segment_requests, &reader, s_err, sizeof s_err);
-    if (rc == 0)
-        CHECK (reader.root != NULL);
-    worm_wire_reader_fini (&reader);
-    worm_wire_writer_fini (writer);
-    worm_wire_writer_init (writer);
-    return rc;
-}
-
+//  The shared checks against the segment's table
 static void
 s_expect_ok (worm_wire_writer_t *writer)
 {
-    if (s_check (writer))
-        fprintf (stderr, "refused: %s\n", s_err);
-    CHECK_STR (s_err, "");
+    request_expect_ok (&worm_segment_requests, writer);
 }
 
 static void
 s_expect_error (worm_wire_writer_t *writer, const char *sentence)
 {
-    CHECK_EQ (s_check (writer), -1);
-    CHECK_STR (s_err, sentence);
-}
-
-//  {"op": op}
-static void
-s_op_only (worm_wire_writer_t *w, const char *op)
-{
-    worm_wire_map (w, 1);
-    worm_wire_kstr (w, "op", op);
+    request_expect_error (&worm_segment_requests, writer, sentence);
 }
 
 //  {"op": op, key: value}
@@ -66,13 +38,6 @@ s_op_str (worm_wire_writer_t *w, const char *op, const char *key, const char *va
     worm_wire_map (w, 2);
     worm_wire_kstr (w, "op", op);
     worm_wire_kstr (w, key, value);
-}
-
-static void
-s_repeat (char *buf, size_t count, char c)
-{
-    memset (buf, c, count);
-    buf[count] = 0;
 }
 
 static void
@@ -171,7 +136,7 @@ s_valid (void)
     s_expect_ok (&w);
     s_app_request (&w, "echo", WORM_JOB_BODY_MAX + 1);
     s_expect_error (&w, "app: field 'body': 196609 bytes exceed 196608");
-    s_op_only (&w, "app");
+    request_op_only (&w, "app");
     s_expect_error (&w, "app: missing field 'verb'");
     s_op_str (&w, "app", "verb", "job.held");
     s_expect_ok (&w);
@@ -191,14 +156,14 @@ s_valid (void)
     s_expect_error (&w, "app: field 'units[0]': expected an unsigned integer");
     const char *bare[] = {"status", "kill", "evict"};
     for (size_t i = 0; i < 3; i++) {
-        s_op_only (&w, bare[i]);
+        request_op_only (&w, bare[i]);
         s_expect_ok (&w);
     }
     s_op_str (&w, "evict", "reason", "user active 0 s ago");
     s_expect_ok (&w);
     s_op_str (&w, "suspect", "id", "host3-0a1b2c3d");
     s_expect_ok (&w);
-    s_op_only (&w, "suspect");
+    request_op_only (&w, "suspect");
     s_expect_error (&w, "suspect: missing field 'id'");
     s_join_head (&w);
     s_write_member (&w, "host2", true);
@@ -226,9 +191,9 @@ s_refusals (void)
     s_op_str (&w, "status", "op", "kill");
     s_expect_error (&w, "bad request: field 'op': given twice");
     //  Unknown ops, and ops of the agent
-    s_op_only (&w, "claim");
+    request_op_only (&w, "claim");
     s_expect_error (&w, "unknown op 'claim'");
-    s_op_only (&w, "nope");
+    request_op_only (&w, "nope");
     s_expect_error (&w, "unknown op 'nope'");
     //  Missing and misplaced fields of a nested record
     s_join_head (&w);
@@ -244,11 +209,11 @@ s_refusals (void)
     s_expect_error (&w, "join: missing field 'member'");
     //  Oversize values
     static char big[256];
-    s_repeat (big, 128, 'h');
+    request_repeat (big, 128, 'h');
     s_join_head (&w);
     s_write_member (&w, big, true);
     s_expect_error (&w, "join: field 'member.host': string of 128 bytes exceeds 127");
-    s_repeat (big, 96, 'r');
+    request_repeat (big, 96, 'r');
     s_op_str (&w, "evict", "reason", big);
     s_expect_error (&w, "evict: field 'reason': string of 96 bytes exceeds 95");
     worm_wire_writer_fini (&w);
@@ -390,7 +355,7 @@ s_dispatch_refusals (void)
     s_actions (&seg, counts, NULL, NULL);
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
-    s_op_only (&w, "claim");
+    request_op_only (&w, "claim");
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), -1);
     CHECK_STR (s_err, "unknown op 'claim'");
     CHECK (s_reply.root == NULL);
@@ -465,7 +430,7 @@ s_handlers (void)
     //  status, of a joiner that has no token yet: the population it was given
     s_segment_t seg;
     s_segment_new (&seg, false);
-    s_op_only (&w, "status");
+    request_op_only (&w, "status");
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_AGENT), 0);
     CHECK (s_reply.root != NULL);
     CHECK_EQ (s_reply.root->via.map.size, 17);
@@ -492,7 +457,7 @@ s_handlers (void)
 
     //  status of the founder: it holds the token and is its only member
     s_segment_new (&seg, true);
-    s_op_only (&w, "status");
+    request_op_only (&w, "status");
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_WORM), 0);
     CHECK (s_reply.root != NULL);
     CHECK_EQ (worm_wire_get_str (&s_reply, s_reply.root, "state", text, sizeof text), 0);
@@ -588,7 +553,7 @@ s_handlers (void)
     CHECK_STR (text, "no verb 'dance' here");
     s_app_request (&w, "echo", 1);
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_WORM), -2);
-    s_op_only (&w, "kill");
+    request_op_only (&w, "kill");
     CHECK_EQ (s_call (&seg, &w, "KEY", WORM_ROLE_LAUNCHER), 0);
     CHECK (s_reply.root != NULL);
     CHECK_EQ (s_reply.root->via.map.size, 1);

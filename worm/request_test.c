@@ -8,57 +8,10 @@
 #include "segspec.h"
 #include "ctl.h"
 #include "../tests/check.h"
+#include "../tests/request_check.h"
 
 #include <math.h>
 
-static char s_err[WORM_REQUEST_ERROR_MAX];
-
-//  Checks what writer holds against table; the sentence goes to s_err.
-static int
-s_check (const worm_request_table_t *table, worm_wire_writer_t *writer)
-{
-    worm_wire_reader_t reader;
-    worm_wire_reader_init (&reader);
-    s_err[0] = 0;
-    int rc = worm_request_check (worm_wire_writer_data (writer), worm_wire_writer_size (writer),
-                                 table, &reader, s_err, sizeof s_err);
-    if (rc == 0)
-        CHECK (reader.root != NULL);
-    worm_wire_reader_fini (&reader);
-    worm_wire_writer_fini (writer);
-    worm_wire_writer_init (writer);
-    return rc;
-}
-
-static void
-s_expect_ok (const worm_request_table_t *table, worm_wire_writer_t *writer)
-{
-    if (s_check (table, writer))
-        fprintf (stderr, "refused: %s\n", s_err);
-    CHECK_STR (s_err, "");
-}
-
-static void
-s_expect_error (const worm_request_table_t *table, worm_wire_writer_t *writer, const char *sentence)
-{
-    CHECK_EQ (s_check (table, writer), -1);
-    CHECK_STR (s_err, sentence);
-}
-
-//  {"op": op}, the request of every op without fields
-static void
-s_op_only (worm_wire_writer_t *writer, const char *op)
-{
-    worm_wire_map (writer, 1);
-    worm_wire_kstr (writer, "op", op);
-}
-
-static void
-s_repeat (char *buf, size_t count, char c)
-{
-    memset (buf, c, count);
-    buf[count] = 0;
-}
 
 //  The start of a spawn request with claim and program, and room for extra fields
 static void
@@ -87,8 +40,8 @@ s_agent_valid (void)
     worm_wire_writer_init (&w);
     const char *bare[] = {"status", "registry", "policy", "guests", "evictions", "find"};
     for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++) {
-        s_op_only (&w, bare[i]);
-        s_expect_ok (t, &w);
+        request_op_only (&w, bare[i]);
+        request_expect_ok (t, &w);
     }
     //  policy-set: floats and integers (wormctl sends floats)
     worm_wire_map (&w, 2);
@@ -98,14 +51,14 @@ s_agent_valid (void)
     worm_wire_kf64 (&w, "max-load", 1.5);
     worm_wire_ku64 (&w, "max-segments", 2);
     worm_wire_ki64 (&w, "grace", -1);       //  the handler judges the range
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     const char *with_worm[] = {"claim", "kill", "find"};
     for (size_t i = 0; i < 3; i++) {
         s_op_str (&w, with_worm[i], "worm", "w1");
-        s_expect_ok (t, &w);
+        request_expect_ok (t, &w);
     }
     s_op_str (&w, "release", "claim", "0123456789abcdef");
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     //  spawn as worm_place_on sends it, and with everything at its limit
     worm_segspec_t founder = {.found = true, .worm_id = "0123abcd", .worm = "w1",
                               .app = "existential", .size = 3, .max = 4, .nparams = 1,
@@ -116,7 +69,7 @@ s_agent_valid (void)
     worm_wire_kstr (&w, "guest", "segment");
     worm_wire_str (&w, "segment");
     worm_segspec_write (&w, &founder);
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     worm_segspec_t joiner = {.worm_id = "0123abcd", .worm = "w1", .app = "existential",
                              .spawner = "tcp://127.0.0.1:4000", .spawn_id = "s-1"};
     worm_wire_map (&w, 4);
@@ -125,17 +78,17 @@ s_agent_valid (void)
     worm_wire_kstr (&w, "guest", "segment");
     worm_wire_str (&w, "segment");
     worm_segspec_write (&w, &joiner);
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);
     worm_wire_str (&w, "60");
     worm_wire_str (&w, "ignore-term");
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     static char arg[WORM_REQUEST_ARG_MAX + 2];
-    s_repeat (arg, WORM_REQUEST_ARG_MAX, 'a');
+    request_repeat (arg, WORM_REQUEST_ARG_MAX, 'a');
     char word[66];
-    s_repeat (word, 64, 'w');
+    request_repeat (word, 64, 'w');
     s_spawn_head (&w, 2);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, WORM_REQUEST_MAX_TEST_ARGS);
@@ -148,18 +101,18 @@ s_agent_valid (void)
         snprintf (name, sizeof name, "WORM_APP_%d", i);
         worm_wire_kstr (&w, name, arg);
     }
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     worm_wire_map (&w, 5);
     worm_wire_kstr (&w, "op", "segment");
     worm_wire_kstr (&w, "guest", "g12");
     worm_wire_kstr (&w, "id", "host1-12345678");
     worm_wire_kstr (&w, "worm_id", "w-1234");
     worm_wire_kstr (&w, "endpoint", "tcp://127.0.0.1:40000");
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "alive");
     worm_wire_ku64 (&w, "pid", 4242);
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     //  A relay: the request inside needs only its op here
     worm_wire_map (&w, 4);
     worm_wire_kstr (&w, "op", "relay");
@@ -169,7 +122,7 @@ s_agent_valid (void)
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "alive");
     worm_wire_ku64 (&w, "pid", 4242);
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     worm_wire_map (&w, 4);
     worm_wire_kstr (&w, "op", "relay");
     worm_wire_kstr (&w, "to", "tcp://127.0.0.1:40000");
@@ -177,7 +130,7 @@ s_agent_valid (void)
     worm_wire_str (&w, "request");
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "pid", "4242");
-    s_expect_error (t, &w, "relay: missing field 'request.op'");
+    request_expect_error (t, &w, "relay: missing field 'request.op'");
     //  Unknown fields are ignored, so an older agent serves a newer client
     worm_wire_map (&w, 3);
     worm_wire_kstr (&w, "op", "claim");
@@ -185,7 +138,7 @@ s_agent_valid (void)
     worm_wire_str (&w, "priority");
     worm_wire_array (&w, 1);
     worm_wire_nil (&w);
-    s_expect_ok (t, &w);
+    request_expect_ok (t, &w);
     worm_wire_writer_fini (&w);
 }
 
@@ -207,96 +160,96 @@ s_refusals (void)
     worm_wire_writer_init (&w);
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "worm", "w1");
-    s_expect_error (agent, &w, "bad request: missing field 'op'");
+    request_expect_error (agent, &w, "bad request: missing field 'op'");
     worm_wire_map (&w, 1);
     worm_wire_ku64 (&w, "op", 7);
-    s_expect_error (agent, &w, "bad request: field 'op': expected a string");
+    request_expect_error (agent, &w, "bad request: field 'op': expected a string");
     //  Unknown ops, and ops of the other side
-    s_op_only (&w, "nope");
-    s_expect_error (agent, &w, "unknown op 'nope'");
-    s_op_only (&w, "join");
-    s_expect_error (agent, &w, "unknown op 'join'");
-    s_op_only (&w, "bad\nop");
-    s_expect_error (agent, &w, "unknown op (a name of 6 bytes that is not text)");
+    request_op_only (&w, "nope");
+    request_expect_error (agent, &w, "unknown op 'nope'");
+    request_op_only (&w, "join");
+    request_expect_error (agent, &w, "unknown op 'join'");
+    request_op_only (&w, "bad\nop");
+    request_expect_error (agent, &w, "unknown op (a name of 6 bytes that is not text)");
     //  Wrong types
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "alive");
     worm_wire_ki64 (&w, "pid", -1);
-    s_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
+    request_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
     s_op_str (&w, "alive", "pid", "12");
-    s_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
+    request_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kbool (&w, "worm", true);
-    s_expect_error (agent, &w, "claim: field 'worm': expected a string");
+    request_expect_error (agent, &w, "claim: field 'worm': expected a string");
     s_op_str (&w, "policy-set", "policy", "max-load=1");
-    s_expect_error (agent, &w, "policy-set: field 'policy': expected a map");
+    request_expect_error (agent, &w, "policy-set: field 'policy': expected a map");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "policy-set");
     worm_wire_str (&w, "policy");
     worm_wire_map (&w, 2);
     worm_wire_kf64 (&w, "max-load", 2);
     worm_wire_kstr (&w, "grace", "3");
-    s_expect_error (agent, &w, "policy-set: field 'policy[1]': expected a number");
+    request_expect_error (agent, &w, "policy-set: field 'policy[1]': expected a number");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "policy-set");
     worm_wire_str (&w, "policy");
     worm_wire_map (&w, 1);
     worm_wire_kf64 (&w, "max-load", NAN);
-    s_expect_error (agent, &w, "policy-set: field 'policy[0]': not a number (NaN)");
+    request_expect_error (agent, &w, "policy-set: field 'policy[0]': not a number (NaN)");
     s_op_str (&w, "spawn", "claim", "0123456789abcdef");
-    s_expect_error (agent, &w, "spawn: missing field 'guest'");
+    request_expect_error (agent, &w, "spawn: missing field 'guest'");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);
     worm_wire_str (&w, "--join");
     worm_wire_u64 (&w, 3);
-    s_expect_error (agent, &w, "spawn: field 'args[1]': expected a string");
+    request_expect_error (agent, &w, "spawn: field 'args[1]': expected a string");
     s_spawn_head (&w, 1);
     worm_wire_kstr (&w, "args", "--join");
-    s_expect_error (agent, &w, "spawn: field 'args': expected an array");
+    request_expect_error (agent, &w, "spawn: field 'args': expected an array");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, 1);
     worm_wire_ku64 (&w, "WORM_APP_X", 1);
-    s_expect_error (agent, &w, "spawn: field 'env[0]': expected a string");
+    request_expect_error (agent, &w, "spawn: field 'env[0]': expected a string");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "WORM_APP_X", "1");
     worm_wire_kstr (&w, "WORM_APP_X", "2");
-    s_expect_error (agent, &w, "spawn: field 'env[1]': name given twice");
+    request_expect_error (agent, &w, "spawn: field 'env[1]': name given twice");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, 1);
     worm_wire_i64 (&w, 5);
     worm_wire_str (&w, "x");
-    s_expect_error (agent, &w, "spawn: field 'env[0]': name: expected a string");
+    request_expect_error (agent, &w, "spawn: field 'env[0]': name: expected a string");
     //  Missing and misplaced fields of a nested record
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "op", "alive");
-    s_expect_error (agent, &w, "alive: missing field 'pid'");
+    request_expect_error (agent, &w, "alive: missing field 'pid'");
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "op", "release");
-    s_expect_error (agent, &w, "release: missing field 'claim'");
+    request_expect_error (agent, &w, "release: missing field 'claim'");
     //  A field given twice, a key that is no string, a NUL in a string
     worm_wire_map (&w, 3);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kstr (&w, "worm", "w1");
     worm_wire_ku64 (&w, "worm", 1);
-    s_expect_error (agent, &w, "claim: field 'worm': given twice");
+    request_expect_error (agent, &w, "claim: field 'worm': given twice");
     worm_wire_map (&w, 3);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kstr (&w, "worm", "w1");
     worm_wire_i64 (&w, 1);
     worm_wire_str (&w, "x");
-    s_expect_error (agent, &w, "claim: key 2 is not a string");
+    request_expect_error (agent, &w, "claim: key 2 is not a string");
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_str (&w, "worm");
     worm_wire_object (&w, &(msgpack_object) {.type = MSGPACK_OBJECT_STR,
                                               .via.str = {.size = 3, .ptr = "a\0b"}});
-    s_expect_error (agent, &w, "claim: field 'worm': string holds a NUL byte");
+    request_expect_error (agent, &w, "claim: field 'worm': string holds a NUL byte");
     worm_wire_writer_fini (&w);
 }
 
@@ -307,30 +260,30 @@ s_oversize (void)
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
     static char big[WORM_REQUEST_ARG_MAX + 2];
-    s_repeat (big, 65, 'w');
+    request_repeat (big, 65, 'w');
     s_op_str (&w, "kill", "worm", big);
-    s_expect_error (agent, &w, "kill: field 'worm': string of 65 bytes exceeds 64");
-    s_repeat (big, 17, 'c');
+    request_expect_error (agent, &w, "kill: field 'worm': string of 65 bytes exceeds 64");
+    request_repeat (big, 17, 'c');
     s_op_str (&w, "release", "claim", big);
-    s_expect_error (agent, &w, "release: field 'claim': string of 17 bytes exceeds 16");
-    s_repeat (big, 65, 'a');
+    request_expect_error (agent, &w, "release: field 'claim': string of 17 bytes exceeds 16");
+    request_repeat (big, 65, 'a');
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 1);
     worm_wire_str (&w, big);
-    s_expect_error (agent, &w, "spawn: field 'args[0]': string of 65 bytes exceeds 64");
+    request_expect_error (agent, &w, "spawn: field 'args[0]': string of 65 bytes exceeds 64");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, WORM_REQUEST_MAX_TEST_ARGS + 1);
     for (int i = 0; i <= WORM_REQUEST_MAX_TEST_ARGS; i++)
         worm_wire_str (&w, "x");
-    s_expect_error (agent, &w, "spawn: field 'args': 9 elements exceed 8");
+    request_expect_error (agent, &w, "spawn: field 'args': 9 elements exceed 8");
     //  A segment's record is checked field by field too
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "segment");
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, "role", "found");
-    s_expect_error (agent, &w, "spawn: missing field 'segment.worm_id'");
+    request_expect_error (agent, &w, "spawn: missing field 'segment.worm_id'");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "segment");
     worm_wire_map (&w, 5);
@@ -339,7 +292,7 @@ s_oversize (void)
     worm_wire_kstr (&w, "name", "x");
     worm_wire_kstr (&w, "app", "x");
     worm_wire_kstr (&w, "size", "3");
-    s_expect_error (agent, &w, "spawn: field 'segment.size': expected an unsigned integer");
+    request_expect_error (agent, &w, "spawn: field 'segment.size': expected an unsigned integer");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, WORM_REQUEST_MAX_ENV + 1);
@@ -348,13 +301,13 @@ s_oversize (void)
         snprintf (name, sizeof name, "WORM_APP_%d", i);
         worm_wire_kstr (&w, name, "v");
     }
-    s_expect_error (agent, &w, "spawn: field 'env': 33 entries exceed 32");
-    s_repeat (big, WORM_REQUEST_ENV_NAME_MAX + 1, 'N');
+    request_expect_error (agent, &w, "spawn: field 'env': 33 entries exceed 32");
+    request_repeat (big, WORM_REQUEST_ENV_NAME_MAX + 1, 'N');
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "env");
     worm_wire_map (&w, 1);
     worm_wire_kstr (&w, big, "v");
-    s_expect_error (agent, &w, "spawn: field 'env[0]': name: string of 64 bytes exceeds 63");
+    request_expect_error (agent, &w, "spawn: field 'env[0]': name: string of 64 bytes exceeds 63");
     //  A whole request over the table's limit (ZeroMQ drops it first on a socket)
     static char pad[WORM_CTL_MAX];
     worm_wire_map (&w, 2);
@@ -364,7 +317,7 @@ s_oversize (void)
     char expected[128];
     snprintf (expected, sizeof expected, "bad request: message of %zu bytes exceeds %d", size,
               WORM_CTL_MAX);
-    s_expect_error (agent, &w, expected);
+    request_expect_error (agent, &w, expected);
     //  An error buffer too small for the sentence gets its start
     char tiny[8];
     worm_wire_reader_t reader;
