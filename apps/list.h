@@ -22,6 +22,8 @@
 #endif
 
 WORM_APP (existential)
+WORM_APP (factor)
+WORM_APP_COMMANDS (factor)
 
 #undef WORM_APP
 #undef WORM_APP_COMMANDS

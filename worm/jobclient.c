@@ -284,28 +284,45 @@ s_ping (worm_jobclient_t *self, uint64_t now)
         s_log (self, "%zu lease%s lapsed: back to the queue", lapsed, lapsed == 1 ? "" : "s");
 }
 
-static void
-s_dispatch (worm_jobclient_t *self, uint64_t now)
+//  The segment taking units that holds the fewest, under SLOTS (NULL: none).
+static s_seg_t *
+s_least_busy (worm_jobclient_t *self)
 {
+    s_seg_t *best = NULL;
+    size_t best_held = SLOTS;
     for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
         s_seg_t *seg = &self->segs[i];
         if (!seg->used || !seg->id[0] || seg->leaving)
             continue;
-        while (worm_jobq_holding (self->queue, seg->id) < SLOTS) {
-            const worm_unit_t *unit = worm_jobq_lease (self->queue, seg->id, now);
-            if (!unit)
-                return;
-            if (unit->leases > 1)
-                s_log (self, "unit %" PRIu64 " reassigned to segment %s (lease %u)", unit->id,
-                       seg->id, unit->leases);
-            worm_wire_writer_t w;
-            s_app_request (self, &w, "job.run");
-            worm_wire_ku64 (&w, "unit", unit->id);
-            worm_wire_kstr (&w, "task", self->task);
-            worm_wire_kbin (&w, "body", unit->body, unit->size);
-            worm_wire_map_close (&w);
-            s_send (seg, &w);
+        size_t held = worm_jobq_holding (self->queue, seg->id);
+        if (held < best_held) {
+            best = seg;
+            best_held = held;
         }
+    }
+    return best;
+}
+
+//  Leases queued units, each to the least busy segment, so that units
+//  spread over the segments before any gets a second one to wait in line.
+static void
+s_dispatch (worm_jobclient_t *self, uint64_t now)
+{
+    s_seg_t *seg;
+    while ((seg = s_least_busy (self))) {
+        const worm_unit_t *unit = worm_jobq_lease (self->queue, seg->id, now);
+        if (!unit)
+            return;
+        if (unit->leases > 1)
+            s_log (self, "unit %" PRIu64 " reassigned to segment %s (lease %u)", unit->id, seg->id,
+                   unit->leases);
+        worm_wire_writer_t w;
+        s_app_request (self, &w, "job.run");
+        worm_wire_ku64 (&w, "unit", unit->id);
+        worm_wire_kstr (&w, "task", self->task);
+        worm_wire_kbin (&w, "body", unit->body, unit->size);
+        worm_wire_map_close (&w);
+        s_send (seg, &w);
     }
 }
 

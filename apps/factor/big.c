@@ -3,6 +3,7 @@
 #include "word.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -143,6 +144,28 @@ s_cancel_all (s_ctx_t *ctx, const uint64_t *ids, int count, uint64_t keep)
         }
 }
 
+double
+worm_factor_curve_us (double b1, size_t bits)
+{
+    return b1 * 0.2 * pow ((double) bits / 143, 2.3);
+}
+
+//  The curves of the next unit at b1 on a number of bits, of the left ones
+//  of the level: the config's caps, and at least one.
+static uint32_t
+s_unit_curves (const worm_factor_config_t *config, double b1, size_t bits, uint32_t left)
+{
+    uint32_t curves = left;
+    if (config->unit_curves && curves > config->unit_curves)
+        curves = config->unit_curves;
+    if (config->unit_ms) {
+        double fit = config->unit_ms * 1000.0 / worm_factor_curve_us (b1, bits);
+        if (fit < curves)
+            curves = fit < 1 ? 1 : (uint32_t) fit;
+    }
+    return curves;
+}
+
 //  Runs ECM on odd composite n (no small factors, not a perfect power)
 //  along the schedule until a unit returns a proper factor, which lands in
 //  f. Returns 0 or a negative errno.
@@ -154,12 +177,8 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
         return -ENOSYS;
     int levels;
     const worm_factor_level_t *schedule = worm_factor_schedule (&levels);
-    int capacity = runner->capacity (runner->self);
-    if (capacity < 1)
-        capacity = 1;
-    if (capacity > S_MAX_INFLIGHT)
-        capacity = S_MAX_INFLIGHT;
 
+    size_t bits = mpz_sizeinbase (n, 2);
     worm_factor_unit_t unit;
     mpz_init_set (unit.n, n);
     uint64_t inflight [S_MAX_INFLIGHT];
@@ -169,6 +188,12 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
     uint32_t sigma = ctx->sigma;
     int rc = 0;
     while (true) {
+        //  Asked again each time: a worm's segments come and go
+        int capacity = runner->capacity (runner->self);
+        if (capacity < 1)
+            capacity = 1;
+        if (capacity > S_MAX_INFLIGHT)
+            capacity = S_MAX_INFLIGHT;
         while (count < capacity) {
             if (left == 0) {
                 //  After the last level, more of the same
@@ -176,9 +201,7 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
                     level++;
                 left = schedule [level].curves;
             }
-            uint32_t curves = left;
-            if (ctx->config->unit_curves && curves > ctx->config->unit_curves)
-                curves = ctx->config->unit_curves;
+            uint32_t curves = s_unit_curves (ctx->config, schedule [level].b1, bits, left);
             if ((uint64_t) sigma + curves - 1 > UINT32_MAX)
                 sigma = WORM_FACTOR_SIGMA_MIN;      //  4 billion curves later: wrap
             unit.b1 = schedule [level].b1;

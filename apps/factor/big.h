@@ -51,8 +51,18 @@ typedef struct {
     worm_factor_runner_t *runner;   //  where ECM units run (NULL: no ECM, returns -ENOSYS)
     uint32_t sigma;                 //  first sigma of each composite's ladder (0: 1000)
     uint32_t unit_curves;           //  at most this many curves per unit (0: a whole level)
+    uint32_t unit_ms;               //  aim for units of about this many ms of one core's
+                                    //  time (0: no aim), from worm_factor_curve_us
     uint32_t rho_iterations;        //  rho's budget per number before ECM (0: 100000)
 } worm_factor_config_t;
+
+//  An estimate of one curve's time at b1 on a number of the given bits, in
+//  microseconds of one core of this machine (stage 1 and libecm's default
+//  stage 2), from timings of GMP-ECM 7.0 here: 0.2 s at B1 = 1e6 on a
+//  43-digit number, 1.4 s on a 100-digit one, so about B1 * 2e-7 s *
+//  (bits / 143)^2.3. It sizes units; nothing depends on it being exact.
+double
+    worm_factor_curve_us (double b1, size_t bits);
 
 //  What one call did, for progress and tests. May be NULL where accepted.
 typedef struct {

@@ -36,7 +36,7 @@ worm_factor_schedule (int *count)
 
 //  The cancel flag of the unit this thread runs, for libecm's stop_asap
 //  hook, which takes no argument.
-static _Thread_local atomic_bool *s_cancel;
+static _Thread_local const atomic_bool *s_cancel;
 
 static int
 s_stop_asap (void)
@@ -45,7 +45,7 @@ s_stop_asap (void)
 }
 
 int
-worm_factor_unit_run (const worm_factor_unit_t *unit, atomic_bool *cancel, mpz_t factor,
+worm_factor_unit_run (const worm_factor_unit_t *unit, const atomic_bool *cancel, mpz_t factor,
                       uint32_t *curves_done)
 {
     if (curves_done)
@@ -59,7 +59,7 @@ worm_factor_unit_run (const worm_factor_unit_t *unit, atomic_bool *cancel, mpz_t
     mpz_init_set (n, unit->n);
     mpz_init (f);
     int rc = 0;
-    atomic_bool *outer = s_cancel;
+    const atomic_bool *outer = s_cancel;
     s_cancel = cancel;
     for (uint32_t i = 0; i < unit->curves; i++) {
         if (cancel && atomic_load (cancel)) {

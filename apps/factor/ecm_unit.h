@@ -58,7 +58,7 @@ typedef struct {
 //  when libecm reported an error. *curves_done (may be NULL) receives how
 //  many curves ran to their end. factor must be initialised by the caller.
 int
-    worm_factor_unit_run (const worm_factor_unit_t *unit, atomic_bool *cancel, mpz_t factor,
+    worm_factor_unit_run (const worm_factor_unit_t *unit, const atomic_bool *cancel, mpz_t factor,
                           uint32_t *curves_done);
 
 //  The interface big.c drives to get units run. Ids are the driver's, unique

@@ -28,6 +28,7 @@ typedef struct {
     const worm_factor_config_t *config; //  how big numbers are factored
     bool flush_lines;                   //  flush out after each line (interactive input)
     int status;                         //  the exit status so far
+    bool stopped;                       //  the runner cannot go on: no more numbers
 } s_ctx_t;
 
 //  A byte buffer that grows.
@@ -201,7 +202,20 @@ s_factor_big (s_ctx_t *ctx, const char *digits)
     worm_factor_list_t primes;
     worm_factor_list_init (&primes);
     int rc = worm_factor_mpz (n, ctx->config, &primes, NULL);
-    if (rc < 0) {
+    if (rc == -EINTR) {
+        //  Ctrl-C: what is printed stays, nothing more is factored
+        fprintf (ctx->err, "%s: interrupted while factoring %s\n", ctx->prog, digits);
+        ctx->status = 130;
+        ctx->stopped = true;
+    }
+    else if (rc == -EHOSTUNREACH) {
+        //  The runner said why (no segment left); the next numbers would fail alike
+        fprintf (ctx->err, "%s: cannot factor %s: no segment left to run its ECM units\n",
+                 ctx->prog, digits);
+        ctx->status = 1;
+        ctx->stopped = true;
+    }
+    else if (rc < 0) {
         fprintf (ctx->err, "%s: cannot factor %s: %s\n", ctx->prog, digits, strerror (-rc));
         ctx->status = 1;
     }
@@ -266,6 +280,8 @@ s_read (s_ctx_t *ctx, FILE *in)
     size_t length = 0;          //  the token's length, kept or not
     int c;
     do {
+        if (ctx->stopped)
+            break;
         c = getc_unlocked (in);
         if (c == ' ' || c == '\t' || c == '\n' || c == EOF) {
             if (length > 0) {
@@ -304,9 +320,9 @@ int
 worm_factor_main (const char *prog, int argc, char **argv, FILE *in, FILE *out, FILE *err,
                   const worm_factor_config_t *config)
 {
-    s_ctx_t ctx = {prog, out, err, config, false, 0};
+    s_ctx_t ctx = {prog, out, err, config, false, 0, false};
     if (argc > 0)
-        for (int i = 0; i < argc; i++)
+        for (int i = 0; i < argc && !ctx.stopped; i++)
             s_token (&ctx, argv [i]);
     else {
         ctx.flush_lines = isatty (fileno (in));

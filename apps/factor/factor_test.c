@@ -415,7 +415,7 @@ s_test_ecm (void)
         mpz_init (fake.units [i].n);
     worm_factor_runner_t runner = {&fake, s_fake_capacity, s_fake_submit, s_fake_wait,
                                    s_fake_cancel};
-    worm_factor_config_t config = {&runner, 0, 8, 0};
+    worm_factor_config_t config = {.runner = &runner, .unit_curves = 8};
     s_prime (p, 20, 12345);
     s_prime (q, 25, 67890);
     mpz_mul (g, p, q);

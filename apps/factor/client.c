@@ -6,6 +6,8 @@
 #include "client.h"
 #include "factor.h"
 #include "remote.h"
+#include "token.h"
+#include "unit.h"
 #include "worms.h"
 
 #include <locale.h>
@@ -20,7 +22,10 @@ typedef struct {
     bool verbose;           //  --verbose
     bool help;              //  --help
     bool json;              //  --json
+    uint32_t seed;          //  --seed (0: big.c's default)
 } s_factor_t;
+
+#define S_UNIT_MS 250       //  the time a remote ECM unit aims at
 
 static int
 s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
@@ -41,6 +46,12 @@ s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
         self->verbose = true;
     else if (strcmp (name, "json") == 0)
         self->json = true;
+    else if (strcmp (name, "seed") == 0) {
+        long seed;
+        if (worm_parse_int (value, WORM_FACTOR_SIGMA_MIN, 4000000000L, &seed, err, cap))
+            return -1;
+        self->seed = (uint32_t) seed;
+    }
     else if (strcmp (name, "help") == 0)
         self->help = true;
     return 0;
@@ -130,6 +141,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         {"worm", "NAME", "the factor worm to work in (default factor)"},
         {"local", NULL, "run everything in this process, on one core, for comparison"},
         {"json", NULL, "print the results as JSON"},
+        {"seed", "N", "the first ECM sigma of each number's curves (default 1000)"},
         {"quiet", NULL, "no progress on stderr"},
         {"verbose", NULL, "the job's log on stderr: units given back, segments gone"},
         {"help", NULL, "show this help"},
@@ -141,7 +153,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         "units in the worm's segments (a lost segment costs only the units it held);\n"
         "progress goes to stderr.\n";
     s_factor_t opt = {.worm = "factor"};
-    int index = 1;
+    int index = 0;
     char err[512];
     if (worm_opts_parse (options, argc, argv, &index, s_option, &opt, err, sizeof err))
         return wormctl_usage_error (client, "%s", err);
@@ -178,7 +190,11 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     free (found);
     if (!runner)
         return 1;
-    worm_factor_config_t config = {.runner = runner, .unit_curves = opt.local ? 0 : 4};
+    //  Remote units of about S_UNIT_MS: the job layer's cost per unit (under
+    //  2 ms) stays small beside them, and a found factor wastes at most that
+    //  long on each slot
+    worm_factor_config_t config = {.runner = runner, .sigma = opt.seed,
+                                   .unit_ms = opt.local ? 0 : S_UNIT_MS};
     char *text = NULL;
     size_t size = 0;
     FILE *out = opt.json ? open_memstream (&text, &size) : stdout;

@@ -2,6 +2,7 @@
 #include "remote.h"
 #include "unit.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

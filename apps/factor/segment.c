@@ -39,7 +39,7 @@ s_unit (void *state, worm_task_t *task)
     mpz_t factor;
     mpz_init (factor);
     uint32_t curves = 0;
-    int rc = worm_factor_unit_run (&unit, (atomic_bool *) task->cancel, factor, &curves);
+    int rc = worm_factor_unit_run (&unit, task->cancel, factor, &curves);
     int ret = 0;
     if (rc == -ECANCELED)
         ret = 1;
