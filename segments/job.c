@@ -83,9 +83,10 @@ worm_jobs_held (worm_jobs_t *self)
 
 //  The answer to a job.run: its result (error NULL), or its failure.
 //  A retry answer means the unit did not run here (busy, leaving, cancelled)
-//  and may run elsewhere; a failure without it is the app's verdict.
+//  and may run elsewhere (with `leaving` when no unit will run here again);
+//  a failure without it is the app's verdict.
 static void
-s_answer_run (zsock_t *router, zframe_t *identity, const char *job, uint64_t unit,
+s_answer_run (const worm_jobs_t *self, zsock_t *router, zframe_t *identity, const char *job, uint64_t unit,
               const void *result, size_t size, const char *error, bool retry, uint64_t run_us)
 {
     worm_wire_writer_t w;
@@ -98,6 +99,7 @@ s_answer_run (zsock_t *router, zframe_t *identity, const char *job, uint64_t uni
     if (error) {
         worm_wire_kstr (&w, "error", error);
         worm_wire_kbool (&w, "retry", retry);
+        worm_wire_kbool (&w, "leaving", self->leaving);
     }
     else {
         worm_wire_kbin (&w, "result", result, size);
@@ -128,7 +130,7 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
     if (worm_wire_get_u64 (r, r->root, "unit", &unit) != 0
         || worm_wire_get_str (r, r->root, "task", task, sizeof task) != 0
         || worm_wire_get_bin (r, r->root, "body", &body, &size, WORM_JOB_BODY_MAX) < 0) {
-        s_answer_run (router, identity, job, unit, NULL, 0, "job.run: needs unit, task and body",
+        s_answer_run (self, router, identity, job, unit, NULL, 0, "job.run: needs unit, task and body",
                       false, 0);
         return;
     }
@@ -144,7 +146,7 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
         entry = NULL;
     }
     if (!entry) {
-        s_answer_run (router, identity, job, unit, NULL, 0, error, true, 0);
+        s_answer_run (self, router, identity, job, unit, NULL, 0, error, true, 0);
         return;
     }
     *entry = (s_entry_t) {.used = true, .tag = ++self->next_tag, .unit = unit,
@@ -231,7 +233,7 @@ worm_jobs_on_result (worm_jobs_t *self, zsock_t *router)
             if (!entry->used || entry->tag != result.tag)
                 continue;
             if (!entry->answered)
-                s_answer_run (router, entry->identity, entry->job, entry->unit, result.data,
+                s_answer_run (self, router, entry->identity, entry->job, entry->unit, result.data,
                               result.size,
                               result.rc == 0 ? NULL : result.rc == 1 ? "cancelled" : result.error,
                               result.rc == 1, result.run_us);
@@ -268,7 +270,7 @@ worm_jobs_leave (worm_jobs_t *self, zsock_t *router)
         s_entry_t *entry = &self->entries[i];
         if (!entry->used || entry->answered)
             continue;
-        s_answer_run (router, entry->identity, entry->job, entry->unit, NULL, 0, error, true, 0);
+        s_answer_run (self, router, entry->identity, entry->job, entry->unit, NULL, 0, error, true, 0);
         entry->answered = true;
         entry->cancelled = true;
         worm_worker_cancel (self->worker, entry->tag);

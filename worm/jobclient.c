@@ -14,6 +14,7 @@
 #define PING_MS 500             //  job.held to every segment, status to one, this often
 #define SLOTS 2                 //  units leased to one segment at once (its WORM_JOB_SLOTS)
 #define DEFAULT_LEASE_MS 5000
+#define BUSY_MS 250             //  a segment that said busy gets no unit for this long
 
 typedef struct {
     bool used;                                  //  this slot is a segment
@@ -22,6 +23,7 @@ typedef struct {
     zsock_t *sock;                              //  our DEALER to it
     uint64_t heard_ms;                          //  its last answer (or when we connected)
     bool leaving;                               //  it said it leaves the worm: no new units
+    uint64_t busy_until_ms;                     //  it said busy: no new units until then
 } s_seg_t;
 
 struct worm_jobclient_t {
@@ -285,14 +287,16 @@ s_ping (worm_jobclient_t *self, uint64_t now)
 }
 
 //  The segment taking units that holds the fewest, under SLOTS (NULL: none).
+//  One that said it is busy (its slots still hold cancelled units) is left
+//  alone for BUSY_MS; one that leaves gets none.
 static s_seg_t *
-s_least_busy (worm_jobclient_t *self)
+s_least_busy (worm_jobclient_t *self, uint64_t now)
 {
     s_seg_t *best = NULL;
     size_t best_held = SLOTS;
     for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
         s_seg_t *seg = &self->segs[i];
-        if (!seg->used || !seg->id[0] || seg->leaving)
+        if (!seg->used || !seg->id[0] || seg->leaving || seg->busy_until_ms > now)
             continue;
         size_t held = worm_jobq_holding (self->queue, seg->id);
         if (held < best_held) {
@@ -309,7 +313,7 @@ static void
 s_dispatch (worm_jobclient_t *self, uint64_t now)
 {
     s_seg_t *seg;
-    while ((seg = s_least_busy (self))) {
+    while ((seg = s_least_busy (self, now))) {
         const worm_unit_t *unit = worm_jobq_lease (self->queue, seg->id, now);
         if (!unit)
             return;
@@ -418,7 +422,16 @@ s_on_run (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, bool ok,
         worm_wire_get_str (r, r->root, "error", error, sizeof error);
         worm_wire_get_bool (r, r->root, "retry", &retry);
         if (retry) {
-            //  Not run there (busy, leaving, cancelled): lease it elsewhere
+            //  Not run there (busy, leaving, cancelled): lease it elsewhere,
+            //  and not to seg again at once (it would answer the same)
+            bool leaving = false;
+            worm_wire_get_bool (r, r->root, "leaving", &leaving);
+            if (leaving && !seg->leaving) {
+                seg->leaving = true;
+                s_log (self, "segment %s is leaving the worm", seg->id);
+            }
+            else if (!leaving)
+                seg->busy_until_ms = s_now () + BUSY_MS;
             if (u->state == WORM_UNIT_LEASED && strcmp (u->holder, seg->id) == 0) {
                 worm_jobq_give_back (self->queue, unit);
                 s_log (self, "unit %" PRIu64 " back to the queue: %s", unit, error);

@@ -209,6 +209,8 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         worm_factor_local_runner_destroy (&runner);
     else
         worm_factor_remote_destroy (&runner);
+    if (status == 130)
+        wormctl_say_interrupted (client, "the worm's segments were told to drop the job's units");
     return status;
 }
 

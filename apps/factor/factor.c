@@ -203,8 +203,8 @@ s_factor_big (s_ctx_t *ctx, const char *digits)
     worm_factor_list_init (&primes);
     int rc = worm_factor_mpz (n, ctx->config, &primes, NULL);
     if (rc == -EINTR) {
-        //  Ctrl-C: what is printed stays, nothing more is factored
-        fprintf (ctx->err, "%s: interrupted while factoring %s\n", ctx->prog, digits);
+        //  Ctrl-C: what is printed stays, nothing more is factored; the
+        //  caller says so (it knows what the interruption did)
         ctx->status = 130;
         ctx->stopped = true;
     }

@@ -31,7 +31,8 @@ extern const char worm_factor_method_help [];
 //  which the caller sets: setlocale (LC_ALL, "")), goes on with the others,
 //  and returns the exit status: 0, or 1 when any token was refused, a
 //  number could not be factored (the runner's error, reported on err), or
-//  out could not be written; 130 when the runner was interrupted (-EINTR).
+//  out could not be written; 130, and nothing said, when the runner was
+//  interrupted (-EINTR).
 //  Two runner errors end the run, because every later number would meet
 //  them too: -EINTR (Ctrl-C) and -EHOSTUNREACH (no segment left). out is flushed after each line when in is a
 //  terminal, and before returning.
