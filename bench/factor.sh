@@ -91,7 +91,7 @@ if [ "$QUICK" -eq 1 ]; then   # the three long ladders stay for the full run
 fi
 
 now_ns () { date +%s%N; }
-secs () { awk -v d="$1" 'BEGIN {printf "%.3f", d / 1e9}'; }
+secs () { awk -v d="$1" 'BEGIN {printf "%.3f\n", d / 1e9}'; }
 pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
 
 # tool_cmd TOOL SEED N: the command (CMD) and its standard input (INPUT)
