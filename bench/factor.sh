@@ -15,7 +15,7 @@
 #   gp         PARI/GP factor() with parisizemax 4e9, setrand(S) per run
 #   coreutils  factor, deterministic, under a timeout
 # Times are wall clock from process start to exit, in seconds: the median
-# and, from 5 runs, the p95 over RUNS runs with different seeds. gp and
+# and, from 5 runs, the p95 (of 5: the slowest) over RUNS runs with different seeds. gp and
 # coreutils stop early once their runs on a number add up to more than T
 # (a timed-out run counts as "> T s"); ecm, local and dist get a run limit L.
 # Then the ratios (ours = dist when it runs, else local) beside the issue's
