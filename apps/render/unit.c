@@ -1,0 +1,140 @@
+/*  unit.c — a render work unit and its result on the wire. See unit.h. */
+#include "unit.h"
+#include "wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  The writer's bytes, handed to the caller.
+static int
+s_take (worm_wire_writer_t *w, void **data, size_t *size)
+{
+    *size = worm_wire_writer_size (w);
+    *data = malloc (*size);
+    if (*data)
+        memcpy (*data, worm_wire_writer_data (w), *size);
+    worm_wire_writer_fini (w);
+    return *data ? 0 : -1;
+}
+
+//  Whether a unit's fields are within render.h's limits.
+static int
+s_unit_valid (const worm_render_unit_t *unit)
+{
+    return worm_render_scene_name (unit->scene) && unit->frame <= WORM_RENDER_FRAME_MAX
+           && unit->w >= 1 && unit->w <= WORM_RENDER_SIDE_MAX && unit->h >= 1
+           && unit->h <= WORM_RENDER_SIDE_MAX
+           && (uint64_t) unit->w * unit->h <= WORM_RENDER_PIXELS_MAX;
+}
+
+int
+worm_render_unit_encode (const worm_render_unit_t *unit, void **data, size_t *size)
+{
+    if (!s_unit_valid (unit))
+        return -1;
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    worm_wire_map_open (&w);
+    worm_wire_kstr (&w, "scene", worm_render_scene_name (unit->scene));
+    worm_wire_ku64 (&w, "frame", unit->frame);
+    worm_wire_ku64 (&w, "w", unit->w);
+    worm_wire_ku64 (&w, "h", unit->h);
+    worm_wire_map_close (&w);
+    return s_take (&w, data, size);
+}
+
+//  A uint field within [low, high].
+static int
+s_get_count (worm_wire_reader_t *r, const char *key, uint64_t low, uint64_t high, uint32_t *value,
+             char *err, size_t cap)
+{
+    uint64_t n;
+    if (worm_wire_get_u64 (r, r->root, key, &n)) {
+        snprintf (err, cap, "%s", r->error);
+        return -1;
+    }
+    if (n < low || n > high) {
+        snprintf (err, cap, "field '%s': %llu is out of [%llu, %llu]", key, (unsigned long long) n,
+                  (unsigned long long) low, (unsigned long long) high);
+        return -1;
+    }
+    *value = (uint32_t) n;
+    return 0;
+}
+
+int
+worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit, char *err,
+                         size_t cap)
+{
+    worm_wire_reader_t r;
+    worm_wire_reader_init (&r);
+    char why[200] = "", scene[32];
+    worm_render_unit_t u;
+    int rc = -1;
+    if (worm_wire_parse (&r, data, size, 4096) != 0
+        || worm_wire_get_str (&r, r.root, "scene", scene, sizeof scene) != 0)
+        snprintf (why, sizeof why, "%s", r.error);
+    else if (worm_render_scene_parse (scene, &u.scene) != 0)
+        snprintf (why, sizeof why, "field 'scene': no scene '%s'", scene);
+    else if (s_get_count (&r, "frame", 0, WORM_RENDER_FRAME_MAX, &u.frame, why, sizeof why) == 0
+             && s_get_count (&r, "w", 1, WORM_RENDER_SIDE_MAX, &u.w, why, sizeof why) == 0
+             && s_get_count (&r, "h", 1, WORM_RENDER_SIDE_MAX, &u.h, why, sizeof why) == 0) {
+        if ((uint64_t) u.w * u.h > WORM_RENDER_PIXELS_MAX)
+            snprintf (why, sizeof why, "fields 'w', 'h': %ux%u is above %u pixels", u.w, u.h,
+                      WORM_RENDER_PIXELS_MAX);
+        else {
+            *unit = u;
+            rc = 0;
+        }
+    }
+    if (rc)
+        snprintf (err, cap, "unit: %s", why);
+    worm_wire_reader_fini (&r);
+    return rc;
+}
+
+int
+worm_render_result_encode (const void *png, size_t png_size, void **data, size_t *size)
+{
+    worm_wire_writer_t w;
+    worm_wire_writer_init (&w);
+    worm_wire_map_open (&w);
+    worm_wire_kbin (&w, "png", png, png_size);
+    worm_wire_map_close (&w);
+    return s_take (&w, data, size);
+}
+
+int
+worm_render_result_decode (const void *data, size_t size, const worm_render_unit_t *unit,
+                           void **png, size_t *png_size, char *err, size_t cap)
+{
+    worm_wire_reader_t r;
+    worm_wire_reader_init (&r);
+    char why[200] = "";
+    const void *bytes = NULL;
+    size_t length = 0;
+    uint32_t w, h;
+    int rc = -1;
+    if (worm_wire_parse (&r, data, size, WORM_RENDER_PNG_MAX + 64) != 0
+        || worm_wire_get_bin (&r, r.root, "png", &bytes, &length, WORM_RENDER_PNG_MAX) != 0)
+        snprintf (why, sizeof why, "%s", r.error);
+    else if (worm_render_png_info (bytes, length, &w, &h, why, sizeof why) != 0) {
+        char info[200];
+        snprintf (info, sizeof info, "%s", why);
+        snprintf (why, sizeof why, "field 'png': %s", info);
+    } else if (w != unit->w || h != unit->h)
+        snprintf (why, sizeof why, "field 'png': a frame of %ux%u, want %ux%u", w, h, unit->w,
+                  unit->h);
+    else if (!(*png = malloc (length)))
+        snprintf (why, sizeof why, "out of memory");
+    else {
+        memcpy (*png, bytes, length);
+        *png_size = length;
+        rc = 0;
+    }
+    if (rc)
+        snprintf (err, cap, "result: %s", why);
+    worm_wire_reader_fini (&r);
+    return rc;
+}

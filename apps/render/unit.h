@@ -1,0 +1,48 @@
+/*  unit.h — a render work unit and its result on the wire.
+
+    What a `wormctl render` client will lease to a segment through the job
+    layer (issue 13; docs/PROTOCOL.md, "Jobs"): the body of a job.run of
+    task WORM_RENDER_TASK is one msgpack map {scene: string, frame: uint,
+    w: uint, h: uint}, one frame; its result {png: bin}, the frame as
+    worm_render_png encodes it. The decoders treat the bytes as hostile:
+    every field is checked and a bad one named, nothing asserted. Like
+    apps/factor/draft/unit.c, through token/wire.h (worm_token).
+*/
+#ifndef WORM_RENDER_UNIT_H_INCLUDED
+#define WORM_RENDER_UNIT_H_INCLUDED
+
+#include "render.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WORM_RENDER_TASK "frame"                    //  the task name of a unit
+//  A result's PNG, at most: the raw pixels of the largest frame and room
+//  for PNG's framing (deflate can grow data that does not compress a little)
+#define WORM_RENDER_PNG_MAX ((size_t) WORM_RENDER_PIXELS_MAX * 3 + (1u << 20))
+
+typedef struct {
+    worm_render_scene_t scene;
+    uint32_t frame;             //  0..WORM_RENDER_FRAME_MAX
+    uint32_t w, h;              //  within render.h's limits
+} worm_render_unit_t;
+
+/*  Encodes unit into *data (malloc'd, the caller frees) of *size bytes.
+    Returns 0, or -1 when out of memory or unit is out of range. */
+int worm_render_unit_encode (const worm_render_unit_t *unit, void **data, size_t *size);
+
+/*  Decodes a unit's body. Returns 0, or -1 with the reason in err
+    ("unit: field 'w': 0 is out of [1, 8192]"). */
+int worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit, char *err,
+                             size_t cap);
+
+/*  Encodes a result: the frame's PNG bytes. */
+int worm_render_result_encode (const void *png, size_t png_size, void **data, size_t *size);
+
+/*  Decodes the result of unit: *png (malloc'd copy, the caller frees) of
+    *png_size bytes, which must be a PNG of the unit's w x h (its header is
+    checked, not its pixels). Returns 0, or -1 with the reason in err. */
+int worm_render_result_decode (const void *data, size_t size, const worm_render_unit_t *unit,
+                               void **png, size_t *png_size, char *err, size_t cap);
+
+#endif
