@@ -4,7 +4,7 @@
 
 WORM_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
                clang libclang-rt-14-dev jq python3 iproute2 procps
-               libgmp-dev libecm-dev gmp-ecm pari-gp"
+               libgmp-dev libecm-dev gmp-ecm pari-gp libpng-dev"
 
 # The unprivileged user that guests run as when wormd runs as root (its
 # default --user): a system user without a home or a login shell.
