@@ -130,7 +130,8 @@ declare -A summary=(
     [registry]="the hosts HOST has heard" [policy]="print or change a host's policy"
     [evictions]="HOST's eviction receipts" [launch]="start a worm that keeps N segments"
     [find]="the worm's segments, through the agents" [status]="each worm: app, size/target, epoch, round"
-    [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)")
+    [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
+    [factor]="print the prime factors of numbers, as coreutils factor does")
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \
     "$(printf '%s\n' "${!summary[@]}" | sort | tr '\n' ' ')" "the commands wormctl --help lists"
