@@ -82,12 +82,16 @@ for fault in "kill a segment" "kill the token holder" "evict a segment"; do
     sleep 1     # let the segments that joined take units too
     reassigned_before=$(grep -c "reassigned" "$TEST_DIR/job.err")
     case $fault in
-        "kill a segment") pick=$(ctl find factor --json | jq -c '[.[] | select(.holds_token | not)][0]') ;;
-        "kill the token holder") pick=$(ctl find factor --json | jq -c '[.[] | select(.holds_token)][0]') ;;
-        *) pick=$(ctl find factor --json | jq -c '.[0]') ;;
+        "kill a segment") filter='[.[] | select(.holds_token | not)][0]' ;;
+        "kill the token holder") filter='[.[] | select(.holds_token)][0]' ;;
+        *) filter='.[0]' ;;
     esac
-    pid=$(jq -r .pid <<<"$pick"); host=$(jq -r .host <<<"$pick")
-    [ "$pid" != null ] || fail "'$fault': no segment to pick in $(ctl find factor --json)"
+    # The token may be in flight between two segments, so nobody holds it
+    # for a moment: ask again until one does.
+    pick_segment () { pick=$(ctl find factor --json | jq -c "$filter") &&
+                      pid=$(jq -r .pid <<<"$pick") && [ "$pid" != null ]; }
+    wait_for 5 pick_segment || fail "'$fault': no segment to pick in $(ctl find factor --json)"
+    host=$(jq -r .host <<<"$pick")
     if [ "$fault" == "evict a segment" ]; then
         touch "$DIR/$host/activity"
     else
