@@ -8,10 +8,14 @@
 # for a cooperative guest. Then a worm of 3 segments on a local cluster of 5:
 # owner returns to a host holding a segment -> segment gone -> worm back at
 # 3 segments on other hosts (target: <= 2 s after the eviction).
-# Usage: bench/evict.sh [TRIALS] (default 20)
+# "busy": only the worm part, in a factor worm whose segments all compute a
+# factor job meanwhile (bench/busy.sh), so the evicted one is at 100 % CPU.
+# Usage: bench/evict.sh [TRIALS] [busy] (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-20}
+ONLY=${2:-all}
+case "$ONLY" in all|busy) ;; *) echo "bench/evict.sh: $ONLY: want 'busy' or nothing" >&2; exit 2;; esac
 INTERVAL=0.5
 GRACE=1
 source tools/deps.sh
@@ -30,8 +34,10 @@ PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DG
     --grace "$GRACE" --authorized "$WORK/authorized" --allow-test-guest \
     >"$WORK/b1.log" 2>&1 &
 AGENT=$!
+source bench/busy.sh
 cleanup () {
     set +e      # every step runs, whatever the one before returned
+    busy_stop
     kill "$AGENT" 2>/dev/null
     wait "$AGENT" 2>/dev/null
     "$BIN/wormctl" --dir "$WORK/cluster" down >/dev/null 2>&1
@@ -43,7 +49,9 @@ for _ in $(seq 50); do [ -s "$WORK/b1/endpoint" ] && break; sleep 0.1; done
 now_us () { echo $(( $(date +%s%N) / 1000 )); }
 pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
 
-for kind in cooperative non-cooperative; do
+kinds="cooperative non-cooperative"
+[ "$ONLY" == busy ] && kinds=""
+for kind in $kinds; do
     mode=""
     [ "$kind" == non-cooperative ] && mode=ignore-term
     : > "$WORK/$kind"
@@ -72,7 +80,10 @@ done
 # A worm meets the owner: segment gone, and the worm whole again elsewhere
 ctl () { "$BIN/wormctl" --dir "$WORK/cluster" "$@"; }
 ctl up --hosts 5 -- --check-interval "$INTERVAL" --min-idle 2 --grace "$GRACE" --max-load 1000 >/dev/null
-ctl launch bw --app existential --size 3 >/dev/null
+APP=existential
+[ "$ONLY" == busy ] && APP=factor
+ctl launch bw --app "$APP" --size 3 >/dev/null
+[ "$ONLY" == busy ] && busy_start "$BIN/wormctl" "$WORK/cluster" bw
 : > "$WORK/gone"; : > "$WORK/whole"
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 for i in $(seq "$TRIALS"); do
@@ -92,7 +103,11 @@ for i in $(seq "$TRIALS"); do
     echo $((t1 - t0)) >> "$WORK/gone"; echo $(( $(now_ms) - t1 )) >> "$WORK/whole"
     sleep 2.5     # the owner leaves again (min-idle 2 s)
 done
-printf "worm segment     p50 %5s ms  p95 %5s ms  (owner back -> segment gone; %s trials)\n" \
-    "$(pct 50 "$WORK/gone")" "$(pct 95 "$WORK/gone")" "$TRIALS"
+busy_stop
+printf "worm segment     p50 %5s ms  p95 %5s ms  (owner back -> segment gone; %s trials, app %s; target <= %s ms)\n" \
+    "$(pct 50 "$WORK/gone")" "$(pct 95 "$WORK/gone")" "$TRIALS" "$APP" \
+    "$(awk -v i="$INTERVAL" 'BEGIN {print i*1000+100}')"
 printf "worm whole again p50 %5s ms  p95 %5s ms  (segment gone -> 3 live elsewhere; target <= 2000 ms)\n" \
     "$(pct 50 "$WORK/whole")" "$(pct 95 "$WORK/whole")"
+[ "$ONLY" == busy ] && echo "the guests' niced compute used $(nice_share) % of the machine's CPU during the trials"
+exit 0

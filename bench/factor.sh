@@ -19,7 +19,7 @@
 # coreutils stop early once their runs on a number add up to more than T
 # (a timed-out run counts as "> T s"); ecm, local and dist get a run limit L.
 # Then the ratios (ours = dist when it runs, else local) beside the issue's
-# targets. Bulk: seq 0 10000000, 100000 consecutive numbers just below 2^64,
+# targets, and the job layer's overhead per unit (wormctl factor --verbose). Bulk: seq 0 10000000, 100000 consecutive numbers just below 2^64,
 # 2000 from 2^96, through coreutils, local and dist, output compared byte for
 # byte with coreutils' (cmp).
 # Issue 12's figures measured on one core: coreutils 34 s for p19*p19, > 300 s
@@ -228,7 +228,16 @@ for i in "${!NUMBERS[@]}"; do
     t=${t#; }
     printf "%-12s %3s | %-8s %-8s %-10s %-10s | %s\n" "$label" "$sf" "$re" "$rg" "$rc" "$rl" "$t"
 done
-echo "    per-unit overhead (target < 2 ms): not measured here: it needs the job layer's own timings of a unit"
+# The job layer's cost per unit, as the client measures it (wormctl factor
+# --verbose): from sending a unit to its result, minus the unit's compute and
+# its wait at the segment behind the unit before it
+if [ "$DIST" -eq 1 ]; then
+    read -r label n _ <<<"$(printf '%s\n' "${NUMBERS[@]}" | grep '^p20\*p80 ' || printf '%s\n' "${NUMBERS[-1]}")"
+    line=$(ctl factor --worm factor --verbose --seed "$SEED" "$n" 2>&1 >/dev/null | grep "overhead per unit" || true)
+    echo "    per-unit overhead (target < 2 ms), $label: ${line#wormctl factor: overhead per unit }"
+else
+    echo "    per-unit overhead (target < 2 ms): not measured (no distributed runs)"
+fi
 
 echo
 echo "--- bulk input vs coreutils (seconds, median over $BULK_RUNS run(s); output compared with coreutils' by cmp)"

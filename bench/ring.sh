@@ -6,13 +6,14 @@
 #   free-running (hold 1 ms) and paced (hold 100 ms); CPU of an idle segment;
 #   time to grow 1 -> N.
 # Heal and growth are observed by polling wormctl every ~50 ms, so they carry
-# that resolution. Usage: bench/ring.sh [TRIALS] [heal] (default 10 heals per N;
-# "heal": only the heal section)
+# that resolution. Usage: bench/ring.sh [TRIALS] [heal|busy] (default 10 heals
+# per N; "heal": only the heal section; "busy": only the heal section, in
+# factor worms whose segments all compute a factor job meanwhile: bench/busy.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-10}
 ONLY=${2:-all}
-case "$ONLY" in all|heal) ;; *) echo "bench/ring.sh: $ONLY: want 'heal' or nothing" >&2; exit 2;; esac
+case "$ONLY" in all|heal|busy) ;; *) echo "bench/ring.sh: $ONLY: want 'heal', 'busy' or nothing" >&2; exit 2;; esac
 source tools/deps.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 WORMCTL=$PWD/build/bin/wormctl
@@ -20,7 +21,8 @@ WORK=$(mktemp -d /tmp/worm-bench-ring-XXXXXX)
 chmod 0711 "$WORK"   # guests run as another user and must reach their folders below
 DIR=$WORK/cluster
 ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
-cleanup () { ctl down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+source bench/busy.sh
+cleanup () { busy_stop; ctl down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -42,7 +44,7 @@ ctl up --hosts 18 -- --check-interval 0.5 --max-load 100 >/dev/null
 
 echo "--- grow 1 -> N (launch until N live) and round time"
 holds="100 1"
-[ "$ONLY" == heal ] && { holds=""; echo "(skipped)"; }
+[ "$ONLY" != all ] && { holds=""; echo "(skipped)"; }
 for hold in $holds; do
     for n in 3 8 16; do
         start=$(now_ms)
@@ -63,12 +65,15 @@ for hold in $holds; do
     done
 done
 
-echo "--- heal after SIGKILL (anchors: Totem declares loss after 3.65 s, memberlist 5-25 s, Zyre 30 s; target p95 <= 1 s)"
+APP=existential
+[ "$ONLY" == busy ] && APP=factor
+echo "--- heal after SIGKILL, app $APP$([ "$ONLY" == busy ] && echo ", every segment computing a factor job") (anchors: Totem declares loss after 3.65 s, memberlist 5-25 s, Zyre 30 s; target p95 <= 1 s)"
 for n in 3 8; do
     for kind in non-holder holder; do
         select='[.[] | select(.holds_token | not)][0].pid'
         [ "$kind" == holder ] && select='[.[] | select(.holds_token)][0].pid'
-        ctl --timeout 60 launch "h$n-$kind" --app existential --size "$n" >/dev/null
+        ctl --timeout 60 launch "h$n-$kind" --app "$APP" --size "$n" >/dev/null
+        [ "$ONLY" == busy ] && busy_start "$WORMCTL" "$DIR" "h$n-$kind"
         : > "$WORK/heal-$n-$kind"
         for _ in $(seq "$TRIALS"); do
             wait_size "h$n-$kind" "$n" 30000 || {
@@ -86,6 +91,10 @@ for n in 3 8; do
         printf "N=%s, %-10s heal p50 %s ms  p95 %s ms  max %s ms  (%s trials)\n" "$n" "$kind:" \
             "$(pct 50 "$WORK/heal-$n-$kind")" "$(pct 95 "$WORK/heal-$n-$kind")" \
             "$(pct 100 "$WORK/heal-$n-$kind")" "$(wc -l < "$WORK/heal-$n-$kind")"
+        if [ "$ONLY" == busy ]; then
+            busy_stop
+            echo "  the guests' niced compute used $(nice_share) % of the machine's CPU meanwhile"
+        fi
         ctl kill "h$n-$kind" >/dev/null || echo "WARNING: kill of h$n-$kind left segments behind"
     done
 done

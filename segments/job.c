@@ -21,7 +21,15 @@ typedef struct {
     bool cancelled;                 //  no longer wanted: it does not count as held
     bool answered;                  //  its client has had its answer already
     uint64_t heard_ms;              //  when its client last spoke (job.run, job.held)
+    uint64_t sent_us;               //  the client's stamp on the job.run, echoed (0: none)
 } s_entry_t;
+
+//  How a unit's time went here, for the client's overhead figures
+typedef struct {
+    uint64_t compute_us;            //  the task ran this long
+    uint64_t wait_us;               //  it waited this long for the worker first
+    uint64_t sent_us;               //  the client's stamp, echoed (0: none)
+} s_times_t;
 
 struct worm_jobs_t {
     char id[WORM_JOB_ID_MAX];       //  our segment id, for the client's log
@@ -87,7 +95,7 @@ worm_jobs_held (worm_jobs_t *self)
 //  a failure without it is the app's verdict.
 static void
 s_answer_run (const worm_jobs_t *self, zsock_t *router, zframe_t *identity, const char *job, uint64_t unit,
-              const void *result, size_t size, const char *error, bool retry, uint64_t run_us)
+              const void *result, size_t size, const char *error, bool retry, s_times_t times)
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
@@ -103,7 +111,10 @@ s_answer_run (const worm_jobs_t *self, zsock_t *router, zframe_t *identity, cons
     }
     else {
         worm_wire_kbin (&w, "result", result, size);
-        worm_wire_ku64 (&w, "compute_us", run_us);
+        worm_wire_ku64 (&w, "compute_us", times.compute_us);
+        worm_wire_ku64 (&w, "wait_us", times.wait_us);
+        if (times.sent_us)
+            worm_wire_ku64 (&w, "sent_us", times.sent_us);
     }
     worm_wire_map_close (&w);
     worm_ctl_reply (router, identity, &w);
@@ -131,7 +142,7 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
         || worm_wire_get_str (r, r->root, "task", task, sizeof task) != 0
         || worm_wire_get_bin (r, r->root, "body", &body, &size, WORM_JOB_BODY_MAX) < 0) {
         s_answer_run (self, router, identity, job, unit, NULL, 0, "job.run: needs unit, task and body",
-                      false, 0);
+                      false, (s_times_t) {0});
         return;
     }
     char error[160];
@@ -146,11 +157,14 @@ s_run (worm_jobs_t *self, zsock_t *router, zframe_t *identity, worm_wire_reader_
         entry = NULL;
     }
     if (!entry) {
-        s_answer_run (self, router, identity, job, unit, NULL, 0, error, true, 0);
+        s_answer_run (self, router, identity, job, unit, NULL, 0, error, true, (s_times_t) {0});
         return;
     }
+    uint64_t sent_us = 0;
+    worm_wire_get_u64 (r, r->root, "sent_us", &sent_us);
     *entry = (s_entry_t) {.used = true, .tag = ++self->next_tag, .unit = unit,
-                          .identity = zframe_dup (identity), .heard_ms = now_ms};
+                          .identity = zframe_dup (identity), .heard_ms = now_ms,
+                          .sent_us = sent_us};
     snprintf (entry->job, sizeof entry->job, "%s", job);
 }
 
@@ -236,7 +250,9 @@ worm_jobs_on_result (worm_jobs_t *self, zsock_t *router)
                 s_answer_run (self, router, entry->identity, entry->job, entry->unit, result.data,
                               result.size,
                               result.rc == 0 ? NULL : result.rc == 1 ? "cancelled" : result.error,
-                              result.rc == 1, result.run_us);
+                              result.rc == 1,
+                              (s_times_t) {.compute_us = result.run_us, .wait_us = result.wait_us,
+                                           .sent_us = entry->sent_us});
             zframe_destroy (&entry->identity);
             entry->used = false;
         }
@@ -270,7 +286,8 @@ worm_jobs_leave (worm_jobs_t *self, zsock_t *router)
         s_entry_t *entry = &self->entries[i];
         if (!entry->used || entry->answered)
             continue;
-        s_answer_run (self, router, entry->identity, entry->job, entry->unit, NULL, 0, error, true, 0);
+        s_answer_run (self, router, entry->identity, entry->job, entry->unit, NULL, 0, error, true,
+                      (s_times_t) {0});
         entry->answered = true;
         entry->cancelled = true;
         worm_worker_cancel (self->worker, entry->tag);

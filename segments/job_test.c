@@ -1,7 +1,8 @@
 /*  job_test.c — the segment's half of the job layer over real sockets: a
     ROUTER on loopback as the segment's, a DEALER as the client's. Units run
     and come back, a third is refused while two are held, job.held lists
-    them, job.cancel and a silent client drop them, leaving answers them. */
+    them, job.cancel and a silent client drop them, leaving answers them.
+    A result echoes the client's stamp and says how long it ran and waited. */
 #include "job.h"
 #include "../tests/check.h"
 
@@ -95,6 +96,7 @@ s_run (s_rig_t *rig, const char *job, uint64_t unit, const char *task, uint64_t 
     worm_wire_ku64 (&w, "unit", unit);
     worm_wire_kstr (&w, "task", task);
     worm_wire_kbin (&w, "body", &value, sizeof value);
+    worm_wire_ku64 (&w, "sent_us", 1000 * unit + 7);     //  the client's stamp, echoed
     worm_wire_map_close (&w);
     s_send (rig, &w);
 }
@@ -152,6 +154,12 @@ s_expect_run (s_rig_t *rig, uint64_t unit, bool ok, const char *error, uint64_t 
         uint64_t square;
         memcpy (&square, data, 8);
         CHECK_EQ (square, value);
+        uint64_t stamp = 0, compute_us = 0, wait_us = 0;
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "sent_us", &stamp), 0);
+        CHECK_EQ (stamp, 1000 * unit + 7);
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "compute_us", &compute_us), 0);
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "wait_us", &wait_us), 0);
+        CHECK (wait_us < 3000000);
     }
     else {
         CHECK_EQ (worm_wire_get_str (&reply, reply.root, "error", text, sizeof text), 0);

@@ -31,8 +31,8 @@ static const worm_field_t s_suspect[] = {
     {.name = NULL}};
 
 //  A client's word to the app (docs/PROTOCOL.md, "Jobs"): a verb, and for
-//  the job layer's verbs the job, a unit and its task and body, or the
-//  units asked about
+//  the job layer's verbs the job, a unit and its task and body (and the
+//  client's stamp, echoed with the result), or the units asked about
 static const worm_field_t s_unit_id = {.type = WORM_FIELD_UINT};
 static const worm_field_t s_app[] = {
     {.name = "verb", .type = WORM_FIELD_STR, .required = true, .max = WORM_JOB_VERB_MAX - 1},
@@ -42,6 +42,7 @@ static const worm_field_t s_app[] = {
     {.name = "body", .type = WORM_FIELD_BIN, .max = WORM_JOB_BODY_MAX},
     {.name = "units", .type = WORM_FIELD_ARRAY, .max = WORM_JOB_HELD_MAX, .item = &s_unit_id},
     {.name = "at", .type = WORM_FIELD_UINT},
+    {.name = "sent_us", .type = WORM_FIELD_UINT},
     {.name = NULL}};
 
 //  --------------------------------------------------------------------------

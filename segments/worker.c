@@ -24,6 +24,7 @@ struct s_unit_t {
     void *body;                 //  the unit's bytes, ours
     size_t size;                //  bytes of body
     bool cancelled;             //  no longer wanted: do not run it
+    int64_t queued_us;          //  when it was submitted (zclock_usecs)
     s_unit_t *next;             //  the next in the queue
 };
 
@@ -53,12 +54,13 @@ s_lower_priority (void)
 }
 
 static void
-s_send_result (worm_worker_t *self, uint64_t tag, int rc, uint64_t run_us, const worm_task_t *task)
+s_send_result (worm_worker_t *self, uint64_t tag, int rc, const uint64_t times[2],
+               const worm_task_t *task)
 {
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, &tag, sizeof tag);
     zmsg_addmem (msg, &rc, sizeof rc);
-    zmsg_addmem (msg, &run_us, sizeof run_us);
+    zmsg_addmem (msg, times, 2 * sizeof times[0]);
     zmsg_addmem (msg, rc == 0 ? task->result : NULL, rc == 0 ? task->result_size : 0);
     zmsg_addstr (msg, rc == -1 ? task->error : "");
     zmsg_send (&msg, self->sender);
@@ -89,12 +91,14 @@ s_thread (void *arg)
                             .cancel = &self->cancel};
         int64_t started = zclock_usecs ();
         int rc = skip ? 1 : self->fn (self->arg, &task);
-        uint64_t run_us = (uint64_t) (zclock_usecs () - started);
+        //  How long it ran, and how long it waited for the thread before
+        uint64_t times[2] = {(uint64_t) (zclock_usecs () - started),
+                             (uint64_t) (started - unit->queued_us)};
         if (rc == -1 && !task.error[0])
             snprintf (task.error, sizeof task.error, "%s failed", unit->verb);
         if (rc != 0 && rc != -1)
             rc = 1;
-        s_send_result (self, unit->tag, rc, run_us, &task);
+        s_send_result (self, unit->tag, rc, times, &task);
         free (task.result);
         free (unit->body);
         free (unit);
@@ -178,6 +182,7 @@ worm_worker_submit (worm_worker_t *self, uint64_t tag, const char *verb, const v
         return -1;
     }
     unit->tag = tag;
+    unit->queued_us = zclock_usecs ();
     snprintf (unit->verb, sizeof unit->verb, "%s", verb);
     if (size)
         memcpy (copy, body, size);
@@ -224,12 +229,15 @@ worm_worker_recv (worm_worker_t *self, worm_worker_result_t *result)
         zmsg_destroy (&msg);
         return -1;
     }
-    zframe_t *tag = zmsg_pop (msg), *rc = zmsg_pop (msg), *run_us = zmsg_pop (msg);
+    zframe_t *tag = zmsg_pop (msg), *rc = zmsg_pop (msg), *times = zmsg_pop (msg);
     zframe_t *data = zmsg_pop (msg);
     char *error = zmsg_popstr (msg);
     memcpy (&result->tag, zframe_data (tag), sizeof result->tag);
     memcpy (&result->rc, zframe_data (rc), sizeof result->rc);
-    memcpy (&result->run_us, zframe_data (run_us), sizeof result->run_us);
+    uint64_t both[2];
+    memcpy (both, zframe_data (times), sizeof both);
+    result->run_us = both[0];
+    result->wait_us = both[1];
     result->size = zframe_size (data);
     if (result->size) {
         result->data = malloc (result->size);
@@ -246,7 +254,7 @@ worm_worker_recv (worm_worker_t *self, worm_worker_result_t *result)
     zstr_free (&error);
     zframe_destroy (&tag);
     zframe_destroy (&rc);
-    zframe_destroy (&run_us);
+    zframe_destroy (&times);
     zframe_destroy (&data);
     zmsg_destroy (&msg);
     if (self->pending)

@@ -43,6 +43,7 @@ typedef struct {
     uint64_t tag;                       //  the tag it was submitted with
     int rc;                             //  the task's return (1 also when cancelled before it ran)
     uint64_t run_us;                    //  how long the task ran (microseconds)
+    uint64_t wait_us;                   //  how long it waited behind other units before
     void *data;                         //  rc 0: the result's bytes (owned by the caller: free)
     size_t size;                        //  bytes of data
     char error[WORM_TASK_ERROR_MAX];    //  rc -1: why

@@ -1,5 +1,6 @@
 /*  worker_test.c — units run off the caller's thread, in order, at idle
-    priority; cancels reach waiting and running units; errors come back. */
+    priority; cancels reach waiting and running units; errors come back;
+    results say how long a unit ran and waited. */
 #include "worker.h"
 #include "../tests/check.h"
 
@@ -118,6 +119,23 @@ main (void)
     CHECK_EQ (result.tag, 22);
     CHECK_EQ (result.rc, 1);
     CHECK_EQ (atomic_load (&counts.calls), calls);
+
+    //  A unit behind a running one says how long it waited, the running
+    //  one how long it ran: both at least the 50 ms we let pass
+    atomic_store (&counts.started, false);
+    CHECK_EQ (worm_worker_submit (worker, 41, "spin", "", 0), 0);
+    CHECK_EQ (worm_worker_submit (worker, 42, "echo", "y", 1), 0);
+    s_wait_started (&counts);
+    zclock_sleep (50);
+    worm_worker_cancel (worker, 41);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 41);
+    CHECK (result.run_us >= 50000);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 42);
+    CHECK_EQ (result.rc, 0);
+    CHECK (result.wait_us >= 50000);
+    free (result.data);
 
     //  Destroyed while a unit spins: the spin is told to stop, and destroy returns
     atomic_store (&counts.started, false);

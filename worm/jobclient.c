@@ -41,6 +41,8 @@ struct worm_jobclient_t {
     uint64_t next_ping_ms;                      //  when to ask again
     size_t status_next;                         //  whose status to ask next
     char stopped[WORM_JOBCLIENT_ERROR_MAX];     //  why the job cannot go on, "" it can
+    uint64_t *overheads;                        //  each result's overhead (us), for the figures
+    size_t overhead_count, overhead_cap;        //  how many there are, and room
 };
 
 static uint64_t
@@ -204,6 +206,7 @@ worm_jobclient_destroy (worm_jobclient_t **self_p)
     }
     zpoller_destroy (&self->poller);
     worm_jobq_destroy (&self->queue);
+    free (self->overheads);
     free (self);
     *self_p = NULL;
 }
@@ -325,6 +328,7 @@ s_dispatch (worm_jobclient_t *self, uint64_t now)
         worm_wire_ku64 (&w, "unit", unit->id);
         worm_wire_kstr (&w, "task", self->task);
         worm_wire_kbin (&w, "body", unit->body, unit->size);
+        worm_wire_ku64 (&w, "sent_us", (uint64_t) zclock_usecs ());
         worm_wire_map_close (&w);
         s_send (seg, &w);
     }
@@ -405,6 +409,52 @@ s_on_held (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, uint64_t
     }
 }
 
+//  What a result's round trip cost beyond its compute and its wait at the
+//  segment (the segment echoes our stamp: no clocks are compared)
+static void
+s_note_overhead (worm_jobclient_t *self, worm_wire_reader_t *r, uint64_t compute_us)
+{
+    uint64_t sent_us = 0, wait_us = 0;
+    if (worm_wire_get_u64 (r, r->root, "sent_us", &sent_us) != 0)
+        return;
+    worm_wire_get_u64 (r, r->root, "wait_us", &wait_us);
+    uint64_t now = (uint64_t) zclock_usecs ();
+    if (sent_us > now || now - sent_us < compute_us + wait_us)
+        return;     //  not our stamp
+    if (self->overhead_count == self->overhead_cap) {
+        size_t cap = self->overhead_cap ? 2 * self->overhead_cap : 256;
+        uint64_t *grown = realloc (self->overheads, cap * sizeof *grown);
+        if (!grown)
+            return;
+        self->overheads = grown;
+        self->overhead_cap = cap;
+    }
+    self->overheads[self->overhead_count++] = now - sent_us - compute_us - wait_us;
+}
+
+static int
+s_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return (x > y) - (x < y);
+}
+
+size_t
+worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3])
+{
+    pct[0] = pct[1] = pct[2] = 0;
+    size_t n = self->overhead_count;
+    if (!n)
+        return 0;
+    qsort (self->overheads, n, sizeof *self->overheads, s_cmp_u64);
+    const unsigned at[3] = {50, 95, 99};
+    for (int i = 0; i < 3; i++) {
+        size_t rank = (n * at[i] + 99) / 100;       //  the nearest-rank percentile
+        pct[i] = self->overheads[rank ? rank - 1 : 0];
+    }
+    return n;
+}
+
 //  A job.run answer. Returns true when it is an event for the caller.
 static bool
 s_on_run (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, bool ok,
@@ -457,6 +507,7 @@ s_on_run (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, bool ok,
     *event = (worm_job_event_t) {.kind = WORM_JOB_RESULT, .unit = unit, .group = u->group,
                                  .size = size};
     worm_wire_get_u64 (r, r->root, "compute_us", &event->compute_us);
+    s_note_overhead (self, r, event->compute_us);
     event->data = malloc (size ? size : 1);
     if (event->data && size)
         memcpy (event->data, data, size);

@@ -86,4 +86,11 @@ void worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event
 worm_jobq_counts_t worm_jobclient_counts (worm_jobclient_t *self);
 size_t worm_jobclient_segments (worm_jobclient_t *self);
 
+/*  What the job layer cost a unit, over the results so far: from sending
+    the unit to its result arriving, minus the time it computed and the time
+    it waited at the segment behind another unit, in microseconds; pct gets
+    the 50th, 95th and 99th percentiles. Returns how many results were
+    measured (0: none, pct all 0). */
+size_t worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3]);
+
 #endif

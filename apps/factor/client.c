@@ -143,7 +143,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         {"json", NULL, "print the results as JSON"},
         {"seed", "N", "the first ECM sigma of each number's curves (default 1000)"},
         {"quiet", NULL, "no progress on stderr"},
-        {"verbose", NULL, "the job's log on stderr: units given back, segments gone"},
+        {"verbose", NULL, "the job's log on stderr: units given back, segments gone, the overhead per unit"},
         {"help", NULL, "show this help"},
         {NULL, NULL, NULL}};
     static const char usage[] =

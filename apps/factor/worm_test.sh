@@ -106,6 +106,8 @@ wait "$JOB"; rc=$?
 expect_eq "$rc" 0 "the job's exit status (stderr: $(tail -3 "$TEST_DIR/job.err"))"
 expect_eq "$(cat "$TEST_DIR/job.out")" "$N3: $P3 $Q3
 $N1: $P1 $Q1" "the job's answer after three faults"
+grep -qE "overhead per unit .*[0-9]+ units: p50 [0-9.]+ ms, p95 [0-9.]+ ms, p99 [0-9.]+ ms" "$TEST_DIR/job.err" ||
+    fail "no overhead figures in the --verbose log: $(tail -3 "$TEST_DIR/job.err")"
 pass "the answer is complete and right after the faults"
 
 # --- 4. Ctrl-C: exit 130, and no unit runs in the worm after the current one
