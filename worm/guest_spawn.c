@@ -294,13 +294,19 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     else if (worm_private_dir (guest->workdir, user))
         snprintf (err, sizeof err, "cannot create %s: %s", guest->workdir, strerror (errno));
     else {
+        //  Every guest runs at nice 19. A test guest also runs under
+        //  SCHED_IDLE; a segment does that itself for its compute (its
+        //  worker thread, segments/worker.c), so that its ring's thread,
+        //  cheap and at nice 19, still preempts the compute: a token hop or
+        //  an eviction never waits behind an ECM curve.
+        bool segment = strcmp (program, WORM_AGENT_SEGMENT_PROGRAM) == 0;
         worm_spawn_spec_t spec = {.path = path,
                                   .argv = argv,
                                   .envp = envp,
                                   .workdir = guest->workdir,
                                   .log_path = log_path,
                                   .nice = WORM_AGENT_GUEST_NICE,
-                                  .sched_idle = true,
+                                  .sched_idle = !segment,
                                   .umask = 077,
                                   .user = user,
                                   .no_new_privs = true,

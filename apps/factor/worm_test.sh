@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # worm_test.sh — `wormctl factor` in a factor worm on a local cluster of 5
-# virtual hosts (issue 12): the distributed answer is coreutils' byte for
+# virtual hosts (issue 12): the segments' priorities; the distributed answer is coreutils' byte for
 # byte; --json, --quiet and the plain progress lines; a job survives the
 # SIGKILL of a segment, then of the token holder, then an eviction through
 # an activity file, with its log naming the units reassigned; Ctrl-C leaves
@@ -39,6 +39,22 @@ cpu_ticks () {
 worm_whole () { [ "$(ctl find factor --json | jq length)" == 3 ] &&
                 [ "$(ctl status factor --json | jq -r '.[0].size')" == 3 ]; }
 running () { kill -0 "$1" 2>/dev/null; }
+
+# --- 0. Priorities: every thread of a segment at nice 19, the ring's (the
+# main thread) at SCHED_OTHER, so that it preempts the worker computing
+# units under SCHED_IDLE (policy 5 in /proc/PID/task/TID/stat, field 41)
+wait_for 10 worm_whole || fail "the worm is not at 3 segments: $(ctl find factor --json)"
+for pid in $(segment_pids); do
+    expect_eq "$(awk '{print $19, $41}' "/proc/$pid/stat")" "19 0" "nice and policy of segment $pid's ring thread"
+    idle=0
+    for t in /proc/"$pid"/task/*/stat; do
+        read -r nice policy < <(awk '{print $19, $41}' "$t")
+        expect_eq "$nice" 19 "nice of thread $t"
+        [ "$policy" == 5 ] && idle=$((idle + 1))
+    done
+    expect_eq "$idle" 1 "threads of segment $pid under SCHED_IDLE (its worker)"
+done
+pass "segments: nice 19, the ring thread SCHED_OTHER, the worker SCHED_IDLE"
 
 # --- 1. The same answer as coreutils (below 2^127: above it coreutils prints
 # its big numbers ahead of the small ones still in its buffer; the coreutils
