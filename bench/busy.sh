@@ -36,5 +36,6 @@ nice_share () {
     awk -v a="$BUSY_STAT0" -v b="$BUSY_STAT1" 'BEGIN {
         n = split(a, x, " "); split(b, y, " "); total = 0
         for (i = 2; i <= n; i++) total += y[i] - x[i]
-        printf "%.0f", total > 0 ? 100 * (y[3] - x[3]) / total : 0 }'
+        share = (total > 0) ? 100 * (y[3] - x[3]) / total : 0
+        printf "%.0f", share }'
 }
