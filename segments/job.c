@@ -67,6 +67,12 @@ worm_jobs_destroy (worm_jobs_t **self_p)
     *self_p = NULL;
 }
 
+void
+worm_jobs_isolate (worm_jobs_t *self)
+{
+    worm_worker_isolate (self->worker);
+}
+
 bool
 worm_jobs_verb (const char *verb)
 {

@@ -33,6 +33,9 @@ typedef struct worm_jobs_t worm_jobs_t;
 worm_jobs_t *worm_jobs_new (const char *id, worm_task_fn *fn, void *arg);
 void worm_jobs_destroy (worm_jobs_t **self_p);
 
+/*  Runs every unit in a child process of its own (worm_worker_isolate). */
+void worm_jobs_isolate (worm_jobs_t *self);
+
 /*  Whether verb is one of the job layer's ("job.run", "job.held", "job.cancel"). */
 bool worm_jobs_verb (const char *verb);
 

@@ -163,6 +163,8 @@ s_create_app (s_segment_t *self, const worm_token_t *token, char *err, size_t ca
             snprintf (err, cap, "cannot start the worker of app %s", self->app->name);
             return -1;
         }
+        if (self->app->unit_in_child)
+            worm_jobs_isolate (self->jobs);
         if (self->poller)
             zpoller_add (self->poller, worm_jobs_sock (self->jobs));
     }

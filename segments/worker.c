@@ -3,19 +3,29 @@
     A thread and a queue under one lock: the reactor appends units and marks
     cancels; the thread takes units in order, runs each, and sends its
     result over an inproc PAIR whose other end the reactor polls. The lock
-    is held only to move a unit in or out, never while a task runs.
+    is held only to move a unit in or out, never while a task runs. An
+    isolated worker runs each unit in a child process forked by the thread
+    (s_run_child), which a cancel kills.
 */
 #include "worker.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define VERB_MAX 64
+#define CHILD_POLL_MS 10                    //  an isolated unit's cancel is seen this soon
+#define CHILD_RESULT_MAX (64u << 20)        //  bytes of an isolated unit's result, at most
 
 typedef struct s_unit_t s_unit_t;
 struct s_unit_t {
@@ -39,6 +49,7 @@ struct worm_worker_t {
     uint64_t running;           //  the tag of the unit running, 0 none
     bool busy;                  //  a unit runs now (its tag may be 0)
     atomic_bool cancel;         //  tells the running task to stop
+    bool isolated;              //  each unit runs in a child process of its own
     zsock_t *results;           //  the reactor's end of the result pipe
     zsock_t *sender;            //  the thread's end
     size_t pending;             //  submitted and not yet received (reactor's count)
@@ -66,6 +77,140 @@ s_send_result (worm_worker_t *self, uint64_t tag, int rc, const uint64_t times[2
     zmsg_send (&msg, self->sender);
 }
 
+//  Writes all of data to fd (a pipe), or returns -1.
+static int
+s_write_all (int fd, const void *data, size_t size)
+{
+    const char *at = data;
+    while (size) {
+        ssize_t n = write (fd, at, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        at += n;
+        size -= (size_t) n;
+    }
+    return 0;
+}
+
+//  The child's end: runs the task and sends back rc, the error sentence,
+//  the result's size and its bytes. Never returns.
+static void
+s_child (worm_worker_t *self, worm_task_t *task, int out, pid_t parent)
+{
+    //  Dies with the worker's thread (a segment SIGKILLed takes it along);
+    //  a parent gone before the prctl is seen by the check after it
+    if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid () != parent)
+        _exit (1);
+    static atomic_bool never;   //  the parent cancels by SIGKILL, not by this flag
+    task->cancel = &never;
+    int rc = self->fn (self->arg, task);
+    uint64_t size = rc == 0 ? task->result_size : 0;
+    if (s_write_all (out, &rc, sizeof rc) || s_write_all (out, task->error, sizeof task->error)
+        || s_write_all (out, &size, sizeof size)
+        || (size && s_write_all (out, task->result, (size_t) size)))
+        _exit (1);
+    _exit (0);
+}
+
+//  Reads size bytes from fd into data, watching the cancel flag; returns
+//  0, -1 (the pipe ended or failed) or 1 (cancelled).
+static int
+s_read_all (worm_worker_t *self, int fd, void *data, size_t size)
+{
+    char *at = data;
+    while (size) {
+        if (atomic_load (&self->cancel))
+            return 1;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int ready = poll (&pfd, 1, CHILD_POLL_MS);
+        if (ready < 0 && errno != EINTR)
+            return -1;
+        if (ready <= 0)
+            continue;
+        ssize_t n = read (fd, at, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        at += n;
+        size -= (size_t) n;
+    }
+    return 0;
+}
+
+//  Runs task in a child process forked for it, whose result comes back
+//  through a pipe: a task that cannot look at its cancel flag often (an
+//  ECM curve's stage 1 takes seconds) is stopped by SIGKILL at once. The
+//  child shares nothing with us after the fork: the task reads its copy of
+//  arg and the unit, and touches nothing else.
+static int
+s_run_child (worm_worker_t *self, worm_task_t *task)
+{
+    int ends[2];
+    if (pipe2 (ends, O_CLOEXEC)) {
+        snprintf (task->error, sizeof task->error, "%s: no pipe for the unit's process: %s",
+                  task->verb, strerror (errno));
+        return -1;
+    }
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        close (ends[0]);
+        s_child (self, task, ends[1], parent);
+    }
+    close (ends[1]);
+    if (pid < 0) {
+        close (ends[0]);
+        snprintf (task->error, sizeof task->error, "%s: cannot fork the unit's process: %s",
+                  task->verb, strerror (errno));
+        return -1;
+    }
+    int rc = -1;
+    uint64_t size = 0;
+    char error[WORM_TASK_ERROR_MAX];
+    int got = s_read_all (self, ends[0], &rc, sizeof rc);
+    if (got == 0)
+        got = s_read_all (self, ends[0], error, sizeof error);
+    if (got == 0)
+        got = s_read_all (self, ends[0], &size, sizeof size);
+    if (got == 0 && size > CHILD_RESULT_MAX)
+        got = -1;
+    if (got == 0 && size) {
+        task->result = malloc ((size_t) size);
+        got = task->result ? s_read_all (self, ends[0], task->result, (size_t) size) : -1;
+        task->result_size = (size_t) size;
+    }
+    close (ends[0]);
+    if (got == 1)
+        kill (pid, SIGKILL);
+    int status = 0;
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got == 1) {
+        free (task->result);
+        task->result = NULL;
+        task->result_size = 0;
+        return 1;
+    }
+    if (got != 0 || rc < -1 || rc > 1) {
+        free (task->result);
+        task->result = NULL;
+        task->result_size = 0;
+        if (WIFSIGNALED (status))
+            snprintf (task->error, sizeof task->error, "%s: the unit's process died of signal %d",
+                      task->verb, WTERMSIG (status));
+        else
+            snprintf (task->error, sizeof task->error, "%s: the unit's process ended without a result",
+                      task->verb);
+        return -1;
+    }
+    error[sizeof error - 1] = 0;
+    memcpy (task->error, error, sizeof error);
+    return rc;
+}
+
 static void *
 s_thread (void *arg)
 {
@@ -82,6 +227,7 @@ s_thread (void *arg)
         if (!self->head)
             self->tail = NULL;
         bool skip = unit->cancelled;
+        bool isolated = self->isolated;
         self->running = unit->tag;
         self->busy = true;
         atomic_store (&self->cancel, false);
@@ -90,7 +236,7 @@ s_thread (void *arg)
         worm_task_t task = {.verb = unit->verb, .body = unit->body, .size = unit->size,
                             .cancel = &self->cancel};
         int64_t started = zclock_usecs ();
-        int rc = skip ? 1 : self->fn (self->arg, &task);
+        int rc = skip ? 1 : isolated ? s_run_child (self, &task) : self->fn (self->arg, &task);
         //  How long it ran, and how long it waited for the thread before
         uint64_t times[2] = {(uint64_t) (zclock_usecs () - started),
                              (uint64_t) (started - unit->queued_us)};
@@ -109,6 +255,14 @@ s_thread (void *arg)
     }
     pthread_mutex_unlock (&self->lock);
     return NULL;
+}
+
+void
+worm_worker_isolate (worm_worker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->isolated = true;
+    pthread_mutex_unlock (&self->lock);
 }
 
 worm_worker_t *

@@ -54,8 +54,18 @@ typedef struct worm_worker_t worm_worker_t;
 /*  A worker running fn (arg) on units. NULL when its thread cannot start. */
 worm_worker_t *worm_worker_new (worm_task_fn *fn, void *arg);
 
+/*  From now on each unit runs in a child process of its own, forked from
+    the worker's thread (so at its priority) and killed by SIGKILL when the
+    unit is cancelled or the worker destroyed: for a task that cannot look
+    at its cancel flag every second. The task then sees a copy of arg and
+    gets no cancel; its result and error come back through a pipe; a child
+    that dies without a result is the unit's error ("VERB: the unit's
+    process died of signal 9"). Call before the first submit. */
+void worm_worker_isolate (worm_worker_t *self);
+
 /*  Cancels the unit running and those waiting, and ends the thread (after
-    the task function returns). Sets *self_p to NULL. */
+    the task function returns, or at once for an isolated worker). Sets
+    *self_p to NULL. */
 void worm_worker_destroy (worm_worker_t **self_p);
 
 /*  Queues a unit tagged tag (the caller's, unique among those it has not

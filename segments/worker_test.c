@@ -1,10 +1,12 @@
 /*  worker_test.c — units run off the caller's thread, in order, at idle
     priority; cancels reach waiting and running units; errors come back;
-    results say how long a unit ran and waited. */
+    results say how long a unit ran and waited; an isolated worker runs
+    each unit in a child process that a cancel kills. */
 #include "worker.h"
 #include "../tests/check.h"
 
 #include <sched.h>
+#include <signal.h>
 
 typedef struct {
     atomic_int calls;       //  tasks run
@@ -27,6 +29,12 @@ s_task (void *arg, worm_task_t *task)
         task->result_size = task->size;
         return 0;
     }
+    if (strcmp (task->verb, "stubborn") == 0) {    //  never looks at its cancel flag
+        zclock_sleep (5000);
+        return 0;
+    }
+    if (strcmp (task->verb, "die") == 0)
+        raise (SIGKILL);
     if (strcmp (task->verb, "fail") == 0) {
         snprintf (task->error, sizeof task->error, "unit %.*s is bad", (int) task->size,
                   (const char *) task->body);
@@ -147,5 +155,42 @@ main (void)
     CHECK (worker == NULL);
     CHECK (zclock_mono () - destroyed_at < 1000);
     worm_worker_destroy (&worker);
+
+    //  Isolated, each unit in a child process: results and errors come back
+    //  through its pipe; a cancel or a destroy kills a task that never looks
+    //  at its flag; a child that dies is the unit's error
+    worker = worm_worker_new (s_task, &counts);
+    CHECK (worker);
+    worm_worker_isolate (worker);
+    CHECK_EQ (worm_worker_submit (worker, 51, "echo", "abc", 3), 0);
+    CHECK_EQ (worm_worker_submit (worker, 52, "fail", "u52", 3), 0);
+    CHECK_EQ (worm_worker_submit (worker, 53, "die", "", 0), 0);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 51);
+    CHECK_EQ (result.rc, 0);
+    CHECK_EQ (result.size, 3);
+    CHECK (memcmp (result.data, "cba", 3) == 0);
+    free (result.data);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 52);
+    CHECK_EQ (result.rc, -1);
+    CHECK_STR (result.error, "unit u52 is bad");
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 53);
+    CHECK_EQ (result.rc, -1);
+    CHECK_STR (result.error, "die: the unit's process died of signal 9");
+    CHECK_EQ (worm_worker_submit (worker, 54, "stubborn", "", 0), 0);
+    zclock_sleep (100);
+    cancelled_at = zclock_mono ();
+    worm_worker_cancel (worker, 54);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 54);
+    CHECK_EQ (result.rc, 1);
+    CHECK (zclock_mono () - cancelled_at < 1000);
+    CHECK_EQ (worm_worker_submit (worker, 55, "stubborn", "", 0), 0);
+    zclock_sleep (100);
+    destroyed_at = zclock_mono ();
+    worm_worker_destroy (&worker);
+    CHECK (zclock_mono () - destroyed_at < 1000);
     return check_done ("segments.worker");
 }

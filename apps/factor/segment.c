@@ -69,5 +69,9 @@ const worm_app_t worm_app_factor = {
     .summary = "distributed prime factoring: ECM curves leased by `wormctl factor`",
     .create = s_create,
     .unit = s_unit,
+    //  libecm looks at its stop hook only between curves, and a curve's
+    //  stage 1 takes seconds at the higher B1: a cancel or an eviction
+    //  kills the unit's process instead of waiting for it
+    .unit_in_child = true,
     .destroy = s_destroy,
 };
