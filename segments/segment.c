@@ -23,6 +23,9 @@
 #define PEER_HWM 64
 #define EXIT_LINGER_MS 500
 #define LEAVE_GRACE_MS 300      //  SIGTERM: time to hand the token on and say LEAVE
+//  ZMQ_MAXMSGSIZE of our sockets: it counts a message as CURVE carries it,
+//  so a ring message of WORM_RING_MESSAGE_MAX needs CURVE's bytes on top
+#define RING_WIRE_MAX (WORM_RING_MESSAGE_MAX + WORM_CURVE_OVERHEAD)
 
 typedef struct {
     worm_segment_config_t config;       //  what we were started with
@@ -102,7 +105,7 @@ s_send (s_segment_t *self, const char *endpoint, const char *to, const void *dat
         peer = zsock_new (ZMQ_DEALER);
         zsock_set_linger (peer, 0);
         zsock_set_sndhwm (peer, PEER_HWM);
-        zsock_set_maxmsgsize (peer, WORM_RING_MESSAGE_MAX);
+        zsock_set_maxmsgsize (peer, RING_WIRE_MAX);
         //  Every segment of the worm serves with the worm's keypair
         worm_curve_client (peer, self->cert, self->worm_key);
         if (zsock_connect (peer, "%s", endpoint)) {
@@ -424,7 +427,7 @@ s_start_sockets (s_segment_t *self, worm_lan_t *lan, char *err, size_t cap)
     snprintf (lan->local, sizeof lan->local, "%s", s_env ("WORM_LOCAL_ADDR", lan->local));
     self->router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->router, 0);
-    zsock_set_maxmsgsize (self->router, WORM_RING_MESSAGE_MAX);
+    zsock_set_maxmsgsize (self->router, RING_WIRE_MAX);
     worm_curve_server (self->router, self->cert);
     if (worm_ctl_bind (self->router, lan->local, self->endpoint, sizeof self->endpoint)) {
         snprintf (err, cap, "cannot bind on %s", lan->local);

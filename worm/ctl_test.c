@@ -9,6 +9,9 @@
 #include "log.h"
 #include "../tests/check.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 typedef struct {
@@ -400,13 +403,24 @@ main (void)
     CHECK_EQ (worm_ctl_bind (other, "256.1.1.1", other_ep, sizeof other_ep), -1);
     zsock_destroy (&other);
 
-    //  The server gone: no reply within the timeout
-    char gone[128];
-    snprintf (gone, sizeof gone, "%s", ep);
+    //  A server that is gone or never speaks: no reply within the timeout.
+    //  A port of our own that listens and never accepts stands for it: the
+    //  server's freed port could be taken at once by another test's server,
+    //  whose handshake would fail (-2) instead.
     zactor_destroy (&actor);
+    int silent = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (silent >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t addr_size = sizeof addr;
+    CHECK_EQ (bind (silent, (struct sockaddr *) &addr, sizeof addr), 0);
+    CHECK_EQ (listen (silent, 4), 0);
+    CHECK_EQ (getsockname (silent, (struct sockaddr *) &addr, &addr_size), 0);
+    char gone[128];
+    snprintf (gone, sizeof gone, "tcp://127.0.0.1:%d", ntohs (addr.sin_port));
     CHECK_EQ (s_call (gone, server_key, "echo", 300, &reply, err, sizeof err), -1);
     snprintf (want, sizeof want, "no reply from %s within 300 ms", gone);
     CHECK_STR (err, want);
+    close (silent);
 
     worm_wire_reader_fini (&reply);
     zcert_destroy (&server.cert);
