@@ -162,6 +162,9 @@ typedef struct {
     int nepochs;
     char failure[512];
     bool quorum_lost;           //  every voter of the newest epoch is gone
+    int kind;                   //  the event being handled (see s_run)
+    char exit_reason[WORM_RING_REASON_MAX];   //  a segment exited in this event: why
+    char lost_cause[160];       //  what made the quorum lost, when it was
     uint64_t converged_since;   //  0 = not converged
     uint64_t kill_at;
     //  figures
@@ -319,6 +322,7 @@ s_actions (s_sim_t *sim, int i)
         }
         case WORM_RING_EXIT:
             s_log (sim, "s%03d exits: %s", i, a->reason);
+            snprintf (sim->exit_reason, sizeof sim->exit_reason, "%s", a->reason);
             if (sim->serial && !sim->kill_at && strstr (a->reason, "cut off"))
                 s_fail (sim, "s%03d exits after %d serial crashes, each healed: %s", i,
                         sim->serial_count, a->reason);
@@ -390,13 +394,15 @@ s_new_segment (s_sim_t *sim, int index)
 //  --------------------------------------------------------------------------
 //  Checks
 
-//  The newest token any live segment holds or copies, or NULL.
+//  The newest token any live segment but skip (-1: none skipped) holds
+//  or copies, or NULL.
 static worm_token_t *
-s_newest (s_sim_t *sim)
+s_newest_but (s_sim_t *sim, int skip)
 {
     worm_token_t *newest = NULL;
     for (int i = 0; i < sim->nsegs; i++) {
-        worm_token_t *token = sim->segs[i].ring ? worm_ring_token (sim->segs[i].ring) : NULL;
+        worm_token_t *token
+            = i != skip && sim->segs[i].ring ? worm_ring_token (sim->segs[i].ring) : NULL;
         if (token && (!newest || worm_token_order (worm_token_epoch (token), worm_token_seq (token),
                                                    worm_token_epoch (newest),
                                                    worm_token_seq (newest)) > 0))
@@ -405,29 +411,73 @@ s_newest (s_sim_t *sim)
     return newest;
 }
 
-//  True when segment i is a live voter of the newest token (one that the
-//  newest token lists LEFT is on its way out: it has retired).
-static bool
-s_live_voter (s_sim_t *sim, int i)
+//  The newest token any live segment holds or copies, or NULL.
+static worm_token_t *
+s_newest (s_sim_t *sim)
 {
-    worm_token_t *newest = s_newest (sim);
+    return s_newest_but (sim, -1);
+}
+
+//  True when segment i lives and is a voter of token (one that the token
+//  lists LEFT is on its way out: it has retired).
+static bool
+s_voter_of (s_sim_t *sim, worm_token_t *token, int i)
+{
     char id[16];
     snprintf (id, sizeof id, "s%03d", i);
-    if (!newest || !sim->segs[i].ring || sim->segs[i].left || !worm_token_is_voter (newest, id))
+    if (!token || !sim->segs[i].ring || sim->segs[i].left || !worm_token_is_voter (token, id))
         return false;
-    int index = worm_token_member_find (newest, id);
-    return index < 0 || worm_token_member (newest, (size_t) index)->state != WORM_MEMBER_LEFT;
+    int index = worm_token_member_find (token, id);
+    return index < 0 || worm_token_member (token, (size_t) index)->state != WORM_MEMBER_LEFT;
 }
 
 //  How many voters of the newest token are alive.
 static int
 s_live_voters (s_sim_t *sim)
 {
+    worm_token_t *newest = s_newest (sim);
     int live = 0;
     for (int i = 0; i < sim->nsegs; i++)
-        if (s_live_voter (sim, i))
+        if (s_voter_of (sim, newest, i))
             live++;
     return live;
+}
+
+//  True when the worm could still replace its token without segment k:
+//  another live segment is a voter of the newest epoch that the others
+//  know ("Limits" in docs/PROTOCOL.md). Not "a voter of the newest epoch
+//  lives": a voter of an epoch made while it was cut off by a partition
+//  never saw that epoch; once every segment that knew it is gone, nobody
+//  can tell it, and it cannot act for it.
+static bool
+s_survives_without (s_sim_t *sim, int k)
+{
+    worm_token_t *newest = s_newest_but (sim, k);
+    for (int i = 0; i < sim->nsegs; i++)
+        if (i != k && s_voter_of (sim, newest, i))
+            return true;
+    return false;
+}
+
+//  Records what made the worm lose its last voter of the newest epoch: the
+//  event being handled, and a segment's own exit in it (its reason up to
+//  the first ':').
+static void
+s_lost_cause (s_sim_t *sim)
+{
+    const char *event = sim->kind == 4 || sim->kind == 9 || sim->kind == 12 ? "crash"
+                        : sim->kind == 7                                     ? "majority crash"
+                        : sim->kind == 8                                     ? "leave"
+                                                                             : NULL;
+    if (!event && strcmp (sim->exit_reason, "left the worm") == 0)
+        event = "leave";        //  the exit of a segment told to leave
+    if (event)
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "%s", event);
+    else if (sim->exit_reason[0])
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "own exit: %.*s",
+                  (int) strcspn (sim->exit_reason, ":"), sim->exit_reason);
+    else
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "other (event %d)", sim->kind);
 }
 
 //  Whether the worm can still replace its newest token: some voter of the
@@ -448,9 +498,11 @@ s_check_quorum (s_sim_t *sim)
         return;
     }
     bool lost = s_live_voters (sim) == 0;
-    if (lost && !sim->quorum_lost)
+    if (lost && !sim->quorum_lost) {
         s_log (sim, "quorum of epoch %" PRIu64 " lost: no voter of it lives",
                worm_token_epoch (newest));
+        s_lost_cause (sim);
+    }
     sim->quorum_lost = lost;
 }
 
@@ -659,15 +711,25 @@ s_repartition (s_sim_t *sim)
         sim->segs[i].group = (int) (s_rand (sim) % 2);
 }
 
+//  True when segment i may crash or leave as far as the worm's guarantee
+//  goes: the others can still replace the token (s_survives_without), or
+//  they could not anyway.
+static bool
+s_may_lose (s_sim_t *sim, int i)
+{
+    return s_survives_without (sim, i) || !s_survives_without (sim, -1);
+}
+
 //  A random live segment that may crash or leave: never the last one, nor
-//  the last live voter of the newest epoch (the worm's guarantee ends
-//  there: see "Limits" in docs/PROTOCOL.md). -1 when there is none.
+//  one without which no live segment is a voter of the newest epoch the
+//  others know (the worm's guarantee ends there: see "Limits" in
+//  docs/PROTOCOL.md). -1 when there is none.
 static int
 s_victim (s_sim_t *sim)
 {
-    int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
+    int alive[MAX_SEGS], n = 0;
     for (int i = 0; i < sim->nsegs; i++)
-        if (sim->segs[i].ring && !sim->segs[i].left && !(voters <= 1 && s_live_voter (sim, i)))
+        if (sim->segs[i].ring && !sim->segs[i].left && s_may_lose (sim, i))
             alive[n++] = i;
     int total = 0;
     for (int i = 0; i < sim->nsegs; i++)
@@ -701,15 +763,15 @@ s_healed (s_sim_t *sim)
     return listed == (int) sim->target;
 }
 
-//  A random live segment that does not hold the token (and is no last live
-//  voter), or -1.
+//  A random live segment that does not hold the token (and that the worm
+//  may lose, s_may_lose), or -1.
 static int
 s_serial_victim (s_sim_t *sim)
 {
-    int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
+    int alive[MAX_SEGS], n = 0;
     for (int i = 0; i < sim->nsegs; i++)
         if (sim->segs[i].ring && worm_ring_state (sim->segs[i].ring) != WORM_RING_HOLDING
-            && !(voters <= 1 && s_live_voter (sim, i)))
+            && s_may_lose (sim, i))
             alive[n++] = i;
     return n ? alive[s_rand (sim) % (uint64_t) n] : -1;
 }
@@ -951,6 +1013,8 @@ s_run (s_sim_t *sim)
         if (kind == 0)
             continue;
         sim->events++;
+        sim->kind = kind;
+        sim->exit_reason[0] = 0;
         if (sim->verbose && getenv ("SIM_STATES"))
             for (int i = 0; i < sim->nsegs; i++)
                 if (sim->segs[i].ring)
@@ -1236,6 +1300,12 @@ main (int argc, char **argv)
     size_t nhealed = 0;
     size_t nconverge = 0, nkilled = 0, failures = 0, outside = 0, outside_crash_only = 0;
     size_t crash_only = 0, majority_crashes = 0, leaves = 0;
+    struct {
+        char cause[160];        //  what made the worm lose its last voter (s_lost_cause)
+        size_t count[2];        //  deaths without, with partitions
+    } causes[16];
+    size_t ncauses = 0;
+    memset (causes, 0, sizeof causes);
     uint64_t dup_epochs = 0, events = 0, stale = 0, regens = 0, reconfigs = 0, skipped = 0;
     for (uint64_t s = first; s < first + seeds; s++) {
         s_sim_t *sim = (s_sim_t *) calloc (1, sizeof (s_sim_t));
@@ -1267,7 +1337,15 @@ main (int argc, char **argv)
             if (sim->nparts == 0)
                 outside_crash_only++;
             if (verbose || getenv ("SIM_SHOW_OUTSIDE"))
-                printf ("outside the guarantee, seed %" PRIu64 ": quorum lost to crashes\n", s);
+                printf ("outside the guarantee, seed %" PRIu64 ": quorum lost (%s)%s\n", s,
+                        sim->lost_cause, sim->nparts ? ", with partitions" : "");
+            size_t c = 0;
+            while (c < ncauses && strcmp (causes[c].cause, sim->lost_cause) != 0)
+                c++;
+            if (c == ncauses && ncauses < sizeof causes / sizeof causes[0])
+                snprintf (causes[ncauses++].cause, sizeof causes[c].cause, "%s", sim->lost_cause);
+            if (c < ncauses)
+                causes[c].count[sim->nparts ? 1 : 0]++;
         }
         else {
             converge[nconverge++] = sim->converge_ms;
@@ -1295,6 +1373,13 @@ main (int argc, char **argv)
     printf ("  converged %zu; lost their quorum (no voter of the newest epoch left) and died: "
             "%zu with partitions, %zu crash-only (target 0)\n",
             nconverge, outside - outside_crash_only, outside_crash_only);
+    if (ncauses) {
+        printf ("  died, by what took the last voter of the newest epoch the others knew:");
+        for (size_t c = 0; c < ncauses; c++)
+            printf ("%s %s %zu (%zu with partitions)", c ? "," : "", causes[c].cause,
+                    causes[c].count[0] + causes[c].count[1], causes[c].count[1]);
+        printf ("\n");
+    }
     printf ("  schedules: %zu crash-only, %zu with a majority crashing at once, %zu leaves\n",
             crash_only, majority_crashes, leaves);
     if (nconverge)
