@@ -60,6 +60,10 @@ static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 8000, JOIN = 
 #define HEAL_SETTLE_MS 2000     //  --heal: the worm is whole this long before the crash,
                                 //  and at least 3 rounds of 100 ms holds
 #define HEAL_BOUND_MS 30000     //  --heal: grown, and healed, within this
+#define SPLIT_SETTLE_MS 1000    //  --partition-heal: whole this long before the split
+#define SPLIT_MIN_MS 1000       //  --partition-heal: the split lasts this long ...
+#define SPLIT_MAX_MS 6000       //  ... to this (below the orphan timeout, ORPHAN)
+#define MERGE_BOUND_MS 2500     //  --partition-heal: merged within this of the heal
 
 typedef struct {
     uint64_t at;            //  delivery time
@@ -109,6 +113,13 @@ typedef struct {
     uint32_t heal_n;            //  --heal N, or 0
     bool heal_holder;           //  --holder: the holder crashes
     uint64_t heal_spawn_lo, heal_spawn_hi;  //  --spawn-ms LO-HI (--heal)
+    bool split;                 //  --partition-heal: one split in halves, then the heal
+    uint64_t split_whole_since; //  ... 0, or since when the worm is whole before the split
+    int split_sides[2];         //  ... live segments on each side at the split
+    int losers[MAX_SEGS];       //  ... at the heal: live segments the newest token
+    int nlosers;                //      does not list live or joining (the losing side)
+    int max_alive_after;        //  ... most segments alive at once after the heal
+    int losers_back;            //  ... of the losing side, how many run at the end (taken back)
     uint64_t rng;
     uint64_t now;
     //  worm
@@ -672,6 +683,26 @@ s_schedule (s_sim_t *sim)
         sim->nparts = 0;
         sim->agent_loss = s_unit (sim) * 0.2;
     }
+    if (sim->split) {
+        //  --partition-heal: a mild network, no crash, no leave, no kill;
+        //  once the worm has been whole for SPLIT_SETTLE_MS the network
+        //  splits in two halves for SPLIT_MIN_MS to SPLIT_MAX_MS, and heals
+        //  (part_start/part_end and faults_end are set then)
+        sim->target = (uint32_t) s_between (sim, 2, 6);
+        sim->max = sim->target + (uint32_t) s_between (sim, 1, 2);
+        sim->faults_end = UINT64_MAX / 2;
+        sim->loss = 0;
+        sim->dup = 0;
+        sim->max_delay = s_between (sim, 2, 10);
+        sim->spawn_fail = 0;
+        sim->ncrash = 0;
+        sim->mass_at = 0;
+        sim->nleave = 0;
+        sim->nparts = 0;
+        sim->do_kill = false;
+        sim->serial = false;
+        sim->false_next = 0;
+    }
     if (sim->heal_n) {
         //  --heal: no faults but one crash, at the segment process's timing
         //  (hold 100, ACK 200, loss floor 1000), hops of 1-3 ms, spawns of
@@ -707,8 +738,46 @@ s_schedule (s_sim_t *sim)
 static void
 s_repartition (s_sim_t *sim)
 {
-    for (int i = 0; i < sim->nsegs; i++)
-        sim->segs[i].group = (int) (s_rand (sim) % 2);
+    if (!sim->split) {
+        for (int i = 0; i < sim->nsegs; i++)
+            sim->segs[i].group = (int) (s_rand (sim) % 2);
+        return;
+    }
+    //  --partition-heal: the live segments in two halves (a random half of
+    //  them, rounded down, on side 1), the gone anywhere
+    int alive[MAX_SEGS], n = 0;
+    for (int i = 0; i < sim->nsegs; i++) {
+        sim->segs[i].group = 0;
+        if (sim->segs[i].ring)
+            alive[n++] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int) (s_rand (sim) % (uint64_t) (i + 1)), t = alive[i];
+        alive[i] = alive[j];
+        alive[j] = t;
+    }
+    for (int i = 0; i < n / 2; i++)
+        sim->segs[alive[i]].group = 1;
+    sim->split_sides[0] = n - n / 2;
+    sim->split_sides[1] = n / 2;
+}
+
+//  --partition-heal, at the heal: the losing side is every live segment that
+//  the newest token does not list live or joining.
+static void
+s_note_losers (s_sim_t *sim)
+{
+    worm_token_t *newest = s_newest (sim);
+    sim->nlosers = 0;
+    for (int i = 0; i < sim->nsegs; i++) {
+        if (!sim->segs[i].ring || !newest)
+            continue;
+        char id[16];
+        snprintf (id, sizeof id, "s%03d", i);
+        int index = worm_token_member_find (newest, id);
+        if (index < 0 || !worm_token_member_is_live (newest, (size_t) index))
+            sim->losers[sim->nlosers++] = i;
+    }
 }
 
 //  True when segment i may crash or leave as far as the worm's guarantee
@@ -1163,6 +1232,37 @@ s_run (s_sim_t *sim)
         s_check_quorum (sim);
         if (sim->serial && !sim->serial_next && s_faulty (sim) && s_healed (sim))
             sim->serial_next = sim->now + s_between (sim, 0, 300);
+        if (sim->split && !sim->nparts) {
+            //  Whole for a while: the split comes within the next round
+            if (!s_whole (sim))
+                sim->split_whole_since = 0;
+            else if (!sim->split_whole_since)
+                sim->split_whole_since = sim->now;
+            else if (sim->now - sim->split_whole_since >= SPLIT_SETTLE_MS) {
+                worm_token_t *newest = s_newest (sim);
+                sim->nparts = 1;
+                sim->part_start[0] = sim->now + s_between (sim, 0, worm_token_round_ms (newest));
+                sim->part_end[0] = sim->part_start[0] + s_between (sim, SPLIT_MIN_MS, SPLIT_MAX_MS);
+                sim->faults_end = sim->part_end[0];
+                end = sim->faults_end + CONVERGE_BOUND_MS;
+            }
+            if (sim->now >= HEAL_BOUND_MS)
+                s_fail (sim, "--partition-heal: the worm did not grow to %u within %d ms",
+                        sim->target, HEAL_BOUND_MS);
+        }
+        if (sim->split && sim->nparts && sim->now >= sim->faults_end) {
+            if (!sim->nlosers && !sim->max_alive_after)
+                s_note_losers (sim);
+            int alive = 0;
+            for (int i = 0; i < sim->nsegs; i++)
+                alive += sim->segs[i].ring != NULL;
+            if (alive > sim->max_alive_after)
+                sim->max_alive_after = alive;
+            if (!sim->converged_since && sim->now - sim->faults_end > MERGE_BOUND_MS)
+                s_fail (sim, "--partition-heal: not merged to one token and %u segments "
+                             "within %d ms of the heal (%d run)", sim->target, MERGE_BOUND_MS,
+                        alive);
+        }
         if (sim->heal_n && !sim->heal_crash_at && !heal_next) {
             //  Whole for a while: the victim crashes within the next round
             if (!s_whole (sim))
@@ -1205,6 +1305,8 @@ s_run (s_sim_t *sim)
         }
     }
     //  Figures
+    for (int l = 0; l < sim->nlosers; l++)
+        sim->losers_back += sim->segs[sim->losers[l]].ring != NULL;
     for (int i = 0; i < sim->nsegs; i++)
         if (sim->segs[i].ring) {
             const worm_ring_stats_t *st = worm_ring_stats (sim->segs[i].ring);
@@ -1236,7 +1338,7 @@ main (int argc, char **argv)
     bool notices = true;
     int64_t spawn_hold = -1;
     uint32_t heal_n = 0;
-    bool heal_holder = false;
+    bool heal_holder = false, split = false;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
@@ -1271,6 +1373,8 @@ main (int argc, char **argv)
         }
         else if (!strcmp (argv[i], "--holder"))
             heal_holder = true;
+        else if (!strcmp (argv[i], "--partition-heal"))
+            split = true;
         else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
             heal_n = (uint32_t) strtoul (argv[++i], NULL, 10);
             if (heal_n < 2 || heal_n > 32) {
@@ -1284,7 +1388,7 @@ main (int argc, char **argv)
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
                      "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
-                     "[--holder]]\n");
+                     "[--holder]] [--partition-heal]\n");
             return 2;
         }
     }
@@ -1292,6 +1396,11 @@ main (int argc, char **argv)
         fprintf (stderr, "worm-sim: --holder: only with --heal N\n");
         return 2;
     }
+    if (split && (heal_n || serial_crashes)) {
+        fprintf (stderr, "worm-sim: --partition-heal: not with --heal or --serial-crashes\n");
+        return 2;
+    }
+    size_t splits = 0, losers = 0, losers_back = 0, split_excess = 0;
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     uint64_t *converge = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
@@ -1317,6 +1426,7 @@ main (int argc, char **argv)
         sim->notices_on = notices;
         sim->spawn_hold = spawn_hold;
         sim->heal_n = heal_n;
+        sim->split = split;
         sim->heal_holder = heal_holder;
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
@@ -1329,8 +1439,9 @@ main (int argc, char **argv)
         if (!ok) {
             failures++;
             printf ("FAIL seed %" PRIu64 ": %s (t=%" PRIu64 " ms)\n  replay: worm-sim --replay %"
-                    PRIu64 " -v%s\n", s, sim->failure, sim->now, s,
-                    unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "");
+                    PRIu64 " -v%s%s\n", s, sim->failure, sim->now, s,
+                    unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "",
+                    split ? " --partition-heal" : "");
         }
         else if (sim->outside) {
             outside++;
@@ -1354,6 +1465,14 @@ main (int argc, char **argv)
         }
         if (ok && sim->heal_done_at)
             healed[nhealed++] = sim->heal_done_at - sim->heal_crash_at;
+        if (sim->split && sim->nparts) {
+            splits++;
+            losers += (size_t) sim->nlosers;
+            losers_back += (size_t) sim->losers_back;
+            if (sim->max_alive_after > (int) sim->target
+                && (size_t) sim->max_alive_after - sim->target > split_excess)
+                split_excess = (size_t) sim->max_alive_after - sim->target;
+        }
         dup_epochs += sim->dup_epochs;
         events += sim->events;
         stale += sim->stale;
@@ -1387,6 +1506,13 @@ main (int argc, char **argv)
                 " p95 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 " (bound %d)\n",
                 converge[0], converge[nconverge / 2], converge[nconverge * 95 / 100],
                 converge[nconverge * 99 / 100], converge[nconverge - 1], CONVERGE_BOUND_MS);
+    if (split)
+        printf ("  partition heal: %zu splits in halves for %d-%d ms; after the heal, merged "
+                "within %d ms (the convergence above); segments above target at once after a "
+                "heal, at most %zu; losing side (not listed by the newest token at the heal): "
+                "%zu segments, %zu exited, %zu taken back\n",
+                splits, SPLIT_MIN_MS, SPLIT_MAX_MS, MERGE_BOUND_MS, split_excess, losers,
+                losers - losers_back, losers_back);
     if (nkilled)
         printf ("  kill to last exit (ms), %zu kills: median %" PRIu64 " max %" PRIu64
                 " (bound %d)\n", nkilled, killed[nkilled / 2], killed[nkilled - 1],
