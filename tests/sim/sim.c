@@ -63,7 +63,9 @@ static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 8000, JOIN = 
 #define SPLIT_SETTLE_MS 1000    //  --partition-heal: whole this long before the split
 #define SPLIT_MIN_MS 1000       //  --partition-heal: the split lasts this long ...
 #define SPLIT_MAX_MS 6000       //  ... to this (below the orphan timeout, ORPHAN)
-#define MERGE_BOUND_MS 2500     //  --partition-heal: merged within this of the heal
+#ifndef MERGE_BOUND_MS
+#define MERGE_BOUND_MS 5000     //  --partition-heal: merged within this of the heal
+#endif
 
 typedef struct {
     uint64_t at;            //  delivery time
@@ -406,14 +408,17 @@ s_new_segment (s_sim_t *sim, int index)
 //  Checks
 
 //  The newest token any live segment but skip (-1: none skipped) holds
-//  or copies, or NULL.
+//  or copies, or NULL. staying: only segments that are not on their way
+//  out (told to leave, or worm_ring_going): what they know goes with them.
 static worm_token_t *
-s_newest_but (s_sim_t *sim, int skip)
+s_newest_but (s_sim_t *sim, int skip, bool staying)
 {
     worm_token_t *newest = NULL;
     for (int i = 0; i < sim->nsegs; i++) {
-        worm_token_t *token
-            = i != skip && sim->segs[i].ring ? worm_ring_token (sim->segs[i].ring) : NULL;
+        bool out = sim->segs[i].ring && (sim->segs[i].left || worm_ring_going (sim->segs[i].ring));
+        worm_token_t *token = i != skip && sim->segs[i].ring && !(staying && out)
+                                  ? worm_ring_token (sim->segs[i].ring)
+                                  : NULL;
         if (token && (!newest || worm_token_order (worm_token_epoch (token), worm_token_seq (token),
                                                    worm_token_epoch (newest),
                                                    worm_token_seq (newest)) > 0))
@@ -426,17 +431,19 @@ s_newest_but (s_sim_t *sim, int skip)
 static worm_token_t *
 s_newest (s_sim_t *sim)
 {
-    return s_newest_but (sim, -1);
+    return s_newest_but (sim, -1, false);
 }
 
 //  True when segment i lives and is a voter of token (one that the token
-//  lists LEFT is on its way out: it has retired).
+//  lists LEFT is on its way out: it has retired; so is one that a newer
+//  token counts out and that leaves after a grace, worm_ring_going).
 static bool
 s_voter_of (s_sim_t *sim, worm_token_t *token, int i)
 {
     char id[16];
     snprintf (id, sizeof id, "s%03d", i);
-    if (!token || !sim->segs[i].ring || sim->segs[i].left || !worm_token_is_voter (token, id))
+    if (!token || !sim->segs[i].ring || sim->segs[i].left || worm_ring_going (sim->segs[i].ring)
+        || !worm_token_is_voter (token, id))
         return false;
     int index = worm_token_member_find (token, id);
     return index < 0 || worm_token_member (token, (size_t) index)->state != WORM_MEMBER_LEFT;
@@ -456,14 +463,14 @@ s_live_voters (s_sim_t *sim)
 
 //  True when the worm could still replace its token without segment k:
 //  another live segment is a voter of the newest epoch that the others
-//  know ("Limits" in docs/PROTOCOL.md). Not "a voter of the newest epoch
+//  staying know ("Limits" in docs/PROTOCOL.md). Not "a voter of the newest epoch
 //  lives": a voter of an epoch made while it was cut off by a partition
 //  never saw that epoch; once every segment that knew it is gone, nobody
 //  can tell it, and it cannot act for it.
 static bool
 s_survives_without (s_sim_t *sim, int k)
 {
-    worm_token_t *newest = s_newest_but (sim, k);
+    worm_token_t *newest = s_newest_but (sim, k, true);
     for (int i = 0; i < sim->nsegs; i++)
         if (i != k && s_voter_of (sim, newest, i))
             return true;
