@@ -24,6 +24,9 @@
              [--holder]          (--heal: the segment holding the token crashes instead;
                                   exactly one regeneration is allowed, and it must
                                   come after the crash)
+             [--partition-heal]  (instead of the fault schedules: a whole worm splits in
+                                  two halves for 1-6 s and heals; one token and exactly
+                                  target segments, all listed, within 5 s of the heal)
 
     Death notices: when a segment crashes, its host agent tells the others
     (worm_ring_suspect) after a while, and some notices are lost; in a
@@ -628,6 +631,20 @@ s_converged (s_sim_t *sim)
 //  --------------------------------------------------------------------------
 //  One seed
 
+//  No loss, duplication, spawn failure, crash, majority crash, leave or
+//  partition: where the special schedules start from.
+static void
+s_no_faults (s_sim_t *sim)
+{
+    sim->loss = 0;
+    sim->dup = 0;
+    sim->spawn_fail = 0;
+    sim->ncrash = 0;
+    sim->mass_at = 0;
+    sim->nleave = 0;
+    sim->nparts = 0;
+}
+
 static void
 s_schedule (s_sim_t *sim)
 {
@@ -680,14 +697,8 @@ s_schedule (s_sim_t *sim)
         sim->target = 3;
         sim->max = 4 + (uint32_t) (s_rand (sim) % 2);
         sim->faults_end = 3 * ORPHAN + s_between (sim, 0, 2000);
-        sim->loss = 0;
-        sim->dup = 0;
+        s_no_faults (sim);
         sim->max_delay = s_between (sim, 2, 10);
-        sim->spawn_fail = 0;
-        sim->ncrash = 0;
-        sim->mass_at = 0;
-        sim->nleave = 0;
-        sim->nparts = 0;
         sim->agent_loss = s_unit (sim) * 0.2;
     }
     if (sim->split) {
@@ -698,14 +709,8 @@ s_schedule (s_sim_t *sim)
         sim->target = (uint32_t) s_between (sim, 2, 6);
         sim->max = sim->target + (uint32_t) s_between (sim, 1, 2);
         sim->faults_end = UINT64_MAX / 2;
-        sim->loss = 0;
-        sim->dup = 0;
+        s_no_faults (sim);
         sim->max_delay = s_between (sim, 2, 10);
-        sim->spawn_fail = 0;
-        sim->ncrash = 0;
-        sim->mass_at = 0;
-        sim->nleave = 0;
-        sim->nparts = 0;
         sim->do_kill = false;
         sim->serial = false;
         sim->false_next = 0;
@@ -720,14 +725,8 @@ s_schedule (s_sim_t *sim)
         sim->target = sim->heal_n;
         sim->max = sim->heal_n + 1;
         sim->faults_end = UINT64_MAX / 2;
-        sim->loss = 0;
-        sim->dup = 0;
+        s_no_faults (sim);
         sim->max_delay = 3;
-        sim->spawn_fail = 0;
-        sim->ncrash = 0;
-        sim->mass_at = 0;
-        sim->nleave = 0;
-        sim->nparts = 0;
         sim->agent_loss = 0;
         sim->do_kill = false;
         sim->serial = false;
