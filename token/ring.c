@@ -1143,10 +1143,12 @@ s_on_passed (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *en
     return 0;
 }
 
-//  A copy of a token newer than ours (our TOKEN was of an older epoch), or,
-//  before we ever held one, from the holder that will not list us: adopt it
-//  (our own token, if we were handing one on, dies), and exit at once when
-//  it counts us out and the worm is whole without us ("Partition heal").
+//  A copy of a token newer than ours (our TOKEN was of an older epoch, our
+//  lineage lost, or a holder will not take us back), or, before we ever
+//  held one, from the holder that will not list us: adopt it (our own
+//  token, if we were handing one on, dies), and go when it counts us out on
+//  by's word (ring_go_out: after a short grace); exit at once when we never
+//  held a token and it does not list us ("Partition heal").
 static int
 s_on_newer (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, uint64_t now_ms)
 {

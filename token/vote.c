@@ -567,9 +567,9 @@ s_learn_base (worm_ring_t *self, const ring_envelope_t *env, uint64_t base, cons
 
 //  We answered a voter change's CAMPAIGN or an ordinary ACCEPT of env's
 //  sender: when our copy (perhaps the candidate's, just learnt) counts us out
-//  on its word and the worm is whole without us, go now (the candidate has
-//  our answer; a voter change happens in a living ring, so we stand
-//  between nobody and a token). A losing side of a healed split hears of
+//  on its word and the worm is whole without us, go (ring_go_out: after a
+//  short grace; the candidate has our answer, and a voter change happens in
+//  a living ring, so we stand between nobody and a token). A losing side of a healed split hears of
 //  the winners' voter changes first, since it still holds votes there.
 static void
 s_after_answer (worm_ring_t *self, const ring_envelope_t *env, uint64_t now_ms)
@@ -745,8 +745,8 @@ vote_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *e
         if (!fresher)
             return -1;
         //  A live voter of that copy shows the worm whole without us (a
-        //  healed split left us on the losing side): go at once ("Partition
-        //  heal"). Not in a rescue, an early campaign or a voter change:
+        //  healed split left us on the losing side): go, after ring_go_out's
+        //  grace ("Partition heal"). Not in a rescue, an early campaign or a voter change:
         //  those may be all that stands between the worm and its end
         bool out = !self->proposer.rescue && !self->proposer.early && !self->proposer.reconfig
                    && ring_counted_out (self, fresher, env->from);
