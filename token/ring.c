@@ -308,7 +308,8 @@ worm_ring_destroy (worm_ring_t **self_p)
 }
 
 //  True when the token lists a majority of its voters as live (doing
-//  without one voter confirmed dead): the ring can still reach a quorum.
+//  without one voter confirmed dead or listed left, as vote.c's
+//  s_excused): the ring can still reach a quorum.
 static bool
 s_quorum_listed (worm_ring_t *self, worm_token_t *token)
 {
@@ -319,7 +320,9 @@ s_quorum_listed (worm_ring_t *self, worm_token_t *token)
         int index = worm_token_member_find (token, voter);
         if (index >= 0 && worm_token_member_is_live (token, (size_t) index))
             live++;
-        else if (ring_in_idset (&self->confirmed_dead, voter))
+        else if (ring_in_idset (&self->confirmed_dead, voter)
+                 || (index >= 0 && worm_token_member (token, (size_t) index)->state
+                                       == WORM_MEMBER_LEFT))
             excused = true;
     }
     return live * 2 > voters - (excused ? 1 : 0);

@@ -127,7 +127,10 @@ s_instance (worm_ring_t *self, uint64_t base)
 }
 
 //  The voter a decision may do without: the lowest id among the voters of
-//  the base epoch that a host agent confirmed dead, or NULL. Doing without
+//  the base epoch that a host agent confirmed dead or that our copy lists
+//  left (it retired: it never votes again; without this, a voter change
+//  whose candidate's agent never confirmed the death of a voter listed
+//  left waited for that vote for ever: seed 6175), or NULL. Doing without
 //  ONE dead acceptor keeps every two quorums overlapping in a live one.
 static const char *
 s_excused (worm_ring_t *self)
@@ -135,8 +138,12 @@ s_excused (worm_ring_t *self)
     const char *excused = NULL;
     for (size_t i = 0; i < worm_token_voter_count (self->token); i++) {
         const char *voter = worm_token_voter (self->token, i);
-        if (ring_in_idset (&self->confirmed_dead, voter)
-            && (!excused || strcmp (voter, excused) < 0))
+        int index = worm_token_member_find (self->token, voter);
+        bool gone = ring_in_idset (&self->confirmed_dead, voter)
+                    || (index >= 0
+                        && worm_token_member (self->token, (size_t) index)->state
+                               == WORM_MEMBER_LEFT);
+        if (gone && (!excused || strcmp (voter, excused) < 0))
             excused = voter;
     }
     return excused;

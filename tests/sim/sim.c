@@ -339,6 +339,11 @@ s_actions (s_sim_t *sim, int i)
         case WORM_RING_EXIT:
             s_log (sim, "s%03d exits: %s", i, a->reason);
             snprintf (sim->exit_reason, sizeof sim->exit_reason, "%s", a->reason);
+            if (sim->quorum_lost && strncmp (sim->lost_cause, "other", 5) == 0)
+                //  The last voter retired on a timer (it was on its way out,
+                //  s_voter_of), and now goes: that is what took it
+                snprintf (sim->lost_cause, sizeof sim->lost_cause, "own exit: %.*s",
+                          (int) strcspn (a->reason, ":"), a->reason);
             if (sim->serial && !sim->kill_at && strstr (a->reason, "cut off"))
                 s_fail (sim, "s%03d exits after %d serial crashes, each healed: %s", i,
                         sim->serial_count, a->reason);
