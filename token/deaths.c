@@ -168,6 +168,13 @@ deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
     int index = worm_token_member_find (self->token, id);
     if (index < 0)
         return;     //  not a member we know: nothing to ask about
+    if (self->out_at_ms && worm_token_member_is_live (self->token, (size_t) index)
+        && worm_token_is_voter (self->token, id))
+        //  Counted out, about to go (ring_go_out), and one of the voters
+        //  whose word that was may be dead: stay, we may be needed (a hint
+        //  suffices: a false one only keeps us till the orphan timeout or
+        //  the next word)
+        self->out_at_ms = 0;
     worm_member_t *member = worm_token_member (self->token, (size_t) index);
     if (member->state == WORM_MEMBER_LEFT)
         return;     //  gone for good already
@@ -193,9 +200,8 @@ deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
     deaths_check (self, member);
 }
 
-//  Tells every member we know but us that we leave for good (LEAVE).
-static void
-s_announce_leave (worm_ring_t *self)
+void
+deaths_announce_leave (worm_ring_t *self)
 {
     if (!self->token)
         return;
@@ -222,7 +228,7 @@ deaths_leave (worm_ring_t *self, uint64_t now_ms)
     self->retired = true;
     self->leave_deadline_ms = now_ms + self->config.ack_timeout_ms * 2;
     snprintf (self->leave_reason, sizeof self->leave_reason, "left the worm");
-    s_announce_leave (self);
+    deaths_announce_leave (self);
     if (self->state == WORM_RING_HOLDING) {
         vote_end (self);      //  a voter change in progress is abandoned
         int mine = worm_token_member_find (self->token, ring_me (self));

@@ -308,7 +308,8 @@ worm_ring_destroy (worm_ring_t **self_p)
 }
 
 //  True when the token lists a majority of its voters as live (doing
-//  without one voter confirmed dead): the ring can still reach a quorum.
+//  without one voter confirmed dead or listed left, as vote.c's
+//  s_excused): the ring can still reach a quorum.
 static bool
 s_quorum_listed (worm_ring_t *self, worm_token_t *token)
 {
@@ -319,10 +320,110 @@ s_quorum_listed (worm_ring_t *self, worm_token_t *token)
         int index = worm_token_member_find (token, voter);
         if (index >= 0 && worm_token_member_is_live (token, (size_t) index))
             live++;
-        else if (ring_in_idset (&self->confirmed_dead, voter))
+        else if (ring_in_idset (&self->confirmed_dead, voter)
+                 || (index >= 0 && worm_token_member (token, (size_t) index)->state
+                                       == WORM_MEMBER_LEFT))
             excused = true;
     }
     return live * 2 > voters - (excused ? 1 : 0);
+}
+
+static void s_send_newer (worm_ring_t *self, const char *peer, const char *endpoint,
+                          const char *by);
+
+bool
+ring_counted_out (worm_ring_t *self, worm_token_t *copy, const char *from)
+{
+    int mine = worm_token_member_find (copy, ring_me (self));
+    if (mine >= 0 && worm_token_member_is_live (copy, (size_t) mine))
+        return false;       //  a member: the token will come
+    //  On the word of a live voter of that epoch: our exit leaves one that
+    //  knows it (a copy we learnt from a joiner might be all that is left)
+    int sender = worm_token_member_find (copy, from);
+    if (sender < 0 || worm_token_member (copy, (size_t) sender)->state != WORM_MEMBER_LIVE
+        || !worm_token_is_voter (copy, from) || !s_quorum_listed (self, copy))
+        return false;
+    return worm_token_live_count (copy) + worm_token_spawn_count (copy)
+           >= worm_token_target (copy);
+}
+
+//  Leaves the worm at once, for reason, on the word of by (the live voter
+//  whose copy counts us out): never votes again, tells the members of the
+//  lineage we were in that the copy does not list live (NEWER, on by's
+//  word: they wait for a token that died) and every member of our copy
+//  (LEAVE: they count us gone for good), and gives EXIT.
+static void
+s_leave_now (worm_ring_t *self, const char *reason, const char *by)
+{
+    for (size_t i = 0; i < self->lineage_count; i++) {
+        ring_peer_t *peer = &self->lineage[i];
+        int index = worm_token_member_find (self->token, peer->id);
+        if (strcmp (peer->id, ring_me (self)) != 0 && strcmp (peer->id, by) != 0
+            && (index < 0 || !worm_token_member_is_live (self->token, (size_t) index)))
+            s_send_newer (self, peer->id, peer->endpoint, by);
+    }
+    self->lineage_count = 0;
+    //  Segments spawned for us that we never listed: nobody else knows them
+    for (size_t i = 0; i < self->pending_count; i++)
+        if (self->pending[i].ok)
+            s_send_newer (self, self->pending[i].member.id, self->pending[i].member.endpoint, by);
+    self->pending_count = 0;
+    self->retired = true;
+    deaths_announce_leave (self);
+    ring_exit (self, reason);
+}
+
+//  CHECKs every voter our copy lists live with its host agent.
+static void
+s_check_live_voters (worm_ring_t *self)
+{
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        worm_member_t *m = worm_token_member (self->token, i);
+        if (m->state == WORM_MEMBER_LIVE && worm_token_is_voter (self->token, m->id))
+            deaths_check (self, m);
+    }
+}
+
+void
+ring_go_out (worm_ring_t *self, const char *reason, const char *by, uint64_t now_ms)
+{
+    if (self->state == WORM_RING_EXITED || self->out_at_ms)
+        return;
+    self->out_at_ms = now_ms + self->config.loss_floor_ms / 2;
+    self->out_checked = false;
+    snprintf (self->out_by, sizeof self->out_by, "%s", by);
+    snprintf (self->out_reason, sizeof self->out_reason, "%s", reason);
+    s_check_live_voters (self);
+}
+
+//  The grace of ring_go_out is over. Its first half: CHECK the voters our
+//  copy lists live again (a crash during the grace shows now), and wait
+//  the second half. Then go, unless we hold the token again, or the copy
+//  no longer counts us out, or a host agent (or a death notice, see
+//  deaths_suspect) said that one of those voters is gone: a lineage that
+//  loses voters now may need us.
+static void
+s_go_out_now (worm_ring_t *self, uint64_t now_ms)
+{
+    self->out_at_ms = 0;
+    if ((self->state != WORM_RING_WAITING && self->state != WORM_RING_CAMPAIGNING) || !self->token)
+        return;
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        worm_member_t *m = worm_token_member (self->token, i);
+        if (m->state == WORM_MEMBER_LIVE && worm_token_is_voter (self->token, m->id)
+            && ring_in_idset (&self->confirmed_dead, m->id))
+            return;
+    }
+    if (!ring_counted_out (self, self->token, self->out_by))
+        return;
+    if (!self->out_checked) {
+        self->out_checked = true;
+        self->out_at_ms = now_ms + self->config.loss_floor_ms / 2;
+        s_check_live_voters (self);
+        return;
+    }
+    vote_end (self);
+    s_leave_now (self, self->out_reason, self->out_by);
 }
 
 //  We hold self->token from now.
@@ -501,14 +602,50 @@ ring_forward (worm_ring_t *self, uint64_t now_ms)
     ring_send (self, self->fwd_to, self->fwd_endpoint, self->fwd_data, self->fwd_size);
 }
 
+//  Sends our copy to peer at endpoint (NEWER): it is newer than what peer
+//  showed us, or peer is a spawned segment we will not list. by: NULL, or
+//  the live voter of the copy on whose word we pass it on.
+static void
+s_send_newer (worm_ring_t *self, const char *peer, const char *endpoint, const char *by)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    char err[WORM_TOKEN_ERROR_MAX];
+    if (worm_token_encode (self->token, &bytes, &size, err, sizeof err))
+        return;     //  too big: the peer learns it otherwise (a VOTE, its orphan timeout)
+    worm_wire_writer_t w;
+    ring_envelope (self, &w, "NEWER");
+    worm_wire_kbin (&w, "token", bytes, size);
+    if (by)
+        worm_wire_kstr (&w, "by", by);
+    free (bytes);
+    ring_send_writer (self, peer, endpoint, &w);
+}
+
 //  Lists the spawns whose results came in while we did not hold the token.
 static void
 s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
 {
     for (size_t i = 0; i < self->pending_count; i++) {
         ring_pending_t *p = &self->pending[i];
-        if (worm_token_spawn_remove (self->token, p->spawn_id) != 0)
-            continue;       //  expired meanwhile: that segment will find no token and exit
+        if (worm_token_spawn_remove (self->token, p->spawn_id) != 0) {
+            //  Expired meanwhile (its join deadline passed): list the new
+            //  segment all the same while the worm is below target, else
+            //  end it at once (NEWER: the token does not list it), rather
+            //  than let it run above the cap until its orphan timeout
+            if (!p->ok)
+                continue;
+            worm_member_t member = p->member;
+            member.state = WORM_MEMBER_JOINING;
+            member.born_at_ms = now_ms;
+            if (worm_token_member_find (self->token, member.id) >= 0)
+                continue;
+            if (worm_token_live_count (self->token) + worm_token_spawn_count (self->token)
+                    >= worm_token_target (self->token)
+                || worm_token_member_add (self->token, &member) != 0)
+                s_send_newer (self, p->member.id, p->member.endpoint, NULL);
+            continue;
+        }
         if (p->ok) {
             worm_member_t member = p->member;
             member.state = WORM_MEMBER_JOINING;
@@ -534,6 +671,24 @@ s_may_tend (worm_ring_t *self, uint64_t now_ms)
            && now_ms - self->last_quorum_ms < self->config.orphan_timeout_ms;
 }
 
+void
+ring_keep_joiners (worm_ring_t *self, worm_token_t *before, uint64_t now_ms)
+{
+    worm_token_t *token = self->token;
+    for (size_t i = 0; i < worm_token_member_count (before); i++) {
+        worm_member_t member = *worm_token_member (before, i);
+        if (member.state != WORM_MEMBER_JOINING || worm_token_member_find (token, member.id) >= 0
+            || ring_in_idset (&self->confirmed_dead, member.id))
+            continue;
+        member.born_at_ms = now_ms;
+        if (!s_may_tend (self, now_ms)
+            || worm_token_live_count (token) + worm_token_spawn_count (token)
+                   >= worm_token_target (token)
+            || worm_token_member_add (token, &member) != 0)
+            s_send_newer (self, member.id, member.endpoint, NULL);
+    }
+}
+
 //  The holder's bookkeeping of members: lists the spawn results that came
 //  in, takes back members listed dead that campaigned since, and marks
 //  left those a host agent confirmed gone (or that said LEAVE).
@@ -542,15 +697,24 @@ s_tend (worm_ring_t *self, uint64_t now_ms)
 {
     worm_token_t *token = self->token;
     s_apply_spawn_results (self, now_ms);
-    //  Members we marked dead that campaigned since are alive after all (a
-    //  lost ACK, a healed split): take them back while the cap allows
+    //  Members we marked dead that campaigned or sent us a stale token since
+    //  are alive after all (a lost ACK, a healed split): take them back while
+    //  the worm is below its target (above it they would only have to leave
+    //  again; a NEWER copy or a VOTE tells them the worm is whole without
+    //  them, and they exit: "Partition heal")
     for (size_t i = 0; i < self->alive_hints.count; i++) {
         int index = worm_token_member_find (token, self->alive_hints.ids[i]);
         if (index >= 0 && worm_token_member (token, (size_t) index)->state == WORM_MEMBER_DEAD
             && !ring_in_idset (&self->confirmed_dead, self->alive_hints.ids[i])
             && worm_token_live_count (token) + worm_token_spawn_count (token)
-                   < worm_token_max (token))
+                   < worm_token_target (token))
             worm_token_member (token, (size_t) index)->state = WORM_MEMBER_LIVE;
+        else if (index >= 0
+                 && worm_token_member (token, (size_t) index)->state == WORM_MEMBER_DEAD
+                 && !ring_in_idset (&self->confirmed_dead, self->alive_hints.ids[i]))
+            //  The worm is whole without it: show it so (it exits)
+            s_send_newer (self, worm_token_member (token, (size_t) index)->id,
+                          worm_token_member (token, (size_t) index)->endpoint, NULL);
     }
     self->alive_hints.count = 0;
     //  Members a host agent confirmed gone are marked left in the token, so
@@ -754,6 +918,20 @@ ring_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
         uint64_t round = now_ms - self->last_hold_ms;
         worm_token_set_round_ms (token, (worm_token_round_ms (token) + round * 3) / 4);
     }
+    if (!held && self->token && epoch > worm_token_epoch (self->token)) {
+        //  A copy of a newer epoch: remember who was live in ours, should
+        //  it count us out (ring_go_out tells them)
+        self->lineage_count = 0;
+        for (size_t i = 0; i < worm_token_member_count (self->token); i++)
+            if (worm_token_member_is_live (self->token, i)) {
+                worm_member_t *m = worm_token_member (self->token, i);
+                ring_peer_t *peer = &self->lineage[self->lineage_count++];
+                snprintf (peer->id, sizeof peer->id, "%s", m->id);
+                snprintf (peer->endpoint, sizeof peer->endpoint, "%s", m->endpoint);
+            }
+    }
+    else if (held)
+        self->lineage_count = 0;
     worm_token_destroy (&self->token);
     self->token = token;
     if (epoch > self->floor)
@@ -771,6 +949,7 @@ ring_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
     self->leaving = false;
     self->excluded = false;
     self->stepping_aside = false;
+    self->out_at_ms = 0;        //  we hold the token: not counted out after all
     int mine = worm_token_member_find (token, ring_me (self));
     if (mine < 0) {
         //  Dropped from the list, yet we hold the token: list ourselves as
@@ -870,6 +1049,33 @@ s_on_token (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env
         //  Stale, duplicate or twin: acknowledge, so the sender stops, and drop
         self->stats.stale++;
         s_send_ack (self, env, epoch, seq);
+        if (self->token && epoch < worm_token_epoch (self->token)) {
+            //  Of an older epoch: the sender holds a lineage that lost (the
+            //  other side of a healed split). Show it our copy, so that its
+            //  token dies and it rejoins or goes; and take it back if the
+            //  worm is below target ("Partition heal")
+            int sender = worm_token_member_find (self->token, env->from);
+            if (sender >= 0
+                && worm_token_member (self->token, (size_t) sender)->state == WORM_MEMBER_DEAD)
+                ring_idset_add (&self->alive_hints, env->from);
+            s_send_newer (self, env->from, env->endpoint, NULL);
+            //  The other members of that lineage wait for a token that is
+            //  dead now: show them too, rather than let them find out at
+            //  their loss timeout
+            worm_token_t *stale = NULL;
+            char err[WORM_TOKEN_ERROR_MAX];
+            if (worm_token_decode (bytes, size, &stale, err, sizeof err) == 0) {
+                for (size_t i = 0; i < worm_token_member_count (stale); i++) {
+                    worm_member_t *m = worm_token_member (stale, i);
+                    int index = worm_token_member_find (self->token, m->id);
+                    if (worm_token_member_is_live (stale, i) && strcmp (m->id, env->from) != 0
+                        && strcmp (m->id, ring_me (self)) != 0
+                        && (index < 0 || !worm_token_member_is_live (self->token, (size_t) index)))
+                        s_send_newer (self, m->id, m->endpoint, NULL);
+                }
+                worm_token_destroy (&stale);
+            }
+        }
         return 0;
     }
     worm_token_t *token = NULL;
@@ -940,6 +1146,59 @@ s_on_passed (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *en
     return 0;
 }
 
+//  A copy of a token newer than ours (our TOKEN was of an older epoch, our
+//  lineage lost, or a holder will not take us back), or, before we ever
+//  held one, from the holder that will not list us: adopt it (our own
+//  token, if we were handing one on, dies), and go when it counts us out on
+//  by's word (ring_go_out: after a short grace); exit at once when we never
+//  held a token and it does not list us ("Partition heal").
+static int
+s_on_newer (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, uint64_t now_ms)
+{
+    const void *bytes;
+    size_t size;
+    if (worm_wire_get_bin (r, r->root, "token", &bytes, &size, WORM_TOKEN_SIZE_MAX))
+        return ring_fail (self, "ring: NEWER from %s: %s", env->from, r->error);
+    worm_token_t *copy = NULL;
+    char err[WORM_TOKEN_ERROR_MAX];
+    if (worm_token_decode (bytes, size, &copy, err, sizeof err))
+        return ring_fail (self, "ring: NEWER from %s: %s", env->from, err);
+    if (strcmp (worm_token_worm_id (copy), self->config.worm_id) != 0) {
+        worm_token_destroy (&copy);
+        return ring_fail (self, "ring: NEWER from %s: token of another worm", env->from);
+    }
+    char by[WORM_TOKEN_ID_MAX];
+    int has_by = worm_wire_get_str (r, r->root, "by", by, sizeof by);
+    if (has_by < 0) {
+        worm_token_destroy (&copy);
+        return ring_fail (self, "ring: NEWER from %s: %s", env->from, r->error);
+    }
+    if (has_by > 0)
+        snprintf (by, sizeof by, "%s", env->from);
+    int mine = worm_token_member_find (copy, ring_me (self));
+    bool listed = mine >= 0 && worm_token_member_is_live (copy, (size_t) mine);
+    if (!self->token) {
+        //  Spawned, never held the token: the holder did not list us
+        worm_token_destroy (&copy);
+        if (!listed)
+            ring_exit (self, "spawn dropped: the token does not list us");
+        return 0;
+    }
+    if (worm_token_order (worm_token_epoch (copy), worm_token_seq (copy),
+                          worm_token_epoch (self->token), worm_token_seq (self->token))
+        <= 0) {
+        worm_token_destroy (&copy);
+        return 0;       //  nothing new (a late or repeated NEWER)
+    }
+    bool out = ring_counted_out (self, copy, by);
+    self->stats.newer++;
+    ring_accept (self, copy, false, now_ms);
+    if (out && self->state != WORM_RING_EXITED)
+        ring_go_out (self, "counted out by a newer token: the worm is whole without us", by,
+                     now_ms);
+    return 0;
+}
+
 //  Every message type the ring accepts (ring.h lists them), and its handler.
 static const struct {
     const char *type;
@@ -948,6 +1207,7 @@ static const struct {
     {"TOKEN", s_on_token},          {"ACK", s_on_ack},           {"PASSED", s_on_passed},
     {"CAMPAIGN", vote_on_campaign}, {"VOTE", vote_on_vote},      {"ACCEPT", vote_on_accept},
     {"ACCEPTED", vote_on_accepted}, {"DIED", deaths_on_died},    {"LEAVE", deaths_on_leave},
+    {"NEWER", s_on_newer},
 };
 
 //  The handler of message type, or NULL when the ring knows no such type.
@@ -989,6 +1249,23 @@ worm_ring_receive (worm_ring_t *self, const void *data, size_t size, uint64_t no
 //  --------------------------------------------------------------------------
 //  Timers and other inputs
 
+//  How long a waiting segment goes without the token before it campaigns:
+//  the loss timeout plus its rank's share. A copy that does not list us
+//  live (one a vote, a campaign or a NEWER brought: we were on the losing
+//  side of a split, or a hop to us was given up on) will not bring the
+//  token to us: then the loss floor, so that we soon learn from the
+//  voters' answers whether the worm takes us back or is whole without us
+//  ("Partition heal"). The measured round may be long from the split.
+static uint64_t
+s_quiet_ms (worm_ring_t *self)
+{
+    int mine = worm_token_member_find (self->token, ring_me (self));
+    uint64_t loss = mine >= 0 && worm_token_member_is_live (self->token, (size_t) mine)
+                        ? ring_loss_timeout (self)
+                        : self->config.loss_floor_ms;
+    return loss + ring_rank (self) * self->config.campaign_timeout_ms;
+}
+
 void
 worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
 {
@@ -997,6 +1274,11 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
         && now_ms >= self->leave_deadline_ms) {
         ring_exit (self, self->leave_reason);
         return;
+    }
+    if (self->state != WORM_RING_EXITED && self->out_at_ms && now_ms >= self->out_at_ms) {
+        s_go_out_now (self, now_ms);
+        if (self->state == WORM_RING_EXITED)
+            return;
     }
     switch (self->state) {
     case WORM_RING_EXITED:
@@ -1048,9 +1330,7 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
             return;
         }
         if (self->token && now_ms >= self->proposer.next_ms
-            && now_ms - self->quiet_since_ms
-                   >= ring_loss_timeout (self)
-                          + ring_rank (self) * self->config.campaign_timeout_ms)
+            && now_ms - self->quiet_since_ms >= s_quiet_ms (self))
             vote_start (self, now_ms, false, false);
         return;
     }
@@ -1073,8 +1353,7 @@ s_deadline (const worm_ring_t *self)
     default: {
         uint64_t deadline = self->last_token_ms + self->config.orphan_timeout_ms;
         if (self->token) {
-            uint64_t loss = self->quiet_since_ms + ring_loss_timeout (me)
-                            + ring_rank (me) * self->config.campaign_timeout_ms;
+            uint64_t loss = self->quiet_since_ms + s_quiet_ms (me);
             if (loss < self->proposer.next_ms)
                 loss = self->proposer.next_ms;
             if (loss < deadline)
@@ -1092,6 +1371,8 @@ worm_ring_deadline (const worm_ring_t *self)
     if (self->state != WORM_RING_EXITED && self->leave_deadline_ms
         && self->leave_deadline_ms < deadline)
         deadline = self->leave_deadline_ms;
+    if (self->state != WORM_RING_EXITED && self->out_at_ms && self->out_at_ms < deadline)
+        deadline = self->out_at_ms;
     return deadline;
 }
 
@@ -1178,6 +1459,12 @@ worm_ring_state_t
 worm_ring_state (const worm_ring_t *self)
 {
     return self->state;
+}
+
+bool
+worm_ring_going (const worm_ring_t *self)
+{
+    return self->out_at_ms != 0 || self->retired;
 }
 
 worm_token_t *

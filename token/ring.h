@@ -50,6 +50,9 @@
 //    ACCEPTED  a voter's answer to ACCEPT
 //    DIED      to the live member before a member confirmed gone: check it too
 //    LEAVE     a segment that leaves for good (worm_ring_leave), to every member
+//    NEWER     a copy of a newer token than the receiver's: to the sender of a TOKEN
+//              of an older epoch (a healed split), or to a spawned segment that the
+//              holder will not list; a receiver the copy counts out exits at once
 #define WORM_RING_TYPE_MAX 16
 
 typedef struct {
@@ -122,6 +125,7 @@ typedef struct {
     uint64_t reconfigurations;  //  campaigns won that changed the voters
     uint64_t skipped;           //  successors marked dead for not acknowledging
     uint64_t refused;           //  messages refused as malformed
+    uint64_t newer;             //  NEWER copies adopted (a lineage of ours had lost)
 } worm_ring_stats_t;
 
 typedef struct _worm_ring_t worm_ring_t;
@@ -208,6 +212,10 @@ const worm_ring_action_t *worm_ring_action (worm_ring_t *self);
 uint64_t worm_ring_deadline (const worm_ring_t *self);
 
 worm_ring_state_t worm_ring_state (const worm_ring_t *self);
+//  True when the segment is on its way out of the worm: a newer token
+//  counts it out and it leaves after a short grace (docs/PROTOCOL.md,
+//  "Partition heal"), or it retired (it will never vote again).
+bool worm_ring_going (const worm_ring_t *self);
 //  The last token this segment accepted (its copy), or NULL before the
 //  first. Owned by the ring. The app may change its app state only between
 //  a HELD action and the next input call.

@@ -41,6 +41,12 @@ typedef struct {
     uint8_t *owned;                     //  SEND data, freed when the queue is cleared
 } ring_action_t;
 
+//  A member we may have to tell something: its id and endpoint.
+typedef struct {
+    char id[WORM_TOKEN_ID_MAX];                 //  segment id
+    char endpoint[WORM_TOKEN_ENDPOINT_MAX];     //  where it listens
+} ring_peer_t;
+
 //  When we last asked a host agent about a suspect (worm_ring_suspect).
 typedef struct {
     char id[WORM_TOKEN_ID_MAX];         //  the member
@@ -152,6 +158,13 @@ struct _worm_ring_t {
     uint64_t next_probe_ms;             //  alone: next try of an unreachable member
     uint64_t floor;                     //  highest epoch we have seen in any token, copy
                                         //  or value (a rescue goes past it)
+    ring_peer_t lineage[WORM_TOKEN_MAX_MEMBERS];   //  live members of our copy when a
+    size_t lineage_count;               //  copy of a newer epoch replaced it: told NEWER
+                                        //  when that copy counts us out (ring_go_out)
+    uint64_t out_at_ms;                 //  0, or when we go, counted out (ring_go_out)
+    bool out_checked;                   //  ... the second CHECK of its voters is out
+    char out_by[WORM_TOKEN_ID_MAX];     //  ... on whose word
+    char out_reason[WORM_RING_REASON_MAX];   //  ... and why
     //  Member deaths
     ring_idset_t confirmed_dead;        //  segments whose host agent said they are gone
     ring_idset_t alive_hints;           //  members listed dead that campaigned since
@@ -239,6 +252,28 @@ void ring_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t no
 //  While we hold the token (and may change it): lists the spawn results and
 //  the members gone, and asks for the spawns the population rule wants now.
 void ring_grow (worm_ring_t *self, uint64_t now_ms);
+//  True when copy, a token newer than ours that member from (a live voter
+//  of it) showed us, counts us out and the worm is whole without us: it
+//  lists us neither live nor joining, a live majority of its voters, and
+//  live members plus spawns in flight at least its target (docs/PROTOCOL.md,
+//  "Partition heal"). Then we may go (ring_go_out).
+bool ring_counted_out (worm_ring_t *self, worm_token_t *copy, const char *from);
+//  We hold a token that a campaign chose, and before held (or copied)
+//  before: joiners before listed that the token lacks (the value was made
+//  from an older copy) are listed again while the worm is below target
+//  and s_may_tend allows, else ended at once (NEWER), rather than left to
+//  wait out their orphan timeout above the cap.
+void ring_keep_joiners (worm_ring_t *self, worm_token_t *before, uint64_t now_ms);
+//  Our copy counts us out on the word of by (ring_counted_out): leave the
+//  worm, for reason, after a grace of loss_floor_ms in which we CHECK the
+//  voters it lists live (a copy can be older than the crash of all of
+//  them). Then, unless we hold the token again or an agent said that by,
+//  or so many of them that no live majority is left, are gone: never vote
+//  again, tell the members of the lineage we were in that the copy does
+//  not list live (NEWER, on by's word: they wait for a token that died)
+//  and every member of our copy (LEAVE: they count us gone for good), and
+//  give EXIT. Nothing when a grace runs already.
+void ring_go_out (worm_ring_t *self, const char *reason, const char *by, uint64_t now_ms);
 
 //  --------------------------------------------------------------------------
 //  vote.c: campaigns and rescue
@@ -274,6 +309,8 @@ int vote_on_accepted (worm_ring_t *self, worm_wire_reader_t *r, const ring_envel
 //  Queues a CHECK of member with its host agent, unless it is us or
 //  already confirmed dead.
 void deaths_check (worm_ring_t *self, const worm_member_t *member);
+//  Tells every member of our copy but us that we leave for good (LEAVE).
+void deaths_announce_leave (worm_ring_t *self);
 //  True when segment id will never vote again: confirmed dead, announced
 //  LEAVE, or listed LEFT in our copy or the fresher one a vote brought.
 bool deaths_gone (worm_ring_t *self, const char *id);

@@ -6,7 +6,8 @@
     (LEAVE) by a member and by the holder, and the fast heal: a death
     hint (worm_ring_suspect) that only ever asks the host agent, a death
     confirmed to the holder or to the next holder that spawns at once, and
-    a spawn result listed within the hold that asked for it. The
+    a spawn result listed within the hold that asked for it; the partition
+    heal (NEWER, counted out, a dropped spawn ended at once). The
     randomized fault runs are in tests/sim/. */
 #include "ring.h"
 #include "wire.h"
@@ -984,6 +985,217 @@ s_test_heal_holder_death (void)
     s_net_fini (&net);
 }
 
+//  A ring message of type from `from` carrying token as field "token" (and
+//  epoch/seq for a TOKEN), into w (the caller finishes w).
+static void
+s_message_with_token (worm_wire_writer_t *w, const char *type, const char *from,
+                      worm_token_t *token)
+{
+    uint8_t *bytes;
+    size_t size;
+    char err[WORM_TOKEN_ERROR_MAX];
+    CHECK_EQ (worm_token_encode (token, &bytes, &size, err, sizeof err), 0);
+    bool hop = strcmp (type, "TOKEN") == 0;
+    worm_wire_writer_init (w);
+    worm_wire_map (w, hop ? 7 : 5);
+    worm_wire_kstr (w, "type", type);
+    worm_wire_kstr (w, "worm", "w-test");
+    worm_wire_kstr (w, "from", from);
+    char endpoint[32];
+    snprintf (endpoint, sizeof endpoint, "mem://%d", s_node_of (from));
+    worm_wire_kstr (w, "endpoint", endpoint);
+    if (hop) {
+        worm_wire_ku64 (w, "epoch", worm_token_epoch (token));
+        worm_wire_ku64 (w, "seq", worm_token_seq (token));
+    }
+    worm_wire_kbin (w, "token", bytes, size);
+    free (bytes);
+}
+
+//  Counts the SEND actions of ring of type to peer (NULL: anyone) among
+//  those queued, and drops them all.
+static int
+s_sent (worm_ring_t *ring, const char *type, const char *peer)
+{
+    int count = 0;
+    const worm_ring_action_t *a;
+    while ((a = worm_ring_action (ring))) {
+        char kind[16];
+        uint64_t e, q;
+        if (a->type == WORM_RING_SEND && worm_ring_peek (a->data, a->size, kind, &e, &q) == 0
+            && strcmp (kind, type) == 0 && (!peer || strcmp (a->peer, peer) == 0))
+            count++;
+    }
+    return count;
+}
+
+//  Partition heal ("Partition heal" in docs/PROTOCOL.md): a TOKEN of an
+//  older epoch is answered with NEWER, to its sender and to the members it
+//  lists live that the receiver's copy does not; a segment that a newer
+//  copy counts out goes after its grace, telling the members (LEAVE), but
+//  stays when a host agent says one of the copy's live voters is gone; a
+//  spawned segment that the holder will not list exits on NEWER at once.
+static void
+s_test_partition_heal (void)
+{
+    s_net_t net;
+    s_found (&net, 3, 4);
+    s_run (&net, 11);
+    s_spawn (&net);
+    s_spawn (&net);
+    s_run (&net, 2000);
+    worm_token_t *newest = worm_token_dup (worm_ring_token (net.rings[0]));
+    CHECK_EQ (worm_token_live_count (newest), 3);
+    CHECK (worm_token_epoch (newest) > 2);
+
+    //  A lineage that lost: epoch 1, listing n0 and two segments n6, n7
+    //  that the newest copy does not know; n6 hands it to n1
+    worm_token_t *stale = worm_token_new ();
+    worm_token_set_worm_id (stale, "w-test");
+    CHECK_EQ (worm_token_set_population (stale, 3, 4), 0);
+    worm_token_set_epoch (stale, 1);
+    worm_token_set_seq (stale, 99);
+    for (int i = 0; i < 3; i++) {
+        worm_member_t m;
+        memset (&m, 0, sizeof m);
+        int node = i == 0 ? 0 : 5 + i;
+        snprintf (m.id, sizeof m.id, "n%d", node);
+        snprintf (m.endpoint, sizeof m.endpoint, "mem://%d", node);
+        m.state = WORM_MEMBER_LIVE;
+        CHECK_EQ (worm_token_member_add (stale, &m), 0);
+    }
+    worm_wire_writer_t w;
+    s_message_with_token (&w, "TOKEN", "n6", stale);
+    s_run (&net, net.now + 1);
+    while (worm_ring_action (net.rings[1]))
+        ;
+    CHECK_EQ (worm_ring_receive (net.rings[1], worm_wire_writer_data (&w),
+                                 worm_wire_writer_size (&w), net.now),
+              0);
+    worm_wire_writer_fini (&w);
+    //  ... acknowledged and dropped, and n6 and n7 (not n0: listed live in
+    //  the newest copy) told of the newer copy
+    worm_ring_t *ring = net.rings[1];
+    const worm_ring_action_t *a;
+    int acks = 0, newer6 = 0, newer7 = 0, newer0 = 0;
+    while ((a = worm_ring_action (ring))) {
+        char kind[16];
+        uint64_t e, q;
+        if (a->type != WORM_RING_SEND || worm_ring_peek (a->data, a->size, kind, &e, &q))
+            continue;
+        acks += strcmp (kind, "ACK") == 0 && strcmp (a->peer, "n6") == 0;
+        newer6 += strcmp (kind, "NEWER") == 0 && strcmp (a->peer, "n6") == 0;
+        newer7 += strcmp (kind, "NEWER") == 0 && strcmp (a->peer, "n7") == 0;
+        newer0 += strcmp (kind, "NEWER") == 0 && strcmp (a->peer, "n0") == 0;
+    }
+    CHECK_EQ (acks, 1);
+    CHECK_EQ (newer6, 1);
+    CHECK_EQ (newer7, 1);
+    CHECK_EQ (newer0, 0);
+
+    //  The receiving side: n5, a segment of that lineage (it holds an
+    //  epoch-1 token of its own), hears NEWER from n1, a live voter of the
+    //  newest copy, which lists n5 nowhere while the worm is at target:
+    //  it goes after its grace of two half loss floors, with LEAVE
+    worm_ring_config_t config;
+    s_config (&config, 5);
+    worm_ring_t *loser = worm_ring_new (&config, net.now);
+    worm_token_t *own = worm_token_new ();
+    worm_token_set_worm_id (own, "w-test");
+    CHECK_EQ (worm_token_set_population (own, 3, 4), 0);
+    CHECK_EQ (worm_ring_found (loser, &own, net.now), 0);
+    while (worm_ring_action (loser))
+        ;
+    s_message_with_token (&w, "NEWER", "n1", newest);
+    CHECK_EQ (worm_ring_receive (loser, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              0);
+    CHECK_EQ (worm_token_epoch (worm_ring_token (loser)), worm_token_epoch (newest));
+    CHECK_EQ (worm_ring_state (loser), WORM_RING_WAITING);
+    CHECK (worm_ring_going (loser));
+    CHECK_EQ (worm_ring_stats (loser)->newer, 1);
+    uint64_t start = net.now;
+    CHECK_EQ (worm_ring_deadline (loser), start + config.loss_floor_ms / 2);
+    worm_ring_tick (loser, start + config.loss_floor_ms / 2);
+    CHECK_EQ (worm_ring_state (loser), WORM_RING_WAITING);     //  CHECKs again, waits
+    while (worm_ring_action (loser))
+        ;
+    worm_ring_tick (loser, start + config.loss_floor_ms);
+    CHECK_EQ (worm_ring_state (loser), WORM_RING_EXITED);
+    int leaves = 0, exits = 0;
+    while ((a = worm_ring_action (loser))) {
+        char kind[16];
+        uint64_t e, q;
+        leaves += a->type == WORM_RING_SEND && worm_ring_peek (a->data, a->size, kind, &e, &q) == 0
+                  && strcmp (kind, "LEAVE") == 0;
+        if (a->type == WORM_RING_EXIT) {
+            exits++;
+            CHECK_HAS (a->reason, "counted out");
+        }
+    }
+    CHECK_EQ (leaves, 3);
+    CHECK_EQ (exits, 1);
+    worm_ring_destroy (&loser);
+
+    //  The same, but the host agent says a live voter of that copy is gone
+    //  within the grace: the lineage may need it, it stays
+    loser = worm_ring_new (&config, net.now);
+    own = worm_token_new ();
+    worm_token_set_worm_id (own, "w-test");
+    CHECK_EQ (worm_token_set_population (own, 3, 4), 0);
+    CHECK_EQ (worm_ring_found (loser, &own, net.now), 0);
+    CHECK_EQ (worm_ring_receive (loser, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              0);
+    CHECK (worm_ring_going (loser));
+    worm_ring_confirm_dead (loser, "n2", net.now + 10);
+    worm_ring_tick (loser, start + config.loss_floor_ms / 2);
+    worm_ring_tick (loser, start + config.loss_floor_ms);
+    CHECK (worm_ring_state (loser) != WORM_RING_EXITED);
+    CHECK (!worm_ring_going (loser));
+    worm_ring_destroy (&loser);
+
+    //  A spawned segment that never held a token exits on a NEWER that
+    //  does not list it; one that it lists is left alone
+    loser = worm_ring_new (&config, net.now);
+    CHECK_EQ (worm_ring_receive (loser, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              0);
+    CHECK_EQ (worm_ring_state (loser), WORM_RING_EXITED);
+    a = worm_ring_action (loser);
+    CHECK (a && a->type == WORM_RING_EXIT);
+    CHECK_HAS (a->reason, "spawn dropped");
+    worm_ring_destroy (&loser);
+    s_config (&config, 2);
+    loser = worm_ring_new (&config, net.now);
+    CHECK_EQ (worm_ring_receive (loser, worm_wire_writer_data (&w), worm_wire_writer_size (&w),
+                                 net.now),
+              0);
+    CHECK_EQ (worm_ring_state (loser), WORM_RING_WAITING);
+    worm_ring_destroy (&loser);
+    //  A NEWER that is not newer is nothing; a malformed one is refused
+    CHECK_EQ (worm_ring_receive (net.rings[0], worm_wire_writer_data (&w),
+                                 worm_wire_writer_size (&w), net.now),
+              0);
+    CHECK_EQ (s_sent (net.rings[0], "LEAVE", NULL), 0);
+    worm_wire_writer_fini (&w);
+    worm_wire_writer_init (&w);
+    worm_wire_map (&w, 5);
+    worm_wire_kstr (&w, "type", "NEWER");
+    worm_wire_kstr (&w, "worm", "w-test");
+    worm_wire_kstr (&w, "from", "n1");
+    worm_wire_kstr (&w, "endpoint", "mem://1");
+    worm_wire_kstr (&w, "token", "not a token");
+    CHECK_EQ (worm_ring_receive (net.rings[0], worm_wire_writer_data (&w),
+                                 worm_wire_writer_size (&w), net.now),
+              -1);
+    CHECK_HAS (worm_ring_error (net.rings[0]), "NEWER");
+    worm_wire_writer_fini (&w);
+    worm_token_destroy (&stale);
+    worm_token_destroy (&newest);
+    s_net_fini (&net);
+}
+
 int
 main (void)
 {
@@ -999,5 +1211,6 @@ main (void)
     s_test_heal_at_next_hold ();
     s_test_spawn_hold_off ();
     s_test_heal_holder_death ();
+    s_test_partition_heal ();
     return check_done ("token.ring");
 }

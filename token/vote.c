@@ -127,7 +127,10 @@ s_instance (worm_ring_t *self, uint64_t base)
 }
 
 //  The voter a decision may do without: the lowest id among the voters of
-//  the base epoch that a host agent confirmed dead, or NULL. Doing without
+//  the base epoch that a host agent confirmed dead or that our copy lists
+//  left (it retired: it never votes again; without this, a voter change
+//  whose candidate's agent never confirmed the death of a voter listed
+//  left waited for that vote for ever: seed 6175), or NULL. Doing without
 //  ONE dead acceptor keeps every two quorums overlapping in a live one.
 static const char *
 s_excused (worm_ring_t *self)
@@ -135,8 +138,12 @@ s_excused (worm_ring_t *self)
     const char *excused = NULL;
     for (size_t i = 0; i < worm_token_voter_count (self->token); i++) {
         const char *voter = worm_token_voter (self->token, i);
-        if (ring_in_idset (&self->confirmed_dead, voter)
-            && (!excused || strcmp (voter, excused) < 0))
+        int index = worm_token_member_find (self->token, voter);
+        bool gone = ring_in_idset (&self->confirmed_dead, voter)
+                    || (index >= 0
+                        && worm_token_member (self->token, (size_t) index)->state
+                               == WORM_MEMBER_LEFT);
+        if (gone && (!excused || strcmp (voter, excused) < 0))
             excused = voter;
     }
     return excused;
@@ -395,6 +402,13 @@ s_build_value (worm_ring_t *self)
     worm_token_set_origin (value, ring_me (self));
     if (self->proposer.kill)
         worm_token_set_kill (value, true);
+    //  We will hold it: a copy that lists us dead (a hop to us was given up
+    //  on) would have us step aside from our own token and campaign again
+    int mine = worm_token_member_find (value, ring_me (self));
+    if (mine >= 0 && worm_token_member (value, (size_t) mine)->state == WORM_MEMBER_DEAD
+        && !self->proposer.reconfig
+        && worm_token_live_count (value) + worm_token_spawn_count (value) < worm_token_max (value))
+        worm_token_member (value, (size_t) mine)->state = WORM_MEMBER_LIVE;
     ring_set_voters (self, value);
     uint8_t *bytes = NULL;
     size_t size = 0;
@@ -466,8 +480,12 @@ s_chosen (worm_ring_t *self, uint64_t now_ms)
     //  A holder that changed the voters already held this token: no second
     //  HELD for the app, and no second hold
     self->rehold = reconfig;
+    worm_token_t *before = self->token ? worm_token_dup (self->token) : NULL;
     ring_accept (self, token, true, now_ms);
     self->rehold = false;
+    if (before && self->state == WORM_RING_HOLDING)
+        ring_keep_joiners (self, before, now_ms);
+    worm_token_destroy (&before);
     if (self->state == WORM_RING_HOLDING && reconfig)
         self->hold_until_ms = now_ms;
 }
@@ -552,6 +570,21 @@ s_learn_base (worm_ring_t *self, const ring_envelope_t *env, uint64_t base, cons
     }
     ring_accept (self, newer, false, now_ms);
     return 0;
+}
+
+//  We answered a voter change's CAMPAIGN or an ordinary ACCEPT of env's
+//  sender: when our copy (perhaps the candidate's, just learnt) counts us out
+//  on its word and the worm is whole without us, go (ring_go_out: after a
+//  short grace; the candidate has our answer, and a voter change happens in
+//  a living ring, so we stand between nobody and a token). A losing side of a healed split hears of
+//  the winners' voter changes first, since it still holds votes there.
+static void
+s_after_answer (worm_ring_t *self, const ring_envelope_t *env, uint64_t now_ms)
+{
+    if (self->state != WORM_RING_EXITED && self->state != WORM_RING_HOLDING
+        && self->state != WORM_RING_FORWARDING && ring_counted_out (self, self->token, env->from))
+        ring_go_out (self, "counted out by the token: the worm is whole without us", env->from,
+                     now_ms);
 }
 
 //  Acceptor, phase 1.
@@ -655,6 +688,8 @@ vote_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_
     if (fresher)
         s_write_copy (self, &w);
     ring_send_writer (self, env->from, env->endpoint, &w);
+    if (reconfig && !rescue)
+        s_after_answer (self, env, now_ms);
     return 0;
 }
 
@@ -716,9 +751,27 @@ vote_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *e
         worm_token_t *fresher = s_decode_field (self, env, copy, copy_size);
         if (!fresher)
             return -1;
+        //  A live voter of that copy shows the worm whole without us (a
+        //  healed split left us on the losing side): go, after ring_go_out's
+        //  grace ("Partition heal"). Not in a rescue, an early campaign or a voter change:
+        //  those may be all that stands between the worm and its end
+        bool out = !self->proposer.rescue && !self->proposer.early && !self->proposer.reconfig
+                   && ring_counted_out (self, fresher, env->from);
         if (worm_token_epoch (fresher) > base) {
             //  We are behind: a newer epoch exists. Stop and take its copy.
             ring_accept (self, fresher, false, now_ms);
+            if (out && self->state != WORM_RING_EXITED)
+                ring_go_out (self, "counted out by a newer token: the worm is whole without us",
+                             env->from, now_ms);
+            return 0;
+        }
+        if (out) {
+            worm_token_destroy (&fresher);
+            vote_end (self);
+            self->state = WORM_RING_WAITING;
+            self->quiet_since_ms = now_ms;
+            ring_go_out (self, "counted out by the token: the worm is whole without us",
+                         env->from, now_ms);
             return 0;
         }
         if (worm_token_epoch (fresher) == base
@@ -823,6 +876,8 @@ vote_on_accept (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t 
     worm_wire_kbool (&w, "granted", granted);
     worm_wire_ku64 (&w, "promised", self->acceptor.promised.round);
     ring_send_writer (self, env->from, env->endpoint, &w);
+    if (!rescue)
+        s_after_answer (self, env, now_ms);
     return 0;
 }
 

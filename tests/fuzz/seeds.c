@@ -245,6 +245,29 @@ main (int argc, char **argv)
             }
         }
     }
+    //  NEWER, which a founding segment sends only to a lineage that lost:
+    //  its copy, on the word of a voter
+    uint8_t *copy = NULL;
+    size_t copy_size = 0;
+    char copy_err[WORM_TOKEN_ERROR_MAX];
+    if (worm_ring_token (ring)
+        && worm_token_encode (worm_ring_token (ring), &copy, &copy_size, copy_err,
+                              sizeof copy_err)
+               == 0) {
+        worm_wire_writer_t writer;
+        worm_wire_writer_init (&writer);
+        worm_wire_map (&writer, 6);
+        worm_wire_kstr (&writer, "type", "NEWER");
+        worm_wire_kstr (&writer, "worm", "w0");
+        worm_wire_kstr (&writer, "from", "s2");
+        worm_wire_kstr (&writer, "endpoint", "tcp://127.0.0.1:2");
+        worm_wire_kbin (&writer, "token", copy, copy_size);
+        worm_wire_kstr (&writer, "by", "s1");
+        s_write (argv[3], "newer", worm_wire_writer_data (&writer),
+                 worm_wire_writer_size (&writer));
+        worm_wire_writer_fini (&writer);
+        free (copy);
+    }
     worm_ring_destroy (&ring);
     //  The two hints no founding segment sends alone: PASSED and DIED
     const char *types[] = {"PASSED", "DIED"};

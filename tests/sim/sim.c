@@ -24,6 +24,9 @@
              [--holder]          (--heal: the segment holding the token crashes instead;
                                   exactly one regeneration is allowed, and it must
                                   come after the crash)
+             [--partition-heal]  (instead of the fault schedules: a whole worm splits in
+                                  two halves for 1-6 s and heals; one token and exactly
+                                  target segments, all listed, within 5 s of the heal)
 
     Death notices: when a segment crashes, its host agent tells the others
     (worm_ring_suspect) after a while, and some notices are lost; in a
@@ -60,6 +63,12 @@ static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 8000, JOIN = 
 #define HEAL_SETTLE_MS 2000     //  --heal: the worm is whole this long before the crash,
                                 //  and at least 3 rounds of 100 ms holds
 #define HEAL_BOUND_MS 30000     //  --heal: grown, and healed, within this
+#define SPLIT_SETTLE_MS 1000    //  --partition-heal: whole this long before the split
+#define SPLIT_MIN_MS 1000       //  --partition-heal: the split lasts this long ...
+#define SPLIT_MAX_MS 6000       //  ... to this (below the orphan timeout, ORPHAN)
+#ifndef MERGE_BOUND_MS
+#define MERGE_BOUND_MS 5000     //  --partition-heal: merged within this of the heal
+#endif
 
 typedef struct {
     uint64_t at;            //  delivery time
@@ -109,6 +118,13 @@ typedef struct {
     uint32_t heal_n;            //  --heal N, or 0
     bool heal_holder;           //  --holder: the holder crashes
     uint64_t heal_spawn_lo, heal_spawn_hi;  //  --spawn-ms LO-HI (--heal)
+    bool split;                 //  --partition-heal: one split in halves, then the heal
+    uint64_t split_whole_since; //  ... 0, or since when the worm is whole before the split
+    int split_sides[2];         //  ... live segments on each side at the split
+    int losers[MAX_SEGS];       //  ... at the heal: live segments the newest token
+    int nlosers;                //      does not list live or joining (the losing side)
+    int max_alive_after;        //  ... most segments alive at once after the heal
+    int losers_back;            //  ... of the losing side, how many run at the end (taken back)
     uint64_t rng;
     uint64_t now;
     //  worm
@@ -162,6 +178,9 @@ typedef struct {
     int nepochs;
     char failure[512];
     bool quorum_lost;           //  every voter of the newest epoch is gone
+    int kind;                   //  the event being handled (see s_run)
+    char exit_reason[WORM_RING_REASON_MAX];   //  a segment exited in this event: why
+    char lost_cause[160];       //  what made the quorum lost, when it was
     uint64_t converged_since;   //  0 = not converged
     uint64_t kill_at;
     //  figures
@@ -319,6 +338,12 @@ s_actions (s_sim_t *sim, int i)
         }
         case WORM_RING_EXIT:
             s_log (sim, "s%03d exits: %s", i, a->reason);
+            snprintf (sim->exit_reason, sizeof sim->exit_reason, "%s", a->reason);
+            if (sim->quorum_lost && strncmp (sim->lost_cause, "other", 5) == 0)
+                //  The last voter retired on a timer (it was on its way out,
+                //  s_voter_of), and now goes: that is what took it
+                snprintf (sim->lost_cause, sizeof sim->lost_cause, "own exit: %.*s",
+                          (int) strcspn (a->reason, ":"), a->reason);
             if (sim->serial && !sim->kill_at && strstr (a->reason, "cut off"))
                 s_fail (sim, "s%03d exits after %d serial crashes, each healed: %s", i,
                         sim->serial_count, a->reason);
@@ -390,13 +415,18 @@ s_new_segment (s_sim_t *sim, int index)
 //  --------------------------------------------------------------------------
 //  Checks
 
-//  The newest token any live segment holds or copies, or NULL.
+//  The newest token any live segment but skip (-1: none skipped) holds
+//  or copies, or NULL. staying: only segments that are not on their way
+//  out (told to leave, or worm_ring_going): what they know goes with them.
 static worm_token_t *
-s_newest (s_sim_t *sim)
+s_newest_but (s_sim_t *sim, int skip, bool staying)
 {
     worm_token_t *newest = NULL;
     for (int i = 0; i < sim->nsegs; i++) {
-        worm_token_t *token = sim->segs[i].ring ? worm_ring_token (sim->segs[i].ring) : NULL;
+        bool out = sim->segs[i].ring && (sim->segs[i].left || worm_ring_going (sim->segs[i].ring));
+        worm_token_t *token = i != skip && sim->segs[i].ring && !(staying && out)
+                                  ? worm_ring_token (sim->segs[i].ring)
+                                  : NULL;
         if (token && (!newest || worm_token_order (worm_token_epoch (token), worm_token_seq (token),
                                                    worm_token_epoch (newest),
                                                    worm_token_seq (newest)) > 0))
@@ -405,29 +435,75 @@ s_newest (s_sim_t *sim)
     return newest;
 }
 
-//  True when segment i is a live voter of the newest token (one that the
-//  newest token lists LEFT is on its way out: it has retired).
-static bool
-s_live_voter (s_sim_t *sim, int i)
+//  The newest token any live segment holds or copies, or NULL.
+static worm_token_t *
+s_newest (s_sim_t *sim)
 {
-    worm_token_t *newest = s_newest (sim);
+    return s_newest_but (sim, -1, false);
+}
+
+//  True when segment i lives and is a voter of token (one that the token
+//  lists LEFT is on its way out: it has retired; so is one that a newer
+//  token counts out and that leaves after a grace, worm_ring_going).
+static bool
+s_voter_of (s_sim_t *sim, worm_token_t *token, int i)
+{
     char id[16];
     snprintf (id, sizeof id, "s%03d", i);
-    if (!newest || !sim->segs[i].ring || sim->segs[i].left || !worm_token_is_voter (newest, id))
+    if (!token || !sim->segs[i].ring || sim->segs[i].left || worm_ring_going (sim->segs[i].ring)
+        || !worm_token_is_voter (token, id))
         return false;
-    int index = worm_token_member_find (newest, id);
-    return index < 0 || worm_token_member (newest, (size_t) index)->state != WORM_MEMBER_LEFT;
+    int index = worm_token_member_find (token, id);
+    return index < 0 || worm_token_member (token, (size_t) index)->state != WORM_MEMBER_LEFT;
 }
 
 //  How many voters of the newest token are alive.
 static int
 s_live_voters (s_sim_t *sim)
 {
+    worm_token_t *newest = s_newest (sim);
     int live = 0;
     for (int i = 0; i < sim->nsegs; i++)
-        if (s_live_voter (sim, i))
+        if (s_voter_of (sim, newest, i))
             live++;
     return live;
+}
+
+//  True when the worm could still replace its token without segment k:
+//  another live segment is a voter of the newest epoch that the others
+//  staying know ("Limits" in docs/PROTOCOL.md). Not "a voter of the newest epoch
+//  lives": a voter of an epoch made while it was cut off by a partition
+//  never saw that epoch; once every segment that knew it is gone, nobody
+//  can tell it, and it cannot act for it.
+static bool
+s_survives_without (s_sim_t *sim, int k)
+{
+    worm_token_t *newest = s_newest_but (sim, k, true);
+    for (int i = 0; i < sim->nsegs; i++)
+        if (i != k && s_voter_of (sim, newest, i))
+            return true;
+    return false;
+}
+
+//  Records what made the worm lose its last voter of the newest epoch: the
+//  event being handled, and a segment's own exit in it (its reason up to
+//  the first ':').
+static void
+s_lost_cause (s_sim_t *sim)
+{
+    const char *event = sim->kind == 4 || sim->kind == 9 || sim->kind == 12 ? "crash"
+                        : sim->kind == 7                                     ? "majority crash"
+                        : sim->kind == 8                                     ? "leave"
+                                                                             : NULL;
+    if (!event && strcmp (sim->exit_reason, "left the worm") == 0)
+        event = "leave";        //  the exit of a segment told to leave
+    if (event)
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "%s", event);
+    else if (sim->exit_reason[0])
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "own exit: %.*s",
+                  (int) strcspn (sim->exit_reason, ":"), sim->exit_reason);
+    else
+        snprintf (sim->lost_cause, sizeof sim->lost_cause, "other (event %d)", sim->kind);
 }
 
 //  Whether the worm can still replace its newest token: some voter of the
@@ -448,9 +524,11 @@ s_check_quorum (s_sim_t *sim)
         return;
     }
     bool lost = s_live_voters (sim) == 0;
-    if (lost && !sim->quorum_lost)
+    if (lost && !sim->quorum_lost) {
         s_log (sim, "quorum of epoch %" PRIu64 " lost: no voter of it lives",
                worm_token_epoch (newest));
+        s_lost_cause (sim);
+    }
     sim->quorum_lost = lost;
 }
 
@@ -558,6 +636,20 @@ s_converged (s_sim_t *sim)
 //  --------------------------------------------------------------------------
 //  One seed
 
+//  No loss, duplication, spawn failure, crash, majority crash, leave or
+//  partition: where the special schedules start from.
+static void
+s_no_faults (s_sim_t *sim)
+{
+    sim->loss = 0;
+    sim->dup = 0;
+    sim->spawn_fail = 0;
+    sim->ncrash = 0;
+    sim->mass_at = 0;
+    sim->nleave = 0;
+    sim->nparts = 0;
+}
+
 static void
 s_schedule (s_sim_t *sim)
 {
@@ -610,15 +702,23 @@ s_schedule (s_sim_t *sim)
         sim->target = 3;
         sim->max = 4 + (uint32_t) (s_rand (sim) % 2);
         sim->faults_end = 3 * ORPHAN + s_between (sim, 0, 2000);
-        sim->loss = 0;
-        sim->dup = 0;
+        s_no_faults (sim);
         sim->max_delay = s_between (sim, 2, 10);
-        sim->spawn_fail = 0;
-        sim->ncrash = 0;
-        sim->mass_at = 0;
-        sim->nleave = 0;
-        sim->nparts = 0;
         sim->agent_loss = s_unit (sim) * 0.2;
+    }
+    if (sim->split) {
+        //  --partition-heal: a mild network, no crash, no leave, no kill;
+        //  once the worm has been whole for SPLIT_SETTLE_MS the network
+        //  splits in two halves for SPLIT_MIN_MS to SPLIT_MAX_MS, and heals
+        //  (part_start/part_end and faults_end are set then)
+        sim->target = (uint32_t) s_between (sim, 2, 6);
+        sim->max = sim->target + (uint32_t) s_between (sim, 1, 2);
+        sim->faults_end = UINT64_MAX / 2;
+        s_no_faults (sim);
+        sim->max_delay = s_between (sim, 2, 10);
+        sim->do_kill = false;
+        sim->serial = false;
+        sim->false_next = 0;
     }
     if (sim->heal_n) {
         //  --heal: no faults but one crash, at the segment process's timing
@@ -630,14 +730,8 @@ s_schedule (s_sim_t *sim)
         sim->target = sim->heal_n;
         sim->max = sim->heal_n + 1;
         sim->faults_end = UINT64_MAX / 2;
-        sim->loss = 0;
-        sim->dup = 0;
+        s_no_faults (sim);
         sim->max_delay = 3;
-        sim->spawn_fail = 0;
-        sim->ncrash = 0;
-        sim->mass_at = 0;
-        sim->nleave = 0;
-        sim->nparts = 0;
         sim->agent_loss = 0;
         sim->do_kill = false;
         sim->serial = false;
@@ -655,19 +749,67 @@ s_schedule (s_sim_t *sim)
 static void
 s_repartition (s_sim_t *sim)
 {
-    for (int i = 0; i < sim->nsegs; i++)
-        sim->segs[i].group = (int) (s_rand (sim) % 2);
+    if (!sim->split) {
+        for (int i = 0; i < sim->nsegs; i++)
+            sim->segs[i].group = (int) (s_rand (sim) % 2);
+        return;
+    }
+    //  --partition-heal: the live segments in two halves (a random half of
+    //  them, rounded down, on side 1), the gone anywhere
+    int alive[MAX_SEGS], n = 0;
+    for (int i = 0; i < sim->nsegs; i++) {
+        sim->segs[i].group = 0;
+        if (sim->segs[i].ring)
+            alive[n++] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int) (s_rand (sim) % (uint64_t) (i + 1)), t = alive[i];
+        alive[i] = alive[j];
+        alive[j] = t;
+    }
+    for (int i = 0; i < n / 2; i++)
+        sim->segs[alive[i]].group = 1;
+    sim->split_sides[0] = n - n / 2;
+    sim->split_sides[1] = n / 2;
+}
+
+//  --partition-heal, at the heal: the losing side is every live segment that
+//  the newest token does not list live or joining.
+static void
+s_note_losers (s_sim_t *sim)
+{
+    worm_token_t *newest = s_newest (sim);
+    sim->nlosers = 0;
+    for (int i = 0; i < sim->nsegs; i++) {
+        if (!sim->segs[i].ring || !newest)
+            continue;
+        char id[16];
+        snprintf (id, sizeof id, "s%03d", i);
+        int index = worm_token_member_find (newest, id);
+        if (index < 0 || !worm_token_member_is_live (newest, (size_t) index))
+            sim->losers[sim->nlosers++] = i;
+    }
+}
+
+//  True when segment i may crash or leave as far as the worm's guarantee
+//  goes: the others can still replace the token (s_survives_without), or
+//  they could not anyway.
+static bool
+s_may_lose (s_sim_t *sim, int i)
+{
+    return s_survives_without (sim, i) || !s_survives_without (sim, -1);
 }
 
 //  A random live segment that may crash or leave: never the last one, nor
-//  the last live voter of the newest epoch (the worm's guarantee ends
-//  there: see "Limits" in docs/PROTOCOL.md). -1 when there is none.
+//  one without which no live segment is a voter of the newest epoch the
+//  others know (the worm's guarantee ends there: see "Limits" in
+//  docs/PROTOCOL.md). -1 when there is none.
 static int
 s_victim (s_sim_t *sim)
 {
-    int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
+    int alive[MAX_SEGS], n = 0;
     for (int i = 0; i < sim->nsegs; i++)
-        if (sim->segs[i].ring && !sim->segs[i].left && !(voters <= 1 && s_live_voter (sim, i)))
+        if (sim->segs[i].ring && !sim->segs[i].left && s_may_lose (sim, i))
             alive[n++] = i;
     int total = 0;
     for (int i = 0; i < sim->nsegs; i++)
@@ -701,15 +843,15 @@ s_healed (s_sim_t *sim)
     return listed == (int) sim->target;
 }
 
-//  A random live segment that does not hold the token (and is no last live
-//  voter), or -1.
+//  A random live segment that does not hold the token (and that the worm
+//  may lose, s_may_lose), or -1.
 static int
 s_serial_victim (s_sim_t *sim)
 {
-    int alive[MAX_SEGS], n = 0, voters = s_live_voters (sim);
+    int alive[MAX_SEGS], n = 0;
     for (int i = 0; i < sim->nsegs; i++)
         if (sim->segs[i].ring && worm_ring_state (sim->segs[i].ring) != WORM_RING_HOLDING
-            && !(voters <= 1 && s_live_voter (sim, i)))
+            && s_may_lose (sim, i))
             alive[n++] = i;
     return n ? alive[s_rand (sim) % (uint64_t) n] : -1;
 }
@@ -951,6 +1093,8 @@ s_run (s_sim_t *sim)
         if (kind == 0)
             continue;
         sim->events++;
+        sim->kind = kind;
+        sim->exit_reason[0] = 0;
         if (sim->verbose && getenv ("SIM_STATES"))
             for (int i = 0; i < sim->nsegs; i++)
                 if (sim->segs[i].ring)
@@ -1099,6 +1243,37 @@ s_run (s_sim_t *sim)
         s_check_quorum (sim);
         if (sim->serial && !sim->serial_next && s_faulty (sim) && s_healed (sim))
             sim->serial_next = sim->now + s_between (sim, 0, 300);
+        if (sim->split && !sim->nparts) {
+            //  Whole for a while: the split comes within the next round
+            if (!s_whole (sim))
+                sim->split_whole_since = 0;
+            else if (!sim->split_whole_since)
+                sim->split_whole_since = sim->now;
+            else if (sim->now - sim->split_whole_since >= SPLIT_SETTLE_MS) {
+                worm_token_t *newest = s_newest (sim);
+                sim->nparts = 1;
+                sim->part_start[0] = sim->now + s_between (sim, 0, worm_token_round_ms (newest));
+                sim->part_end[0] = sim->part_start[0] + s_between (sim, SPLIT_MIN_MS, SPLIT_MAX_MS);
+                sim->faults_end = sim->part_end[0];
+                end = sim->faults_end + CONVERGE_BOUND_MS;
+            }
+            if (sim->now >= HEAL_BOUND_MS)
+                s_fail (sim, "--partition-heal: the worm did not grow to %u within %d ms",
+                        sim->target, HEAL_BOUND_MS);
+        }
+        if (sim->split && sim->nparts && sim->now >= sim->faults_end) {
+            if (!sim->nlosers && !sim->max_alive_after)
+                s_note_losers (sim);
+            int alive = 0;
+            for (int i = 0; i < sim->nsegs; i++)
+                alive += sim->segs[i].ring != NULL;
+            if (alive > sim->max_alive_after)
+                sim->max_alive_after = alive;
+            if (!sim->converged_since && sim->now - sim->faults_end > MERGE_BOUND_MS)
+                s_fail (sim, "--partition-heal: not merged to one token and %u segments "
+                             "within %d ms of the heal (%d run)", sim->target, MERGE_BOUND_MS,
+                        alive);
+        }
         if (sim->heal_n && !sim->heal_crash_at && !heal_next) {
             //  Whole for a while: the victim crashes within the next round
             if (!s_whole (sim))
@@ -1141,6 +1316,8 @@ s_run (s_sim_t *sim)
         }
     }
     //  Figures
+    for (int l = 0; l < sim->nlosers; l++)
+        sim->losers_back += sim->segs[sim->losers[l]].ring != NULL;
     for (int i = 0; i < sim->nsegs; i++)
         if (sim->segs[i].ring) {
             const worm_ring_stats_t *st = worm_ring_stats (sim->segs[i].ring);
@@ -1172,7 +1349,7 @@ main (int argc, char **argv)
     bool notices = true;
     int64_t spawn_hold = -1;
     uint32_t heal_n = 0;
-    bool heal_holder = false;
+    bool heal_holder = false, split = false;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
@@ -1207,6 +1384,8 @@ main (int argc, char **argv)
         }
         else if (!strcmp (argv[i], "--holder"))
             heal_holder = true;
+        else if (!strcmp (argv[i], "--partition-heal"))
+            split = true;
         else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
             heal_n = (uint32_t) strtoul (argv[++i], NULL, 10);
             if (heal_n < 2 || heal_n > 32) {
@@ -1220,7 +1399,7 @@ main (int argc, char **argv)
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
                      "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
-                     "[--holder]]\n");
+                     "[--holder]] [--partition-heal]\n");
             return 2;
         }
     }
@@ -1228,6 +1407,11 @@ main (int argc, char **argv)
         fprintf (stderr, "worm-sim: --holder: only with --heal N\n");
         return 2;
     }
+    if (split && (heal_n || serial_crashes)) {
+        fprintf (stderr, "worm-sim: --partition-heal: not with --heal or --serial-crashes\n");
+        return 2;
+    }
+    size_t splits = 0, losers = 0, losers_back = 0, split_excess = 0;
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     uint64_t *converge = (uint64_t *) calloc (seeds ? seeds : 1, sizeof (uint64_t));
@@ -1236,6 +1420,12 @@ main (int argc, char **argv)
     size_t nhealed = 0;
     size_t nconverge = 0, nkilled = 0, failures = 0, outside = 0, outside_crash_only = 0;
     size_t crash_only = 0, majority_crashes = 0, leaves = 0;
+    struct {
+        char cause[160];        //  what made the worm lose its last voter (s_lost_cause)
+        size_t count[2];        //  deaths without, with partitions
+    } causes[16];
+    size_t ncauses = 0;
+    memset (causes, 0, sizeof causes);
     uint64_t dup_epochs = 0, events = 0, stale = 0, regens = 0, reconfigs = 0, skipped = 0;
     for (uint64_t s = first; s < first + seeds; s++) {
         s_sim_t *sim = (s_sim_t *) calloc (1, sizeof (s_sim_t));
@@ -1247,6 +1437,7 @@ main (int argc, char **argv)
         sim->notices_on = notices;
         sim->spawn_hold = spawn_hold;
         sim->heal_n = heal_n;
+        sim->split = split;
         sim->heal_holder = heal_holder;
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
@@ -1259,15 +1450,24 @@ main (int argc, char **argv)
         if (!ok) {
             failures++;
             printf ("FAIL seed %" PRIu64 ": %s (t=%" PRIu64 " ms)\n  replay: worm-sim --replay %"
-                    PRIu64 " -v%s\n", s, sim->failure, sim->now, s,
-                    unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "");
+                    PRIu64 " -v%s%s\n", s, sim->failure, sim->now, s,
+                    unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "",
+                    split ? " --partition-heal" : "");
         }
         else if (sim->outside) {
             outside++;
             if (sim->nparts == 0)
                 outside_crash_only++;
             if (verbose || getenv ("SIM_SHOW_OUTSIDE"))
-                printf ("outside the guarantee, seed %" PRIu64 ": quorum lost to crashes\n", s);
+                printf ("outside the guarantee, seed %" PRIu64 ": quorum lost (%s)%s\n", s,
+                        sim->lost_cause, sim->nparts ? ", with partitions" : "");
+            size_t c = 0;
+            while (c < ncauses && strcmp (causes[c].cause, sim->lost_cause) != 0)
+                c++;
+            if (c == ncauses && ncauses < sizeof causes / sizeof causes[0])
+                snprintf (causes[ncauses++].cause, sizeof causes[c].cause, "%s", sim->lost_cause);
+            if (c < ncauses)
+                causes[c].count[sim->nparts ? 1 : 0]++;
         }
         else {
             converge[nconverge++] = sim->converge_ms;
@@ -1276,6 +1476,14 @@ main (int argc, char **argv)
         }
         if (ok && sim->heal_done_at)
             healed[nhealed++] = sim->heal_done_at - sim->heal_crash_at;
+        if (sim->split && sim->nparts) {
+            splits++;
+            losers += (size_t) sim->nlosers;
+            losers_back += (size_t) sim->losers_back;
+            if (sim->max_alive_after > (int) sim->target
+                && (size_t) sim->max_alive_after - sim->target > split_excess)
+                split_excess = (size_t) sim->max_alive_after - sim->target;
+        }
         dup_epochs += sim->dup_epochs;
         events += sim->events;
         stale += sim->stale;
@@ -1295,6 +1503,13 @@ main (int argc, char **argv)
     printf ("  converged %zu; lost their quorum (no voter of the newest epoch left) and died: "
             "%zu with partitions, %zu crash-only (target 0)\n",
             nconverge, outside - outside_crash_only, outside_crash_only);
+    if (ncauses) {
+        printf ("  died, by what took the last voter of the newest epoch the others knew:");
+        for (size_t c = 0; c < ncauses; c++)
+            printf ("%s %s %zu (%zu with partitions)", c ? "," : "", causes[c].cause,
+                    causes[c].count[0] + causes[c].count[1], causes[c].count[1]);
+        printf ("\n");
+    }
     printf ("  schedules: %zu crash-only, %zu with a majority crashing at once, %zu leaves\n",
             crash_only, majority_crashes, leaves);
     if (nconverge)
@@ -1302,6 +1517,13 @@ main (int argc, char **argv)
                 " p95 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 " (bound %d)\n",
                 converge[0], converge[nconverge / 2], converge[nconverge * 95 / 100],
                 converge[nconverge * 99 / 100], converge[nconverge - 1], CONVERGE_BOUND_MS);
+    if (split)
+        printf ("  partition heal: %zu splits in halves for %d-%d ms; after the heal, merged "
+                "within %d ms (the convergence above); segments above target at once after a "
+                "heal, at most %zu; losing side (not listed by the newest token at the heal): "
+                "%zu segments, %zu exited, %zu taken back\n",
+                splits, SPLIT_MIN_MS, SPLIT_MAX_MS, MERGE_BOUND_MS, split_excess, losers,
+                losers - losers_back, losers_back);
     if (nkilled)
         printf ("  kill to last exit (ms), %zu kills: median %" PRIu64 " max %" PRIu64
                 " (bound %d)\n", nkilled, killed[nkilled / 2], killed[nkilled - 1],
