@@ -135,8 +135,12 @@ long_t0=$(now_ms)
 "$WORMCTL" --dir "$DIR" factor --quiet "$LONG" >"$TEST_DIR/long.out" 2>"$TEST_DIR/long.err" &
 JOB=$!
 TEST_PIDS+=("$JOB")
-busy () { local a; a=$(cpu_ticks); sleep 0.5; [ $(( $(cpu_ticks) - a )) -ge 40 ]; }
-wait_for 10 busy || fail "the worm does not compute the long job"
+# A unit runs in a process forked by its segment: one such child is a unit
+# being computed. (CPU time is no sign of it while other tests load the
+# machine: the units run under SCHED_IDLE and may get no tick for seconds.)
+unit_running () { local pid; for pid in $(segment_pids); do
+                      [ -n "$(ps -o pid= --ppid "$pid")" ] && return 0; done; return 1; }
+wait_for 20 unit_running || fail "the worm does not compute the long job: no unit's process under $(segment_pids | tr '\n' ' ')"
 kill -INT "$JOB"
 wait "$JOB"; rc=$?
 expect_eq "$rc" 130 "the exit status after SIGINT (stdout: $(cat "$TEST_DIR/long.out"), stderr: $(cat "$TEST_DIR/long.err"), after $(( $(now_ms) - long_t0 )) ms)"
@@ -145,6 +149,8 @@ expect_eq "$(cat "$TEST_DIR/long.err")" "wormctl factor: interrupted; the worm's
 # cancel reaching each segment
 still () { local a; a=$(cpu_ticks); sleep 1; [ $(( $(cpu_ticks) - a )) -le 10 ]; }
 wait_for 30 still || fail "the segments still compute 30 s after the client's SIGINT"
+no_unit () { ! unit_running; }
+wait_for 30 no_unit || fail "a unit's process still runs 30 s after the client's SIGINT"
 pass "SIGINT: exit 130, the worm idle again"
 
 # --- 5. Errors -----------------------------------------------------------------
@@ -164,7 +170,7 @@ expect_usage_error "--seed" ctl factor --seed 1 12
 "$WORMCTL" --dir "$DIR" factor --quiet "$LONG" >/dev/null 2>"$TEST_DIR/dead.err" &
 JOB=$!
 TEST_PIDS+=("$JOB")
-wait_for 10 busy || fail "the worm does not compute"
+wait_for 20 unit_running || fail "the worm does not compute"
 pids=$(segment_pids)
 # shellcheck disable=SC2086
 kill -KILL $pids
