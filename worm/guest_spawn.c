@@ -196,6 +196,55 @@ s_spawn_refused (worm_agent_t *self, zframe_t *identity, worm_claim_t *claim, co
     worm_ctl_reply_error (self->router, identity, "%s (claim released)", err);
 }
 
+worm_guest_t *
+worm_guests_new (worm_agent_t *self, const worm_claim_t *claim, const char *launcher,
+                 const char *program)
+{
+    worm_guest_t *guest = calloc (1, sizeof *guest);
+    snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
+    snprintf (guest->program, sizeof guest->program, "%s", program);
+    snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
+    guest->umask = 077;
+    snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
+              claim->worm);
+    return guest;
+}
+
+pid_t
+worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, char **argv,
+                    char **envp, const char *log_path, const char *stdin_text,
+                    const int *stdio, bool sched_idle, char *err, size_t cap)
+{
+    const worm_user_t *user = self->config.guest_user_other ? &self->config.guest_user : NULL;
+    worm_spawn_spec_t spec = {.path = path,
+                              .argv = argv,
+                              .envp = envp,
+                              .workdir = guest->workdir,
+                              .log_path = log_path,
+                              .nice = WORM_AGENT_GUEST_NICE,
+                              .sched_idle = sched_idle,
+                              .umask = guest->umask,
+                              .user = user,
+                              .no_new_privs = true,
+                              .mem_bytes = self->config.guest_memory,
+                              .max_files = self->config.guest_files,
+                              .max_procs = self->config.guest_procs,
+                              .stdin_text = stdin_text,
+                              .stdio = stdio,
+                              .parent_death_signal = SIGKILL};
+    pid_t pid = worm_spawn (&spec, err, cap);
+    if (pid < 0)
+        return -1;
+    self->spawn_failures = 0;
+    self->spawn_retry_ms = 0;
+    guest->pid = pid;
+    guest->started_wall_ms = worm_wall_ms ();
+    zlist_append (self->guests, guest);
+    worm_guests_save (self);
+    return pid;
+}
+
 void
 worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
@@ -265,15 +314,9 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         s_spawn_refused (self, identity, claim, err);
         return;
     }
-    worm_guest_t *guest = calloc (1, sizeof *guest);
-    snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    worm_guest_t *guest = worm_guests_new (self, claim, launcher, program);
     snprintf (guest->worm_key, sizeof guest->worm_key, "%s", worm_public);
-    snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
-    snprintf (guest->program, sizeof guest->program, "%s", program);
-    snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
     snprintf (guest->worm_id, sizeof guest->worm_id, "%s", worm_id);
-    snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
-              claim->worm);
     err[0] = 0;
     char **envp = s_guest_env (self, guest, env, reader, err, sizeof err);
     if (!envp) {
@@ -300,22 +343,9 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         //  cheap and at nice 19, still preempts the compute: a token hop or
         //  an eviction never waits behind an ECM curve.
         bool segment = strcmp (program, WORM_AGENT_SEGMENT_PROGRAM) == 0;
-        worm_spawn_spec_t spec = {.path = path,
-                                  .argv = argv,
-                                  .envp = envp,
-                                  .workdir = guest->workdir,
-                                  .log_path = log_path,
-                                  .nice = WORM_AGENT_GUEST_NICE,
-                                  .sched_idle = !segment,
-                                  .umask = 077,
-                                  .user = user,
-                                  .no_new_privs = true,
-                                  .mem_bytes = self->config.guest_memory,
-                                  .max_files = self->config.guest_files,
-                                  .max_procs = self->config.guest_procs,
-                                  .stdin_text = worm_secret[0] ? worm_secret : NULL,
-                                  .parent_death_signal = SIGKILL};
-        pid = worm_spawn (&spec, err, sizeof err);
+        pid = worm_guests_launch (self, guest, path, argv, envp, log_path,
+                                  worm_secret[0] ? worm_secret : NULL, NULL, !segment, err,
+                                  sizeof err);
     }
     s_free_strings (argv);
     s_free_strings (envp);
@@ -329,12 +359,6 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         s_spawn_failed (self, err);
         return;
     }
-    self->spawn_failures = 0;
-    self->spawn_retry_ms = 0;
-    guest->pid = pid;
-    guest->started_wall_ms = worm_wall_ms ();
-    zlist_append (self->guests, guest);
-    worm_guests_save (self);
     zlist_remove (self->claims, claim);
     free (claim);
     worm_log ("spawned guest %s: %s for worm %s, pid %d", guest->id, program, guest->worm,
