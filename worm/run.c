@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ struct _worm_run_t {
     size_t in_offset;               //  bytes of the first queued chunk already written
     bool in_eof;                    //  close stdin once the queue is empty
     bool in_polled;                 //  the reactor watches in_fd for room
+    int exit_fd;                    //  a pidfd of the command, readable when it ends; -1: none
     int out_fd[2];                  //  its stdout and stderr, our ends; -1 once closed
     bool out_polled[2];             //  the reactor watches them for data
     int credit;                     //  messages we may still push before an ack
@@ -259,6 +261,16 @@ s_watch_outputs (worm_agent_t *self, worm_run_t *run)
 }
 
 static void
+s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
+{
+    if (run->exit_fd < 0)
+        return;
+    zmq_pollitem_t item = {NULL, run->exit_fd, ZMQ_POLLIN, 0};
+    zloop_poller_end (self->loop, &item);
+    s_close (&run->exit_fd);
+}
+
+static void
 s_close_stdin (worm_agent_t *self, worm_run_t *run)
 {
     s_watch (self, run, run->in_fd, ZMQ_POLLOUT, &run->in_polled, false);
@@ -356,6 +368,22 @@ s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     worm_wire_writer_fini (&writer);
     run->credit--;
     s_watch_outputs (self, run);
+    return 0;
+}
+
+//  The command ended: reaped at once rather than at the next reap tick, so
+//  that a short command's exit reaches its client without waiting.
+static int
+s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    worm_run_t *run = (worm_run_t *) arg;
+    worm_agent_t *self = run->agent;
+    s_stop_exit_watch (self, run);
+    //  The run may be gone after this
+    if (worm_guests_reap (self))
+        worm_agent_reconsider (self);
     return 0;
 }
 
@@ -469,6 +497,7 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     s_close_output (self, run, 1);
     s_close (&run->put_fd);
     s_close (&run->file_fd);
+    s_stop_exit_watch (self, run);
     free (run->pending);
     if (run->guest)
         run->guest->run = NULL;
@@ -543,6 +572,7 @@ bool
 worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest, int status)
 {
     run->guest = NULL;
+    s_stop_exit_watch (self, run);
     run->status = status;
     run->evicted = guest->evicting;
     if (guest->stopping)
@@ -755,6 +785,13 @@ s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, si
     run->argv = run->envp = NULL;
     s_watch_outputs (self, run);
     s_pump_stdin (self, run);
+    //  Without pidfds (Linux < 5.3) the reap timer finds its end
+    run->exit_fd = (int) syscall (SYS_pidfd_open, pid, 0);
+    if (run->exit_fd >= 0) {
+        fcntl (run->exit_fd, F_SETFD, FD_CLOEXEC);
+        zmq_pollitem_t item = {NULL, run->exit_fd, ZMQ_POLLIN, 0};
+        zloop_poller (self->loop, &item, s_on_exit_fd, run);
+    }
     worm_log ("run %s: started %s for key %s, pid %d", run->id, run->command, run->launcher,
               (int) pid);
     return 0;
@@ -852,10 +889,14 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
         return -1;
     }
     size_t extra = env ? env->via.map.size : 0;
-    run->envp = calloc (4 + extra, sizeof (char *));
+    run->envp = calloc (5 + extra, sizeof (char *));
     size_t n = 0;
     run->envp[n++] = zsys_sprintf ("PATH=%s", S_RUN_PATH);
     run->envp[n++] = zsys_sprintf ("HOME=%s", run->workdir);
+    //  The agent finds every process of the command by it (proctree.h)
+    char marker[WORM_AGENT_MARKER_MAX + 1];
+    worm_guests_marker (self, run->pending, marker, sizeof marker);
+    run->envp[n++] = zsys_sprintf ("%s", marker);
     for (size_t i = 0; i < extra; i++) {
         char name[S_ENV_NAME_MAX + 1], value[S_ARG_MAX + 1];
         if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
@@ -911,6 +952,7 @@ worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *r
     worm_run_t *run = calloc (1, sizeof *run);
     run->agent = self;
     run->put_fd = run->in_fd = run->out_fd[0] = run->out_fd[1] = run->file_fd = -1;
+    run->exit_fd = -1;
     run->in_queue = zlist_new ();
     run->outputs = zlist_new ();
     run->sending = zlist_new ();
