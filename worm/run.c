@@ -935,17 +935,19 @@ worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *r
         worm_ctl_reply_error (self->router, identity, "run: %s", reader->error);
         return;
     }
-    if (!self->config.allow_run) {
-        worm_log ("refused RUN from key %s: running commands is not allowed here", self->sender);
-        worm_ctl_reply_error (self->router, identity, "%s refused to run: this host does not run "
-                              "commands (wormd --allow-run)", self->config.name);
-        return;
-    }
     worm_claims_expire (self);
     worm_claim_t *claim = worm_claims_find (self, claim_id);
     if (!claim || !self->sender || !streq (claim->launcher, self->sender)) {
         worm_ctl_reply_error (self->router, identity, "run: claim %s is unknown, expired or "
                               "another key's", claim_id);
+        return;
+    }
+    if (!self->config.allow_run) {
+        worm_log ("refused RUN from key %s: running commands is not allowed here", self->sender);
+        worm_claims_drop (self, claim);
+        worm_agent_reconsider (self);
+        worm_ctl_reply_error (self->router, identity, "%s refused to run: this host does not run "
+                              "commands (wormd --allow-run)", self->config.name);
         return;
     }
     //  From here on the claim is spent, whatever happens
