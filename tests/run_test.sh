@@ -56,6 +56,25 @@ expect_eq "$got" "$want" "sha256 of 100 MB through 'wormctl run -- cat'"
 rm -f "$TEST_DIR/in.bin"
 pass "100 MB through cat unchanged in $ms ms"
 
+# Flow control: memory does not grow with the stream, on either side (the
+# window holds 16 x 64 KiB each way); peak memory after 10 MB and after 400 MB
+hwm () { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+rss_10=$( { { yes || true; } | head -c 10M | /usr/bin/time -f %M "$WORMCTL" --broadcast 127.255.255.255 \
+          --beacon-port "$port" run --host h1 -- cat | wc -c >"$TEST_DIR/n10"; } 2>&1 | tail -1)
+agent_10=$(hwm "$PID_h1")
+rss_400=$( { { yes || true; } | head -c 400M | /usr/bin/time -f %M "$WORMCTL" --broadcast 127.255.255.255 \
+           --beacon-port "$port" run --host h1 -- cat | wc -c >"$TEST_DIR/n400"; } 2>&1 | tail -1)
+agent_400=$(hwm "$PID_h1")
+expect_eq "$(cat "$TEST_DIR/n400")" 419430400 "bytes of 'yes | head -c 400M' back"
+[ $(( rss_400 - rss_10 )) -lt 16384 ] || fail "wormctl run grew from $rss_10 KB to $rss_400 KB with the stream"
+[ $(( agent_400 - agent_10 )) -lt 16384 ] || fail "h1's wormd grew from $agent_10 KB to $agent_400 KB with the stream"
+pass "400 MB of yes through cat: wormctl peak $rss_10 -> $rss_400 KB, wormd peak $agent_10 -> $agent_400 KB (10 MB -> 400 MB)"
+
+# A reader of our output that goes away: the command gets SIGPIPE (141)
+out=$(ctl run -- yes | head -2 | tr '\n' ' '; echo "rc=${PIPESTATUS[0]}")
+expect_eq "$out" "y y rc=141" "'wormctl run -- yes | head -2'"
+pass "run -- yes | head -2: two lines, the command ends by SIGPIPE, wormctl exits 141"
+
 # Its environment, umask, nice and scheduling class
 env=$(env -u TERM LANG=C.UTF-8 FOO=from-here "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" \
       run --env FOO --env BAR=given -- sh -c 'env | cut -d= -f1 | sort | tr "\n" " "')

@@ -59,6 +59,8 @@ s_catch_signals (char *err, size_t cap)
     sigemptyset (&action.sa_mask);
     for (int i = 0; s_passed[i]; i++)
         sigaction (s_passed[i], &action, NULL);
+    //  A reader of our output that went away is the command's to hear of
+    signal (SIGPIPE, SIG_IGN);
     return 0;
 }
 

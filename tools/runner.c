@@ -93,6 +93,7 @@ wormctl_run_signal (wormctl_run_t *self, int signal)
                        : signal == SIGTSTP ? "TSTP"
                        : signal == SIGCONT ? "CONT"
                        : signal == SIGKILL ? "KILL"
+                       : signal == SIGPIPE ? "PIPE"
                                            : NULL;
     if (!name || self->over)
         return;
@@ -372,8 +373,10 @@ wormctl_run_flush (wormctl_run_t *self)
             if (done < 0 && (errno == EAGAIN || errno == EINTR))
                 break;
             if (done < 0) {
-                //  Whoever reads our output is gone: the rest of it goes nowhere
+                //  Whoever reads our output is gone: the rest of it goes
+                //  nowhere, and the command learns it as it would here
                 self->broken[output->fd] = true;
+                wormctl_run_signal (self, SIGPIPE);
                 rc = -1;
             }
             else

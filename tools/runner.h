@@ -75,12 +75,14 @@ void wormctl_run_stdin (wormctl_run_t *self, const void *data, size_t size, bool
 /*  Whether output waits to be written to fd (1 or 2), and writes what fd
     takes now without blocking (a pipe: PIPE_BUF at a time after poll
     says there is room); acks what was written whole. Returns -1 when fd
-    is broken (EPIPE): the rest of its output is dropped. */
+    is broken (EPIPE): the rest of its output is dropped and the command
+    gets SIGPIPE, as it would writing into a closed pipe here (the caller
+    ignores SIGPIPE). */
 bool wormctl_run_output_waiting (wormctl_run_t *self, int fd);
 int wormctl_run_flush (wormctl_run_t *self);
 
 /*  Sends signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-    SIGTSTP, SIGCONT, SIGKILL) to the command's process group. */
+    SIGTSTP, SIGCONT, SIGKILL, SIGPIPE) to the command's process group. */
 void wormctl_run_signal (wormctl_run_t *self, int signal);
 
 /*  Keepalives, and the host's silence: call at least every second. */

@@ -1185,7 +1185,7 @@ static const struct {
     int number;
 } s_signals[] = {{"INT", SIGINT},   {"TERM", SIGTERM}, {"HUP", SIGHUP}, {"QUIT", SIGQUIT},
                  {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TSTP", SIGTSTP}, {"CONT", SIGCONT},
-                 {"KILL", SIGKILL}, {NULL, 0}};
+                 {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {NULL, 0}};
 
 void
 worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
@@ -1204,7 +1204,7 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
             number = s_signals[i].number;
     if (!number) {
         worm_ctl_reply_error (self->router, identity, "run-signal: '%s' is not one of INT, TERM, "
-                              "HUP, QUIT, USR1, USR2, TSTP, CONT, KILL", name);
+                              "HUP, QUIT, USR1, USR2, TSTP, CONT, KILL, PIPE", name);
         return;
     }
     if (number == SIGTSTP)
