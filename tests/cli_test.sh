@@ -85,11 +85,12 @@ expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" nokey status "a b"
 expect_usage_error "unknown option --bogus" nokey launch w1 --bogus
 expect_usage_error "say which app with --app" nokey launch w1
 expect_usage_error "name the worm" nokey kill
-for cmd in registry policy evictions launch find status kill; do
+expect_usage_error "no command given" nokey run --retry 1
+for cmd in registry policy evictions launch find status kill run; do
     nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
 done
 for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
-    "find w1" "status" "kill w1"; do
+    "find w1" "status" "kill w1" "run -- true"; do
     # shellcheck disable=SC2086
     err=$(nokey $args 2>&1); rc=$?
     expect_eq "$rc" 1 "wormctl $args without a key"
@@ -118,7 +119,7 @@ pass "worm-segment refuses bad arguments with one line and status 2"
 "$WORMD" --config "$TEST_DIR/misspelt.zpl" --help | grep -q -- "--config FILE" ||
     fail "wormd --help with a bad --config file"
 "$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
-for cmd in up down hosts willing registry policy launch find status kill evictions keygen; do
+for cmd in up down hosts willing registry policy launch find status kill evictions keygen run; do
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
 done
 pass "--help everywhere"
@@ -131,7 +132,8 @@ declare -A summary=(
     [evictions]="HOST's eviction receipts" [launch]="start a worm that keeps N segments"
     [find]="the worm's segments, through the agents" [status]="each worm: app, size/target, epoch, round"
     [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
-    [factor]="print the prime factors of numbers, as coreutils factor does")
+    [factor]="print the prime factors of numbers, as coreutils factor does"
+    [run]="run a command on a willing host (export)")
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \
     "$(printf '%s\n' "${!summary[@]}" | sort | tr '\n' ' ')" "the commands wormctl --help lists"
