@@ -21,6 +21,8 @@
 typedef struct {
     wormctl_run_spec_t spec;        //  what to run
     long retries;                   //  --retry
+    bool local_ok;                  //  --local-ok
+    char hostname[65];              //  this host's name, as wormd names it by default
     int n_inputs, n_outputs, n_env; //  how many of each in spec
     char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];   //  NAME=VALUE
     bool help;                      //  --help
@@ -182,6 +184,8 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             return -1;
         run->spec.timeout_s = (unsigned) number;
     }
+    else if (streq (name, "local-ok"))
+        run->local_ok = true;
     else if (streq (name, "retry"))
         return worm_parse_int (value, 0, S_MAX_RETRIES, &run->retries, err, cap);
     return 0;
@@ -248,6 +252,8 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {"env", "NAME[=VALUE]", "give the command this variable, ours or VALUE (repeatable)"},
         {"timeout-run", "S", "stop the command after S seconds (SIGTERM, then SIGKILL)"},
         {"retry", "N", "start it again on another host after up to N evictions"},
+        {"local-ok", NULL, "run it here instead when this host is willing and answers first "
+                           "(its wormd named as the host)"},
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
@@ -283,6 +289,19 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                                           "[ARGS...])");
         goto done;
     }
+    if (run->local_ok && run->spec.host) {
+        rc = wormctl_usage_error (client, "--local-ok and --host exclude each other");
+        goto done;
+    }
+    if (run->local_ok) {
+        //  wormd's default name: the hostname up to its first dot
+        char host[256] = "";
+        gethostname (host, sizeof host);
+        host[64] = 0;
+        host[strcspn (host, ".")] = 0;
+        snprintf (run->hostname, sizeof run->hostname, "%s", host);
+        run->spec.local = run->hostname;
+    }
     run->spec.argv = argv + index;
     //  What the command gets of ours: LANG, TERM (unless --env said), the umask
     for (int i = 0; i < 2; i++) {
@@ -311,6 +330,16 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         int status = 1;
         s_started = 0;
         wormctl_run_t *runner = wormctl_run_start (client, &run->spec, &status, err, sizeof err);
+        if (!runner && status == WORMCTL_RUN_HERE) {
+            //  Not exported at all: the command takes our place, our
+            //  stdio, signals and exit status
+            signal (SIGPIPE, SIG_DFL);
+            execvp (run->spec.argv[0], run->spec.argv);
+            fprintf (stderr, "wormctl run: cannot run %s here: %s\n", run->spec.argv[0],
+                     strerror (errno));
+            rc = errno == ENOENT ? 127 : 126;
+            break;
+        }
         if (!runner) {
             if (zsys_interrupted) {
                 int number = s_first_signal ();

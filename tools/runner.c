@@ -673,6 +673,7 @@ typedef struct {
     int n_tried;
     worm_hostinfo_t host;               //  the one found
     bool found;
+    bool here;                          //  or: this host is the least loaded
     int willing;                        //  willing hosts that answered
 } s_pick_t;
 
@@ -691,6 +692,11 @@ s_pick (void *arg, const worm_hostinfo_t *host)
 {
     s_pick_t *pick = (s_pick_t *) arg;
     pick->willing++;
+    //  This host answered before any other: customs' rule, run it here
+    if (pick->spec->local && streq (host->name, pick->spec->local) && !pick->n_tried) {
+        pick->here = true;
+        return 1;
+    }
     if (!s_has_cap (host->caps, "run"))
         return 0;
     for (int i = 0; i < pick->spec->n_exclude; i++)
@@ -842,6 +848,10 @@ wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec, int
             int timeout = wormctl_timeout_ms (client, WORMCTL_QUERY_S);
             if (worm_discover (&lan, false, timeout, 0, s_pick, pick, err, cap) < 0)
                 break;
+            if (pick->here) {
+                *status = WORMCTL_RUN_HERE;
+                break;
+            }
             if (!pick->found) {
                 if (attempt == 0 || !err[0])
                     snprintf (err, cap, "%s",

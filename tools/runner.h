@@ -20,6 +20,7 @@
 #define WORMCTL_RUN_EVICTED 75      //  exit status after an eviction (EX_TEMPFAIL)
 #define WORMCTL_RUN_MAX_FILES 64    //  --input or --output paths, at most, each
 #define WORMCTL_RUN_MAX_ENV 64      //  --env names, at most
+#define WORMCTL_RUN_HERE (-1)       //  wormctl_run_start's *status: run it here instead
 
 typedef struct {
     char **argv;                        //  the command, NULL-terminated
@@ -29,6 +30,8 @@ typedef struct {
     const char *inputs[WORMCTL_RUN_MAX_FILES + 1];   //  local paths, NULL-terminated
     const char *outputs[WORMCTL_RUN_MAX_FILES + 1];  //  paths in its folder, NULL-terminated
     const char *host;                   //  the host by name, NULL: the least loaded
+    const char *local;                  //  this host's name when it may run the command
+                                        //  itself (--local-ok), NULL: never
     char exclude[WORMCTL_RUN_MAX_FILES][17];    //  host ids not to use (they evicted it)
     int n_exclude;                      //  how many
 } wormctl_run_spec_t;
@@ -52,7 +55,9 @@ typedef struct {
     Returns the run, or NULL with one sentence in err and *status the exit
     status it calls for: 1 (no host, a refusal, a broken answer), 127 or
     126 (the host cannot find or execute the command), or 128 + N when
-    signal N (SIGINT, SIGTERM, SIGHUP) came meanwhile (zsys_interrupted). */
+    signal N (SIGINT, SIGTERM, SIGHUP) came meanwhile (zsys_interrupted);
+    or WORMCTL_RUN_HERE when spec->local names the willing host that
+    answered first (the least loaded): the caller runs it itself. */
 wormctl_run_t *wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec,
                                   int *status, char *err, size_t cap);
 
