@@ -8,8 +8,8 @@
 #include "commands.h"
 #include "log.h"
 #include "runner.h"
+#include "runspec.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -74,37 +74,6 @@ s_first_signal (void)
     return read (s_signal_pipe[0], &byte, 1) == 1 ? byte : 0;
 }
 
-//  Whether an environment name may be passed: [A-Za-z_][A-Za-z0-9_]*, and
-//  not one the host sets.
-static bool
-s_env_name_ok (const char *name, size_t len)
-{
-    if (!len || len > WORM_RUN_ENV_NAME_MAX || !(isalpha ((unsigned char) name[0]) || name[0] == '_'))
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum ((unsigned char) name[i]) && name[i] != '_')
-            return false;
-    return !(len == 4 && !strncmp (name, "PATH", 4)) && !(len == 4 && !strncmp (name, "HOME", 4))
-           && strncmp (name, "WORM_", 5);
-}
-
-//  Whether a path names something inside the run's folder: relative, no
-//  empty, "." or ".." part.
-static bool
-s_inside (const char *path)
-{
-    if (!*path || *path == '/' || strlen (path) > WORM_RUN_PATH_MAX)
-        return false;
-    for (const char *part = path; part; ) {
-        const char *slash = strchr (part, '/');
-        size_t len = slash ? (size_t) (slash - part) : strlen (part);
-        if (len == 0 || (len == 1 && part[0] == '.') || (len == 2 && !strncmp (part, "..", 2)))
-            return false;
-        part = slash ? slash + 1 : NULL;
-    }
-    return true;
-}
-
 static int
 s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err, size_t cap)
 {
@@ -156,7 +125,7 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             snprintf (err, cap, "more than %d outputs", WORMCTL_RUN_MAX_FILES);
             return -1;
         }
-        if (!s_inside (value)) {
+        if (!worm_runspec_path_ok (value)) {
             snprintf (err, cap, "'%s' is not a path inside the remote folder (relative, no "
                                 "'.' or '..')", value);
             return -1;
@@ -166,7 +135,7 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
     else if (streq (name, "env")) {
         const char *equals = strchr (value, '=');
         size_t len = equals ? (size_t) (equals - value) : strlen (value);
-        if (!s_env_name_ok (value, len)) {
+        if (!worm_runspec_env_name_ok (value, len)) {
             snprintf (err, cap, "'%.*s' is not a name [A-Za-z_][A-Za-z0-9_]* of at most %d "
                                 "bytes, or is the host's (PATH, HOME, WORM_*)",
                       (int) len, value, WORM_RUN_ENV_NAME_MAX);

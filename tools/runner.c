@@ -6,7 +6,9 @@
 #include "ctl.h"
 #include "discover.h"
 #include "log.h"
+#include "place.h"
 #include "random.h"
+#include "runspec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -84,17 +86,7 @@ s_ack (wormctl_run_t *self, int count)
 void
 wormctl_run_signal (wormctl_run_t *self, int signal)
 {
-    const char *name = signal == SIGINT    ? "INT"
-                       : signal == SIGTERM ? "TERM"
-                       : signal == SIGHUP  ? "HUP"
-                       : signal == SIGQUIT ? "QUIT"
-                       : signal == SIGUSR1 ? "USR1"
-                       : signal == SIGUSR2 ? "USR2"
-                       : signal == SIGTSTP ? "TSTP"
-                       : signal == SIGCONT ? "CONT"
-                       : signal == SIGKILL ? "KILL"
-                       : signal == SIGPIPE ? "PIPE"
-                                           : NULL;
+    const char *name = worm_runspec_signal_name (signal);
     if (!name || self->over)
         return;
     worm_wire_writer_t writer;
@@ -130,15 +122,8 @@ s_broken (wormctl_run_t *self, const char *fmt, ...)
 static bool
 s_output_path_ok (const wormctl_run_spec_t *spec, const char *path)
 {
-    if (!*path || *path == '/')
+    if (!worm_runspec_path_ok (path))
         return false;
-    for (const char *part = path; part; ) {
-        const char *slash = strchr (part, '/');
-        size_t len = slash ? (size_t) (slash - part) : strlen (part);
-        if (len == 0 || (len == 1 && part[0] == '.') || (len == 2 && !strncmp (part, "..", 2)))
-            return false;
-        part = slash ? slash + 1 : NULL;
-    }
     for (int i = 0; spec->outputs[i]; i++) {
         size_t len = strlen (spec->outputs[i]);
         if (!strncmp (path, spec->outputs[i], len) && (path[len] == 0 || path[len] == '/'))
@@ -546,6 +531,25 @@ s_wait_credit (wormctl_run_t *self, int timeout_ms, char *err, size_t cap)
     return 0;
 }
 
+//  Sends one run-put (a folder, or a chunk of a file), within the window.
+static void
+s_send_put (wormctl_run_t *self, const char *remote, bool dir, unsigned mode, const void *data,
+            size_t size, bool more)
+{
+    worm_wire_writer_t writer;
+    s_request (self, &writer, "run-put");
+    worm_wire_kstr (&writer, "path", remote);
+    worm_wire_kstr (&writer, "type", dir ? "dir" : "file");
+    worm_wire_ku64 (&writer, "mode", mode);
+    if (size)
+        worm_wire_kbin (&writer, "data", data, size);
+    worm_wire_kbool (&writer, "more", more);
+    worm_wire_map_close (&writer);
+    s_send (self, &writer);
+    worm_wire_writer_fini (&writer);
+    self->in_credit--;
+}
+
 //  Puts one entry (a folder, or a file in chunks) at remote path.
 static int
 s_put (wormctl_run_t *self, const char *local, const char *remote, int timeout_ms, char *err,
@@ -584,17 +588,8 @@ s_put (wormctl_run_t *self, const char *local, const char *remote, int timeout_m
             return -1;
         }
         left = got > 0 ? left - got : 0;
-        worm_wire_writer_t writer;
-        s_request (self, &writer, "run-put");
-        worm_wire_kstr (&writer, "path", remote);
-        worm_wire_kstr (&writer, "type", dir ? "dir" : "file");
-        worm_wire_ku64 (&writer, "mode", st.st_mode & 0777);
-        worm_wire_kbin (&writer, "data", buf, (size_t) (got > 0 ? got : 0));
-        worm_wire_kbool (&writer, "more", left > 0);
-        worm_wire_map_close (&writer);
-        s_send (self, &writer);
-        worm_wire_writer_fini (&writer);
-        self->in_credit--;
+        s_send_put (self, remote, dir, st.st_mode & 0777, buf, (size_t) (got > 0 ? got : 0),
+                    left > 0);
     } while (left > 0);
     if (fd >= 0)
         close (fd);
@@ -649,17 +644,9 @@ s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, char *err, 
     //  The folders above it, as folders of ours
     for (char *slash = strchr (start, '/'); keep && slash; slash = strchr (slash + 1, '/')) {
         *slash = 0;
-        worm_wire_writer_t writer;
         if (s_wait_credit (self, timeout_ms, err, cap))
             return -1;
-        s_request (self, &writer, "run-put");
-        worm_wire_kstr (&writer, "path", start);
-        worm_wire_kstr (&writer, "type", "dir");
-        worm_wire_ku64 (&writer, "mode", 0700);
-        worm_wire_map_close (&writer);
-        s_send (self, &writer);
-        worm_wire_writer_fini (&writer);
-        self->in_credit--;
+        s_send_put (self, start, true, 0700, NULL, 0, false);
         *slash = '/';
     }
     return s_put (self, local, start, timeout_ms, err, cap);
@@ -723,24 +710,15 @@ s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
     char hex[9];
     worm_random_hex (hex, 8);
     snprintf (worm, sizeof worm, "run.%s", hex);
-    worm_wire_writer_t request;
-    worm_wire_reader_t reply;
-    worm_wire_writer_init (&request);
-    worm_wire_reader_init (&reply);
-    worm_wire_map_open (&request);
-    worm_wire_kstr (&request, "op", "claim");
-    worm_wire_kstr (&request, "worm", worm);
-    worm_wire_map_close (&request);
-    int rc = wormctl_host_call (client, &self->host, &request, timeout, &reply, err, cap);
-    if (rc == 0 && worm_wire_get_str (&reply, reply.root, "claim", claim, sizeof claim)) {
-        snprintf (err, cap, "bad claim answer from %s: %s", self->host.name, reply.error);
-        rc = -1;
-    }
-    worm_wire_writer_fini (&request);
-    worm_wire_reader_fini (&reply);
     *status = 1;
+    if (!wormctl_host_trusted (client, &self->host, err, cap))
+        return -1;
+    int rc = worm_place_claim (NULL, self->host.endpoint, self->host.key, worm, NULL, timeout,
+                               claim, err, cap);
     if (rc)
         return rc;
+    worm_wire_writer_t request;
+    worm_wire_reader_t reply;
     self->dealer = worm_ctl_connect (self->host.endpoint, self->host.key, err, cap);
     if (!self->dealer)
         return -1;

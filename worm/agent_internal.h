@@ -256,6 +256,9 @@ void worm_guests_death_notice (worm_agent_t *self, const worm_beacon_t *notice);
 worm_guest_t *worm_guests_new (worm_agent_t *self, const worm_claim_t *claim,
                                const char *launcher, const char *program);
 
+/*  Frees a NULL-terminated array of strings (argv, envp) and the strings. */
+void worm_guests_free_strings (char **strings);
+
 /*  Starts guest, whose folder exists, with worm_spawn as the guest user
     under the guest limits, at nice 19 (and SCHED_IDLE with sched_idle),
     with no_new_privs and SIGKILL as parent death signal: output to

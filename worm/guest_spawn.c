@@ -77,8 +77,8 @@ fail:
     return NULL;
 }
 
-static void
-s_free_strings (char **strings)
+void
+worm_guests_free_strings (char **strings)
 {
     if (!strings)
         return;
@@ -117,7 +117,7 @@ s_test_word_ok (const char *word)
 //  The command line of the guest a spawn asks for, built here from checked
 //  fields: a segment of the claim's worm, or (with --allow-test-guest) the
 //  test guest. Fills program (the file under programs_dir), argv (the
-//  caller frees it with s_free_strings) and, for a segment, worm_id.
+//  caller frees it with worm_guests_free_strings) and, for a segment, worm_id.
 //  Returns 0, or -1 with the refusal in err.
 static int
 s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kind,
@@ -172,7 +172,7 @@ s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kin
             if (worm_wire_obj_str (reader, &args->ptr[i], "args[]", word, sizeof word)
                 || !s_test_word_ok (word)) {
                 snprintf (err, cap, "spawn: args[%u] is not a word of [A-Za-z0-9=:._-]", i);
-                s_free_strings (argv);
+                worm_guests_free_strings (argv);
                 return -1;
             }
             argv[i + 1] = zsys_sprintf ("%s", word);
@@ -310,7 +310,7 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
                   self->reason);
         snprintf (err, sizeof err, "%s refused to spawn worm \"%s\": not willing (%s)",
                   self->config.name, claim->worm, self->reason);
-        s_free_strings (argv);
+        worm_guests_free_strings (argv);
         s_spawn_refused (self, identity, claim, err);
         return;
     }
@@ -320,7 +320,7 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     err[0] = 0;
     char **envp = s_guest_env (self, guest, env, reader, err, sizeof err);
     if (!envp) {
-        s_free_strings (argv);
+        worm_guests_free_strings (argv);
         free (guest);
         s_spawn_refused (self, identity, claim, err);
         return;
@@ -347,8 +347,8 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
                                   worm_secret[0] ? worm_secret : NULL, NULL, !segment, err,
                                   sizeof err);
     }
-    s_free_strings (argv);
-    s_free_strings (envp);
+    worm_guests_free_strings (argv);
+    worm_guests_free_strings (envp);
     if (pid < 0) {
         worm_log ("spawn of %s for worm %s failed: %s", program, claim->worm, err);
         worm_rmtree (guest->workdir);

@@ -11,6 +11,7 @@
 #include "agent_internal.h"
 #include "ctl.h"
 #include "proctree.h"
+#include "runspec.h"
 #include "spawn.h"
 
 #include <ctype.h>
@@ -103,16 +104,6 @@ static void s_finish (worm_agent_t *self, worm_run_t *run);
 //  Helpers
 
 static void
-s_free_strings (char **strings)
-{
-    if (!strings)
-        return;
-    for (size_t i = 0; strings[i]; i++)
-        zstr_free (&strings[i]);
-    free (strings);
-}
-
-static void
 s_close (int *fd)
 {
     if (*fd >= 0)
@@ -150,23 +141,6 @@ s_push_ack (worm_agent_t *self, worm_run_t *run, int count)
     worm_wire_map_close (&writer);
     s_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
-}
-
-//  Whether a path inside the folder is relative, of at most S_PATH_MAX
-//  bytes, and has no empty, "." or ".." component.
-static bool
-s_path_ok (const char *path)
-{
-    if (!*path || *path == '/' || strlen (path) > S_PATH_MAX)
-        return false;
-    for (const char *part = path; part; ) {
-        const char *slash = strchr (part, '/');
-        size_t len = slash ? (size_t) (slash - part) : strlen (part);
-        if (len == 0 || (len == 1 && part[0] == '.') || (len == 2 && !strncmp (part, "..", 2)))
-            return false;
-        part = slash ? slash + 1 : NULL;
-    }
-    return true;
 }
 
 //  Opens the folder that holds path's last component, walking from the
@@ -517,8 +491,8 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     while ((entry = zlist_pop (run->sending)))
         free (entry);
     zlist_destroy (&run->sending);
-    s_free_strings (run->argv);
-    s_free_strings (run->envp);
+    worm_guests_free_strings (run->argv);
+    worm_guests_free_strings (run->envp);
     zframe_destroy (&run->client);
     free (run);
     *run_p = NULL;
@@ -710,16 +684,6 @@ s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, .
     worm_wire_writer_fini (&writer);
 }
 
-//  Whether an environment name is [A-Za-z_][A-Za-z0-9_]* and none of ours.
-static bool
-s_env_name_ok (const char *name)
-{
-    return (isalpha ((unsigned char) name[0]) || name[0] == '_')
-           && strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-                  == strlen (name)
-           && !streq (name, "PATH") && !streq (name, "HOME") && strncmp (name, "WORM_", 5);
-}
-
 //  The program for word: a path as it is (relative to the folder), else
 //  the first executable regular file of that name in S_RUN_PATH. Returns 0,
 //  or -1 when there is none.
@@ -780,8 +744,8 @@ s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, si
     run->state = S_RUNNING;
     if (run->timeout_s)
         run->deadline_ms = worm_now_ms () + (int64_t) run->timeout_s * 1000;
-    s_free_strings (run->argv);
-    s_free_strings (run->envp);
+    worm_guests_free_strings (run->argv);
+    worm_guests_free_strings (run->envp);
     run->argv = run->envp = NULL;
     s_watch_outputs (self, run);
     s_pump_stdin (self, run);
@@ -905,7 +869,7 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
             snprintf (err, cap, "run: %s", reader->error);
             return -1;
         }
-        if (!s_env_name_ok (name)) {
+        if (!worm_runspec_env_name_ok (name, strlen (name))) {
             snprintf (err, cap, "run: environment name '%s' is not [A-Za-z_][A-Za-z0-9_]* or is "
                                 "the host's (PATH, HOME, WORM_*)", name);
             return -1;
@@ -915,7 +879,7 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
     for (uint32_t i = 0; outputs && i < outputs->size; i++) {
         char path[S_PATH_MAX + 1];
         if (worm_wire_obj_str (reader, &outputs->ptr[i], "outputs[]", path, sizeof path)
-            || !s_path_ok (path)) {
+            || !worm_runspec_path_ok (path)) {
             snprintf (err, cap, "run: outputs[%u] is not a relative path without '.' or '..' "
                                 "of at most %d bytes", i, S_PATH_MAX);
             return -1;
@@ -1114,7 +1078,7 @@ worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_reader_
     }
     if (run->state != S_LOADING)
         snprintf (err, sizeof err, "run %s has started: inputs come before run-start", run->id);
-    else if (!s_path_ok (path))
+    else if (!worm_runspec_path_ok (path))
         snprintf (err, sizeof err, "'%s' is not a relative path without '.' or '..'", path);
     else if (!streq (type, "file") && !streq (type, "dir"))
         snprintf (err, sizeof err, "type '%s' is neither file nor dir", type);
@@ -1179,14 +1143,6 @@ worm_agent_op_run_ack (worm_agent_t *self, zframe_t *identity, worm_wire_reader_
         s_watch_outputs (self, run);
 }
 
-//  The signals a client may send its command, by name.
-static const struct {
-    const char *name;
-    int number;
-} s_signals[] = {{"INT", SIGINT},   {"TERM", SIGTERM}, {"HUP", SIGHUP}, {"QUIT", SIGQUIT},
-                 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TSTP", SIGTSTP}, {"CONT", SIGCONT},
-                 {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {NULL, 0}};
-
 void
 worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
@@ -1198,10 +1154,7 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
         worm_ctl_reply_error (self->router, identity, "run-signal: %s", reader->error);
         return;
     }
-    int number = 0;
-    for (int i = 0; s_signals[i].name; i++)
-        if (streq (s_signals[i].name, name))
-            number = s_signals[i].number;
+    int number = worm_runspec_signal (name);
     if (!number) {
         worm_ctl_reply_error (self->router, identity, "run-signal: '%s' is not one of INT, TERM, "
                               "HUP, QUIT, USR1, USR2, TSTP, CONT, KILL, PIPE", name);
