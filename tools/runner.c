@@ -697,6 +697,62 @@ s_pick (void *arg, const worm_hostinfo_t *host)
     return 1;
 }
 
+//  The run request for spec on claim, into request (initialised here; the
+//  caller finishes it).
+static void
+s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool inputs,
+             worm_wire_writer_t *request)
+{
+    worm_wire_writer_init (request);
+    worm_wire_map_open (request);
+    worm_wire_kstr (request, "op", "run");
+    worm_wire_kstr (request, "claim", claim);
+    size_t words = 0;
+    while (spec->argv[words])
+        words++;
+    worm_wire_key (request, "argv");
+    worm_wire_array (request, words);
+    for (size_t i = 0; i < words; i++)
+        worm_wire_str (request, spec->argv[i]);
+    size_t vars = 0;
+    while (spec->env[vars])
+        vars++;
+    worm_wire_key (request, "env");
+    worm_wire_map (request, vars);
+    for (size_t i = 0; i < vars; i++) {
+        const char *equals = strchr (spec->env[i], '=');
+        char name[WORM_RUN_ENV_NAME_MAX + 1];
+        snprintf (name, sizeof name, "%.*s", (int) (equals - spec->env[i]), spec->env[i]);
+        worm_wire_kstr (request, name, equals + 1);
+    }
+    worm_wire_ku64 (request, "umask", spec->umask);
+    if (spec->timeout_s)
+        worm_wire_ku64 (request, "timeout_ms", (uint64_t) spec->timeout_s * 1000);
+    worm_wire_kbool (request, "inputs", inputs);
+    size_t outputs = 0;
+    while (spec->outputs[outputs])
+        outputs++;
+    worm_wire_key (request, "outputs");
+    worm_wire_array (request, outputs);
+    for (size_t i = 0; i < outputs; i++)
+        worm_wire_str (request, spec->outputs[i]);
+    worm_wire_map_close (request);
+}
+
+//  Sends request (and finishes it), waits for its reply into reply, and
+//  checks it. Returns 0, -2 when the host refused (err, *status), or -1.
+static int
+s_call (wormctl_run_t *self, worm_wire_writer_t *request, int timeout_ms,
+        worm_wire_reader_t *reply, int *status, char *err, size_t cap)
+{
+    s_send (self, request);
+    worm_wire_writer_fini (request);
+    int rc = s_await_reply (self, timeout_ms, reply, err, cap);
+    if (rc == 0 && s_reply_ok (self, reply, status, err, cap))
+        rc = -2;
+    return rc;
+}
+
 //  Claims a slot on host and sends `run` on a connection of our own.
 //  Returns 0 with the run started (or loading, with inputs), -2 when the
 //  host refused (err and *status say why), -1 when it did not answer.
@@ -717,52 +773,15 @@ s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
                                claim, err, cap);
     if (rc)
         return rc;
-    worm_wire_writer_t request;
-    worm_wire_reader_t reply;
     self->dealer = worm_ctl_connect (self->host.endpoint, self->host.key, err, cap);
     if (!self->dealer)
         return -1;
     bool inputs = spec->inputs[0] != NULL;
-    worm_wire_writer_init (&request);
+    worm_wire_writer_t request;
+    worm_wire_reader_t reply;
+    s_write_run (spec, claim, inputs, &request);
     worm_wire_reader_init (&reply);
-    worm_wire_map_open (&request);
-    worm_wire_kstr (&request, "op", "run");
-    worm_wire_kstr (&request, "claim", claim);
-    size_t words = 0;
-    while (spec->argv[words])
-        words++;
-    worm_wire_key (&request, "argv");
-    worm_wire_array (&request, words);
-    for (size_t i = 0; i < words; i++)
-        worm_wire_str (&request, spec->argv[i]);
-    size_t vars = 0;
-    while (spec->env[vars])
-        vars++;
-    worm_wire_key (&request, "env");
-    worm_wire_map (&request, vars);
-    for (size_t i = 0; i < vars; i++) {
-        const char *equals = strchr (spec->env[i], '=');
-        char name[WORM_RUN_ENV_NAME_MAX + 1];
-        snprintf (name, sizeof name, "%.*s", (int) (equals - spec->env[i]), spec->env[i]);
-        worm_wire_kstr (&request, name, equals + 1);
-    }
-    worm_wire_ku64 (&request, "umask", spec->umask);
-    if (spec->timeout_s)
-        worm_wire_ku64 (&request, "timeout_ms", (uint64_t) spec->timeout_s * 1000);
-    worm_wire_kbool (&request, "inputs", inputs);
-    size_t outputs = 0;
-    while (spec->outputs[outputs])
-        outputs++;
-    worm_wire_key (&request, "outputs");
-    worm_wire_array (&request, outputs);
-    for (size_t i = 0; i < outputs; i++)
-        worm_wire_str (&request, spec->outputs[i]);
-    worm_wire_map_close (&request);
-    s_send (self, &request);
-    worm_wire_writer_fini (&request);
-    rc = s_await_reply (self, timeout, &reply, err, cap);
-    if (rc == 0 && s_reply_ok (self, &reply, status, err, cap))
-        rc = -2;
+    rc = s_call (self, &request, timeout, &reply, status, err, cap);
     uint64_t window = 0;
     if (rc == 0
         && (worm_wire_get_str (&reply, reply.root, "run", self->id, sizeof self->id)
@@ -783,15 +802,10 @@ s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
             wormctl_run_signal (self, SIGKILL);
             return -1;
         }
-    worm_wire_writer_init (&request);
-    worm_wire_reader_init (&reply);
     s_request (self, &request, "run-start");
     worm_wire_map_close (&request);
-    s_send (self, &request);
-    worm_wire_writer_fini (&request);
-    rc = s_await_reply (self, timeout, &reply, err, cap);
-    if (rc == 0 && s_reply_ok (self, &reply, status, err, cap))
-        rc = -2;
+    worm_wire_reader_init (&reply);
+    rc = s_call (self, &request, timeout, &reply, status, err, cap);
     worm_wire_reader_fini (&reply);
     return rc;
 }
