@@ -856,6 +856,9 @@ wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec, int
         }
         char why[600];
         rc = s_try_host (self, status, why, sizeof why);
+        //  Evicted while its inputs went in: the caller hears it as any eviction
+        if (rc && self->over && self->end.evicted)
+            rc = 0;
         if (rc)
             snprintf (err, cap, "%s", why);
         //  A refusal of the command itself would be the same anywhere

@@ -426,9 +426,11 @@ s_send_outputs (worm_agent_t *self, worm_run_t *run)
                                         : -1;
                 if (dir >= 0)
                     close (dir);
-                struct stat st;
+                //  Only what it was when listed: a regular file of the guest's
+                struct stat st = {.st_size = 0};
                 if (run->file_fd >= 0
-                    && (fstat (run->file_fd, &st) || !S_ISREG (st.st_mode)))
+                    && (fstat (run->file_fd, &st) || !S_ISREG (st.st_mode)
+                        || !s_guests_own (self, &st)))
                     s_close (&run->file_fd);
                 run->file_left = run->file_fd >= 0 ? st.st_size : 0;
             }
@@ -1018,17 +1020,27 @@ s_put (worm_agent_t *self, worm_run_t *run, const char *path, bool dir, unsigned
             snprintf (err, cap, "the folder of %s is not there: %s", path, strerror (errno));
             return -1;
         }
-        int rc = dir ? mkdirat (parent, leaf, 0700)
-                     : (run->put_fd = openat (parent, leaf, O_WRONLY | O_CREAT | O_EXCL
-                                                                | O_NOFOLLOW | O_CLOEXEC, 0600));
-        bool made = rc >= 0;
+        //  Made anew (O_EXCL), then changed through its own descriptor: the
+        //  folder is the guest user's, whose other guests may plant a link
+        int fd = -1;
+        if (dir && mkdirat (parent, leaf, 0700) == 0)
+            fd = openat (parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        else if (!dir)
+            fd = openat (parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         0600);
+        bool made = fd >= 0;
         int saved = errno;
-        //  The guest's, with the client's permissions
-        if (made && self->config.guest_user_other)
-            fchownat (parent, leaf, self->config.guest_user.uid, self->config.guest_user.gid,
-                      AT_SYMLINK_NOFOLLOW);
+        //  The guest's, with the client's permissions (and ours to fill)
+        if (made && self->config.guest_user_other
+            && fchown (fd, self->config.guest_user.uid, self->config.guest_user.gid))
+            worm_log ("run %s: cannot give %s to the guest user: %s", run->id, path,
+                      strerror (errno));
         if (made)
-            fchmodat (parent, leaf, dir ? ((mode & 0777) | 0700) : (mode & 0777) | 0600, 0);
+            fchmod (fd, (mode & 0777) | (dir ? 0700 : 0600));
+        if (made && !dir)
+            run->put_fd = fd;
+        else if (made)
+            close (fd);
         close (parent);
         if (!made) {
             snprintf (err, cap, "cannot make %s: %s", path, strerror (saved));
