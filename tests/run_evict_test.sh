@@ -72,3 +72,22 @@ grep -q "started in $TEST_DIR/h1/" "$TEST_DIR/re.out" || fail "not restarted on 
 expect_eq "$(grep -c finished "$TEST_DIR/re.out")" 1 "finished lines"
 wait_for 3 no_run_dirs || fail "run folders left after the retry: $(run_dirs)"
 pass "--retry 1: evicted from h3, started again on h1 and finished there"
+
+# A client that dies without a word (SIGKILL): the host stops its command
+# once the client has been silent for 10 s, and leaves nothing
+wait_for 5 willing h1 || fail "h1 not willing again"
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" \
+    run --host h1 -- sh -c 'echo $$ >pid; echo started; exec sleep 60' >"$TEST_DIR/k.out" 2>&1 &
+client=$!
+TEST_PIDS+=($client)
+wait_for 5 grep -q started "$TEST_DIR/k.out" || fail "the command did not start: $(cat "$TEST_DIR/k.out")"
+remote=$(cat "$(run_dirs | head -1)/pid")
+kill -KILL "$client"
+t0=$(now_ms)
+gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
+wait_for 16 gone "$remote" || fail "the command of a killed client still runs after 16 s"
+ms=$(( $(now_ms) - t0 ))
+[ "$ms" -ge 9000 ] || fail "the command went $ms ms after its client, before the 10 s of silence"
+grep -q "run g[0-9]* (sh): client silent for 10 s" "$TEST_DIR/h1.log" || fail "h1 did not log the silent client"
+wait_for 3 no_run_dirs || fail "run folders left after the silent client: $(run_dirs)"
+pass "a client killed with SIGKILL: its command stopped $ms ms later (10 s of silence), folder removed"

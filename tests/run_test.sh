@@ -148,3 +148,35 @@ pids_left=$(marked)
 [ -z "$pids_left" ] || fail "processes of the run left: $pids_left"
 pass "SIGINT: wormctl run exits 130, the remote command and its background child are gone, no folder left"
 grep -q "over" "$TEST_DIR/h1.log" "$TEST_DIR/h2.log" || fail "no agent logged a run's end"
+
+# Other signals reach the command's process group: USR1 to a trap
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" \
+    run -- sh -c 'trap "echo got USR1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' \
+    >"$TEST_DIR/usr1.out" 2>&1 &
+client=$!
+TEST_PIDS+=($client)
+wait_for 5 grep -q ready "$TEST_DIR/usr1.out" || fail "the USR1 command did not start: $(cat "$TEST_DIR/usr1.out")"
+kill -USR1 "$client"
+wait "$client"; rc=$?
+expect_eq "$rc" 7 "exit status of the command that trapped USR1"
+grep -q "got USR1" "$TEST_DIR/usr1.out" || fail "the command did not get USR1: $(cat "$TEST_DIR/usr1.out")"
+pass "SIGUSR1 to wormctl run reaches the command's trap (exit 7)"
+
+# SIGTSTP stops the command and wormctl run; SIGCONT resumes both
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" \
+    run -- sh -c 'echo $$ >pid; i=0; while [ $i -lt 60 ]; do i=$((i+1)); sleep 0.05; done; echo done' \
+    >"$TEST_DIR/tstp.out" 2>&1 &
+client=$!
+TEST_PIDS+=($client)
+wait_for 5 bash -c "ls $TEST_DIR/h[12]/guests/*-run.*/pid" || fail "the TSTP command did not start"
+remote=$(cat "$(run_dirs | head -1)/pid")
+state () { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+stopped () { [ "$(state "$1")" == T ]; }
+kill -TSTP "$client"
+wait_for 3 stopped "$remote" || fail "the command is '$(state "$remote")', not stopped, after SIGTSTP"
+wait_for 3 stopped "$client" || fail "wormctl run is '$(state "$client")', not stopped, after SIGTSTP"
+kill -CONT "$client"
+wait "$client"; rc=$?
+expect_eq "$rc" 0 "exit status after SIGTSTP and SIGCONT"
+grep -q done "$TEST_DIR/tstp.out" || fail "the command did not finish after SIGCONT: $(cat "$TEST_DIR/tstp.out")"
+pass "SIGTSTP stops the command and wormctl run, SIGCONT resumes them and it finishes"

@@ -1189,4 +1189,9 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
     }
     else
         kill (-run->guest->pid, number);
+    //  A guest's process group has no terminal and is orphaned (its leader's
+    //  parent, the agent, is in another session), where the kernel drops the
+    //  stop of a SIGTSTP: a handler had it, and SIGSTOP stops the group
+    if (number == SIGTSTP)
+        kill (-run->guest->pid, SIGSTOP);
 }
