@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_RETRIES 64    //  --retry's ceiling
+#define S_MAX_RETRIES 64 //  --retry's ceiling
 
 typedef struct {
     wormctl_run_spec_t spec;        //  what to run
@@ -24,31 +24,29 @@ typedef struct {
     bool local_ok;                  //  --local-ok
     char hostname[65];              //  this host's name, as wormd names it by default
     int n_inputs, n_outputs, n_env; //  how many of each in spec
-    char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];   //  NAME=VALUE
-    bool help;                      //  --help
+    char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80]; //  NAME=VALUE
+    bool help;                                                     //  --help
 } s_run_t;
 
 //  The signals we pass on, and how they reach our loop: a byte each in a pipe
-static const int s_passed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP,
-                               SIGCONT, 0};
+static const int s_passed[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+                               SIGUSR2, SIGTSTP, SIGCONT, 0};
 static int s_signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t s_started;     //  a command runs: signals go to it
+static volatile sig_atomic_t s_started; //  a command runs: signals go to it
 
-static void
-s_on_signal (int number)
+static void s_on_signal (int number)
 {
     int saved = errno;
-    unsigned char byte = (unsigned char) number;
+    unsigned char byte = (unsigned char)number;
     ssize_t unused = write (s_signal_pipe[1], &byte, 1);
-    (void) unused;
+    (void)unused;
     //  Before a command runs, these stop us (every wait looks at this)
     if (!s_started && (number == SIGINT || number == SIGTERM || number == SIGHUP))
         zsys_interrupted = 1;
     errno = saved;
 }
 
-static int
-s_catch_signals (char *err, size_t cap)
+static int s_catch_signals (char *err, size_t cap)
 {
     if (pipe2 (s_signal_pipe, O_CLOEXEC | O_NONBLOCK)) {
         snprintf (err, cap, "pipe: %s", strerror (errno));
@@ -67,36 +65,33 @@ s_catch_signals (char *err, size_t cap)
 }
 
 //  The first signal that came, 0 for none.
-static int
-s_first_signal (void)
+static int s_first_signal (void)
 {
     unsigned char byte = 0;
     return read (s_signal_pipe[0], &byte, 1) == 1 ? byte : 0;
 }
 
-static int
-s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err, size_t cap)
+static int s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err,
+                      size_t cap)
 {
     if (run->n_env >= WORMCTL_RUN_MAX_ENV + 2) {
         snprintf (err, cap, "more than %d variables", WORMCTL_RUN_MAX_ENV);
         return -1;
     }
     if (strlen (value) > WORM_RUN_ARG_MAX) {
-        snprintf (err, cap, "the value of %.*s is longer than %d bytes", (int) len, name,
+        snprintf (err, cap, "the value of %.*s is longer than %d bytes", (int)len, name,
                   WORM_RUN_ARG_MAX);
         return -1;
     }
-    snprintf (run->env_text[run->n_env], sizeof run->env_text[0], "%.*s=%s", (int) len, name,
-              value);
+    snprintf (run->env_text[run->n_env], sizeof run->env_text[0], "%.*s=%s", (int)len, name, value);
     run->spec.env[run->n_env] = run->env_text[run->n_env];
     run->n_env++;
     return 0;
 }
 
-static int
-s_run_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+static int s_run_option (void *arg, const char *name, const char *value, char *err, size_t cap)
 {
-    s_run_t *run = (s_run_t *) arg;
+    s_run_t *run = (s_run_t *)arg;
     long number;
     if (streq (name, "help"))
         run->help = true;
@@ -106,8 +101,7 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             return -1;
         }
         run->spec.host = value;
-    }
-    else if (streq (name, "input")) {
+    } else if (streq (name, "input")) {
         struct stat st;
         if (run->n_inputs >= WORMCTL_RUN_MAX_FILES) {
             snprintf (err, cap, "more than %d inputs", WORMCTL_RUN_MAX_FILES);
@@ -119,26 +113,27 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             return -1;
         }
         run->spec.inputs[run->n_inputs++] = value;
-    }
-    else if (streq (name, "output")) {
+    } else if (streq (name, "output")) {
         if (run->n_outputs >= WORMCTL_RUN_MAX_FILES) {
             snprintf (err, cap, "more than %d outputs", WORMCTL_RUN_MAX_FILES);
             return -1;
         }
         if (!worm_runspec_path_ok (value)) {
-            snprintf (err, cap, "'%s' is not a path inside the remote folder (relative, no "
-                                "'.' or '..')", value);
+            snprintf (err, cap,
+                      "'%s' is not a path inside the remote folder (relative, no "
+                      "'.' or '..')",
+                      value);
             return -1;
         }
         run->spec.outputs[run->n_outputs++] = value;
-    }
-    else if (streq (name, "env")) {
+    } else if (streq (name, "env")) {
         const char *equals = strchr (value, '=');
-        size_t len = equals ? (size_t) (equals - value) : strlen (value);
+        size_t len = equals ? (size_t)(equals - value) : strlen (value);
         if (!worm_runspec_env_name_ok (value, len)) {
-            snprintf (err, cap, "'%.*s' is not a name [A-Za-z_][A-Za-z0-9_]* of at most %d "
-                                "bytes, or is the host's (PATH, HOME, WORM_*)",
-                      (int) len, value, WORM_RUN_ENV_NAME_MAX);
+            snprintf (err, cap,
+                      "'%.*s' is not a name [A-Za-z_][A-Za-z0-9_]* of at most %d "
+                      "bytes, or is the host's (PATH, HOME, WORM_*)",
+                      (int)len, value, WORM_RUN_ENV_NAME_MAX);
             return -1;
         }
         const char *given = equals ? equals + 1 : getenv (value);
@@ -147,13 +142,11 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             return -1;
         }
         return s_add_env (run, value, len, given, err, cap);
-    }
-    else if (streq (name, "timeout-run")) {
+    } else if (streq (name, "timeout-run")) {
         if (worm_parse_int (value, 1, 8640000, &number, err, cap))
             return -1;
-        run->spec.timeout_s = (unsigned) number;
-    }
-    else if (streq (name, "local-ok"))
+        run->spec.timeout_s = (unsigned)number;
+    } else if (streq (name, "local-ok"))
         run->local_ok = true;
     else if (streq (name, "retry"))
         return worm_parse_int (value, 0, S_MAX_RETRIES, &run->retries, err, cap);
@@ -161,8 +154,7 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
 }
 
 //  Passes on the signals that came; a stop stops us too once it went.
-static void
-s_pass_signals (wormctl_run_t *runner)
+static void s_pass_signals (wormctl_run_t *runner)
 {
     int number;
     while ((number = s_first_signal ())) {
@@ -177,8 +169,7 @@ s_pass_signals (wormctl_run_t *runner)
 
 //  Drives one run until it is over: stdin to it, its output to ours,
 //  signals to it. Fills end.
-static void
-s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
+static void s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
 {
     while (!wormctl_run_done (runner, end)) {
         bool want_in = !*stdin_done && wormctl_run_wants_stdin (runner);
@@ -198,7 +189,7 @@ s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
             static char buf[WORM_RUN_CHUNK];
             ssize_t size = read (0, buf, sizeof buf);
             if (size > 0)
-                wormctl_run_stdin (runner, buf, (size_t) size, false);
+                wormctl_run_stdin (runner, buf, (size_t)size, false);
             else if (size == 0 || (errno != EAGAIN && errno != EINTR)) {
                 wormctl_run_stdin (runner, NULL, 0, true);
                 *stdin_done = true;
@@ -210,19 +201,20 @@ s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
 }
 
 //  wormctl run: runs a command on a willing host; exits with its status.
-static int
-s_cmd_run (wormctl_client_t *client, int argc, char **argv)
+static int s_cmd_run (wormctl_client_t *client, int argc, char **argv)
 {
     static const worm_opt_t options[] = {
         {"host", "NAME", "run it on this host (default: the least loaded willing one)"},
         {"input", "PATH", "copy this file or folder into the remote folder first (repeatable)"},
-        {"output", "PATH", "copy this file or folder of the remote folder back here after "
-                           "(repeatable)"},
+        {"output", "PATH",
+         "copy this file or folder of the remote folder back here after "
+         "(repeatable)"},
         {"env", "NAME[=VALUE]", "give the command this variable, ours or VALUE (repeatable)"},
         {"timeout-run", "S", "stop the command after S seconds (SIGTERM, then SIGKILL)"},
         {"retry", "N", "start it again on another host after up to N evictions"},
-        {"local-ok", NULL, "run it here instead when this host is willing and answers first "
-                           "(its wormd named as the host)"},
+        {"local-ok", NULL,
+         "run it here instead when this host is willing and answers first "
+         "(its wormd named as the host)"},
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
@@ -312,11 +304,10 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         if (!runner) {
             if (zsys_interrupted) {
                 int number = s_first_signal ();
-                zsys_interrupted = 0;   //  we say it, and exit with its number
+                zsys_interrupted = 0; //  we say it, and exit with its number
                 wormctl_say_interrupted (client, "no command was left running");
                 rc = 128 + (number ? number : SIGINT);
-            }
-            else {
+            } else {
                 fprintf (stderr, "wormctl run: %s\n", err);
                 rc = status;
             }
@@ -341,8 +332,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                 continue;
             }
             rc = WORMCTL_RUN_EVICTED;
-        }
-        else if (!end.exited)
+        } else if (!end.exited)
             rc = 1;
         else if (end.signal)
             rc = 128 + end.signal;
@@ -359,8 +349,8 @@ done:
 
 const wormctl_command_t wormctl_run_commands[] = {
     {"run", "[OPTIONS] -- COMMAND [ARGS...]", "run a command on a willing host (export)",
-     "how long to wait for the hosts' answers (default " WORMCTL_STR (WORMCTL_QUERY_S)
-     " s) and for each host's reply (default " WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
+     "how long to wait for the hosts' answers (default " WORMCTL_STR (
+         WORMCTL_QUERY_S) " s) and for each host's reply (default " WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
      true, s_cmd_run},
     {NULL, NULL, NULL, NULL, false, NULL},
 };

@@ -11,7 +11,8 @@
                     kinds, and the back-off after failures
       claims.c      claims, and the memory of killed worms (tombstones)
       run.c         commands run as guests (the run ops): their stdio streamed
-                    to the client with flow control, their files, their end
+                    to the client with flow control, signals, their end
+      run_files.c   and their files: inputs put in, outputs sent back
       relay.c       the relay actor that makes guests' requests elsewhere
       announce.c    beacons, answers to queries, death notices: an actor
                     of its own (announce.h)

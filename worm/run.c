@@ -7,15 +7,14 @@
     (guest_spawn.c starts it, guests.c reaps, stops and evicts it); a run
     outlives its guest only to drain the pipes and send the outputs.
     Everything here runs on the agent's reactor, which polls the pipes.
+    The files (inputs, outputs) are run_files.c's.
 */
-#include "agent_internal.h"
+#include "run_internal.h"
 #include "ctl.h"
 #include "proctree.h"
 #include "runspec.h"
 #include "spawn.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -26,85 +25,19 @@
 #include <unistd.h>
 
 //  The limits of requests are in agent_limits.h (WORM_RUN_*)
-#define S_CHUNK WORM_RUN_CHUNK
-#define S_WINDOW WORM_RUN_WINDOW
-#define S_CLIENT_SILENCE_MS 10000   //  a client heard from in no longer is gone
-#define S_KEEPALIVE_MS 1000         //  we say something to a client at least this often
-#define S_DRAIN_MS 2000             //  after the command ended, its pipes get this long
-                                    //  without a byte before we close them
-#define S_MAX_ARGS WORM_RUN_MAX_ARGS
-#define S_ARG_MAX WORM_RUN_ARG_MAX
-#define S_ENV_NAME_MAX WORM_RUN_ENV_NAME_MAX
-#define S_MAX_OUTPUTS WORM_RUN_MAX_OUTPUTS
-#define S_PATH_MAX WORM_RUN_PATH_MAX
-#define S_MAX_ENTRIES 10000         //  files and folders sent back, at most
-#define S_MAX_DEPTH 32              //  folders nested in an output, at most
+#define S_CLIENT_SILENCE_MS 10000 //  a client heard from in no longer is gone
+#define S_KEEPALIVE_MS 1000       //  we say something to a client at least this often
+#define S_DRAIN_MS                                                                                 \
+    2000 //  after the command ended, its pipes get this long
+         //  without a byte before we close them
 #define S_RUN_PATH "/usr/local/bin:/usr/bin:/bin"
-
-typedef enum {
-    S_LOADING,          //  folder made, inputs coming, no command yet
-    S_RUNNING,          //  the command runs
-    S_DRAINING,         //  it ended: its pipes are read to their end
-    S_SENDING,          //  and its outputs are sent
-} s_state_t;
-
-typedef struct {
-    char path[S_PATH_MAX + 1];      //  inside the folder
-    bool dir;                       //  a folder (else a regular file)
-    unsigned mode;                  //  its permission bits
-} s_entry_t;
-
-struct _worm_run_t {
-    worm_agent_t *agent;            //  whose run: the reactor's handlers get only the run
-    char id[WORM_AGENT_GUEST_ID_MAX + 1];   //  the run's id: its guest's
-    char worm[WORM_AGENT_NAME_MAX + 1];     //  the claim's name, "run.XXXXXXXX"
-    char launcher[WORM_KEY_LEN + 1];        //  the client's key: only it may speak of the run
-    char command[WORM_AGENT_NAME_MAX + 1];  //  argv[0], for the log
-    zframe_t *client;               //  routing id of the client's connection
-    s_state_t state;                //  where the run is
-    worm_guest_t *guest;            //  the command while it runs
-    worm_guest_t *pending;          //  LOADING: its guest record, not started, in no list
-    char workdir[PATH_MAX];         //  its folder
-    char path[PATH_MAX];            //  LOADING: the program to start
-    char **argv, **envp;            //  LOADING: its words and environment
-    int put_fd;                     //  LOADING: the input file being written, -1: none
-    char put_path[S_PATH_MAX + 1];  //  and its path
-    int puts;                       //  entries put so far
-    int in_fd;                      //  the command's stdin, our end; -1 once closed
-    zlist_t *in_queue;              //  zchunk_t *: stdin data not yet in the pipe
-    size_t in_offset;               //  bytes of the first queued chunk already written
-    bool in_eof;                    //  close stdin once the queue is empty
-    bool in_polled;                 //  the reactor watches in_fd for room
-    int exit_fd;                    //  a pidfd of the command, readable when it ends; -1: none
-    int out_fd[2];                  //  its stdout and stderr, our ends; -1 once closed
-    bool out_polled[2];             //  the reactor watches them for data
-    int credit;                     //  messages we may still push before an ack
-    int64_t heard_ms;               //  when the client last said something
-    int64_t told_ms;                //  when we last pushed something
-    bool client_stopped;            //  the client stopped the command (TSTP)
-    mode_t guest_umask;             //  the client's umask
-    int64_t deadline_ms;            //  the command's time limit (monotonic), 0: none
-    unsigned timeout_s;             //  that limit in seconds, for words
-    int64_t drain_ms;               //  DRAINING: when a byte last came
-    int status;                     //  how the command ended (waitpid's)
-    bool evicted;                   //  the host's owner came back
-    char reason[WORM_AGENT_REASON_MAX + 1];  //  why the host stopped it, "" if it did not
-    bool abandoned;                 //  the client is gone: tell it nothing more
-    bool keep_dir;                  //  the folder stays until the outputs are sent
-    zlist_t *outputs;               //  char *: the paths the client wants back
-    zlist_t *sending;               //  s_entry_t *: SENDING, what is left to send
-    zlist_t *missing;               //  char *: outputs that were not there
-    int file_fd;                    //  SENDING: the output file being read, -1: none
-    off_t file_left;                //  its bytes still to send
-};
 
 static void s_finish (worm_agent_t *self, worm_run_t *run);
 
 //  --------------------------------------------------------------------------
 //  Helpers
 
-static void
-s_close (int *fd)
+static void s_close (int *fd)
 {
     if (*fd >= 0)
         close (*fd);
@@ -112,8 +45,7 @@ s_close (int *fd)
 }
 
 //  Pushes one message of the run to its client (nothing once it is gone).
-static void
-s_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *writer)
+void worm_run_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *writer)
 {
     if (run->abandoned)
         return;
@@ -123,8 +55,7 @@ s_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *writer)
 
 //  Starts a pushed message {"t": type, "run": id, ...}; the caller adds the
 //  rest, closes the map, pushes and finishes the writer.
-static void
-s_message (worm_wire_writer_t *writer, const worm_run_t *run, const char *type)
+void worm_run_message (worm_wire_writer_t *writer, const worm_run_t *run, const char *type)
 {
     worm_wire_writer_init (writer);
     worm_wire_map_open (writer);
@@ -132,49 +63,17 @@ s_message (worm_wire_writer_t *writer, const worm_run_t *run, const char *type)
     worm_wire_kstr (writer, "run", run->id);
 }
 
-static void
-s_push_ack (worm_agent_t *self, worm_run_t *run, int count)
+void worm_run_push_ack (worm_agent_t *self, worm_run_t *run, int count)
 {
     worm_wire_writer_t writer;
-    s_message (&writer, run, "ack");
-    worm_wire_ku64 (&writer, "n", (uint64_t) count);
+    worm_run_message (&writer, run, "ack");
+    worm_wire_ku64 (&writer, "n", (uint64_t)count);
     worm_wire_map_close (&writer);
-    s_push (self, run, &writer);
+    worm_run_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
 }
 
-//  Opens the folder that holds path's last component, walking from the
-//  run's folder one component at a time without following a link (the
-//  folder is the guest user's, who may have planted one). Returns the
-//  folder's descriptor and points *leaf at the last component, or -1.
-static int
-s_open_parent (const worm_run_t *run, const char *path, const char **leaf)
-{
-    int dir = open (run->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    char part[S_PATH_MAX + 1];
-    const char *rest = path;
-    const char *slash;
-    while (dir >= 0 && (slash = strchr (rest, '/'))) {
-        snprintf (part, sizeof part, "%.*s", (int) (slash - rest), rest);
-        int next = openat (dir, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close (dir);
-        dir = next;
-        rest = slash + 1;
-    }
-    *leaf = rest;
-    return dir;
-}
-
-//  What a guest made belongs to the guest user: anything else in its
-//  folder (a hard link to another's file) is not sent back.
-static bool
-s_guests_own (worm_agent_t *self, const struct stat *st)
-{
-    return !self->config.guest_user_other || st->st_uid == self->config.guest_user.uid;
-}
-
-static worm_run_t *
-s_find (worm_agent_t *self, const char *id)
+static worm_run_t *s_find (worm_agent_t *self, const char *id)
 {
     for (worm_run_t *run = zlist_first (self->runs); run; run = zlist_next (self->runs))
         if (streq (run->id, id))
@@ -184,9 +83,8 @@ s_find (worm_agent_t *self, const char *id)
 
 //  The run a stream op names, when the caller's key made it; else replies
 //  the refusal and returns NULL. Hearing the client renews its lease.
-static worm_run_t *
-s_run_of_request (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader,
-                  const char *op)
+worm_run_t *worm_run_of_request (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader,
+                                 const char *op)
 {
     char id[WORM_AGENT_GUEST_ID_MAX + 1];
     if (worm_wire_get_str (reader, reader->root, "run", id, sizeof id)) {
@@ -210,8 +108,8 @@ static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 static int s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 //  Watches (or stops watching) one of our pipe ends in the reactor.
-static void
-s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, bool *polled, bool on)
+static void s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, bool *polled,
+                     bool on)
 {
     if (fd < 0 || *polled == on)
         return;
@@ -220,22 +118,19 @@ s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, bool *polled
         zloop_poller (self->loop, &item, events == ZMQ_POLLIN ? s_on_out : s_on_in, run);
         //  A pipe whose writer closed polls as an error: we want to read its end
         zloop_poller_set_tolerant (self->loop, &item);
-    }
-    else
+    } else
         zloop_poller_end (self->loop, &item);
     *polled = on;
 }
 
 //  Watches stdout and stderr while the client has room for a message.
-static void
-s_watch_outputs (worm_agent_t *self, worm_run_t *run)
+static void s_watch_outputs (worm_agent_t *self, worm_run_t *run)
 {
     for (int i = 0; i < 2; i++)
         s_watch (self, run, run->out_fd[i], ZMQ_POLLIN, &run->out_polled[i], run->credit > 0);
 }
 
-static void
-s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
+static void s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
 {
     if (run->exit_fd < 0)
         return;
@@ -244,8 +139,7 @@ s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
     s_close (&run->exit_fd);
 }
 
-static void
-s_close_stdin (worm_agent_t *self, worm_run_t *run)
+static void s_close_stdin (worm_agent_t *self, worm_run_t *run)
 {
     s_watch (self, run, run->in_fd, ZMQ_POLLOUT, &run->in_polled, false);
     s_close (&run->in_fd);
@@ -255,8 +149,7 @@ s_close_stdin (worm_agent_t *self, worm_run_t *run)
     run->in_offset = 0;
 }
 
-static void
-s_close_output (worm_agent_t *self, worm_run_t *run, int i)
+static void s_close_output (worm_agent_t *self, worm_run_t *run, int i)
 {
     s_watch (self, run, run->out_fd[i], ZMQ_POLLIN, &run->out_polled[i], false);
     s_close (&run->out_fd[i]);
@@ -266,26 +159,25 @@ s_close_output (worm_agent_t *self, worm_run_t *run, int i)
 //  written whole, and watches the pipe for room while some is left. A
 //  command that closed its stdin takes nothing more: what was sent is
 //  dropped and acked, so that the client is never stuck.
-static void
-s_pump_stdin (worm_agent_t *self, worm_run_t *run)
+static void s_pump_stdin (worm_agent_t *self, worm_run_t *run)
 {
     int acked = 0;
     zchunk_t *chunk;
     while (run->in_fd >= 0 && (chunk = zlist_first (run->in_queue))) {
         size_t size = zchunk_size (chunk);
-        ssize_t done = size > run->in_offset
-                           ? write (run->in_fd, zchunk_data (chunk) + run->in_offset,
-                                    size - run->in_offset)
-                           : 0;
+        ssize_t done =
+            size > run->in_offset
+                ? write (run->in_fd, zchunk_data (chunk) + run->in_offset, size - run->in_offset)
+                : 0;
         if (done < 0 && (errno == EAGAIN || errno == EINTR))
             break;
         if (done < 0) {
             //  EPIPE: the command will read no more
-            acked += (int) zlist_size (run->in_queue);
+            acked += (int)zlist_size (run->in_queue);
             s_close_stdin (self, run);
             break;
         }
-        run->in_offset += (size_t) done;
+        run->in_offset += (size_t)done;
         if (run->in_offset == size) {
             zlist_pop (run->in_queue);
             zchunk_destroy (&chunk);
@@ -295,50 +187,47 @@ s_pump_stdin (worm_agent_t *self, worm_run_t *run)
     }
     if (run->in_fd >= 0 && zlist_size (run->in_queue) == 0 && run->in_eof)
         s_close_stdin (self, run);
-    s_watch (self, run, run->in_fd, ZMQ_POLLOUT, &run->in_polled,
-             zlist_size (run->in_queue) > 0);
+    s_watch (self, run, run->in_fd, ZMQ_POLLOUT, &run->in_polled, zlist_size (run->in_queue) > 0);
     if (acked)
-        s_push_ack (self, run, acked);
+        worm_run_push_ack (self, run, acked);
 }
 
-static int
-s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
-    (void) item;
-    worm_run_t *run = (worm_run_t *) arg;
+    (void)loop;
+    (void)item;
+    worm_run_t *run = (worm_run_t *)arg;
     s_pump_stdin (run->agent, run);
     return 0;
 }
 
 //  The command wrote on stdout or stderr (or closed it): one message of
-//  at most S_CHUNK bytes to the client, within its window.
-static int
-s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+//  at most WORM_RUN_CHUNK bytes to the client, within its window.
+static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
-    worm_run_t *run = (worm_run_t *) arg;
+    (void)loop;
+    worm_run_t *run = (worm_run_t *)arg;
     worm_agent_t *self = run->agent;
     int i = item->fd == run->out_fd[0] ? 0 : item->fd == run->out_fd[1] ? 1 : -1;
     if (i < 0 || run->credit <= 0)
         return 0;
-    static char buf[S_CHUNK];
+    static char buf[WORM_RUN_CHUNK];
     ssize_t size = read (run->out_fd[i], buf, sizeof buf);
     if (size < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (size <= 0) {
         s_close_output (self, run, i);
-        if (run->state == S_DRAINING && run->out_fd[0] < 0 && run->out_fd[1] < 0)
+        if (run->state == WORM_RUN_DRAINING && run->out_fd[0] < 0 && run->out_fd[1] < 0)
             s_finish (self, run);
         return 0;
     }
     run->drain_ms = worm_now_ms ();
     worm_wire_writer_t writer;
-    s_message (&writer, run, "out");
-    worm_wire_ku64 (&writer, "fd", (uint64_t) (i + 1));
-    worm_wire_kbin (&writer, "data", buf, (size_t) size);
+    worm_run_message (&writer, run, "out");
+    worm_wire_ku64 (&writer, "fd", (uint64_t)(i + 1));
+    worm_wire_kbin (&writer, "data", buf, (size_t)size);
     worm_wire_map_close (&writer);
-    s_push (self, run, &writer);
+    worm_run_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
     run->credit--;
     s_watch_outputs (self, run);
@@ -347,12 +236,11 @@ s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 
 //  The command ended: reaped at once rather than at the next reap tick, so
 //  that a short command's exit reaches its client without waiting.
-static int
-s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
-    (void) item;
-    worm_run_t *run = (worm_run_t *) arg;
+    (void)loop;
+    (void)item;
+    worm_run_t *run = (worm_run_t *)arg;
     worm_agent_t *self = run->agent;
     s_stop_exit_watch (self, run);
     //  The run may be gone after this
@@ -362,110 +250,9 @@ s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  Outputs, after the command ended
-
-//  Lists path (inside the folder) into run->sending: a regular file of the
-//  guest's, or a folder and, depth-first, what it holds (folders first).
-//  Returns false when path is neither, or the list is full.
-static bool
-s_list_output (worm_agent_t *self, worm_run_t *run, const char *path, int depth)
-{
-    if (zlist_size (run->sending) >= S_MAX_ENTRIES || depth > S_MAX_DEPTH)
-        return false;
-    const char *leaf;
-    int dir = s_open_parent (run, path, &leaf);
-    struct stat st;
-    bool listed = false;
-    if (dir >= 0 && fstatat (dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && s_guests_own (self, &st)
-        && (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))) {
-        s_entry_t *entry = calloc (1, sizeof *entry);
-        snprintf (entry->path, sizeof entry->path, "%s", path);
-        entry->dir = S_ISDIR (st.st_mode);
-        entry->mode = st.st_mode & 0777;
-        zlist_append (run->sending, entry);
-        listed = true;
-        int inner = entry->dir ? openat (dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-                                                        | O_CLOEXEC)
-                               : -1;
-        DIR *folder = inner >= 0 ? fdopendir (inner) : NULL;
-        if (!folder && inner >= 0)
-            close (inner);
-        struct dirent *item;
-        while (folder && (item = readdir (folder))) {
-            if (streq (item->d_name, ".") || streq (item->d_name, ".."))
-                continue;
-            char child[S_PATH_MAX + 1];
-            if (snprintf (child, sizeof child, "%s/%s", path, item->d_name) >= (int) sizeof child)
-                continue;
-            s_list_output (self, run, child, depth + 1);
-        }
-        if (folder)
-            closedir (folder);
-    }
-    if (dir >= 0)
-        close (dir);
-    return listed;
-}
-
-//  Sends what is left of the outputs while the client's window has room;
-//  returns true when all of them went.
-static bool
-s_send_outputs (worm_agent_t *self, worm_run_t *run)
-{
-    static char buf[S_CHUNK];
-    s_entry_t *entry;
-    while (run->credit > 0 && (entry = zlist_first (run->sending))) {
-        size_t size = 0;
-        bool more = false;
-        if (!entry->dir) {
-            if (run->file_fd < 0) {
-                const char *leaf;
-                int dir = s_open_parent (run, entry->path, &leaf);
-                run->file_fd = dir >= 0 ? openat (dir, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK
-                                                                 | O_CLOEXEC)
-                                        : -1;
-                if (dir >= 0)
-                    close (dir);
-                //  Only what it was when listed: a regular file of the guest's
-                struct stat st = {.st_size = 0};
-                if (run->file_fd >= 0
-                    && (fstat (run->file_fd, &st) || !S_ISREG (st.st_mode)
-                        || !s_guests_own (self, &st)))
-                    s_close (&run->file_fd);
-                run->file_left = run->file_fd >= 0 ? st.st_size : 0;
-            }
-            ssize_t got = run->file_fd >= 0 && run->file_left > 0
-                              ? read (run->file_fd, buf,
-                                      run->file_left < S_CHUNK ? (size_t) run->file_left : S_CHUNK)
-                              : 0;
-            size = got > 0 ? (size_t) got : 0;
-            run->file_left = got > 0 ? run->file_left - got : 0;
-            more = run->file_left > 0;
-        }
-        worm_wire_writer_t writer;
-        s_message (&writer, run, "file");
-        worm_wire_kstr (&writer, "path", entry->path);
-        worm_wire_kstr (&writer, "type", entry->dir ? "dir" : "file");
-        worm_wire_ku64 (&writer, "mode", entry->mode);
-        worm_wire_kbin (&writer, "data", buf, size);
-        worm_wire_kbool (&writer, "more", more);
-        worm_wire_map_close (&writer);
-        s_push (self, run, &writer);
-        worm_wire_writer_fini (&writer);
-        run->credit--;
-        if (!more) {
-            s_close (&run->file_fd);
-            free (zlist_pop (run->sending));
-        }
-    }
-    return zlist_size (run->sending) == 0;
-}
-
-//  --------------------------------------------------------------------------
 //  The end of a run
 
-static void
-s_destroy (worm_agent_t *self, worm_run_t **run_p)
+static void s_destroy (worm_agent_t *self, worm_run_t **run_p)
 {
     worm_run_t *run = *run_p;
     s_close_stdin (self, run);
@@ -478,7 +265,7 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     if (run->guest)
         run->guest->run = NULL;
     //  The folder is ours to remove while no guest holds it
-    if (!run->guest && (run->state == S_LOADING || run->keep_dir))
+    if (!run->guest && (run->state == WORM_RUN_LOADING || run->keep_dir))
         worm_rmtree (run->workdir);
     zlist_remove (self->runs, run);
     zlist_destroy (&run->in_queue);
@@ -489,7 +276,7 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     while ((text = zlist_pop (run->missing)))
         free (text);
     zlist_destroy (&run->missing);
-    s_entry_t *entry;
+    worm_run_entry_t *entry;
     while ((entry = zlist_pop (run->sending)))
         free (entry);
     zlist_destroy (&run->sending);
@@ -501,16 +288,15 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
 }
 
 //  The last message of a run: how the command ended; then the run is gone.
-static void
-s_push_exit (worm_agent_t *self, worm_run_t *run)
+static void s_push_exit (worm_agent_t *self, worm_run_t *run)
 {
     worm_wire_writer_t writer;
-    s_message (&writer, run, "exit");
+    worm_run_message (&writer, run, "exit");
     worm_wire_kstr (&writer, "host", self->config.name);
     if (WIFSIGNALED (run->status))
-        worm_wire_ku64 (&writer, "signal", (uint64_t) WTERMSIG (run->status));
+        worm_wire_ku64 (&writer, "signal", (uint64_t)WTERMSIG (run->status));
     else
-        worm_wire_ku64 (&writer, "status", (uint64_t) WEXITSTATUS (run->status));
+        worm_wire_ku64 (&writer, "status", (uint64_t)WEXITSTATUS (run->status));
     worm_wire_kbool (&writer, "evicted", run->evicted);
     if (run->reason[0])
         worm_wire_kstr (&writer, "reason", run->reason);
@@ -519,24 +305,21 @@ s_push_exit (worm_agent_t *self, worm_run_t *run)
     for (char *path = zlist_first (run->missing); path; path = zlist_next (run->missing))
         worm_wire_str (&writer, path);
     worm_wire_map_close (&writer);
-    s_push (self, run, &writer);
+    worm_run_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
 }
 
 //  The command's output is all sent (or its client gone): the outputs,
 //  then the exit, then the run is freed.
-static void
-s_finish (worm_agent_t *self, worm_run_t *run)
+static void s_finish (worm_agent_t *self, worm_run_t *run)
 {
-    if (run->state == S_DRAINING) {
-        run->state = S_SENDING;
+    if (run->state == WORM_RUN_DRAINING) {
+        run->state = WORM_RUN_SENDING;
         if (run->keep_dir && !run->abandoned)
-            for (char *path = zlist_first (run->outputs); path; path = zlist_next (run->outputs))
-                if (!s_list_output (self, run, path, 0))
-                    zlist_append (run->missing, strdup (path));
+            worm_run_list_outputs (self, run);
     }
-    if (run->state != S_SENDING || run->abandoned || s_send_outputs (self, run)) {
-        if (run->state == S_SENDING)
+    if (run->state != WORM_RUN_SENDING || run->abandoned || worm_run_send_outputs (self, run)) {
+        if (run->state == WORM_RUN_SENDING)
             s_push_exit (self, run);
         worm_log ("run %s (%s) over%s", run->id, run->command,
                   run->abandoned ? "; its client was gone" : "");
@@ -544,8 +327,8 @@ s_finish (worm_agent_t *self, worm_run_t *run)
     }
 }
 
-bool
-worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest, int status)
+bool worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest,
+                           int status)
 {
     run->guest = NULL;
     s_stop_exit_watch (self, run);
@@ -554,104 +337,94 @@ worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *g
     if (guest->stopping)
         snprintf (run->reason, sizeof run->reason, "%s", guest->evict_reason);
     run->keep_dir = !run->evicted && !run->abandoned && zlist_size (run->outputs) > 0;
-    run->state = S_DRAINING;
+    run->state = WORM_RUN_DRAINING;
     run->drain_ms = worm_now_ms ();
     //  Its stdin has no reader any more; what the client sends now is dropped
     s_close_stdin (self, run);
     bool keep = run->keep_dir;
     if (run->abandoned || (run->out_fd[0] < 0 && run->out_fd[1] < 0))
-        s_finish (self, run);      //  may free the run
+        s_finish (self, run); //  may free the run
     return keep;
 }
 
-int
-worm_runs_loading (worm_agent_t *self)
+int worm_runs_loading (worm_agent_t *self)
 {
     int count = 0;
     if (self->runs)
         for (worm_run_t *run = zlist_first (self->runs); run; run = zlist_next (self->runs))
-            count += run->state == S_LOADING;
+            count += run->state == WORM_RUN_LOADING;
     return count;
 }
 
 //  A run that never started ends: its client hears why (evicted, or not).
-static void
-s_end_unstarted (worm_agent_t *self, worm_run_t *run, bool evicted, const char *reason)
+static void s_end_unstarted (worm_agent_t *self, worm_run_t *run, bool evicted, const char *reason)
 {
     run->evicted = evicted;
     snprintf (run->reason, sizeof run->reason, "%s", reason);
     run->status = 0;
     if (evicted)
-        run->status = SIGKILL;     //  as waitpid says it: killed before it began
+        run->status = SIGKILL; //  as waitpid says it: killed before it began
     if (!run->abandoned)
         s_push_exit (self, run);
     worm_log ("run %s (%s) ended before it started: %s", run->id, run->command, reason);
     s_destroy (self, &run);
 }
 
-void
-worm_runs_evict_loading (worm_agent_t *self, const char *reason)
+void worm_runs_evict_loading (worm_agent_t *self, const char *reason)
 {
     worm_run_t *run = zlist_first (self->runs);
     while (run) {
         worm_run_t *next = zlist_next (self->runs);
-        if (run->state == S_LOADING)
+        if (run->state == WORM_RUN_LOADING)
             s_end_unstarted (self, run, true, reason);
         run = next;
     }
 }
 
-void
-worm_runs_tick (worm_agent_t *self)
+void worm_runs_tick (worm_agent_t *self)
 {
     int64_t now = worm_now_ms ();
     worm_run_t *run = zlist_first (self->runs);
     while (run) {
         worm_run_t *next = zlist_next (self->runs);
-        if (!run->abandoned && !run->client_stopped
-            && now - run->heard_ms > S_CLIENT_SILENCE_MS) {
+        if (!run->abandoned && !run->client_stopped && now - run->heard_ms > S_CLIENT_SILENCE_MS) {
             char reason[WORM_AGENT_REASON_MAX + 1];
-            snprintf (reason, sizeof reason, "client silent for %d s",
-                      S_CLIENT_SILENCE_MS / 1000);
+            snprintf (reason, sizeof reason, "client silent for %d s", S_CLIENT_SILENCE_MS / 1000);
             worm_log ("run %s (%s): %s", run->id, run->command, reason);
             run->abandoned = true;
-            if (run->state == S_LOADING)
+            if (run->state == WORM_RUN_LOADING)
                 s_end_unstarted (self, run, false, reason);
             else if (run->guest)
                 worm_guests_stop (self, run->guest, false, reason);
             else
                 s_finish (self, run);
-        }
-        else if (run->guest && run->deadline_ms && now >= run->deadline_ms
-                 && !run->guest->stopping) {
+        } else if (run->guest && run->deadline_ms && now >= run->deadline_ms &&
+                   !run->guest->stopping) {
             char reason[WORM_AGENT_REASON_MAX + 1];
             snprintf (reason, sizeof reason, "time limit of %u s reached", run->timeout_s);
             worm_guests_stop (self, run->guest, false, reason);
-        }
-        else if (run->state == S_DRAINING && run->credit > 0
-                 && now - run->drain_ms > S_DRAIN_MS) {
+        } else if (run->state == WORM_RUN_DRAINING && run->credit > 0 &&
+                   now - run->drain_ms > S_DRAIN_MS) {
             //  A process that left the command's tree holds its pipes open
             worm_log ("run %s (%s): its output pipes stayed open %d s after it ended; closed",
                       run->id, run->command, S_DRAIN_MS / 1000);
             s_close_output (self, run, 0);
             s_close_output (self, run, 1);
             s_finish (self, run);
-        }
-        else if (!run->abandoned && now - run->told_ms >= S_KEEPALIVE_MS)
-            s_push_ack (self, run, 0);
+        } else if (!run->abandoned && now - run->told_ms >= S_KEEPALIVE_MS)
+            worm_run_push_ack (self, run, 0);
         run = next;
     }
 }
 
-void
-worm_runs_destroy_all (worm_agent_t *self)
+void worm_runs_destroy_all (worm_agent_t *self)
 {
     worm_run_t *run;
     while ((run = zlist_first (self->runs))) {
-        if (!run->abandoned && run->state != S_SENDING) {
+        if (!run->abandoned && run->state != WORM_RUN_SENDING) {
             run->evicted = true;
             snprintf (run->reason, sizeof run->reason, "the host agent stopped");
-            if (run->state == S_LOADING)
+            if (run->state == WORM_RUN_LOADING)
                 run->status = SIGKILL;
             s_push_exit (self, run);
         }
@@ -666,8 +439,7 @@ worm_runs_destroy_all (worm_agent_t *self)
 //  Refuses a run op with a sentence and, when the command could not be
 //  started for a reason of its own (not there, not executable), the status
 //  a shell would give it (127, 126).
-static void
-s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, ...)
+static void s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, ...)
 {
     char text[600];
     va_list args;
@@ -680,7 +452,7 @@ s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, .
     worm_wire_kbool (&writer, "ok", false);
     worm_wire_kstr (&writer, "error", text);
     if (status)
-        worm_wire_ku64 (&writer, "status", (uint64_t) status);
+        worm_wire_ku64 (&writer, "status", (uint64_t)status);
     worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
@@ -689,8 +461,7 @@ s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, .
 //  The program for word: a path as it is (relative to the folder), else
 //  the first executable regular file of that name in S_RUN_PATH. Returns 0,
 //  or -1 when there is none.
-static int
-s_find_program (const char *word, char *path, size_t cap)
+static int s_find_program (const char *word, char *path, size_t cap)
 {
     if (strchr (word, '/')) {
         snprintf (path, cap, "%s", word);
@@ -710,8 +481,7 @@ s_find_program (const char *word, char *path, size_t cap)
 //  Starts a loaded run's command with three pipes for its stdio. Returns
 //  0, or -1 with the reason in err (the run is unchanged but for its
 //  guest record, freed).
-static int
-s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, size_t cap)
+static int s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, size_t cap)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errs[2] = {-1, -1};
     if (pipe2 (in, O_CLOEXEC) || pipe2 (out, O_CLOEXEC) || pipe2 (errs, O_CLOEXEC)) {
@@ -724,8 +494,8 @@ s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, si
         return -1;
     }
     int stdio[3] = {in[0], out[1], errs[1]};
-    pid_t pid = worm_guests_launch (self, guest, run->path, run->argv, run->envp, NULL, NULL,
-                                    stdio, true, err, cap);
+    pid_t pid = worm_guests_launch (self, guest, run->path, run->argv, run->envp, NULL, NULL, stdio,
+                                    true, err, cap);
     close (in[0]);
     close (out[1]);
     close (errs[1]);
@@ -743,30 +513,29 @@ s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, si
     fcntl (run->out_fd[1], F_SETFL, O_NONBLOCK);
     guest->run = run;
     run->guest = guest;
-    run->state = S_RUNNING;
+    run->state = WORM_RUN_RUNNING;
     if (run->timeout_s)
-        run->deadline_ms = worm_now_ms () + (int64_t) run->timeout_s * 1000;
+        run->deadline_ms = worm_now_ms () + (int64_t)run->timeout_s * 1000;
     worm_guests_free_strings (run->argv);
     worm_guests_free_strings (run->envp);
     run->argv = run->envp = NULL;
     s_watch_outputs (self, run);
     s_pump_stdin (self, run);
     //  Without pidfds (Linux < 5.3) the reap timer finds its end
-    run->exit_fd = (int) syscall (SYS_pidfd_open, pid, 0);
+    run->exit_fd = (int)syscall (SYS_pidfd_open, pid, 0);
     if (run->exit_fd >= 0) {
         fcntl (run->exit_fd, F_SETFD, FD_CLOEXEC);
         zmq_pollitem_t item = {NULL, run->exit_fd, ZMQ_POLLIN, 0};
         zloop_poller (self->loop, &item, s_on_exit_fd, run);
     }
     worm_log ("run %s: started %s for key %s, pid %d", run->id, run->command, run->launcher,
-              (int) pid);
+              (int)pid);
     return 0;
 }
 
 //  Starts the run's command, or ends the run when it cannot start: the
 //  refusal goes to identity. Returns the pid, or -1.
-static pid_t
-s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *identity)
+static pid_t s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *identity)
 {
     char err[512];
     worm_guest_t *guest = run->pending;
@@ -775,18 +544,18 @@ s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *identity)
         run->pending = guest;
         worm_log ("run %s: cannot start %s: %s", run->id, run->command, err);
         bool exec_failed = strstr (err, "execve") != NULL;
-        s_refuse (self, identity, exec_failed ? 126 : 0, "%s cannot run %s: %s",
-                  self->config.name, run->command, err);
+        s_refuse (self, identity, exec_failed ? 126 : 0, "%s cannot run %s: %s", self->config.name,
+                  run->command, err);
         run->abandoned = true;
-        run->state = S_LOADING;
+        run->state = WORM_RUN_LOADING;
         s_destroy (self, &run);
         return -1;
     }
     return run->guest->pid;
 }
 
-static void
-s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run, pid_t pid)
+static void s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run,
+                             pid_t pid)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
@@ -794,10 +563,10 @@ s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run, 
     worm_wire_kbool (&writer, "ok", true);
     worm_wire_kstr (&writer, "run", run->id);
     worm_wire_kstr (&writer, "host", self->config.name);
-    worm_wire_ku64 (&writer, "window", S_WINDOW);
-    worm_wire_ku64 (&writer, "chunk", S_CHUNK);
+    worm_wire_ku64 (&writer, "window", WORM_RUN_WINDOW);
+    worm_wire_ku64 (&writer, "chunk", WORM_RUN_CHUNK);
     if (pid > 0)
-        worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
+        worm_wire_ku64 (&writer, "pid", (uint64_t)pid);
     worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
@@ -806,19 +575,19 @@ s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run, 
 //  Reads the words, environment and outputs of a run request into run.
 //  Returns 0, or -1 with the refusal in err and *status 127 when the
 //  command is not there.
-static int
-s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run, int *status,
-                char *err, size_t cap)
+static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
+                           int *status, char *err, size_t cap)
 {
     const msgpack_object_array *words = NULL;
     const msgpack_object *env = NULL;
     const msgpack_object_array *outputs = NULL;
     uint64_t umask_value = 077, timeout_ms = 0;
-    if (worm_wire_get_array (reader, reader->root, "argv", &words, S_MAX_ARGS)
-        || worm_wire_get_map (reader, reader->root, "env", &env) == -1
-        || worm_wire_get_array (reader, reader->root, "outputs", &outputs, S_MAX_OUTPUTS) == -1
-        || worm_wire_get_u64 (reader, reader->root, "umask", &umask_value)
-        || worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1) {
+    if (worm_wire_get_array (reader, reader->root, "argv", &words, WORM_RUN_MAX_ARGS) ||
+        worm_wire_get_map (reader, reader->root, "env", &env) == -1 ||
+        worm_wire_get_array (reader, reader->root, "outputs", &outputs, WORM_RUN_MAX_OUTPUTS) ==
+            -1 ||
+        worm_wire_get_u64 (reader, reader->root, "umask", &umask_value) ||
+        worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1) {
         snprintf (err, cap, "run: %s", reader->error);
         return -1;
     }
@@ -827,18 +596,19 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
         return -1;
     }
     if (umask_value > 0777) {
-        snprintf (err, cap, "run: field 'umask': %llo is not a umask", (unsigned long long) umask_value);
+        snprintf (err, cap, "run: field 'umask': %llo is not a umask",
+                  (unsigned long long)umask_value);
         return -1;
     }
     if (timeout_ms > 100ULL * 24 * 3600 * 1000) {
         snprintf (err, cap, "run: field 'timeout_ms': more than 100 days");
         return -1;
     }
-    run->guest_umask = (mode_t) umask_value;
-    run->timeout_s = (unsigned) ((timeout_ms + 999) / 1000);
+    run->guest_umask = (mode_t)umask_value;
+    run->timeout_s = (unsigned)((timeout_ms + 999) / 1000);
     run->argv = calloc (words->size + 1, sizeof (char *));
     for (uint32_t i = 0; i < words->size; i++) {
-        char word[S_ARG_MAX + 1];
+        char word[WORM_RUN_ARG_MAX + 1];
         if (worm_wire_obj_str (reader, &words->ptr[i], "argv[]", word, sizeof word)) {
             snprintf (err, cap, "run: %s", reader->error);
             return -1;
@@ -864,26 +634,30 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
     worm_guests_marker (self, run->pending, marker, sizeof marker);
     run->envp[n++] = zsys_sprintf ("%s", marker);
     for (size_t i = 0; i < extra; i++) {
-        char name[S_ENV_NAME_MAX + 1], value[S_ARG_MAX + 1];
-        if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
-            || worm_wire_obj_str (reader, &env->via.map.ptr[i].val, "env value", value,
-                                  sizeof value)) {
+        char name[WORM_RUN_ENV_NAME_MAX + 1], value[WORM_RUN_ARG_MAX + 1];
+        if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name) ||
+            worm_wire_obj_str (reader, &env->via.map.ptr[i].val, "env value", value,
+                               sizeof value)) {
             snprintf (err, cap, "run: %s", reader->error);
             return -1;
         }
         if (!worm_runspec_env_name_ok (name, strlen (name))) {
-            snprintf (err, cap, "run: environment name '%s' is not [A-Za-z_][A-Za-z0-9_]* or is "
-                                "the host's (PATH, HOME, WORM_*)", name);
+            snprintf (err, cap,
+                      "run: environment name '%s' is not [A-Za-z_][A-Za-z0-9_]* or is "
+                      "the host's (PATH, HOME, WORM_*)",
+                      name);
             return -1;
         }
         run->envp[n++] = zsys_sprintf ("%s=%s", name, value);
     }
     for (uint32_t i = 0; outputs && i < outputs->size; i++) {
-        char path[S_PATH_MAX + 1];
-        if (worm_wire_obj_str (reader, &outputs->ptr[i], "outputs[]", path, sizeof path)
-            || !worm_runspec_path_ok (path)) {
-            snprintf (err, cap, "run: outputs[%u] is not a relative path without '.' or '..' "
-                                "of at most %d bytes", i, S_PATH_MAX);
+        char path[WORM_RUN_PATH_MAX + 1];
+        if (worm_wire_obj_str (reader, &outputs->ptr[i], "outputs[]", path, sizeof path) ||
+            !worm_runspec_path_ok (path)) {
+            snprintf (err, cap,
+                      "run: outputs[%u] is not a relative path without '.' or '..' "
+                      "of at most %d bytes",
+                      i, WORM_RUN_PATH_MAX);
             return -1;
         }
         zlist_append (run->outputs, strdup (path));
@@ -891,29 +665,32 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
     return 0;
 }
 
-void
-worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     char claim_id[WORM_HOST_ID_LEN + 1], err[600];
     bool inputs = false;
-    if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id)
-        || worm_wire_get_bool (reader, reader->root, "inputs", &inputs) == -1) {
+    if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id) ||
+        worm_wire_get_bool (reader, reader->root, "inputs", &inputs) == -1) {
         worm_ctl_reply_error (self->router, identity, "run: %s", reader->error);
         return;
     }
     worm_claims_expire (self);
     worm_claim_t *claim = worm_claims_find (self, claim_id);
     if (!claim || !self->sender || !streq (claim->launcher, self->sender)) {
-        worm_ctl_reply_error (self->router, identity, "run: claim %s is unknown, expired or "
-                              "another key's", claim_id);
+        worm_ctl_reply_error (self->router, identity,
+                              "run: claim %s is unknown, expired or "
+                              "another key's",
+                              claim_id);
         return;
     }
     if (!self->config.allow_run) {
         worm_log ("refused RUN from key %s: running commands is not allowed here", self->sender);
         worm_claims_drop (self, claim);
         worm_agent_reconsider (self);
-        worm_ctl_reply_error (self->router, identity, "%s refused to run: this host does not run "
-                              "commands (wormd --allow-run)", self->config.name);
+        worm_ctl_reply_error (self->router, identity,
+                              "%s refused to run: this host does not run "
+                              "commands (wormd --allow-run)",
+                              self->config.name);
         return;
     }
     //  From here on the claim is spent, whatever happens
@@ -925,7 +702,7 @@ worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *r
     run->outputs = zlist_new ();
     run->sending = zlist_new ();
     run->missing = zlist_new ();
-    run->credit = S_WINDOW;
+    run->credit = WORM_RUN_WINDOW;
     run->heard_ms = run->told_ms = worm_now_ms ();
     run->client = zframe_dup (identity);
     //  Its guest's record, started at once or once the inputs are in
@@ -977,20 +754,21 @@ worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *r
     worm_agent_reconsider (self);
 }
 
-void
-worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    worm_run_t *run = s_run_of_request (self, identity, reader, "run-start");
+    worm_run_t *run = worm_run_of_request (self, identity, reader, "run-start");
     if (!run)
         return;
-    if (run->state != S_LOADING) {
+    if (run->state != WORM_RUN_LOADING) {
         worm_ctl_reply_error (self->router, identity, "run-start: run %s has started already",
                               run->id);
         return;
     }
     if (run->put_fd >= 0) {
-        worm_ctl_reply_error (self->router, identity, "run-start: run %s: input %s is not "
-                              "whole yet", run->id, run->put_path);
+        worm_ctl_reply_error (self->router, identity,
+                              "run-start: run %s: input %s is not "
+                              "whole yet",
+                              run->id, run->put_path);
         return;
     }
     pid_t pid = s_start_or_refuse (self, run, identity);
@@ -999,135 +777,33 @@ worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_reade
     worm_agent_reconsider (self);
 }
 
-//  Makes a folder or writes a chunk of a file into a loading run's folder,
-//  without following a link. Returns 0, or -1 with the reason in err.
-static int
-s_put (worm_agent_t *self, worm_run_t *run, const char *path, bool dir, unsigned mode,
-       const void *data, size_t size, bool more, char *err, size_t cap)
+void worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    if (run->put_fd >= 0 && (dir || !streq (path, run->put_path))) {
-        snprintf (err, cap, "input %s is not whole yet", run->put_path);
-        return -1;
-    }
-    if (run->put_fd < 0) {
-        if (run->puts >= S_MAX_ENTRIES) {
-            snprintf (err, cap, "more than %d inputs", S_MAX_ENTRIES);
-            return -1;
-        }
-        const char *leaf;
-        int parent = s_open_parent (run, path, &leaf);
-        if (parent < 0) {
-            snprintf (err, cap, "the folder of %s is not there: %s", path, strerror (errno));
-            return -1;
-        }
-        //  Made anew (O_EXCL), then changed through its own descriptor: the
-        //  folder is the guest user's, whose other guests may plant a link
-        int fd = -1;
-        if (dir && mkdirat (parent, leaf, 0700) == 0)
-            fd = openat (parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        else if (!dir)
-            fd = openat (parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                         0600);
-        bool made = fd >= 0;
-        int saved = errno;
-        //  The guest's, with the client's permissions (and ours to fill)
-        if (made && self->config.guest_user_other
-            && fchown (fd, self->config.guest_user.uid, self->config.guest_user.gid))
-            worm_log ("run %s: cannot give %s to the guest user: %s", run->id, path,
-                      strerror (errno));
-        if (made)
-            fchmod (fd, (mode & 0777) | (dir ? 0700 : 0600));
-        if (made && !dir)
-            run->put_fd = fd;
-        else if (made)
-            close (fd);
-        close (parent);
-        if (!made) {
-            snprintf (err, cap, "cannot make %s: %s", path, strerror (saved));
-            return -1;
-        }
-        run->puts++;
-        snprintf (run->put_path, sizeof run->put_path, "%s", path);
-    }
-    if (dir)
-        return 0;
-    const char *bytes = (const char *) data;
-    while (size) {
-        ssize_t done = write (run->put_fd, bytes, size);
-        if (done < 0 && errno == EINTR)
-            continue;
-        if (done <= 0) {
-            snprintf (err, cap, "cannot write %s: %s", path, strerror (errno));
-            s_close (&run->put_fd);
-            return -1;
-        }
-        bytes += done;
-        size -= (size_t) done;
-    }
-    if (!more)
-        s_close (&run->put_fd);
-    return 0;
-}
-
-void
-worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
-{
-    worm_run_t *run = s_run_of_request (self, identity, reader, "run-put");
-    if (!run)
-        return;
-    char path[S_PATH_MAX + 1], type[8], err[S_PATH_MAX + 256];
-    uint64_t mode = 0;
-    const void *data = NULL;
-    size_t size = 0;
-    bool more = false;
-    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path)
-        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
-        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
-        || worm_wire_get_bin (reader, reader->root, "data", &data, &size, S_CHUNK) == -1
-        || worm_wire_get_bool (reader, reader->root, "more", &more) == -1) {
-        worm_ctl_reply_error (self->router, identity, "run-put: %s", reader->error);
-        return;
-    }
-    if (run->state != S_LOADING)
-        snprintf (err, sizeof err, "run %s has started: inputs come before run-start", run->id);
-    else if (!worm_runspec_path_ok (path))
-        snprintf (err, sizeof err, "'%s' is not a relative path without '.' or '..'", path);
-    else if (!streq (type, "file") && !streq (type, "dir"))
-        snprintf (err, sizeof err, "type '%s' is neither file nor dir", type);
-    else if (s_put (self, run, path, streq (type, "dir"), (unsigned) mode, data, size, more, err,
-                    sizeof err) == 0) {
-        s_push_ack (self, run, 1);
-        return;
-    }
-    worm_ctl_reply_error (self->router, identity, "run-put: %s", err);
-}
-
-void
-worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
-{
-    worm_run_t *run = s_run_of_request (self, identity, reader, "run-in");
+    worm_run_t *run = worm_run_of_request (self, identity, reader, "run-in");
     if (!run)
         return;
     const void *data = NULL;
     size_t size = 0;
     bool eof = false;
-    if (worm_wire_get_bin (reader, reader->root, "data", &data, &size, S_CHUNK)
-        || worm_wire_get_bool (reader, reader->root, "eof", &eof) == -1) {
+    if (worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) ||
+        worm_wire_get_bool (reader, reader->root, "eof", &eof) == -1) {
         worm_ctl_reply_error (self->router, identity, "run-in: %s", reader->error);
         return;
     }
-    if (zlist_size (run->in_queue) >= S_WINDOW) {
-        worm_ctl_reply_error (self->router, identity, "run-in: run %s: more than %d chunks "
-                              "unacknowledged", run->id, S_WINDOW);
+    if (zlist_size (run->in_queue) >= WORM_RUN_WINDOW) {
+        worm_ctl_reply_error (self->router, identity,
+                              "run-in: run %s: more than %d chunks "
+                              "unacknowledged",
+                              run->id, WORM_RUN_WINDOW);
         return;
     }
-    if (run->state == S_LOADING) {
+    if (run->state == WORM_RUN_LOADING) {
         worm_ctl_reply_error (self->router, identity, "run-in: run %s has not started", run->id);
         return;
     }
     if (run->in_fd < 0) {
         //  The command reads no more (or ended): dropped, and acked
-        s_push_ack (self, run, 1);
+        worm_run_push_ack (self, run, 1);
         return;
     }
     zlist_append (run->in_queue, zchunk_new (data, size));
@@ -1135,30 +811,28 @@ worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t
     s_pump_stdin (self, run);
 }
 
-void
-worm_agent_op_run_ack (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void worm_agent_op_run_ack (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    worm_run_t *run = s_run_of_request (self, identity, reader, "run-ack");
+    worm_run_t *run = worm_run_of_request (self, identity, reader, "run-ack");
     if (!run)
         return;
     uint64_t count = 0;
-    if (worm_wire_get_u64 (reader, reader->root, "n", &count)
-        || (uint64_t) run->credit + count > S_WINDOW) {
+    if (worm_wire_get_u64 (reader, reader->root, "n", &count) ||
+        (uint64_t)run->credit + count > WORM_RUN_WINDOW) {
         worm_ctl_reply_error (self->router, identity, "run-ack: %s",
                               reader->error[0] ? reader->error : "acks more than was sent");
         return;
     }
-    run->credit += (int) count;
-    if (run->state == S_SENDING)
+    run->credit += (int)count;
+    if (run->state == WORM_RUN_SENDING)
         s_finish (self, run);
     else
         s_watch_outputs (self, run);
 }
 
-void
-worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
-    worm_run_t *run = s_run_of_request (self, identity, reader, "run-signal");
+    worm_run_t *run = worm_run_of_request (self, identity, reader, "run-signal");
     if (!run)
         return;
     char name[16];
@@ -1168,15 +842,17 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
     }
     int number = worm_runspec_signal (name);
     if (!number) {
-        worm_ctl_reply_error (self->router, identity, "run-signal: '%s' is not one of INT, TERM, "
-                              "HUP, QUIT, USR1, USR2, TSTP, CONT, KILL, PIPE", name);
+        worm_ctl_reply_error (self->router, identity,
+                              "run-signal: '%s' is not one of INT, TERM, "
+                              "HUP, QUIT, USR1, USR2, TSTP, CONT, KILL, PIPE",
+                              name);
         return;
     }
     if (number == SIGTSTP)
         run->client_stopped = true;
     else if (number == SIGCONT)
         run->client_stopped = false;
-    if (run->state == S_LOADING && number != SIGTSTP && number != SIGCONT) {
+    if (run->state == WORM_RUN_LOADING && number != SIGTSTP && number != SIGCONT) {
         s_end_unstarted (self, run, false, "its client stopped it before it started");
         return;
     }
@@ -1186,8 +862,7 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
         char marker[WORM_AGENT_MARKER_MAX + 1];
         worm_guests_marker (self, run->guest, marker, sizeof marker);
         worm_proctree_signal (run->guest->pid, marker, SIGKILL);
-    }
-    else
+    } else
         kill (-run->guest->pid, number);
     //  A guest's process group has no terminal and is orphaned (its leader's
     //  parent, the agent, is in another session), where the kernel drops the
