@@ -309,7 +309,8 @@ static int s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                 rc = 128 + (number ? number : SIGINT);
             } else {
                 fprintf (stderr, "wormctl run: %s\n", err);
-                rc = status;
+                //  After an eviction, no other host: still the eviction's status
+                rc = attempt > 0 && status == 1 ? WORMCTL_RUN_EVICTED : status;
             }
             break;
         }
