@@ -90,7 +90,13 @@ case "$2" in "$TEST_DIR"/h[12]/guests/g*-run.*) ;; *) fail "HOME is $2, not a ru
 expect_eq "$(umask 027; ctl run -- sh -c umask)" 0027 "the command's umask"
 # /proc/PID/stat: field 19 the nice value, 41 the policy (5: SCHED_IDLE)
 expect_eq "$(ctl run -- sh -c 'cut -d" " -f19,41 /proc/$$/stat')" "19 5" "nice and scheduling policy"
-pass "environment: only PATH, HOME (the folder), LANG, --env and the marker; umask 027 kept; nice 19, SCHED_IDLE"
+# As the guest user (not root when the agents are), under the guest limits
+# (RLIMIT_NOFILE 1024 by default), its folder its own
+read -r uid owner files <<<"$(ctl run -- sh -c 'echo $(id -u) $(stat -c %u "$HOME") $(ulimit -n)')"
+expect_eq "$uid" "$owner" "the command's uid and its folder's owner"
+[ "$(id -u)" != 0 ] || [ "$uid" != 0 ] || fail "the command of agents run by root ran as root"
+expect_eq "$files" 1024 "the command's open files limit"
+pass "environment: only PATH, HOME (the folder), LANG, --env and the marker; umask 027 kept; nice 19, SCHED_IDLE; uid $uid, owner of its folder; 1024 open files"
 
 # A command the host does not have; a time limit
 err=$(ctl run -- no-such-command-here 2>&1); rc=$?
