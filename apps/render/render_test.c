@@ -2,8 +2,9 @@
 
     scene:  a frame is the same bytes twice and matches a fixed digest (so a
             build whose floating point differs, -O0 or a sanitizer, fails),
-            it is not one flat colour, consecutive frames differ, bad
-            arguments are refused; fmath.h against libm.
+            it is not one flat colour, consecutive frames differ, a frame
+            rendered in bands of rows is the same bytes, bad arguments are
+            refused; fmath.h against libm.
     png:    encode then decode gives the pixels back, the same pixels give
             the same bytes, and damaged or foreign PNGs are refused.
     writer: frames pushed out of order land in order (the folder checked
@@ -86,6 +87,15 @@ s_test_scene (void)
         CHECK (s_colours (a, (size_t) w * h, 100) >= 100);
         uint8_t *c = s_frame (scene, 8, w, h);
         CHECK (memcmp (a, c, (size_t) w * h * 3) != 0);
+        //  In bands of uneven height, bottom first: the same bytes
+        memset (b, 0, (size_t) w * h * 3);
+        for (uint32_t y1 = h; y1 > 0;) {
+            uint32_t y0 = y1 > 5 ? y1 - 5 : 0;
+            CHECK_EQ (worm_render_rows (scene, 7, w, h, y0, y1, b), 0);
+            y1 = y0;
+        }
+        CHECK (memcmp (a, b, (size_t) w * h * 3) == 0);
+        CHECK_EQ (worm_render_rows (scene, 7, w, h, 3, 3, b), 0);  //  no rows
         free (a);
         free (b);
         free (c);
@@ -104,6 +114,8 @@ s_test_scene (void)
     CHECK_EQ (worm_render_frame (WORM_RENDER_MANDELBROT, 0, 4097, 4096, canary), -1);
     CHECK_EQ (worm_render_frame (WORM_RENDER_RAYTRACE, 100000, 1, 1, canary), -1);
     CHECK_EQ (worm_render_frame ((worm_render_scene_t) 2, 0, 1, 1, canary), -1);
+    CHECK_EQ (worm_render_rows (WORM_RENDER_MANDELBROT, 0, 2, 2, 2, 1, canary), -1);
+    CHECK_EQ (worm_render_rows (WORM_RENDER_MANDELBROT, 0, 2, 2, 0, 3, canary), -1);
     CHECK (memcmp (canary, copy, sizeof copy) == 0);
     //  Names
     worm_render_scene_t scene;
