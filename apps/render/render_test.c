@@ -464,24 +464,29 @@ s_test_unit (void)
     uint8_t *rgb = s_frame (small.scene, small.frame, small.w, small.h);
     void *png, *got;
     size_t png_size, got_size;
+    worm_render_times_t times = {1234, 56}, back_times;
     CHECK_EQ (worm_render_png (rgb, small.w, small.h, &png, &png_size), 0);
-    CHECK_EQ (worm_render_result_encode (png, png_size, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, err, sizeof err), 0);
+    CHECK_EQ (worm_render_result_encode (png, png_size, &times, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+                                         sizeof err),
+              0);
+    CHECK_EQ (back_times.render_us, 1234);
+    CHECK_EQ (back_times.png_us, 56);
     CHECK_EQ (got_size, png_size);
     CHECK (memcmp (got, png, png_size) == 0);
     free (got);
     for (size_t cut = 0; cut < size; cut += 1 + cut / 4)
-        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, err, sizeof err),
+        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, NULL, err, sizeof err),
                   -1);
     //  The PNG of another size than the unit's
     worm_render_unit_t other = small;
     other.w = 33;
-    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': a frame of 32x24, want 33x24");
     free (data);
     //  Not a PNG; png not bin; no png
-    CHECK_EQ (worm_render_result_encode ("hello", 5, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_encode ("hello", 5, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': not a PNG");
     free (data);
     worm_wire_writer_t wr;
@@ -490,7 +495,7 @@ s_test_unit (void)
     worm_wire_kstr (&wr, "png", "a string");
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, err, sizeof err),
+                                         &small, &got, &got_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: field 'png'");
     worm_wire_writer_fini (&wr);
@@ -499,10 +504,28 @@ s_test_unit (void)
     worm_wire_ku64 (&wr, "frame", 3);
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, err, sizeof err),
+                                         &small, &got, &got_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: missing field 'png'");
     worm_wire_writer_fini (&wr);
+    //  Times that are not numbers; no times at all (they read as 0)
+    worm_wire_writer_init (&wr);
+    worm_wire_map_open (&wr);
+    worm_wire_kbin (&wr, "png", png, png_size);
+    worm_wire_kstr (&wr, "render_us", "soon");
+    worm_wire_map_close (&wr);
+    CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
+                                         &small, &got, &got_size, &back_times, err, sizeof err),
+              -1);
+    CHECK_HAS (err, "result: field 'render_us'");
+    worm_wire_writer_fini (&wr);
+    CHECK_EQ (worm_render_result_encode (png, png_size, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+                                         sizeof err),
+              0);
+    CHECK_EQ (back_times.render_us + back_times.png_us, 0);
+    free (got);
+    free (data);
     free (png);
     free (rgb);
 }

@@ -11,10 +11,19 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  Pixels rendered between two looks at the cancel flag: a few
 //  milliseconds of the dearer scene (raytrace: about 1 us a pixel)
 #define S_BAND_PIXELS 16384
+
+static uint64_t
+s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
 
 static int
 s_create (void **state, const worm_token_t *token, char *err, size_t cap)
@@ -46,6 +55,7 @@ s_unit (void *state, worm_task_t *task)
                   unit.h);
         return -1;
     }
+    uint64_t t0 = s_now_us ();
     uint32_t rows = S_BAND_PIXELS / unit.w ? S_BAND_PIXELS / unit.w : 1;
     for (uint32_t y = 0; y < unit.h; y += rows) {
         if (atomic_load (task->cancel)) {
@@ -58,8 +68,11 @@ s_unit (void *state, worm_task_t *task)
     void *png = NULL;
     size_t size = 0;
     int rc = 0;
+    uint64_t t1 = s_now_us ();
+    worm_render_times_t times = {.render_us = t1 - t0};
     if (worm_render_png (rgb, unit.w, unit.h, &png, &size)
-        || worm_render_result_encode (png, size, &task->result, &task->result_size)) {
+        || (times.png_us = s_now_us () - t1,
+            worm_render_result_encode (png, size, &times, &task->result, &task->result_size))) {
         snprintf (task->error, sizeof task->error, "render: out of memory for frame %u's PNG",
                   unit.frame);
         rc = -1;
