@@ -53,6 +53,7 @@ struct worm_jobclient_t {
     char stopped[WORM_JOBCLIENT_ERROR_MAX];     //  why the job cannot go on, "" it can
     uint64_t *overheads;                        //  each result's overhead (us), for the figures
     size_t overhead_count, overhead_cap;        //  how many there are, and room
+    uint64_t view_epoch, view_seq;              //  the newest token a status showed us
 };
 
 static uint64_t
@@ -348,8 +349,11 @@ s_dispatch (worm_jobclient_t *self, uint64_t now)
     }
 }
 
-//  A status reply: who seg is, the app, and the members (new ones are
-//  connected; those no longer listed are gone).
+//  A status reply: who seg is, the app, and the members of its copy of the
+//  token (new ones are connected; those no longer listed are gone), when
+//  that copy is the newest we have seen: a segment that has no token yet
+//  (a joiner) or an older one (it has not been around the ring since) does
+//  not know who joined since.
 static void
 s_on_status (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r)
 {
@@ -364,6 +368,14 @@ s_on_status (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r)
                   app, self->app);
         return;
     }
+    uint64_t epoch = 0, seq = 0;
+    worm_wire_get_u64 (r, r->root, "epoch", &epoch);
+    worm_wire_get_u64 (r, r->root, "seq", &seq);
+    if (epoch == 0 || epoch < self->view_epoch
+        || (epoch == self->view_epoch && seq < self->view_seq))
+        return;
+    self->view_epoch = epoch;
+    self->view_seq = seq;
     const msgpack_object_array *members;
     if (worm_wire_get_array (r, r->root, "members", &members, WORM_TOKEN_MAX_MEMBERS) != 0)
         return;
