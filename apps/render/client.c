@@ -24,9 +24,12 @@
 #include <unistd.h>
 
 #define S_WAIT_MS 250           //  progress is looked at at least this often
-//  Frames let ahead of the last one written, for each segment: enough for
-//  each to hold its WORM_JOB_SLOTS and have as many queued behind, while
-//  the frames that wait for an earlier one stay few in memory
+//  How far ahead of the last frame written frames are queued: as many as
+//  S_AHEAD_BYTES of raw pixels (the PNGs that wait for an earlier frame
+//  are smaller), so that the other segments go on while a lost frame waits
+//  to be noticed (up to a lease), and at least enough for each segment to
+//  hold its WORM_JOB_SLOTS with as many queued behind
+#define S_AHEAD_BYTES ((size_t) 256 << 20)
 #define S_AHEAD_PER_SEGMENT (2 * WORM_JOB_SLOTS)
 #define S_AHEAD_MIN 4
 
@@ -100,12 +103,15 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
         return 1;
     }
     uint32_t total = last - first + 1, added = 0;
+    size_t by_bytes = S_AHEAD_BYTES / ((size_t) shape->w * shape->h * 3);
     int status = -1;
     while (status < 0) {
         //  Frames join the queue in order, as far ahead of the writer as the
         //  segments need to keep busy
         size_t segments = worm_jobclient_segments (job);
         size_t ahead = S_AHEAD_PER_SEGMENT * segments;
+        if (ahead < by_bytes)
+            ahead = by_bytes;
         if (ahead < S_AHEAD_MIN)
             ahead = S_AHEAD_MIN;
         while (added < total && added - worm_render_run_written (run) < ahead) {
