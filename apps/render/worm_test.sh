@@ -210,7 +210,7 @@ wait_for 20 worm_whole || fail "the worm is not whole again: $(ctl find render -
     --out "$TEST_DIR/long" >"$TEST_DIR/long.out" 2>"$TEST_DIR/long.err" &
 JOB=$!
 TEST_PIDS+=("$JOB")
-busy () { local a; a=$(cpu_ticks); sleep 0.5; [ $(( $(cpu_ticks) - a )) -ge 40 ]; }
+busy () { local a; a=$(cpu_ticks); sleep 0.5; [ $(( $(cpu_ticks) - a )) -ge 20 ]; }
 wait_for 15 busy || fail "the worm does not render the long job"
 kill -INT "$JOB"
 wait "$JOB"; rc=$?
@@ -238,6 +238,8 @@ bad "--scene 'teapot': no such scene" --scene teapot --frames 0 --size 16x16 "${
 bad "--scene is missing" --frames 0 --size 16x16 "${OUT[@]}"
 bad "--out is missing" --scene mandelbrot --frames 0 --size 16x16
 bad "unknown option --fps" --fps 30
+bad "--worm: a worm name of 1 to 63 bytes" --worm "" --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}"
+bad "--scene needs a value (SCENE)" --scene
 bad "unexpected argument 'extra'" --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}" extra
 touch "$TEST_DIR/a-file"
 bad "--out '$TEST_DIR/a-file/x': $TEST_DIR/a-file is not a folder" --scene mandelbrot --frames 0 --size 16x16 --out "$TEST_DIR/a-file/x"
