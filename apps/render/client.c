@@ -200,6 +200,17 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
     }
     worm_render_run_job (run, worm_jobclient_segments (job),
                          worm_jobclient_counts (job).reassigned);
+    uint64_t pct[3];
+    size_t measured = worm_jobclient_overhead (job, pct);
+    worm_render_run_overhead (run, measured, pct);
+    if (measured) {
+        char line[200];
+        snprintf (line, sizeof line,
+                  "overhead per frame (round trip - compute - wait at the segment), %zu frames: "
+                  "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+                  measured, pct[0] / 1e3, pct[1] / 1e3, pct[2] / 1e3);
+        worm_render_run_log (run, line);
+    }
     worm_jobclient_destroy (&job);
     return status;
 }
@@ -220,7 +231,9 @@ s_cmd_render (wormctl_client_t *client, int argc, char **argv)
         {"local", NULL, "render here, on one core, for comparison: the same bytes"},
         {"json", NULL, "print a summary on stdout: each frame's segment and milliseconds"},
         {"quiet", NULL, "no progress on stderr"},
-        {"verbose", NULL, "a line on stderr for each frame written, and the job's log"},
+        {"verbose", NULL,
+         "a line on stderr for each frame written, and the job's log (frames given back, "
+         "segments gone, the overhead per frame)"},
         {"help", NULL, "show this help"},
         {NULL, NULL, NULL}};
     static const char usage[] =

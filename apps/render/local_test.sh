@@ -18,8 +18,8 @@ done
 grep -qE "^wormctl render: frames 3/3, [0-9.]+ fps, ETA 0 s; by local 3$" "$TEST_DIR/c.err" ||
     fail "no progress line: $(cat "$TEST_DIR/c.err")"
 json=$(cat "$TEST_DIR/a.json")
-expect_eq "$(jq -c '[.scene, .first, .last, .w, .h, .worm, [.frames[].frame], [.frames[].segment]]' <<<"$json")" \
-    '["raytrace",5,7,64,48,null,[5,6,7],["local","local","local"]]' "--json's summary"
+expect_eq "$(jq -c '[.scene, .first, .last, .w, .h, .worm, .overhead, [.frames[].frame], [.frames[].segment]]' <<<"$json")" \
+    '["raytrace",5,7,64,48,null,null,[5,6,7],["local","local","local"]]' "--json's summary"
 expect_eq "$(jq '[.frames[] | select(.ms > 0 and .render_ms > 0 and .bytes > 0)] | length' <<<"$json")" 3 \
     "--json frames with milliseconds and sizes"
 pass "worm-render-local: the frames of wormctl render --local, and --json"

@@ -41,6 +41,8 @@ struct _worm_render_run_t {
     double shown_ms;                    //  when progress was last shown
     double write_ms;                    //  time spent writing frames, in all
     bool bar_drawn;                     //  a progress line is on the terminal's last line
+    size_t overhead_frames;             //  frames the job layer's overhead was measured on
+    uint64_t overhead_us[3];            //  its p50, p95, p99 (worm_render_run_overhead)
 };
 
 static double
@@ -255,7 +257,14 @@ s_json (const worm_render_run_t *self, double total_ms)
         s_json_string (stdout, self->makers[i].name);
         printf (",\"frames\":%u}", self->makers[i].frames);
     }
-    printf ("],\"frames\":[");
+    printf ("],\"overhead\":");
+    if (self->overhead_frames)
+        printf ("{\"frames\":%zu,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f}",
+                self->overhead_frames, self->overhead_us[0] / 1e3, self->overhead_us[1] / 1e3,
+                self->overhead_us[2] / 1e3);
+    else
+        printf ("null");
+    printf (",\"frames\":[");
     for (uint32_t i = 0; i < self->total; i++) {
         const s_frame_t *f = &self->frames[i];
         printf ("%s{\"frame\":%u,\"segment\":", i ? "," : "", c->first + i);
@@ -266,6 +275,13 @@ s_json (const worm_render_run_t *self, double total_ms)
     }
     printf ("]}\n");
     fflush (stdout);
+}
+
+void
+worm_render_run_overhead (worm_render_run_t *self, size_t frames, const uint64_t pct[3])
+{
+    self->overhead_frames = frames;
+    memcpy (self->overhead_us, pct, sizeof self->overhead_us);
 }
 
 int

@@ -68,6 +68,11 @@ uint32_t worm_render_run_written (worm_render_run_t *self);
     evicted or left). */
 void worm_render_run_job (worm_render_run_t *self, size_t segments, size_t reassigned);
 
+/*  What the job layer cost a frame beyond its compute and its wait at the
+    segment (worm_jobclient_overhead): frames measured, and the 50th, 95th
+    and 99th percentiles in microseconds. Goes into the JSON summary. */
+void worm_render_run_overhead (worm_render_run_t *self, size_t frames, const uint64_t pct[3]);
+
 /*  Shows progress when it is time to (force: now). */
 void worm_render_run_progress (worm_render_run_t *self, bool force);
 
