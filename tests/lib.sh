@@ -63,6 +63,16 @@ expect_usage_error () {
     case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected it to mention '$want'" ;; esac
 }
 
+# expect_error EXPECTED_TEXT COMMAND...: exit 1 and one stderr line with the text
+expect_error () {
+    local want=$1; shift
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    [ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (stderr: $err)"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected '$want'" ;; esac
+}
+
 # A free UDP port on the loopback.
 free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

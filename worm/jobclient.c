@@ -481,6 +481,19 @@ worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3])
     return n;
 }
 
+void
+worm_jobclient_log_overhead (worm_jobclient_t *self, const char *what)
+{
+    uint64_t pct[3];
+    size_t measured = worm_jobclient_overhead (self, pct);
+    if (measured)
+        s_log (self,
+               "overhead per %s (round trip - compute - wait at the segment), %zu %s%s: "
+               "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+               what, measured, what, measured == 1 ? "" : "s", pct[0] / 1e3, pct[1] / 1e3,
+               pct[2] / 1e3);
+}
+
 //  One part of unit's result from seg: its size bytes at offset of total.
 //  Returns the whole result (malloc'd, the caller's) once its last part is
 //  in, else NULL. A part that does not follow the one before (one was lost

@@ -94,4 +94,10 @@ size_t worm_jobclient_segments (worm_jobclient_t *self);
     measured (0: none, pct all 0). */
 size_t worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3]);
 
+/*  Says the overhead above in the job's log (on_log), as "overhead per
+    WHAT (round trip - compute - wait at the segment), N WHATs: p50 … ms,
+    p95 … ms, p99 … ms", what being the app's word for a unit ("unit",
+    "frame"); nothing when no result was measured. */
+void worm_jobclient_log_overhead (worm_jobclient_t *self, const char *what);
+
 #endif

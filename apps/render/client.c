@@ -203,14 +203,7 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
     uint64_t pct[3];
     size_t measured = worm_jobclient_overhead (job, pct);
     worm_render_run_overhead (run, measured, pct);
-    if (measured) {
-        char line[200];
-        snprintf (line, sizeof line,
-                  "overhead per frame (round trip - compute - wait at the segment), %zu frames: "
-                  "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
-                  measured, pct[0] / 1e3, pct[1] / 1e3, pct[2] / 1e3);
-        worm_render_run_log (run, line);
-    }
+    worm_jobclient_log_overhead (job, "frame");
     worm_jobclient_destroy (&job);
     return status;
 }

@@ -42,6 +42,7 @@ same_frames () {
         cmp -s "$a/$name" "$b/$name" || fail "$name differs between $a and $b"
     done
     [ -f "$a/preview.png" ] && [ -f "$b/preview.png" ] || fail "no preview.png in $a or $b"
+    cmp -s "$a/preview.png" "$b/preview.png" || fail "preview.png differs between $a and $b"
 }
 
 # written_in_order LOG FIRST LAST: the verbose log wrote each of FIRST..LAST
@@ -280,14 +281,6 @@ fi
 ctl render --help | grep -q "^Usage: wormctl \[GLOBAL\] render" || fail "render --help"
 ctl render --help | grep -q -- "--frames A..B" || fail "render --help lacks --frames"
 
-expect_error () {       # EXPECTED_TEXT COMMAND...: exit 1 and one stderr line with the text
-    local want=$1; shift
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    [ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (stderr: $err)"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected '$want'" ;; esac
-}
 expect_error "no worm named nosuch runs" ctl render --worm nosuch --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}"
 [ ! -e "$TEST_DIR/nothing" ] || fail "a render with no worm made its --out folder"
 ctl launch other --app existential --size 1 >/dev/null || fail "launch other"
