@@ -13,6 +13,11 @@
 #include <string.h>
 
 #define PING_MS 500             //  job.held to every segment, status to one, this often
+//  A segment that has not answered for this long (three pings) is leased
+//  nothing more until it answers again: it may be dead and not yet
+//  dropped, and a unit whose lease lapsed there must not go back to it
+#define QUIET_MS (3 * PING_MS)
+#define DRAIN_MAX 256           //  answers an idle wait reads at most
 #define DEFAULT_LEASE_MS 5000
 #define BUSY_MS 250             //  a segment that said busy gets no unit for this long
 
@@ -306,7 +311,7 @@ s_ping (worm_jobclient_t *self, uint64_t now)
 //  The segment taking units that holds the fewest, under WORM_JOB_SLOTS (NULL:
 //  none).
 //  One that said it is busy (its slots still hold cancelled units) is left
-//  alone for BUSY_MS; one that leaves gets none.
+//  alone for BUSY_MS; one that leaves gets none, nor one quiet for QUIET_MS.
 static s_seg_t *
 s_least_busy (worm_jobclient_t *self, uint64_t now)
 {
@@ -314,7 +319,8 @@ s_least_busy (worm_jobclient_t *self, uint64_t now)
     size_t best_held = WORM_JOB_SLOTS;
     for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
         s_seg_t *seg = &self->segs[i];
-        if (!seg->used || !seg->id[0] || seg->leaving || seg->busy_until_ms > now)
+        if (!seg->used || !seg->id[0] || seg->leaving || seg->busy_until_ms > now
+            || now > seg->heard_ms + QUIET_MS)
             continue;
         size_t held = worm_jobq_holding (self->queue, seg->id);
         if (held < best_held) {
@@ -662,6 +668,25 @@ s_any_segment (worm_jobclient_t *self)
     return false;
 }
 
+//  Reads the answers already in, without waiting (at most DRAIN_MAX).
+//  Returns true when one of them is an event for the caller.
+static bool
+s_drain (worm_jobclient_t *self, worm_job_event_t *event)
+{
+    for (int n = 0; n < DRAIN_MAX; n++) {
+        zsock_t *which = zpoller_wait (self->poller, 0);
+        if (!which)
+            return false;
+        for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++)
+            if (self->segs[i].used && self->segs[i].sock == which) {
+                if (s_on_answer (self, &self->segs[i], s_now (), event))
+                    return true;
+                break;
+            }
+    }
+    return false;
+}
+
 void
 worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event_t *event)
 {
@@ -687,6 +712,11 @@ worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event_t *e
         }
         s_dispatch (self, now);
         if (worm_jobq_idle (self->queue)) {
+            //  Nothing leased, so no answer is an event: read what came
+            //  (status, job.held), so that a job idle for a while still
+            //  hears its segments and does not drop them as silent
+            if (s_drain (self, event))
+                return;
             event->kind = WORM_JOB_IDLE;
             return;
         }

@@ -42,7 +42,7 @@ typedef struct {
 typedef enum {
     WORM_JOB_RESULT,        //  a unit's first result: unit, group, data, size
     WORM_JOB_FAILED,        //  a unit failed in the app (a bad unit): unit, group, error
-    WORM_JOB_IDLE,          //  nothing is queued or leased
+    WORM_JOB_IDLE,          //  nothing is queued or leased (answers that came were read)
     WORM_JOB_TIMEOUT,       //  the wait ended with nothing to report
     WORM_JOB_STOPPED,       //  the job cannot go on: error (no segment left, another app)
     WORM_JOB_INTERRUPTED,   //  zsys_interrupted was set; the segments were told to drop the job
