@@ -24,6 +24,8 @@
 WORM_APP (existential)
 WORM_APP (factor)
 WORM_APP_COMMANDS (factor)
+WORM_APP (render)
+WORM_APP_COMMANDS (render)
 
 #undef WORM_APP
 #undef WORM_APP_COMMANDS

@@ -154,14 +154,6 @@ wait_for 30 no_unit || fail "a unit's process still runs 30 s after the client's
 pass "SIGINT: exit 130, the worm idle again"
 
 # --- 5. Errors -----------------------------------------------------------------
-expect_error () {       # EXPECTED_TEXT COMMAND...: exit 1 and one stderr line with the text
-    local want=$1; shift
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    [ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (stderr: $err)"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected '$want'" ;; esac
-}
 expect_error "no worm named nosuch" ctl factor --worm nosuch 12
 ctl launch other --app existential --size 1 >/dev/null || fail "launch other"
 expect_error "worm other runs app existential, not factor" ctl factor --worm other 12
