@@ -1,5 +1,6 @@
 /*  big.c — factoring numbers of any size, with ECM through a runner. See big.h. */
 #include "big.h"
+#include "siqs.h"
 #include "word.h"
 
 #include <errno.h>
@@ -14,6 +15,10 @@
 #define S_RHO_BATCH 64
 //  Units of one number in flight at most, whatever the runner's capacity
 #define S_MAX_INFLIGHT 256
+//  In the sieve's range, rho gets this share of its budget
+#define S_RHO_SIQS_SHARE 20
+//  From this many digits, ECM runs to 4/13 of the digits before the sieve
+#define S_SIQS_ECM_FROM 50
 
 //  Unit ids, unique for the process's life, so they stay unique per runner
 static atomic_uint_fast64_t s_next_id = 1;
@@ -80,6 +85,7 @@ typedef struct {
     worm_factor_stats_t *stats;             //  the caller's counters
     uint32_t rho_iterations;                //  config's budget, defaulted
     uint32_t sigma;                         //  config's first sigma, defaulted
+    int siqs_digits;                        //  config's crossover, defaulted (-1: none)
 } s_ctx_t;
 
 //  Pollard-Brent rho on odd composite n with x^2 + c, for at most budget
@@ -168,9 +174,12 @@ s_unit_curves (const worm_factor_config_t *config, double b1, size_t bits, uint3
 
 //  Runs ECM on odd composite n (no small factors, not a perfect power)
 //  along the schedule until a unit returns a proper factor, which lands in
-//  f. Returns 0 or a negative errno.
+//  f. With max_digits 0 the ladder never ends; otherwise it climbs only the
+//  levels that target factors of at most max_digits digits. Returns 1 with
+//  the factor, 0 when the levels allowed ran out without one, or a negative
+//  errno.
 static int
-s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
+s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n, int max_digits)
 {
     worm_factor_runner_t *runner = ctx->config->runner;
     if (!runner)
@@ -187,6 +196,7 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
     uint32_t left = schedule [0].curves;    //  curves of the level not yet submitted
     uint32_t sigma = ctx->sigma;
     int rc = 0;
+    bool ended = max_digits > 0 && schedule [0].digits > max_digits;  //  nothing more to submit
     while (true) {
         //  Asked again each time: a worm's segments come and go
         int capacity = runner->capacity (runner->self);
@@ -194,9 +204,14 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
             capacity = 1;
         if (capacity > S_MAX_INFLIGHT)
             capacity = S_MAX_INFLIGHT;
-        while (count < capacity) {
+        while (count < capacity && !ended) {
             if (left == 0) {
                 //  After the last level, more of the same
+                if (max_digits > 0
+                    && (level + 1 >= levels || schedule [level + 1].digits > max_digits)) {
+                    ended = true;
+                    break;
+                }
                 if (level + 1 < levels)
                     level++;
                 left = schedule [level].curves;
@@ -219,6 +234,8 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
         }
         if (rc < 0)
             break;
+        if (ended && count == 0)
+            break;      //  rc 0: the levels allowed ran out
         uint64_t id = 0;
         int found = runner->wait (runner->self, &id, f);
         for (int i = 0; i < count; i++)
@@ -236,6 +253,7 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
         if (found > 0 && mpz_cmp_ui (f, 1) > 0 && mpz_cmp (f, n) < 0 && mpz_divisible_p (n, f)) {
             if (ctx->stats)
                 ctx->stats->factors_by_ecm++;
+            rc = 1;
             break;
         }
     }
@@ -293,18 +311,45 @@ s_split (s_ctx_t *ctx, const mpz_t n)
                 goto done;
             }
     }
-    bool found = s_rho (f, n, 1, ctx->rho_iterations);
+    //  In the sieve's range rho only looks for small factors: the sieve's
+    //  time does not depend on the factors' size
+    int digits = (int) mpz_sizeinbase (n, 10);
+    bool sieve = digits <= ctx->siqs_digits;
+    uint32_t budget = sieve ? ctx->rho_iterations / S_RHO_SIQS_SHARE : ctx->rho_iterations;
+    bool found = s_rho (f, n, 1, budget);
     if (!found)
-        found = s_rho (f, n, 3, ctx->rho_iterations / 4);
+        found = s_rho (f, n, 3, budget / 4);
     if (found) {
         if (ctx->stats)
             ctx->stats->factors_by_rho++;
     }
-    else {
-        rc = s_ecm (ctx, f, n);
+    if (!found && sieve && ctx->config->runner && digits >= S_SIQS_ECM_FROM) {
+        //  ECM first for factors up to 4/13 of the digits, as GMP-ECM and yafu do
+        rc = s_ecm (ctx, f, n, digits * 4 / 13);
+        if (rc < 0)
+            goto done;
+        found = rc == 1;
+    }
+    if (!found && sieve) {
+        worm_factor_siqs_t siqs = {0};
+        siqs.max_polys = ctx->config->siqs_polys;
+        rc = worm_factor_siqs (f, n, &siqs);
+        if (rc < 0 && rc != -EINVAL)
+            goto done;
+        found = rc == 1;
+        if (ctx->stats) {
+            if (found)
+                ctx->stats->factors_by_siqs++;
+            else
+                ctx->stats->siqs_failures++;
+        }
+    }
+    if (!found) {
+        rc = s_ecm (ctx, f, n, 0);
         if (rc < 0)
             goto done;
     }
+    rc = 0;
     //  Every factor found is checked by division before it is recursed on
     if (!mpz_divisible_p (n, f) || mpz_cmp_ui (f, 1) <= 0 || mpz_cmp (f, n) >= 0) {
         rc = -EPROTO;
@@ -325,7 +370,12 @@ worm_factor_mpz (const mpz_t n, const worm_factor_config_t *config, worm_factor_
 {
     s_ctx_t ctx = {config, primes, stats,
                    config->rho_iterations ? config->rho_iterations : S_DEFAULT_RHO,
-                   config->sigma >= WORM_FACTOR_SIGMA_MIN ? config->sigma : S_DEFAULT_SIGMA};
+                   config->sigma >= WORM_FACTOR_SIGMA_MIN ? config->sigma : S_DEFAULT_SIGMA,
+                   config->siqs_digits == 0  ? WORM_FACTOR_SIQS_DIGITS
+                   : config->siqs_digits < 0 ? -1
+                   : config->siqs_digits > WORM_FACTOR_SIQS_MAX_DIGITS
+                       ? WORM_FACTOR_SIQS_MAX_DIGITS
+                       : config->siqs_digits};
     if (mpz_sgn (n) <= 0 || mpz_cmp_ui (n, 1) == 0)
         return 0;
     size_t first = primes->count;

@@ -18,11 +18,17 @@
 #define WORM_FACTOR_BIG_H_INCLUDED
 
 #include "ecm_unit.h"
+#include "siqs.h"
 
 #include <stdio.h>     //  before gmp.h, for mpz_out_str
 #include <gmp.h>
 #include <stddef.h>
 #include <stdint.h>
+
+//  Composites of at most this many digits (and above 2^64) go to the
+//  quadratic sieve (siqs.h) by default, measured on this machine against ECM
+//  (bench/factor.sh); from 50 digits ECM runs first to 4/13 of the digits.
+#define WORM_FACTOR_SIQS_DIGITS 60
 
 //  The rounds given to mpz_probab_prime_p for every prime reported.
 #define WORM_FACTOR_PRIME_REPS 30
@@ -54,6 +60,10 @@ typedef struct {
     uint32_t unit_ms;               //  aim for units of about this many ms of one core's
                                     //  time (0: no aim), from worm_factor_curve_us
     uint32_t rho_iterations;        //  rho's budget per number before ECM (0: 100000)
+    int siqs_digits;                //  composites of at most this many digits go to the
+                                    //  quadratic sieve (0: WORM_FACTOR_SIQS_DIGITS;
+                                    //  negative: never; capped at WORM_FACTOR_SIQS_MAX_DIGITS)
+    uint32_t siqs_polys;            //  the sieve's polynomial budget (0: its default), for tests
 } worm_factor_config_t;
 
 //  An estimate of one curve's time at b1 on a number of the given bits, in
@@ -70,6 +80,8 @@ typedef struct {
     uint64_t units_cancelled;       //  submitted units cancelled after a factor was found
     uint64_t factors_by_ecm;        //  proper factors found by ECM units
     uint64_t factors_by_rho;        //  proper factors found by rho (above 2^64)
+    uint64_t factors_by_siqs;       //  proper factors found by the quadratic sieve
+    uint64_t siqs_failures;         //  sieve runs that gave up (ECM took over)
 } worm_factor_stats_t;
 
 //  Appends the prime factors of n (n >= 0; none for 0 and 1), ascending,
