@@ -18,7 +18,7 @@
 //  In the sieve's range, rho gets this share of its budget
 #define S_RHO_SIQS_SHARE 20
 //  From this many digits, ECM runs to 4/13 of the digits before the sieve
-#define S_SIQS_ECM_FROM 50
+#define S_SIQS_ECM_FROM 55
 
 //  Unit ids, unique for the process's life, so they stay unique per runner
 static atomic_uint_fast64_t s_next_id = 1;

@@ -3,11 +3,16 @@
     The big-number half of the factor app's math core (issue 12, section 3).
     A number is split by, in order: trial division by the primes below
     WORM_FACTOR_WORD_TRIAL; word.c once a cofactor is below 2^64; a perfect
-    power test; Pollard's rho (Brent) with a bounded budget; then ECM along
-    GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a caller-given
-    runner, so that the same driver runs in-process (--local) or across a
-    worm. When a unit finds a factor, the number's other units are
-    cancelled. Every factor found is checked by division and both parts are
+    power test; Pollard's rho (Brent) with a bounded budget; then, for a
+    composite of at most WORM_FACTOR_SIQS_DIGITS digits, the
+    self-initializing quadratic sieve (siqs.h), in the calling thread on one
+    core (from 55 digits after ECM's levels for factors of up to 4/13 of the
+    digits, as GMP-ECM and yafu do); above that, or when the sieve gives up,
+    ECM along GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a
+    caller-given runner, so that the same driver runs in-process (--local)
+    or across a worm. When a unit finds a factor, the number's other units
+    are cancelled. Inside the sieve's range rho gets a twentieth of its
+    budget: the sieve's time does not depend on the size of the factors. Every factor found is checked by division and both parts are
     recursed on; every number reported prime passed mpz_probab_prime_p
     (n, 30), which in GMP 6.2 is a Baillie-PSW test (strong base-2
     Miller-Rabin plus a strong Lucas test) followed by 6 Miller-Rabin rounds
@@ -27,8 +32,8 @@
 
 //  Composites of at most this many digits (and above 2^64) go to the
 //  quadratic sieve (siqs.h) by default, measured on this machine against ECM
-//  (bench/factor.sh); from 50 digits ECM runs first to 4/13 of the digits.
-#define WORM_FACTOR_SIQS_DIGITS 60
+//  (bench/factor.sh); from 55 digits ECM runs first to 4/13 of the digits.
+#define WORM_FACTOR_SIQS_DIGITS 70
 
 //  The rounds given to mpz_probab_prime_p for every prime reported.
 #define WORM_FACTOR_PRIME_REPS 30

@@ -586,7 +586,7 @@ s_test_siqs (void)
     CHECK_EQ (worm_factor_mpz (n, &starved_only, &primes, NULL), -ENOSYS);
     worm_factor_list_clear (&primes);
 
-    //  From 50 digits the driver runs ECM to 4/13 of the digits first: a p12
+    //  From 55 digits the driver runs ECM to 4/13 of the digits first: a p12
     //  in a 60-digit number is ECM's, with no sieve run
     s_semiprime (n, p, q, 12, 7, 48, 9);
     memset (&fstats, 0, sizeof fstats);
