@@ -16,7 +16,7 @@
 //  Units of one number in flight at most, whatever the runner's capacity
 #define S_MAX_INFLIGHT 256
 //  In the sieve's range, rho gets this share of its budget
-#define S_RHO_SIQS_SHARE 20
+#define S_RHO_SIQS_SHARE 100
 //  From this many digits, ECM runs to 4/13 of the digits before the sieve
 #define S_SIQS_ECM_FROM 55
 

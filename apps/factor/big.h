@@ -11,7 +11,7 @@
     ECM along GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a
     caller-given runner, so that the same driver runs in-process (--local)
     or across a worm. When a unit finds a factor, the number's other units
-    are cancelled. Inside the sieve's range rho gets a twentieth of its
+    are cancelled. Inside the sieve's range rho gets a hundredth of its
     budget: the sieve's time does not depend on the size of the factors. Every factor found is checked by division and both parts are
     recursed on; every number reported prime passed mpz_probab_prime_p
     (n, 30), which in GMP 6.2 is a Baillie-PSW test (strong base-2

@@ -180,6 +180,28 @@ s_sqrt_mod (uint32_t a, uint32_t p)
     return (uint32_t) x;
 }
 
+//  The Jacobi symbol (a / n) for odd n.
+static int
+s_jacobi (uint32_t a, uint32_t n)
+{
+    int t = 1;
+    a %= n;
+    while (a) {
+        while (!(a & 1)) {
+            a >>= 1;
+            if (n % 8 == 3 || n % 8 == 5)
+                t = -t;
+        }
+        uint32_t tmp = a;
+        a = n;
+        n = tmp;
+        if (a % 4 == 3 && n % 4 == 3)
+            t = -t;
+        a %= n;
+    }
+    return n == 1 ? t : 0;
+}
+
 static bool
 s_is_prime_small (uint32_t p)
 {
@@ -212,7 +234,7 @@ s_multiplier (const mpz_t n)
             score [i] += r == 1 ? 2 * log (2.0) : r == 5 ? log (2.0) : 0.5 * log (2.0);
         }
     }
-    for (uint32_t p = 3; p < 2000; p += 2) {
+    for (uint32_t p = 3; p < 1000; p += 2) {
         if (!s_is_prime_small (p))
             continue;
         uint32_t np = (uint32_t) mpz_fdiv_ui (n, p);
@@ -221,7 +243,7 @@ s_multiplier (const mpz_t n)
             uint32_t knp = (uint32_t) ((uint64_t) ks [i] * np % p);
             if (ks [i] % p == 0)
                 score [i] += lp / p;
-            else if (knp && s_powmod (knp, (p - 1) / 2, p) == 1)
+            else if (s_jacobi (knp, p) == 1)
                 score [i] += 2 * lp / (p - 1);
         }
     }
@@ -280,7 +302,7 @@ s_factor_base (s_t *S, mpz_t f, const s_param_t *par)
             }
             S->skip [count] = 1;
         }
-        else if (s_powmod (r, (p - 1) / 2, p) != 1)
+        else if (s_jacobi (r, p) != 1)
             continue;
         S->prime [count] = p;
         S->sqrtkn [count] = s_sqrt_mod (r, p);
