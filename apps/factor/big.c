@@ -333,6 +333,7 @@ s_split (s_ctx_t *ctx, const mpz_t n)
     if (!found && sieve) {
         worm_factor_siqs_t siqs = {0};
         siqs.max_polys = ctx->config->siqs_polys;
+        siqs.stop = ctx->config->stop;
         rc = worm_factor_siqs (f, n, &siqs);
         if (rc < 0 && rc != -EINVAL)
             goto done;

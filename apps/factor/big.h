@@ -69,6 +69,9 @@ typedef struct {
                                     //  quadratic sieve (0: WORM_FACTOR_SIQS_DIGITS;
                                     //  negative: never; capped at WORM_FACTOR_SIQS_MAX_DIGITS)
     uint32_t siqs_polys;            //  the sieve's polynomial budget (0: its default), for tests
+    const volatile int *stop;       //  when not NULL and set (a signal handler's flag, such
+                                    //  as czmq's zsys_interrupted), the sieve stops within
+                                    //  a polynomial's time and the call returns -EINTR
 } worm_factor_config_t;
 
 //  An estimate of one curve's time at b1 on a number of the given bits, in
@@ -91,9 +94,10 @@ typedef struct {
 
 //  Appends the prime factors of n (n >= 0; none for 0 and 1), ascending,
 //  with multiplicity, to primes, adding to *stats (may be NULL). Returns 0,
-//  -ENOMEM, -ENOSYS when ECM is needed and config has no runner, or the
-//  runner's negative error (submit or a unit's, not -ECANCELED); on an error
-//  primes holds what was found so far, unsorted.
+//  -ENOMEM, -ENOSYS when ECM is needed and config has no runner, -EINTR
+//  when config->stop was set during the sieve, or the runner's negative
+//  error (submit or a unit's, not -ECANCELED); on an error primes holds what
+//  was found so far, unsorted.
 int
     worm_factor_mpz (const mpz_t n, const worm_factor_config_t *config, worm_factor_list_t *primes,
                      worm_factor_stats_t *stats);

@@ -564,6 +564,20 @@ s_test_siqs (void)
     CHECK_EQ (worm_factor_siqs (f, p, NULL), -EINVAL);          //  a 40-digit prime
     CHECK_EQ (mpz_cmp_ui (f, 77), 0);
 
+    //  A stop flag already set: -EINTR before the first polynomial, from the
+    //  sieve and from the driver
+    volatile int stop = 1;
+    s_semiprime (n, p, q, 20, 11, 22, 13);
+    worm_factor_siqs_t stopped = {.stop = &stop};
+    CHECK_EQ (worm_factor_siqs (f, n, &stopped), -EINTR);
+    CHECK_EQ (stopped.polys, 0);
+    CHECK_EQ (mpz_cmp_ui (f, 77), 0);
+    worm_factor_config_t stop_config = {.stop = &stop};
+    worm_factor_list_t none;
+    worm_factor_list_init (&none);
+    CHECK_EQ (worm_factor_mpz (n, &stop_config, &none, NULL), -EINTR);
+    worm_factor_list_clear (&none);
+
     //  Giving up: a budget of one polynomial returns 0, f untouched ...
     s_semiprime (n, p, q, 20, 11, 22, 13);
     worm_factor_siqs_t starved = {.max_polys = 1};

@@ -351,7 +351,7 @@ s_hash_a (const uint32_t *q, uint32_t s)
 static bool
 s_q_ok (s_t *S, uint32_t i, const uint32_t *q, uint32_t chosen)
 {
-    if (i < S->first_sieved || i >= S->fb || S->skip [i])
+    if (i < S->first_sieved || i >= S->fb || (S->skip [i] & 1))
         return false;
     for (uint32_t j = 0; j < chosen; j++)
         if (q [j] == i)
@@ -937,8 +937,10 @@ worm_factor_siqs (mpz_t f, const mpz_t n, worm_factor_siqs_t *params)
     worm_factor_siqs_t local = {0};
     worm_factor_siqs_t *out = params ? params : &local;
     uint32_t max_polys = out->max_polys;
+    const volatile int *stop = out->stop;
     memset (out, 0, sizeof *out);
     out->max_polys = max_polys;
+    out->stop = stop;
     if (mpz_sgn (n) <= 0 || mpz_even_p (n) || mpz_sizeinbase (n, 2) < WORM_FACTOR_SIQS_MIN_BITS
         || mpz_sizeinbase (n, 10) > WORM_FACTOR_SIQS_MAX_DIGITS + 1
         || mpz_probab_prime_p (n, 10) || mpz_perfect_power_p (n))
@@ -975,7 +977,7 @@ worm_factor_siqs (mpz_t f, const mpz_t n, worm_factor_siqs_t *params)
     S.lp_bound = pmax * par.lp_mult;
     if (S.lp_bound >= pmax * pmax)
         S.lp_bound = pmax * pmax - 1;   //  so that a cofactor below it is prime
-    S.max_partials = (size_t) 200 * S.fb + 100000;
+    S.max_partials = (size_t) 20 * S.fb + 20000;     //  about 3 MB per 1000 primes
     S.lp_size = 1024;
     S.lp_keys = calloc (S.lp_size, sizeof *S.lp_keys);
     S.lp_vals = calloc (S.lp_size, sizeof *S.lp_vals);
@@ -985,7 +987,7 @@ worm_factor_siqs (mpz_t f, const mpz_t n, worm_factor_siqs_t *params)
         goto done;
     }
     if (max_polys == 0)
-        max_polys = 100 * S.fb + 10000;
+        max_polys = 300 * S.fb + 10000;
     size_t want = S.fb + S_EXTRA;
     while (rc == 0) {
         while (S.row_count < want) {
@@ -993,6 +995,10 @@ worm_factor_siqs (mpz_t f, const mpz_t n, worm_factor_siqs_t *params)
                 goto done;      //  rc 0: given up
             uint32_t polys = 1u << (S.s - 1);
             for (uint32_t i = 0; i < polys && S.row_count < want && out->polys < max_polys; i++) {
+                if (stop && *stop) {
+                    rc = -EINTR;
+                    goto done;
+                }
                 if (i > 0)
                     s_next_poly (&S, i);
                 s_sieve (&S);

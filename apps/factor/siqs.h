@@ -35,7 +35,10 @@
 //  Limits and counters of one call. Zeroed fields take the defaults.
 typedef struct {
     uint32_t max_polys;         //  give up (return 0) after this many polynomials
-                                //  (0: 40 times the expected count, at least 2000)
+                                //  (0: 300 per prime of the base, and 10000)
+    const volatile int *stop;   //  when not NULL: once *stop is nonzero (a signal
+                                //  handler's flag), the call returns -EINTR at the
+                                //  next polynomial
     //  Filled in by the call:
     uint32_t multiplier;        //  the Knuth-Schroeppel multiplier k chosen
     uint32_t fb_size;           //  primes in the factor base
@@ -55,7 +58,7 @@ typedef struct {
 //  another method), -EINVAL when n is outside the contract in a way that is
 //  cheap to see (even, too small or too large, a probable prime, a perfect
 //  power: p^k has no square root of 1 but 1 and -1, so every dependency
-//  would be trivial), or -ENOMEM. f must be initialised by the caller and is
+//  would be trivial), -EINTR when params->stop was set, or -ENOMEM. f must be initialised by the caller and is
 //  unchanged unless 1 is returned. params (may be NULL) gives the budget and
 //  receives the counters.
 int
