@@ -24,7 +24,7 @@
 #define S_MAX_DEPS 64
 //  At most this many prime factors (with multiplicity) in a relation
 #define S_MAX_FACTORS 512
-//  A relation's factor list stops with this
+//  No relation, no index
 #define S_NONE UINT32_MAX
 
 //  Parameters by the size of kN, interpolated between rows.
@@ -70,7 +70,8 @@ typedef struct {
     uint64_t lp_bound;          //  large primes below this
     uint32_t *prime;            //  the base's primes (0 for -1)
     uint32_t *sqrtkn;           //  sqrt (kN) mod p
-    uint64_t *magic;            //  ceil (2^40 / p): j mod p by a multiply, for j < 2^20
+    uint64_t *magic;            //  ceil (2^40 / p): j mod p by a multiply (exact for
+                                //  j < 2^18 and p < 2^22; here j < 2^17, p < 2^20)
     uint8_t *logp;              //  scaled log2 (p)
     uint8_t *skip;              //  1: p divides k, 2: p divides a, else 0
     uint32_t *ainv;             //  a^-1 mod p
