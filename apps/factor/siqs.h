@@ -5,7 +5,7 @@
     hands it odd composites, not perfect powers, with no prime factor below
     WORM_FACTOR_WORD_TRIAL, of at most WORM_FACTOR_SIQS_MAX_DIGITS digits,
     and falls back to ECM when it gives up. It runs in the calling thread on
-    one core, allocates what it needs per call (a few MB at 70 digits) and
+    one core, allocates what it needs per call (20 MB at 70 digits) and
     keeps no global state, so calls in different threads are independent.
 
     The method: a Knuth-Schroeppel multiplier k; a factor base of the primes
@@ -17,7 +17,7 @@
     Gaussian elimination over GF(2) after singleton removal; a square root
     per dependency and gcd (X - Y, N). Everything is deterministic: the
     choices of a come from a generator seeded from N, so a number always
-    takes the same path and the same time.
+    takes the same path and does the same work.
 */
 #ifndef WORM_FACTOR_SIQS_H_INCLUDED
 #define WORM_FACTOR_SIQS_H_INCLUDED
