@@ -609,6 +609,34 @@ s_test_siqs (void)
     CHECK_EQ (fstats.siqs_failures + fstats.factors_by_siqs, 0);
     worm_factor_local_runner_destroy (&config.runner);
 
+    //  With a runner of other cores, ECM runs beside the sieve (in a thread
+    //  of its own) from 55 digits: a p12 in 60 digits is ECM's and the sieve
+    //  stops; a p28 * p29 is the sieve's and the units in flight are cancelled
+    s_fake_t fake = {0};
+    for (int i = 0; i < S_FAKE_MAX; i++)
+        mpz_init (fake.units [i].n);
+    worm_factor_runner_t fake_runner = {&fake, s_fake_capacity, s_fake_submit, s_fake_wait,
+                                        s_fake_cancel};
+    worm_factor_config_t beside = {.runner = &fake_runner, .unit_curves = 4};
+    s_semiprime (n, p, q, 12, 7, 48, 9);
+    memset (&fstats, 0, sizeof fstats);
+    s_check_big (n, &beside, p, &fstats);
+    CHECK (fstats.factors_by_ecm >= 1);
+    CHECK_EQ (fstats.factors_by_siqs + fstats.siqs_failures, 0);
+    CHECK_EQ (fake.count, 0);
+    s_semiprime (n, p, q, 28, 1000, 29, 2000);
+    CHECK_EQ (mpz_sizeinbase (n, 10), 56);
+    memset (&fstats, 0, sizeof fstats);
+    s_check_big (n, &beside, p, &fstats);
+    CHECK_EQ (fstats.factors_by_siqs, 1);
+    CHECK_EQ (fstats.factors_by_ecm, 0);
+    CHECK (fstats.units_submitted >= 1 && fstats.units_cancelled >= 1);
+    CHECK_EQ (fake.count, 0);
+    printf ("beside the sieve: %" PRIu64 " units, %" PRIu64 " cancelled\n",
+            fstats.units_submitted, fstats.units_cancelled);
+    for (int i = 0; i < S_FAKE_MAX; i++)
+        mpz_clear (fake.units [i].n);
+
     mpz_clears (n, p, q, r, f, NULL);
 }
 
