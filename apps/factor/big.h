@@ -5,12 +5,15 @@
     WORM_FACTOR_WORD_TRIAL; word.c once a cofactor is below 2^64; a perfect
     power test; Pollard's rho (Brent) with a bounded budget; then, for a
     composite of at most WORM_FACTOR_SIQS_DIGITS digits, the
-    self-initializing quadratic sieve (siqs.h), in the calling thread on one
-    core (from 55 digits after ECM's levels for factors of up to 4/13 of the
-    digits, as GMP-ECM and yafu do); above that, or when the sieve gives up,
-    ECM along GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a
-    caller-given runner, so that the same driver runs in-process (--local)
-    or across a worm. When a unit finds a factor, the number's other units
+    self-initializing quadratic sieve (siqs.h) on one core of this process.
+    From 55 digits ECM helps it: with a runner of capacity 1 (--local: the
+    same core) ECM's levels for factors of up to 4/13 of the digits run
+    first, as GMP-ECM and yafu do; with a larger one (a worm's segments) the
+    sieve runs in a thread of its own beside the ECM ladder and the first
+    factor wins. Above the crossover, or when the sieve gives up, ECM along
+    GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a caller-given
+    runner, so that the same driver runs in-process (--local) or across a
+    worm. When a unit finds a factor, the number's other units
     are cancelled. Inside the sieve's range rho gets a hundredth of its
     budget: the sieve's time does not depend on the size of the factors. Every factor found is checked by division and both parts are
     recursed on; every number reported prime passed mpz_probab_prime_p
@@ -32,7 +35,8 @@
 
 //  Composites of at most this many digits (and above 2^64) go to the
 //  quadratic sieve (siqs.h) by default, measured on this machine against ECM
-//  (bench/factor.sh); from 55 digits ECM runs first to 4/13 of the digits.
+//  (bench/factor.sh): 70 digits take the sieve about 23 s of one core, a
+//  p35 * p35 minutes of ECM.
 #define WORM_FACTOR_SIQS_DIGITS 70
 
 //  The rounds given to mpz_probab_prime_p for every prime reported.

@@ -150,9 +150,9 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         "usage: wormctl [GLOBAL] factor [--worm NAME] [--local] [--json] [--quiet] [N]...\n"
         "Prints the prime factors of each N, or of each number read from standard input\n"
         "when none is given, exactly as GNU coreutils' factor prints them. Composites of\n"
-        "up to " WORMCTL_STR (WORM_FACTOR_SIQS_DIGITS) " digits are sieved (SIQS) in this process, on one core; ECM runs as\n"
-        "work units in the worm's segments (a lost segment costs only the units it held);\n"
-        "progress goes to stderr.\n";
+        "up to " WORMCTL_STR (WORM_FACTOR_SIQS_DIGITS) " digits are sieved (SIQS) in this process, on one core (from 55\n"
+        "digits while the segments run ECM); ECM runs as work units in the worm's\n"
+        "segments (a lost segment costs only the units it held); progress goes to stderr.\n";
     s_factor_t opt = {.worm = "factor"};
     int index = 0;
     char err[512];
