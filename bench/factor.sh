@@ -20,9 +20,11 @@
 # (a timed-out run counts as "> T s"); ecm, local and dist get a run limit L.
 # How ours factors a number ("via"): composites of at most
 # WORM_FACTOR_SIQS_DIGITS digits (apps/factor/big.h) by the quadratic sieve in
-# the client process on one core, so dist's segments idle there and dist is
-# local plus the job layer's setup (from 55 digits ECM units run first, for
-# factors of up to 4/13 of the digits); larger ones by ECM units.
+# the client process on one core: below 55 digits dist is local plus finding
+# the worm (about 30 ms); from 55 digits ("ecm+siqs") local runs ECM's levels
+# for factors of up to 4/13 of the digits first, dist runs the ECM ladder on
+# the segments beside the sieve and takes the first factor. Larger numbers
+# go to ECM units alone.
 # Then the ratios (ours = dist when it runs, else local) beside the issue's
 # targets, and the job layer's overhead per unit (wormctl factor --verbose). Bulk: seq 0 10000000, 100000 consecutive numbers just below 2^64,
 # 2000 from 2^96, through coreutils, local and dist, output compared byte for
@@ -202,7 +204,7 @@ gp_version=$(dpkg-query -W -f='${Version}' pari-gp 2>/dev/null || echo "?")
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); gmp-ecm $ecm_version, pari-gp $gp_version, $(factor --version | head -1)"
 echo "runs $RUNS per number and tool (seed base $SEED), gp/coreutils timeout T = $T s, run limit L = $L s$([ "$QUICK" -eq 1 ] && echo ", quick")"
 echo "local: $LOCAL_NAME --seed S (one core)"
-echo "ours: the quadratic sieve in the client (one core) up to $SIQS_DIGITS digits, ECM to 4/13 of the digits first from 55; ECM units above"
+echo "ours: the quadratic sieve in the client (one core) up to $SIQS_DIGITS digits (from 55: local after ECM to 4/13 of the digits, dist beside ECM on the segments); ECM units above"
 if [ "$DIST" -eq 1 ]; then
     echo "dist: wormctl --dir \$DIR factor --worm factor --quiet, worm of 2 segments on 2 local hosts$([ "$DIST_SEED" -eq 0 ] && echo "; NOTE: wormctl factor has no --seed, so its runs repeat the same curves (sigma fixed)")"
 else
@@ -229,7 +231,7 @@ ours=local
 [ "$DIST" -eq 1 ] && ours=dist
 echo "--- ratios of medians (ours = $ours) and issue 12's targets"
 echo "    targets: ecm/ours >= 1.8 where the smallest factor has 20-30 digits (2 segments vs one ecm;"
-echo "    via siqs, ours is one core in the client: the segments idle);"
+echo "    via siqs, ours is one core in the client and the segments idle; via ecm+siqs, ECM on them beside the sieve);"
 echo "    coreutils/ours >= 100 from 38 digits (read: where coreutils' rho meets a smallest factor of >= 19 digits;"
 echo "    with a smaller one coreutils is quick); gp/ours > 1 where the smallest factor has <= 25 digits;"
 echo "    a ratio >X is a lower bound (the anchor timed out)"
