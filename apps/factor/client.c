@@ -110,9 +110,10 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     static const char usage[] =
         "usage: wormctl [GLOBAL] factor [--worm NAME] [--local] [--json] [--quiet] [N]...\n"
         "Prints the prime factors of each N, or of each number read from standard input\n"
-        "when none is given, exactly as GNU coreutils' factor prints them. ECM runs as work\n"
-        "units in the worm's segments (a lost segment costs only the units it held);\n"
-        "progress goes to stderr.\n";
+        "when none is given, exactly as GNU coreutils' factor prints them. Composites of\n"
+        "up to " WORMCTL_STR (WORM_FACTOR_SIQS_DIGITS) " digits are sieved (SIQS) in this process, on one core (from 55\n"
+        "digits while the segments run ECM); ECM runs as work units in the worm's\n"
+        "segments (a lost segment costs only the units it held); progress goes to stderr.\n";
     s_factor_t opt = {.worm = "factor"};
     int index = 0;
     char err[512];
@@ -157,7 +158,8 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     //  2 ms) stays small beside them, and a found factor wastes at most that
     //  long on each slot
     worm_factor_config_t config = {.runner = runner, .sigma = opt.seed,
-                                   .unit_ms = opt.local ? 0 : S_UNIT_MS};
+                                   .unit_ms = opt.local ? 0 : S_UNIT_MS,
+                                   .stop = &zsys_interrupted};
     char *text = NULL;
     size_t size = 0;
     FILE *out = opt.json ? open_memstream (&text, &size) : stdout;
