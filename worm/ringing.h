@@ -14,8 +14,8 @@
 #define WORM_RINGING_ID_MAX 32          //  bytes in an alarm id: [A-Za-z0-9._-]
 #define WORM_RINGING_MESSAGE_MAX 200    //  bytes in an alarm's message
 #define WORM_RINGING_TIME_TEXT 40       //  room for worm_ringing_time_text
-//  A ring's dedupe key, "WORM-ID/ALARM-ID", with its NUL
-#define WORM_RINGING_KEY_MAX (64 + 1 + WORM_RINGING_ID_MAX + 1)
+//  A ring's dedupe key, "WORM-ID/ALARM-ID/DUE" (DUE in wall ms), with its NUL
+#define WORM_RINGING_KEY_MAX (64 + 1 + WORM_RINGING_ID_MAX + 1 + 20 + 1)
 
 /*  Whether id is an alarm id: 1 to WORM_RINGING_ID_MAX of [A-Za-z0-9._-]. */
 bool worm_ringing_id_valid (const char *id);

@@ -42,17 +42,22 @@ s_rung_add (worm_agent_t *self, const char *key, int64_t at_wall_ms)
     self->rung_next = (self->rung_next + 1) % WORM_AGENT_RINGS_REMEMBERED;
 }
 
-//  A key as the record holds it: WORM-ID/ALARM-ID, both [A-Za-z0-9._-].
+//  A key as the record holds it: WORM-ID/ALARM-ID/DUE, the ids
+//  [A-Za-z0-9._-], DUE decimal digits (an alarm's id may come back, with
+//  another due time, once its worm dropped the first).
 static bool
 s_key_valid (const char *key)
 {
     const char *slash = strchr (key, '/');
-    if (!slash || slash == key || strlen (key) >= WORM_RINGING_KEY_MAX
-        || (size_t) (slash - key) >= WORM_TOKEN_ID_MAX)
+    const char *last = strrchr (key, '/');
+    if (!slash || slash == key || last == slash || strlen (key) >= WORM_RINGING_KEY_MAX
+        || (size_t) (slash - key) >= WORM_TOKEN_ID_MAX || !last[1]
+        || strspn (last + 1, "0123456789") != strlen (last + 1))
         return false;
-    char worm_id[WORM_TOKEN_ID_MAX];
+    char worm_id[WORM_TOKEN_ID_MAX], alarm[WORM_RINGING_KEY_MAX];
     snprintf (worm_id, sizeof worm_id, "%.*s", (int) (slash - key), key);
-    return worm_name_valid (worm_id) && worm_ringing_id_valid (slash + 1);
+    snprintf (alarm, sizeof alarm, "%.*s", (int) (last - slash - 1), slash + 1);
+    return worm_name_valid (worm_id) && worm_ringing_id_valid (alarm);
 }
 
 //  Rewrites the record from memory, oldest first, and opens it for appending.
@@ -283,7 +288,7 @@ worm_agent_op_ring (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
         return;
     }
     char key[WORM_RINGING_KEY_MAX];
-    snprintf (key, sizeof key, "%s/%s", worm_id, alarm);
+    snprintf (key, sizeof key, "%s/%s/%llu", worm_id, alarm, (unsigned long long) due);
     const worm_rung_t *rung = s_rung_find (self, key);
     if (rung) {
         char at[WORM_RINGING_TIME_TEXT];
