@@ -237,9 +237,11 @@ worm_alarm_db_add (worm_alarm_db_t *self, const worm_alarm_t *alarm, uint64_t no
 {
     const worm_alarm_t *there = s_find (self, alarm->id);
     if (there) {
-        if (there->due_ms == alarm->due_ms && strcmp (there->message, alarm->message) == 0)
+        //  The same id and message: the same alarm, added again (a retry's
+        //  relative time is later by the retry's delay); the first time stands
+        if (strcmp (there->message, alarm->message) == 0)
             return 1;
-        snprintf (err, cap, "alarm id %s is taken by another alarm (another time or message)",
+        snprintf (err, cap, "alarm id %s is taken by another alarm (another message)",
                   alarm->id);
         return -1;
     }

@@ -67,10 +67,10 @@ void worm_alarm_db_encode (const worm_alarm_db_t *self, worm_wire_writer_t *writ
 int worm_alarm_check (const worm_alarm_t *alarm, uint64_t now_ms, char *err, size_t cap);
 
 /*  Adds alarm (checked as worm_alarm_check; pending, no host yet). Returns
-    0 when added, 1 when an alarm of that id, due time and message is
-    there already (adding is idempotent), or -1 with the reason in err:
-    invalid, the id taken by another alarm, or the database full (count,
-    or encoded size). */
+    0 when added, 1 when an alarm of that id and message is there already
+    (adding is idempotent: the first one's time stands), or -1 with the
+    reason in err: invalid, the id taken by an alarm with another message,
+    or the database full (count, or encoded size). */
 int worm_alarm_db_add (worm_alarm_db_t *self, const worm_alarm_t *alarm, uint64_t now_ms,
                        char *err, size_t cap);
 

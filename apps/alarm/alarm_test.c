@@ -137,9 +137,12 @@ s_test_state (void)
     CHECK_EQ (worm_alarm_db_add (db, &a, NOW, err, sizeof err), 0);
     CHECK_EQ (worm_alarm_db_add (db, &a, NOW, err, sizeof err), 1);
     CHECK_EQ (worm_alarm_db_count (db), 1);
-    worm_alarm_t other = s_alarm ("wake", NOW + 61000, "get up");
+    worm_alarm_t later = s_alarm ("wake", NOW + 61000, "get up");
+    CHECK_EQ (worm_alarm_db_add (db, &later, NOW, err, sizeof err), 1);
+    CHECK_EQ (worm_alarm_db_find (db, "wake")->due_ms, NOW + 60000);
+    worm_alarm_t other = s_alarm ("wake", NOW + 60000, "get up now");
     CHECK_EQ (worm_alarm_db_add (db, &other, NOW, err, sizeof err), -1);
-    CHECK_HAS (err, "taken");
+    CHECK_HAS (err, "taken by another alarm (another message)");
     //  Bad ones: past, now, too far, bad id, bad message
     worm_alarm_t past = s_alarm ("p", NOW - 1, "x");
     CHECK_EQ (worm_alarm_db_add (db, &past, NOW, err, sizeof err), -1);

@@ -203,7 +203,7 @@ s_judge (s_change_t change, const worm_alarm_t *wanted, const worm_alarm_t *seen
     if (!seen)
         return 0;
     if (change == S_ADD) {
-        if (seen->due_ms != wanted->due_ms || strcmp (seen->message, wanted->message) != 0) {
+        if (strcmp (seen->message, wanted->message) != 0) {
             s_time_text (seen->due_ms, due, sizeof due);
             snprintf (err, cap, "alarm id %s is taken by another alarm (due %s: %s)", seen->id,
                       due, seen->message);
@@ -281,6 +281,7 @@ s_change (wormctl_client_t *client, const char *verb, s_change_t change, const c
                 snprintf (last, sizeof last, "%s", err);
         }
         int held = 0;
+        uint64_t seen_due = 0;
         for (int i = 0; i < worm.count && rc == -2; i++) {
             uint64_t epoch, seq;
             if (s_read_copy (&worm, worm.endpoints[i], db, &epoch, &seq, err, sizeof err)) {
@@ -294,8 +295,16 @@ s_change (wormctl_client_t *client, const char *verb, s_change_t change, const c
                 rc = 1;
             }
             held += judged > 0;
+            if (judged > 0)
+                seen_due = worm_alarm_db_find (db, alarm->id)->due_ms;
         }
         if (rc == -2 && held >= s_needed (&worm)) {
+            if (change == S_ADD && seen_due != alarm->due_ms) {
+                char due[WORM_RINGING_TIME_TEXT];
+                s_time_text (seen_due, due, sizeof due);
+                fprintf (stderr, "wormctl alarm add: alarm %s was there already, due %s; "
+                                 "kept as it was\n", alarm->id, due);
+            }
             printf ("%s\n", alarm->id);
             rc = 0;
         }
@@ -313,8 +322,8 @@ static const worm_opt_t s_add_options[] = {
     {"at", "TIME", "when: ISO-8601 with a zone (2026-12-24T07:00:00+01:00, ...Z) or relative "
                    "(+30s, +5m, +2h, +1d, +1h30m)"},
     {"message", "TEXT", "what the ring says: one line of UTF-8, at most 200 bytes"},
-    {"id", "ID", "the alarm's id (1 to 32 of [A-Za-z0-9._-]); adding the same id twice keeps "
-                 "one alarm. Default: a random one"},
+    {"id", "ID", "the alarm's id (1 to 32 of [A-Za-z0-9._-]); adding the same id and message "
+                 "again keeps the one alarm, at its first time. Default: a random one"},
     {"help", NULL, "show this help"},
     {NULL, NULL, NULL}};
 
@@ -429,7 +438,7 @@ s_json_str (FILE *out, const char *text)
 
 static const worm_opt_t s_list_options[] = {
     {"worm", "NAME", "the alarm worm (default " S_DEFAULT_WORM ")"},
-    {"json", NULL, "print a JSON array of {id, due, due_ms, message, state, host, at}"},
+    {"json", NULL, "print a JSON array of {id, due, due_ms, message, state, host, at, at_ms}"},
     {"help", NULL, "show this help"},
     {NULL, NULL, NULL}};
 
@@ -519,7 +528,8 @@ s_list (wormctl_client_t *client, int argc, char **argv)
                 if (alarm->state == WORM_ALARM_RUNG)
                     printf (", \"host\": \"%s\"", alarm->rung_host);
                 if (alarm->done_ms)
-                    printf (", \"at\": \"%s\"", at);
+                    printf (", \"at\": \"%s\", \"at_ms\": %llu", at,
+                            (unsigned long long) alarm->done_ms);
                 printf ("}");
             }
             else {

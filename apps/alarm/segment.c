@@ -504,8 +504,8 @@ s_request_add (s_alarm_t *self, worm_wire_reader_t *reader, worm_wire_writer_t *
     }
     uint64_t wall = s_wall ();
     const worm_alarm_t *there = worm_alarm_db_find (self->mirror, alarm.id);
-    if (there && (there->due_ms != alarm.due_ms || strcmp (there->message, alarm.message))) {
-        snprintf (err, cap, "alarm id %s is taken by another alarm (another time or message)",
+    if (there && strcmp (there->message, alarm.message) != 0) {
+        snprintf (err, cap, "alarm id %s is taken by another alarm (another message)",
                   alarm.id);
         return -1;
     }
@@ -532,6 +532,8 @@ s_request_add (s_alarm_t *self, worm_wire_reader_t *reader, worm_wire_writer_t *
     }
     worm_wire_kstr (reply, "id", alarm.id);
     worm_wire_kbool (reply, "held", there != NULL);
+    if (there)
+        worm_wire_ku64 (reply, "due", there->due_ms);
     return 0;
 }
 
