@@ -343,19 +343,22 @@ s_score (const char *alarm, const char *host)
 
 size_t
 worm_alarm_db_assign (worm_alarm_db_t *self, const worm_alarm_host_t *hosts, size_t n,
-                      uint64_t now_ms)
+                      bool reassign, uint64_t now_ms)
 {
-    (void) now_ms;
     size_t assigned = 0;
     for (size_t i = 0; i < self->count; i++) {
         worm_alarm_t *alarm = &self->items[i];
         if (alarm->state != WORM_ALARM_PENDING)
             continue;
-        bool known = false;
-        for (size_t k = 0; k < n && !known; k++)
-            known = alarm->host_id[0] && strcmp (hosts[k].id, alarm->host_id) == 0;
-        if (known)
-            continue;
+        if (alarm->host_id[0]) {
+            bool known = false;
+            for (size_t k = 0; k < n && !known; k++)
+                known = strcmp (hosts[k].id, alarm->host_id) == 0;
+            bool armed = alarm->due_ms <= now_ms + WORM_ALARM_LEAD_MS
+                         && alarm->due_ms + WORM_ALARM_OVERDUE_MS >= now_ms;
+            if (known || !reassign || armed)
+                continue;
+        }
         const worm_alarm_host_t *best = NULL;
         uint64_t best_score = 0;
         for (size_t k = 0; k < n; k++) {

@@ -22,7 +22,7 @@
 #define WORM_ALARM_KEEP_MS (10 * 60000)             //  a rung or cancelled alarm is listed this long
 #define WORM_ALARM_LEAD_MS 2000                     //  rings are armed this long before due;
                                                     //  a cancel is too late from then on
-#define WORM_ALARM_VERB_MAX 32
+#define WORM_ALARM_OVERDUE_MS 5000                  //  a ring this late goes to another host
 
 typedef enum {
     WORM_ALARM_PENDING = 0,     //  not rung yet ("ringing" once due)
@@ -97,13 +97,18 @@ typedef struct {
     bool willing;
 } worm_alarm_host_t;
 
-/*  Chooses a ringing host for each pending alarm that has none, or whose
-    host is not among hosts (n of them: the caller passes those heard
-    lately), preferring willing ones; the choice is a hash of the alarm's
-    id and the host's (rendezvous), so alarms spread over hosts. Returns
-    how many alarms got a host. */
+/*  Chooses a ringing host for each pending alarm that has none, preferring
+    willing ones among hosts (n of them: those the caller heard lately);
+    the choice is a hash of the alarm's id and the host's (rendezvous), so
+    alarms spread over hosts. With reassign, an alarm whose host is not
+    among hosts gets another one too, if it is due more than
+    WORM_ALARM_LEAD_MS ahead (no segment has armed it yet), or more than
+    WORM_ALARM_OVERDUE_MS ago (its host did not ring it: the one case where
+    a ring may come twice, docs/PROTOCOL.md "Alarms"); in between it keeps
+    its host, whose agent may be ringing it. Returns how many alarms got a
+    host. */
 size_t worm_alarm_db_assign (worm_alarm_db_t *self, const worm_alarm_host_t *hosts, size_t n,
-                             uint64_t now_ms);
+                             bool reassign, uint64_t now_ms);
 
 /*  The alarm's state in words at now_ms: pending, ringing (due, not yet
     recorded rung), rung or cancelled. */

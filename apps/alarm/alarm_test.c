@@ -166,29 +166,47 @@ s_test_state (void)
     //  Hosts: rendezvous choice, willing preferred, kept while heard
     worm_alarm_host_t hosts[3] = {{"0000000000000001", true}, {"0000000000000002", true},
                                   {"0000000000000003", false}};
-    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, NOW), 1);
+    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, true, NOW), 1);
     const worm_alarm_t *got = worm_alarm_db_find (db, "wake");
     CHECK (strcmp (got->host_id, "0000000000000003") != 0);
     char chosen[17];
     snprintf (chosen, sizeof chosen, "%s", got->host_id);
-    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, NOW), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, true, NOW), 0);
     //  Order does not matter for the choice
     worm_alarm_host_t reversed[3] = {hosts[2], hosts[1], hosts[0]};
     worm_alarm_db_t *twin = worm_alarm_db_new ();
     CHECK_EQ (worm_alarm_db_add (twin, &a, NOW, err, sizeof err), 0);
-    CHECK_EQ (worm_alarm_db_assign (twin, reversed, 3, NOW), 1);
+    CHECK_EQ (worm_alarm_db_assign (twin, reversed, 3, false, NOW), 1);
     CHECK_STR (worm_alarm_db_find (twin, "wake")->host_id, chosen);
     worm_alarm_db_destroy (&twin);
-    //  The chosen host gone: another one
+    //  The chosen host gone: another one, only when asked to reassign, and
+    //  not while the alarm may be ringing there (armed, not yet overdue)
     worm_alarm_host_t rest[2];
     size_t nrest = 0;
     for (int i = 0; i < 3; i++)
         if (strcmp (hosts[i].id, chosen) != 0)
             rest[nrest++] = hosts[i];
-    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, NOW), 1);
+    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, false, NOW), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, true, NOW + 60000 - WORM_ALARM_LEAD_MS), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, true, NOW + 60000), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, true, NOW + 60000 + WORM_ALARM_OVERDUE_MS),
+              0);
+    CHECK_STR (worm_alarm_db_find (db, "wake")->host_id, chosen);
+    CHECK_EQ (worm_alarm_db_assign (db, rest, nrest, true,
+                                    NOW + 60001 + WORM_ALARM_OVERDUE_MS), 1);
     CHECK (strcmp (worm_alarm_db_find (db, "wake")->host_id, chosen) != 0);
+    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, true, NOW), 0);    //  its new host is heard
+    worm_alarm_db_t *other_db = worm_alarm_db_new ();
+    worm_alarm_t d = s_alarm ("d", NOW + 60000, "d");
+    CHECK_EQ (worm_alarm_db_add (other_db, &d, NOW, err, sizeof err), 0);
+    CHECK_EQ (worm_alarm_db_assign (other_db, hosts, 1, true, NOW), 1);
+    CHECK_STR (worm_alarm_db_find (other_db, "d")->host_id, "0000000000000001");
+    worm_alarm_host_t others[2] = {hosts[1], hosts[2]};
+    CHECK_EQ (worm_alarm_db_assign (other_db, others, 2, true, NOW + 1000), 1);   //  well ahead
+    CHECK (strcmp (worm_alarm_db_find (other_db, "d")->host_id, "0000000000000001") != 0);
+    worm_alarm_db_destroy (&other_db);
     //  No host at all: nothing changes
-    CHECK_EQ (worm_alarm_db_assign (db, NULL, 0, NOW), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, NULL, 0, true, NOW), 0);
 
     //  Round trip keeps everything
     worm_alarm_t b = s_alarm ("b.2", NOW + 120000, "second, with ünïcode");
@@ -228,7 +246,7 @@ s_test_state (void)
     CHECK_EQ (cancelled->state, WORM_ALARM_CANCELLED);
     CHECK_EQ (cancelled->done_ms, NOW + 1000);
     //  A cancelled alarm is not given a host again, nor rung by assign
-    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, NOW), 0);
+    CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, true, NOW), 0);
 
     //  Prune: done alarms go after the keep time, pending ones stay
     worm_alarm_t c = s_alarm ("c", NOW + 3600000, "later");

@@ -78,6 +78,7 @@ typedef struct {
     char agent_key[41];             //  its key
     char host_id[WORM_HOST_ID_LEN + 1];  //  our host's id (a ring there needs no relay)
     atomic_bool stop;               //  the ringer stops between requests
+    int64_t started_ms;             //  when the ringer started, monotonic
     zactor_t *ringer;               //  the ringer thread
     //  The reactor's own
     worm_alarm_db_t *mirror;        //  the state as our last hold left it
@@ -339,6 +340,7 @@ s_create (void **state, const worm_token_t *token, char *err, size_t cap)
     }
     snprintf (self->lan.local, sizeof self->lan.local, "%s",
               s_env ("WORM_LOCAL_ADDR", self->lan.local));
+    self->started_ms = worm_now_ms ();
     self->ringer = zactor_new (s_ringer, self);
     if (!self->ringer) {
         snprintf (err, cap, "cannot start the ringer thread");
@@ -436,7 +438,10 @@ s_hold (s_alarm_t *self, worm_token_t *token, bool arm, char *err, size_t cap)
     }
     self->ncancels = 0;
     changed |= worm_alarm_db_prune (self->work, wall) > 0;
-    changed |= worm_alarm_db_assign (self->work, hosts, nhosts, wall) > 0;
+    //  A host we have not heard is gone only once our ringer has listened
+    //  for long enough (a new segment has heard nobody yet)
+    bool listened = mono - self->started_ms > S_HOST_FRESH_MS;
+    changed |= worm_alarm_db_assign (self->work, hosts, nhosts, listened, wall) > 0;
     if (changed) {
         worm_wire_writer_t writer;
         worm_wire_writer_init (&writer);
