@@ -7,6 +7,7 @@
 #include "client.h"
 #include "ctl.h"
 #include "log.h"
+#include "print.h"
 #include "random.h"
 #include "token.h"
 #include "worms.h"
@@ -422,20 +423,6 @@ s_cancel (wormctl_client_t *client, int argc, char **argv)
 //  --------------------------------------------------------------------------
 //  list
 
-//  A JSON string of text (UTF-8 without control characters: only the
-//  quote and the backslash need escaping).
-static void
-s_json_str (FILE *out, const char *text)
-{
-    fputc ('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fputc ('\\', out);
-        fputc (*p, out);
-    }
-    fputc ('"', out);
-}
-
 static const worm_opt_t s_list_options[] = {
     {"worm", "NAME", "the alarm worm (default " S_DEFAULT_WORM ")"},
     {"json", NULL, "print a JSON array of {id, due, due_ms, message, state, host, at, at_ms}"},
@@ -520,10 +507,10 @@ s_list (wormctl_client_t *client, int argc, char **argv)
             const char *state = worm_alarm_state_name (alarm, now);
             if (opt.json) {
                 printf ("%s\n  {\"id\": ", i ? "," : "");
-                s_json_str (stdout, alarm->id);
+                wormctl_json_string (stdout, alarm->id);
                 printf (", \"due\": \"%s\", \"due_ms\": %llu, \"message\": ", due,
                         (unsigned long long) alarm->due_ms);
-                s_json_str (stdout, alarm->message);
+                wormctl_json_string (stdout, alarm->message);
                 printf (", \"state\": \"%s\"", state);
                 if (alarm->state == WORM_ALARM_RUNG)
                     printf (", \"host\": \"%s\"", alarm->rung_host);
