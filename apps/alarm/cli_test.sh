@@ -46,6 +46,8 @@ expect_usage_error "unknown option --json" "${W[@]}" alarm add --at +5m --messag
 expect_usage_error "unexpected argument 'x'" "${W[@]}" alarm list x
 expect_usage_error "--worm: '' is not a worm name" "${W[@]}" alarm list --worm ""
 expect_usage_error "unknown option --at" "${W[@]}" alarm list --at +5m
+expect_usage_error "--json and --stats: one of them" "${W[@]}" alarm list --json --stats
+expect_usage_error "--stats takes no value" "${W[@]}" alarm list --stats=1
 # cancel
 expect_usage_error "say which alarm" "${W[@]}" alarm cancel
 expect_usage_error "'a b' is not an alarm id" "${W[@]}" alarm cancel "a b"

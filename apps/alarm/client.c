@@ -28,6 +28,7 @@ typedef struct {
     const char *message;        //  --message
     const char *id;             //  --id
     bool json;                  //  --json
+    bool stats;                 //  --stats
     bool help;                  //  --help
 } s_opts_t;
 
@@ -56,6 +57,8 @@ s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
     }
     else if (strcmp (name, "json") == 0)
         self->json = true;
+    else if (strcmp (name, "stats") == 0)
+        self->stats = true;
     else if (strcmp (name, "help") == 0)
         self->help = true;
     return 0;
@@ -425,7 +428,9 @@ s_cancel (wormctl_client_t *client, int argc, char **argv)
 
 static const worm_opt_t s_list_options[] = {
     {"worm", "NAME", "the alarm worm (default " S_DEFAULT_WORM ")"},
-    {"json", NULL, "print a JSON array of {id, due, due_ms, message, state, host, at, at_ms}"},
+    {"json", NULL, "print a JSON array of {id, due, due_ms, message, state, host, at, at_ms, ring_host_id (the host chosen to ring it)}"},
+    {"stats", NULL, "print one JSON object instead: {alarms, state_bytes, epoch, seq, copies} of "
+                    "the freshest copy"},
     {"help", NULL, "show this help"},
     {NULL, NULL, NULL}};
 
@@ -433,7 +438,7 @@ static int
 s_list (wormctl_client_t *client, int argc, char **argv)
 {
     static const char usage[] =
-        "usage: wormctl [GLOBAL] alarm list [--worm NAME] [--json]\n"
+        "usage: wormctl [GLOBAL] alarm list [--worm NAME] [--json | --stats]\n"
         "Lists the worm's alarms, from the freshest copy its segments hold, by due time:\n"
         "id, due, state (pending, ringing: due and not yet recorded, rung with the host\n"
         "and the time, cancelled) and message. Rung and cancelled alarms are listed for\n"
@@ -449,6 +454,8 @@ s_list (wormctl_client_t *client, int argc, char **argv)
     }
     if (index < argc)
         return s_usage ("list", "unexpected argument '%s'", argv[index]);
+    if (opt.json && opt.stats)
+        return s_usage ("list", "--json and --stats: one of them");
     int rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
@@ -480,7 +487,16 @@ s_list (wormctl_client_t *client, int argc, char **argv)
                  opt.worm, err);
         rc = 1;
     }
-    if (rc == 0) {
+    if (rc == 0 && opt.stats) {
+        worm_wire_writer_t state;
+        worm_wire_writer_init (&state);
+        worm_alarm_db_encode (best, &state);
+        printf ("{\"alarms\": %zu, \"state_bytes\": %zu, \"epoch\": %llu, \"seq\": %llu, "
+                "\"copies\": %d}\n", worm_alarm_db_count (best), worm_wire_writer_size (&state),
+                (unsigned long long) best_epoch, (unsigned long long) best_seq, copies);
+        worm_wire_writer_fini (&state);
+    }
+    else if (rc == 0) {
         size_t n = worm_alarm_db_count (best);
         const worm_alarm_t **order = calloc (n + 1, sizeof *order);
         for (size_t i = 0; i < n; i++) {
@@ -514,6 +530,8 @@ s_list (wormctl_client_t *client, int argc, char **argv)
                 printf (", \"state\": \"%s\"", state);
                 if (alarm->state == WORM_ALARM_RUNG)
                     printf (", \"host\": \"%s\"", alarm->rung_host);
+                if (alarm->host_id[0])
+                    printf (", \"ring_host_id\": \"%s\"", alarm->host_id);
                 if (alarm->done_ms)
                     printf (", \"at\": \"%s\", \"at_ms\": %llu", at,
                             (unsigned long long) alarm->done_ms);
@@ -543,7 +561,7 @@ s_cmd_alarm (wormctl_client_t *client, int argc, char **argv)
 {
     static const char usage[] =
         "usage: wormctl [GLOBAL] alarm add [--worm NAME] --at TIME --message TEXT [--id ID]\n"
-        "       wormctl [GLOBAL] alarm list [--worm NAME] [--json]\n"
+        "       wormctl [GLOBAL] alarm list [--worm NAME] [--json | --stats]\n"
         "       wormctl [GLOBAL] alarm cancel [--worm NAME] ID\n"
         "The alarm-clock worm's commands (start one: wormctl launch clock --app alarm --size 3).\n"
         "Its alarms live only in the worm's token; each rings once, on a host that can ring.\n"

@@ -89,6 +89,7 @@ typedef struct {
     char cancels[S_QUEUE_MAX][WORM_RINGING_ID_MAX + 1];  //  cancels for our next hold
     size_t ncancels;
     worm_log_limiter_t refused;     //  rate limit for adds refused at a hold
+    worm_log_limiter_t ring_failed; //  the ringer's, for rings that failed
 } s_alarm_t;
 
 static uint64_t
@@ -141,7 +142,8 @@ s_ring (s_alarm_t *self, const s_arm_t *arm, s_result_t *result)
     pthread_mutex_unlock (&self->lock);
     bool ours = strcmp (arm->host_id, self->host_id) == 0;
     if (!ours && !endpoint[0]) {
-        worm_log ("alarm %s is due but its host %s was not heard yet", arm->id, arm->host_id);
+        worm_log_limited (&self->ring_failed, 2000, "alarm %s is due but its host %s was not "
+                                                    "heard yet", arm->id, arm->host_id);
         return -1;
     }
     worm_wire_writer_t request;
@@ -176,11 +178,12 @@ s_ring (s_alarm_t *self, const s_arm_t *arm, s_result_t *result)
     worm_wire_reader_fini (&reply);
     worm_wire_writer_fini (&request);
     if (rc == 0 && refused[0]) {
-        worm_log ("alarm %s: %s", arm->id, refused);
+        worm_log_limited (&self->ring_failed, 2000, "alarm %s: %s", arm->id, refused);
         return -1;
     }
     if (rc) {
-        worm_log ("alarm %s: cannot ring it on host %s: %s", arm->id, arm->host_id, err);
+        worm_log_limited (&self->ring_failed, 2000, "alarm %s: cannot ring it on host %s: %s",
+                          arm->id, arm->host_id, err);
         return -1;
     }
     snprintf (result->id, sizeof result->id, "%s", arm->id);
@@ -192,15 +195,20 @@ s_ring (s_alarm_t *self, const s_arm_t *arm, s_result_t *result)
     return 0;
 }
 
-//  The next armed alarm to ask about (its index), and when, or -1.
+//  The next armed alarm to ask about (its index), and when, or -1; and
+//  the first due time of an alarm not asked about yet, in *first (or
+//  UINT64_MAX): a retry must not keep the ringer from listening.
 static int
-s_next_arm (s_alarm_t *self, uint64_t *when)
+s_next_arm (s_alarm_t *self, uint64_t *when, uint64_t *first)
 {
     int next = -1;
+    *first = UINT64_MAX;
     for (size_t i = 0; i < self->narms; i++) {
         const s_arm_t *arm = &self->arms[i];
         if (arm->done)
             continue;
+        if (!arm->next_try_ms && arm->due_ms < *first)
+            *first = arm->due_ms;
         uint64_t at = arm->due_ms;
         if (arm->next_try_ms > 0 && (uint64_t) arm->next_try_ms > at)
             at = (uint64_t) arm->next_try_ms;
@@ -221,9 +229,9 @@ s_ringer (zsock_t *pipe, void *arg)
     int64_t next_discovery = 0;
     while (!atomic_load (&self->stop)) {
         uint64_t now = s_wall ();
-        uint64_t when = 0;
+        uint64_t when = 0, first = 0;
         pthread_mutex_lock (&self->lock);
-        int next = s_next_arm (self, &when);
+        int next = s_next_arm (self, &when, &first);
         s_arm_t arm;
         if (next >= 0)
             arm = self->arms[next];
@@ -247,7 +255,7 @@ s_ringer (zsock_t *pipe, void *arg)
         //  Who can ring: not when a ring is due within the quiet time (a
         //  query waits for its answers)
         int64_t mono = worm_now_ms ();
-        if (mono >= next_discovery && (next < 0 || when > now + S_DISCOVER_QUIET_MS)) {
+        if (mono >= next_discovery && (first == UINT64_MAX || first > now + S_DISCOVER_QUIET_MS)) {
             char err[256];
             if (worm_discover (&self->lan, true, 300, 50, s_collect, self, err, sizeof err) < 0
                 && !atomic_load (&self->stop))

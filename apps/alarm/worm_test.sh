@@ -44,6 +44,8 @@ expect_eq "$rc" 1 "exit status of adding a taken id"
     fail "adding a taken id said: $err"
 expect_eq "$(ctl alarm list --json | jq '[.[] | select(.id == "survivor")] | length')" 1 \
     "alarms with id survivor after three adds"
+stats=$(ctl alarm list --stats) || fail "list --stats"
+expect_eq "$(jq -r '"\(.alarms) \(.state_bytes > 30) \(.copies)"' <<<"$stats")" "1 true 3" "list --stats: $stats"
 pass "--id is idempotent; a taken id is refused"
 
 # --- 1. Every original segment replaced, one after another ---------------
