@@ -513,7 +513,7 @@ s_list (wormctl_client_t *client, int argc, char **argv)
         if (opt.json)
             printf ("[");
         else if (n)
-            printf ("%-20s %-29s %-9s %-33s %s\n", "ID", "DUE", "STATE", "RUNG", "MESSAGE");
+            printf ("%-20s %-29s %-9s %-36s %s\n", "ID", "DUE", "STATE", "RUNG", "MESSAGE");
         for (size_t i = 0; i < n; i++) {
             const worm_alarm_t *alarm = order[i];
             char due[WORM_RINGING_TIME_TEXT], at[WORM_RINGING_TIME_TEXT] = "";
@@ -541,7 +541,7 @@ s_list (wormctl_client_t *client, int argc, char **argv)
                 char rung[128] = "-";
                 if (alarm->state == WORM_ALARM_RUNG)
                     snprintf (rung, sizeof rung, "%s@%s", alarm->rung_host, at);
-                printf ("%-20s %-29s %-9s %-33s %s\n", alarm->id, due, state, rung,
+                printf ("%-20s %-29s %-9s %-36s %s\n", alarm->id, due, state, rung,
                         alarm->message);
             }
         }
