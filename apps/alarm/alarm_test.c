@@ -1,6 +1,9 @@
-/*  alarm_test.c — the alarm app's pure core (alarm.h) and what a ring
-    carries (worm/ringing.h): `test_alarm state|time|ringing`. */
+/*  alarm_test.c — the alarm app's pure core (alarm.h), what a ring
+    carries (worm/ringing.h), and the segment side's hooks in this process
+    without a worm (segment.c): `test_alarm state|time|ringing|segment`. */
 #include "alarm.h"
+#include "app.h"
+#include "log.h"
 #include "../../tests/check.h"
 
 #include <stdlib.h>
@@ -406,6 +409,153 @@ s_test_ringing (void)
     CHECK_EQ (due, NOW + 61250);
 }
 
+
+extern const worm_app_t worm_app_alarm;
+
+//  Calls the app's request hook as the segment's app op does (an open
+//  reply map); returns its status, the reply parsed into reader.
+static int
+s_ask (void *state, const char *verb, worm_wire_writer_t *body, worm_wire_reader_t *reader,
+       char *err, size_t cap)
+{
+    worm_wire_writer_t reply;
+    worm_wire_writer_init (&reply);
+    worm_wire_map_open (&reply);
+    worm_wire_kbool (&reply, "ok", true);
+    int rc = worm_app_alarm.request (state, verb, body ? worm_wire_writer_data (body) : NULL,
+                                     body ? worm_wire_writer_size (body) : 0, &reply, err, cap);
+    worm_wire_map_close (&reply);
+    worm_wire_reader_init (reader);
+    CHECK_EQ (worm_wire_parse (reader, worm_wire_writer_data (&reply),
+                               worm_wire_writer_size (&reply), 1 << 20), 0);
+    worm_wire_writer_fini (&reply);
+    return rc;
+}
+
+static int
+s_add_req (void *state, const char *id, uint64_t due, const char *message, char *err,
+           size_t cap)
+{
+    worm_wire_writer_t body;
+    worm_wire_writer_init (&body);
+    worm_wire_map_open (&body);
+    if (id)
+        worm_wire_kstr (&body, "id", id);
+    worm_wire_ku64 (&body, "due", due);
+    worm_wire_kstr (&body, "message", message);
+    worm_wire_map_close (&body);
+    worm_wire_reader_t reader;
+    int rc = s_ask (state, "alarm.add", &body, &reader, err, cap);
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_fini (&body);
+    return rc;
+}
+
+static int
+s_cancel_req (void *state, const char *id, char *err, size_t cap)
+{
+    worm_wire_writer_t body;
+    worm_wire_writer_init (&body);
+    worm_wire_map_open (&body);
+    worm_wire_kstr (&body, "id", id);
+    worm_wire_map_close (&body);
+    worm_wire_reader_t reader;
+    int rc = s_ask (state, "alarm.cancel", &body, &reader, err, cap);
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_fini (&body);
+    return rc;
+}
+
+//  The state the token carries, decoded into db.
+static void
+s_token_db (worm_token_t *token, worm_alarm_db_t *db)
+{
+    size_t size = 0;
+    const void *data = worm_token_app_state (token, &size);
+    char err[256];
+    CHECK_EQ (worm_alarm_db_decode (db, data, size, err, sizeof err), 0);
+}
+
+static void
+s_test_segment (void)
+{
+    //  Where the ringer would listen: the loopback broadcast, on a port no
+    //  agent uses (nobody answers); no agent to ring through
+    setenv ("WORM_BROADCAST", "127.255.255.255", 1);
+    setenv ("WORM_BEACON_PORT", "9", 1);
+    setenv ("WORM_HOST_ID", "0123456789abcdef", 1);
+    worm_token_t *token = worm_token_new ();
+    CHECK_EQ (worm_token_set_worm_id (token, "w1"), 0);
+    void *state = NULL;
+    char err[512] = "";
+    CHECK_EQ (worm_app_alarm.create (&state, token, err, sizeof err), 0);
+    uint64_t now = (uint64_t) worm_wall_ms ();
+
+    //  add: queued, not held yet; bad ones refused with the reason
+    CHECK_EQ (s_add_req (state, "a1", now + 60000, "one", err, sizeof err), 0);
+    CHECK_EQ (s_add_req (state, "a1", now + 60000, "one", err, sizeof err), 0);
+    CHECK_EQ (s_add_req (state, "old", now - 1000, "past", err, sizeof err), -1);
+    CHECK_HAS (err, "in the past");
+    CHECK_EQ (s_add_req (state, NULL, now + 1000, "no id", err, sizeof err), -1);
+    CHECK_HAS (err, "alarm.add: missing field 'id'");
+    CHECK_EQ (s_add_req (state, "bad id", now + 1000, "x", err, sizeof err), -1);
+    CHECK_HAS (err, "is not 1 to 32");
+    worm_wire_reader_t reader;
+    CHECK_EQ (s_ask (state, "alarm.add", NULL, &reader, err, sizeof err), -1);
+    CHECK_HAS (err, "alarm.add: no body");
+    worm_wire_reader_fini (&reader);
+    CHECK_EQ (s_ask (state, "alarm.snooze", NULL, &reader, err, sizeof err), -1);
+    CHECK_HAS (err, "app alarm has no verb 'alarm.snooze'");
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_t junk;
+    worm_wire_writer_init (&junk);
+    worm_wire_str (&junk, "not a map");
+    CHECK_EQ (s_ask (state, "alarm.cancel", &junk, &reader, err, sizeof err), -1);
+    CHECK_HAS (err, "alarm.cancel: ");
+    worm_wire_reader_fini (&reader);
+    worm_wire_writer_fini (&junk);
+    CHECK_EQ (s_cancel_req (state, "nope", err, sizeof err), -1);
+    CHECK_STR (err, "no alarm nope");
+
+    //  A hold puts the queued add into the token; the copy shows it
+    worm_alarm_db_t *db = worm_alarm_db_new ();
+    CHECK_EQ (worm_app_alarm.on_token (state, token, 0, err, sizeof err), 0);
+    s_token_db (token, db);
+    CHECK_EQ (worm_alarm_db_count (db), 1);
+    CHECK_STR (worm_alarm_db_at (db, 0)->id, "a1");
+    CHECK_STR (worm_alarm_db_at (db, 0)->host_id, "");     //  no ringing host heard
+    CHECK_EQ (s_ask (state, "alarm.list", NULL, &reader, err, sizeof err), 0);
+    const void *copy = NULL;
+    size_t size = 0;
+    CHECK_EQ (worm_wire_get_bin (&reader, reader.root, "state", &copy, &size, 1 << 20), 0);
+    CHECK_EQ (worm_alarm_db_decode (db, copy, size, err, sizeof err), 0);
+    CHECK_EQ (worm_alarm_db_count (db), 1);
+    worm_wire_reader_fini (&reader);
+
+    //  The same id with another message is refused; cancel goes in at
+    //  the next hold (here the hand-off), and again is fine
+    CHECK_EQ (s_add_req (state, "a1", now + 60000, "other", err, sizeof err), -1);
+    CHECK_HAS (err, "taken by another alarm");
+    CHECK_EQ (s_cancel_req (state, "a1", err, sizeof err), 0);
+    CHECK_EQ (worm_app_alarm.handoff (state, token, err, sizeof err), 0);
+    s_token_db (token, db);
+    CHECK_EQ (worm_alarm_db_find (db, "a1")->state, WORM_ALARM_CANCELLED);
+    CHECK_EQ (s_cancel_req (state, "a1", err, sizeof err), 0);
+
+    //  A token whose state is not the app's: the hold fails and names it
+    worm_token_t *bad = worm_token_new ();
+    CHECK_EQ (worm_token_set_worm_id (bad, "w1"), 0);
+    CHECK_EQ (worm_token_set_app_state (bad, "\x81\xa1v\x02", 4), 0);
+    CHECK_EQ (worm_app_alarm.on_token (state, bad, 0, err, sizeof err), -1);
+    CHECK_HAS (err, "alarm state: ");
+    worm_token_destroy (&bad);
+
+    worm_app_alarm.destroy (&state);
+    CHECK (state == NULL);
+    worm_alarm_db_destroy (&db);
+    worm_token_destroy (&token);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -416,8 +566,10 @@ main (int argc, char **argv)
         s_test_time ();
     else if (strcmp (which, "ringing") == 0)
         s_test_ringing ();
+    else if (strcmp (which, "segment") == 0)
+        s_test_segment ();
     else {
-        fprintf (stderr, "usage: test_alarm state|time|ringing\n");
+        fprintf (stderr, "usage: test_alarm state|time|ringing|segment\n");
         return 2;
     }
     return check_done (which);

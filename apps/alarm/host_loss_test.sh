@@ -62,3 +62,9 @@ early_late=$(( $(field early at_ms) - $(field early due_ms) ))
 [ "$early_late" -le 1000 ] || fail "early rang $early_late ms late"
 expect_eq "$(grep -c '^early ' "$RINGS")" 1 "lines of early in rings.log"
 pass "the agent of $lost2 died 1.2 s before due: late rang $late_ms ms after due on $(field late host), once; early rang $early_late ms late"
+
+# No sanitizer report (the ASan tree) in the agents' logs and the segments'
+# logs still there, before 'down' removes them
+if grep -sqE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log "$DIR"/host*/guests/*/guest.log; then
+    fail "sanitizer report: $(grep -shE -A20 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log "$DIR"/host*/guests/*/guest.log | head -40)"
+fi

@@ -14,7 +14,7 @@ ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 # shellcheck disable=SC2016
 CMD='printf "%s|%s|%s|%s|%s\n" "$WORM_ALARM_ID" "$WORM_ALARM_DUE" "$WORM_ALARM_MESSAGE" "$(id -un)" "$WORM_HOST" >>'"$OUT"'/rang.txt; if [ "$WORM_ALARM_ID" = slow ]; then sleep 60 & echo $! >'"$OUT"'/sleeper; wait; fi'
 ctl up --hosts 3 -- --check-interval 0.5 --min-idle 3 --max-load 100 \
-    --ring-command "$CMD" --ring-timeout 1 >/dev/null || fail "wormctl up"
+    --ring-command "$CMD" --ring-timeout 1 >"$TEST_DIR/up.out" || fail "wormctl up"
 [ -e "$DIR/rings.log" ] && fail "a cluster given --ring-command made rings.log too"
 caps=$(ctl hosts --json | jq -r '[.[].caps] | unique | join(" ")')
 expect_eq "$caps" "spawn,ring" "the hosts' capabilities"
@@ -54,3 +54,15 @@ expect_eq "$rc" 2 "exit status of wormd --ring-timeout 0 (said: $err)"
 [[ "$err" == *"--ring-timeout"* ]] || fail "wormd --ring-timeout 0 said: $err"
 "$WORMD" --help | grep -q -- "--ring-command CMD" || fail "wormd --help does not show --ring-command"
 pass "wormd's ring options: --help, a bad value"
+
+# The agent that rang stops in order and leaves no sanitizer report (in the
+# ASan tree: leaks of the ring memory included) in its log
+agent=$(awk -v h="$host" '$1 == h {print $2}' "$TEST_DIR/up.out")
+[ -n "$agent" ] || fail "no pid of $host's agent in $(cat "$TEST_DIR/up.out")"
+kill -TERM "$agent"
+stopped () { ! kill -0 "$agent" 2>/dev/null; }
+wait_for 10 stopped || fail "$host's agent did not stop on SIGTERM"
+if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log; then
+    fail "sanitizer report: $(grep -hE -A20 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log | head -40)"
+fi
+pass "$host's agent stopped in order, no sanitizer report in the agents' logs"

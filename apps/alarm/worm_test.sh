@@ -151,3 +151,9 @@ err=$(ctl alarm add --worm nosuch --at +1m --message x 2>&1); rc=$?
 expect_eq "$rc" 1 "exit status of adding to no worm"
 [[ "$err" =~ ^"wormctl alarm add: no worm named nosuch runs" ]] || fail "no worm: $err"
 pass "errors: another app's worm, no worm"
+
+# No sanitizer report (the ASan tree) in the agents' logs and the segments'
+# logs still there, before 'down' removes them
+if grep -sqE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log "$DIR"/host*/guests/*/guest.log; then
+    fail "sanitizer report: $(grep -shE -A20 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DIR"/host*/wormd.log "$DIR"/host*/guests/*/guest.log | head -40)"
+fi
