@@ -128,6 +128,10 @@ worm_rings_start (worm_agent_t *self, char *err, size_t cap)
     self->rung = calloc (WORM_AGENT_RINGS_REMEMBERED, sizeof *self->rung);
     self->rung_by_key = zhashx_new ();
     self->ringers = zlist_new ();
+    if (!self->rung || !self->rung_by_key || !self->ringers) {
+        snprintf (err, cap, "out of memory for the memory of rung alarms");
+        return -1;
+    }
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/%s", self->config.state_dir, WORM_AGENT_RINGS_RECORD);
     FILE *file = fopen (path, "r");

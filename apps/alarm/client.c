@@ -123,8 +123,8 @@ s_find (wormctl_client_t *client, const char *verb, const char *worm, s_worm_t *
                          "answered (start one: wormctl launch %s --app alarm --size 3)\n",
                  verb, worm, found->answered, worm);
     else if (out->count == 0)
-        fprintf (stderr, "wormctl alarm %s: worm %s has no live segment that answers\n", verb,
-                 worm);
+        fprintf (stderr, "wormctl alarm %s: worm %s has no live segment that answers us (a "
+                         "worm's segments answer only the key that launched it)\n", verb, worm);
     else if (strcmp (app, "alarm") != 0)
         fprintf (stderr, "wormctl alarm %s: worm %s runs app %s, not alarm\n", verb, worm, app);
     else

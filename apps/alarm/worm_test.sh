@@ -150,7 +150,22 @@ expect_eq "$err" "wormctl alarm list: worm other runs app existential, not alarm
 err=$(ctl alarm add --worm nosuch --at +1m --message x 2>&1); rc=$?
 expect_eq "$rc" 1 "exit status of adding to no worm"
 [[ "$err" =~ ^"wormctl alarm add: no worm named nosuch runs" ]] || fail "no worm: $err"
-pass "errors: another app's worm, no worm"
+# Only the worm's launcher reaches its alarms: another authorized user finds
+# the worm through the agents, but its segments refuse the key
+mkdir -p "$TEST_DIR/other"
+"$WORMCTL" keygen --out "$TEST_DIR/other/user.cert" >/dev/null || fail "keygen other"
+cp "$TEST_DIR/other/user.cert" "$DIR/authorized/other.cert"
+other_finds () { [ "$(ctl --key "$TEST_DIR/other/user.cert" find clock --json | jq length)" -ge 1 ]; }
+wait_for 10 other_finds || fail "the agents do not take the other user's key"
+err=$(ctl --key "$TEST_DIR/other/user.cert" alarm list 2>&1); rc=$?
+expect_eq "$rc" 1 "exit status of another user's list"
+expect_eq "$err" "wormctl alarm list: worm clock has no live segment that answers us (a worm's segments answer only the key that launched it)" \
+    "another user's list"
+err=$(ctl --key "$TEST_DIR/other/user.cert" alarm add --at +1m --message intruder 2>&1); rc=$?
+expect_eq "$rc" 1 "exit status of another user's add"
+[[ "$err" =~ ^"wormctl alarm add: worm clock has no live segment that answers us" ]] ||
+    fail "another user's add said: $err"
+pass "errors: another app's worm, no worm, a user who is not the launcher"
 
 # No sanitizer report (the ASan tree) in the agents' logs and the segments'
 # logs still there, before 'down' removes them
