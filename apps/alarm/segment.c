@@ -13,6 +13,13 @@
     hold. So a ring needs neither the token nor the segment that armed it
     to survive, and a retry can only reach the host that may have rung.
 
+    It reaches host agents itself, with worm/discover.h and worm/ctl.h (as
+    the worm's key, which the runtime made this process's identity, and
+    through its own agent's relay), and learns where it is from the
+    guest's environment (WORM_AGENT, WORM_BROADCAST …): app.h offers apps
+    no host services yet, which is where this belongs once a second app
+    needs them.
+
     Threads: create, on_token, request, handoff and destroy run on the
     segment's reactor thread and never block (a few ms of decoding at
     most); the ringer (an actor) does the discovery and the ring requests,
