@@ -164,6 +164,10 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
         return worm_avail_parse_sources (value, &config->avail.sources, err, cap);
     if (strcmp (name, "ring-timeout") == 0)
         return worm_parse_double (value, 0.1, 3600, &config->ring_timeout_s, err, cap);
+    if ((strcmp (name, "ring-command") == 0 || strcmp (name, "ring-log") == 0) && !value[0]) {
+        snprintf (err, cap, "empty (leave the option out for a host that does not ring)");
+        return -1;
+    }
     if (strcmp (name, "guest-memory") == 0)
         return worm_parse_size (value, 16UL << 20, 1UL << 46, &config->guest_memory, err, cap);
     struct {

@@ -160,6 +160,16 @@ worm_rings_start (worm_agent_t *self, char *err, size_t cap)
     if (lines)
         worm_log ("rings: %zu alarm(s) rung here before are remembered",
                   zhashx_size (self->rung_by_key));
+    //  A ring log we cannot append to is said now, not at the first ring
+    if (self->config.ring_log[0]) {
+        int fd = open (self->config.ring_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf (err, cap, "cannot open the ring log %s: %s", self->config.ring_log,
+                      strerror (errno));
+            return -1;
+        }
+        close (fd);
+    }
     return s_record_rewrite (self, err, cap);
 }
 

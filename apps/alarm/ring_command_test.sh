@@ -52,8 +52,20 @@ pass "each alarm rang once"
 err=$("$WORMD" --ring-timeout 0 --state-dir "$TEST_DIR/bad" 2>&1); rc=$?
 expect_eq "$rc" 2 "exit status of wormd --ring-timeout 0 (said: $err)"
 [[ "$err" == *"--ring-timeout"* ]] || fail "wormd --ring-timeout 0 said: $err"
-"$WORMD" --help | grep -q -- "--ring-command CMD" || fail "wormd --help does not show --ring-command"
-pass "wormd's ring options: --help, a bad value"
+for opt in --ring-command --ring-log; do
+    err=$("$WORMD" $opt "" --state-dir "$TEST_DIR/bad" 2>&1); rc=$?
+    expect_eq "$rc" 2 "exit status of wormd $opt '' (said: $err)"
+    [[ "$err" == *"$opt"*"empty"* ]] || fail "wormd $opt '' said: $err"
+done
+err=$(timeout 10 "$WORMD" --ring-log "$TEST_DIR/no/such/folder/rings.log" --state-dir "$TEST_DIR/bad2" \
+      --broadcast 127.255.255.255 --beacon-port "$(free_port)" --authorized "$WORM_AUTHORIZED" 2>&1); rc=$?
+expect_eq "$rc" 1 "exit status of wormd with a ring log it cannot open (said: $err)"
+[[ "$err" == *"cannot open the ring log $TEST_DIR/no/such/folder/rings.log: No such file or directory"* ]] ||
+    fail "wormd with a ring log it cannot open said: $err"
+for opt in "--ring-command CMD" "--ring-log FILE" "--ring-timeout SECONDS"; do
+    "$WORMD" --help | grep -q -- "$opt" || fail "wormd --help does not show $opt"
+done
+pass "wormd's ring options: --help, bad values, a ring log it cannot open"
 
 # The agent that rang stops in order and leaves no sanitizer report (in the
 # ASan tree: leaks of the ring memory included) in its log
