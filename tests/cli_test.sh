@@ -138,6 +138,7 @@ declare -A summary=(
     [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
     [factor]="print the prime factors of numbers, as coreutils factor does"
     [render]="render an animation's frames in a worm, written in order")
+summary[alarm]="set, list and cancel alarms in an alarm worm"
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \
     "$(printf '%s\n' "${!summary[@]}" | sort | tr '\n' ' ')" "the commands wormctl --help lists"
