@@ -61,7 +61,7 @@ expect_usage_error "unexpected argument 'extra'" "$WORMCTL" evictions h1 extra
 expect_usage_error "unexpected argument 'extra'" "$WORMCTL" keygen extra
 expect_usage_error "name the worm" "$WORMCTL" launch
 expect_usage_error "say which app with --app" "$WORMCTL" launch w1
-expect_usage_error "--app: no app named 'nope' (apps: existential, factor, render)" "$WORMCTL" launch w1 --app nope
+expect_usage_error "--app: no app named 'nope' (apps: existential, factor, render, alarm)" "$WORMCTL" launch w1 --app nope
 expect_usage_error "say how many segments with --size" "$WORMCTL" launch w1 --app existential
 expect_usage_error "--size: 0 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 0
 expect_usage_error "--size: 65 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 65
