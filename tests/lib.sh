@@ -106,6 +106,18 @@ start_agent () {
     eval "PID_$name=$!"
 }
 
+# cluster_up: a local cluster of 5 virtual hosts in $TEST_DIR/cluster (DIR),
+# brought down by the test's cleanup, with ctl running wormctl on it. The
+# agents look at their activity files every 0.5 s, are willing after 3 s
+# idle, give an evicted guest 2 s and ignore the machine's load.
+cluster_up () {
+    DIR=$TEST_DIR/cluster
+    TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
+    ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
+        fail "wormctl up"
+}
+ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
+
 # wait_for SECONDS COMMAND...: retries COMMAND every 50 ms until it succeeds.
 wait_for () {
     local limit=$1; shift

@@ -6,7 +6,6 @@ source "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_DIR/cluster
 TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 ctl up --hosts 3 >/dev/null || fail "wormctl up"
 
 long=$(head -c 10240 /dev/zero | tr '\0' a)

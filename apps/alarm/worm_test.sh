@@ -9,11 +9,7 @@
 # worm of another app). Usage errors without a worm: cli_test.sh.
 source "$(dirname "$0")/../../tests/lib.sh"
 
-DIR=$TEST_DIR/cluster
-TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
-    fail "wormctl up"
+cluster_up
 ctl launch clock --app alarm --size 3 >/dev/null || fail "launch clock"
 RINGS=$DIR/rings.log
 

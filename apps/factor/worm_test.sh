@@ -8,11 +8,7 @@
 # segment left.
 source "$(dirname "$0")/../../tests/lib.sh"
 
-DIR=$TEST_DIR/cluster
-TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
-    fail "wormctl up"
+cluster_up
 ctl launch factor --app factor --size 3 >/dev/null || fail "launch factor"
 
 # Products of a 24-digit and a 70-digit prime (gp: setrand(12), nextprime of

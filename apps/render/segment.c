@@ -25,16 +25,6 @@ s_now_us (void)
     return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static int
-s_create (void **state, const worm_token_t *token, char *err, size_t cap)
-{
-    (void) token;
-    (void) err;
-    (void) cap;
-    *state = NULL;
-    return 0;
-}
-
 //  One unit: decode it, render its frame band by band (stopping when it is
 //  no longer wanted), encode the PNG and the result.
 static int
@@ -82,16 +72,10 @@ s_unit (void *state, worm_task_t *task)
     return rc;
 }
 
-static void
-s_destroy (void **state)
-{
-    *state = NULL;
-}
-
 const worm_app_t worm_app_render = {
     .name = "render",
     .summary = "an animation server: frames rendered in the segments for `wormctl render`",
-    .create = s_create,
+    .create = worm_app_no_state_create,
     .unit = s_unit,
-    .destroy = s_destroy,
+    .destroy = worm_app_no_state_destroy,
 };

@@ -10,11 +10,7 @@
 # such worm, a worm of another app, no segment left.
 source "$(dirname "$0")/../../tests/lib.sh"
 
-DIR=$TEST_DIR/cluster
-TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
-    fail "wormctl up"
+cluster_up
 ctl launch render --app render --size 4 >/dev/null || fail "launch render"
 
 # The segments' pids, and the CPU ticks all their threads have used
