@@ -24,8 +24,7 @@ cleanup () { ctl down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 iso () { date -u -d "@$(( $1 / 1000 )).$(printf '%03d' $(( $1 % 1000 )))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
-# pct P FILE: the P-th percentile of the numbers in FILE
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 # wait_until LIMIT_S COMMAND...: polls COMMAND every 100 ms; 1 when it never held
 wait_until () {
     local limit=$1; shift

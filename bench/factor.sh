@@ -111,7 +111,7 @@ via () {
 
 now_ns () { date +%s%N; }
 secs () { awk -v d="$1" 'BEGIN {printf "%.3f\n", d / 1e9}'; }
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 
 # tool_cmd TOOL SEED N: the command (CMD) and its standard input (INPUT)
 tool_cmd () {
@@ -224,6 +224,10 @@ for i in "${!NUMBERS[@]}"; do
     sf=$(awk '{print length($1)}' <<<"$primes")
     printf "%-12s %4s %3s %-8s | %-15s | %-15s | %-15s | %-15s | %-12s\n" "$label" "${#n}" "$sf" "$(via "${#n}")" \
         "$(cell ecm "$i")" "$(cell local "$i")" "$(cell dist "$i")" "$(cell gp "$i")" "$(cell coreutils "$i")"
+    for tool in $TOOLS; do
+        m=$(med "$tool" "$i")
+        [[ $m =~ ^[0-9.]+$ ]] && bench_data factor "$label" "${#n}" "$sf" "$tool" "$m"
+    done
 done
 
 echo

@@ -55,7 +55,7 @@ trap cleanup EXIT
 ctl up --hosts 2 -- --min-idle 1 --max-load 100 >/dev/null
 UP=1
 
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 LAST=$((FRAMES - 1))
 WRONG=0
 mkdir -p "$WORK/t"
@@ -127,6 +127,7 @@ for scene in $SCENES; do
         if [ -s "$f" ]; then
             # fps: the slow end is the low one, so its p95 is the 5th percentile
             cells+=("$(printf '%.2f [%.2f]' "$(pct 50 "$f")" "$(pct 5 "$f")")"); meds+=("$(pct 50 "$f")")
+            bench_data render "$scene" "$tool" "$(pct 50 "$f")" "$(pct 5 "$f")"
         else cells+=("-"); meds+=(""); fi
     done
     eff1=- eff2=- verdict2=n/a
