@@ -98,7 +98,6 @@ run () {
     fi
 }
 
-worm_size () { [ "$(ctl status "$1" --json | jq -r '.[0].size')" == "$2/$2" ]; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "$FRAMES frames at $SIZE a run, $RUNS runs a tool and scene; worms: render1 (1 segment), render2 (2 segments, 2 hosts)"
 ctl --timeout 60 launch render1 --app render --size 1 >/dev/null
