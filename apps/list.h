@@ -24,6 +24,10 @@
 WORM_APP (existential)
 WORM_APP (factor)
 WORM_APP_COMMANDS (factor)
+WORM_APP (render)
+WORM_APP_COMMANDS (render)
+WORM_APP (alarm)
+WORM_APP_COMMANDS (alarm)
 
 #undef WORM_APP
 #undef WORM_APP_COMMANDS

@@ -47,7 +47,7 @@ trap cleanup EXIT
 for _ in $(seq 50); do [ -s "$WORK/b1/endpoint" ] && break; sleep 0.1; done
 [ -s "$WORK/b1/endpoint" ] || { echo "bench/evict.sh: b1 did not start: $(cat "$WORK/b1.log")" >&2; exit 1; }
 now_us () { echo $(( $(date +%s%N) / 1000 )); }
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 
 kinds="cooperative non-cooperative"
 [ "$ONLY" == busy ] && kinds=""

@@ -18,6 +18,13 @@
 # and, from 5 runs, the p95 (of 5: the slowest) over RUNS runs with different seeds. gp and
 # coreutils stop early once their runs on a number add up to more than T
 # (a timed-out run counts as "> T s"); ecm, local and dist get a run limit L.
+# How ours factors a number ("via"): composites of at most
+# WORM_FACTOR_SIQS_DIGITS digits (apps/factor/big.h) by the quadratic sieve in
+# the client process on one core: below 55 digits dist is local plus finding
+# the worm (about 30 ms); from 55 digits ("ecm+siqs") local runs ECM's levels
+# for factors of up to 4/13 of the digits first, dist runs the ECM ladder on
+# the segments beside the sieve and takes the first factor. Larger numbers
+# go to ECM units alone.
 # Then the ratios (ours = dist when it runs, else local) beside the issue's
 # targets, and the job layer's overhead per unit (wormctl factor --verbose). Bulk: seq 0 10000000, 100000 consecutive numbers just below 2^64,
 # 2000 from 2^96, through coreutils, local and dist, output compared byte for
@@ -27,8 +34,9 @@
 # 4.9 s (p25*p25), 46 s (p30*p30), 1.4 s (a p20 in 100 digits); PARI/GP 3.3 s
 # on p30*p30, > 300 s for a p25 in 100 digits; bulk coreutils 3.2 s, 5.2 s, 20 s.
 # Usage: bench/factor.sh [--quick] [--runs N] [--timeout T] [--limit L] [--seed S]
-#   default: all 12 numbers, RUNS 5, T 30 s, L 600 s, bulk in full, bulk runs 3
-#   --quick: the 9 numbers whose ladder is short, T 5 s, L 120 s, bulk a tenth, bulk runs 1
+#   default: all 15 numbers, RUNS 5, T 30 s, L 600 s, bulk in full, bulk runs 3
+#   --quick: all but p25*p75 (its ECM ladder is long for every tool), T 5 s, L 120 s,
+#            bulk a tenth, bulk runs 1
 # Exit status 1 when any tool printed a wrong answer or a bulk output differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,13 +94,24 @@ else
 fi
 
 mapfile -t NUMBERS < <(grep -v '^#' bench/factor_numbers.txt | grep .)
-if [ "$QUICK" -eq 1 ]; then   # the three long ladders stay for the full run
-    mapfile -t NUMBERS < <(printf '%s\n' "${NUMBERS[@]}" | grep -v -E '^(p25\*p25|p30\*p30|p25\*p75) ')
+if [ "$QUICK" -eq 1 ]; then   # the long ladder stays for the full run
+    mapfile -t NUMBERS < <(printf '%s\n' "${NUMBERS[@]}" | grep -v -E '^p25\*p75 ')
 fi
+# The sieve's crossover, as the app is built
+SIQS_DIGITS=$(sed -n 's/^#define WORM_FACTOR_SIQS_DIGITS \([0-9]*\).*/\1/p' apps/factor/big.h)
+[ -n "$SIQS_DIGITS" ] || { echo "bench/factor.sh: no WORM_FACTOR_SIQS_DIGITS in apps/factor/big.h" >&2; exit 1; }
+# via DIGITS: how ours factors a number of that many digits with no factor
+# below rho's reach
+via () {
+    if [ "$1" -le 19 ]; then echo "word"
+    elif [ "$1" -gt "$SIQS_DIGITS" ]; then echo "ecm"
+    elif [ "$1" -ge 55 ]; then echo "ecm+siqs"
+    else echo "siqs"; fi
+}
 
 now_ns () { date +%s%N; }
 secs () { awk -v d="$1" 'BEGIN {printf "%.3f\n", d / 1e9}'; }
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 
 # tool_cmd TOOL SEED N: the command (CMD) and its standard input (INPUT)
 tool_cmd () {
@@ -185,6 +204,7 @@ gp_version=$(dpkg-query -W -f='${Version}' pari-gp 2>/dev/null || echo "?")
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); gmp-ecm $ecm_version, pari-gp $gp_version, $(factor --version | head -1)"
 echo "runs $RUNS per number and tool (seed base $SEED), gp/coreutils timeout T = $T s, run limit L = $L s$([ "$QUICK" -eq 1 ] && echo ", quick")"
 echo "local: $LOCAL_NAME --seed S (one core)"
+echo "ours: the quadratic sieve in the client (one core) up to $SIQS_DIGITS digits (from 55: local after ECM to 4/13 of the digits, dist beside ECM on the segments); ECM units above"
 if [ "$DIST" -eq 1 ]; then
     echo "dist: wormctl --dir \$DIR factor --worm factor --quiet, worm of 2 segments on 2 local hosts$([ "$DIST_SEED" -eq 0 ] && echo "; NOTE: wormctl factor has no --seed, so its runs repeat the same curves (sigma fixed)")"
 else
@@ -196,21 +216,26 @@ mkdir -p "$WORK/t"
 
 echo
 echo "--- per number: seconds, median [p95] over the runs (a count in parentheses when fewer ran; >X: timed out at X s)"
-printf "%-12s %4s %3s | %-15s | %-15s | %-15s | %-15s | %-12s\n" number dig sf ecm local dist gp coreutils
+printf "%-12s %4s %3s %-8s | %-15s | %-15s | %-15s | %-15s | %-12s\n" number dig sf via ecm local dist gp coreutils
 for i in "${!NUMBERS[@]}"; do
     read -r label n primes <<<"${NUMBERS[i]}"
     expected="$n: $primes"
     for tool in $TOOLS; do measure "$tool" "$i" "$label" "$n" "$expected"; done
     sf=$(awk '{print length($1)}' <<<"$primes")
-    printf "%-12s %4s %3s | %-15s | %-15s | %-15s | %-15s | %-12s\n" "$label" "${#n}" "$sf" \
+    printf "%-12s %4s %3s %-8s | %-15s | %-15s | %-15s | %-15s | %-12s\n" "$label" "${#n}" "$sf" "$(via "${#n}")" \
         "$(cell ecm "$i")" "$(cell local "$i")" "$(cell dist "$i")" "$(cell gp "$i")" "$(cell coreutils "$i")"
+    for tool in $TOOLS; do
+        m=$(med "$tool" "$i")
+        [[ $m =~ ^[0-9.]+$ ]] && bench_data factor "$label" "${#n}" "$sf" "$tool" "$m"
+    done
 done
 
 echo
 ours=local
 [ "$DIST" -eq 1 ] && ours=dist
 echo "--- ratios of medians (ours = $ours) and issue 12's targets"
-echo "    targets: ecm/ours >= 1.8 where the smallest factor has 20-30 digits (2 segments vs one ecm);"
+echo "    targets: ecm/ours >= 1.8 where the smallest factor has 20-30 digits (2 segments vs one ecm;"
+echo "    via siqs, ours is one core in the client and the segments idle; via ecm+siqs, ECM on them beside the sieve);"
 echo "    coreutils/ours >= 100 from 38 digits (read: where coreutils' rho meets a smallest factor of >= 19 digits;"
 echo "    with a smaller one coreutils is quick); gp/ours > 1 where the smallest factor has <= 25 digits;"
 echo "    a ratio >X is a lower bound (the anchor timed out)"
@@ -224,7 +249,7 @@ for i in "${!NUMBERS[@]}"; do
     t=""
     [ "$sf" -ge 19 ] && t="coreutils>=100x: $(target "$rc" 100)"
     [ "$sf" -ge 20 ] && [ "$sf" -le 30 ] && t="ecm>=1.8x: $(target "$re" 1.8); $t"
-    if [ "$sf" -le 25 ]; then t="$t; gp>1x: $(target "$rg" 1.0001)"; else t="$t; gp: (QS expected to win)"; fi
+    if [ "$sf" -le 25 ]; then t="$t; gp>1x: $(target "$rg" 1.0001)"; else t="$t; gp: no target (issue: its QS was expected to win)"; fi
     t=${t#; }
     printf "%-12s %3s | %-8s %-8s %-10s %-10s | %s\n" "$label" "$sf" "$re" "$rg" "$rc" "$rl" "$t"
 done

@@ -26,8 +26,7 @@ cleanup () { busy_stop; ctl down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 
-# pct P FILE: the P-th percentile of the numbers in FILE
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; print v[i]}'; }
+source bench/lib.sh
 
 wait_size () {   # NAME N LIMIT_MS: until N segments run and the token lists N
     local start; start=$(now_ms)
@@ -68,7 +67,7 @@ done
 APP=existential
 [ "$ONLY" == busy ] && APP=factor
 echo "--- heal after SIGKILL, app $APP$([ "$ONLY" == busy ] && echo ", every segment computing a factor job") (anchors: Totem declares loss after 3.65 s, memberlist 5-25 s, Zyre 30 s; target p95 <= 1 s)"
-for n in 3 8; do
+for n in 3 8 16; do
     for kind in non-holder holder; do
         select='[.[] | select(.holds_token | not)][0].pid'
         [ "$kind" == holder ] && select='[.[] | select(.holds_token)][0].pid'
@@ -91,6 +90,8 @@ for n in 3 8; do
         printf "N=%s, %-10s heal p50 %s ms  p95 %s ms  max %s ms  (%s trials)\n" "$n" "$kind:" \
             "$(pct 50 "$WORK/heal-$n-$kind")" "$(pct 95 "$WORK/heal-$n-$kind")" \
             "$(pct 100 "$WORK/heal-$n-$kind")" "$(wc -l < "$WORK/heal-$n-$kind")"
+        [ -s "$WORK/heal-$n-$kind" ] && bench_data "heal-$APP" "$n" "$kind" \
+            "$(pct 50 "$WORK/heal-$n-$kind")" "$(pct 95 "$WORK/heal-$n-$kind")"
         if [ "$ONLY" == busy ]; then
             busy_stop
             echo "  the guests' niced compute used $(nice_share) % of the machine's CPU meanwhile"

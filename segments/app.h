@@ -58,6 +58,11 @@ typedef struct {
     void (*destroy) (void **state);
 } worm_app_t;
 
+/*  create and destroy for an app that keeps no state of its own (a unit
+    carries all it needs): the state is NULL. */
+int worm_app_no_state_create (void **state, const worm_token_t *token, char *err, size_t cap);
+void worm_app_no_state_destroy (void **state);
+
 /*  The app of that name, or NULL. */
 const worm_app_t *worm_app_find (const char *name);
 /*  The registered apps, NULL-terminated. */

@@ -20,3 +20,19 @@ worm_app_find (const char *name)
             return worm_apps[i];
     return NULL;
 }
+
+int
+worm_app_no_state_create (void **state, const worm_token_t *token, char *err, size_t cap)
+{
+    (void) token;
+    (void) err;
+    (void) cap;
+    *state = NULL;
+    return 0;
+}
+
+void
+worm_app_no_state_destroy (void **state)
+{
+    *state = NULL;
+}

@@ -95,36 +95,56 @@ worm_jobs_held (worm_jobs_t *self)
     return held;
 }
 
-//  The answer to a job.run: its result (error NULL), or its failure.
-//  A retry answer means the unit did not run here (busy, leaving, cancelled)
-//  and may run elsewhere (with `leaving` when no unit will run here again);
-//  a failure without it is the app's verdict.
+//  The answer to a job.run: its result (error NULL), in parts of at most
+//  WORM_JOB_PART_MAX bytes that each say where they go (offset) in how
+//  many (total), all sent at once so nothing comes between them on the
+//  connection; or its failure. A retry answer means the unit did not run
+//  here (busy, leaving, cancelled) and may run elsewhere (with `leaving`
+//  when no unit will run here again); a failure without it is the app's
+//  verdict.
 static void
-s_answer_run (const worm_jobs_t *self, zsock_t *router, zframe_t *identity, const char *job, uint64_t unit,
-              const void *result, size_t size, const char *error, bool retry, s_times_t times)
+s_answer_run (const worm_jobs_t *self, zsock_t *router, zframe_t *identity, const char *job,
+              uint64_t unit, const void *result, size_t size, const char *error, bool retry,
+              s_times_t times)
 {
-    worm_wire_writer_t w;
-    worm_wire_writer_init (&w);
-    worm_wire_map_open (&w);
-    worm_wire_kbool (&w, "ok", error == NULL);
-    worm_wire_kstr (&w, "verb", "job.run");
-    worm_wire_kstr (&w, "job", job);
-    worm_wire_ku64 (&w, "unit", unit);
-    if (error) {
-        worm_wire_kstr (&w, "error", error);
-        worm_wire_kbool (&w, "retry", retry);
-        worm_wire_kbool (&w, "leaving", self->leaving);
+    char too_big[96];
+    if (!error && size > WORM_JOB_RESULT_MAX) {
+        snprintf (too_big, sizeof too_big, "a result of %zu bytes is above the limit of %d",
+                  size, WORM_JOB_RESULT_MAX);
+        error = too_big;
+        retry = false;
     }
-    else {
-        worm_wire_kbin (&w, "result", result, size);
-        worm_wire_ku64 (&w, "compute_us", times.compute_us);
-        worm_wire_ku64 (&w, "wait_us", times.wait_us);
-        if (times.sent_us)
-            worm_wire_ku64 (&w, "sent_us", times.sent_us);
-    }
-    worm_wire_map_close (&w);
-    worm_ctl_reply (router, identity, &w);
-    worm_wire_writer_fini (&w);
+    size_t offset = 0;
+    do {
+        size_t part = error ? 0 : size - offset < WORM_JOB_PART_MAX ? size - offset
+                                                                    : WORM_JOB_PART_MAX;
+        worm_wire_writer_t w;
+        worm_wire_writer_init (&w);
+        worm_wire_map_open (&w);
+        worm_wire_kbool (&w, "ok", error == NULL);
+        worm_wire_kstr (&w, "verb", "job.run");
+        worm_wire_kstr (&w, "job", job);
+        worm_wire_ku64 (&w, "unit", unit);
+        if (error) {
+            worm_wire_kstr (&w, "error", error);
+            worm_wire_kbool (&w, "retry", retry);
+            worm_wire_kbool (&w, "leaving", self->leaving);
+        }
+        else {
+            worm_wire_kbin (&w, "result", part ? (const uint8_t *) result + offset : result,
+                            part);
+            worm_wire_ku64 (&w, "offset", offset);
+            worm_wire_ku64 (&w, "total", size);
+            worm_wire_ku64 (&w, "compute_us", times.compute_us);
+            worm_wire_ku64 (&w, "wait_us", times.wait_us);
+            if (times.sent_us)
+                worm_wire_ku64 (&w, "sent_us", times.sent_us);
+        }
+        worm_wire_map_close (&w);
+        worm_ctl_reply (router, identity, &w);
+        worm_wire_writer_fini (&w);
+        offset += part;
+    } while (!error && offset < size);
 }
 
 static s_entry_t *

@@ -4,7 +4,8 @@
     queue; docs/PROTOCOL.md, "Jobs"). Here a segment takes the units a
     client sends it through the `app` op (verb "job.run"), runs them on its
     worker (segments/worker.h: never on the ring's thread) and sends each
-    result back to that client when it is done; "job.held" tells the client
+    result back to that client when it is done, in parts of at most
+    WORM_JOB_PART_MAX bytes (worm/joblimits.h); "job.held" tells the client
     which of its units the segment holds (and is the client's heartbeat),
     "job.cancel" drops units. A job whose client has not been heard for
     WORM_JOB_CLIENT_TIMEOUT_MS is dropped (a client that died leaves nothing
@@ -14,15 +15,15 @@
 #ifndef WORM_JOB_H_INCLUDED
 #define WORM_JOB_H_INCLUDED
 
+#include "joblimits.h"
 #include "wire.h"
 #include "worker.h"
 
 #include <czmq.h>
 
-#define WORM_JOB_SLOTS 2                    //  units a segment holds at once (one runs)
 #define WORM_JOB_ID_MAX 64                  //  bytes of a job id, NUL included
 #define WORM_JOB_VERB_MAX 64                //  bytes of a verb or a task name, NUL included
-#define WORM_JOB_BODY_MAX (192 * 1024)      //  bytes of a unit's body or result
+#define WORM_JOB_BODY_MAX (192 * 1024)      //  bytes of a unit's body
 #define WORM_JOB_HELD_MAX 64                //  unit ids in a job.held or job.cancel
 #define WORM_JOB_CLIENT_TIMEOUT_MS 10000    //  a job's client silent this long is gone
 

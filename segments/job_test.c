@@ -2,13 +2,23 @@
     ROUTER on loopback as the segment's, a DEALER as the client's. Units run
     and come back, a third is refused while two are held, job.held lists
     them, job.cancel and a silent client drop them, leaving answers them.
-    A result echoes the client's stamp and says how long it ran and waited. */
+    A result echoes the client's stamp and says how long it ran and waited;
+    a result larger than a part comes back in parts. */
+#include "ctl.h"
 #include "job.h"
 #include "../tests/check.h"
 
 #include <inttypes.h>
 
-//  "square": the body (a uint64) squared; "spin": until cancelled; else a failure.
+//  The byte at i of a "big" task's result.
+static uint8_t
+s_big_byte (size_t i)
+{
+    return (uint8_t) (i * 7 + i / 251);
+}
+
+//  "square": the body (a uint64) squared; "big": as many bytes as the body
+//  says (s_big_byte); "spin": until cancelled; else a failure.
 static int
 s_task (void *arg, worm_task_t *task)
 {
@@ -24,6 +34,16 @@ s_task (void *arg, worm_task_t *task)
         task->result = malloc (sizeof value);
         memcpy (task->result, &value, sizeof value);
         task->result_size = sizeof value;
+        return 0;
+    }
+    if (strcmp (task->verb, "big") == 0) {
+        uint64_t size;
+        memcpy (&size, task->body, sizeof size);
+        uint8_t *data = malloc (size ? size : 1);
+        for (size_t i = 0; i < size; i++)
+            data[i] = s_big_byte (i);
+        task->result = data;
+        task->result_size = size;
         return 0;
     }
     if (strcmp (task->verb, "spin") == 0) {
@@ -168,6 +188,36 @@ s_expect_run (s_rig_t *rig, uint64_t unit, bool ok, const char *error, uint64_t 
     worm_wire_reader_fini (&reply);
 }
 
+//  Unit `unit` of task "big" for size bytes: its answers, `parts` of them,
+//  put together, give the bytes back.
+static void
+s_expect_parts (s_rig_t *rig, uint64_t unit, size_t size, int parts)
+{
+    s_run (rig, "j1", unit, "big", size);
+    size_t have = 0;
+    for (int n = 0; n < parts; n++) {
+        worm_wire_reader_t reply;
+        s_pump (rig, &reply);
+        uint64_t got = 0, offset = 1, total = 0;
+        const void *data;
+        size_t part;
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "unit", &got), 0);
+        CHECK_EQ (got, unit);
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "offset", &offset), 0);
+        CHECK_EQ (offset, have);
+        CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "total", &total), 0);
+        CHECK_EQ (total, size);
+        CHECK_EQ (worm_wire_get_bin (&reply, reply.root, "result", &data, &part, WORM_JOB_PART_MAX), 0);
+        CHECK (part == WORM_JOB_PART_MAX || (n == parts - 1 && part == size - have));
+        for (size_t i = 0; i < part; i++)
+            if (((const uint8_t *) data)[i] != s_big_byte (have + i))
+                CHECK_EQ (((const uint8_t *) data)[i], s_big_byte (have + i));
+        have += part;
+        worm_wire_reader_fini (&reply);
+    }
+    CHECK_EQ (have, size);
+}
+
 static void
 s_expect_units (s_rig_t *rig, const char *verb, const char *units)
 {
@@ -186,9 +236,11 @@ main (void)
 {
     s_rig_t rig = {.now = 1000};
     rig.router = zsock_new (ZMQ_ROUTER);
+    zsock_set_maxmsgsize (rig.router, WORM_CTL_WIRE_MAX);
     int port = zsock_bind (rig.router, "tcp://127.0.0.1:*[50000-60000]");
     CHECK (port > 0);
     rig.client = zsock_new (ZMQ_DEALER);
+    zsock_set_maxmsgsize (rig.client, WORM_CTL_WIRE_MAX);    //  as worm_ctl_connect does
     CHECK_EQ (zsock_connect (rig.client, "tcp://127.0.0.1:%d", port), 0);
     rig.jobs = worm_jobs_new ("seg-1", s_task, NULL);
     CHECK (rig.jobs);
@@ -199,6 +251,15 @@ main (void)
     s_expect_run (&rig, 1, true, NULL, 144);
     s_run (&rig, "j1", 2, "fail-me", 3);
     s_expect_run (&rig, 2, false, "fail-me failed", 0);
+
+    //  Results larger than a part come in parts, in order, each within a
+    //  control message; one of exactly a part is one answer; one over
+    //  WORM_JOB_RESULT_MAX is refused
+    s_expect_parts (&rig, 10, 3 * WORM_JOB_PART_MAX + 12345, 4);
+    s_expect_parts (&rig, 11, WORM_JOB_PART_MAX, 1);
+    s_expect_parts (&rig, 12, 0, 1);
+    s_run (&rig, "j1", 13, "big", (uint64_t) WORM_JOB_RESULT_MAX + 1);
+    s_expect_run (&rig, 13, false, "a result of 67108865 bytes is above the limit of 67108864", 0);
 
     //  Two held, a third refused; held lists them; cancel drops one
     s_run (&rig, "j1", 3, "spin", 0);

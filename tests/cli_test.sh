@@ -61,7 +61,7 @@ expect_usage_error "unexpected argument 'extra'" "$WORMCTL" evictions h1 extra
 expect_usage_error "unexpected argument 'extra'" "$WORMCTL" keygen extra
 expect_usage_error "name the worm" "$WORMCTL" launch
 expect_usage_error "say which app with --app" "$WORMCTL" launch w1
-expect_usage_error "--app: no app named 'nope' (apps: existential, factor" "$WORMCTL" launch w1 --app nope
+expect_usage_error "--app: no app named 'nope' (apps: existential, factor, render, alarm)" "$WORMCTL" launch w1 --app nope
 expect_usage_error "say how many segments with --size" "$WORMCTL" launch w1 --app existential
 expect_usage_error "--size: 0 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 0
 expect_usage_error "--size: 65 is outside 1 to 64" "$WORMCTL" launch w1 --app existential --size 65
@@ -85,18 +85,24 @@ expect_usage_error "the name is not [A-Za-z0-9._-]{1,64}" nokey status "a b"
 expect_usage_error "unknown option --bogus" nokey launch w1 --bogus
 expect_usage_error "say which app with --app" nokey launch w1
 expect_usage_error "name the worm" nokey kill
+expect_usage_error "--frames '2..1': the first frame is after the last" nokey render --scene raytrace --frames 2..1 --size 8x8 --out "$TEST_DIR/r"
 expect_usage_error "no command given" nokey run --retry 1
-for cmd in registry policy evictions launch find status kill run; do
+for cmd in registry policy evictions launch find status kill render run; do
     nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
 done
 for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
-    "find w1" "status" "kill w1" "run -- true"; do
+    "find w1" "status" "kill w1" "render --scene raytrace --frames 0 --size 8x8 --out $TEST_DIR/r" \
+    "run -- true"; do
     # shellcheck disable=SC2086
     err=$(nokey $args 2>&1); rc=$?
     expect_eq "$rc" 1 "wormctl $args without a key"
     case "$err" in "wormctl ${args%% *}: "*"make one with 'wormctl keygen'"*) ;;
         *) fail "wormctl $args without a key said: $err" ;; esac
 done
+[ ! -e "$TEST_DIR/r" ] || fail "wormctl render without a key made its --out folder"
+nokey render --local --quiet --scene raytrace --frames 0 --size 8x8 --out "$TEST_DIR/r" ||
+    fail "wormctl render --local without a key"
+[ -f "$TEST_DIR/r/frame-00000.png" ] || fail "wormctl render --local without a key wrote no frame"
 pass "a keyed command's usage errors and --help come before its key"
 
 # worm-segment is started by agents only, but its arguments are checked as strictly
@@ -133,7 +139,9 @@ declare -A summary=(
     [find]="the worm's segments, through the agents" [status]="each worm: app, size/target, epoch, round"
     [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
     [factor]="print the prime factors of numbers, as coreutils factor does"
+    [render]="render an animation's frames in a worm, written in order"
     [run]="run a command on a willing host (export)")
+summary[alarm]="set, list and cancel alarms in an alarm worm"
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \
     "$(printf '%s\n' "${!summary[@]}" | sort | tr '\n' ' ')" "the commands wormctl --help lists"
@@ -149,7 +157,7 @@ for spec in "up:(default 15 s)" "hosts:(default 1 s)" "willing:(default 1 s)" \
     "registry:(default 1 s, then 2 s)" "policy:(default 1 s, then 2 s)" \
     "evictions:(default 1 s, then 2 s)" "launch:for N live segments (default 30 s)" \
     "find:(default 1 s, then 2 s)" "status:(default 1 s, then 2 s)" \
-    "kill:for every segment to be gone (default 10 s)"; do
+    "kill:for every segment to be gone (default 10 s)" "render:(default 1 s, then 2 s)"; do
     cmd=${spec%%:*} want=${spec#*:}
     line=$("$WORMCTL" "$cmd" --help | grep -- "--timeout SECONDS") ||
         fail "wormctl $cmd --help says nothing of --timeout"

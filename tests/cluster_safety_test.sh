@@ -8,7 +8,6 @@
 # the user's own 0700 folder (as mktemp -d makes) opens it o+x for guests.
 source "$(dirname "$0")/lib.sh"
 
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 pids_of () { sed -n 's/^ *pid = "\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$1/cluster.zpl"; }
 gone () { [ ! -e "/proc/$1/exe" ]; }
 

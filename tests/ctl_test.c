@@ -13,6 +13,9 @@
                 message to any CURVE server; prints "answered" or "no answer"
       place     claim and spawn worm-test-guest with the arguments after ARG (the
                 worm name); prints the guest's pid
+      ring      (STATE-DIR WORM-ID ALARM DUE MESSAGE) one ring request (WORM-ID
+                "-": none); prints "rung=BOOL at=MS host=NAME [refused=WHY]", or
+                "error: SENTENCE" and exits 1
 */
 #include "ctl.h"
 #include "keys.h"
@@ -613,6 +616,37 @@ main (int argc, char **argv)
         worm_wire_reader_fini (&reply);
         worm_wire_writer_fini (&request);
         return 0;
+    }
+    else if (strcmp (argv[1], "ring") == 0 && argc > 6) {
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map_open (&request);
+        worm_wire_kstr (&request, "op", "ring");
+        if (strcmp (argv[3], "-") != 0)
+            worm_wire_kstr (&request, "worm_id", argv[3]);
+        worm_wire_kstr (&request, "alarm", argv[4]);
+        worm_wire_ku64 (&request, "due", strtoull (argv[5], NULL, 10));
+        worm_wire_kstr (&request, "message", argv[6]);
+        worm_wire_map_close (&request);
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        char err[512], host[65] = "", refused[160] = "";
+        bool rung = false;
+        uint64_t at = 0;
+        int rc = worm_ctl_call (s_endpoint, s_key, &request, 2000, &reply, err, sizeof err);
+        if (rc == 0) {
+            CHECK_EQ (worm_wire_get_bool (&reply, reply.root, "rung", &rung), 0);
+            CHECK_EQ (worm_wire_get_u64 (&reply, reply.root, "at", &at), 0);
+            CHECK_EQ (worm_wire_get_str (&reply, reply.root, "host", host, sizeof host), 0);
+            worm_wire_get_str (&reply, reply.root, "refused", refused, sizeof refused);
+            printf ("rung=%s at=%llu host=%s%s%s\n", rung ? "true" : "false",
+                    (unsigned long long) at, host, refused[0] ? " refused=" : "", refused);
+        }
+        else
+            printf ("error: %s\n", err);
+        worm_wire_reader_fini (&reply);
+        worm_wire_writer_fini (&request);
+        return rc == 0 ? 0 : 1;
     }
     else if (strcmp (argv[1], "forge") == 0 && argc > 3) {
         //  forge STATE-DIR LAUNCHER-KEY: a claim and a spawn of a segment that

@@ -53,15 +53,20 @@ pass () { echo "ok: $*"; }
 # Asserts that two values are equal, printing both.
 expect_eq () { [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
-# expect_usage_error EXPECTED_TEXT COMMAND...: exit 2 and one stderr line with the text
-expect_usage_error () {
-    local want=$1; shift
+# expect_exit STATUS EXPECTED_TEXT COMMAND...: exits STATUS and prints one
+# line on stderr that holds the text
+expect_exit () {
+    local status=$1 want=$2; shift 2
     local err rc
     err=$("$@" 2>&1 >/dev/null); rc=$?
-    [ "$rc" -eq 2 ] || fail "'$*' exited $rc, expected 2 (stderr: $err)"
+    [ "$rc" -eq "$status" ] || fail "'$*' exited $rc, expected $status (stderr: $err)"
     [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
     case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected it to mention '$want'" ;; esac
 }
+# expect_usage_error EXPECTED_TEXT COMMAND...: exit 2 (bad arguments)
+expect_usage_error () { expect_exit 2 "$@"; }
+# expect_error EXPECTED_TEXT COMMAND...: exit 1 (the command could not do it)
+expect_error () { expect_exit 1 "$@"; }
 
 # A free UDP port on the loopback.
 free_port () { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -100,6 +105,18 @@ start_agent () {
     TEST_PIDS+=($!)
     eval "PID_$name=$!"
 }
+
+# cluster_up: a local cluster of 5 virtual hosts in $TEST_DIR/cluster (DIR),
+# brought down by the test's cleanup, with ctl running wormctl on it. The
+# agents look at their activity files every 0.5 s, are willing after 3 s
+# idle, give an evicted guest 2 s and ignore the machine's load.
+cluster_up () {
+    DIR=$TEST_DIR/cluster
+    TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
+    ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
+        fail "wormctl up"
+}
+ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 
 # wait_for SECONDS COMMAND...: retries COMMAND every 50 ms until it succeeds.
 wait_for () {

@@ -6,12 +6,8 @@
 # used again.
 source "$(dirname "$0")/lib.sh"
 
-DIR=$TEST_DIR/cluster
-TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
+cluster_up
 INTERVAL_MS=500
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
-    fail "wormctl up"
 ctl launch ew --app existential --size 3 >/dev/null || fail "launch ew"
 
 evicted=()

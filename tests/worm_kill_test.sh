@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_DIR/cluster
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 ctl up --hosts 3 -- --check-interval 0.5 --min-idle 0 --max-load 1000 >/dev/null || fail "wormctl up"
 pid_of () { sed -n 's/^ *pid = "\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$DIR/cluster.zpl" | sed -n "$1p"; }
 agent3=$(pid_of 3)

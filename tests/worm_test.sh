@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 
 DIR=$TEST_DIR/cluster
 TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
 segments () { ctl find "$1" --json; }
 
 # heal NAME N LIMIT_S: waits until N segment processes run, the token lists N

@@ -1266,6 +1266,20 @@ s_quiet_ms (worm_ring_t *self)
     return loss + ring_rank (self) * self->config.campaign_timeout_ms;
 }
 
+//  How long we wait without a token before we exit: the orphan timeout;
+//  a spawned segment that never had one, the join deadline and a loss floor
+//  (by then every holder has dropped its spawn from the token, and only its
+//  requester could still list it, below target: a requester that died
+//  never will), when that is sooner.
+static uint64_t
+s_wait_limit (const worm_ring_t *self)
+{
+    uint64_t limit = self->config.orphan_timeout_ms;
+    if (!self->token && self->config.join_deadline_ms + self->config.loss_floor_ms < limit)
+        limit = self->config.join_deadline_ms + self->config.loss_floor_ms;
+    return limit;
+}
+
 void
 worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
 {
@@ -1324,9 +1338,9 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
             vote_failed (self, now_ms);
         return;
     case WORM_RING_WAITING:
-        if (now_ms - self->last_token_ms >= self->config.orphan_timeout_ms) {
+        if (now_ms - self->last_token_ms >= s_wait_limit (self)) {
             ring_exit (self, self->token ? "orphaned: no token within the orphan timeout"
-                                      : "never joined: no token within the orphan timeout");
+                                      : "never joined: not listed within the join deadline");
             return;
         }
         if (self->token && now_ms >= self->proposer.next_ms
@@ -1351,7 +1365,7 @@ s_deadline (const worm_ring_t *self)
         return self->proposer.deadline_ms;
     case WORM_RING_WAITING:
     default: {
-        uint64_t deadline = self->last_token_ms + self->config.orphan_timeout_ms;
+        uint64_t deadline = self->last_token_ms + s_wait_limit (self);
         if (self->token) {
             uint64_t loss = self->quiet_since_ms + s_quiet_ms (me);
             if (loss < self->proposer.next_ms)

@@ -201,12 +201,16 @@ s_test_config (void)
     CHECK_STR (worm_ring_id (ring), "n0");
     CHECK (worm_ring_token (ring) == NULL);
     CHECK_EQ (worm_ring_state (ring), WORM_RING_WAITING);
-    //  A joiner that never gets a token leaves at the orphan timeout
-    CHECK_EQ (worm_ring_deadline (ring), 3000);
-    worm_ring_tick (ring, 3000);
+    //  A joiner that never gets a token leaves once no holder would list
+    //  it: the join deadline and a loss floor (1000 + 200), before the
+    //  orphan timeout (3000)
+    CHECK_EQ (worm_ring_deadline (ring), 1200);
+    worm_ring_tick (ring, 1199);
+    CHECK (worm_ring_action (ring) == NULL);
+    worm_ring_tick (ring, 1200);
     const worm_ring_action_t *a = worm_ring_action (ring);
     CHECK (a && a->type == WORM_RING_EXIT);
-    CHECK_HAS (a->reason, "never joined");
+    CHECK_HAS (a->reason, "never joined: not listed within the join deadline");
     CHECK_EQ (worm_ring_state (ring), WORM_RING_EXITED);
     CHECK_EQ (worm_ring_deadline (ring), UINT64_MAX);
     worm_ring_destroy (&ring);

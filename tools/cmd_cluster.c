@@ -186,6 +186,17 @@ s_up_option (void *arg, const char *name, const char *value, char *err, size_t c
     return worm_parse_int (value, 1, WORMCTL_MAX_HOSTS, hosts, err, cap);
 }
 
+//  Whether the wormd options passed through say how to ring alarms.
+static bool
+s_passed_ring (char **passed, int npassed)
+{
+    for (int k = 0; k < npassed; k++)
+        if (strncmp (passed[k], "--ring-command", 14) == 0
+            || strncmp (passed[k], "--ring-log", 10) == 0)
+            return true;
+    return false;
+}
+
 //  wormctl up: starts a local cluster of --hosts N agents and waits until they hear each other.
 static int
 s_cmd_up (wormctl_client_t *client, int argc, char **argv)
@@ -211,7 +222,9 @@ s_cmd_up (wormctl_client_t *client, int argc, char **argv)
                 "DIR/hostK/activity to play its user). They broadcast on the loopback\n"
                 "broadcast 127.255.255.255, never on a real interface, on a beacon port of\n"
                 "their own, recorded in DIR/cluster.zpl. Returns once all N hear each other.\n"
-                "Options after -- go to every wormd (e.g. -- --min-idle 2).\n\n"
+                "Options after -- go to every wormd (e.g. -- --min-idle 2). The hosts ring\n"
+                "alarms by appending 'ID HOST DUE MESSAGE' to DIR/rings.log, unless those\n"
+                "options say --ring-command or --ring-log.\n\n"
                 "DIR must be new, empty, or hold only what an earlier 'up' made there: 'up'\n"
                 "lists what it makes in DIR/" WORMCTL_MANIFEST ", and a failed 'up' (its\n"
                 "agents' last log lines are printed) or 'down' removes exactly that. Run by\n"
@@ -365,7 +378,8 @@ s_cmd_up (wormctl_client_t *client, int argc, char **argv)
         zcert_save_public (client->cert, path);
     }
     zcert_destroy (&user);
-    if (wormctl_manifest_add (dir, manifest, "file", "cluster.zpl", err, sizeof err))
+    if (wormctl_manifest_add (dir, manifest, "file", "cluster.zpl", err, sizeof err)
+        || wormctl_manifest_add (dir, manifest, "file", "rings.log", err, sizeof err))
         goto fail_said;
     for (int i = 0; i < (int) hosts && !zsys_interrupted; i++) {
         char name[16], state[PATH_MAX + 32], activity[PATH_MAX + 48], log_path[PATH_MAX + 48],
@@ -394,6 +408,13 @@ s_cmd_up (wormctl_client_t *client, int argc, char **argv)
                                "--min-idle", "10", "--authorized", authorized,
                                "--owners", owners};
         int n = 19;
+        //  Virtual hosts ring alarms into one shared log, unless told how
+        char rings[PATH_MAX + 16];
+        snprintf (rings, sizeof rings, "%s/rings.log", dir);
+        if (!s_passed_ring (passed, npassed)) {
+            args[n++] = "--ring-log";
+            args[n++] = rings;
+        }
         for (int k = 0; k < npassed && k < 64; k++)
             args[n++] = passed[k];
         args[n] = NULL;

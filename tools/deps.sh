@@ -1,10 +1,11 @@
 # deps.sh — installs what building, testing and the demo need, from Debian's
 # packages, and the `worm` user, when missing (sourced by tools/test, tools/demo
-# and the benchmarks; gmp-ecm and pari-gp are bench/factor.sh's anchors).
+# and the benchmarks; gmp-ecm and pari-gp are bench/factor.sh's anchors,
+# gnuplot-nox draws bench/run's plots).
 
 WORM_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
                clang libclang-rt-14-dev jq python3 iproute2 procps
-               libgmp-dev libecm-dev gmp-ecm pari-gp libpng-dev"
+               libgmp-dev libecm-dev gmp-ecm pari-gp libpng-dev gnuplot-nox"
 
 # The unprivileged user that guests run as when wormd runs as root (its
 # default --user): a system user without a home or a login shell.

@@ -46,7 +46,8 @@ wormctl_print_hosts (const worm_hostinfo_t *hosts, int count, const double *arri
                     ", \"endpoint\": ",
                     host->load, host->idle_s, host->segments, host->max_segments);
             wormctl_json_string (stdout, host->endpoint);
-            printf (", \"interval_ms\": %u", host->interval_ms);
+            printf (", \"interval_ms\": %u, \"caps\": ", host->interval_ms);
+            wormctl_json_string (stdout, host->caps);
             if (arrival_ms)
                 printf (", \"answer_ms\": %.3f", arrival_ms[i]);
             printf ("}");

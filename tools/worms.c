@@ -87,6 +87,45 @@ wormctl_search (wormctl_client_t *client, const char *worm)
     return found;
 }
 
+int
+wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app,
+                      wormctl_segments_t *found, const char **endpoints, size_t cap, char *key,
+                      size_t key_cap)
+{
+    const char *command = client->command ? client->command->name : "";
+    char err[512];
+    if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
+        fprintf (stderr, "wormctl %s: %s\n", command, err);
+        return 1;
+    }
+    size_t n = 0;
+    const char *its_app = NULL;
+    for (int i = 0; i < found->count && n + 1 < cap; i++) {
+        const wormctl_segment_t *segment = &found->items[i];
+        if (!segment->answered || segment->evicting)
+            continue;
+        its_app = segment->app;
+        endpoints[n++] = segment->endpoint;
+        snprintf (key, key_cap, "%s", segment->key);
+    }
+    endpoints[n] = NULL;
+    if (found->count == 0) {
+        fprintf (stderr, "wormctl %s: no worm named %s runs on the %d host(s) that answered "
+                         "(start one: wormctl launch %s --app %s --size 2)\n",
+                 command, worm, found->answered, worm, app);
+        return 1;
+    }
+    if (n == 0) {
+        fprintf (stderr, "wormctl %s: worm %s has no live segment that answers\n", command, worm);
+        return 1;
+    }
+    if (strcmp (its_app, app) != 0) {
+        fprintf (stderr, "wormctl %s: worm %s runs app %s, not %s\n", command, worm, its_app, app);
+        return 1;
+    }
+    return 0;
+}
+
 //  Asks one segment how it sees its worm.
 static void
 s_segment_status (wormctl_segment_t *segment, int timeout_ms)

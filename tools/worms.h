@@ -70,6 +70,18 @@ int wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
     host answered 'find'). */
 wormctl_segments_t *wormctl_search (wormctl_client_t *client, const char *worm);
 
+/*  The segments to start a job in (worm/jobclient.h) of worm, which must
+    run app: wormctl_find_segments with each asked, then the endpoints of
+    those that answered and are not being evicted, at most cap - 1 of them,
+    into endpoints (NULL-terminated; they point into found), and the worm's
+    key into key. Returns 0, or 1 after saying on stderr in one line
+    ("wormctl COMMAND: ...") why there is no worm to work in: the search
+    failed, no worm of that name (with how to start one), no live segment
+    that answers, or a worm of another app ("worm W runs app A, not APP"). */
+int wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app,
+                          wormctl_segments_t *found, const char **endpoints, size_t cap,
+                          char *key, size_t key_cap);
+
 /*  True the first time it is asked about name in told; records it. */
 bool wormctl_tell_once (wormctl_told_t *told, const char *name);
 

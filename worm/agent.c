@@ -144,7 +144,9 @@ worm_agent_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
     host->segments = (uint32_t) worm_agent_slots_used (self);
     host->max_segments = (uint32_t) self->config.policy.max_segments;
     host->interval_ms = (uint32_t) lround (self->config.policy.check_interval_s * 1000);
-    snprintf (host->caps, sizeof host->caps, "%s", self->config.allow_run ? "spawn,run" : "spawn");
+    //  What this host offers besides segments: alarms' rings, users' commands
+    snprintf (host->caps, sizeof host->caps, "spawn%s%s", worm_rings_enabled (self) ? ",ring" : "",
+              self->config.allow_run ? ",run" : "");
 }
 
 bool
@@ -327,6 +329,7 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
         worm_agent_announce (self);
     worm_guests_kill_late (self);
     worm_runs_tick (self);
+    worm_rings_kill_late (self);
     worm_agent_tell_host (self);
     return 0;
 }
@@ -413,6 +416,8 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
         goto fail;
     }
     worm_guests_save (self);
+    if (worm_rings_start (self, err, cap))
+        goto fail;
     //  Keys: ours (made on first start), and the folder of authorized ones
     char path[PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/host.cert", config->state_dir);
@@ -469,6 +474,7 @@ worm_agent_destroy (worm_agent_t **self_p)
     if (self->runs)
         worm_runs_destroy_all (self);
     zlist_destroy (&self->runs);
+    worm_rings_stop (self);
     //  After the guests: their death notices go out first
     worm_announce_destroy (&self->announce);
     worm_claims_drop_all (self);

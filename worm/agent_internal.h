@@ -14,6 +14,8 @@
                     to the client with flow control, signals, their end
       run_files.c   and their files: inputs put in, outputs sent back
       relay.c       the relay actor that makes guests' requests elsewhere
+      rings.c       ringing alarms (the ring op): the ring command and log,
+                    and the memory of the alarm ids rung here
       announce.c    beacons, answers to queries, death notices: an actor
                     of its own (announce.h)
     Every call here runs on the reactor's thread, but worm_relay_actor: it
@@ -30,6 +32,7 @@
 #include "log.h"
 #include "registry.h"
 #include "request.h"
+#include "ringing.h"
 #include "token.h"
 #include "udp.h"
 
@@ -100,6 +103,20 @@ typedef struct {
     bool by_owner;                   //  the host's owner did
 } worm_tomb_t;
 
+//  An alarm rung here: its dedupe key and when
+typedef struct {
+    char key[WORM_RINGING_KEY_MAX];  //  "WORM-ID/ALARM-ID"
+    int64_t at_wall_ms;              //  when it was rung, wall clock
+} worm_rung_t;
+
+//  A ring command that runs
+typedef struct {
+    pid_t pid;                       //  its pid, also its process group
+    char key[WORM_RINGING_KEY_MAX];  //  the alarm it rings
+    int64_t kill_at_ms;              //  monotonic: killed if still running then
+    bool killed;                     //  it was
+} worm_ringer_t;
+
 struct worm_agent_t {
     //  Who we are (agent.c)
     worm_config_t config;           //  settings, policy included (policy-set changes it)
@@ -139,6 +156,13 @@ struct worm_agent_t {
     zhashx_t *killed;               //  worm id -> worm_tomb_t *, the worms killed lately
     //  Relay (relay.c)
     zactor_t *relay;                //  makes guests' requests to other hosts
+    //  Rings (rings.c)
+    worm_rung_t *rung;              //  the alarms rung here, a circle of RINGS_REMEMBERED
+    size_t rung_next;               //  where the next one goes in it
+    zhashx_t *rung_by_key;          //  key -> its entry in rung (not owned)
+    FILE *rung_record;              //  STATE/rings.seen, appended to
+    size_t rung_lines;              //  lines in it
+    zlist_t *ringers;               //  worm_ringer_t *, ring commands running
     //  Discovery (announce.c, an actor: we tell it our record, it tells us what it hears)
     worm_announce_t *announce;      //  says what the LAN hears from us
     worm_registry_t *registry;      //  hosts heard
@@ -167,6 +191,7 @@ worm_agent_handler_fn worm_agent_op_spawn;                                  //  
 worm_agent_handler_fn worm_agent_op_claim, worm_agent_op_release,
     worm_agent_op_kill;                                                     //  claims.c
 worm_agent_handler_fn worm_agent_op_relay;                                  //  relay.c
+worm_agent_handler_fn worm_agent_op_ring;                                   //  rings.c
 worm_agent_handler_fn worm_agent_op_run, worm_agent_op_run_put, worm_agent_op_run_start,
     worm_agent_op_run_in, worm_agent_op_run_ack, worm_agent_op_run_signal;  //  run.c
 
@@ -312,6 +337,27 @@ void worm_claims_drop_all (worm_agent_t *self);
 /*  Whether worm_id launched by launcher was killed here lately, in a way
     that bars it (by the owner, or by that launcher). */
 bool worm_claims_killed (worm_agent_t *self, const char *worm_id, const char *launcher);
+
+//  --------------------------------------------------------------------------
+//  rings.c
+
+/*  Whether this host can ring alarms (--ring-command or --ring-log): it
+    then advertises the capability 'ring'. */
+bool worm_rings_enabled (worm_agent_t *self);
+
+/*  At start: the memory of the alarms rung here, from STATE/rings.seen.
+    Returns 0, or -1 with the reason in err. */
+int worm_rings_start (worm_agent_t *self, char *err, size_t cap);
+
+/*  A child that is no guest ended (reaped by worm_guests_reap): if it was
+    a ring command, it is logged and forgotten. */
+void worm_rings_reaped (worm_agent_t *self, pid_t pid, int status);
+
+/*  SIGKILL to every ring command past its timeout. */
+void worm_rings_kill_late (worm_agent_t *self);
+
+/*  At shutdown: every ring command killed and reaped, the memory freed. */
+void worm_rings_stop (worm_agent_t *self);
 
 //  --------------------------------------------------------------------------
 //  relay.c

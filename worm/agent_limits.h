@@ -27,6 +27,11 @@
 #define WORM_AGENT_LOG_PERIOD_MS 5000       //  a rate-limited log line comes at most this often
 #define WORM_AGENT_SAMPLE_LOG_PERIOD_MS 10000   //  and one on failed sampling
 
+//  Rings (rings.c)
+#define WORM_AGENT_RINGS_REMEMBERED 16384   //  alarm ids rung here that are remembered, the latest
+#define WORM_AGENT_RINGS_RUNNING 16         //  ring commands running at once, at most
+#define WORM_AGENT_RINGS_RECORD "rings.seen"    //  in the state folder: the ids rung, one a line
+
 //  Guests
 #define WORM_AGENT_GUEST_NICE 19            //  the nice value guests run at
 

@@ -84,6 +84,15 @@ static const worm_field_t s_segment[] = {
 static const worm_field_t s_find[] = {
     {.name = "worm", .type = WORM_FIELD_STR, .max = WORM_AGENT_NAME_MAX},
     {.name = NULL}};
+//  An alarm to ring (rings.c): the handler judges the id, the message and
+//  who may name the worm
+static const worm_field_t s_ring[] = {
+    {.name = "alarm", .type = WORM_FIELD_STR, .required = true, .max = WORM_RINGING_ID_MAX},
+    {.name = "due", .type = WORM_FIELD_UINT, .required = true},
+    {.name = "message", .type = WORM_FIELD_STR, .required = true,
+     .max = WORM_RINGING_MESSAGE_MAX},
+    {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = NULL}};
 //  A run (worm/run.c, docs/PROTOCOL.md "Run")
 static const worm_field_t s_run_word = {.type = WORM_FIELD_STR, .max = WORM_RUN_ARG_MAX};
 static const worm_field_t s_run_path = {.type = WORM_FIELD_STR, .max = WORM_RUN_PATH_MAX};
@@ -129,8 +138,9 @@ static const worm_field_t s_alive[] = {
 //  The table. Who may call what: the owner alone reads and changes the
 //  policy and sees the guests; keys we authorized use the host (a kill is
 //  further limited to the worm's launcher, a named launcher to hosts: the
-//  handlers judge those); our own guests register and ask for relays,
-//  nothing else.
+//  handlers judge those); our own guests register and ask for relays; an
+//  alarm is rung for our guests, for hosts relaying for theirs, and for our
+//  owner (who may try the ring command), not for any user.
 
 #define ANYONE_AUTHORIZED (WORM_ROLE_OWNER | WORM_ROLE_USER | WORM_ROLE_HOST)
 static const worm_agent_op_t s_ops[] = {
@@ -156,6 +166,7 @@ static const worm_agent_op_t s_ops[] = {
     {{"run-in", s_run_in, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_in},
     {{"run-ack", s_run_ack, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_ack},
     {{"run-signal", s_run_signal, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_signal},
+    {{"ring", s_ring, WORM_ROLE_GUEST | WORM_ROLE_HOST | WORM_ROLE_OWNER}, worm_agent_op_ring},
     {{NULL, NULL, 0}, NULL}};
 
 const worm_request_table_t worm_request_agent = {

@@ -41,6 +41,14 @@ const worm_opt_t worm_config_options[] = {
     {"guest-files", "N", "a guest's open files limit (RLIMIT_NOFILE; default 1024)"},
     {"guest-procs", "N", "processes and threads the guests' user may have on this machine "
                          "(RLIMIT_NPROC; default 4096; 0 for none)"},
+    {"ring-command", "CMD", "rings an alarm: run by sh -c as the guests' user, with "
+                            "WORM_ALARM_ID, WORM_ALARM_DUE and WORM_ALARM_MESSAGE set "
+                            "(notify-send, wall, espeak-ng, a script); this host then "
+                            "advertises 'ring'"},
+    {"ring-log", "FILE", "rings an alarm by appending 'ID HOST DUE MESSAGE' to FILE (a "
+                         "local cluster's hosts append to DIR/rings.log); 'ring' too"},
+    {"ring-timeout", "SECONDS", "a ring command still running after this is killed (default "
+                                "10)"},
     {"daemon", NULL, "detach; log to STATE-DIR/wormd.log"},
     {"help", NULL, "print this help"},
     {NULL, NULL, NULL},
@@ -59,6 +67,7 @@ worm_config_defaults (worm_config_t *config)
     config->guest_memory = WORM_DEFAULT_GUEST_MEMORY;
     config->guest_files = WORM_DEFAULT_GUEST_FILES;
     config->guest_procs = WORM_DEFAULT_GUEST_PROCS;
+    config->ring_timeout_s = WORM_DEFAULT_RING_TIMEOUT_S;
     worm_policy_defaults (&config->policy);
     worm_avail_defaults (&config->avail);
 }
@@ -155,6 +164,12 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
     }
     if (strcmp (name, "idle-sources") == 0)
         return worm_avail_parse_sources (value, &config->avail.sources, err, cap);
+    if (strcmp (name, "ring-timeout") == 0)
+        return worm_parse_double (value, 0.1, 3600, &config->ring_timeout_s, err, cap);
+    if ((strcmp (name, "ring-command") == 0 || strcmp (name, "ring-log") == 0) && !value[0]) {
+        snprintf (err, cap, "empty (leave the option out for a host that does not ring)");
+        return -1;
+    }
     if (strcmp (name, "guest-memory") == 0)
         return worm_parse_size (value, 16UL << 20, 1UL << 46, &config->guest_memory, err, cap);
     struct {
@@ -195,6 +210,8 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
         {"activity-file", config->avail.activity_file, sizeof config->avail.activity_file},
         {"loadavg-file", config->avail.loadavg_file, sizeof config->avail.loadavg_file},
         {"meminfo-file", config->avail.meminfo_file, sizeof config->avail.meminfo_file},
+        {"ring-command", config->ring_command, sizeof config->ring_command},
+        {"ring-log", config->ring_log, sizeof config->ring_log},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strcmp (name, strings[i].name) == 0)

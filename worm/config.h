@@ -19,6 +19,7 @@
 #define WORM_DEFAULT_GUEST_USER "worm"      //  guests' user when wormd runs as root
 #define WORM_DEFAULT_GUEST_FILES 1024       //  RLIMIT_NOFILE of a guest
 #define WORM_DEFAULT_GUEST_PROCS 4096       //  RLIMIT_NPROC: the guest user's processes and threads
+#define WORM_DEFAULT_RING_TIMEOUT_S 10      //  a ring command is killed after this long
 //  RLIMIT_DATA of a guest. AddressSanitizer maps terabytes of shadow memory
 //  as private writable data, which any data or address-space limit refuses,
 //  so sanitizer builds set none unless told to.
@@ -55,6 +56,9 @@ typedef struct {
     unsigned long guest_memory;       //  guests' RLIMIT_DATA in bytes, 0 for none
     unsigned long guest_files;        //  guests' RLIMIT_NOFILE, 0 for wormd's own
     unsigned long guest_procs;        //  guests' RLIMIT_NPROC, 0 for wormd's own
+    char ring_command[1024];          //  rings an alarm (sh -c), "" for none
+    char ring_log[PATH_MAX];          //  or a file to append a line to, "" for none
+    double ring_timeout_s;            //  a ring command is killed after this long
     worm_policy_t policy;             //  the owner's policy
     worm_avail_config_t avail;        //  where availability is read from
 } worm_config_t;

@@ -342,13 +342,17 @@ worm_guests_reap (worm_agent_t *self)
     int status;
     pid_t pid;
     while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        bool guest_ended = false;
         for (worm_guest_t *guest = zlist_first (self->guests); guest;
              guest = zlist_next (self->guests))
             if (guest->pid == pid) {
                 s_guest_ended (self, guest, status);
                 reaped++;
+                guest_ended = true;
                 break;
             }
+        if (!guest_ended)
+            worm_rings_reaped (self, pid, status);
     }
     return reaped;
 }

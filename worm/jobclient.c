@@ -2,6 +2,7 @@
     docs/PROTOCOL.md, "Jobs". */
 #include "jobclient.h"
 #include "ctl.h"
+#include "joblimits.h"
 #include "random.h"
 #include "token.h"
 #include "wire.h"
@@ -12,9 +13,22 @@
 #include <string.h>
 
 #define PING_MS 500             //  job.held to every segment, status to one, this often
-#define SLOTS 2                 //  units leased to one segment at once (its WORM_JOB_SLOTS)
+//  A segment that has not answered for this long (three pings) is leased
+//  nothing more until it answers again: it may be dead and not yet
+//  dropped, and a unit whose lease lapsed there must not go back to it
+#define QUIET_MS (3 * PING_MS)
+#define DRAIN_MAX 256           //  answers an idle wait reads at most
 #define DEFAULT_LEASE_MS 5000
 #define BUSY_MS 250             //  a segment that said busy gets no unit for this long
+
+//  A result arriving in parts (worm/joblimits.h): one at a time from a
+//  segment, whose parts come in order on its connection
+typedef struct {
+    uint64_t unit;                              //  whose result, 0: none
+    uint8_t *data;                              //  total bytes (malloc'd), have of them filled
+    size_t total;                               //  the result's size
+    size_t have;                                //  bytes received, in order
+} s_parts_t;
 
 typedef struct {
     bool used;                                  //  this slot is a segment
@@ -24,6 +38,7 @@ typedef struct {
     uint64_t heard_ms;                          //  its last answer (or when we connected)
     bool leaving;                               //  it said it leaves the worm: no new units
     uint64_t busy_until_ms;                     //  it said busy: no new units until then
+    s_parts_t parts;                            //  a result it is sending in parts
 } s_seg_t;
 
 struct worm_jobclient_t {
@@ -43,6 +58,7 @@ struct worm_jobclient_t {
     char stopped[WORM_JOBCLIENT_ERROR_MAX];     //  why the job cannot go on, "" it can
     uint64_t *overheads;                        //  each result's overhead (us), for the figures
     size_t overhead_count, overhead_cap;        //  how many there are, and room
+    uint64_t view_epoch, view_seq;              //  the newest token a status showed us
 };
 
 static uint64_t
@@ -114,6 +130,8 @@ s_drop (worm_jobclient_t *self, s_seg_t *seg, const char *why)
         s_log (self, "segment %s %s", s_name (seg), why);
     zpoller_remove (self->poller, seg->sock);
     zsock_destroy (&seg->sock);
+    free (seg->parts.data);
+    seg->parts = (s_parts_t) {0};
     seg->used = false;
 }
 
@@ -203,6 +221,7 @@ worm_jobclient_destroy (worm_jobclient_t **self_p)
         //  Give the cancel a moment to leave before the socket closes
         zsock_set_linger (seg->sock, 200);
         zsock_destroy (&seg->sock);
+        free (seg->parts.data);
     }
     zpoller_destroy (&self->poller);
     worm_jobq_destroy (&self->queue);
@@ -289,17 +308,19 @@ s_ping (worm_jobclient_t *self, uint64_t now)
         s_log (self, "%zu lease%s lapsed: back to the queue", lapsed, lapsed == 1 ? "" : "s");
 }
 
-//  The segment taking units that holds the fewest, under SLOTS (NULL: none).
+//  The segment taking units that holds the fewest, under WORM_JOB_SLOTS (NULL:
+//  none).
 //  One that said it is busy (its slots still hold cancelled units) is left
-//  alone for BUSY_MS; one that leaves gets none.
+//  alone for BUSY_MS; one that leaves gets none, nor one quiet for QUIET_MS.
 static s_seg_t *
 s_least_busy (worm_jobclient_t *self, uint64_t now)
 {
     s_seg_t *best = NULL;
-    size_t best_held = SLOTS;
+    size_t best_held = WORM_JOB_SLOTS;
     for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
         s_seg_t *seg = &self->segs[i];
-        if (!seg->used || !seg->id[0] || seg->leaving || seg->busy_until_ms > now)
+        if (!seg->used || !seg->id[0] || seg->leaving || seg->busy_until_ms > now
+            || now > seg->heard_ms + QUIET_MS)
             continue;
         size_t held = worm_jobq_holding (self->queue, seg->id);
         if (held < best_held) {
@@ -334,8 +355,11 @@ s_dispatch (worm_jobclient_t *self, uint64_t now)
     }
 }
 
-//  A status reply: who seg is, the app, and the members (new ones are
-//  connected; those no longer listed are gone).
+//  A status reply: who seg is, the app, and the members of its copy of the
+//  token (new ones are connected; those no longer listed are gone), when
+//  that copy is the newest we have seen: a segment that has no token yet
+//  (a joiner) or an older one (it has not been around the ring since) does
+//  not know who joined since.
 static void
 s_on_status (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r)
 {
@@ -350,6 +374,14 @@ s_on_status (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r)
                   app, self->app);
         return;
     }
+    uint64_t epoch = 0, seq = 0;
+    worm_wire_get_u64 (r, r->root, "epoch", &epoch);
+    worm_wire_get_u64 (r, r->root, "seq", &seq);
+    if (epoch == 0 || epoch < self->view_epoch
+        || (epoch == self->view_epoch && seq < self->view_seq))
+        return;
+    self->view_epoch = epoch;
+    self->view_seq = seq;
     const msgpack_object_array *members;
     if (worm_wire_get_array (r, r->root, "members", &members, WORM_TOKEN_MAX_MEMBERS) != 0)
         return;
@@ -455,6 +487,66 @@ worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3])
     return n;
 }
 
+void
+worm_jobclient_log_overhead (worm_jobclient_t *self, const char *what)
+{
+    uint64_t pct[3];
+    size_t measured = worm_jobclient_overhead (self, pct);
+    if (measured)
+        s_log (self,
+               "overhead per %s (round trip - compute - wait at the segment), %zu %s%s: "
+               "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+               what, measured, what, measured == 1 ? "" : "s", pct[0] / 1e3, pct[1] / 1e3,
+               pct[2] / 1e3);
+}
+
+//  One part of unit's result from seg: its size bytes at offset of total.
+//  Returns the whole result (malloc'd, the caller's) once its last part is
+//  in, else NULL. A part that does not follow the one before (one was lost
+//  on the way) drops what came so far: the segment no longer holds the
+//  unit, so its next job.held answer sends the unit back to the queue.
+static void *
+s_gather (worm_jobclient_t *self, s_seg_t *seg, uint64_t unit, const void *data, size_t size,
+          uint64_t offset, uint64_t total)
+{
+    s_parts_t *parts = &seg->parts;
+    if (offset == 0) {
+        if (parts->unit)
+            s_log (self, "unit %" PRIu64 ": segment %s broke off its result at %zu of %zu bytes",
+                   parts->unit, seg->id, parts->have, parts->total);
+        free (parts->data);
+        *parts = (s_parts_t) {0};
+        if (total > WORM_JOB_RESULT_MAX || size > total) {
+            s_log (self, "unit %" PRIu64 ": segment %s announced a result of %" PRIu64
+                   " bytes (at most %d): dropped", unit, seg->id, total, WORM_JOB_RESULT_MAX);
+            return NULL;
+        }
+        if (!(parts->data = malloc (total ? total : 1))) {
+            s_log (self, "unit %" PRIu64 ": no memory for a result of %" PRIu64 " bytes", unit,
+                   total);
+            return NULL;
+        }
+        *parts = (s_parts_t) {.unit = unit, .data = parts->data, .total = total};
+    }
+    else if (parts->unit != unit || offset != parts->have || total != parts->total
+             || size > parts->total - parts->have) {
+        if (parts->unit)
+            s_log (self, "unit %" PRIu64 ": a part of segment %s's result is missing: dropped",
+                   parts->unit, seg->id);
+        free (parts->data);
+        *parts = (s_parts_t) {0};
+        return NULL;
+    }
+    if (size)
+        memcpy (parts->data + parts->have, data, size);
+    parts->have += size;
+    if (parts->have < parts->total)
+        return NULL;
+    void *whole = parts->data;
+    *parts = (s_parts_t) {0};
+    return whole;
+}
+
 //  A job.run answer. Returns true when it is an event for the caller.
 static bool
 s_on_run (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, bool ok,
@@ -499,17 +591,35 @@ s_on_run (worm_jobclient_t *self, s_seg_t *seg, worm_wire_reader_t *r, bool ok,
     size_t size = 0;
     if (worm_wire_get_bin (r, r->root, "result", &data, &size, WORM_CTL_MAX) != 0)
         return false;
+    uint64_t offset = 0, total = size;
+    worm_wire_get_u64 (r, r->root, "offset", &offset);
+    worm_wire_get_u64 (r, r->root, "total", &total);
+    void *whole = NULL;         //  the result put together, when it came in parts
+    if (offset != 0 || total != size) {
+        if (u->state == WORM_UNIT_DONE || u->state == WORM_UNIT_CANCELLED) {
+            if (offset == 0)
+                s_log (self, "unit %" PRIu64 ": a late result from segment %s, dropped", unit,
+                       seg->id);
+            return false;
+        }
+        if (!(whole = s_gather (self, seg, unit, data, size, offset, total)))
+            return false;
+        data = whole;
+        size = total;
+    }
     int rc = worm_jobq_done (self->queue, unit, seg->id);
     if (rc != 0) {
         s_log (self, "unit %" PRIu64 ": a late result from segment %s, dropped", unit, seg->id);
+        free (whole);
         return false;
     }
     *event = (worm_job_event_t) {.kind = WORM_JOB_RESULT, .unit = unit, .group = u->group,
                                  .size = size};
     worm_wire_get_u64 (r, r->root, "compute_us", &event->compute_us);
     s_note_overhead (self, r, event->compute_us);
-    event->data = malloc (size ? size : 1);
-    if (event->data && size)
+    if (whole)
+        event->data = whole;
+    else if ((event->data = malloc (size ? size : 1)) && size)
         memcpy (event->data, data, size);
     snprintf (event->segment, sizeof event->segment, "%s", seg->id);
     return true;
@@ -558,6 +668,25 @@ s_any_segment (worm_jobclient_t *self)
     return false;
 }
 
+//  Reads the answers already in, without waiting (at most DRAIN_MAX).
+//  Returns true when one of them is an event for the caller.
+static bool
+s_drain (worm_jobclient_t *self, worm_job_event_t *event)
+{
+    for (int n = 0; n < DRAIN_MAX; n++) {
+        zsock_t *which = zpoller_wait (self->poller, 0);
+        if (!which)
+            return false;
+        for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++)
+            if (self->segs[i].used && self->segs[i].sock == which) {
+                if (s_on_answer (self, &self->segs[i], s_now (), event))
+                    return true;
+                break;
+            }
+    }
+    return false;
+}
+
 void
 worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event_t *event)
 {
@@ -583,6 +712,11 @@ worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event_t *e
         }
         s_dispatch (self, now);
         if (worm_jobq_idle (self->queue)) {
+            //  Nothing leased, so no answer is an event: read what came
+            //  (status, job.held), so that a job idle for a while still
+            //  hears its segments and does not drop them as silent
+            if (s_drain (self, event))
+                return;
             event->kind = WORM_JOB_IDLE;
             return;
         }

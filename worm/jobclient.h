@@ -8,7 +8,8 @@
     lost) and one segment for the worm's members (status: a segment that
     joined gets work, one that is gone gives its units back). A lease not
     renewed for lease_ms lapses and its unit goes back to the queue; a
-    segment that refuses a unit (busy, leaving) gives it back at once. The
+    segment that refuses a unit (busy, leaving) gives it back at once. A
+    result that comes in parts (worm/joblimits.h) is put together here. The
     first result of a unit is handed to the caller, a later one dropped.
     The queue lives here, in the client, as the Xerox display held its
     frames: a client that dies takes the job with it, and the segments drop
@@ -41,7 +42,7 @@ typedef struct {
 typedef enum {
     WORM_JOB_RESULT,        //  a unit's first result: unit, group, data, size
     WORM_JOB_FAILED,        //  a unit failed in the app (a bad unit): unit, group, error
-    WORM_JOB_IDLE,          //  nothing is queued or leased
+    WORM_JOB_IDLE,          //  nothing is queued or leased (answers that came were read)
     WORM_JOB_TIMEOUT,       //  the wait ended with nothing to report
     WORM_JOB_STOPPED,       //  the job cannot go on: error (no segment left, another app)
     WORM_JOB_INTERRUPTED,   //  zsys_interrupted was set; the segments were told to drop the job
@@ -92,5 +93,11 @@ size_t worm_jobclient_segments (worm_jobclient_t *self);
     the 50th, 95th and 99th percentiles. Returns how many results were
     measured (0: none, pct all 0). */
 size_t worm_jobclient_overhead (worm_jobclient_t *self, uint64_t pct[3]);
+
+/*  Says the overhead above in the job's log (on_log), as "overhead per
+    WHAT (round trip - compute - wait at the segment), N WHATs: p50 … ms,
+    p95 … ms, p99 … ms", what being the app's word for a unit ("unit",
+    "frame"); nothing when no result was measured. */
+void worm_jobclient_log_overhead (worm_jobclient_t *self, const char *what);
 
 #endif

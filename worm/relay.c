@@ -79,7 +79,7 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         return;
     }
     if (!streq (op, "claim") && !streq (op, "spawn") && !streq (op, "release")
-        && !streq (op, "alive")) {
+        && !streq (op, "alive") && !streq (op, "ring")) {
         worm_ctl_reply_error (self->router, identity, "relay: op '%s' is not relayed", op);
         return;
     }
@@ -97,8 +97,10 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     //  The request as it came, less any launcher the guest named (the request
     //  check let no key appear twice): we name the launcher of a claim or a
     //  spawn ourselves, and the other host believes it because we are a host
+    //  A ring names the worm it rings for the same way: its guest's
     bool vouch = streq (op, "spawn") || streq (op, "claim");
-    const msgpack_object *named = worm_wire_field (inner, "launcher");
+    bool ring = streq (op, "ring");
+    const msgpack_object *named = worm_wire_field (inner, ring ? "worm_id" : "launcher");
     worm_wire_map_open (&writer);
     for (uint32_t i = 0; i < inner->via.map.size; i++)
         if (&inner->via.map.ptr[i].val != named) {
@@ -107,6 +109,8 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         }
     if (vouch)
         worm_wire_kstr (&writer, "launcher", guest->launcher);
+    if (ring)
+        worm_wire_kstr (&writer, "worm_id", guest->worm_id);
     worm_wire_map_close (&writer);
     zmsg_t *job = zmsg_new ();
     zframe_t *copy = zframe_dup (identity);

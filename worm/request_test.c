@@ -350,7 +350,7 @@ s_tables (void)
         CHECK (worm_request_op (&worm_request_agent, op->op) == op);
         CHECK (strlen (op->op) < 32);
     }
-    CHECK_EQ (count, 20);
+    CHECK_EQ (count, 21);
     CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
     //  Who may call what: denied by default, the policy the owner's alone
     CHECK (!worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_USER | WORM_ROLE_HOST));
@@ -361,6 +361,11 @@ s_tables (void)
     CHECK (!worm_request_allowed (&worm_request_agent, "claim", WORM_ROLE_GUEST));
     CHECK (!worm_request_allowed (&worm_request_agent, "relay", WORM_ROLE_USER | WORM_ROLE_OWNER));
     CHECK (worm_request_allowed (&worm_request_agent, "relay", WORM_ROLE_GUEST));
+    //  An alarm is rung for guests, hosts relaying for theirs, the owner:
+    //  never for a user
+    CHECK (!worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_USER));
+    CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_GUEST));
+    CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_HOST));
     CHECK (!worm_request_allowed (&worm_request_agent, "status", 0));
     //  Runs are users' (the owner's too), never a guest's or a bare host's
     CHECK (worm_request_allowed (&worm_request_agent, "run", WORM_ROLE_USER));

@@ -1,9 +1,11 @@
 /*  big.c — factoring numbers of any size, with ECM through a runner. See big.h. */
 #include "big.h"
+#include "siqs.h"
 #include "word.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,6 +16,10 @@
 #define S_RHO_BATCH 64
 //  Units of one number in flight at most, whatever the runner's capacity
 #define S_MAX_INFLIGHT 256
+//  In the sieve's range, rho gets this share of its budget
+#define S_RHO_SIQS_SHARE 100
+//  From this many digits, ECM runs to 4/13 of the digits before the sieve
+#define S_SIQS_ECM_FROM 55
 
 //  Unit ids, unique for the process's life, so they stay unique per runner
 static atomic_uint_fast64_t s_next_id = 1;
@@ -80,6 +86,7 @@ typedef struct {
     worm_factor_stats_t *stats;             //  the caller's counters
     uint32_t rho_iterations;                //  config's budget, defaulted
     uint32_t sigma;                         //  config's first sigma, defaulted
+    int siqs_digits;                        //  config's crossover, defaulted (-1: none)
 } s_ctx_t;
 
 //  Pollard-Brent rho on odd composite n with x^2 + c, for at most budget
@@ -168,9 +175,13 @@ s_unit_curves (const worm_factor_config_t *config, double b1, size_t bits, uint3
 
 //  Runs ECM on odd composite n (no small factors, not a perfect power)
 //  along the schedule until a unit returns a proper factor, which lands in
-//  f. Returns 0 or a negative errno.
+//  f. With max_digits 0 the ladder never ends; otherwise it climbs only the
+//  levels that target factors of at most max_digits digits. When quit is not
+//  NULL, it stops once *quit is set (looked at whenever a unit returns).
+//  Returns 1 with the factor, 0 when the levels allowed ran out or quit was
+//  set, or a negative errno.
 static int
-s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
+s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n, int max_digits, const atomic_bool *quit)
 {
     worm_factor_runner_t *runner = ctx->config->runner;
     if (!runner)
@@ -187,6 +198,7 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
     uint32_t left = schedule [0].curves;    //  curves of the level not yet submitted
     uint32_t sigma = ctx->sigma;
     int rc = 0;
+    bool ended = max_digits > 0 && schedule [0].digits > max_digits;  //  nothing more to submit
     while (true) {
         //  Asked again each time: a worm's segments come and go
         int capacity = runner->capacity (runner->self);
@@ -194,9 +206,14 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
             capacity = 1;
         if (capacity > S_MAX_INFLIGHT)
             capacity = S_MAX_INFLIGHT;
-        while (count < capacity) {
+        while (count < capacity && !ended && !(quit && atomic_load (quit))) {
             if (left == 0) {
                 //  After the last level, more of the same
+                if (max_digits > 0
+                    && (level + 1 >= levels || schedule [level + 1].digits > max_digits)) {
+                    ended = true;
+                    break;
+                }
                 if (level + 1 < levels)
                     level++;
                 left = schedule [level].curves;
@@ -219,6 +236,10 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
         }
         if (rc < 0)
             break;
+        if (ended && count == 0)
+            break;      //  rc 0: the levels allowed ran out
+        if (quit && atomic_load (quit))
+            break;      //  rc 0: the sieve beside it is done
         uint64_t id = 0;
         int found = runner->wait (runner->self, &id, f);
         for (int i = 0; i < count; i++)
@@ -236,6 +257,7 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
         if (found > 0 && mpz_cmp_ui (f, 1) > 0 && mpz_cmp (f, n) < 0 && mpz_divisible_p (n, f)) {
             if (ctx->stats)
                 ctx->stats->factors_by_ecm++;
+            rc = 1;
             break;
         }
     }
@@ -245,6 +267,99 @@ s_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
 }
 
 static int s_split (s_ctx_t *ctx, const mpz_t n);
+
+static void
+s_count_siqs (s_ctx_t *ctx, bool found)
+{
+    if (ctx->stats) {
+        if (found)
+            ctx->stats->factors_by_siqs++;
+        else
+            ctx->stats->siqs_failures++;
+    }
+}
+
+//  The sieve run in a thread of its own, beside the ECM ladder.
+typedef struct {
+    mpz_t n;                    //  the number (the job's copy)
+    mpz_t f;                    //  the factor found
+    worm_factor_siqs_t params;  //  budget, stop flag, counters
+    volatile int stop;          //  set to stop the sieve: ECM won, or an error
+    atomic_bool done;           //  set when the sieve has returned
+    int rc;                     //  what it returned
+} s_sieve_job_t;
+
+static void *
+s_sieve_thread (void *arg)
+{
+    s_sieve_job_t *job = arg;
+    job->rc = worm_factor_siqs (job->f, job->n, &job->params);
+    atomic_store (&job->done, true);
+    return NULL;
+}
+
+//  Factors n (in the sieve's range, no small factor) by the sieve in a
+//  thread of this process while the ECM ladder runs through the runner;
+//  whichever finds a factor first wins and the other is stopped. If the
+//  sieve gives up, the ladder goes on alone. Returns 1 with the factor in
+//  f, or a negative errno (the runner's, or -ENOMEM).
+static int
+s_siqs_beside_ecm (s_ctx_t *ctx, mpz_t f, const mpz_t n)
+{
+    s_sieve_job_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return -ENOMEM;
+    mpz_init_set (job->n, n);
+    mpz_init (job->f);
+    job->params.max_polys = ctx->config->siqs_polys;
+    job->params.stop = &job->stop;
+    atomic_init (&job->done, false);
+    pthread_t thread;
+    int rc;
+    if (pthread_create (&thread, NULL, s_sieve_thread, job) != 0) {
+        //  No thread: the sieve here, then ECM if it gave up
+        job->rc = worm_factor_siqs (job->f, job->n, &job->params);
+        atomic_store (&job->done, true);
+        rc = 0;
+    }
+    else {
+        //  The ladder returns 0 only once the sieve is done; otherwise (a
+        //  factor, an error, the runner's -EINTR on Ctrl-C) the sieve is
+        //  told to stop, which it does within a polynomial's time
+        rc = s_ecm (ctx, f, n, 0, &job->done);
+        if (rc != 0)
+            job->stop = 1;
+        pthread_join (thread, NULL);
+    }
+    if (rc == 0) {
+        if (job->rc == 1) {
+            mpz_set (f, job->f);
+            rc = 1;
+        }
+        else if (job->rc == -ENOMEM)
+            rc = -ENOMEM;
+        s_count_siqs (ctx, rc == 1);
+        if (rc == 0)    //  the sieve gave up: the ladder alone, from its start
+            rc = s_ecm (ctx, f, n, 0, NULL);
+    }
+    mpz_clears (job->n, job->f, NULL);
+    free (job);
+    return rc;
+}
+
+//  The number of decimal digits of n > 0 (mpz_sizeinbase may say one more).
+static int
+s_digits (const mpz_t n)
+{
+    int digits = (int) mpz_sizeinbase (n, 10);
+    mpz_t power;
+    mpz_init (power);
+    mpz_ui_pow_ui (power, 10, (unsigned long) digits - 1);
+    if (mpz_cmp (n, power) < 0)
+        digits--;
+    mpz_clear (power);
+    return digits;
+}
 
 //  Pushes the prime factors of n (no prime factor below the trial bound)
 //  multiplicity times.
@@ -293,18 +408,53 @@ s_split (s_ctx_t *ctx, const mpz_t n)
                 goto done;
             }
     }
-    bool found = s_rho (f, n, 1, ctx->rho_iterations);
+    //  In the sieve's range rho only looks for small factors: the sieve's
+    //  time does not depend on the factors' size
+    int digits = s_digits (n);
+    bool sieve = digits <= ctx->siqs_digits;
+    uint32_t budget = sieve ? ctx->rho_iterations / S_RHO_SIQS_SHARE : ctx->rho_iterations;
+    bool found = s_rho (f, n, 1, budget);
     if (!found)
-        found = s_rho (f, n, 3, ctx->rho_iterations / 4);
+        found = s_rho (f, n, 3, budget / 4);
     if (found) {
         if (ctx->stats)
             ctx->stats->factors_by_rho++;
     }
-    else {
-        rc = s_ecm (ctx, f, n);
+    worm_factor_runner_t *runner = ctx->config->runner;
+    if (!found && sieve && runner && digits >= S_SIQS_ECM_FROM
+        && runner->capacity (runner->self) >= 2) {
+        //  A runner of other cores (a worm's segments): ECM there while the
+        //  sieve runs here, the first factor wins
+        rc = s_siqs_beside_ecm (ctx, f, n);
+        if (rc < 0)
+            goto done;
+        found = rc == 1;
+    }
+    else if (!found && sieve) {
+        if (runner && digits >= S_SIQS_ECM_FROM) {
+            //  One core: ECM first for factors up to 4/13 of the digits, as
+            //  GMP-ECM and yafu do
+            rc = s_ecm (ctx, f, n, digits * 4 / 13, NULL);
+            if (rc < 0)
+                goto done;
+            found = rc == 1;
+        }
+        if (!found) {
+            worm_factor_siqs_t siqs = {.max_polys = ctx->config->siqs_polys,
+                                       .stop = ctx->config->stop};
+            rc = worm_factor_siqs (f, n, &siqs);
+            if (rc < 0 && rc != -EINVAL)
+                goto done;
+            found = rc == 1;
+            s_count_siqs (ctx, found);
+        }
+    }
+    if (!found) {
+        rc = s_ecm (ctx, f, n, 0, NULL);
         if (rc < 0)
             goto done;
     }
+    rc = 0;
     //  Every factor found is checked by division before it is recursed on
     if (!mpz_divisible_p (n, f) || mpz_cmp_ui (f, 1) <= 0 || mpz_cmp (f, n) >= 0) {
         rc = -EPROTO;
@@ -325,7 +475,12 @@ worm_factor_mpz (const mpz_t n, const worm_factor_config_t *config, worm_factor_
 {
     s_ctx_t ctx = {config, primes, stats,
                    config->rho_iterations ? config->rho_iterations : S_DEFAULT_RHO,
-                   config->sigma >= WORM_FACTOR_SIGMA_MIN ? config->sigma : S_DEFAULT_SIGMA};
+                   config->sigma >= WORM_FACTOR_SIGMA_MIN ? config->sigma : S_DEFAULT_SIGMA,
+                   config->siqs_digits == 0  ? WORM_FACTOR_SIQS_DIGITS
+                   : config->siqs_digits < 0 ? -1
+                   : config->siqs_digits > WORM_FACTOR_SIQS_MAX_DIGITS
+                       ? WORM_FACTOR_SIQS_MAX_DIGITS
+                       : config->siqs_digits};
     if (mpz_sgn (n) <= 0 || mpz_cmp_ui (n, 1) == 0)
         return 0;
     size_t first = primes->count;

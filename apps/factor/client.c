@@ -94,45 +94,6 @@ s_print_json (const char *text, size_t size, FILE *out)
     fprintf (out, "%s]\n", first ? "" : "\n");
 }
 
-//  The worm's segments to start the job from, and its key. Returns 0, or 1
-//  after saying why there is no worm to work in.
-static int
-s_find_worm (wormctl_client_t *client, const char *worm, const char **endpoints, char *key,
-             size_t key_cap, wormctl_segments_t *found)
-{
-    char err[512];
-    if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
-        fprintf (stderr, "wormctl factor: %s\n", err);
-        return 1;
-    }
-    int n = 0;
-    const char *app = NULL;
-    for (int i = 0; i < found->count && n < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
-        const wormctl_segment_t *segment = &found->items[i];
-        if (!segment->answered || segment->evicting)
-            continue;
-        app = segment->app;
-        endpoints[n++] = segment->endpoint;
-        snprintf (key, key_cap, "%s", segment->key);
-    }
-    endpoints[n] = NULL;
-    if (found->count == 0) {
-        fprintf (stderr, "wormctl factor: no worm named %s runs on the %d host(s) that answered "
-                         "(start one: wormctl launch %s --app factor --size 2)\n",
-                 worm, found->answered, worm);
-        return 1;
-    }
-    if (n == 0) {
-        fprintf (stderr, "wormctl factor: worm %s has no live segment that answers\n", worm);
-        return 1;
-    }
-    if (strcmp (app, "factor") != 0) {
-        fprintf (stderr, "wormctl factor: worm %s runs app %s, not factor\n", worm, app);
-        return 1;
-    }
-    return 0;
-}
-
 //  wormctl factor: see the usage below.
 static int
 s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
@@ -149,9 +110,10 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     static const char usage[] =
         "usage: wormctl [GLOBAL] factor [--worm NAME] [--local] [--json] [--quiet] [N]...\n"
         "Prints the prime factors of each N, or of each number read from standard input\n"
-        "when none is given, exactly as GNU coreutils' factor prints them. ECM runs as work\n"
-        "units in the worm's segments (a lost segment costs only the units it held);\n"
-        "progress goes to stderr.\n";
+        "when none is given, exactly as GNU coreutils' factor prints them. Composites of\n"
+        "up to " WORMCTL_STR (WORM_FACTOR_SIQS_DIGITS) " digits are sieved (SIQS) in this process, on one core (from 55\n"
+        "digits while the segments run ECM); ECM runs as work units in the worm's\n"
+        "segments (a lost segment costs only the units it held); progress goes to stderr.\n";
     s_factor_t opt = {.worm = "factor"};
     int index = 0;
     char err[512];
@@ -174,7 +136,9 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         found = calloc (1, sizeof *found);
         const char *endpoints[WORM_JOBCLIENT_MAX_SEGMENTS + 1];
         char key[WORM_TOKEN_KEY_MAX] = "";
-        if (!found || s_find_worm (client, opt.worm, endpoints, key, sizeof key, found)) {
+        if (!found
+            || wormctl_job_segments (client, opt.worm, "factor", found, endpoints,
+                                     WORM_JOBCLIENT_MAX_SEGMENTS + 1, key, sizeof key)) {
             free (found);
             return 1;
         }
@@ -194,7 +158,8 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     //  2 ms) stays small beside them, and a found factor wastes at most that
     //  long on each slot
     worm_factor_config_t config = {.runner = runner, .sigma = opt.seed,
-                                   .unit_ms = opt.local ? 0 : S_UNIT_MS};
+                                   .unit_ms = opt.local ? 0 : S_UNIT_MS,
+                                   .stop = &zsys_interrupted};
     char *text = NULL;
     size_t size = 0;
     FILE *out = opt.json ? open_memstream (&text, &size) : stdout;

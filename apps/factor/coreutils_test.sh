@@ -3,7 +3,8 @@
 # generated set: byte-identical stdout, the same stderr (with the program's
 # name in place of `factor`) and the same exit status, from standard input
 # and from arguments, in a UTF-8 and in the C locale. Also: 1000-digit
-# numbers are taken, and a number that is too large is refused in one line.
+# numbers are taken, a number that is too large is refused in one line,
+# --help names the methods, and a p30 * p30 is split (by the sieve).
 set -u
 BIN=${WORM_BIN:?WORM_BIN must name the bin folder of the build}
 ME=$BIN/worm-factor-local
@@ -178,6 +179,18 @@ status=$?
 out=$(printf '%s 6\n' "$huge" | "$ME" 2>&1)
 [[ "$out" == *"6: 2 3"* && "$out" == *"20001 digits is too large"* ]] ||
     fail "too large on stdin: '${out:0:120}'"
+
+# --help names the methods: the quadratic sieve and its crossover, and ECM
+out=$("$ME" --help 2>&1)
+status=$?
+[ "$status" = 0 ] || fail "--help: status $status"
+[[ "$out" =~ at\ most[[:space:]]+[0-9]+\ digits,\ a\ self-initializing\ quadratic\ sieve\ \(SIQS ]] ||
+    fail "--help does not name the sieve: '$out'"
+[[ "$out" == *"ECM (libecm"* ]] || fail "--help does not name ECM: '$out'"
+# A 60-digit p30 * p30 (a few seconds by the sieve; hours by rho)
+out=$("$ME" 657050547466143472822108770584577443598748792870435621808089 2>&1)
+[ "$out" = "657050547466143472822108770584577443598748792870435621808089: 744150635057662280109618862231 882953687750639828393360744719" ] ||
+    fail "p30 * p30: '$out'"
 
 if [ "$failures" -gt 0 ]; then
     echo "$failures failures"

@@ -12,13 +12,19 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#define S_STRING(x) #x
+#define S_DIGITS(x) S_STRING (x)
 const char worm_factor_method_help [] =
     "Numbers below 2^64 are factored in machine words: trial division, Pollard's\n"
     "rho (Brent) and a deterministic Miller-Rabin test (7 bases). Larger ones use\n"
-    "GMP: trial division, a bounded Pollard rho, then ECM (libecm, B1 from 2e3 to\n"
-    "85e7 along GMP-ECM's schedule). Every factor found is checked by division,\n"
-    "and every prime printed passed GMP's mpz_probab_prime_p with 30 rounds: a\n"
-    "Baillie-PSW test followed by 6 Miller-Rabin rounds with random bases.\n";
+    "GMP: trial division, a bounded Pollard rho, then, for composites of at most\n"
+    S_DIGITS (WORM_FACTOR_SIQS_DIGITS) " digits, a self-initializing quadratic sieve (SIQS: one core, in\n"
+    "this process; from 55 digits after ECM for factors of up to 4/13 of the\n"
+    "digits, or in a worm beside ECM on its segments), and above that, or when\n"
+    "the sieve gives up, ECM (libecm, B1 from 2e3 to 85e7 along GMP-ECM's\n"
+    "schedule). Every factor found is checked by division, and every prime\n"
+    "printed passed GMP's mpz_probab_prime_p with 30 rounds: a Baillie-PSW test\n"
+    "followed by 6 Miller-Rabin rounds with random bases.\n";
 
 //  One call's state.
 typedef struct {

@@ -3,12 +3,16 @@
     (the product multiplies back, every factor is a probable prime), ECM
     units (a fixed sigma finds the same factor each time; a cancelled unit
     stops), and the driver's use of a runner (the other units of a number
-    are cancelled once one finds a factor; a wrong answer is not believed).
+    are cancelled once one finds a factor; a wrong answer is not believed),
+    and the quadratic sieve (semiprimes of 20 to 70 digits from known primes,
+    repeated factors, its contract's refusals, determinism, and the driver's
+    fall back to ECM when the sieve gives up).
 
-    Usage: test_factor word|big|ecm
+    Usage: test_factor word|big|ecm|siqs
 */
 #include "big.h"
 #include "factor.h"
+#include "siqs.h"
 #include "word.h"
 #include "../../tests/check.h"
 
@@ -151,7 +155,15 @@ s_test_big (void)
     mpz_mul (n, p, q);
     worm_factor_stats_t stats = {0};
     s_check_big (n, &config, p, &stats);
+    CHECK_EQ (stats.factors_by_siqs, 1);    //  45 digits: the sieve's
+    CHECK_EQ (stats.factors_by_ecm, 0);
+    //  ... and ECM's when the sieve is off
+    worm_factor_config_t ecm_only = config;
+    ecm_only.siqs_digits = -1;
+    memset (&stats, 0, sizeof stats);
+    s_check_big (n, &ecm_only, p, &stats);
     CHECK (stats.factors_by_ecm >= 1);
+    CHECK_EQ (stats.factors_by_siqs, 0);
 
     //  p15 * p15 * p30
     s_prime (p, 15, 1111);
@@ -179,8 +191,8 @@ s_test_big (void)
     CHECK (mpz_sizeinbase (n, 10) >= 1000);
     s_check_big (n, &config, NULL, NULL);
 
-    //  Without a runner, ECM is refused, not skipped
-    worm_factor_config_t none = {0};
+    //  Without a runner, ECM is refused, not skipped (the sieve off)
+    worm_factor_config_t none = {.siqs_digits = -1};
     worm_factor_list_t primes;
     worm_factor_list_init (&primes);
     s_prime (p, 20, 1000);
@@ -189,6 +201,9 @@ s_test_big (void)
     mpz_mul (n, p, q);
     CHECK_EQ (worm_factor_mpz (n, &none, &primes, NULL), -ENOSYS);
     worm_factor_list_clear (&primes);
+    //  ... and the sieve needs no runner
+    none.siqs_digits = 0;
+    s_check_big (n, &none, p, NULL);
 
     //  The command's output for a big number
     char text [128];
@@ -415,7 +430,7 @@ s_test_ecm (void)
         mpz_init (fake.units [i].n);
     worm_factor_runner_t runner = {&fake, s_fake_capacity, s_fake_submit, s_fake_wait,
                                    s_fake_cancel};
-    worm_factor_config_t config = {.runner = &runner, .unit_curves = 8};
+    worm_factor_config_t config = {.runner = &runner, .unit_curves = 8, .siqs_digits = -1};
     s_prime (p, 20, 12345);
     s_prime (q, 25, 67890);
     mpz_mul (g, p, q);
@@ -439,6 +454,192 @@ s_test_ecm (void)
     mpz_clears (p, q, f, g, NULL);
 }
 
+//  n = p * q with p of d1 digits and q of d2 from the given offsets.
+static void
+s_semiprime (mpz_t n, mpz_t p, mpz_t q, int d1, unsigned long o1, int d2, unsigned long o2)
+{
+    s_prime (p, d1, o1);
+    s_prime (q, d2, o2);
+    mpz_mul (n, p, q);
+}
+
+static void
+s_test_siqs (void)
+{
+    mpz_t n, p, q, r, f;
+    mpz_inits (n, p, q, r, f, NULL);
+
+    //  Semiprimes of 20 to 70 digits: the factor is p or q, and checked
+    static const int sizes [][2] = {{10, 10}, {15, 15}, {18, 22}, {20, 20}, {20, 25},
+                                    {25, 25}, {28, 30}, {30, 30}, {32, 33}, {35, 35}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
+        s_semiprime (n, p, q, sizes [i][0], 1000 + 77 * i, sizes [i][1], 5000000 + 991 * i);
+        if (getenv ("WORM_TEST_QUICK") && mpz_sizeinbase (n, 10) > 62)
+            continue;       //  the sanitizer build: minutes at 65+ digits
+        worm_factor_siqs_t stats = {0};
+        mpz_set_ui (f, 0);
+        double start = s_now ();
+        CHECK_EQ (worm_factor_siqs (f, n, &stats), 1);
+        CHECK (mpz_cmp (f, p) == 0 || mpz_cmp (f, q) == 0);
+        CHECK (mpz_divisible_p (n, f));
+        CHECK (stats.multiplier >= 1 && stats.multiplier < 100 && stats.fb_size > 0);
+        CHECK (stats.fulls + stats.cycles >= stats.fb_size);
+        CHECK (stats.dependencies >= 1);
+        printf ("p%d * p%d (%zu digits): %.3f s, k %u, base %u, %" PRIu64 " polynomials, %" PRIu64
+                " full, %" PRIu64 " partial, %" PRIu64 " cycles, %u dependencies\n",
+                sizes [i][0], sizes [i][1], mpz_sizeinbase (n, 10), s_now () - start,
+                stats.multiplier, stats.fb_size, stats.polys, stats.fulls, stats.partials,
+                stats.cycles, stats.dependencies);
+        //  The same number takes the same path
+        if (i == 4) {
+            worm_factor_siqs_t again = {0};
+            mpz_t g;
+            mpz_init (g);
+            CHECK_EQ (worm_factor_siqs (g, n, &again), 1);
+            CHECK (mpz_cmp (f, g) == 0);
+            CHECK_EQ (again.polys, stats.polys);
+            CHECK_EQ (again.fulls, stats.fulls);
+            CHECK_EQ (again.partials, stats.partials);
+            mpz_clear (g);
+        }
+    }
+
+    //  Three primes, and a repeated one: any proper factor will do
+    s_prime (p, 15, 31);
+    s_prime (q, 15, 50000);
+    s_prime (r, 16, 93);
+    CHECK (mpz_cmp (p, q) < 0);
+    mpz_mul (n, p, q);
+    mpz_mul (n, n, r);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), 1);
+    CHECK (mpz_cmp_ui (f, 1) > 0 && mpz_cmp (f, n) < 0 && mpz_divisible_p (n, f));
+    mpz_mul (n, p, p);
+    mpz_mul (n, n, q);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), 1);
+    CHECK (mpz_cmp (f, p) == 0 || mpz_cmp (f, q) == 0 || mpz_cmp (f, n) < 0);
+    CHECK (mpz_cmp_ui (f, 1) > 0 && mpz_divisible_p (n, f));
+    //  ... and the driver, with no runner (no ECM to hide behind), splits
+    //  them into primes: p^2 q, p q^2 r^3 (p, q, r of 10 digits), p^5 (a
+    //  perfect power, which the sieve refuses: every dependency would be
+    //  trivial)
+    worm_factor_config_t sieve_only = {0};
+    worm_factor_stats_t dstats = {0};
+    s_check_big (n, &sieve_only, p, &dstats);
+    CHECK (dstats.factors_by_siqs >= 1);
+    s_prime (p, 10, 1);
+    s_prime (q, 10, 2000);
+    s_prime (r, 10, 4000);
+    CHECK (mpz_cmp (p, q) < 0 && mpz_cmp (q, r) < 0);
+    mpz_pow_ui (n, r, 3);
+    mpz_mul (n, n, q);
+    mpz_mul (n, n, q);
+    mpz_mul (n, n, p);
+    memset (&dstats, 0, sizeof dstats);
+    s_check_big (n, &sieve_only, p, &dstats);
+    CHECK (dstats.factors_by_siqs >= 1);
+    mpz_pow_ui (n, p, 5);
+    s_check_big (n, &sieve_only, p, NULL);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), -EINVAL);
+
+    //  A prime of the factor base's range dividing n is found as such
+    s_prime (q, 40, 5);
+    mpz_mul_ui (n, q, 4099);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), 1);
+    CHECK_EQ (mpz_cmp_ui (f, 4099), 0);
+
+    //  The contract's refusals, f untouched
+    mpz_set_ui (f, 77);
+    s_prime (p, 30, 1);
+    CHECK_EQ (worm_factor_siqs (f, p, NULL), -EINVAL);          //  a prime
+    mpz_mul (n, p, p);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), -EINVAL);          //  a square
+    mpz_mul_ui (n, p, 2);
+    mpz_mul (n, n, p);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), -EINVAL);          //  even
+    mpz_set_ui (n, 4099UL * 4111UL);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), -EINVAL);          //  below 2^40
+    s_semiprime (n, p, q, 41, 3, 41, 4);                        //  81 digits
+    CHECK_EQ (mpz_sizeinbase (n, 10), 81);
+    CHECK_EQ (worm_factor_siqs (f, n, NULL), -EINVAL);
+    CHECK_EQ (worm_factor_siqs (f, p, NULL), -EINVAL);          //  a 40-digit prime
+    CHECK_EQ (mpz_cmp_ui (f, 77), 0);
+
+    //  A stop flag already set: -EINTR before the first polynomial, from the
+    //  sieve and from the driver
+    volatile int stop = 1;
+    s_semiprime (n, p, q, 20, 11, 22, 13);
+    worm_factor_siqs_t stopped = {.stop = &stop};
+    CHECK_EQ (worm_factor_siqs (f, n, &stopped), -EINTR);
+    CHECK_EQ (stopped.polys, 0);
+    CHECK_EQ (mpz_cmp_ui (f, 77), 0);
+    worm_factor_config_t stop_config = {.stop = &stop};
+    worm_factor_list_t none;
+    worm_factor_list_init (&none);
+    CHECK_EQ (worm_factor_mpz (n, &stop_config, &none, NULL), -EINTR);
+    worm_factor_list_clear (&none);
+
+    //  Giving up: a budget of one polynomial returns 0, f untouched ...
+    s_semiprime (n, p, q, 20, 11, 22, 13);
+    worm_factor_siqs_t starved = {.max_polys = 1};
+    CHECK_EQ (worm_factor_siqs (f, n, &starved), 0);
+    CHECK_EQ (starved.polys, 1);
+    CHECK_EQ (mpz_cmp_ui (f, 77), 0);
+    //  ... and the driver then falls back to ECM
+    worm_factor_config_t config = {.siqs_polys = 1};
+    config.runner = worm_factor_local_runner_new ();
+    CHECK (config.runner);
+    worm_factor_stats_t fstats = {0};
+    s_check_big (n, &config, p, &fstats);
+    CHECK_EQ (fstats.siqs_failures, 1);
+    CHECK_EQ (fstats.factors_by_siqs, 0);
+    CHECK (fstats.factors_by_ecm >= 1);
+    //  ... or, with no runner, says ECM was needed
+    worm_factor_config_t starved_only = {.siqs_polys = 1};
+    worm_factor_list_t primes;
+    worm_factor_list_init (&primes);
+    CHECK_EQ (worm_factor_mpz (n, &starved_only, &primes, NULL), -ENOSYS);
+    worm_factor_list_clear (&primes);
+
+    //  From 55 digits the driver runs ECM to 4/13 of the digits first: a p12
+    //  in a 60-digit number is ECM's, with no sieve run
+    s_semiprime (n, p, q, 12, 7, 48, 9);
+    memset (&fstats, 0, sizeof fstats);
+    s_check_big (n, &config, p, &fstats);
+    CHECK (fstats.factors_by_ecm >= 1);
+    CHECK_EQ (fstats.siqs_failures + fstats.factors_by_siqs, 0);
+    worm_factor_local_runner_destroy (&config.runner);
+
+    //  With a runner of other cores, ECM runs beside the sieve (in a thread
+    //  of its own) from 55 digits: a p12 in 60 digits is ECM's and the sieve
+    //  stops; a p28 * p29 is the sieve's and the units in flight are cancelled
+    s_fake_t fake = {0};
+    for (int i = 0; i < S_FAKE_MAX; i++)
+        mpz_init (fake.units [i].n);
+    worm_factor_runner_t fake_runner = {&fake, s_fake_capacity, s_fake_submit, s_fake_wait,
+                                        s_fake_cancel};
+    worm_factor_config_t beside = {.runner = &fake_runner, .unit_curves = 4};
+    s_semiprime (n, p, q, 12, 7, 48, 9);
+    memset (&fstats, 0, sizeof fstats);
+    s_check_big (n, &beside, p, &fstats);
+    CHECK (fstats.factors_by_ecm >= 1);
+    CHECK_EQ (fstats.factors_by_siqs + fstats.siqs_failures, 0);
+    CHECK_EQ (fake.count, 0);
+    s_semiprime (n, p, q, 28, 1000, 29, 2000);
+    CHECK_EQ (mpz_sizeinbase (n, 10), 56);
+    memset (&fstats, 0, sizeof fstats);
+    s_check_big (n, &beside, p, &fstats);
+    CHECK_EQ (fstats.factors_by_siqs, 1);
+    CHECK_EQ (fstats.factors_by_ecm, 0);
+    CHECK (fstats.units_submitted >= 1 && fstats.units_cancelled >= 1);
+    CHECK_EQ (fake.count, 0);
+    printf ("beside the sieve: %" PRIu64 " units, %" PRIu64 " cancelled\n",
+            fstats.units_submitted, fstats.units_cancelled);
+    for (int i = 0; i < S_FAKE_MAX; i++)
+        mpz_clear (fake.units [i].n);
+
+    mpz_clears (n, p, q, r, f, NULL);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -449,8 +650,10 @@ main (int argc, char *argv [])
         s_test_big ();
     else if (strcmp (what, "ecm") == 0)
         s_test_ecm ();
+    else if (strcmp (what, "siqs") == 0)
+        s_test_siqs ();
     else {
-        fprintf (stderr, "usage: test_factor word|big|ecm\n");
+        fprintf (stderr, "usage: test_factor word|big|ecm|siqs\n");
         return 1;
     }
     return check_done (what);

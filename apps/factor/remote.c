@@ -212,16 +212,7 @@ worm_factor_remote_destroy (worm_factor_runner_t **runner_p)
     s_remote_t *self = (*runner_p)->self;
     s_show (self, true);
     s_clear_bar (self);
-    uint64_t pct[3];
-    size_t measured = worm_jobclient_overhead (self->client, pct);
-    if (measured) {
-        char line[200];
-        snprintf (line, sizeof line,
-                  "overhead per unit (round trip - compute - wait at the segment), %zu units: "
-                  "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
-                  measured, pct[0] / 1e3, pct[1] / 1e3, pct[2] / 1e3);
-        s_log (self, line);
-    }
+    worm_jobclient_log_overhead (self->client, "unit");
     worm_jobclient_destroy (&self->client);
     free (self);
     *runner_p = NULL;

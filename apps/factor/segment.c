@@ -9,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-s_create (void **state, const worm_token_t *token, char *err, size_t cap)
-{
-    (void) token;
-    (void) err;
-    (void) cap;
-    *state = NULL;
-    return 0;
-}
-
 //  One unit: decode it, run its curves, encode what they found.
 static int
 s_unit (void *state, worm_task_t *task)
@@ -58,20 +48,14 @@ s_unit (void *state, worm_task_t *task)
     return ret;
 }
 
-static void
-s_destroy (void **state)
-{
-    *state = NULL;
-}
-
 const worm_app_t worm_app_factor = {
     .name = "factor",
     .summary = "distributed prime factoring: ECM curves leased by `wormctl factor`",
-    .create = s_create,
+    .create = worm_app_no_state_create,
     .unit = s_unit,
     //  libecm looks at its stop hook only between curves, and a curve's
     //  stage 1 takes seconds at the higher B1: a cancel or an eviction
     //  kills the unit's process instead of waiting for it
     .unit_in_child = true,
-    .destroy = s_destroy,
+    .destroy = worm_app_no_state_destroy,
 };

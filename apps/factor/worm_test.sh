@@ -8,11 +8,7 @@
 # segment left.
 source "$(dirname "$0")/../../tests/lib.sh"
 
-DIR=$TEST_DIR/cluster
-TEST_CLEANUP+=("'$WORMCTL' --dir '$DIR' down")
-ctl () { "$WORMCTL" --dir "$DIR" "$@"; }
-ctl up --hosts 5 -- --check-interval 0.5 --min-idle 3 --grace 2 --max-load 100 >/dev/null ||
-    fail "wormctl up"
+cluster_up
 ctl launch factor --app factor --size 3 >/dev/null || fail "launch factor"
 
 # Products of a 24-digit and a 70-digit prime (gp: setrand(12), nextprime of
@@ -154,14 +150,6 @@ wait_for 30 no_unit || fail "a unit's process still runs 30 s after the client's
 pass "SIGINT: exit 130, the worm idle again"
 
 # --- 5. Errors -----------------------------------------------------------------
-expect_error () {       # EXPECTED_TEXT COMMAND...: exit 1 and one stderr line with the text
-    local want=$1; shift
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    [ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (stderr: $err)"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-    case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', expected '$want'" ;; esac
-}
 expect_error "no worm named nosuch" ctl factor --worm nosuch 12
 ctl launch other --app existential --size 1 >/dev/null || fail "launch other"
 expect_error "worm other runs app existential, not factor" ctl factor --worm other 12

@@ -68,7 +68,8 @@ s_colour (double cr, double ci, int limit, double turn, double colour[3])
 }
 
 void
-worm_render_mandelbrot (uint32_t frame, uint32_t w, uint32_t h, uint8_t *rgb)
+worm_render_mandelbrot (uint32_t frame, uint32_t w, uint32_t h, uint32_t y0, uint32_t y1,
+                        uint8_t *rgb)
 {
     uint32_t phase = frame % (2 * ZOOM_FRAMES);
     uint32_t depth = phase < ZOOM_FRAMES ? phase : 2 * ZOOM_FRAMES - 1 - phase;
@@ -79,7 +80,7 @@ worm_render_mandelbrot (uint32_t frame, uint32_t w, uint32_t h, uint8_t *rgb)
     int limit = 500 + 3 * (int) depth;
     double turn = (frame % 1000) / 1000.0 * PALETTE;   //  the palette's offset this frame
 
-    for (uint32_t y = 0; y < h; y++)
+    for (uint32_t y = y0; y < y1; y++)
         for (uint32_t x = 0; x < w; x++) {
             //  Two samples a pixel, on its diagonal, averaged in linear light
             double sum[3] = {0, 0, 0}, colour[3];

@@ -214,7 +214,8 @@ s_radiance (const scene_t *scene, vec_t o, vec_t d)
 }
 
 void
-worm_render_raytrace (uint32_t frame, uint32_t w, uint32_t h, uint8_t *rgb)
+worm_render_raytrace (uint32_t frame, uint32_t w, uint32_t h, uint32_t y0, uint32_t y1,
+                      uint8_t *rgb)
 {
     double time = frame / 30.0;
     scene_t scene;
@@ -227,7 +228,7 @@ worm_render_raytrace (uint32_t frame, uint32_t w, uint32_t h, uint8_t *rgb)
     //  The image plane at distance 1 spans 1.0 across the larger side.
     double span = 1.0 / (w > h ? w : h);
 
-    for (uint32_t y = 0; y < h; y++)
+    for (uint32_t y = y0; y < y1; y++)
         for (uint32_t x = 0; x < w; x++) {
             vec_t sum = s_v (0, 0, 0);
             for (int sy = 0; sy < SAMPLES; sy++)

@@ -43,6 +43,14 @@ const char *worm_render_scene_name (worm_render_scene_t scene);
 int worm_render_frame (worm_render_scene_t scene, uint32_t frame, uint32_t w, uint32_t h,
                        uint8_t *rgb);
 
+/*  Renders rows y0 .. y1 - 1 only of that frame into rgb, the whole frame's
+    buffer (w*h*3 bytes; the other rows untouched), giving them the bytes
+    worm_render_frame gives them: so a frame can be rendered in bands, with
+    a look at a cancel flag between them. Returns 0, or -1 (rgb untouched)
+    as worm_render_frame does, and when y0 > y1 or y1 > h. */
+int worm_render_rows (worm_render_scene_t scene, uint32_t frame, uint32_t w, uint32_t h,
+                      uint32_t y0, uint32_t y1, uint8_t *rgb);
+
 /*  Encodes an 8-bit RGB image as PNG into *png (malloc'd, the caller frees)
     of *size bytes. Fixed settings (one filter for every row, zlib level,
     window and strategy fixed, no time or text chunks), so the same pixels

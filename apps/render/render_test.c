@@ -2,8 +2,9 @@
 
     scene:  a frame is the same bytes twice and matches a fixed digest (so a
             build whose floating point differs, -O0 or a sanitizer, fails),
-            it is not one flat colour, consecutive frames differ, bad
-            arguments are refused; fmath.h against libm.
+            it is not one flat colour, consecutive frames differ, a frame
+            rendered in bands of rows is the same bytes, bad arguments are
+            refused; fmath.h against libm.
     png:    encode then decode gives the pixels back, the same pixels give
             the same bytes, and damaged or foreign PNGs are refused.
     writer: frames pushed out of order land in order (the folder checked
@@ -86,6 +87,15 @@ s_test_scene (void)
         CHECK (s_colours (a, (size_t) w * h, 100) >= 100);
         uint8_t *c = s_frame (scene, 8, w, h);
         CHECK (memcmp (a, c, (size_t) w * h * 3) != 0);
+        //  In bands of uneven height, bottom first: the same bytes
+        memset (b, 0, (size_t) w * h * 3);
+        for (uint32_t y1 = h; y1 > 0;) {
+            uint32_t y0 = y1 > 5 ? y1 - 5 : 0;
+            CHECK_EQ (worm_render_rows (scene, 7, w, h, y0, y1, b), 0);
+            y1 = y0;
+        }
+        CHECK (memcmp (a, b, (size_t) w * h * 3) == 0);
+        CHECK_EQ (worm_render_rows (scene, 7, w, h, 3, 3, b), 0);  //  no rows
         free (a);
         free (b);
         free (c);
@@ -104,6 +114,8 @@ s_test_scene (void)
     CHECK_EQ (worm_render_frame (WORM_RENDER_MANDELBROT, 0, 4097, 4096, canary), -1);
     CHECK_EQ (worm_render_frame (WORM_RENDER_RAYTRACE, 100000, 1, 1, canary), -1);
     CHECK_EQ (worm_render_frame ((worm_render_scene_t) 2, 0, 1, 1, canary), -1);
+    CHECK_EQ (worm_render_rows (WORM_RENDER_MANDELBROT, 0, 2, 2, 2, 1, canary), -1);
+    CHECK_EQ (worm_render_rows (WORM_RENDER_MANDELBROT, 0, 2, 2, 0, 3, canary), -1);
     CHECK (memcmp (canary, copy, sizeof copy) == 0);
     //  Names
     worm_render_scene_t scene;
@@ -452,24 +464,29 @@ s_test_unit (void)
     uint8_t *rgb = s_frame (small.scene, small.frame, small.w, small.h);
     void *png, *got;
     size_t png_size, got_size;
+    worm_render_times_t times = {1234, 56}, back_times;
     CHECK_EQ (worm_render_png (rgb, small.w, small.h, &png, &png_size), 0);
-    CHECK_EQ (worm_render_result_encode (png, png_size, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, err, sizeof err), 0);
+    CHECK_EQ (worm_render_result_encode (png, png_size, &times, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+                                         sizeof err),
+              0);
+    CHECK_EQ (back_times.render_us, 1234);
+    CHECK_EQ (back_times.png_us, 56);
     CHECK_EQ (got_size, png_size);
     CHECK (memcmp (got, png, png_size) == 0);
     free (got);
     for (size_t cut = 0; cut < size; cut += 1 + cut / 4)
-        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, err, sizeof err),
+        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, NULL, err, sizeof err),
                   -1);
     //  The PNG of another size than the unit's
     worm_render_unit_t other = small;
     other.w = 33;
-    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': a frame of 32x24, want 33x24");
     free (data);
     //  Not a PNG; png not bin; no png
-    CHECK_EQ (worm_render_result_encode ("hello", 5, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_encode ("hello", 5, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': not a PNG");
     free (data);
     worm_wire_writer_t wr;
@@ -478,7 +495,7 @@ s_test_unit (void)
     worm_wire_kstr (&wr, "png", "a string");
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, err, sizeof err),
+                                         &small, &got, &got_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: field 'png'");
     worm_wire_writer_fini (&wr);
@@ -487,10 +504,28 @@ s_test_unit (void)
     worm_wire_ku64 (&wr, "frame", 3);
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, err, sizeof err),
+                                         &small, &got, &got_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: missing field 'png'");
     worm_wire_writer_fini (&wr);
+    //  Times that are not numbers; no times at all (they read as 0)
+    worm_wire_writer_init (&wr);
+    worm_wire_map_open (&wr);
+    worm_wire_kbin (&wr, "png", png, png_size);
+    worm_wire_kstr (&wr, "render_us", "soon");
+    worm_wire_map_close (&wr);
+    CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
+                                         &small, &got, &got_size, &back_times, err, sizeof err),
+              -1);
+    CHECK_HAS (err, "result: field 'render_us'");
+    worm_wire_writer_fini (&wr);
+    CHECK_EQ (worm_render_result_encode (png, png_size, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+                                         sizeof err),
+              0);
+    CHECK_EQ (back_times.render_us + back_times.png_us, 0);
+    free (got);
+    free (data);
     free (png);
     free (rgb);
 }

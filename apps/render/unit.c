@@ -95,19 +95,25 @@ worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit
 }
 
 int
-worm_render_result_encode (const void *png, size_t png_size, void **data, size_t *size)
+worm_render_result_encode (const void *png, size_t png_size, const worm_render_times_t *times,
+                           void **data, size_t *size)
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
     worm_wire_map_open (&w);
     worm_wire_kbin (&w, "png", png, png_size);
+    if (times) {
+        worm_wire_ku64 (&w, "render_us", times->render_us);
+        worm_wire_ku64 (&w, "png_us", times->png_us);
+    }
     worm_wire_map_close (&w);
     return s_take (&w, data, size);
 }
 
 int
 worm_render_result_decode (const void *data, size_t size, const worm_render_unit_t *unit,
-                           void **png, size_t *png_size, char *err, size_t cap)
+                           void **png, size_t *png_size, worm_render_times_t *times, char *err,
+                           size_t cap)
 {
     worm_wire_reader_t r;
     worm_wire_reader_init (&r);
@@ -115,6 +121,7 @@ worm_render_result_decode (const void *data, size_t size, const worm_render_unit
     const void *bytes = NULL;
     size_t length = 0;
     uint32_t w, h;
+    worm_render_times_t t = {0, 0};
     int rc = -1;
     if (worm_wire_parse (&r, data, size, WORM_RENDER_PNG_MAX + 64) != 0
         || worm_wire_get_bin (&r, r.root, "png", &bytes, &length, WORM_RENDER_PNG_MAX) != 0)
@@ -126,11 +133,16 @@ worm_render_result_decode (const void *data, size_t size, const worm_render_unit
     } else if (w != unit->w || h != unit->h)
         snprintf (why, sizeof why, "field 'png': a frame of %ux%u, want %ux%u", w, h, unit->w,
                   unit->h);
+    else if (times && (worm_wire_get_u64 (&r, r.root, "render_us", &t.render_us) < 0
+                       || worm_wire_get_u64 (&r, r.root, "png_us", &t.png_us) < 0))
+        snprintf (why, sizeof why, "%s", r.error);
     else if (!(*png = malloc (length)))
         snprintf (why, sizeof why, "out of memory");
     else {
         memcpy (*png, bytes, length);
         *png_size = length;
+        if (times)
+            *times = t;
         rc = 0;
     }
     if (rc)

@@ -3,10 +3,12 @@
     What a `wormctl render` client will lease to a segment through the job
     layer (issue 13; docs/PROTOCOL.md, "Jobs"): the body of a job.run of
     task WORM_RENDER_TASK is one msgpack map {scene: string, frame: uint,
-    w: uint, h: uint}, one frame; its result {png: bin}, the frame as
-    worm_render_png encodes it. The decoders treat the bytes as hostile:
+    w: uint, h: uint}, one frame; its result {png: bin, render_us: uint,
+    png_us: uint}, the frame as worm_render_png encodes it and how long the
+    segment took to render it and to encode it (the times are optional:
+    absent, they read as 0). The decoders treat the bytes as hostile:
     every field is checked and a bad one named, nothing asserted. Like
-    apps/factor/draft/unit.c, through token/wire.h (worm_token).
+    apps/factor/unit.c, through token/wire.h (worm_token).
 */
 #ifndef WORM_RENDER_UNIT_H_INCLUDED
 #define WORM_RENDER_UNIT_H_INCLUDED
@@ -36,13 +38,22 @@ int worm_render_unit_encode (const worm_render_unit_t *unit, void **data, size_t
 int worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit, char *err,
                              size_t cap);
 
-/*  Encodes a result: the frame's PNG bytes. */
-int worm_render_result_encode (const void *png, size_t png_size, void **data, size_t *size);
+//  How long a frame took where it was made
+typedef struct {
+    uint64_t render_us;         //  computing its pixels
+    uint64_t png_us;            //  encoding them
+} worm_render_times_t;
+
+/*  Encodes a result: the frame's PNG bytes, and times (NULL: none). */
+int worm_render_result_encode (const void *png, size_t png_size, const worm_render_times_t *times,
+                               void **data, size_t *size);
 
 /*  Decodes the result of unit: *png (malloc'd copy, the caller frees) of
     *png_size bytes, which must be a PNG of the unit's w x h (its header is
-    checked, not its pixels). Returns 0, or -1 with the reason in err. */
+    checked, not its pixels), and the times into *times (when not NULL).
+    Returns 0, or -1 with the reason in err. */
 int worm_render_result_decode (const void *data, size_t size, const worm_render_unit_t *unit,
-                               void **png, size_t *png_size, char *err, size_t cap);
+                               void **png, size_t *png_size, worm_render_times_t *times,
+                               char *err, size_t cap);
 
 #endif
