@@ -19,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-50}
 source tools/deps.sh
+source bench/lib.sh
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 BIN=$PWD/build/bin
 WORK=$(mktemp -d /tmp/worm-bench-run-XXXXXX)
@@ -34,7 +35,6 @@ trap cleanup EXIT
 "$BIN/wormctl" --dir "$WORK/cluster" up --hosts 2 -- --allow-run --max-load 1000 \
     --check-interval 0.2 --loadavg-file "$LOAD" >/dev/null
 ctl () { "$BIN/wormctl" --dir "$WORK/cluster" "$@"; }
-pct () { sort -n "$2" | awk -v p="$1" '{v[NR]=$1} END {i=int((p/100)*NR+0.999); if (i<1) i=1; printf "%.1f", v[i]}'; }
 
 # Times COMMAND... TRIALS times (after 3 unmeasured), in ms, into FILE.
 measure () {
