@@ -23,6 +23,7 @@ gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/de
 
 # Usage errors and --help
 expect_usage_error "no command given" "$WORMCTL" run
+expect_usage_error "--host: name a host" "$WORMCTL" run --host "" -- true
 expect_usage_error "not a path inside the remote folder" "$WORMCTL" run --output ../x -- true
 expect_usage_error "not a path inside the remote folder" "$WORMCTL" run --output /etc/passwd -- true
 expect_usage_error "is not a name" "$WORMCTL" run --env 1BAD -- true
