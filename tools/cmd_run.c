@@ -16,37 +16,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_RETRIES 64 //  --retry's ceiling
+#define S_MAX_RETRIES 64  //  --retry's ceiling
 
 typedef struct {
-    wormctl_run_spec_t spec;        //  what to run
-    long retries;                   //  --retry
-    bool local_ok;                  //  --local-ok
-    char hostname[65];              //  this host's name, as wormd names it by default
-    int n_inputs, n_outputs, n_env; //  how many of each in spec
-    char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80]; //  NAME=VALUE
-    bool help;                                                     //  --help
+    wormctl_run_spec_t spec;         //  what to run
+    long retries;                    //  --retry
+    bool local_ok;                   //  --local-ok
+    char hostname[65];               //  this host's name, as wormd names it by default
+    int n_inputs, n_outputs, n_env;  //  how many of each in spec
+    char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];  //  NAME=VALUE
+    bool help;                                                      //  --help
 } s_run_t;
 
 //  The signals we pass on, and how they reach our loop: a byte each in a pipe
 static const int s_passed[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
                                SIGUSR2, SIGTSTP, SIGCONT, 0};
 static int s_signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t s_started; //  a command runs: signals go to it
+static volatile sig_atomic_t s_started;  //  a command runs: signals go to it
 
-static void s_on_signal (int number)
+static void
+s_on_signal (int number)
 {
     int saved = errno;
-    unsigned char byte = (unsigned char)number;
+    unsigned char byte = (unsigned char) number;
     ssize_t unused = write (s_signal_pipe[1], &byte, 1);
-    (void)unused;
+    (void) unused;
     //  Before a command runs, these stop us (every wait looks at this)
     if (!s_started && (number == SIGINT || number == SIGTERM || number == SIGHUP))
         zsys_interrupted = 1;
     errno = saved;
 }
 
-static int s_catch_signals (char *err, size_t cap)
+static int
+s_catch_signals (char *err, size_t cap)
 {
     if (pipe2 (s_signal_pipe, O_CLOEXEC | O_NONBLOCK)) {
         snprintf (err, cap, "pipe: %s", strerror (errno));
@@ -65,33 +67,36 @@ static int s_catch_signals (char *err, size_t cap)
 }
 
 //  The first signal that came, 0 for none.
-static int s_first_signal (void)
+static int
+s_first_signal (void)
 {
     unsigned char byte = 0;
     return read (s_signal_pipe[0], &byte, 1) == 1 ? byte : 0;
 }
 
-static int s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err,
-                      size_t cap)
+static int
+s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err, size_t cap)
 {
     if (run->n_env >= WORMCTL_RUN_MAX_ENV + 2) {
         snprintf (err, cap, "more than %d variables", WORMCTL_RUN_MAX_ENV);
         return -1;
     }
     if (strlen (value) > WORM_RUN_ARG_MAX) {
-        snprintf (err, cap, "the value of %.*s is longer than %d bytes", (int)len, name,
+        snprintf (err, cap, "the value of %.*s is longer than %d bytes", (int) len, name,
                   WORM_RUN_ARG_MAX);
         return -1;
     }
-    snprintf (run->env_text[run->n_env], sizeof run->env_text[0], "%.*s=%s", (int)len, name, value);
+    snprintf (run->env_text[run->n_env], sizeof run->env_text[0], "%.*s=%s", (int) len, name,
+              value);
     run->spec.env[run->n_env] = run->env_text[run->n_env];
     run->n_env++;
     return 0;
 }
 
-static int s_run_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+static int
+s_run_option (void *arg, const char *name, const char *value, char *err, size_t cap)
 {
-    s_run_t *run = (s_run_t *)arg;
+    s_run_t *run = (s_run_t *) arg;
     long number;
     if (streq (name, "help"))
         run->help = true;
@@ -128,12 +133,12 @@ static int s_run_option (void *arg, const char *name, const char *value, char *e
         run->spec.outputs[run->n_outputs++] = value;
     } else if (streq (name, "env")) {
         const char *equals = strchr (value, '=');
-        size_t len = equals ? (size_t)(equals - value) : strlen (value);
+        size_t len = equals ? (size_t) (equals - value) : strlen (value);
         if (!worm_runspec_env_name_ok (value, len)) {
             snprintf (err, cap,
                       "'%.*s' is not a name [A-Za-z_][A-Za-z0-9_]* of at most %d "
                       "bytes, or is the host's (PATH, HOME, WORM_*)",
-                      (int)len, value, WORM_RUN_ENV_NAME_MAX);
+                      (int) len, value, WORM_RUN_ENV_NAME_MAX);
             return -1;
         }
         const char *given = equals ? equals + 1 : getenv (value);
@@ -145,7 +150,7 @@ static int s_run_option (void *arg, const char *name, const char *value, char *e
     } else if (streq (name, "timeout-run")) {
         if (worm_parse_int (value, 1, 8640000, &number, err, cap))
             return -1;
-        run->spec.timeout_s = (unsigned)number;
+        run->spec.timeout_s = (unsigned) number;
     } else if (streq (name, "local-ok"))
         run->local_ok = true;
     else if (streq (name, "retry"))
@@ -154,7 +159,8 @@ static int s_run_option (void *arg, const char *name, const char *value, char *e
 }
 
 //  Passes on the signals that came; a stop stops us too once it went.
-static void s_pass_signals (wormctl_run_t *runner)
+static void
+s_pass_signals (wormctl_run_t *runner)
 {
     int number;
     while ((number = s_first_signal ())) {
@@ -169,7 +175,8 @@ static void s_pass_signals (wormctl_run_t *runner)
 
 //  Drives one run until it is over: stdin to it, its output to ours,
 //  signals to it. Fills end.
-static void s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
+static void
+s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
 {
     while (!wormctl_run_done (runner, end)) {
         bool want_in = !*stdin_done && wormctl_run_wants_stdin (runner);
@@ -189,7 +196,7 @@ static void s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t 
             static char buf[WORM_RUN_CHUNK];
             ssize_t size = read (0, buf, sizeof buf);
             if (size > 0)
-                wormctl_run_stdin (runner, buf, (size_t)size, false);
+                wormctl_run_stdin (runner, buf, (size_t) size, false);
             else if (size == 0 || (errno != EAGAIN && errno != EINTR)) {
                 wormctl_run_stdin (runner, NULL, 0, true);
                 *stdin_done = true;
@@ -201,7 +208,8 @@ static void s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t 
 }
 
 //  wormctl run: runs a command on a willing host; exits with its status.
-static int s_cmd_run (wormctl_client_t *client, int argc, char **argv)
+static int
+s_cmd_run (wormctl_client_t *client, int argc, char **argv)
 {
     static const worm_opt_t options[] = {
         {"host", "NAME", "run it on this host (default: the least loaded willing one)"},
@@ -304,7 +312,7 @@ static int s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         if (!runner) {
             if (zsys_interrupted) {
                 int number = s_first_signal ();
-                zsys_interrupted = 0; //  we say it, and exit with its number
+                zsys_interrupted = 0;  //  we say it, and exit with its number
                 wormctl_say_interrupted (client, "no command was left running");
                 rc = 128 + (number ? number : SIGINT);
             } else {

@@ -20,41 +20,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_SILENCE_MS 10000  //  a host heard from in no longer is lost
-#define S_KEEPALIVE_MS 1000 //  we say something at least this often
-#define S_CANDIDATES 16     //  willing hosts one query collects
-#define S_TRIES 3           //  claims tried, one host after another
+#define S_SILENCE_MS 10000   //  a host heard from in no longer is lost
+#define S_KEEPALIVE_MS 1000  //  we say something at least this often
+#define S_CANDIDATES 16      //  willing hosts one query collects
+#define S_TRIES 3            //  claims tried, one host after another
 
 //  Output waiting to be written to our stdout or stderr
 typedef struct {
-    int fd;         //  1 or 2
-    zchunk_t *data; //  the bytes
-    size_t written; //  how many of them went
+    int fd;          //  1 or 2
+    zchunk_t *data;  //  the bytes
+    size_t written;  //  how many of them went
 } s_output_t;
 
 struct _wormctl_run_t {
-    wormctl_client_t *client;             //  our keys and options
-    const wormctl_run_spec_t *spec;       //  what to run
-    worm_hostinfo_t host;                 //  where
-    zsock_t *dealer;                      //  our connection to its agent
-    char id[WORM_AGENT_GUEST_ID_MAX + 1]; //  the run's id there
-    int window;                           //  messages each side may have unacknowledged
-    int in_credit;                        //  run-put and run-in we may still send
-    bool stdin_closed;                    //  we sent its end
-    zlist_t *output;                      //  s_output_t *: stdout and stderr not yet written
-    bool broken[3];                       //  fd 1 or 2 took no more (EPIPE)
-    int file_fd;                          //  the output file being written, -1: none
-    char file_path[PATH_MAX];             //  and its path
-    int64_t heard_ms;                     //  when the host last said something
-    int64_t said_ms;                      //  when we last did
-    bool over;                            //  the exit came, or the host was lost or broke
-    wormctl_run_end_t end;                //  how it ended
+    wormctl_client_t *client;              //  our keys and options
+    const wormctl_run_spec_t *spec;        //  what to run
+    worm_hostinfo_t host;                  //  where
+    zsock_t *dealer;                       //  our connection to its agent
+    char id[WORM_AGENT_GUEST_ID_MAX + 1];  //  the run's id there
+    int window;                            //  messages each side may have unacknowledged
+    int in_credit;                         //  run-put and run-in we may still send
+    bool stdin_closed;                     //  we sent its end
+    zlist_t *output;                       //  s_output_t *: stdout and stderr not yet written
+    bool broken[3];                        //  fd 1 or 2 took no more (EPIPE)
+    int file_fd;                           //  the output file being written, -1: none
+    char file_path[PATH_MAX];              //  and its path
+    int64_t heard_ms;                      //  when the host last said something
+    int64_t said_ms;                       //  when we last did
+    bool over;                             //  the exit came, or the host was lost or broke
+    wormctl_run_end_t end;                 //  how it ended
 };
 
 //  --------------------------------------------------------------------------
 //  Sending
 
-static void s_send (wormctl_run_t *self, worm_wire_writer_t *writer)
+static void
+s_send (wormctl_run_t *self, worm_wire_writer_t *writer)
 {
     zmq_send (zsock_resolve (self->dealer), worm_wire_writer_data (writer),
               worm_wire_writer_size (writer), 0);
@@ -62,7 +63,8 @@ static void s_send (wormctl_run_t *self, worm_wire_writer_t *writer)
 }
 
 //  Starts a request {"op": op, "run": id}; the caller adds the rest.
-static void s_request (wormctl_run_t *self, worm_wire_writer_t *writer, const char *op)
+static void
+s_request (wormctl_run_t *self, worm_wire_writer_t *writer, const char *op)
 {
     worm_wire_writer_init (writer);
     worm_wire_map_open (writer);
@@ -70,17 +72,19 @@ static void s_request (wormctl_run_t *self, worm_wire_writer_t *writer, const ch
     worm_wire_kstr (writer, "run", self->id);
 }
 
-static void s_ack (wormctl_run_t *self, int count)
+static void
+s_ack (wormctl_run_t *self, int count)
 {
     worm_wire_writer_t writer;
     s_request (self, &writer, "run-ack");
-    worm_wire_ku64 (&writer, "n", (uint64_t)count);
+    worm_wire_ku64 (&writer, "n", (uint64_t) count);
     worm_wire_map_close (&writer);
     s_send (self, &writer);
     worm_wire_writer_fini (&writer);
 }
 
-void wormctl_run_signal (wormctl_run_t *self, int signal)
+void
+wormctl_run_signal (wormctl_run_t *self, int signal)
 {
     const char *name = worm_runspec_signal_name (signal);
     if (!name || self->over)
@@ -98,7 +102,8 @@ void wormctl_run_signal (wormctl_run_t *self, int signal)
 
 //  The run is over for a reason of ours or the host's: said on stderr,
 //  the command killed.
-static int s_broken (wormctl_run_t *self, const char *fmt, ...)
+static int
+s_broken (wormctl_run_t *self, const char *fmt, ...)
 {
     char text[600];
     va_list args;
@@ -114,7 +119,8 @@ static int s_broken (wormctl_run_t *self, const char *fmt, ...)
 
 //  Whether a path a host sends back is one we asked for, or inside one:
 //  relative, no "." or ".." part, so that it lands under our folder.
-static bool s_output_path_ok (const wormctl_run_spec_t *spec, const char *path)
+static bool
+s_output_path_ok (const wormctl_run_spec_t *spec, const char *path)
 {
     if (!worm_runspec_path_ok (path))
         return false;
@@ -127,7 +133,8 @@ static bool s_output_path_ok (const wormctl_run_spec_t *spec, const char *path)
 }
 
 //  Makes the folders above path (relative to here), as the umask allows.
-static void s_make_parents (const char *path)
+static void
+s_make_parents (const char *path)
 {
     char dir[PATH_MAX];
     snprintf (dir, sizeof dir, "%s", path);
@@ -139,18 +146,19 @@ static void s_make_parents (const char *path)
 }
 
 //  A `file` message: an output, written where we asked for it.
-static int s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
+static int
+s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
 {
     char path[WORM_RUN_PATH_MAX + 1], type[8];
     uint64_t mode = 0;
     const void *data = NULL;
     size_t size = 0;
     bool more = false;
-    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path) ||
-        worm_wire_get_str (reader, reader->root, "type", type, sizeof type) ||
-        worm_wire_get_u64 (reader, reader->root, "mode", &mode) ||
-        worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) ||
-        worm_wire_get_bool (reader, reader->root, "more", &more))
+    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path)
+        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
+        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
+        || worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK)
+        || worm_wire_get_bool (reader, reader->root, "more", &more))
         return s_broken (self, "bad file message: %s", reader->error);
     if (!s_output_path_ok (self->spec, path))
         return s_broken (self, "sent back %s, which is no output we asked for", path);
@@ -159,7 +167,7 @@ static int s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
         return s_broken (self, "sent %s before the end of %s", path, self->file_path);
     if (dir) {
         s_make_parents (path);
-        if (mkdir (path, (mode_t)(mode & 0777)) && errno != EEXIST)
+        if (mkdir (path, (mode_t) (mode & 0777)) && errno != EEXIST)
             return s_broken (self, "cannot make folder %s here: %s", path, strerror (errno));
         s_ack (self, 1);
         return 0;
@@ -167,12 +175,12 @@ static int s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
     if (self->file_fd < 0) {
         s_make_parents (path);
         self->file_fd =
-            open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)(mode & 0777));
+            open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) (mode & 0777));
         if (self->file_fd < 0)
             return s_broken (self, "cannot write %s here: %s", path, strerror (errno));
         snprintf (self->file_path, sizeof self->file_path, "%s", path);
     }
-    const char *bytes = (const char *)data;
+    const char *bytes = (const char *) data;
     while (size) {
         ssize_t done = write (self->file_fd, bytes, size);
         if (done < 0 && errno == EINTR)
@@ -180,7 +188,7 @@ static int s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
         if (done <= 0)
             return s_broken (self, "cannot write %s here: %s", path, strerror (errno));
         bytes += done;
-        size -= (size_t)done;
+        size -= (size_t) done;
     }
     if (!more) {
         close (self->file_fd);
@@ -191,21 +199,22 @@ static int s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
 }
 
 //  An `exit` message: the run is over once the output is written.
-static int s_on_exit (wormctl_run_t *self, worm_wire_reader_t *reader)
+static int
+s_on_exit (wormctl_run_t *self, worm_wire_reader_t *reader)
 {
     uint64_t value = 0;
     self->end.exited = true;
     if (worm_wire_get_u64 (reader, reader->root, "signal", &value) == 0 && value > 0 && value < 128)
-        self->end.signal = (int)value;
+        self->end.signal = (int) value;
     else if (worm_wire_get_u64 (reader, reader->root, "status", &value) == 0 && value < 256)
-        self->end.status = (int)value;
+        self->end.status = (int) value;
     else
         return s_broken (self, "bad exit message: no status or signal");
     worm_wire_get_bool (reader, reader->root, "evicted", &self->end.evicted);
     worm_wire_get_str (reader, reader->root, "reason", self->end.reason, sizeof self->end.reason);
     const msgpack_object_array *missing = NULL;
-    if (worm_wire_get_array (reader, reader->root, "missing", &missing, WORMCTL_RUN_MAX_FILES) ==
-        -1)
+    if (worm_wire_get_array (reader, reader->root, "missing", &missing, WORMCTL_RUN_MAX_FILES)
+        == -1)
         return s_broken (self, "bad exit message: %s", reader->error);
     for (uint32_t i = 0; missing && i < missing->size; i++) {
         char path[WORM_RUN_PATH_MAX + 1];
@@ -225,7 +234,8 @@ static int s_on_exit (wormctl_run_t *self, worm_wire_reader_t *reader)
 }
 
 //  One message from the host.
-static int s_on_message (wormctl_run_t *self, worm_wire_reader_t *reader)
+static int
+s_on_message (wormctl_run_t *self, worm_wire_reader_t *reader)
 {
     char type[16];
     bool ok = true;
@@ -244,29 +254,29 @@ static int s_on_message (wormctl_run_t *self, worm_wire_reader_t *reader)
         uint64_t fd = 0;
         const void *data;
         size_t size;
-        if (worm_wire_get_u64 (reader, reader->root, "fd", &fd) || (fd != 1 && fd != 2) ||
-            worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK))
+        if (worm_wire_get_u64 (reader, reader->root, "fd", &fd) || (fd != 1 && fd != 2)
+            || worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK))
             return s_broken (self, "bad out message: %s",
                              reader->error[0] ? reader->error : "fd is not 1 or 2");
-        if (zlist_size (self->output) >= (size_t)self->window)
+        if (zlist_size (self->output) >= (size_t) self->window)
             return s_broken (self, "sent more than its window of %d messages", self->window);
         if (self->broken[fd]) {
             s_ack (self, 1);
             return 0;
         }
         s_output_t *output = calloc (1, sizeof *output);
-        output->fd = (int)fd;
+        output->fd = (int) fd;
         output->data = zchunk_new (data, size);
         zlist_append (self->output, output);
         return 0;
     }
     if (streq (type, "ack")) {
         uint64_t count = 0;
-        if (worm_wire_get_u64 (reader, reader->root, "n", &count) ||
-            self->in_credit + (int64_t)count > self->window)
+        if (worm_wire_get_u64 (reader, reader->root, "n", &count)
+            || self->in_credit + (int64_t) count > self->window)
             return s_broken (self, "bad ack: %s",
                              reader->error[0] ? reader->error : "more than we sent");
-        self->in_credit += (int)count;
+        self->in_credit += (int) count;
         return 0;
     }
     if (streq (type, "file"))
@@ -276,7 +286,8 @@ static int s_on_message (wormctl_run_t *self, worm_wire_reader_t *reader)
     return s_broken (self, "a message of unknown type '%s'", type);
 }
 
-int wormctl_run_receive (wormctl_run_t *self)
+int
+wormctl_run_receive (wormctl_run_t *self)
 {
     while (!self->over && (zsock_events (self->dealer) & ZMQ_POLLIN)) {
         zframe_t *frame = zframe_recv (self->dealer);
@@ -299,12 +310,14 @@ int wormctl_run_receive (wormctl_run_t *self)
 //  --------------------------------------------------------------------------
 //  Our stdin and stdout
 
-bool wormctl_run_wants_stdin (wormctl_run_t *self)
+bool
+wormctl_run_wants_stdin (wormctl_run_t *self)
 {
     return !self->over && !self->stdin_closed && self->in_credit > 0;
 }
 
-void wormctl_run_stdin (wormctl_run_t *self, const void *data, size_t size, bool eof)
+void
+wormctl_run_stdin (wormctl_run_t *self, const void *data, size_t size, bool eof)
 {
     worm_wire_writer_t writer;
     s_request (self, &writer, "run-in");
@@ -318,13 +331,15 @@ void wormctl_run_stdin (wormctl_run_t *self, const void *data, size_t size, bool
     self->stdin_closed |= eof;
 }
 
-bool wormctl_run_output_waiting (wormctl_run_t *self, int fd)
+bool
+wormctl_run_output_waiting (wormctl_run_t *self, int fd)
 {
     s_output_t *output = zlist_first (self->output);
     return output && output->fd == fd;
 }
 
-int wormctl_run_flush (wormctl_run_t *self)
+int
+wormctl_run_flush (wormctl_run_t *self)
 {
     int acked = 0, rc = 0;
     s_output_t *output;
@@ -350,7 +365,7 @@ int wormctl_run_flush (wormctl_run_t *self)
                 wormctl_run_signal (self, SIGPIPE);
                 rc = -1;
             } else
-                output->written += (size_t)done;
+                output->written += (size_t) done;
         }
         if (self->broken[output->fd] || output->written == size) {
             zlist_pop (self->output);
@@ -364,7 +379,8 @@ int wormctl_run_flush (wormctl_run_t *self)
     return rc;
 }
 
-void wormctl_run_tick (wormctl_run_t *self)
+void
+wormctl_run_tick (wormctl_run_t *self)
 {
     if (self->over)
         return;
@@ -380,7 +396,8 @@ void wormctl_run_tick (wormctl_run_t *self)
         s_ack (self, 0);
 }
 
-bool wormctl_run_done (wormctl_run_t *self, wormctl_run_end_t *end)
+bool
+wormctl_run_done (wormctl_run_t *self, wormctl_run_end_t *end)
 {
     if (!self->over || (zlist_size (self->output) && !self->end.lost && self->end.exited))
         return false;
@@ -390,12 +407,14 @@ bool wormctl_run_done (wormctl_run_t *self, wormctl_run_end_t *end)
     return true;
 }
 
-zsock_t *wormctl_run_socket (wormctl_run_t *self)
+zsock_t *
+wormctl_run_socket (wormctl_run_t *self)
 {
     return self->dealer;
 }
 
-void wormctl_run_destroy (wormctl_run_t **self_p)
+void
+wormctl_run_destroy (wormctl_run_t **self_p)
 {
     wormctl_run_t *self = *self_p;
     if (!self)
@@ -420,8 +439,9 @@ void wormctl_run_destroy (wormctl_run_t **self_p)
 //  the stream messages before it. Returns 0 with the reply parsed into
 //  reply (initialised by the caller), or -1 with err (a timeout, an
 //  interruption, a broken run).
-static int s_await_reply (wormctl_run_t *self, int timeout_ms, worm_wire_reader_t *reply, char *err,
-                          size_t cap)
+static int
+s_await_reply (wormctl_run_t *self, int timeout_ms, worm_wire_reader_t *reply, char *err,
+               size_t cap)
 {
     int64_t deadline = worm_now_ms () + timeout_ms;
     zpoller_t *poller = zpoller_new (self->dealer, NULL);
@@ -436,7 +456,7 @@ static int s_await_reply (wormctl_run_t *self, int timeout_ms, worm_wire_reader_
             snprintf (err, cap, "no answer from %s within %d ms", self->host.name, timeout_ms);
             break;
         }
-        if (!zpoller_wait (poller, left < WORM_CTL_SLICE_MS ? (int)left : WORM_CTL_SLICE_MS))
+        if (!zpoller_wait (poller, left < WORM_CTL_SLICE_MS ? (int) left : WORM_CTL_SLICE_MS))
             continue;
         zframe_t *frame = zframe_recv (self->dealer);
         if (!frame)
@@ -469,8 +489,8 @@ static int s_await_reply (wormctl_run_t *self, int timeout_ms, worm_wire_reader_
 
 //  Checks a reply: ok, or the host's refusal in err with *status (its
 //  `status` when it gives one: 127, 126; else 1). Returns 0 or -1.
-static int s_reply_ok (wormctl_run_t *self, worm_wire_reader_t *reply, int *status, char *err,
-                       size_t cap)
+static int
+s_reply_ok (wormctl_run_t *self, worm_wire_reader_t *reply, int *status, char *err, size_t cap)
 {
     bool ok = false;
     if (worm_wire_get_bool (reply, reply->root, "ok", &ok)) {
@@ -486,12 +506,13 @@ static int s_reply_ok (wormctl_run_t *self, worm_wire_reader_t *reply, int *stat
     if (worm_wire_get_u64 (reply, reply->root, "status", &value) || value == 0 || value > 255)
         value = 1;
     snprintf (err, cap, "%s", why);
-    *status = (int)value;
+    *status = (int) value;
     return -1;
 }
 
 //  Waits until the window lets us send one more chunk. Returns 0 or -1 with err.
-static int s_wait_credit (wormctl_run_t *self, int timeout_ms, char *err, size_t cap)
+static int
+s_wait_credit (wormctl_run_t *self, int timeout_ms, char *err, size_t cap)
 {
     int64_t deadline = worm_now_ms () + timeout_ms;
     while (self->in_credit <= 0) {
@@ -512,8 +533,9 @@ static int s_wait_credit (wormctl_run_t *self, int timeout_ms, char *err, size_t
 }
 
 //  Sends one run-put (a folder, or a chunk of a file), within the window.
-static void s_send_put (wormctl_run_t *self, const char *remote, bool dir, unsigned mode,
-                        const void *data, size_t size, bool more)
+static void
+s_send_put (wormctl_run_t *self, const char *remote, bool dir, unsigned mode, const void *data,
+            size_t size, bool more)
 {
     worm_wire_writer_t writer;
     s_request (self, &writer, "run-put");
@@ -530,8 +552,9 @@ static void s_send_put (wormctl_run_t *self, const char *remote, bool dir, unsig
 }
 
 //  Puts one entry (a folder, or a file in chunks) at remote path.
-static int s_put (wormctl_run_t *self, const char *local, const char *remote, int timeout_ms,
-                  char *err, size_t cap)
+static int
+s_put (wormctl_run_t *self, const char *local, const char *remote, int timeout_ms, char *err,
+       size_t cap)
 {
     struct stat st;
     if (stat (local, &st)) {
@@ -560,7 +583,7 @@ static int s_put (wormctl_run_t *self, const char *local, const char *remote, in
             return -1;
         }
         ssize_t got = fd >= 0 && left > 0
-                          ? read (fd, buf, left < WORM_RUN_CHUNK ? (size_t)left : WORM_RUN_CHUNK)
+                          ? read (fd, buf, left < WORM_RUN_CHUNK ? (size_t) left : WORM_RUN_CHUNK)
                           : 0;
         if (got < 0) {
             snprintf (err, cap, "input %s: %s", local, strerror (errno));
@@ -568,7 +591,7 @@ static int s_put (wormctl_run_t *self, const char *local, const char *remote, in
             return -1;
         }
         left = got > 0 ? left - got : 0;
-        s_send_put (self, remote, dir, st.st_mode & 0777, buf, (size_t)(got > 0 ? got : 0),
+        s_send_put (self, remote, dir, st.st_mode & 0777, buf, (size_t) (got > 0 ? got : 0),
                     left > 0);
     } while (left > 0);
     if (fd >= 0)
@@ -582,10 +605,10 @@ static int s_put (wormctl_run_t *self, const char *local, const char *remote, in
         if (streq (item->d_name, ".") || streq (item->d_name, ".."))
             continue;
         char inner_local[PATH_MAX], inner_remote[WORM_RUN_PATH_MAX + 1];
-        if (snprintf (inner_local, sizeof inner_local, "%s/%s", local, item->d_name) >=
-                (int)sizeof inner_local ||
-            snprintf (inner_remote, sizeof inner_remote, "%s/%s", remote, item->d_name) >=
-                (int)sizeof inner_remote) {
+        if (snprintf (inner_local, sizeof inner_local, "%s/%s", local, item->d_name)
+                >= (int) sizeof inner_local
+            || snprintf (inner_remote, sizeof inner_remote, "%s/%s", remote, item->d_name)
+                   >= (int) sizeof inner_remote) {
             snprintf (err, cap, "input %s/%s: path too long", local, item->d_name);
             rc = -1;
         } else
@@ -598,8 +621,8 @@ static int s_put (wormctl_run_t *self, const char *local, const char *remote, in
 
 //  Where an input goes in the run's folder: a relative path without ".."
 //  keeps its place (its folders made first), any other its last name.
-static int s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, char *err,
-                        size_t cap)
+static int
+s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, char *err, size_t cap)
 {
     char remote[WORM_RUN_PATH_MAX + 1];
     snprintf (remote, sizeof remote, "%s", local);
@@ -609,11 +632,11 @@ static int s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, 
     char *start = remote;
     while (!strncmp (start, "./", 2))
         start += 2;
-    bool keep = *start && *start != '/' && !strstr (start, "..") && !strstr (start, "/./") &&
-                !strstr (start, "//") && strcmp (start, ".") != 0;
+    bool keep = *start && *start != '/' && !strstr (start, "..") && !strstr (start, "/./")
+                && !strstr (start, "//") && strcmp (start, ".") != 0;
     if (!keep) {
         const char *slash = strrchr (remote, '/');
-        start = (char *)(slash && slash[1] ? slash + 1 : remote);
+        start = (char *) (slash && slash[1] ? slash + 1 : remote);
         if (!*start || streq (start, ".") || streq (start, "..") || streq (start, "/")) {
             snprintf (err, cap, "input %s: give a file or folder by a name it can keep there",
                       local);
@@ -635,15 +658,16 @@ static int s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, 
 //  excluded; the first such stops the query (least loaded first).
 typedef struct {
     const wormctl_run_spec_t *spec;
-    char tried[S_TRIES][17]; //  ids of hosts that refused us already
+    char tried[S_TRIES][17];  //  ids of hosts that refused us already
     int n_tried;
-    worm_hostinfo_t host; //  the one found
+    worm_hostinfo_t host;  //  the one found
     bool found;
-    bool here;   //  or: this host is the least loaded
-    int willing; //  willing hosts that answered
+    bool here;    //  or: this host is the least loaded
+    int willing;  //  willing hosts that answered
 } s_pick_t;
 
-static bool s_has_cap (const char *caps, const char *cap)
+static bool
+s_has_cap (const char *caps, const char *cap)
 {
     char list[160];
     snprintf (list, sizeof list, ",%s,", caps);
@@ -652,9 +676,10 @@ static bool s_has_cap (const char *caps, const char *cap)
     return strstr (list, word) != NULL;
 }
 
-static int s_pick (void *arg, const worm_hostinfo_t *host)
+static int
+s_pick (void *arg, const worm_hostinfo_t *host)
 {
-    s_pick_t *pick = (s_pick_t *)arg;
+    s_pick_t *pick = (s_pick_t *) arg;
     pick->willing++;
     //  This host answered before any other: customs' rule, run it here
     if (pick->spec->local && streq (host->name, pick->spec->local) && !pick->n_tried) {
@@ -676,8 +701,9 @@ static int s_pick (void *arg, const worm_hostinfo_t *host)
 
 //  The run request for spec on claim, into request (initialised here; the
 //  caller finishes it).
-static void s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool inputs,
-                         worm_wire_writer_t *request)
+static void
+s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool inputs,
+             worm_wire_writer_t *request)
 {
     worm_wire_writer_init (request);
     worm_wire_map_open (request);
@@ -698,12 +724,12 @@ static void s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool
     for (size_t i = 0; i < vars; i++) {
         const char *equals = strchr (spec->env[i], '=');
         char name[WORM_RUN_ENV_NAME_MAX + 1];
-        snprintf (name, sizeof name, "%.*s", (int)(equals - spec->env[i]), spec->env[i]);
+        snprintf (name, sizeof name, "%.*s", (int) (equals - spec->env[i]), spec->env[i]);
         worm_wire_kstr (request, name, equals + 1);
     }
     worm_wire_ku64 (request, "umask", spec->umask);
     if (spec->timeout_s)
-        worm_wire_ku64 (request, "timeout_ms", (uint64_t)spec->timeout_s * 1000);
+        worm_wire_ku64 (request, "timeout_ms", (uint64_t) spec->timeout_s * 1000);
     worm_wire_kbool (request, "inputs", inputs);
     size_t outputs = 0;
     while (spec->outputs[outputs])
@@ -717,8 +743,9 @@ static void s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool
 
 //  Sends request (and finishes it), waits for its reply into reply, and
 //  checks it. Returns 0, -2 when the host refused (err, *status), or -1.
-static int s_call (wormctl_run_t *self, worm_wire_writer_t *request, int timeout_ms,
-                   worm_wire_reader_t *reply, int *status, char *err, size_t cap)
+static int
+s_call (wormctl_run_t *self, worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
+        int *status, char *err, size_t cap)
 {
     s_send (self, request);
     worm_wire_writer_fini (request);
@@ -731,7 +758,8 @@ static int s_call (wormctl_run_t *self, worm_wire_writer_t *request, int timeout
 //  Claims a slot on host and sends `run` on a connection of our own.
 //  Returns 0 with the run started (or loading, with inputs), -2 when the
 //  host refused (err and *status say why), -1 when it did not answer.
-static int s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
+static int
+s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
 {
     wormctl_client_t *client = self->client;
     const wormctl_run_spec_t *spec = self->spec;
@@ -757,9 +785,10 @@ static int s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
     worm_wire_reader_init (&reply);
     rc = s_call (self, &request, timeout, &reply, status, err, cap);
     uint64_t window = 0;
-    if (rc == 0 && (worm_wire_get_str (&reply, reply.root, "run", self->id, sizeof self->id) ||
-                    worm_wire_get_u64 (&reply, reply.root, "window", &window) || window == 0 ||
-                    window > 1024)) {
+    if (rc == 0
+        && (worm_wire_get_str (&reply, reply.root, "run", self->id, sizeof self->id)
+            || worm_wire_get_u64 (&reply, reply.root, "window", &window) || window == 0
+            || window > 1024)) {
         snprintf (err, cap, "bad run answer from %s: %s", self->host.name,
                   reply.error[0] ? reply.error : "no window");
         rc = -1;
@@ -767,7 +796,7 @@ static int s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
     worm_wire_reader_fini (&reply);
     if (rc)
         return rc;
-    self->window = self->in_credit = (int)window;
+    self->window = self->in_credit = (int) window;
     if (!inputs)
         return 0;
     for (int i = 0; spec->inputs[i]; i++)
@@ -783,8 +812,9 @@ static int s_try_host (wormctl_run_t *self, int *status, char *err, size_t cap)
     return rc;
 }
 
-wormctl_run_t *wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec,
-                                  int *status, char *err, size_t cap)
+wormctl_run_t *
+wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec, int *status, char *err,
+                   size_t cap)
 {
     wormctl_run_t *self = calloc (1, sizeof *self);
     self->client = client;

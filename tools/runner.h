@@ -17,38 +17,38 @@
 
 #include <sys/types.h>
 
-#define WORMCTL_RUN_EVICTED 75   //  exit status after an eviction (EX_TEMPFAIL)
-#define WORMCTL_RUN_MAX_FILES 64 //  --input or --output paths, at most, each
-#define WORMCTL_RUN_MAX_ENV 64   //  --env names, at most
-#define WORMCTL_RUN_HERE (-1)    //  wormctl_run_start's *status: run it here instead
+#define WORMCTL_RUN_EVICTED 75    //  exit status after an eviction (EX_TEMPFAIL)
+#define WORMCTL_RUN_MAX_FILES 64  //  --input or --output paths, at most, each
+#define WORMCTL_RUN_MAX_ENV 64    //  --env names, at most
+#define WORMCTL_RUN_HERE (-1)     //  wormctl_run_start's *status: run it here instead
 
 typedef struct {
-    char **argv;                                    //  the command, NULL-terminated
-    const char *env[WORMCTL_RUN_MAX_ENV + 3];       //  NAME=VALUE to give it, NULL-terminated
-    mode_t umask;                                   //  its umask
-    unsigned timeout_s;                             //  its time limit, 0: none
-    const char *inputs[WORMCTL_RUN_MAX_FILES + 1];  //  local paths, NULL-terminated
-    const char *outputs[WORMCTL_RUN_MAX_FILES + 1]; //  paths in its folder, NULL-terminated
-    const char *host;                               //  the host by name, NULL: the least loaded
-    const char *local;                              //  this host's name when it may run the command
-                                                    //  itself (--local-ok), NULL: never
-    char exclude[WORMCTL_RUN_MAX_FILES][17];        //  host ids not to use (they evicted it)
-    int n_exclude;                                  //  how many
+    char **argv;                                     //  the command, NULL-terminated
+    const char *env[WORMCTL_RUN_MAX_ENV + 3];        //  NAME=VALUE to give it, NULL-terminated
+    mode_t umask;                                    //  its umask
+    unsigned timeout_s;                              //  its time limit, 0: none
+    const char *inputs[WORMCTL_RUN_MAX_FILES + 1];   //  local paths, NULL-terminated
+    const char *outputs[WORMCTL_RUN_MAX_FILES + 1];  //  paths in its folder, NULL-terminated
+    const char *host;                                //  the host by name, NULL: the least loaded
+    const char *local;                        //  this host's name when it may run the command
+                                              //  itself (--local-ok), NULL: never
+    char exclude[WORMCTL_RUN_MAX_FILES][17];  //  host ids not to use (they evicted it)
+    int n_exclude;                            //  how many
 } wormctl_run_spec_t;
 
 typedef struct _wormctl_run_t wormctl_run_t;
 
 //  How a run ended, once wormctl_run_done says it did
 typedef struct {
-    bool exited;      //  the command ended: status or signal below
-    int status;       //  its exit status
-    int signal;       //  or the signal that ended it, 0 for none
-    bool evicted;     //  the host's owner came back (or its agent stopped)
-    bool lost;        //  the host fell silent
-    char reason[128]; //  why the host stopped it, "" if it did not
-    char host[65];    //  where it ran
-    char host_id[17]; //  that host's id
-    int missing;      //  outputs that were not there (each warned about)
+    bool exited;       //  the command ended: status or signal below
+    int status;        //  its exit status
+    int signal;        //  or the signal that ended it, 0 for none
+    bool evicted;      //  the host's owner came back (or its agent stopped)
+    bool lost;         //  the host fell silent
+    char reason[128];  //  why the host stopped it, "" if it did not
+    char host[65];     //  where it ran
+    char host_id[17];  //  that host's id
+    int missing;       //  outputs that were not there (each warned about)
 } wormctl_run_end_t;
 
 /*  Places the command of spec and starts it (its inputs put first).

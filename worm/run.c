@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 //  The limits of requests are in agent_limits.h (WORM_RUN_*)
-#define S_CLIENT_SILENCE_MS 10000 //  a client heard from in no longer is gone
-#define S_KEEPALIVE_MS 1000       //  we say something to a client at least this often
-#define S_DRAIN_MS                                                                                 \
-    2000 //  after the command ended, its pipes get this long
-         //  without a byte before we close them
+#define S_CLIENT_SILENCE_MS 10000  //  a client heard from in no longer is gone
+#define S_KEEPALIVE_MS 1000        //  we say something to a client at least this often
+//  After the command ended, its pipes get this long without a byte before
+//  we close them (a process that left its tree may hold them open)
+#define S_DRAIN_MS 2000
 #define S_RUN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 static void s_finish (worm_agent_t *self, worm_run_t *run);
@@ -37,7 +37,8 @@ static void s_finish (worm_agent_t *self, worm_run_t *run);
 //  --------------------------------------------------------------------------
 //  Helpers
 
-static void s_close (int *fd)
+static void
+s_close (int *fd)
 {
     if (*fd >= 0)
         close (*fd);
@@ -45,7 +46,8 @@ static void s_close (int *fd)
 }
 
 //  Pushes one message of the run to its client (nothing once it is gone).
-void worm_run_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *writer)
+void
+worm_run_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *writer)
 {
     if (run->abandoned)
         return;
@@ -55,7 +57,8 @@ void worm_run_push (worm_agent_t *self, worm_run_t *run, worm_wire_writer_t *wri
 
 //  Starts a pushed message {"t": type, "run": id, ...}; the caller adds the
 //  rest, closes the map, pushes and finishes the writer.
-void worm_run_message (worm_wire_writer_t *writer, const worm_run_t *run, const char *type)
+void
+worm_run_message (worm_wire_writer_t *writer, const worm_run_t *run, const char *type)
 {
     worm_wire_writer_init (writer);
     worm_wire_map_open (writer);
@@ -63,17 +66,19 @@ void worm_run_message (worm_wire_writer_t *writer, const worm_run_t *run, const 
     worm_wire_kstr (writer, "run", run->id);
 }
 
-void worm_run_push_ack (worm_agent_t *self, worm_run_t *run, int count)
+void
+worm_run_push_ack (worm_agent_t *self, worm_run_t *run, int count)
 {
     worm_wire_writer_t writer;
     worm_run_message (&writer, run, "ack");
-    worm_wire_ku64 (&writer, "n", (uint64_t)count);
+    worm_wire_ku64 (&writer, "n", (uint64_t) count);
     worm_wire_map_close (&writer);
     worm_run_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
 }
 
-static worm_run_t *s_find (worm_agent_t *self, const char *id)
+static worm_run_t *
+s_find (worm_agent_t *self, const char *id)
 {
     for (worm_run_t *run = zlist_first (self->runs); run; run = zlist_next (self->runs))
         if (streq (run->id, id))
@@ -83,8 +88,9 @@ static worm_run_t *s_find (worm_agent_t *self, const char *id)
 
 //  The run a stream op names, when the caller's key made it; else replies
 //  the refusal and returns NULL. Hearing the client renews its lease.
-worm_run_t *worm_run_of_request (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader,
-                                 const char *op)
+worm_run_t *
+worm_run_of_request (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader,
+                     const char *op)
 {
     char id[WORM_AGENT_GUEST_ID_MAX + 1];
     if (worm_wire_get_str (reader, reader->root, "run", id, sizeof id)) {
@@ -108,8 +114,8 @@ static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 static int s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 //  Watches (or stops watching) one of our pipe ends in the reactor.
-static void s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, bool *polled,
-                     bool on)
+static void
+s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, bool *polled, bool on)
 {
     if (fd < 0 || *polled == on)
         return;
@@ -124,13 +130,15 @@ static void s_watch (worm_agent_t *self, worm_run_t *run, int fd, short events, 
 }
 
 //  Watches stdout and stderr while the client has room for a message.
-static void s_watch_outputs (worm_agent_t *self, worm_run_t *run)
+static void
+s_watch_outputs (worm_agent_t *self, worm_run_t *run)
 {
     for (int i = 0; i < 2; i++)
         s_watch (self, run, run->out_fd[i], ZMQ_POLLIN, &run->out_polled[i], run->credit > 0);
 }
 
-static void s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
+static void
+s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
 {
     if (run->exit_fd < 0)
         return;
@@ -139,7 +147,8 @@ static void s_stop_exit_watch (worm_agent_t *self, worm_run_t *run)
     s_close (&run->exit_fd);
 }
 
-static void s_close_stdin (worm_agent_t *self, worm_run_t *run)
+static void
+s_close_stdin (worm_agent_t *self, worm_run_t *run)
 {
     s_watch (self, run, run->in_fd, ZMQ_POLLOUT, &run->in_polled, false);
     s_close (&run->in_fd);
@@ -149,7 +158,8 @@ static void s_close_stdin (worm_agent_t *self, worm_run_t *run)
     run->in_offset = 0;
 }
 
-static void s_close_output (worm_agent_t *self, worm_run_t *run, int i)
+static void
+s_close_output (worm_agent_t *self, worm_run_t *run, int i)
 {
     s_watch (self, run, run->out_fd[i], ZMQ_POLLIN, &run->out_polled[i], false);
     s_close (&run->out_fd[i]);
@@ -159,7 +169,8 @@ static void s_close_output (worm_agent_t *self, worm_run_t *run, int i)
 //  written whole, and watches the pipe for room while some is left. A
 //  command that closed its stdin takes nothing more: what was sent is
 //  dropped and acked, so that the client is never stuck.
-static void s_pump_stdin (worm_agent_t *self, worm_run_t *run)
+static void
+s_pump_stdin (worm_agent_t *self, worm_run_t *run)
 {
     int acked = 0;
     zchunk_t *chunk;
@@ -173,11 +184,11 @@ static void s_pump_stdin (worm_agent_t *self, worm_run_t *run)
             break;
         if (done < 0) {
             //  EPIPE: the command will read no more
-            acked += (int)zlist_size (run->in_queue);
+            acked += (int) zlist_size (run->in_queue);
             s_close_stdin (self, run);
             break;
         }
-        run->in_offset += (size_t)done;
+        run->in_offset += (size_t) done;
         if (run->in_offset == size) {
             zlist_pop (run->in_queue);
             zchunk_destroy (&chunk);
@@ -192,21 +203,23 @@ static void s_pump_stdin (worm_agent_t *self, worm_run_t *run)
         worm_run_push_ack (self, run, acked);
 }
 
-static int s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int
+s_on_in (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void)loop;
-    (void)item;
-    worm_run_t *run = (worm_run_t *)arg;
+    (void) loop;
+    (void) item;
+    worm_run_t *run = (worm_run_t *) arg;
     s_pump_stdin (run->agent, run);
     return 0;
 }
 
 //  The command wrote on stdout or stderr (or closed it): one message of
 //  at most WORM_RUN_CHUNK bytes to the client, within its window.
-static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int
+s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void)loop;
-    worm_run_t *run = (worm_run_t *)arg;
+    (void) loop;
+    worm_run_t *run = (worm_run_t *) arg;
     worm_agent_t *self = run->agent;
     int i = item->fd == run->out_fd[0] ? 0 : item->fd == run->out_fd[1] ? 1 : -1;
     if (i < 0 || run->credit <= 0)
@@ -224,8 +237,8 @@ static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     run->drain_ms = worm_now_ms ();
     worm_wire_writer_t writer;
     worm_run_message (&writer, run, "out");
-    worm_wire_ku64 (&writer, "fd", (uint64_t)(i + 1));
-    worm_wire_kbin (&writer, "data", buf, (size_t)size);
+    worm_wire_ku64 (&writer, "fd", (uint64_t) (i + 1));
+    worm_wire_kbin (&writer, "data", buf, (size_t) size);
     worm_wire_map_close (&writer);
     worm_run_push (self, run, &writer);
     worm_wire_writer_fini (&writer);
@@ -236,11 +249,12 @@ static int s_on_out (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 
 //  The command ended: reaped at once rather than at the next reap tick, so
 //  that a short command's exit reaches its client without waiting.
-static int s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+static int
+s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void)loop;
-    (void)item;
-    worm_run_t *run = (worm_run_t *)arg;
+    (void) loop;
+    (void) item;
+    worm_run_t *run = (worm_run_t *) arg;
     worm_agent_t *self = run->agent;
     s_stop_exit_watch (self, run);
     //  The run may be gone after this
@@ -252,7 +266,8 @@ static int s_on_exit_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 //  --------------------------------------------------------------------------
 //  The end of a run
 
-static void s_destroy (worm_agent_t *self, worm_run_t **run_p)
+static void
+s_destroy (worm_agent_t *self, worm_run_t **run_p)
 {
     worm_run_t *run = *run_p;
     s_close_stdin (self, run);
@@ -288,15 +303,16 @@ static void s_destroy (worm_agent_t *self, worm_run_t **run_p)
 }
 
 //  The last message of a run: how the command ended; then the run is gone.
-static void s_push_exit (worm_agent_t *self, worm_run_t *run)
+static void
+s_push_exit (worm_agent_t *self, worm_run_t *run)
 {
     worm_wire_writer_t writer;
     worm_run_message (&writer, run, "exit");
     worm_wire_kstr (&writer, "host", self->config.name);
     if (WIFSIGNALED (run->status))
-        worm_wire_ku64 (&writer, "signal", (uint64_t)WTERMSIG (run->status));
+        worm_wire_ku64 (&writer, "signal", (uint64_t) WTERMSIG (run->status));
     else
-        worm_wire_ku64 (&writer, "status", (uint64_t)WEXITSTATUS (run->status));
+        worm_wire_ku64 (&writer, "status", (uint64_t) WEXITSTATUS (run->status));
     worm_wire_kbool (&writer, "evicted", run->evicted);
     if (run->reason[0])
         worm_wire_kstr (&writer, "reason", run->reason);
@@ -311,7 +327,8 @@ static void s_push_exit (worm_agent_t *self, worm_run_t *run)
 
 //  The command's output is all sent (or its client gone): the outputs,
 //  then the exit, then the run is freed.
-static void s_finish (worm_agent_t *self, worm_run_t *run)
+static void
+s_finish (worm_agent_t *self, worm_run_t *run)
 {
     if (run->state == WORM_RUN_DRAINING) {
         run->state = WORM_RUN_SENDING;
@@ -327,8 +344,8 @@ static void s_finish (worm_agent_t *self, worm_run_t *run)
     }
 }
 
-bool worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest,
-                           int status)
+bool
+worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest, int status)
 {
     run->guest = NULL;
     s_stop_exit_watch (self, run);
@@ -343,11 +360,12 @@ bool worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest
     s_close_stdin (self, run);
     bool keep = run->keep_dir;
     if (run->abandoned || (run->out_fd[0] < 0 && run->out_fd[1] < 0))
-        s_finish (self, run); //  may free the run
+        s_finish (self, run);  //  may free the run
     return keep;
 }
 
-int worm_runs_loading (worm_agent_t *self)
+int
+worm_runs_loading (worm_agent_t *self)
 {
     int count = 0;
     if (self->runs)
@@ -357,20 +375,22 @@ int worm_runs_loading (worm_agent_t *self)
 }
 
 //  A run that never started ends: its client hears why (evicted, or not).
-static void s_end_unstarted (worm_agent_t *self, worm_run_t *run, bool evicted, const char *reason)
+static void
+s_end_unstarted (worm_agent_t *self, worm_run_t *run, bool evicted, const char *reason)
 {
     run->evicted = evicted;
     snprintf (run->reason, sizeof run->reason, "%s", reason);
     run->status = 0;
     if (evicted)
-        run->status = SIGKILL; //  as waitpid says it: killed before it began
+        run->status = SIGKILL;  //  as waitpid says it: killed before it began
     if (!run->abandoned)
         s_push_exit (self, run);
     worm_log ("run %s (%s) ended before it started: %s", run->id, run->command, reason);
     s_destroy (self, &run);
 }
 
-void worm_runs_evict_loading (worm_agent_t *self, const char *reason)
+void
+worm_runs_evict_loading (worm_agent_t *self, const char *reason)
 {
     worm_run_t *run = zlist_first (self->runs);
     while (run) {
@@ -381,7 +401,8 @@ void worm_runs_evict_loading (worm_agent_t *self, const char *reason)
     }
 }
 
-void worm_runs_tick (worm_agent_t *self)
+void
+worm_runs_tick (worm_agent_t *self)
 {
     int64_t now = worm_now_ms ();
     worm_run_t *run = zlist_first (self->runs);
@@ -398,13 +419,13 @@ void worm_runs_tick (worm_agent_t *self)
                 worm_guests_stop (self, run->guest, false, reason);
             else
                 s_finish (self, run);
-        } else if (run->guest && run->deadline_ms && now >= run->deadline_ms &&
-                   !run->guest->stopping) {
+        } else if (run->guest && run->deadline_ms && now >= run->deadline_ms
+                   && !run->guest->stopping) {
             char reason[WORM_AGENT_REASON_MAX + 1];
             snprintf (reason, sizeof reason, "time limit of %u s reached", run->timeout_s);
             worm_guests_stop (self, run->guest, false, reason);
-        } else if (run->state == WORM_RUN_DRAINING && run->credit > 0 &&
-                   now - run->drain_ms > S_DRAIN_MS) {
+        } else if (run->state == WORM_RUN_DRAINING && run->credit > 0
+                   && now - run->drain_ms > S_DRAIN_MS) {
             //  A process that left the command's tree holds its pipes open
             worm_log ("run %s (%s): its output pipes stayed open %d s after it ended; closed",
                       run->id, run->command, S_DRAIN_MS / 1000);
@@ -417,7 +438,8 @@ void worm_runs_tick (worm_agent_t *self)
     }
 }
 
-void worm_runs_destroy_all (worm_agent_t *self)
+void
+worm_runs_destroy_all (worm_agent_t *self)
 {
     worm_run_t *run;
     while ((run = zlist_first (self->runs))) {
@@ -439,7 +461,8 @@ void worm_runs_destroy_all (worm_agent_t *self)
 //  Refuses a run op with a sentence and, when the command could not be
 //  started for a reason of its own (not there, not executable), the status
 //  a shell would give it (127, 126).
-static void s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, ...)
+static void
+s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, ...)
 {
     char text[600];
     va_list args;
@@ -452,7 +475,7 @@ static void s_refuse (worm_agent_t *self, zframe_t *identity, int status, const 
     worm_wire_kbool (&writer, "ok", false);
     worm_wire_kstr (&writer, "error", text);
     if (status)
-        worm_wire_ku64 (&writer, "status", (uint64_t)status);
+        worm_wire_ku64 (&writer, "status", (uint64_t) status);
     worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
@@ -461,7 +484,8 @@ static void s_refuse (worm_agent_t *self, zframe_t *identity, int status, const 
 //  The program for word: a path as it is (relative to the folder), else
 //  the first executable regular file of that name in S_RUN_PATH. Returns 0,
 //  or -1 when there is none.
-static int s_find_program (const char *word, char *path, size_t cap)
+static int
+s_find_program (const char *word, char *path, size_t cap)
 {
     if (strchr (word, '/')) {
         snprintf (path, cap, "%s", word);
@@ -481,7 +505,8 @@ static int s_find_program (const char *word, char *path, size_t cap)
 //  Starts a loaded run's command with three pipes for its stdio. Returns
 //  0, or -1 with the reason in err (the run is unchanged but for its
 //  guest record, freed).
-static int s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, size_t cap)
+static int
+s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, size_t cap)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errs[2] = {-1, -1};
     if (pipe2 (in, O_CLOEXEC) || pipe2 (out, O_CLOEXEC) || pipe2 (errs, O_CLOEXEC)) {
@@ -515,27 +540,28 @@ static int s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, ch
     run->guest = guest;
     run->state = WORM_RUN_RUNNING;
     if (run->timeout_s)
-        run->deadline_ms = worm_now_ms () + (int64_t)run->timeout_s * 1000;
+        run->deadline_ms = worm_now_ms () + (int64_t) run->timeout_s * 1000;
     worm_guests_free_strings (run->argv);
     worm_guests_free_strings (run->envp);
     run->argv = run->envp = NULL;
     s_watch_outputs (self, run);
     s_pump_stdin (self, run);
     //  Without pidfds (Linux < 5.3) the reap timer finds its end
-    run->exit_fd = (int)syscall (SYS_pidfd_open, pid, 0);
+    run->exit_fd = (int) syscall (SYS_pidfd_open, pid, 0);
     if (run->exit_fd >= 0) {
         fcntl (run->exit_fd, F_SETFD, FD_CLOEXEC);
         zmq_pollitem_t item = {NULL, run->exit_fd, ZMQ_POLLIN, 0};
         zloop_poller (self->loop, &item, s_on_exit_fd, run);
     }
     worm_log ("run %s: started %s for key %s, pid %d", run->id, run->command, run->launcher,
-              (int)pid);
+              (int) pid);
     return 0;
 }
 
 //  Starts the run's command, or ends the run when it cannot start: the
 //  refusal goes to identity. Returns the pid, or -1.
-static pid_t s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *identity)
+static pid_t
+s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *identity)
 {
     char err[512];
     worm_guest_t *guest = run->pending;
@@ -554,8 +580,8 @@ static pid_t s_start_or_refuse (worm_agent_t *self, worm_run_t *run, zframe_t *i
     return run->guest->pid;
 }
 
-static void s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run,
-                             pid_t pid)
+static void
+s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run, pid_t pid)
 {
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
@@ -566,7 +592,7 @@ static void s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_
     worm_wire_ku64 (&writer, "window", WORM_RUN_WINDOW);
     worm_wire_ku64 (&writer, "chunk", WORM_RUN_CHUNK);
     if (pid > 0)
-        worm_wire_ku64 (&writer, "pid", (uint64_t)pid);
+        worm_wire_ku64 (&writer, "pid", (uint64_t) pid);
     worm_wire_map_close (&writer);
     worm_ctl_reply (self->router, identity, &writer);
     worm_wire_writer_fini (&writer);
@@ -575,19 +601,20 @@ static void s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_
 //  Reads the words, environment and outputs of a run request into run.
 //  Returns 0, or -1 with the refusal in err and *status 127 when the
 //  command is not there.
-static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
-                           int *status, char *err, size_t cap)
+static int
+s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run, int *status,
+                char *err, size_t cap)
 {
     const msgpack_object_array *words = NULL;
     const msgpack_object *env = NULL;
     const msgpack_object_array *outputs = NULL;
     uint64_t umask_value = 077, timeout_ms = 0;
-    if (worm_wire_get_array (reader, reader->root, "argv", &words, WORM_RUN_MAX_ARGS) ||
-        worm_wire_get_map (reader, reader->root, "env", &env) == -1 ||
-        worm_wire_get_array (reader, reader->root, "outputs", &outputs, WORM_RUN_MAX_OUTPUTS) ==
-            -1 ||
-        worm_wire_get_u64 (reader, reader->root, "umask", &umask_value) ||
-        worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1) {
+    if (worm_wire_get_array (reader, reader->root, "argv", &words, WORM_RUN_MAX_ARGS)
+        || worm_wire_get_map (reader, reader->root, "env", &env) == -1
+        || worm_wire_get_array (reader, reader->root, "outputs", &outputs, WORM_RUN_MAX_OUTPUTS)
+               == -1
+        || worm_wire_get_u64 (reader, reader->root, "umask", &umask_value)
+        || worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1) {
         snprintf (err, cap, "run: %s", reader->error);
         return -1;
     }
@@ -597,15 +624,15 @@ static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_
     }
     if (umask_value > 0777) {
         snprintf (err, cap, "run: field 'umask': %llo is not a umask",
-                  (unsigned long long)umask_value);
+                  (unsigned long long) umask_value);
         return -1;
     }
     if (timeout_ms > 100ULL * 24 * 3600 * 1000) {
         snprintf (err, cap, "run: field 'timeout_ms': more than 100 days");
         return -1;
     }
-    run->guest_umask = (mode_t)umask_value;
-    run->timeout_s = (unsigned)((timeout_ms + 999) / 1000);
+    run->guest_umask = (mode_t) umask_value;
+    run->timeout_s = (unsigned) ((timeout_ms + 999) / 1000);
     run->argv = calloc (words->size + 1, sizeof (char *));
     for (uint32_t i = 0; i < words->size; i++) {
         char word[WORM_RUN_ARG_MAX + 1];
@@ -635,9 +662,9 @@ static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_
     run->envp[n++] = zsys_sprintf ("%s", marker);
     for (size_t i = 0; i < extra; i++) {
         char name[WORM_RUN_ENV_NAME_MAX + 1], value[WORM_RUN_ARG_MAX + 1];
-        if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name) ||
-            worm_wire_obj_str (reader, &env->via.map.ptr[i].val, "env value", value,
-                               sizeof value)) {
+        if (worm_wire_obj_str (reader, &env->via.map.ptr[i].key, "env name", name, sizeof name)
+            || worm_wire_obj_str (reader, &env->via.map.ptr[i].val, "env value", value,
+                                  sizeof value)) {
             snprintf (err, cap, "run: %s", reader->error);
             return -1;
         }
@@ -652,8 +679,8 @@ static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_
     }
     for (uint32_t i = 0; outputs && i < outputs->size; i++) {
         char path[WORM_RUN_PATH_MAX + 1];
-        if (worm_wire_obj_str (reader, &outputs->ptr[i], "outputs[]", path, sizeof path) ||
-            !worm_runspec_path_ok (path)) {
+        if (worm_wire_obj_str (reader, &outputs->ptr[i], "outputs[]", path, sizeof path)
+            || !worm_runspec_path_ok (path)) {
             snprintf (err, cap,
                       "run: outputs[%u] is not a relative path without '.' or '..' "
                       "of at most %d bytes",
@@ -665,12 +692,13 @@ static int s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_
     return 0;
 }
 
-void worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     char claim_id[WORM_HOST_ID_LEN + 1], err[600];
     bool inputs = false;
-    if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id) ||
-        worm_wire_get_bool (reader, reader->root, "inputs", &inputs) == -1) {
+    if (worm_wire_get_str (reader, reader->root, "claim", claim_id, sizeof claim_id)
+        || worm_wire_get_bool (reader, reader->root, "inputs", &inputs) == -1) {
         worm_ctl_reply_error (self->router, identity, "run: %s", reader->error);
         return;
     }
@@ -754,7 +782,8 @@ void worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader
     worm_agent_reconsider (self);
 }
 
-void worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-start");
     if (!run)
@@ -777,7 +806,8 @@ void worm_agent_op_run_start (worm_agent_t *self, zframe_t *identity, worm_wire_
     worm_agent_reconsider (self);
 }
 
-void worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-in");
     if (!run)
@@ -785,8 +815,8 @@ void worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_rea
     const void *data = NULL;
     size_t size = 0;
     bool eof = false;
-    if (worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) ||
-        worm_wire_get_bool (reader, reader->root, "eof", &eof) == -1) {
+    if (worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK)
+        || worm_wire_get_bool (reader, reader->root, "eof", &eof) == -1) {
         worm_ctl_reply_error (self->router, identity, "run-in: %s", reader->error);
         return;
     }
@@ -811,26 +841,28 @@ void worm_agent_op_run_in (worm_agent_t *self, zframe_t *identity, worm_wire_rea
     s_pump_stdin (self, run);
 }
 
-void worm_agent_op_run_ack (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run_ack (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-ack");
     if (!run)
         return;
     uint64_t count = 0;
-    if (worm_wire_get_u64 (reader, reader->root, "n", &count) ||
-        (uint64_t)run->credit + count > WORM_RUN_WINDOW) {
+    if (worm_wire_get_u64 (reader, reader->root, "n", &count)
+        || (uint64_t) run->credit + count > WORM_RUN_WINDOW) {
         worm_ctl_reply_error (self->router, identity, "run-ack: %s",
                               reader->error[0] ? reader->error : "acks more than was sent");
         return;
     }
-    run->credit += (int)count;
+    run->credit += (int) count;
     if (run->state == WORM_RUN_SENDING)
         s_finish (self, run);
     else
         s_watch_outputs (self, run);
 }
 
-void worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-signal");
     if (!run)

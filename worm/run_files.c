@@ -16,10 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_ENTRIES 10000 //  files and folders put, or sent back, at most
-#define S_MAX_DEPTH 32      //  folders nested in an output, at most
+#define S_MAX_ENTRIES 10000  //  files and folders put, or sent back, at most
+#define S_MAX_DEPTH 32       //  folders nested in an output, at most
 
-static void s_close (int *fd)
+static void
+s_close (int *fd)
 {
     if (*fd >= 0)
         close (*fd);
@@ -30,14 +31,15 @@ static void s_close (int *fd)
 //  run's folder one component at a time without following a link (the
 //  folder is the guest user's, who may have planted one). Returns the
 //  folder's descriptor and points *leaf at the last component, or -1.
-static int s_open_parent (const worm_run_t *run, const char *path, const char **leaf)
+static int
+s_open_parent (const worm_run_t *run, const char *path, const char **leaf)
 {
     int dir = open (run->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     char part[WORM_RUN_PATH_MAX + 1];
     const char *rest = path;
     const char *slash;
     while (dir >= 0 && (slash = strchr (rest, '/'))) {
-        snprintf (part, sizeof part, "%.*s", (int)(slash - rest), rest);
+        snprintf (part, sizeof part, "%.*s", (int) (slash - rest), rest);
         int next = openat (dir, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         close (dir);
         dir = next;
@@ -49,7 +51,8 @@ static int s_open_parent (const worm_run_t *run, const char *path, const char **
 
 //  What a guest made belongs to the guest user: anything else in its
 //  folder (a hard link to another's file) is not sent back.
-static bool s_guests_own (worm_agent_t *self, const struct stat *st)
+static bool
+s_guests_own (worm_agent_t *self, const struct stat *st)
 {
     return !self->config.guest_user_other || st->st_uid == self->config.guest_user.uid;
 }
@@ -57,7 +60,8 @@ static bool s_guests_own (worm_agent_t *self, const struct stat *st)
 //  Lists path (inside the folder) into run->sending: a regular file of the
 //  guest's, or a folder and, depth-first, what it holds (folders first).
 //  Returns false when path is neither, or the list is full.
-static bool s_list_output (worm_agent_t *self, worm_run_t *run, const char *path, int depth)
+static bool
+s_list_output (worm_agent_t *self, worm_run_t *run, const char *path, int depth)
 {
     if (zlist_size (run->sending) >= S_MAX_ENTRIES || depth > S_MAX_DEPTH)
         return false;
@@ -65,8 +69,8 @@ static bool s_list_output (worm_agent_t *self, worm_run_t *run, const char *path
     int dir = s_open_parent (run, path, &leaf);
     struct stat st;
     bool listed = false;
-    if (dir >= 0 && fstatat (dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        s_guests_own (self, &st) && (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))) {
+    if (dir >= 0 && fstatat (dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && s_guests_own (self, &st)
+        && (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))) {
         worm_run_entry_t *entry = calloc (1, sizeof *entry);
         snprintf (entry->path, sizeof entry->path, "%s", path);
         entry->dir = S_ISDIR (st.st_mode);
@@ -83,7 +87,7 @@ static bool s_list_output (worm_agent_t *self, worm_run_t *run, const char *path
             if (streq (item->d_name, ".") || streq (item->d_name, ".."))
                 continue;
             char child[WORM_RUN_PATH_MAX + 1];
-            if (snprintf (child, sizeof child, "%s/%s", path, item->d_name) >= (int)sizeof child)
+            if (snprintf (child, sizeof child, "%s/%s", path, item->d_name) >= (int) sizeof child)
                 continue;
             s_list_output (self, run, child, depth + 1);
         }
@@ -95,14 +99,16 @@ static bool s_list_output (worm_agent_t *self, worm_run_t *run, const char *path
     return listed;
 }
 
-void worm_run_list_outputs (worm_agent_t *self, worm_run_t *run)
+void
+worm_run_list_outputs (worm_agent_t *self, worm_run_t *run)
 {
     for (char *path = zlist_first (run->outputs); path; path = zlist_next (run->outputs))
         if (!s_list_output (self, run, path, 0))
             zlist_append (run->missing, strdup (path));
 }
 
-bool worm_run_send_outputs (worm_agent_t *self, worm_run_t *run)
+bool
+worm_run_send_outputs (worm_agent_t *self, worm_run_t *run)
 {
     static char buf[WORM_RUN_CHUNK];
     worm_run_entry_t *entry;
@@ -120,17 +126,18 @@ bool worm_run_send_outputs (worm_agent_t *self, worm_run_t *run)
                     close (dir);
                 //  Only what it was when listed: a regular file of the guest's
                 struct stat st = {.st_size = 0};
-                if (run->file_fd >= 0 && (fstat (run->file_fd, &st) || !S_ISREG (st.st_mode) ||
-                                          !s_guests_own (self, &st)))
+                if (run->file_fd >= 0
+                    && (fstat (run->file_fd, &st) || !S_ISREG (st.st_mode)
+                        || !s_guests_own (self, &st)))
                     s_close (&run->file_fd);
                 run->file_left = run->file_fd >= 0 ? st.st_size : 0;
             }
             ssize_t got = run->file_fd >= 0 && run->file_left > 0
                               ? read (run->file_fd, buf,
-                                      run->file_left < WORM_RUN_CHUNK ? (size_t)run->file_left
+                                      run->file_left < WORM_RUN_CHUNK ? (size_t) run->file_left
                                                                       : WORM_RUN_CHUNK)
                               : 0;
-            size = got > 0 ? (size_t)got : 0;
+            size = got > 0 ? (size_t) got : 0;
             run->file_left = got > 0 ? run->file_left - got : 0;
             more = run->file_left > 0;
         }
@@ -156,8 +163,9 @@ bool worm_run_send_outputs (worm_agent_t *self, worm_run_t *run)
 //  --------------------------------------------------------------------------
 //  Inputs, before the command starts
 
-int worm_run_put (worm_agent_t *self, worm_run_t *run, const char *path, bool dir, unsigned mode,
-                  const void *data, size_t size, bool more, char *err, size_t cap)
+int
+worm_run_put (worm_agent_t *self, worm_run_t *run, const char *path, bool dir, unsigned mode,
+              const void *data, size_t size, bool more, char *err, size_t cap)
 {
     if (run->put_fd >= 0 && (dir || !streq (path, run->put_path))) {
         snprintf (err, cap, "input %s is not whole yet", run->put_path);
@@ -184,8 +192,8 @@ int worm_run_put (worm_agent_t *self, worm_run_t *run, const char *path, bool di
         bool made = fd >= 0;
         int saved = errno;
         //  The guest's, with the client's permissions (and ours to fill)
-        if (made && self->config.guest_user_other &&
-            fchown (fd, self->config.guest_user.uid, self->config.guest_user.gid))
+        if (made && self->config.guest_user_other
+            && fchown (fd, self->config.guest_user.uid, self->config.guest_user.gid))
             worm_log ("run %s: cannot give %s to the guest user: %s", run->id, path,
                       strerror (errno));
         if (made)
@@ -204,7 +212,7 @@ int worm_run_put (worm_agent_t *self, worm_run_t *run, const char *path, bool di
     }
     if (dir)
         return 0;
-    const char *bytes = (const char *)data;
+    const char *bytes = (const char *) data;
     while (size) {
         ssize_t done = write (run->put_fd, bytes, size);
         if (done < 0 && errno == EINTR)
@@ -215,14 +223,15 @@ int worm_run_put (worm_agent_t *self, worm_run_t *run, const char *path, bool di
             return -1;
         }
         bytes += done;
-        size -= (size_t)done;
+        size -= (size_t) done;
     }
     if (!more)
         s_close (&run->put_fd);
     return 0;
 }
 
-void worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
+void
+worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *reader)
 {
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-put");
     if (!run)
@@ -232,11 +241,11 @@ void worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_re
     const void *data = NULL;
     size_t size = 0;
     bool more = false;
-    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path) ||
-        worm_wire_get_str (reader, reader->root, "type", type, sizeof type) ||
-        worm_wire_get_u64 (reader, reader->root, "mode", &mode) ||
-        worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) == -1 ||
-        worm_wire_get_bool (reader, reader->root, "more", &more) == -1) {
+    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path)
+        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
+        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
+        || worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) == -1
+        || worm_wire_get_bool (reader, reader->root, "more", &more) == -1) {
         worm_ctl_reply_error (self->router, identity, "run-put: %s", reader->error);
         return;
     }
@@ -246,8 +255,9 @@ void worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_re
         snprintf (err, sizeof err, "'%s' is not a relative path without '.' or '..'", path);
     else if (!streq (type, "file") && !streq (type, "dir"))
         snprintf (err, sizeof err, "type '%s' is neither file nor dir", type);
-    else if (worm_run_put (self, run, path, streq (type, "dir"), (unsigned)mode, data, size, more,
-                           err, sizeof err) == 0) {
+    else if (worm_run_put (self, run, path, streq (type, "dir"), (unsigned) mode, data, size, more,
+                           err, sizeof err)
+             == 0) {
         worm_run_push_ack (self, run, 1);
         return;
     }

@@ -6,7 +6,8 @@
 
 #include <signal.h>
 
-int main (void)
+int
+main (void)
 {
     //  Paths: relative and down only
     CHECK (worm_runspec_path_ok ("out"));
