@@ -32,6 +32,7 @@ expect_usage_error "UNSET_FOR_THIS_TEST is not set here" env -u UNSET_FOR_THIS_T
 expect_usage_error "--retry" "$WORMCTL" run --retry many -- true
 expect_usage_error "--timeout-run" "$WORMCTL" run --timeout-run 0 -- true
 expect_usage_error "no file or folder here" "$WORMCTL" run --input "$TEST_DIR/nothing" -- true
+expect_usage_error "has no name it can keep in the remote folder" "$WORMCTL" run --input .. -- true
 expect_usage_error "unknown option --bogus" "$WORMCTL" run --bogus -- true
 help=$("$WORMCTL" run --help) || fail "run --help exited $?"
 case "$help" in *"--input PATH"*"--timeout-run S"*) ;; *) fail "run --help: $help" ;; esac
@@ -115,14 +116,16 @@ mkdir -p "$TEST_DIR/work/src/deep" && cd "$TEST_DIR/work" || fail "no work folde
 printf 'alpha\n' >src/a.txt
 head -c 300000 /dev/urandom >src/deep/b.bin
 printf 'gamma\n' >c.txt
+printf 'delta\n' >"$TEST_DIR/abs.txt"
 chmod 0750 src/deep/b.bin
-err=$(ctl run --input src --input c.txt --output res --output d.txt --output nothere -- \
-      sh -c 'mkdir -p res/sub && cat src/a.txt c.txt >res/sub/ac.txt && cp src/deep/b.bin res/b.bin && echo d >d.txt' 2>&1)
+err=$(ctl run --input src --input c.txt --input "$TEST_DIR/abs.txt" --output res --output d.txt --output nothere -- \
+      sh -c 'mkdir -p res/sub && cat src/a.txt c.txt >res/sub/ac.txt && cp src/deep/b.bin res/b.bin && cp abs.txt res/ && echo d >d.txt' 2>&1)
 rc=$?
 expect_eq "$rc" 0 "exit status of the round trip (stderr: $err)"
 expect_eq "$(cat res/sub/ac.txt)" "$(printf 'alpha\ngamma')" "res/sub/ac.txt"
 cmp res/b.bin src/deep/b.bin || fail "res/b.bin differs from what went in"
 expect_eq "$(cat d.txt)" d "d.txt"
+expect_eq "$(cat res/abs.txt)" delta "an absolute input, by its last name"
 case "$err" in *"warning: output nothere was not made on h"[12]*) ;; *) fail "no warning for the missing output: $err" ;; esac
 expect_eq "$(stat -c %a src/deep/b.bin)" 750 "the input's mode"
 cd "$TEST_DIR" || fail "cd"

@@ -112,6 +112,12 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             snprintf (err, cap, "more than %d inputs", WORMCTL_RUN_MAX_FILES);
             return -1;
         }
+        char remote[WORM_RUN_PATH_MAX + 1];
+        if (wormctl_run_input_name (value, remote, sizeof remote)) {
+            snprintf (err, cap, "%s has no name it can keep in the remote folder (name a file "
+                                "or folder, not / . or ..)", value);
+            return -1;
+        }
         if (stat (value, &st) || !(S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))) {
             snprintf (err, cap, "%s is no file or folder here%s%s", value,
                       errno == ENOENT ? "" : ": ", errno == ENOENT ? "" : strerror (errno));

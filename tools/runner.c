@@ -619,43 +619,51 @@ s_put (wormctl_run_t *self, const char *local, const char *remote, int timeout_m
     return rc;
 }
 
-//  Where an input goes in the run's folder: a relative path without ".."
-//  keeps its place (its folders made first), any other its last name.
+int
+wormctl_run_input_name (const char *local, char *remote, size_t cap)
+{
+    char path[WORM_RUN_PATH_MAX + 1];
+    if (snprintf (path, sizeof path, "%s", local) >= (int) sizeof path)
+        return -1;
+    size_t len = strlen (path);
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = 0;
+    const char *start = path;
+    while (!strncmp (start, "./", 2))
+        start += 2;
+    if (!worm_runspec_path_ok (start)) {
+        const char *slash = strrchr (path, '/');
+        start = slash ? slash + 1 : path;
+        if (!worm_runspec_path_ok (start))
+            return -1;
+    }
+    snprintf (remote, cap, "%s", start);
+    return 0;
+}
+
+//  Puts one input where wormctl_run_input_name says, its folders made first.
 static int
 s_put_input (wormctl_run_t *self, const char *local, int timeout_ms, char *err, size_t cap)
 {
     char remote[WORM_RUN_PATH_MAX + 1];
-    snprintf (remote, sizeof remote, "%s", local);
-    size_t len = strlen (remote);
-    while (len > 1 && remote[len - 1] == '/')
-        remote[--len] = 0;
-    char *start = remote;
-    while (!strncmp (start, "./", 2))
-        start += 2;
-    bool keep = *start && *start != '/' && !strstr (start, "..") && !strstr (start, "/./")
-                && !strstr (start, "//") && strcmp (start, ".") != 0;
-    if (!keep) {
-        const char *slash = strrchr (remote, '/');
-        start = (char *) (slash && slash[1] ? slash + 1 : remote);
-        if (!*start || streq (start, ".") || streq (start, "..") || streq (start, "/")) {
-            snprintf (err, cap, "input %s: give a file or folder by a name it can keep there",
-                      local);
-            return -1;
-        }
+    if (wormctl_run_input_name (local, remote, sizeof remote)) {
+        snprintf (err, cap, "input %s: no name it can have in the remote folder", local);
+        return -1;
     }
     //  The folders above it, as folders of ours
-    for (char *slash = strchr (start, '/'); keep && slash; slash = strchr (slash + 1, '/')) {
+    for (char *slash = strchr (remote, '/'); slash; slash = strchr (slash + 1, '/')) {
         *slash = 0;
         if (s_wait_credit (self, timeout_ms, err, cap))
             return -1;
-        s_send_put (self, start, true, 0700, NULL, 0, false);
+        s_send_put (self, remote, true, 0700, NULL, 0, false);
         *slash = '/';
     }
-    return s_put (self, local, start, timeout_ms, err, cap);
+    return s_put (self, local, remote, timeout_ms, err, cap);
 }
 
 //  A willing host's answer: collected when it runs commands and is not
-//  excluded; the first such stops the query (least loaded first).
+//  excluded, or when it is this host (--local-ok); the first such stops
+//  the query (least loaded first).
 typedef struct {
     const wormctl_run_spec_t *spec;
     char tried[S_TRIES][17];  //  ids of hosts that refused us already

@@ -61,6 +61,12 @@ typedef struct {
 wormctl_run_t *wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec,
                                   int *status, char *err, size_t cap);
 
+/*  Where the input local goes in the run's folder, into remote: a relative
+    path that stays inside keeps its place ("src/a.c", "./src/" is "src"),
+    any other goes by its last name ("/tmp/x/y.c" is "y.c", "../z" is "z").
+    Returns 0, or -1 when there is no such name ("/", ".", "..", too long). */
+int wormctl_run_input_name (const char *local, char *remote, size_t cap);
+
 /*  The run's connection, to poll for input. */
 zsock_t *wormctl_run_socket (wormctl_run_t *self);
 
