@@ -86,11 +86,13 @@ expect_usage_error "unknown option --bogus" nokey launch w1 --bogus
 expect_usage_error "say which app with --app" nokey launch w1
 expect_usage_error "name the worm" nokey kill
 expect_usage_error "--frames '2..1': the first frame is after the last" nokey render --scene raytrace --frames 2..1 --size 8x8 --out "$TEST_DIR/r"
-for cmd in registry policy evictions launch find status kill render; do
+expect_usage_error "no command given" nokey run --retry 1
+for cmd in registry policy evictions launch find status kill render run; do
     nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
 done
 for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
-    "find w1" "status" "kill w1" "render --scene raytrace --frames 0 --size 8x8 --out $TEST_DIR/r"; do
+    "find w1" "status" "kill w1" "render --scene raytrace --frames 0 --size 8x8 --out $TEST_DIR/r" \
+    "run -- true"; do
     # shellcheck disable=SC2086
     err=$(nokey $args 2>&1); rc=$?
     expect_eq "$rc" 1 "wormctl $args without a key"
@@ -123,7 +125,7 @@ pass "worm-segment refuses bad arguments with one line and status 2"
 "$WORMD" --config "$TEST_DIR/misspelt.zpl" --help | grep -q -- "--config FILE" ||
     fail "wormd --help with a bad --config file"
 "$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
-for cmd in up down hosts willing registry policy launch find status kill evictions keygen; do
+for cmd in up down hosts willing registry policy launch find status kill evictions keygen run; do
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
 done
 pass "--help everywhere"
@@ -137,7 +139,8 @@ declare -A summary=(
     [find]="the worm's segments, through the agents" [status]="each worm: app, size/target, epoch, round"
     [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
     [factor]="print the prime factors of numbers, as coreutils factor does"
-    [render]="render an animation's frames in a worm, written in order")
+    [render]="render an animation's frames in a worm, written in order"
+    [run]="run a command on a willing host (export)")
 summary[alarm]="set, list and cancel alarms in an alarm worm"
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \

@@ -554,7 +554,7 @@ int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile|twins|forge|place STATE-DIR [ARG...] | send ENDPOINT KEY OP [ring]\n");
+        fprintf (stderr, "usage: test-ctl race|spawn|refused|hostile|twins|forge|place|raw STATE-DIR [ARG...] | send ENDPOINT KEY OP [ring]\n");
         return 2;
     }
     zsys_init ();
@@ -593,6 +593,28 @@ main (int argc, char **argv)
         printf ("%s\n", reply ? "answered" : "no answer");
         zstr_free (&reply);
         zsock_destroy (&peer);
+        return 0;
+    }
+    else if (strcmp (argv[1], "raw") == 0 && argc > 3) {
+        //  raw STATE-DIR OP [KEY=VALUE...]: a request {"op": OP, KEY: "VALUE"
+        //  ...} of string fields; prints "ok", or the refusal's sentence
+        char err[512];
+        worm_wire_writer_t request;
+        worm_wire_writer_init (&request);
+        worm_wire_map (&request, (size_t) (argc - 3));
+        worm_wire_kstr (&request, "op", argv[3]);
+        for (int i = 4; i < argc; i++) {
+            char *equals = strchr (argv[i], '=');
+            CHECK (equals != NULL);
+            *equals = 0;
+            worm_wire_kstr (&request, argv[i], equals + 1);
+        }
+        worm_wire_reader_t reply;
+        worm_wire_reader_init (&reply);
+        int rc = worm_ctl_call (s_endpoint, s_key, &request, 3000, &reply, err, sizeof err);
+        printf ("%s\n", rc == 0 ? "ok" : err);
+        worm_wire_reader_fini (&reply);
+        worm_wire_writer_fini (&request);
         return 0;
     }
     else if (strcmp (argv[1], "ring") == 0 && argc > 6) {

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,7 +125,8 @@ s_auth_rule (void *arg, const char *key, char *why, size_t cap)
 int
 worm_agent_slots_used (worm_agent_t *self)
 {
-    return (int) (zlist_size (self->guests) + zlist_size (self->claims));
+    return (int) (zlist_size (self->guests) + zlist_size (self->claims))
+           + worm_runs_loading (self);
 }
 
 void
@@ -142,8 +144,9 @@ worm_agent_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
     host->segments = (uint32_t) worm_agent_slots_used (self);
     host->max_segments = (uint32_t) self->config.policy.max_segments;
     host->interval_ms = (uint32_t) lround (self->config.policy.check_interval_s * 1000);
-    snprintf (host->caps, sizeof host->caps, "%s", worm_rings_enabled (self) ? "spawn,ring"
-                                                                              : "spawn");
+    //  What this host offers besides segments: alarms' rings, users' commands
+    snprintf (host->caps, sizeof host->caps, "spawn%s%s", worm_rings_enabled (self) ? ",ring" : "",
+              self->config.allow_run ? ",run" : "");
 }
 
 bool
@@ -325,6 +328,7 @@ s_on_reap (zloop_t *loop, int timer_id, void *arg)
     if (worm_guests_reap (self) && worm_agent_evaluate (self, 0))
         worm_agent_announce (self);
     worm_guests_kill_late (self);
+    worm_runs_tick (self);
     worm_rings_kill_late (self);
     worm_agent_tell_host (self);
     return 0;
@@ -377,6 +381,7 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
     self->guests = zlist_new ();
     self->claims = zlist_new ();
     self->receipts = zlist_new ();
+    self->runs = zlist_new ();
     self->killed = zhashx_new ();
     zhashx_set_destructor (self->killed, s_free_item);
     self->registry = worm_registry_new ();
@@ -466,6 +471,9 @@ worm_agent_destroy (worm_agent_t **self_p)
     if (!self)
         return;
     worm_guests_stop_all (self);
+    if (self->runs)
+        worm_runs_destroy_all (self);
+    zlist_destroy (&self->runs);
     worm_rings_stop (self);
     //  After the guests: their death notices go out first
     worm_announce_destroy (&self->announce);
@@ -500,6 +508,8 @@ worm_agent_destroy (worm_agent_t **self_p)
 int
 worm_agent_run (worm_agent_t *self)
 {
+    //  A run's command that closes its stdin must not end us (run.c)
+    signal (SIGPIPE, SIG_IGN);
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->router, s_on_request, self);
     zloop_reader (self->loop, worm_auth_socket (self->auth), s_on_zap, self);

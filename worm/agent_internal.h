@@ -10,6 +10,9 @@
       guest_spawn.c starting a guest: its command line, environment and
                     kinds, and the back-off after failures
       claims.c      claims, and the memory of killed worms (tombstones)
+      run.c         commands run as guests (the run ops): their stdio streamed
+                    to the client with flow control, signals, their end
+      run_files.c   and their files: inputs put in, outputs sent back
       relay.c       the relay actor that makes guests' requests elsewhere
       rings.c       ringing alarms (the ring op): the ring command and log,
                     and the memory of the alarm ids rung here
@@ -46,6 +49,8 @@
 #define WORM_AGENT_STR(x) WORM_AGENT_STR_ (x)
 #define WORM_AGENT_STR_(x) #x
 
+typedef struct _worm_run_t worm_run_t;     //  a command run as a guest (run.c)
+
 typedef struct {
     char id[WORM_AGENT_GUEST_ID_MAX + 1];       //  guest id, unique on this host
     char program[WORM_AGENT_NAME_MAX + 1];      //  program name under programs_dir
@@ -66,6 +71,8 @@ typedef struct {
     int64_t evict_started_ms;   //  when the agent decided to stop it (monotonic)
     int64_t kill_at_ms;         //  when the grace period ends
     bool killed;                //  SIGKILL was needed
+    mode_t umask;               //  the umask it starts with (077; a run's: its client's)
+    worm_run_t *run;            //  a run: its stream (run.c), else NULL
 } worm_guest_t;
 
 typedef struct {
@@ -142,6 +149,8 @@ struct worm_agent_t {
     int spawn_failures;             //  spawns that failed here in a row
     int64_t spawn_retry_ms;         //  monotonic: unwilling until then, after a failure
     char spawn_error[WORM_AGENT_REASON_MAX + 1];  //  the last failure, for the reason
+    //  Runs (run.c)
+    zlist_t *runs;                  //  worm_run_t *, every run from its op to its exit
     //  Claims and killed worms (claims.c)
     zlist_t *claims;                //  worm_claim_t *, outstanding claims
     zhashx_t *killed;               //  worm id -> worm_tomb_t *, the worms killed lately
@@ -183,6 +192,8 @@ worm_agent_handler_fn worm_agent_op_claim, worm_agent_op_release,
     worm_agent_op_kill;                                                     //  claims.c
 worm_agent_handler_fn worm_agent_op_relay;                                  //  relay.c
 worm_agent_handler_fn worm_agent_op_ring;                                   //  rings.c
+worm_agent_handler_fn worm_agent_op_run, worm_agent_op_run_put, worm_agent_op_run_start,
+    worm_agent_op_run_in, worm_agent_op_run_ack, worm_agent_op_run_signal;  //  run.c
 
 //  --------------------------------------------------------------------------
 //  agent.c
@@ -264,6 +275,49 @@ void worm_guests_stop_all (worm_agent_t *self);
 /*  A host says a segment of a worm died: our other segments of that worm
     hear it at once ("suspect"). */
 void worm_guests_death_notice (worm_agent_t *self, const worm_beacon_t *notice);
+
+/*  A new guest's record for claim (its id, worm, launcher's key, program
+    name and folder path; umask 077), not started and in no list. The
+    caller owns it. */
+worm_guest_t *worm_guests_new (worm_agent_t *self, const worm_claim_t *claim,
+                               const char *launcher, const char *program);
+
+/*  Frees a NULL-terminated array of strings (argv, envp) and the strings. */
+void worm_guests_free_strings (char **strings);
+
+/*  Starts guest, whose folder exists, with worm_spawn as the guest user
+    under the guest limits, at nice 19 (and SCHED_IDLE with sched_idle),
+    with no_new_privs and SIGKILL as parent death signal: output to
+    log_path and stdin_text as stdin, or stdio's three descriptors. Returns
+    its pid, and the guest is in the list (and guests.list) from then on;
+    or -1 with the reason in err, and the guest is still the caller's. */
+pid_t worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path,
+                          char **argv, char **envp, const char *log_path,
+                          const char *stdin_text, const int *stdio, bool sched_idle, char *err,
+                          size_t cap);
+
+//  --------------------------------------------------------------------------
+//  run.c
+
+/*  Runs that hold a slot without a guest yet (their inputs coming). */
+int worm_runs_loading (worm_agent_t *self);
+
+/*  The guest of run ended with status (waitpid's), its tree killed: its
+    output is read to the end, its outputs sent, then its exit. Returns
+    true when the run keeps the guest's folder (to send outputs from; it
+    removes it itself), false when the caller removes it now. */
+bool worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *guest,
+                           int status);
+
+/*  Every reap interval: clients silent too long, time limits, output
+    pipes that a stray process keeps open, keepalives to clients. */
+void worm_runs_tick (worm_agent_t *self);
+
+/*  The owner is back: runs still loading their inputs are evicted. */
+void worm_runs_evict_loading (worm_agent_t *self, const char *reason);
+
+/*  At shutdown, after the guests: every run told and freed, folders gone. */
+void worm_runs_destroy_all (worm_agent_t *self);
 
 //  --------------------------------------------------------------------------
 //  claims.c

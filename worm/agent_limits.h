@@ -57,4 +57,16 @@
 #define WORM_REQUEST_MAX_ENV 32         //  environment variables
 #define WORM_REQUEST_ENV_NAME_MAX 63    //  bytes in one environment name
 
+//  A run's (worm/run.c, docs/PROTOCOL.md "Run")
+#define WORM_RUN_CHUNK 65536            //  bytes of data in one message, at most
+#define WORM_RUN_WINDOW 16              //  messages a side may have unacknowledged
+#define WORM_RUN_MAX_ARGS 256           //  words of a command
+#define WORM_RUN_ARG_MAX 4095           //  bytes in one word or environment value
+#define WORM_RUN_MAX_ENV 64             //  environment variables a client names
+#define WORM_RUN_ENV_NAME_MAX 63        //  bytes in one environment name
+#define WORM_RUN_MAX_OUTPUTS 64         //  outputs a client asks for
+#define WORM_RUN_PATH_MAX 1023          //  bytes in a path inside a run's folder
+#define WORM_RUN_TYPE_MAX 7             //  "file" or "dir"
+#define WORM_RUN_SIGNAL_MAX 15          //  a signal's name ("USR1")
+
 #endif

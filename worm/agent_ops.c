@@ -93,6 +93,43 @@ static const worm_field_t s_ring[] = {
      .max = WORM_RINGING_MESSAGE_MAX},
     {.name = "worm_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
     {.name = NULL}};
+//  A run (worm/run.c, docs/PROTOCOL.md "Run")
+static const worm_field_t s_run_word = {.type = WORM_FIELD_STR, .max = WORM_RUN_ARG_MAX};
+static const worm_field_t s_run_path = {.type = WORM_FIELD_STR, .max = WORM_RUN_PATH_MAX};
+static const worm_field_t s_run[] = {
+    {.name = "claim", .type = WORM_FIELD_STR, .required = true, .max = WORM_HOST_ID_LEN},
+    {.name = "argv", .type = WORM_FIELD_ARRAY, .required = true, .max = WORM_RUN_MAX_ARGS,
+     .item = &s_run_word},
+    {.name = "env", .type = WORM_FIELD_MAP, .max = WORM_RUN_MAX_ENV,
+     .name_max = WORM_RUN_ENV_NAME_MAX, .item = &s_run_word},
+    {.name = "umask", .type = WORM_FIELD_UINT, .required = true},
+    {.name = "timeout_ms", .type = WORM_FIELD_UINT},
+    {.name = "inputs", .type = WORM_FIELD_BOOL},
+    {.name = "outputs", .type = WORM_FIELD_ARRAY, .max = WORM_RUN_MAX_OUTPUTS,
+     .item = &s_run_path},
+    {.name = NULL}};
+#define S_RUN_ID {.name = "run", .type = WORM_FIELD_STR, .required = true, \
+                  .max = WORM_AGENT_GUEST_ID_MAX}
+static const worm_field_t s_run_put[] = {
+    S_RUN_ID,
+    {.name = "path", .type = WORM_FIELD_STR, .required = true, .max = WORM_RUN_PATH_MAX},
+    {.name = "type", .type = WORM_FIELD_STR, .required = true, .max = WORM_RUN_TYPE_MAX},
+    {.name = "mode", .type = WORM_FIELD_UINT, .required = true},
+    {.name = "data", .type = WORM_FIELD_BIN, .max = WORM_RUN_CHUNK},
+    {.name = "more", .type = WORM_FIELD_BOOL},
+    {.name = NULL}};
+static const worm_field_t s_run_start[] = {S_RUN_ID, {.name = NULL}};
+static const worm_field_t s_run_in[] = {
+    S_RUN_ID,
+    {.name = "data", .type = WORM_FIELD_BIN, .required = true, .max = WORM_RUN_CHUNK},
+    {.name = "eof", .type = WORM_FIELD_BOOL},
+    {.name = NULL}};
+static const worm_field_t s_run_ack[] = {
+    S_RUN_ID, {.name = "n", .type = WORM_FIELD_UINT, .required = true}, {.name = NULL}};
+static const worm_field_t s_run_signal[] = {
+    S_RUN_ID,
+    {.name = "signal", .type = WORM_FIELD_STR, .required = true, .max = WORM_RUN_SIGNAL_MAX},
+    {.name = NULL}};
 static const worm_field_t s_alive[] = {
     {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
     {.name = NULL}};
@@ -121,6 +158,14 @@ static const worm_agent_op_t s_ops[] = {
     {{"alive", s_alive, ANYONE_AUTHORIZED}, worm_agent_op_alive},
     {{"evictions", NULL, ANYONE_AUTHORIZED}, worm_agent_op_evictions},
     {{"relay", s_relay, WORM_ROLE_GUEST}, worm_agent_op_relay},
+    //  Users run commands where the owner allows it (the handler checks
+    //  --allow-run); a run's stream ops come only from the key that made it
+    {{"run", s_run, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run},
+    {{"run-put", s_run_put, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_put},
+    {{"run-start", s_run_start, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_start},
+    {{"run-in", s_run_in, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_in},
+    {{"run-ack", s_run_ack, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_ack},
+    {{"run-signal", s_run_signal, WORM_ROLE_OWNER | WORM_ROLE_USER}, worm_agent_op_run_signal},
     {{"ring", s_ring, WORM_ROLE_GUEST | WORM_ROLE_HOST | WORM_ROLE_OWNER}, worm_agent_op_ring},
     {{NULL, NULL, 0}, NULL}};
 

@@ -33,6 +33,7 @@ const worm_opt_t worm_config_options[] = {
     {"owners", "DIR", "public keys of this host's owners: they may read and change the "
                       "policy and kill any guest (default: the host key only)"},
     {"allow-test-guest", NULL, "also start the test suite's guest program (worm-test-guest)"},
+    {"allow-run", NULL, "run users' commands as guests (wormctl run; default: refuse them)"},
     {"user", "NAME", "guests run as this user (default: " WORM_DEFAULT_GUEST_USER
                      " when wormd runs as root, else wormd's own user)"},
     {"guest-memory", "SIZE", "a guest's data memory limit (RLIMIT_DATA), e.g. 512M; 0 for none "
@@ -104,6 +105,7 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
     //  Flags: no value on the command line; in a file, a yes or a no
     bool *flag = strcmp (name, "daemon") == 0             ? &config->daemon
                  : strcmp (name, "allow-test-guest") == 0 ? &config->allow_test_guest
+                 : strcmp (name, "allow-run") == 0        ? &config->allow_run
                                                           : NULL;
     if (flag) {
         static const char *yes[] = {"1", "true", "yes"}, *no[] = {"0", "false", "no"};

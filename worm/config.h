@@ -48,6 +48,7 @@ typedef struct {
     char authorized_dir[PATH_MAX];    //  authorized public keys, "" for STATE/authorized
     char owners_dir[PATH_MAX];        //  the owners' public keys, "" for none but the host key
     bool allow_test_guest;            //  the kind "test" (worm-test-guest) may be spawned
+    bool allow_run;                   //  the owner lets users run commands here (wormctl run)
     bool daemon;                      //  detach and log to the state dir
     char user[33];                    //  --user as given, "" for the default
     worm_user_t guest_user;           //  who guests run as, resolved by worm_config_load

@@ -143,6 +143,7 @@ main (void)
     s_refused ("wormd\n    max-load = \"1\"\n        x = \"2\"\n", "wormd/max-load: has settings under it");
     s_refused ("wormd\n    max-load = \"1\"\n    max-load = \"2\"\n", "wormd/max-load: set twice");
     s_refused ("wormd\n    daemon = \"banana\"\n", "wormd/daemon: 'banana' is not 1 or 0");
+    s_refused ("wormd\n    allow-run = \"maybe\"\n", "wormd/allow-run: 'maybe' is not 1 or 0");
     s_refused ("wormd\n    idle-sources = \"\"\n", "wormd/idle-sources: needs a value");
     s_refused ("wormd\n    idle-sources = \"tty,,file\"\n", "an empty name in 'tty,,file'");
     s_refused ("wormd\n    state-dir = \"\"\n", "wormd/state-dir: needs a value");
@@ -174,12 +175,14 @@ main (void)
     //  --config=FILE, flags in a file as yes/no words, the defaults filled in
     char flags[256];
     snprintf (flags, sizeof flags, "%s", s_file ("flags.zpl", "wormd\n    daemon = \"yes\"\n"
-                                             "    allow-test-guest = \"true\"\n"));
+                                             "    allow-test-guest = \"true\"\n"
+                                             "    allow-run = \"yes\"\n"));
     char option[300];
     snprintf (option, sizeof option, "--config=%s", flags);
     CHECK_EQ (s_load (&config, err, sizeof err, option, "--name", "h1", NULL), 0);
     CHECK (config.daemon);
     CHECK (config.allow_test_guest);
+    CHECK (config.allow_run);
     CHECK_STR (config.broadcast, "127.255.255.255");
     CHECK_EQ (config.beacon_port, WORM_DEFAULT_BEACON_PORT);
     CHECK_EQ (config.guest_files, WORM_DEFAULT_GUEST_FILES);
@@ -194,6 +197,7 @@ main (void)
                       "--state-dir", "/tmp/x", "--interface", "eth9", NULL), 0);
     CHECK (!config.daemon);
     CHECK (!config.allow_test_guest);
+    CHECK (!config.allow_run);         //  off unless the owner says so
     CHECK_EQ (config.beacon_port, 6001);
     CHECK_STR (config.state_dir, "/tmp/x");
     CHECK_STR (config.interface, "eth9");

@@ -77,8 +77,8 @@ fail:
     return NULL;
 }
 
-static void
-s_free_strings (char **strings)
+void
+worm_guests_free_strings (char **strings)
 {
     if (!strings)
         return;
@@ -117,7 +117,7 @@ s_test_word_ok (const char *word)
 //  The command line of the guest a spawn asks for, built here from checked
 //  fields: a segment of the claim's worm, or (with --allow-test-guest) the
 //  test guest. Fills program (the file under programs_dir), argv (the
-//  caller frees it with s_free_strings) and, for a segment, worm_id.
+//  caller frees it with worm_guests_free_strings) and, for a segment, worm_id.
 //  Returns 0, or -1 with the refusal in err.
 static int
 s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kind,
@@ -172,7 +172,7 @@ s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kin
             if (worm_wire_obj_str (reader, &args->ptr[i], "args[]", word, sizeof word)
                 || !s_test_word_ok (word)) {
                 snprintf (err, cap, "spawn: args[%u] is not a word of [A-Za-z0-9=:._-]", i);
-                s_free_strings (argv);
+                worm_guests_free_strings (argv);
                 return -1;
             }
             argv[i + 1] = zsys_sprintf ("%s", word);
@@ -194,6 +194,55 @@ s_spawn_refused (worm_agent_t *self, zframe_t *identity, worm_claim_t *claim, co
     free (claim);
     worm_agent_evaluate (self, 0);
     worm_ctl_reply_error (self->router, identity, "%s (claim released)", err);
+}
+
+worm_guest_t *
+worm_guests_new (worm_agent_t *self, const worm_claim_t *claim, const char *launcher,
+                 const char *program)
+{
+    worm_guest_t *guest = calloc (1, sizeof *guest);
+    snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
+    snprintf (guest->program, sizeof guest->program, "%s", program);
+    snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
+    guest->umask = 077;
+    snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
+              claim->worm);
+    return guest;
+}
+
+pid_t
+worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, char **argv,
+                    char **envp, const char *log_path, const char *stdin_text,
+                    const int *stdio, bool sched_idle, char *err, size_t cap)
+{
+    const worm_user_t *user = self->config.guest_user_other ? &self->config.guest_user : NULL;
+    worm_spawn_spec_t spec = {.path = path,
+                              .argv = argv,
+                              .envp = envp,
+                              .workdir = guest->workdir,
+                              .log_path = log_path,
+                              .nice = WORM_AGENT_GUEST_NICE,
+                              .sched_idle = sched_idle,
+                              .umask = guest->umask,
+                              .user = user,
+                              .no_new_privs = true,
+                              .mem_bytes = self->config.guest_memory,
+                              .max_files = self->config.guest_files,
+                              .max_procs = self->config.guest_procs,
+                              .stdin_text = stdin_text,
+                              .stdio = stdio,
+                              .parent_death_signal = SIGKILL};
+    pid_t pid = worm_spawn (&spec, err, cap);
+    if (pid < 0)
+        return -1;
+    self->spawn_failures = 0;
+    self->spawn_retry_ms = 0;
+    guest->pid = pid;
+    guest->started_wall_ms = worm_wall_ms ();
+    zlist_append (self->guests, guest);
+    worm_guests_save (self);
+    return pid;
 }
 
 void
@@ -261,23 +310,17 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
                   self->reason);
         snprintf (err, sizeof err, "%s refused to spawn worm \"%s\": not willing (%s)",
                   self->config.name, claim->worm, self->reason);
-        s_free_strings (argv);
+        worm_guests_free_strings (argv);
         s_spawn_refused (self, identity, claim, err);
         return;
     }
-    worm_guest_t *guest = calloc (1, sizeof *guest);
-    snprintf (guest->id, sizeof guest->id, "g%llu", (unsigned long long) ++self->guest_seq);
+    worm_guest_t *guest = worm_guests_new (self, claim, launcher, program);
     snprintf (guest->worm_key, sizeof guest->worm_key, "%s", worm_public);
-    snprintf (guest->launcher, sizeof guest->launcher, "%s", launcher);
-    snprintf (guest->program, sizeof guest->program, "%s", program);
-    snprintf (guest->worm, sizeof guest->worm, "%s", claim->worm);
     snprintf (guest->worm_id, sizeof guest->worm_id, "%s", worm_id);
-    snprintf (guest->workdir, sizeof guest->workdir, "%s/%s-%s", self->guests_dir, guest->id,
-              claim->worm);
     err[0] = 0;
     char **envp = s_guest_env (self, guest, env, reader, err, sizeof err);
     if (!envp) {
-        s_free_strings (argv);
+        worm_guests_free_strings (argv);
         free (guest);
         s_spawn_refused (self, identity, claim, err);
         return;
@@ -300,25 +343,12 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         //  cheap and at nice 19, still preempts the compute: a token hop or
         //  an eviction never waits behind an ECM curve.
         bool segment = strcmp (program, WORM_AGENT_SEGMENT_PROGRAM) == 0;
-        worm_spawn_spec_t spec = {.path = path,
-                                  .argv = argv,
-                                  .envp = envp,
-                                  .workdir = guest->workdir,
-                                  .log_path = log_path,
-                                  .nice = WORM_AGENT_GUEST_NICE,
-                                  .sched_idle = !segment,
-                                  .umask = 077,
-                                  .user = user,
-                                  .no_new_privs = true,
-                                  .mem_bytes = self->config.guest_memory,
-                                  .max_files = self->config.guest_files,
-                                  .max_procs = self->config.guest_procs,
-                                  .stdin_text = worm_secret[0] ? worm_secret : NULL,
-                                  .parent_death_signal = SIGKILL};
-        pid = worm_spawn (&spec, err, sizeof err);
+        pid = worm_guests_launch (self, guest, path, argv, envp, log_path,
+                                  worm_secret[0] ? worm_secret : NULL, NULL, !segment, err,
+                                  sizeof err);
     }
-    s_free_strings (argv);
-    s_free_strings (envp);
+    worm_guests_free_strings (argv);
+    worm_guests_free_strings (envp);
     if (pid < 0) {
         worm_log ("spawn of %s for worm %s failed: %s", program, claim->worm, err);
         worm_rmtree (guest->workdir);
@@ -329,12 +359,6 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         s_spawn_failed (self, err);
         return;
     }
-    self->spawn_failures = 0;
-    self->spawn_retry_ms = 0;
-    guest->pid = pid;
-    guest->started_wall_ms = worm_wall_ms ();
-    zlist_append (self->guests, guest);
-    worm_guests_save (self);
     zlist_remove (self->claims, claim);
     free (claim);
     worm_log ("spawned guest %s: %s for worm %s, pid %d", guest->id, program, guest->worm,

@@ -245,7 +245,9 @@ s_guest_ended (worm_agent_t *self, worm_guest_t *guest, int status)
         worm_announce_death (self->announce, guest->worm_id, guest->segment_id);
     }
     zsock_destroy (&guest->dealer);
-    bool files_left = worm_rmtree (guest->workdir) != 0;
+    //  A run sends its outputs from the folder first, and removes it then
+    bool kept = guest->run && worm_run_guest_ended (self, guest->run, guest, status);
+    bool files_left = !kept && worm_rmtree (guest->workdir) != 0;
     if (files_left)
         worm_log ("guest %s: could not remove %s", guest->id, guest->workdir);
     if (guest->evicting) {
@@ -306,9 +308,12 @@ worm_guests_enforce (worm_agent_t *self)
     int staying = 0;
     for (worm_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         staying += !guest->stopping;
+    bool owner_back = !self->willing && strncmp (self->reason, "full", 4) != 0;
+    //  Runs still loading their inputs hold a slot without a guest yet
+    if (owner_back)
+        worm_runs_evict_loading (self, self->reason);
     if (!staying)
         return;
-    bool owner_back = !self->willing && strncmp (self->reason, "full", 4) != 0;
     int surplus = owner_back ? staying : staying - self->config.policy.max_segments;
     if (surplus <= 0)
         return;

@@ -9,8 +9,9 @@
 #define MAX_CANDIDATES 16
 
 int
-worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
-               char *err, size_t cap)
+worm_place_claim (const worm_ctl_via_t *via, const char *endpoint, const char *key,
+                  const char *worm, const char *worm_id, int timeout_ms, char *claim, char *err,
+                  size_t cap)
 {
     worm_wire_writer_t request;
     worm_wire_reader_t reply;
@@ -18,22 +19,34 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
     worm_wire_reader_init (&reply);
     worm_wire_map_open (&request);
     worm_wire_kstr (&request, "op", "claim");
-    worm_wire_kstr (&request, "worm", spec->worm);
-    if (spec->segment)
-        worm_wire_kstr (&request, "worm_id", spec->segment->worm_id);
+    worm_wire_kstr (&request, "worm", worm);
+    if (worm_id)
+        worm_wire_kstr (&request, "worm_id", worm_id);
     worm_wire_map_close (&request);
-    char claim[WORM_HOST_ID_LEN + 1];
-    int rc = worm_ctl_call_via (spec->via, endpoint, key, &request, spec->timeout_ms, &reply, err,
-                                cap);
-    if (rc == 0 && worm_wire_get_str (&reply, reply.root, "claim", claim, sizeof claim)) {
+    int rc = worm_ctl_call_via (via, endpoint, key, &request, timeout_ms, &reply, err, cap);
+    if (rc == 0
+        && worm_wire_get_str (&reply, reply.root, "claim", claim, WORM_HOST_ID_LEN + 1)) {
         snprintf (err, cap, "bad claim reply from %s: %s", endpoint, reply.error);
         rc = -1;
     }
     worm_wire_writer_fini (&request);
     worm_wire_reader_fini (&reply);
+    return rc;
+}
+
+int
+worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
+               char *err, size_t cap)
+{
+    char claim[WORM_HOST_ID_LEN + 1];
+    int rc = worm_place_claim (spec->via, endpoint, key, spec->worm,
+                               spec->segment ? spec->segment->worm_id : NULL, spec->timeout_ms,
+                               claim, err, cap);
     if (rc)
         return rc;
 
+    worm_wire_writer_t request;
+    worm_wire_reader_t reply;
     worm_wire_writer_init (&request);
     worm_wire_reader_init (&reply);
     bool keys = spec->worm_public && spec->worm_secret;

@@ -38,6 +38,14 @@ typedef struct {
                                             //  check to the relay (segments)
 } worm_place_t;
 
+/*  Claims a slot for worm (worm_id: its id, NULL for none) on the host at
+    endpoint (public key key), through via when not NULL; the claim's id
+    goes to claim (WORM_HOST_ID_LEN + 1 bytes). Returns 0; -2 when the host
+    refused (err holds its sentence); -1 when it did not answer properly. */
+int worm_place_claim (const worm_ctl_via_t *via, const char *endpoint, const char *key,
+                      const char *worm, const char *worm_id, int timeout_ms, char *claim,
+                      char *err, size_t cap);
+
 /*  Claims a slot on the host at endpoint (public key key) and starts the
     guest there. Returns 0 with the guest's pid; -2 when the host refused
     (err holds its sentence); -1 when it did not answer properly. */

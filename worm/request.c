@@ -85,6 +85,10 @@ s_check_value (s_check_t *check, const msgpack_object *obj, const worm_field_t *
             return s_fail (check, "field '%s': %u bytes exceed %zu", path,
                            (unsigned) obj->via.bin.size, field->max);
         return 0;
+    case WORM_FIELD_BOOL:
+        if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+            return s_fail (check, "field '%s': expected true or false", path);
+        return 0;
     case WORM_FIELD_UINT:
         if (obj->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             return s_fail (check, "field '%s': expected an unsigned integer", path);

@@ -30,6 +30,7 @@ typedef enum {
                             //  name_max bytes, values as item says
     WORM_FIELD_RECORD,      //  a nested map with the fields of fields
     WORM_FIELD_BIN,         //  bytes (msgpack bin) of at most max
+    WORM_FIELD_BOOL,        //  true or false
 } worm_field_type_t;
 
 typedef struct worm_field_t worm_field_t;

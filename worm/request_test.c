@@ -182,6 +182,17 @@ s_refusals (void)
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kbool (&w, "worm", true);
     request_expect_error (agent, &w, "claim: field 'worm': expected a string");
+    //  A boolean (run-in's eof), and bytes (its data)
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "run-in");
+    worm_wire_kstr (&w, "run", "g1");
+    worm_wire_kbin (&w, "data", "x", 1);
+    worm_wire_kstr (&w, "eof", "yes");
+    request_expect_error (agent, &w, "run-in: field 'eof': expected true or false");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "run-in");
+    worm_wire_kstr (&w, "run", "g1");
+    request_expect_error (agent, &w, "run-in: missing field 'data'");
     s_op_str (&w, "policy-set", "policy", "max-load=1");
     request_expect_error (agent, &w, "policy-set: field 'policy': expected a map");
     worm_wire_map (&w, 2);
@@ -339,7 +350,7 @@ s_tables (void)
         CHECK (worm_request_op (&worm_request_agent, op->op) == op);
         CHECK (strlen (op->op) < 32);
     }
-    CHECK_EQ (count, 15);
+    CHECK_EQ (count, 21);
     CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
     //  Who may call what: denied by default, the policy the owner's alone
     CHECK (!worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_USER | WORM_ROLE_HOST));
@@ -356,6 +367,11 @@ s_tables (void)
     CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_GUEST));
     CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_HOST));
     CHECK (!worm_request_allowed (&worm_request_agent, "status", 0));
+    //  Runs are users' (the owner's too), never a guest's or a bare host's
+    CHECK (worm_request_allowed (&worm_request_agent, "run", WORM_ROLE_USER));
+    CHECK (worm_request_allowed (&worm_request_agent, "run-in", WORM_ROLE_OWNER));
+    CHECK (!worm_request_allowed (&worm_request_agent, "run", WORM_ROLE_GUEST | WORM_ROLE_HOST));
+    CHECK (!worm_request_allowed (&worm_request_agent, "run-signal", WORM_ROLE_GUEST));
     CHECK (!worm_request_allowed (&worm_request_agent, "nope", ~0u));
     //  No op of either table is open to no one by mistake
     for (const worm_request_op_t *op = worm_request_first (&worm_request_agent); op->op;

@@ -133,17 +133,11 @@ s_limit (int resource, unsigned long value)
     return value ? setrlimit (resource, &limit) : 0;
 }
 
-//  In the child: everything between fork and exec. Never returns.
+//  In the child: stdout and stderr to the log (or /dev/null), stdin from
+//  /dev/null or a pipe holding stdin_text.
 static void
-s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
+s_child_log_stdin (const worm_spawn_spec_t *spec, int report)
 {
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++)
-        signal (sig, SIG_DFL);
-    if (setsid () < 0)
-        s_child_fail (report, spec->path, STEP_SETSID, errno);
     //  The log first, as the caller: it is the caller's file, and failures
     //  after this are written to it. O_NOFOLLOW: the folder may be the guest's.
     int out = spec->log_path ? open (spec->log_path,
@@ -168,6 +162,27 @@ s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
         s_child_fail (report, spec->path, STEP_DEVNULL, errno);
     if (dup2 (in, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
         s_child_fail (report, spec->path, STEP_DUP, errno);
+}
+
+//  In the child: everything between fork and exec. Never returns.
+static void
+s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
+{
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+    if (setsid () < 0)
+        s_child_fail (report, spec->path, STEP_SETSID, errno);
+    if (spec->stdio) {
+        //  The caller's pipes: dup2 clears close-on-exec on the copies
+        for (int fd = 0; fd < 3; fd++)
+            if (dup2 (spec->stdio[fd], fd) < 0)
+                s_child_fail (report, spec->path, STEP_DUP, errno);
+    }
+    else
+        s_child_log_stdin (spec, report);
     if (spec->sched_idle) {
         struct sched_param param = {.sched_priority = 0};
         sched_setscheduler (0, SCHED_IDLE, &param);     //  best effort

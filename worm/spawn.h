@@ -40,6 +40,9 @@ typedef struct {
                                    //  most PIPE_BUF bytes, then end of file), or NULL for
                                    //  /dev/null. A secret passed this way is never in
                                    //  the environment or the command line
+    const int *stdio;              //  NULL, or three descriptors that become the program's
+                                   //  stdin, stdout and stderr (stdin_text and log_path
+                                   //  are then unused); the caller keeps and closes them
     int parent_death_signal;       //  sent to the program when the thread that started it
                                    //  ends (PR_SET_PDEATHSIG, set after the user change),
                                    //  0 for none. A caller that dies before the program

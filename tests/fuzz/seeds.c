@@ -38,7 +38,7 @@ s_write_value (worm_wire_writer_t *writer, const worm_field_t *field, const s_se
 {
     bool over = field == seed->over;
     size_t count = over ? field->max + 1 : 2;
-    char text[WORM_REQUEST_ARG_MAX + 2] = "w1";
+    char text[WORM_RUN_ARG_MAX + 2] = "w1";    //  the longest string of any table
     switch (field->type) {
     case WORM_FIELD_STR:
         if (over) {
@@ -58,6 +58,12 @@ s_write_value (worm_wire_writer_t *writer, const worm_field_t *field, const s_se
             worm_wire_i64 (writer, -1);
         else
             worm_wire_u64 (writer, 4242);
+        break;
+    case WORM_FIELD_BOOL:
+        if (over)
+            worm_wire_str (writer, "true");
+        else
+            worm_wire_bool (writer, true);
         break;
     case WORM_FIELD_NUMBER:
         if (over)

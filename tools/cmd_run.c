@@ -1,0 +1,371 @@
+/*  cmd_run.c — wormctl run: runs one command on the least-loaded willing
+    host that runs commands (or the one named), as customs' export did:
+    our stdin, stdout and stderr streamed to and from it, our signals
+    passed on to it, its exit status ours (tools/runner.h does the run;
+    this file is the command: options, the poll loop, signals, retries).
+*/
+#include "client.h"
+#include "commands.h"
+#include "log.h"
+#include "runner.h"
+#include "runspec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_MAX_RETRIES 64  //  --retry's ceiling
+
+typedef struct {
+    wormctl_run_spec_t spec;         //  what to run
+    long retries;                    //  --retry
+    bool local_ok;                   //  --local-ok
+    char hostname[65];               //  this host's name, as wormd names it by default
+    int n_inputs, n_outputs, n_env;  //  how many of each in spec
+    char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];  //  NAME=VALUE
+    bool help;                                                      //  --help
+} s_run_t;
+
+//  The signals we pass on, and how they reach our loop: a byte each in a pipe
+static const int s_passed[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+                               SIGUSR2, SIGTSTP, SIGCONT, 0};
+static int s_signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t s_started;  //  a command runs: signals go to it
+
+static void
+s_on_signal (int number)
+{
+    int saved = errno;
+    unsigned char byte = (unsigned char) number;
+    ssize_t unused = write (s_signal_pipe[1], &byte, 1);
+    (void) unused;
+    //  Before a command runs, these stop us (every wait looks at this)
+    if (!s_started && (number == SIGINT || number == SIGTERM || number == SIGHUP))
+        zsys_interrupted = 1;
+    errno = saved;
+}
+
+static int
+s_catch_signals (char *err, size_t cap)
+{
+    if (pipe2 (s_signal_pipe, O_CLOEXEC | O_NONBLOCK)) {
+        snprintf (err, cap, "pipe: %s", strerror (errno));
+        return -1;
+    }
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset (&action.sa_mask);
+    for (int i = 0; s_passed[i]; i++)
+        sigaction (s_passed[i], &action, NULL);
+    //  A reader of our output that went away is the command's to hear of
+    signal (SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+//  The first signal that came, 0 for none.
+static int
+s_first_signal (void)
+{
+    unsigned char byte = 0;
+    return read (s_signal_pipe[0], &byte, 1) == 1 ? byte : 0;
+}
+
+static int
+s_add_env (s_run_t *run, const char *name, size_t len, const char *value, char *err, size_t cap)
+{
+    if (run->n_env >= WORMCTL_RUN_MAX_ENV + 2) {
+        snprintf (err, cap, "more than %d variables", WORMCTL_RUN_MAX_ENV);
+        return -1;
+    }
+    if (strlen (value) > WORM_RUN_ARG_MAX) {
+        snprintf (err, cap, "the value of %.*s is longer than %d bytes", (int) len, name,
+                  WORM_RUN_ARG_MAX);
+        return -1;
+    }
+    snprintf (run->env_text[run->n_env], sizeof run->env_text[0], "%.*s=%s", (int) len, name,
+              value);
+    run->spec.env[run->n_env] = run->env_text[run->n_env];
+    run->n_env++;
+    return 0;
+}
+
+static int
+s_run_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    s_run_t *run = (s_run_t *) arg;
+    long number;
+    if (streq (name, "help"))
+        run->help = true;
+    else if (streq (name, "host")) {
+        if (!*value) {
+            snprintf (err, cap, "name a host");
+            return -1;
+        }
+        run->spec.host = value;
+    } else if (streq (name, "input")) {
+        struct stat st;
+        if (run->n_inputs >= WORMCTL_RUN_MAX_FILES) {
+            snprintf (err, cap, "more than %d inputs", WORMCTL_RUN_MAX_FILES);
+            return -1;
+        }
+        char remote[WORM_RUN_PATH_MAX + 1];
+        if (wormctl_run_input_name (value, remote, sizeof remote)) {
+            snprintf (err, cap, "%s has no name it can keep in the remote folder (name a file "
+                                "or folder, not / . or ..)", value);
+            return -1;
+        }
+        if (stat (value, &st) || !(S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))) {
+            snprintf (err, cap, "%s is no file or folder here%s%s", value,
+                      errno == ENOENT ? "" : ": ", errno == ENOENT ? "" : strerror (errno));
+            return -1;
+        }
+        run->spec.inputs[run->n_inputs++] = value;
+    } else if (streq (name, "output")) {
+        if (run->n_outputs >= WORMCTL_RUN_MAX_FILES) {
+            snprintf (err, cap, "more than %d outputs", WORMCTL_RUN_MAX_FILES);
+            return -1;
+        }
+        if (!worm_runspec_path_ok (value)) {
+            snprintf (err, cap,
+                      "'%s' is not a path inside the remote folder (relative, no "
+                      "'.' or '..')",
+                      value);
+            return -1;
+        }
+        run->spec.outputs[run->n_outputs++] = value;
+    } else if (streq (name, "env")) {
+        const char *equals = strchr (value, '=');
+        size_t len = equals ? (size_t) (equals - value) : strlen (value);
+        if (!worm_runspec_env_name_ok (value, len)) {
+            snprintf (err, cap,
+                      "'%.*s' is not a name [A-Za-z_][A-Za-z0-9_]* of at most %d "
+                      "bytes, or is the host's (PATH, HOME, WORM_*)",
+                      (int) len, value, WORM_RUN_ENV_NAME_MAX);
+            return -1;
+        }
+        const char *given = equals ? equals + 1 : getenv (value);
+        if (!given) {
+            snprintf (err, cap, "%s is not set here (NAME=VALUE sets it)", value);
+            return -1;
+        }
+        return s_add_env (run, value, len, given, err, cap);
+    } else if (streq (name, "timeout-run")) {
+        if (worm_parse_int (value, 1, 8640000, &number, err, cap))
+            return -1;
+        run->spec.timeout_s = (unsigned) number;
+    } else if (streq (name, "local-ok"))
+        run->local_ok = true;
+    else if (streq (name, "retry"))
+        return worm_parse_int (value, 0, S_MAX_RETRIES, &run->retries, err, cap);
+    return 0;
+}
+
+//  Passes on the signals that came; a stop stops us too once it went.
+static void
+s_pass_signals (wormctl_run_t *runner)
+{
+    int number;
+    while ((number = s_first_signal ())) {
+        wormctl_run_signal (runner, number);
+        if (number == SIGTSTP) {
+            //  Our stop stops ZeroMQ's thread too: let the message leave first
+            zclock_sleep (20);
+            raise (SIGSTOP);
+        }
+    }
+}
+
+//  Drives one run until it is over: stdin to it, its output to ours,
+//  signals to it. Fills end.
+static void
+s_drive (wormctl_run_t *runner, bool *stdin_done, wormctl_run_end_t *end)
+{
+    while (!wormctl_run_done (runner, end)) {
+        bool want_in = !*stdin_done && wormctl_run_wants_stdin (runner);
+        zmq_pollitem_t items[] = {
+            {zsock_resolve (wormctl_run_socket (runner)), 0, ZMQ_POLLIN, 0},
+            {NULL, s_signal_pipe[0], ZMQ_POLLIN, 0},
+            {NULL, 0, want_in ? ZMQ_POLLIN : 0, 0},
+            {NULL, 1, wormctl_run_output_waiting (runner, 1) ? ZMQ_POLLOUT : 0, 0},
+            {NULL, 2, wormctl_run_output_waiting (runner, 2) ? ZMQ_POLLOUT : 0, 0},
+        };
+        if (zmq_poll (items, 5, 250) < 0 && errno != EINTR)
+            break;
+        s_pass_signals (runner);
+        if (wormctl_run_receive (runner))
+            continue;
+        if (want_in && (items[2].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+            static char buf[WORM_RUN_CHUNK];
+            ssize_t size = read (0, buf, sizeof buf);
+            if (size > 0)
+                wormctl_run_stdin (runner, buf, (size_t) size, false);
+            else if (size == 0 || (errno != EAGAIN && errno != EINTR)) {
+                wormctl_run_stdin (runner, NULL, 0, true);
+                *stdin_done = true;
+            }
+        }
+        wormctl_run_flush (runner);
+        wormctl_run_tick (runner);
+    }
+}
+
+//  wormctl run: runs a command on a willing host; exits with its status.
+static int
+s_cmd_run (wormctl_client_t *client, int argc, char **argv)
+{
+    static const worm_opt_t options[] = {
+        {"host", "NAME", "run it on this host (default: the least loaded willing one)"},
+        {"input", "PATH", "copy this file or folder into the remote folder first (repeatable)"},
+        {"output", "PATH",
+         "copy this file or folder of the remote folder back here after "
+         "(repeatable)"},
+        {"env", "NAME[=VALUE]", "give the command this variable, ours or VALUE (repeatable)"},
+        {"timeout-run", "S", "stop the command after S seconds (SIGTERM, then SIGKILL)"},
+        {"retry", "N", "start it again on another host after up to N evictions"},
+        {"local-ok", NULL,
+         "run it here instead when this host is willing and answers first "
+         "(its wormd named as the host)"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    s_run_t *run = calloc (1, sizeof *run);
+    char err[1024];
+    int index = 0, rc = WORMCTL_EXIT_USAGE;
+    if (worm_opts_parse (options, argc, argv, &index, s_run_option, run, err, sizeof err)) {
+        rc = wormctl_usage_error (client, "%s", err);
+        goto done;
+    }
+    if (run->help || client->help) {
+        wormctl_help (client,
+                      "Usage: wormctl [GLOBAL OPTIONS] run [OPTIONS] -- COMMAND [ARGS...]\n\n"
+                      "Runs COMMAND on the least-loaded willing host whose owner lets it run\n"
+                      "commands (wormd --allow-run), as that host's guest user, in a fresh\n"
+                      "folder, at nice 19 and SCHED_IDLE under its limits. Our stdin goes to it,\n"
+                      "its stdout and stderr come back here; SIGINT, SIGTERM, SIGHUP, SIGQUIT,\n"
+                      "SIGUSR1/2, SIGTSTP and SIGCONT go to its process group. Its environment is\n"
+                      "PATH, HOME (the folder), our LANG and TERM, and the --env variables; its\n"
+                      "umask is ours. An input keeps its relative path there (a path with '..'\n"
+                      "or an absolute one goes by its last name); an output is a path in the\n"
+                      "remote folder, copied to the same path here (a missing one is warned\n"
+                      "about). Exits with the command's status, 128+N when signal N ended it,\n"
+                      "75 when the host's owner came back (or the host fell silent) and no\n"
+                      "--retry was left, 127 when the host has no such command, 1 when no host\n"
+                      "ran it.\n",
+                      options);
+        rc = 0;
+        goto done;
+    }
+    if (index >= argc) {
+        rc = wormctl_usage_error (client, "no command given (wormctl run [OPTIONS] -- COMMAND "
+                                          "[ARGS...])");
+        goto done;
+    }
+    if (run->local_ok && run->spec.host) {
+        rc = wormctl_usage_error (client, "--local-ok and --host exclude each other");
+        goto done;
+    }
+    if (run->local_ok) {
+        //  wormd's default name: the hostname up to its first dot
+        char host[256] = "";
+        gethostname (host, sizeof host);
+        host[64] = 0;
+        host[strcspn (host, ".")] = 0;
+        snprintf (run->hostname, sizeof run->hostname, "%s", host);
+        run->spec.local = run->hostname;
+    }
+    run->spec.argv = argv + index;
+    //  What the command gets of ours: LANG, TERM (unless --env said), the umask
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "TERM" : "LANG", *value = getenv (name);
+        bool given = false;
+        for (int k = 0; k < run->n_env; k++)
+            given |= !strncmp (run->spec.env[k], name, 4) && run->spec.env[k][4] == '=';
+        if (value && !given && s_add_env (run, name, 4, value, err, sizeof err)) {
+            rc = wormctl_usage_error (client, "%s", err);
+            goto done;
+        }
+    }
+    mode_t mask = umask (0);
+    umask (mask);
+    run->spec.umask = mask;
+    rc = wormctl_ready (client);
+    if (rc >= 0)
+        goto done;
+    rc = 1;
+    if (s_catch_signals (err, sizeof err)) {
+        fprintf (stderr, "wormctl run: %s\n", err);
+        goto done;
+    }
+    bool stdin_done = false;
+    for (long attempt = 0;; attempt++) {
+        int status = 1;
+        s_started = 0;
+        wormctl_run_t *runner = wormctl_run_start (client, &run->spec, &status, err, sizeof err);
+        if (!runner && status == WORMCTL_RUN_HERE) {
+            //  Not exported at all: the command takes our place, our
+            //  stdio, signals and exit status
+            signal (SIGPIPE, SIG_DFL);
+            execvp (run->spec.argv[0], run->spec.argv);
+            fprintf (stderr, "wormctl run: cannot run %s here: %s\n", run->spec.argv[0],
+                     strerror (errno));
+            rc = errno == ENOENT ? 127 : 126;
+            break;
+        }
+        if (!runner) {
+            if (zsys_interrupted) {
+                int number = s_first_signal ();
+                zsys_interrupted = 0;  //  we say it, and exit with its number
+                wormctl_say_interrupted (client, "no command was left running");
+                rc = 128 + (number ? number : SIGINT);
+            } else {
+                fprintf (stderr, "wormctl run: %s\n", err);
+                //  After an eviction, no other host: still the eviction's status
+                rc = attempt > 0 && status == 1 ? WORMCTL_RUN_EVICTED : status;
+            }
+            break;
+        }
+        s_started = 1;
+        //  A signal that came while the run started is its
+        s_pass_signals (runner);
+        wormctl_run_end_t end;
+        memset (&end, 0, sizeof end);
+        s_drive (runner, &stdin_done, &end);
+        wormctl_run_destroy (&runner);
+        if (end.evicted || end.lost) {
+            if (end.evicted)
+                fprintf (stderr, "wormctl run: evicted from %s (%s)\n", end.host,
+                         end.reason[0] ? end.reason : "no reason given");
+            if (attempt < run->retries && run->spec.n_exclude < WORMCTL_RUN_MAX_FILES) {
+                snprintf (run->spec.exclude[run->spec.n_exclude++], sizeof run->spec.exclude[0],
+                          "%s", end.host_id);
+                fprintf (stderr, "wormctl run: starting it again elsewhere (retry %ld of %ld)\n",
+                         attempt + 1, run->retries);
+                continue;
+            }
+            rc = WORMCTL_RUN_EVICTED;
+        } else if (!end.exited)
+            rc = 1;
+        else if (end.signal)
+            rc = 128 + end.signal;
+        else
+            rc = end.status;
+        if (end.reason[0] && !end.evicted)
+            fprintf (stderr, "wormctl run: %s stopped it: %s\n", end.host, end.reason);
+        break;
+    }
+done:
+    free (run);
+    return rc;
+}
+
+const wormctl_command_t wormctl_run_commands[] = {
+    {"run", "[OPTIONS] -- COMMAND [ARGS...]", "run a command on a willing host (export)",
+     "how long to wait for the hosts' answers (default " WORMCTL_STR (
+         WORMCTL_QUERY_S) " s) and for each host's reply (default " WORMCTL_STR (WORMCTL_REQUEST_S) " s)",
+     true, s_cmd_run},
+    {NULL, NULL, NULL, NULL, false, NULL},
+};
