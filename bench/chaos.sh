@@ -43,7 +43,7 @@ for seed in $(seq "$first" "$last"); do
     [ "$rc" -eq 0 ] && [ -n "$KEEP" ] && rm -rf "$KEEP/seed-$seed"
     jq -r '[.seed, .faults, .kinds, .recover_ms,
             (if (.failed | length) == 0 then "ok" else "FAIL: " + (.failed | join(",")) end)
-            + " (factor \(.factor_ok)/\(.factor_jobs), render \(.render_ok)/\(.render_jobs), alarms \(.alarms), latest ring +\(.alarm_late_ms) ms, rss +\(.rss_growth_pct) %)"]
+            + " (factor \(.factor_ok)/\(.factor_jobs), render \(.render_ok)/\(.render_jobs), alarms \(.alarms) (\(.alarm_double_limit_a) rung twice under limit (a)), latest ring +\(.alarm_late_ms) ms, rss +\(.rss_growth_pct) %)"]
            | "\(.[0])\t\(.[1])\t\(.[2])\t\(.[3])\t\(.[4])"' "$out/$seed.json" |
         awk -F'\t' '{printf "%-6s %-7s %-60s %-11s %s\n", $1, $2, $3, $4, $5}'
     [ "$rc" -eq 0 ] || grep '^INVARIANT FAILED' "$out/$seed.out" | sed 's/^/       /' | cut -c1-300
