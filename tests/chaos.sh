@@ -270,13 +270,13 @@ pick_segment () {
 end_at () { [ "$1" -gt "$LAST_FAULT_END" ] && LAST_FAULT_END=$1; return 0; }
 
 fault_kill_segment () {
-    pick_segment || { say "kill-segment: no segment to kill, skipped"; return; }
+    pick_segment || { say "kill-segment: no segment to kill, skipped"; return 1; }
     kill -KILL "$P" && say "kill-segment: SIGKILL segment $P of worm $PW"
     end_at "$(now_ms)"
 }
 fault_kill_agent () {     # DELAY_MS before the driver starts it again
     local delay=$1 pid
-    pick_host || { say "kill-agent: every host busy, skipped"; return; }
+    pick_host || { say "kill-agent: every host busy, skipped"; return 1; }
     pid=$(agent_pid "$H")
     touch "$D/state/busy$H"
     kill -KILL "$pid" && say "kill-agent: SIGKILL wormd of h$H (pid $pid); back in $delay ms"
@@ -294,10 +294,10 @@ fault_kill_agent () {     # DELAY_MS before the driver starts it again
 fault_pause () {         # KIND DUR_MS: SIGSTOP a segment or an agent, SIGCONT after
     local kind=$1 dur=$2 pid what start
     if [ "$kind" == segment ]; then
-        pick_segment || { say "pause-segment: no segment to pause, skipped"; return; }
+        pick_segment || { say "pause-segment: no segment to pause, skipped"; return 1; }
         pid=$P what="segment $P of worm $PW"
     else
-        pick_host || { say "pause-agent: every host busy, skipped"; return; }
+        pick_host || { say "pause-agent: every host busy, skipped"; return 1; }
         pid=$(agent_pid "$H") what="wormd of h$H (pid $pid)"
         touch "$D/state/busy$H"
         mark_fault "$H" "$(now_ms)" $(( $(now_ms) + dur ))
@@ -316,7 +316,7 @@ fault_pause () {         # KIND DUR_MS: SIGSTOP a segment or an agent, SIGCONT a
 }
 fault_link () {          # DUR_MS: a host's bridge port down, then up
     local dur=$1
-    pick_host || { say "link: every host busy, skipped"; return; }
+    pick_host || { say "link: every host busy, skipped"; return 1; }
     touch "$D/state/busy$H"
     ip -n "${PREFIX}br" link set "v$H" down && say "link: h$H cut for $dur ms"
     mark_fault "$H" "$(now_ms)" $(( $(now_ms) + dur ))
@@ -331,7 +331,7 @@ fault_link () {          # DUR_MS: a host's bridge port down, then up
 SPLIT_UNTIL=0
 fault_split () {         # DUR_MS, then HOSTS random numbers for the halves in RS
     local dur=$1 side=() i t
-    [ "$(now_ms)" -ge "$SPLIT_UNTIL" ] || { say "split: the LAN is split already, skipped"; return; }
+    [ "$(now_ms)" -ge "$SPLIT_UNTIL" ] || { say "split: the LAN is split already, skipped"; return 1; }
     # the first half of a shuffle of the hosts goes to a second bridge
     local order=($(seq "$HOSTS"))
     for i in $(seq $((HOSTS - 1)) -1 1); do
@@ -354,8 +354,8 @@ fault_split () {         # DUR_MS, then HOSTS random numbers for the halves in R
 }
 fault_netem () {         # DUR_MS: loss, duplication and delay both ways on a host's link
     local dur=$1
-    [ "$NETEM" == 1 ] || { say "netem: skipped (no netem in this kernel)"; return; }
-    pick_host || { say "netem: every host busy, skipped"; return; }
+    [ "$NETEM" == 1 ] || { say "netem: skipped (no netem in this kernel)"; return 1; }
+    pick_host || { say "netem: every host busy, skipped"; return 1; }
     touch "$D/state/busy$H"
     local spec=(delay 20ms 10ms loss 3% duplicate 2%)
     ip netns exec "${PREFIX}br" tc qdisc add dev "v$H" root netem "${spec[@]}" &&
@@ -372,7 +372,7 @@ fault_netem () {         # DUR_MS: loss, duplication and delay both ways on a ho
     end_at $(( $(now_ms) + dur ))
 }
 fault_owner () {
-    pick_host || { say "owner: every host busy, skipped"; return; }
+    pick_host || { say "owner: every host busy, skipped"; return 1; }
     touch "$D/h$H/activity" && say "owner: the owner of h$H is back (activity file touched)"
     end_at "$(now_ms)"
 }
@@ -429,7 +429,7 @@ for step in "${SCHEDULE[@]}"; do
     IFS=, read -r -a RS <<<"$shuffle"
     while [ $(( $(now_ms) - T0 )) -lt "$at" ]; do sleep 0.02; done
     R=$target
-    COUNT[$kind]=$(( ${COUNT[$kind]:-0} + 1 ))
+    applied=0
     case $kind in
         kill-segment) fault_kill_segment ;;
         kill-agent) fault_kill_agent "$dur" ;;
@@ -439,7 +439,9 @@ for step in "${SCHEDULE[@]}"; do
         split) fault_split "$dur" ;;
         netem) fault_netem "$dur" ;;
         owner) fault_owner ;;
-    esac
+    esac && applied=1
+    # only faults applied count (a skipped one printed why)
+    [ "$applied" == 0 ] || COUNT[$kind]=$(( ${COUNT[$kind]:-0} + 1 ))
 done
 for pid in "${RESTORERS[@]}"; do wait "$pid"; done
 # An agent started again during the faults is measured from now on
