@@ -18,7 +18,7 @@ fi
 SEEDS=(3 4) HOSTS=8 DURATION=20
 if [ "${WORM_SANITIZE:-0}" == 1 ]; then
     SEEDS=(3) HOSTS=6
-    echo "chaos.short: an ASan build: one seed on $HOSTS hosts instead of ${#SEEDS[@]} on 8, to stay within the budget"
+    echo "chaos.short: an ASan build: one seed on $HOSTS hosts instead of two on 8, to stay within the budget"
 fi
 failed=()
 for seed in "${SEEDS[@]}"; do
