@@ -64,6 +64,9 @@ s_verify_fields (worm_wire_reader_t *reader, const msgpack_object *map, const wo
         case WORM_FIELD_NUMBER:
             rc = worm_wire_get_f64 (reader, map, field->name, &d);
             break;
+        case WORM_FIELD_BOOL:
+            rc = worm_wire_field (map, field->name)->type == MSGPACK_OBJECT_BOOLEAN ? 0 : -1;
+            break;
         case WORM_FIELD_ARRAY:
             rc = worm_wire_get_array (reader, map, field->name, &array, field->max);
             for (uint32_t i = 0; rc == 0 && i < array->size; i++)
