@@ -85,6 +85,7 @@ typedef struct {
     char agent_key[41];             //  its key
     char host_id[WORM_HOST_ID_LEN + 1];  //  our host's id (a ring there needs no relay)
     atomic_bool stop;               //  the ringer stops between requests
+    atomic_bool ringer_done;        //  the ringer's thread no longer touches us
     int64_t started_ms;             //  when the ringer started, monotonic
     zactor_t *ringer;               //  the ringer thread
     //  The reactor's own
@@ -287,6 +288,7 @@ s_ringer (zsock_t *pipe, void *arg)
         }
     }
     zpoller_destroy (&poller);
+    atomic_store (&self->ringer_done, true);
 }
 
 //  --------------------------------------------------------------------------
@@ -299,7 +301,13 @@ s_destroy (void **state)
     if (!self)
         return;
     atomic_store (&self->stop, true);
+    bool started = self->ringer != NULL;
     zactor_destroy (&self->ringer);
+    //  zactor_destroy returns at once when a signal (an eviction's SIGTERM)
+    //  interrupts its wait, with the ringer perhaps still in a request: it
+    //  sees stop when that ends (a few hundred ms at most)
+    while (started && !atomic_load (&self->ringer_done))
+        zclock_sleep (5);
     pthread_mutex_destroy (&self->lock);
     worm_alarm_db_destroy (&self->mirror);
     worm_alarm_db_destroy (&self->work);
