@@ -16,8 +16,9 @@ worm_ctl_set_identity (zcert_t *cert)
     s_identity = cert;
 }
 
-zsock_t *
-worm_ctl_connect (const char *endpoint, const char *server_key, char *err, size_t cap)
+//  A DEALER that speaks CURVE with server_key as us, not yet connected
+static zsock_t *
+s_dealer_new (const char *endpoint, const char *server_key, char *err, size_t cap)
 {
     if (!s_identity) {
         snprintf (err, cap, "no key to speak with (the program set no identity)");
@@ -35,10 +36,25 @@ worm_ctl_connect (const char *endpoint, const char *server_key, char *err, size_
     zsock_set_linger (dealer, 0);
     zsock_set_maxmsgsize (dealer, WORM_CTL_WIRE_MAX);
     worm_curve_client (dealer, s_identity, server_key);
-    if (zsock_connect (dealer, "%s", endpoint)) {
-        snprintf (err, cap, "cannot connect to %s", endpoint);
-        zsock_destroy (&dealer);
-    }
+    return dealer;
+}
+
+static int
+s_dealer_connect (zsock_t **dealer, const char *endpoint, char *err, size_t cap)
+{
+    if (zsock_connect (*dealer, "%s", endpoint) == 0)
+        return 0;
+    snprintf (err, cap, "cannot connect to %s", endpoint);
+    zsock_destroy (dealer);
+    return -1;
+}
+
+zsock_t *
+worm_ctl_connect (const char *endpoint, const char *server_key, char *err, size_t cap)
+{
+    zsock_t *dealer = s_dealer_new (endpoint, server_key, err, cap);
+    if (dealer)
+        s_dealer_connect (&dealer, endpoint, err, cap);
     return dealer;
 }
 
@@ -67,10 +83,16 @@ worm_ctl_exchange (const char *endpoint, const char *server_key, const void *dat
                    int timeout_ms, int *rc, char *err, size_t cap)
 {
     *rc = -1;
-    zsock_t *dealer = worm_ctl_connect (endpoint, server_key, err, cap);
+    zsock_t *dealer = s_dealer_new (endpoint, server_key, err, cap);
     if (!dealer)
         return NULL;
+    //  Watched before it connects: a refusal that came before the watch
+    //  would be lost, and the request would wait out its whole timeout
     zsock_t *watch = s_watch_handshake (dealer);
+    if (s_dealer_connect (&dealer, endpoint, err, cap)) {
+        zsock_destroy (&watch);
+        return NULL;
+    }
     zpoller_t *poller = zpoller_new (dealer, watch, NULL);
     zframe_t *frame = zframe_new (data, size);
     zframe_t *reply = NULL;
