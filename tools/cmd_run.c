@@ -7,6 +7,7 @@
 #include "client.h"
 #include "commands.h"
 #include "log.h"
+#include "pmake.h"
 #include "runner.h"
 #include "runspec.h"
 
@@ -26,6 +27,11 @@ typedef struct {
     int n_inputs, n_outputs, n_env;  //  how many of each in spec
     char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];  //  NAME=VALUE
     bool help;                                                      //  --help
+    long jobs, local_jobs;  //  -j, --local-jobs: many commands from stdin
+    bool keep_going, tag;   //  -k, --tag
+    bool shell;             //  --shell: as sh -c, in the same folder (wormsh)
+    char *script;           //  --shell: the script run there
+    char short_text[4][32]; //  -jN as --jobs=N
 } s_run_t;
 
 //  The signals we pass on, and how they reach our loop: a byte each in a pipe
@@ -161,6 +167,97 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
         run->local_ok = true;
     else if (streq (name, "retry"))
         return worm_parse_int (value, 0, S_MAX_RETRIES, &run->retries, err, cap);
+    else if (streq (name, "jobs"))
+        return worm_parse_int (value, 1, WORMCTL_PMAKE_MAX_JOBS, &run->jobs, err, cap);
+    else if (streq (name, "local-jobs"))
+        return worm_parse_int (value, 0, WORMCTL_PMAKE_MAX_JOBS, &run->local_jobs, err, cap);
+    else if (streq (name, "keep-going"))
+        run->keep_going = true;
+    else if (streq (name, "tag"))
+        run->tag = true;
+    else if (streq (name, "shell"))
+        run->shell = true;
+    return 0;
+}
+
+//  make's short options, -j N (-jN) and -k, as their long names, up to the
+//  first word that is no option: argv's words are replaced in place.
+static void
+s_short_options (const worm_opt_t *options, s_run_t *run, int argc, char **argv)
+{
+    int translated = 0;
+    for (int i = 0; i < argc; i++) {
+        char *word = argv[i];
+        if (streq (word, "--"))
+            return;
+        if (!strncmp (word, "--", 2)) {
+            const worm_opt_t *opt = options;
+            size_t len = strcspn (word + 2, "=");
+            while (opt->name && (strlen (opt->name) != len || strncmp (opt->name, word + 2, len)))
+                opt++;
+            if (opt->name && opt->arg && !word[2 + len])
+                i++;  //  its value
+        } else if (streq (word, "-j"))
+            argv[i++] = "--jobs";  //  and its value
+        else if (streq (word, "-k"))
+            argv[i] = "--keep-going";
+        else if (!strncmp (word, "-j", 2) && translated < 4) {
+            snprintf (run->short_text[translated], sizeof run->short_text[0], "--jobs=%.24s",
+                      word + 2);
+            argv[i] = run->short_text[translated++];
+        } else
+            return;
+    }
+}
+
+//  --shell: the words after the options are sh's, [-e...] -c LINE; the
+//  command becomes sh [-e] -c 'cd -- FOLDER || exit 1; LINE', FOLDER ours.
+static int
+s_shell_command (s_run_t *run, int argc, char **argv, char *err, size_t cap)
+{
+    static char *sh_argv[5];
+    int i = 0;
+    bool c = false, e = false;
+    for (; i < argc && argv[i][0] == '-' && !c; i++) {
+        for (const char *flag = argv[i] + 1; *flag; flag++) {
+            if (*flag == 'c')
+                c = true;
+            else if (*flag == 'e')
+                e = true;
+            else {
+                snprintf (err, cap, "--shell takes sh's -c and -e, not -%c", *flag);
+                return -1;
+            }
+        }
+    }
+    if (!c || i != argc - 1) {
+        snprintf (err, cap, "--shell runs one script: [-e] -c 'COMMAND LINE'");
+        return -1;
+    }
+    char folder[PATH_MAX];
+    if (!getcwd (folder, sizeof folder)) {
+        snprintf (err, cap, "cannot name this folder: %s", strerror (errno));
+        return -1;
+    }
+    //  The folder in single quotes, each ' as '\''
+    size_t size = strlen (argv[i]) + 4 * strlen (folder) + 32;
+    run->script = calloc (1, size);
+    char *at = run->script + sprintf (run->script, "cd -- '");
+    for (const char *from = folder; *from; from++)
+        at += *from == '\'' ? sprintf (at, "'\\''") : sprintf (at, "%c", *from);
+    sprintf (at, "' || exit 1\n%s", argv[i]);
+    if (strlen (run->script) > WORM_RUN_ARG_MAX) {
+        snprintf (err, cap, "the script is longer than %d bytes", WORM_RUN_ARG_MAX);
+        return -1;
+    }
+    int n = 0;
+    sh_argv[n++] = "sh";
+    if (e)
+        sh_argv[n++] = "-e";
+    sh_argv[n++] = "-c";
+    sh_argv[n++] = run->script;
+    sh_argv[n] = NULL;
+    run->spec.argv = sh_argv;
     return 0;
 }
 
@@ -229,12 +326,20 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {"local-ok", NULL,
          "run it here instead when this host is willing and answers first "
          "(its wormd named as the host)"},
+        {"jobs", "N", "-j N: read one command a line from stdin, run N at a time (pmake)"},
+        {"local-jobs", "M", "with -j: and up to M at a time here (default 0)"},
+        {"keep-going", NULL, "-k, with -j: a failed command does not stop the others starting"},
+        {"tag", NULL, "with -j: each line of a command's output starts with [ITS LINE]"},
+        {"shell", NULL,
+         "be a shell for make (wormsh): [-e] -c LINE runs LINE in this folder's path "
+         "there, or here when no host is willing"},
         {"help", NULL, "print this help"},
         {NULL, NULL, NULL},
     };
     s_run_t *run = calloc (1, sizeof *run);
     char err[1024];
     int index = 0, rc = WORMCTL_EXIT_USAGE;
+    s_short_options (options, run, argc, argv);
     if (worm_opts_parse (options, argc, argv, &index, s_run_option, run, err, sizeof err)) {
         rc = wormctl_usage_error (client, "%s", err);
         goto done;
@@ -254,14 +359,43 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                       "about). Exits with the command's status, 128+N when signal N ended it,\n"
                       "75 when the host's owner came back (or the host fell silent) and no\n"
                       "--retry was left, 127 when the host has no such command, 1 when no host\n"
-                      "ran it.\n",
+                      "ran it.\n\n"
+                      "With -j N it reads one shell command a line from stdin (blank lines and\n"
+                      "#-comments skipped) and runs each as 'sh -c LINE', N at a time on willing\n"
+                      "hosts (fewest of ours on a host first) and --local-jobs M here; a command\n"
+                      "no host takes waits for a slot, or runs here in a free local one. Each\n"
+                      "command's stdout and stderr are kept and printed whole, in the order of\n"
+                      "the lines; a failed one is named on stderr. Exits 0 when all exited 0,\n"
+                      "1 otherwise; without -k no command starts after one failed.\n\n"
+                      "With --shell (the wormsh program) it is a shell for make: 'make -j8\n"
+                      "SHELL=wormsh' runs each recipe line on a willing host, in the folder of\n"
+                      "the same path there, which must be shared (the same path on every host,\n"
+                      "writable by the hosts' guest user); see README.md.\n",
                       options);
         rc = 0;
         goto done;
     }
-    if (index >= argc) {
+    if (run->jobs && index < argc) {
+        rc = wormctl_usage_error (client, "-j reads the commands from stdin, one a line: give "
+                                          "no COMMAND ('%s')", argv[index]);
+        goto done;
+    }
+    if (!run->jobs && (run->local_jobs || run->keep_going || run->tag)) {
+        rc = wormctl_usage_error (client, "--local-jobs, --keep-going and --tag go with -j N");
+        goto done;
+    }
+    if (run->jobs && (run->shell || run->local_ok)) {
+        rc = wormctl_usage_error (client, "-j runs here with --local-jobs, not %s",
+                                  run->shell ? "--shell" : "--local-ok");
+        goto done;
+    }
+    if (!run->jobs && index >= argc) {
         rc = wormctl_usage_error (client, "no command given (wormctl run [OPTIONS] -- COMMAND "
                                           "[ARGS...])");
+        goto done;
+    }
+    if (run->shell && s_shell_command (run, argc - index, argv + index, err, sizeof err)) {
+        rc = wormctl_usage_error (client, "%s", err);
         goto done;
     }
     if (run->local_ok && run->spec.host) {
@@ -277,7 +411,8 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         snprintf (run->hostname, sizeof run->hostname, "%s", host);
         run->spec.local = run->hostname;
     }
-    run->spec.argv = argv + index;
+    if (!run->shell)
+        run->spec.argv = argv + index;
     //  What the command gets of ours: LANG, TERM (unless --env said), the umask
     for (int i = 0; i < 2; i++) {
         const char *name = i ? "TERM" : "LANG", *value = getenv (name);
@@ -300,11 +435,35 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         fprintf (stderr, "wormctl run: %s\n", err);
         goto done;
     }
+    if (run->jobs) {
+        s_started = 1;  //  signals go to the commands, and stop new ones
+        wormctl_pmake_opts_t opts = {
+            .spec = &run->spec,
+            .jobs = (int) run->jobs,
+            .local_jobs = (int) run->local_jobs,
+            .keep_going = run->keep_going,
+            .tag = run->tag,
+            .retries = run->retries,
+            .signal_fd = s_signal_pipe[0],
+        };
+        rc = wormctl_pmake (client, &opts, stdin);
+        goto done;
+    }
     bool stdin_done = false;
     for (long attempt = 0;; attempt++) {
         int status = 1;
         s_started = 0;
         wormctl_run_t *runner = wormctl_run_start (client, &run->spec, &status, err, sizeof err);
+        if (!runner && run->shell && status == 1 && !zsys_interrupted && attempt == 0) {
+            //  A shell for make: no host took it, so it runs here, where
+            //  it needs no cd (the script is the last word)
+            fprintf (stderr, "wormsh: %s; running it here\n", err);
+            status = WORMCTL_RUN_HERE;
+            char **word = run->spec.argv;
+            while (word[1])
+                word++;
+            *word = argv[argc - 1];
+        }
         if (!runner && status == WORMCTL_RUN_HERE) {
             //  Not exported at all: the command takes our place, our
             //  stdio, signals and exit status
@@ -358,6 +517,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         break;
     }
 done:
+    free (run->script);
     free (run);
     return rc;
 }

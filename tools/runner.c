@@ -24,6 +24,8 @@
 #define S_KEEPALIVE_MS 1000  //  we say something at least this often
 #define S_CANDIDATES 16      //  willing hosts one query collects
 #define S_TRIES 3            //  claims tried, one host after another
+#define S_QUIET_MS 30        //  with busy hosts: answers are over after this silence
+#define S_BUSY_QUERY_MS 300  //  and no answer at all within this: none is willing now
 
 //  Output waiting to be written to our stdout or stderr
 typedef struct {
@@ -346,15 +348,15 @@ wormctl_run_flush (wormctl_run_t *self)
     while ((output = zlist_first (self->output))) {
         size_t size = zchunk_size (output->data);
         if (!self->broken[output->fd]) {
-            struct pollfd room = {.fd = output->fd, .events = POLLOUT};
+            int fd = self->spec->out_fds[output->fd] ? self->spec->out_fds[output->fd] : output->fd;
+            struct pollfd room = {.fd = fd, .events = POLLOUT};
             struct stat st;
-            bool pipe =
-                fstat (output->fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode));
+            bool pipe = fstat (fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode));
             //  A pipe with room takes PIPE_BUF bytes without blocking
             if (poll (&room, 1, 0) != 1 || !(room.revents & (POLLOUT | POLLERR)))
                 break;
             size_t left = size - output->written;
-            ssize_t done = write (output->fd, zchunk_data (output->data) + output->written,
+            ssize_t done = write (fd, zchunk_data (output->data) + output->written,
                                   pipe && left > PIPE_BUF ? PIPE_BUF : left);
             if (done < 0 && (errno == EAGAIN || errno == EINTR))
                 break;
@@ -405,6 +407,12 @@ wormctl_run_done (wormctl_run_t *self, wormctl_run_end_t *end)
     snprintf (end->host, sizeof end->host, "%s", self->host.name);
     snprintf (end->host_id, sizeof end->host_id, "%s", self->host.id);
     return true;
+}
+
+const char *
+wormctl_run_host_id (wormctl_run_t *self)
+{
+    return self->host.id;
 }
 
 zsock_t *
@@ -670,6 +678,7 @@ typedef struct {
     int n_tried;
     worm_hostinfo_t host;  //  the one found
     bool found;
+    int ours;     //  how many of our other commands it runs (spec->busy)
     bool here;    //  or: this host is the least loaded
     int willing;  //  willing hosts that answered
 } s_pick_t;
@@ -702,9 +711,17 @@ s_pick (void *arg, const worm_hostinfo_t *host)
     for (int i = 0; i < pick->n_tried; i++)
         if (streq (pick->tried[i], host->id))
             return 0;
-    pick->host = *host;
-    pick->found = true;
-    return 1;
+    //  With our other commands about: the first host that runs none of
+    //  them, else the one that runs fewest once the answers are over
+    int ours = 0;
+    for (int i = 0; i < pick->spec->n_busy; i++)
+        ours += streq (pick->spec->busy[i], host->id);
+    if (!pick->found || ours < pick->ours) {
+        pick->host = *host;
+        pick->found = true;
+        pick->ours = ours;
+    }
+    return ours == 0;
 }
 
 //  The run request for spec on claim, into request (initialised here; the
@@ -847,7 +864,11 @@ wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec, int
             pick->found = false;
             pick->willing = 0;
             int timeout = wormctl_timeout_ms (client, WORMCTL_QUERY_S);
-            if (worm_discover (&lan, false, timeout, 0, s_pick, pick, err, cap) < 0)
+            //  Our other commands run meanwhile, their output waiting
+            if (spec->n_busy && timeout > S_BUSY_QUERY_MS)
+                timeout = S_BUSY_QUERY_MS;
+            if (worm_discover (&lan, false, timeout, spec->n_busy ? S_QUIET_MS : 0, s_pick,
+                              pick, err, cap) < 0)
                 break;
             if (pick->here) {
                 *status = WORMCTL_RUN_HERE;

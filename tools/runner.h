@@ -34,6 +34,9 @@ typedef struct {
                                               //  itself (--local-ok), NULL: never
     char exclude[WORMCTL_RUN_MAX_FILES][17];  //  host ids not to use (they evicted it)
     int n_exclude;                            //  how many
+    const char (*busy)[17];  //  host ids running our other commands, one per command:
+    int n_busy;              //  a host with fewer of them is preferred (run -j)
+    int out_fds[3];          //  where its stdout [1] and stderr [2] go here, 0: 1 and 2
 } wormctl_run_spec_t;
 
 typedef struct _wormctl_run_t wormctl_run_t;
@@ -66,6 +69,9 @@ wormctl_run_t *wormctl_run_start (wormctl_client_t *client, const wormctl_run_sp
     any other goes by its last name ("/tmp/x/y.c" is "y.c", "../z" is "z").
     Returns 0, or -1 when there is no such name ("/", ".", "..", too long). */
 int wormctl_run_input_name (const char *local, char *remote, size_t cap);
+
+/*  The id of the host it runs on. */
+const char *wormctl_run_host_id (wormctl_run_t *self);
 
 /*  The run's connection, to poll for input. */
 zsock_t *wormctl_run_socket (wormctl_run_t *self);
