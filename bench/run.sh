@@ -14,6 +14,10 @@
 # Then throughput: 100 MB of random bytes through `cat` (checksum compared)
 # and `yes | head -c 1G` through cat with the client's and the agents'
 # peak memory (the window holds at most 16 x 64 KiB each way).
+# Last, pmake: `wormctl run -j N` over 200 short commands (`true`) on a
+# local cluster of 4 hosts taking 4 guests each, N = 1, 4, 8, 16, median
+# of 3 runs, in commands per second, against the same 200 run one after
+# another by `wormctl run` and against `xargs -P N sh -c true` here.
 # Usage: bench/run.sh [TRIALS] (default 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +33,7 @@ cp /proc/loadavg "$LOAD"
 cleanup () {
     set +e
     "$BIN/wormctl" --dir "$WORK/cluster" down >/dev/null 2>&1
+    "$BIN/wormctl" --dir "$WORK/cluster4" down >/dev/null 2>&1
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -82,3 +87,33 @@ for h in host1 host2; do
 done
 awk -v a="$t0" -v b="$t1" -v n="$(cat "$WORK/count")" -v rss="$rss" -v hwm="$hwm" \
     'BEGIN {printf "yes | head -c 1G through cat: %d bytes back in %.1f s (%.0f MB/s); peak memory: wormctl %d KB, wormd%s\n", n, b-a, n/1e6/(b-a), rss, hwm}'
+
+# pmake: 200 short commands on 4 hosts
+"$BIN/wormctl" --dir "$WORK/cluster4" up --hosts 4 -- --allow-run --max-load 1000 \
+    --check-interval 0.2 --loadavg-file "$LOAD" --max-segments 4 >/dev/null
+seq 200 | sed 's/.*/true/' >"$WORK/commands"
+# Seconds for the 200 commands of COMMAND... (their list on stdin), median of 3.
+rate () {
+    local what=$1; shift
+    : >"$WORK/rate"
+    for i in 1 2 3; do
+        local t0=$EPOCHREALTIME
+        "$@" <"$WORK/commands" >/dev/null || { echo "bench/run.sh: '$*' failed" >&2; exit 1; }
+        local t1=$EPOCHREALTIME
+        awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}' >>"$WORK/rate"
+    done
+    local median
+    median=$(pct 50 "$WORK/rate")
+    awk -v s="$median" -v what="$what" 'BEGIN {printf "%-52s %6.2f s  %6.0f commands/s\n", what, s, 200 / s}'
+}
+sequential () { while read -r line; do "$BIN/wormctl" --dir "$WORK/cluster4" run -- sh -c "$line" </dev/null || return 1; done; }
+echo "wormctl run -j over 200 short commands (true), local cluster of 4 hosts x 4 guests, median of 3 runs"
+rate "wormctl run -- sh -c LINE, one after another" sequential
+for n in 1 4 8 16; do
+    rate "wormctl run -j $n" "$BIN/wormctl" --dir "$WORK/cluster4" run -j "$n"
+done
+for n in 1 4; do
+    rate "xargs -P $n sh -c LINE, here" xargs -P "$n" -I{} sh -c true
+done
+echo "anchors: the 'sequential' line (one wormctl run after another) and xargs here; customs' pmake: 200-300 ms a command exported"
+"$BIN/wormctl" --dir "$WORK/cluster4" down >/dev/null 2>&1 || true

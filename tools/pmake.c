@@ -54,6 +54,7 @@ typedef struct {
     int interrupted;         //  the signal that stopped us, 0 for none
     bool stdout_broken;      //  our stdout's reader went away
     char (*busy)[17];        //  hosts the remote jobs run on
+    zhashx_t *hosts;         //  ids of the hosts that ran one
 } s_pmake_t;
 
 //  --------------------------------------------------------------------------
@@ -156,10 +157,12 @@ s_start_remote (s_pmake_t *self, s_job_t *job)
                       wormctl_run_host_id (self->jobs[i].run));
     job->spec->busy = (const char (*)[17]) self->busy;
     job->spec->n_busy = n_busy;
+    job->spec->hosts_known = (int) zhashx_size (self->hosts);
     int status = 1;
     char err[1024] = "";
     job->run = wormctl_run_start (self->client, job->spec, &status, err, sizeof err);
     if (job->run) {
+        zhashx_insert (self->hosts, wormctl_run_host_id (job->run), "");
         job->why[0] = 0;
         job->state = S_REMOTE;
         job->stdin_closed = false;
@@ -472,6 +475,7 @@ wormctl_pmake (wormctl_client_t *client, const wormctl_pmake_opts_t *opts, FILE 
     self->client = client;
     self->opts = opts;
     self->busy = calloc ((size_t) opts->jobs + 1, sizeof *self->busy);
+    self->hosts = zhashx_new ();
     int rc = s_read_commands (self, in);
     //  Each job started keeps two files open until it is printed
     struct rlimit files;
@@ -530,6 +534,7 @@ wormctl_pmake (wormctl_client_t *client, const wormctl_pmake_opts_t *opts, FILE 
         rc = self->interrupted ? 128 + self->interrupted : failures || skipped ? 1 : 0;
     free (self->jobs);
     free (self->busy);
+    zhashx_destroy (&self->hosts);
     free (self);
     return rc;
 }

@@ -679,6 +679,7 @@ typedef struct {
     worm_hostinfo_t host;  //  the one found
     bool found;
     int ours;     //  how many of our other commands it runs (spec->busy)
+    int candidates;  //  hosts that answered and would do
     bool here;    //  or: this host is the least loaded
     int willing;  //  willing hosts that answered
 } s_pick_t;
@@ -721,7 +722,9 @@ s_pick (void *arg, const worm_hostinfo_t *host)
         pick->found = true;
         pick->ours = ours;
     }
-    return ours == 0;
+    pick->candidates++;
+    return ours == 0
+        || (pick->spec->hosts_known && pick->candidates >= pick->spec->hosts_known);
 }
 
 //  The run request for spec on claim, into request (initialised here; the
@@ -862,7 +865,7 @@ wormctl_run_start (wormctl_client_t *client, const wormctl_run_spec_t *spec, int
             if (wormctl_lan (client, &lan, &expected, err, cap))
                 break;
             pick->found = false;
-            pick->willing = 0;
+            pick->willing = pick->candidates = 0;
             int timeout = wormctl_timeout_ms (client, WORMCTL_QUERY_S);
             //  Our other commands run meanwhile, their output waiting
             if (spec->n_busy && timeout > S_BUSY_QUERY_MS)

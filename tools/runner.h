@@ -36,6 +36,8 @@ typedef struct {
     int n_exclude;                            //  how many
     const char (*busy)[17];  //  host ids running our other commands, one per command:
     int n_busy;              //  a host with fewer of them is preferred (run -j)
+    int hosts_known;         //  hosts that ran our commands: once as many answered,
+                             //  the answers are over (run -j), 0: unknown
     int out_fds[3];          //  where its stdout [1] and stderr [2] go here, 0: 1 and 2
 } wormctl_run_spec_t;
 
