@@ -17,6 +17,11 @@
 //  nothing more until it answers again: it may be dead and not yet
 //  dropped, and a unit whose lease lapsed there must not go back to it
 #define QUIET_MS (3 * PING_MS)
+//  A segment silent for a lease has its units put back in the queue; one
+//  silent for this long is dropped. Between the two it is still asked, so
+//  that a worm cut off for a few seconds (a split, a paused host) is found
+//  again rather than the job stopping with "no live segment left"
+#define GONE_MS 15000
 #define DRAIN_MAX 256           //  answers an idle wait reads at most
 #define DEFAULT_LEASE_MS 5000
 #define BUSY_MS 250             //  a segment that said busy gets no unit for this long
@@ -37,6 +42,7 @@ typedef struct {
     zsock_t *sock;                              //  our DEALER to it
     uint64_t heard_ms;                          //  its last answer (or when we connected)
     bool leaving;                               //  it said it leaves the worm: no new units
+    bool silent;                                //  silent for a lease: its units went back
     uint64_t busy_until_ms;                     //  it said busy: no new units until then
     s_parts_t parts;                            //  a result it is sending in parts
 } s_seg_t;
@@ -262,7 +268,8 @@ worm_jobclient_segments (worm_jobclient_t *self)
 {
     size_t n = 0;
     for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++)
-        n += self->segs[i].used && self->segs[i].id[0] && !self->segs[i].leaving;
+        n += self->segs[i].used && self->segs[i].id[0] && !self->segs[i].leaving
+             && !self->segs[i].silent;
     return n;
 }
 
@@ -281,11 +288,21 @@ s_ping (worm_jobclient_t *self, uint64_t now)
         s_seg_t *seg = &self->segs[i];
         if (!seg->used)
             continue;
-        if (now > seg->heard_ms + self->lease_ms) {
+        double silent_s = (double) (now - seg->heard_ms) / 1000;
+        uint64_t gone_ms = self->lease_ms > GONE_MS ? self->lease_ms : GONE_MS;
+        if (now > seg->heard_ms + gone_ms) {
             char why[64];
-            snprintf (why, sizeof why, "is silent for %.1f s", (double) (now - seg->heard_ms) / 1000);
+            snprintf (why, sizeof why, "is silent for %.1f s: dropped", silent_s);
             s_drop (self, seg, why);
             continue;
+        }
+        if (now > seg->heard_ms + self->lease_ms && !seg->silent) {
+            seg->silent = true;
+            size_t back = seg->id[0] ? worm_jobq_lost (self->queue, seg->id) : 0;
+            s_log (self, "segment %s is silent for %.1f s: %zu unit%s back to the queue; asked "
+                         "on for %.0f s",
+                   s_name (seg), silent_s, back, back == 1 ? "" : "s",
+                   (double) (gone_ms - self->lease_ms) / 1000);
         }
         worm_wire_writer_t w;
         if (!seg->id[0] || !asked_status) {
@@ -637,6 +654,10 @@ s_on_answer (worm_jobclient_t *self, s_seg_t *seg, uint64_t now, worm_job_event_
     bool is_event = false;
     if (worm_wire_parse (&r, zframe_data (frame), zframe_size (frame), WORM_CTL_MAX) == 0) {
         seg->heard_ms = now;
+        if (seg->silent) {
+            seg->silent = false;
+            s_log (self, "segment %s answers again", s_name (seg));
+        }
         char verb[32] = "";
         bool ok = false;
         worm_wire_get_bool (&r, r.root, "ok", &ok);

@@ -8,7 +8,9 @@
     lost) and one segment for the worm's members (status: a segment that
     joined gets work, one that is gone gives its units back). A lease not
     renewed for lease_ms lapses and its unit goes back to the queue; a
-    segment that refuses a unit (busy, leaving) gives it back at once. A
+    segment silent for lease_ms gives back every unit it held and is asked
+    on, and one silent for 15 s is dropped (the job stops when none is
+    left); a segment that refuses a unit (busy, leaving) gives it back at once. A
     result that comes in parts (worm/joblimits.h) is put together here. The
     first result of a unit is handed to the caller, a later one dropped.
     The queue lives here, in the client, as the Xerox display held its

@@ -290,6 +290,12 @@ s_b_dropped (s_rig_t *rig)
 }
 
 static bool
+s_b_back (s_rig_t *rig)
+{
+    return strstr (rig->log, "segment seg-b answers again") != NULL;
+}
+
+static bool
 s_c_dropped (s_rig_t *rig)
 {
     return strstr (rig->log, "segment seg-c is no longer in the worm") != NULL;
@@ -467,6 +473,13 @@ main (void)
     s_fake_serve (&b);
     for (size_t i = seen; i < b.nruns; i++)
         CHECK_EQ (b.runs[i].sent_us < quiet_us + 2000000, 1);
+    //  Silent for a lease is not gone (that takes 15 s): seg-b, asked on,
+    //  answers again and counts again
+    CHECK (strstr (rig.log, "seg-b is silent for") && strstr (rig.log, "asked on for 11 s"));
+    CHECK (!strstr (rig.log, " s: dropped"));
+    b.mute_held = false;
+    CHECK (s_pump (&rig, 3000, s_b_back));
+    CHECK_EQ (worm_jobclient_segments (rig.job), 2);
 
     worm_jobclient_destroy (&rig.job);
     s_fake_destroy (&a);
