@@ -151,25 +151,22 @@ s_make_parents (const char *path)
 static int
 s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
 {
-    char path[WORM_RUN_PATH_MAX + 1], type[8];
-    uint64_t mode = 0;
-    const void *data = NULL;
-    size_t size = 0;
-    bool more = false;
-    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path)
-        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
-        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
-        || worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK)
-        || worm_wire_get_bool (reader, reader->root, "more", &more))
-        return s_broken (self, "bad file message: %s", reader->error);
+    worm_runspec_chunk_t chunk;
+    char why[WORM_RUN_PATH_MAX + 256];
+    if (worm_runspec_chunk_read (reader, &chunk, why, sizeof why))
+        return s_broken (self, "bad file message: %s", why);
+    const char *path = chunk.path;
+    const void *data = chunk.data;
+    size_t size = chunk.size;
+    mode_t mode = chunk.mode;
+    bool dir = chunk.dir, more = chunk.more;
     if (!s_output_path_ok (self->spec, path))
         return s_broken (self, "sent back %s, which is no output we asked for", path);
-    bool dir = streq (type, "dir");
     if (self->file_fd >= 0 && (dir || !streq (path, self->file_path)))
         return s_broken (self, "sent %s before the end of %s", path, self->file_path);
     if (dir) {
         s_make_parents (path);
-        if (mkdir (path, (mode_t) (mode & 0777)) && errno != EEXIST)
+        if (mkdir (path, mode) && errno != EEXIST)
             return s_broken (self, "cannot make folder %s here: %s", path, strerror (errno));
         s_ack (self, 1);
         return 0;
@@ -177,7 +174,7 @@ s_on_file (wormctl_run_t *self, worm_wire_reader_t *reader)
     if (self->file_fd < 0) {
         s_make_parents (path);
         self->file_fd =
-            open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) (mode & 0777));
+            open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (self->file_fd < 0)
             return s_broken (self, "cannot write %s here: %s", path, strerror (errno));
         snprintf (self->file_path, sizeof self->file_path, "%s", path);

@@ -236,28 +236,14 @@ worm_agent_op_run_put (worm_agent_t *self, zframe_t *identity, worm_wire_reader_
     worm_run_t *run = worm_run_of_request (self, identity, reader, "run-put");
     if (!run)
         return;
-    char path[WORM_RUN_PATH_MAX + 1], type[8], err[WORM_RUN_PATH_MAX + 256];
-    uint64_t mode = 0;
-    const void *data = NULL;
-    size_t size = 0;
-    bool more = false;
-    if (worm_wire_get_str (reader, reader->root, "path", path, sizeof path)
-        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
-        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
-        || worm_wire_get_bin (reader, reader->root, "data", &data, &size, WORM_RUN_CHUNK) == -1
-        || worm_wire_get_bool (reader, reader->root, "more", &more) == -1) {
-        worm_ctl_reply_error (self->router, identity, "run-put: %s", reader->error);
-        return;
-    }
+    worm_runspec_chunk_t chunk;
+    char err[WORM_RUN_PATH_MAX + 256];
     if (run->state != WORM_RUN_LOADING)
         snprintf (err, sizeof err, "run %s has started: inputs come before run-start", run->id);
-    else if (!worm_runspec_path_ok (path))
-        snprintf (err, sizeof err, "'%s' is not a relative path without '.' or '..'", path);
-    else if (!streq (type, "file") && !streq (type, "dir"))
-        snprintf (err, sizeof err, "type '%s' is neither file nor dir", type);
-    else if (worm_run_put (self, run, path, streq (type, "dir"), (unsigned) mode, data, size, more,
-                           err, sizeof err)
-             == 0) {
+    else if (worm_runspec_chunk_read (reader, &chunk, err, sizeof err) == 0
+             && worm_run_put (self, run, chunk.path, chunk.dir, chunk.mode, chunk.data,
+                              chunk.size, chunk.more, err, sizeof err)
+                    == 0) {
         worm_run_push_ack (self, run, 1);
         return;
     }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 bool
@@ -19,6 +20,36 @@ worm_runspec_path_ok (const char *path)
         part = slash ? slash + 1 : NULL;
     }
     return true;
+}
+
+int
+worm_runspec_chunk_read (worm_wire_reader_t *reader, worm_runspec_chunk_t *chunk, char *err,
+                         size_t cap)
+{
+    char type[8];
+    uint64_t mode = 0;
+    memset (chunk, 0, sizeof *chunk);
+    if (worm_wire_get_str (reader, reader->root, "path", chunk->path, sizeof chunk->path)
+        || worm_wire_get_str (reader, reader->root, "type", type, sizeof type)
+        || worm_wire_get_u64 (reader, reader->root, "mode", &mode)
+        || worm_wire_get_bin (reader, reader->root, "data", &chunk->data, &chunk->size,
+                              WORM_RUN_CHUNK)
+               == -1
+        || worm_wire_get_bool (reader, reader->root, "more", &chunk->more) == -1) {
+        snprintf (err, cap, "%s", reader->error);
+        return -1;
+    }
+    if (!worm_runspec_path_ok (chunk->path)) {
+        snprintf (err, cap, "'%s' is not a relative path without '.' or '..'", chunk->path);
+        return -1;
+    }
+    if (strcmp (type, "file") && strcmp (type, "dir")) {
+        snprintf (err, cap, "type '%s' is neither file nor dir", type);
+        return -1;
+    }
+    chunk->dir = !strcmp (type, "dir");
+    chunk->mode = (unsigned) (mode & 0777);
+    return 0;
 }
 
 bool
