@@ -30,7 +30,9 @@ expect_usage_error "unexpected argument 'extra'" ctl log extra
 expect_usage_error "'a/b' is not a host name" ctl log --host a/b
 expect_usage_error "--bogus" ctl log --bogus
 expect_usage_error "--since" ctl log --since
-pass "log --help, and bad options refused"
+expect_exit 2 "--log-max: 100 is outside 4K to 1G" "$WORMD" --log-max 100
+expect_exit 2 "--log-max" "$WORMD" --log-max lots
+pass "log --help, and bad options refused (wormctl log, wormd --log-max)"
 
 # --follow from before anything happens: it must see what comes later
 # (wormctl itself, not a function's subshell: the SIGINT below is for it)
@@ -181,3 +183,22 @@ expect_eq "$(jq -rs 'map(.host) | unique | join(",")' <<<"$out")" h1,h2,h3 "host
 expect_error "no log from h4" ctl log --host h4
 expect_error "host nohost did not answer" ctl log --host nohost
 pass "a host that refuses us is named, the rest printed"
+
+# --follow with h4 refusing us: h4 is named once, new events still come,
+# and a host that starts later is read (after a new query, which asks h4
+# again only because it answers queries); SIGTERM ends it with 143
+"$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" log --follow --since -1s \
+    >"$TEST_DIR/follow2.out" 2>"$TEST_DIR/follow2.err" &
+follow2=$!
+TEST_PIDS+=($follow2)
+wait_for 10 grep -q "no log from h4" "$TEST_DIR/follow2.err" || fail "--follow did not name h4"
+out=$("$WORM_BIN/test-ctl" raw "$TEST_DIR/h1" kill "worm=late") || fail "kill late"
+wait_for 5 grep -qE " h1 +kill +worm=late " "$TEST_DIR/follow2.out" ||
+    fail "--follow missed h1's kill: $(cat "$TEST_DIR/follow2.out")"
+start_agent h5 "$port" --min-idle 1 --check-interval 0.2
+wait_for 15 grep -qE " h5 +start " "$TEST_DIR/follow2.out" || fail "--follow did not pick up h5"
+kill -TERM "$follow2"
+wait "$follow2"
+expect_eq "$?" 143 "--follow's status after SIGTERM"
+expect_eq "$(grep -c "no log from" "$TEST_DIR/follow2.err")" 1 "times h4 was named ($(cat "$TEST_DIR/follow2.err"))"
+pass "--follow: a refusing host named once, later events and hosts still read, 143 on SIGTERM"

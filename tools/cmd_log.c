@@ -42,6 +42,8 @@ typedef struct {
     uint64_t cursor;            //  the last sequence number read
     bool answered;              //  it answered at least once
     bool silent_told;           //  its silence was said, and it has not answered since
+    bool resting;               //  --follow: it did not answer; not asked again until it
+                                //  answers a query (a host that is gone costs no timeouts)
 } s_host_t;
 
 typedef struct {
@@ -335,6 +337,7 @@ s_discover (wormctl_client_t *client, const s_options_t *options, s_host_t *host
             (*count)++;
         }
         hosts[k].info = *info;
+        hosts[k].resting = false;
     }
     free (found);
     return 0;
@@ -350,12 +353,17 @@ s_read_all (wormctl_client_t *client, const s_options_t *options, s_host_t *host
     char silent[2048] = "";
     for (int i = 0; i < count && !zsys_interrupted; i++) {
         char why[512];
+        if (hosts[i].resting)
+            continue;
         if (s_read_host (client, options, &hosts[i], events, why, sizeof why) == 0) {
             hosts[i].answered = true;
             hosts[i].silent_told = false;
             answered++;
         }
-        else if (!zsys_interrupted && !hosts[i].silent_told) {
+        else if (!zsys_interrupted) {
+            hosts[i].resting = options->follow;
+            if (hosts[i].silent_told)
+                continue;
             hosts[i].silent_told = options->follow;
             size_t used = strlen (silent);
             snprintf (silent + used, sizeof silent - used, "%s%s (%s)", used ? ", " : "",
@@ -496,7 +504,7 @@ done:
 
 const wormctl_command_t wormctl_log_commands[] = {
     {"log", "[--since TIME] [--host NAME] [--follow] [--json]",
-     "every host's events (claims, spawns, exits, evictions, refusals, runs) merged by time",
+     "every host's events, merged by time",
      S_LOG_TIMEOUT, true, s_cmd_log},
     {NULL, NULL, NULL, NULL, false, NULL},
 };
