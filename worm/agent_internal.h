@@ -293,6 +293,12 @@ void worm_guests_death_notice (worm_agent_t *self, const worm_beacon_t *notice);
 worm_guest_t *worm_guests_new (worm_agent_t *self, const worm_claim_t *claim,
                                const char *launcher, const char *program);
 
+/*  Begins an event of kind about guest in the log: its id, worm, worm id
+    (a segment's), program and pid, for the caller to add the rest and
+    worm_events_commit (self->events). */
+worm_wire_writer_t *worm_guests_event (worm_agent_t *self, const char *kind,
+                                       const worm_guest_t *guest);
+
 /*  Frees a NULL-terminated array of strings (argv, envp) and the strings. */
 void worm_guests_free_strings (char **strings);
 

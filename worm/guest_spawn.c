@@ -242,13 +242,7 @@ worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, c
     guest->started_wall_ms = worm_wall_ms ();
     zlist_append (self->guests, guest);
     worm_guests_save (self);
-    worm_wire_writer_t *event = worm_agent_event (self, "spawn");
-    worm_wire_kstr (event, "guest", guest->id);
-    worm_wire_kstr (event, "worm", guest->worm);
-    if (guest->worm_id[0])
-        worm_wire_kstr (event, "worm_id", guest->worm_id);
-    worm_wire_kstr (event, "program", guest->program);
-    worm_wire_ku64 (event, "pid", (uint64_t) pid);
+    worm_wire_writer_t *event = worm_guests_event (self, "spawn", guest);
     worm_wire_kstr (event, "key", guest->launcher);
     worm_events_commit (self->events);
     return pid;

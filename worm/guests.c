@@ -217,6 +217,19 @@ s_tell_guest (worm_guest_t *guest, const char *op, const char *key, const char *
     worm_wire_writer_fini (&writer);
 }
 
+worm_wire_writer_t *
+worm_guests_event (worm_agent_t *self, const char *kind, const worm_guest_t *guest)
+{
+    worm_wire_writer_t *event = worm_agent_event (self, kind);
+    worm_wire_kstr (event, "guest", guest->id);
+    worm_wire_kstr (event, "worm", guest->worm);
+    if (guest->worm_id[0])
+        worm_wire_kstr (event, "worm_id", guest->worm_id);
+    worm_wire_kstr (event, "program", guest->program);
+    worm_wire_ku64 (event, "pid", (uint64_t) guest->pid);
+    return event;
+}
+
 //  A guest ended with status (waitpid's): whatever it left running is
 //  killed, its folder removed, a crash told to the LAN, an eviction given
 //  its receipt; then it is forgotten (freed) and the record rewritten.
@@ -241,13 +254,7 @@ s_guest_ended (worm_agent_t *self, worm_guest_t *guest, int status)
     //  A segment that died without leaving: tell the LAN, so that its worm
     //  replaces it without waiting for the token to come round (a hint; the
     //  worm asks us over CURVE whether the segment is really gone)
-    worm_wire_writer_t *event = worm_agent_event (self, "exit");
-    worm_wire_kstr (event, "guest", guest->id);
-    worm_wire_kstr (event, "worm", guest->worm);
-    if (guest->worm_id[0])
-        worm_wire_kstr (event, "worm_id", guest->worm_id);
-    worm_wire_kstr (event, "program", guest->program);
-    worm_wire_ku64 (event, "pid", (uint64_t) guest->pid);
+    worm_wire_writer_t *event = worm_guests_event (self, "exit", guest);
     if (WIFSIGNALED (status))
         worm_wire_ku64 (event, "signal", (uint64_t) WTERMSIG (status));
     else
