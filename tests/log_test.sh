@@ -6,7 +6,7 @@
 # made after it started and a host that started after it, and stops on
 # SIGINT with 130; a small --log-max bounds the files on disk; a run's
 # command, status and CPU time are recorded, and only its user and the
-# owner read its words.
+# owner read its words; a real worm's spawns, relayed claim and kill.
 source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
@@ -202,3 +202,23 @@ wait "$follow2"
 expect_eq "$?" 143 "--follow's status after SIGTERM"
 expect_eq "$(grep -c "no log from" "$TEST_DIR/follow2.err")" 1 "times h4 was named ($(cat "$TEST_DIR/follow2.err"))"
 pass "--follow: a refusing host named once, later events and hosts still read, 143 on SIGTERM"
+
+# (h4, which refuses us, goes: kill would rightly say it may hold a segment)
+kill -TERM "$PID_h4"
+wait "$PID_h4"
+
+# A real worm: its first segment placed by wormctl, the second claimed and
+# spawned by the first one's agent relaying for it (the claim's key is that
+# host's, its launcher ours); its kill recorded on each host
+ctl launch lw --app existential --size 2 >/dev/null || fail "launch lw"
+user=$(sed -n 's/^ *public-key = "\(.*\)"$/\1/p' "$WORM_KEY")
+json=$(events | jq -s '[.[] | select(.worm == "lw")]')
+expect_eq "$(jq '[.[] | select(.kind == "spawn" and .program == "worm-segment") | .host] | unique | length' <<<"$json")" 2 \
+    "hosts that spawned a segment of lw ($json)"
+jq -e --arg user "$user" 'any(.[]; .kind == "claim" and .key == $user) and any(.[]; .kind == "claim" and .launcher == $user and .key != $user)' \
+    <<<"$json" >/dev/null || fail "lw's claims (ours, and one relayed for it): $(jq -c 'map(select(.kind == "claim"))' <<<"$json")"
+out=$(ctl kill lw 2>&1) || fail "kill lw: $out"
+wait_for 10 bash -c "'$WORMCTL' --broadcast 127.255.255.255 --beacon-port $port log --json | jq -se '[.[] | select(.worm == \"lw\" and .kind == \"exit\")] | length == 2'" ||
+    fail "lw's segments did not exit: $(events | jq -sc '[.[] | select(.worm == "lw")]')"
+expect_eq "$(events | jq -s '[.[] | select(.worm == "lw" and .kind == "kill" and .key == "'"$user"'")] | length >= 2')" true "lw's kills"
+pass "a worm: its segments' spawns on two hosts, the relayed claim naming its launcher, its kill and exits"
