@@ -6,7 +6,9 @@
 # made after it started and a host that started after it, and stops on
 # SIGINT with 130; a small --log-max bounds the files on disk; a run's
 # command, status and CPU time are recorded, and only its user and the
-# owner read its words; a real worm's spawns, relayed claim and kill.
+# owner read its words; a real worm's spawns, relayed claim and kill;
+# damage in a log file skipped with its reason; an agent whose log cannot
+# be written serves all the same and says so once.
 source "$(dirname "$0")/lib.sh"
 
 port=$(free_port)
@@ -222,3 +224,24 @@ wait_for 10 bash -c "'$WORMCTL' --broadcast 127.255.255.255 --beacon-port $port 
     fail "lw's segments did not exit: $(events | jq -sc '[.[] | select(.worm == "lw")]')"
 expect_eq "$(events | jq -s '[.[] | select(.worm == "lw" and .kind == "kill" and .key == "'"$user"'")] | length >= 2')" true "lw's kills"
 pass "a worm: its segments' spawns on two hosts, the relayed claim naming its launcher, its kill and exits"
+
+# Damage in a log file is skipped with a reason, and the rest still reads
+printf 'garbage \xc1\x57\x00\x10 cut short' >>"$TEST_DIR/h3/log/events"
+out=$("$WORM_BIN/test-ctl" raw "$TEST_DIR/h3" kill "worm=after-damage") || fail "kill after-damage"
+kills=$(events --host h3 | jq -s '[.[] | select(.kind == "kill")]')
+expect_eq "$(jq -r '.[-1].worm' <<<"$kills")" after-damage "the kill after the damage"
+expect_eq "$(jq -r '.[-2].worm' <<<"$kills")" lw "the kill before the damage (the worm lw's)"
+wait_for 5 grep -q "damaged stretch(es) of the event log skipped, the first: no record at byte" "$TEST_DIR/h3.log" ||
+    fail "h3 did not say why it skipped: $(tail -3 "$TEST_DIR/h3.log")"
+pass "damage in h3's log skipped with its reason; the records around it read"
+
+# An agent whose log cannot be written still serves, and says so once
+mkdir -p "$TEST_DIR/h6"
+echo "not a folder" >"$TEST_DIR/h6/log"
+start_agent h6 "$port" --min-idle 1 --check-interval 0.2
+wait_for 5 test -s "$TEST_DIR/h6/endpoint" || fail "h6 did not start with its log blocked: $(cat "$TEST_DIR/h6.log")"
+g6=$(place h6 w6 60 0) || fail "placing w6 on h6, whose log is blocked"
+out=$(ctl log --host h6 --json) || fail "log --host h6"
+expect_eq "$out" "" "h6's events"
+expect_eq "$(grep -c "event log: " "$TEST_DIR/h6.log")" 1 "h6's complaints ($(cat "$TEST_DIR/h6.log"))"
+pass "an agent whose log is blocked serves (guest $g6 placed) and said so once"
