@@ -87,12 +87,13 @@ expect_usage_error "say which app with --app" nokey launch w1
 expect_usage_error "name the worm" nokey kill
 expect_usage_error "--frames '2..1': the first frame is after the last" nokey render --scene raytrace --frames 2..1 --size 8x8 --out "$TEST_DIR/r"
 expect_usage_error "no command given" nokey run --retry 1
-for cmd in registry policy evictions launch find status kill render run; do
+expect_usage_error "'soon' is not a time" nokey log --since soon
+for cmd in registry policy evictions launch find status kill render run log; do
     nokey "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help without a key"
 done
 for args in "registry h1" "policy h1" "evictions h1" "launch w1 --app existential --size 1" \
     "find w1" "status" "kill w1" "render --scene raytrace --frames 0 --size 8x8 --out $TEST_DIR/r" \
-    "run -- true"; do
+    "run -- true" "log --since -5m"; do
     # shellcheck disable=SC2086
     err=$(nokey $args 2>&1); rc=$?
     expect_eq "$rc" 1 "wormctl $args without a key"
@@ -125,7 +126,7 @@ pass "worm-segment refuses bad arguments with one line and status 2"
 "$WORMD" --config "$TEST_DIR/misspelt.zpl" --help | grep -q -- "--config FILE" ||
     fail "wormd --help with a bad --config file"
 "$WORMCTL" --help | grep -q "up --hosts N" || fail "wormctl --help lacks up"
-for cmd in up down hosts willing registry policy launch find status kill evictions keygen run; do
+for cmd in up down hosts willing registry policy launch find status kill evictions keygen run log; do
     "$WORMCTL" "$cmd" --help | grep -q "Usage: wormctl" || fail "wormctl $cmd --help"
 done
 pass "--help everywhere"
@@ -140,7 +141,8 @@ declare -A summary=(
     [kill]="kill every segment of the worm" [keygen]="make a user keypair (CurveZMQ)"
     [factor]="print the prime factors of numbers, as coreutils factor does"
     [render]="render an animation's frames in a worm, written in order"
-    [run]="run a command on a willing host (export)")
+    [run]="run a command on a willing host (export)"
+    [log]="every host's events, merged by time")
 summary[alarm]="set, list and cancel alarms in an alarm worm"
 listed=$("$WORMCTL" --help | sed -n '/^Commands:$/,/^$/p' | sed '1d;$d')
 expect_eq "$(awk '{print $1}' <<<"$listed" | sort | tr '\n' ' ')" \

@@ -17,6 +17,7 @@ extern const wormctl_command_t wormctl_worm_commands[];     //  find, status
 extern const wormctl_command_t wormctl_kill_commands[];     //  kill
 extern const wormctl_command_t wormctl_keys_commands[];     //  keygen
 extern const wormctl_command_t wormctl_run_commands[];      //  run
+extern const wormctl_command_t wormctl_log_commands[];      //  log
 #define WORM_APP_COMMANDS(name) extern const wormctl_command_t wormctl_app_##name##_commands[];
 #include "apps/list.h"
 
@@ -28,6 +29,7 @@ static const wormctl_command_t *const s_groups[] = {
     wormctl_kill_commands,
     wormctl_keys_commands,
     wormctl_run_commands,
+    wormctl_log_commands,
 #define WORM_APP_COMMANDS(name) wormctl_app_##name##_commands,
 #include "apps/list.h"
     NULL,

@@ -119,6 +119,7 @@ s_auth_rule (void *arg, const char *key, char *why, size_t cap)
     if (s_roles (self, key))
         return true;
     snprintf (why, cap, "not an authorized key");
+    worm_agent_refusal (self, "connect", key, NULL, why);
     return false;
 }
 
@@ -261,7 +262,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     self->roles = s_roles (self, self->sender);
     worm_wire_reader_t reader;
     worm_wire_reader_init (&reader);
-    char op[WORM_AGENT_OP_MAX + 1], why[WORM_REQUEST_ERROR_MAX] = "";
+    char op[WORM_AGENT_OP_MAX + 1] = "", why[WORM_REQUEST_ERROR_MAX] = "";
     const worm_agent_op_t *entry = NULL;
     //  Every field's type and size is checked here, before any handler
     if (worm_request_check (zframe_data (payload), zframe_size (payload), &worm_request_agent,
@@ -269,6 +270,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         || worm_wire_get_str (&reader, reader.root, "op", op, sizeof op)) {
         worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
                           "refused a control request: %s", why);
+        worm_agent_refusal (self, op[0] ? op : "?", self->sender, NULL, why);
         worm_ctl_reply_error (self->router, identity, "%s", why);
     }
     else if (!(entry = (const worm_agent_op_t *) worm_request_op (&worm_request_agent, op))
@@ -276,9 +278,11 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         worm_log_limited (&self->bad_request, WORM_AGENT_LOG_PERIOD_MS,
                           "refused op '%s' from key %s: not allowed", op,
                           self->sender ? self->sender : "(none)");
-        worm_ctl_reply_error (self->router, identity,
-                              "%s refused op '%s' from key %s: not allowed for it",
-                              self->config.name, op, self->sender ? self->sender : "(none)");
+        char reason[WORM_REQUEST_ERROR_MAX];
+        snprintf (reason, sizeof reason, "%s refused op '%s' from key %s: not allowed for it",
+                  self->config.name, op, self->sender ? self->sender : "(none)");
+        worm_agent_refusal (self, op, self->sender, NULL, reason);
+        worm_ctl_reply_error (self->router, identity, "%s", reason);
     }
     else
         entry->handler (self, identity, &reader);
@@ -409,6 +413,10 @@ worm_agent_new (const worm_config_t *config, worm_lock_t **lock_p, char *err, si
     //  Leave nothing behind from an agent that died without cleaning up:
     //  its guests' processes first, then their folders
     worm_guests_sweep (self);
+    //  The event log, from here on (agent_log.c)
+    char log_dir[PATH_MAX + 8];
+    snprintf (log_dir, sizeof log_dir, "%s/log", config->state_dir);
+    self->events = worm_events_new (log_dir, config->name, self->host_id, config->log_max);
     worm_rmtree (self->guests_dir);
     if (worm_mkdirs (self->guests_dir, 0700)) {
         snprintf (err, cap, "cannot write in state folder %s: %s", config->state_dir,
@@ -500,6 +508,11 @@ worm_agent_destroy (worm_agent_t **self_p)
         rmdir (self->guests_dir);
     }
     //  Last: the folder is free for another agent only once we are done with it
+    if (self->events) {
+        worm_agent_event (self, "stop");
+        worm_events_commit (self->events);
+    }
+    worm_events_destroy (&self->events);
     worm_lock_destroy (&self->lock);
     free (self);
     *self_p = NULL;
@@ -523,6 +536,10 @@ worm_agent_run (worm_agent_t *self)
               self->endpoint, self->lan.broadcast, self->lan.port, self->config.state_dir);
     worm_agent_evaluate (self, 0);
     worm_agent_announce (self);
+    worm_wire_writer_t *event = worm_agent_event (self, "start");
+    worm_wire_ku64 (event, "pid", (uint64_t) getpid ());
+    worm_wire_kstr (event, "endpoint", self->endpoint);
+    worm_events_commit (self->events);
     zloop_start (self->loop);
     worm_log ("stopping");
     return 0;

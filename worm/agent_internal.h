@@ -18,6 +18,9 @@
                     and the memory of the alarm ids rung here
       announce.c    beacons, answers to queries, death notices: an actor
                     of its own (announce.h)
+      agent_log.c   the event log's agent side: the events the other parts
+                    record through it (refusals), and the log op that reads
+                    it back (the log itself, on disk, is events.h)
     Every call here runs on the reactor's thread, but worm_relay_actor: it
     is the relay's own.
 */
@@ -29,6 +32,7 @@
 #include "announce.h"
 #include "auth.h"
 #include "beacon.h"
+#include "events.h"
 #include "log.h"
 #include "registry.h"
 #include "request.h"
@@ -71,6 +75,7 @@ typedef struct {
     int64_t evict_started_ms;   //  when the agent decided to stop it (monotonic)
     int64_t kill_at_ms;         //  when the grace period ends
     bool killed;                //  SIGKILL was needed
+    int64_t cpu_ms;             //  CPU time it and its reaped descendants used, once it ended
     mode_t umask;               //  the umask it starts with (077; a run's: its client's)
     worm_run_t *run;            //  a run: its stream (run.c), else NULL
 } worm_guest_t;
@@ -136,6 +141,11 @@ struct worm_agent_t {
     unsigned roles;                 //  and its roles (WORM_ROLE_*)
     worm_log_limiter_t bad_request;     //  rate limit for undecodable requests
     worm_log_limiter_t sample_failed;   //  and for sampling failures
+    //  The event log (agent_log.c, events.h)
+    worm_events_t *events;          //  STATE/log: what happened here
+    int64_t refusals_period_ms;     //  monotonic: when the current period of refusals began
+    unsigned refusals_recorded;     //  refusals recorded in it
+    unsigned refusals_dropped;      //  refusals past the limit, not recorded yet
     //  The decision (agent.c)
     worm_sample_t sample;           //  last availability sample
     bool willing;                   //  last decision
@@ -192,6 +202,7 @@ worm_agent_handler_fn worm_agent_op_claim, worm_agent_op_release,
     worm_agent_op_kill;                                                     //  claims.c
 worm_agent_handler_fn worm_agent_op_relay;                                  //  relay.c
 worm_agent_handler_fn worm_agent_op_ring;                                   //  rings.c
+worm_agent_handler_fn worm_agent_op_log;                                    //  agent_log.c
 worm_agent_handler_fn worm_agent_op_run, worm_agent_op_run_put, worm_agent_op_run_start,
     worm_agent_op_run_in, worm_agent_op_run_ack, worm_agent_op_run_signal;  //  run.c
 
@@ -282,6 +293,12 @@ void worm_guests_death_notice (worm_agent_t *self, const worm_beacon_t *notice);
 worm_guest_t *worm_guests_new (worm_agent_t *self, const worm_claim_t *claim,
                                const char *launcher, const char *program);
 
+/*  Begins an event of kind about guest in the log: its id, worm, worm id
+    (a segment's), program and pid, for the caller to add the rest and
+    worm_events_commit (self->events). */
+worm_wire_writer_t *worm_guests_event (worm_agent_t *self, const char *kind,
+                                       const worm_guest_t *guest);
+
 /*  Frees a NULL-terminated array of strings (argv, envp) and the strings. */
 void worm_guests_free_strings (char **strings);
 
@@ -358,6 +375,34 @@ void worm_rings_kill_late (worm_agent_t *self);
 
 /*  At shutdown: every ring command killed and reaped, the memory freed. */
 void worm_rings_stop (worm_agent_t *self);
+
+//  --------------------------------------------------------------------------
+//  agent_log.c
+
+/*  Records a refusal in the event log: op refused to key (NULL: none
+    known) for worm ("" or NULL: none), with the reason given to the
+    caller. At most WORM_AGENT_REFUSALS_RECORDED are recorded per
+    WORM_AGENT_REFUSALS_PERIOD_MS (a stranger hammering on the door must
+    not push every other event out of the log); those past it are counted,
+    and the count goes with the next one recorded ("dropped"). */
+void worm_agent_refusal (worm_agent_t *self, const char *op, const char *key, const char *worm,
+                         const char *reason);
+
+/*  Refuses the request in hand: the sentence (fmt) goes to identity as
+    the error, and into the log as a refusal of op for worm by the key in
+    hand (worm_agent_refusal). */
+void worm_agent_refuse (worm_agent_t *self, zframe_t *identity, const char *op, const char *worm,
+                        const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+
+/*  Begins an event of kind in the log (worm_events_begin), for the caller
+    to add its fields and worm_events_commit (self->events). */
+worm_wire_writer_t *worm_agent_event (worm_agent_t *self, const char *kind);
+
+/*  Writes key and text into an event, text cut to WORM_AGENT_EVENT_TEXT_MAX
+    bytes (at a character's start) so that a record stays small. */
+void worm_agent_event_kstr (worm_wire_writer_t *writer, const char *key, const char *text);
+/*  The same for a value alone (an array's element). */
+void worm_agent_event_str (worm_wire_writer_t *writer, const char *text);
 
 //  --------------------------------------------------------------------------
 //  relay.c

@@ -32,6 +32,14 @@
 #define WORM_AGENT_RINGS_RUNNING 16         //  ring commands running at once, at most
 #define WORM_AGENT_RINGS_RECORD "rings.seen"    //  in the state folder: the ids rung, one a line
 
+//  The event log (agent_log.c)
+#define WORM_AGENT_REFUSALS_PERIOD_MS 10000 //  refusals recorded are counted over this period,
+#define WORM_AGENT_REFUSALS_RECORDED 50     //  and at most this many recorded in one
+#define WORM_AGENT_LOG_PAGE 256             //  events in one reply of the log op, at most
+#define WORM_AGENT_LOG_PAGE_BYTES (160 << 10)   //  and bytes of them (a reply is at most 256 KiB)
+#define WORM_AGENT_EVENT_TEXT_MAX 300       //  bytes of a reason or a word recorded, at most
+#define WORM_AGENT_EVENT_ARGV_MAX 16        //  words of a run's command recorded, at most
+
 //  Guests
 #define WORM_AGENT_GUEST_NICE 19            //  the nice value guests run at
 

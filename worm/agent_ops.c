@@ -130,6 +130,12 @@ static const worm_field_t s_run_signal[] = {
     S_RUN_ID,
     {.name = "signal", .type = WORM_FIELD_STR, .required = true, .max = WORM_RUN_SIGNAL_MAX},
     {.name = NULL}};
+//  The event log, read a page at a time (agent_log.c)
+static const worm_field_t s_log[] = {
+    {.name = "after", .type = WORM_FIELD_UINT},
+    {.name = "since", .type = WORM_FIELD_UINT},
+    {.name = "max", .type = WORM_FIELD_UINT},
+    {.name = NULL}};
 static const worm_field_t s_alive[] = {
     {.name = "pid", .type = WORM_FIELD_UINT, .required = true},
     {.name = NULL}};
@@ -157,6 +163,9 @@ static const worm_agent_op_t s_ops[] = {
     {{"kill", s_kill, ANYONE_AUTHORIZED}, worm_agent_op_kill},
     {{"alive", s_alive, ANYONE_AUTHORIZED}, worm_agent_op_alive},
     {{"evictions", NULL, ANYONE_AUTHORIZED}, worm_agent_op_evictions},
+    //  Like the receipts, the log is for every key we authorized; the words
+    //  of a user's command only for that user and the owner (the handler)
+    {{"log", s_log, ANYONE_AUTHORIZED}, worm_agent_op_log},
     {{"relay", s_relay, WORM_ROLE_GUEST}, worm_agent_op_relay},
     //  Users run commands where the owner allows it (the handler checks
     //  --allow-run); a run's stream ops come only from the key that made it

@@ -83,27 +83,30 @@ worm_agent_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         return;
     }
     if (worm_agent_launcher (self, reader, "CLAIM", launcher, err, sizeof err)) {
-        worm_ctl_reply_error (self->router, identity, "%s", err);
+        worm_agent_refuse (self, identity, "claim", worm, "%s", err);
         return;
     }
     worm_claims_expire (self);
     worm_agent_reconsider (self);
     if (!self->willing) {
         worm_log ("refused CLAIM for worm \"%s\": host is not willing (%s)", worm, self->reason);
-        worm_ctl_reply_error (self->router, identity, "%s refused the claim for worm \"%s\": not willing (%s)",
-                       self->config.name, worm, self->reason);
+        worm_agent_refuse (self, identity, "claim", worm,
+                           "%s refused the claim for worm \"%s\": not willing (%s)",
+                           self->config.name, worm, self->reason);
         return;
     }
     if (worm_claims_killed (self, worm_id, launcher)) {
         worm_log ("refused CLAIM for worm \"%s\" (id %s): it was killed", worm, worm_id);
-        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" (id %s) was killed",
-                       self->config.name, worm, worm_id);
+        worm_agent_refuse (self, identity, "claim", worm,
+                           "%s refused the claim: worm \"%s\" (id %s) was killed",
+                           self->config.name, worm, worm_id);
         return;
     }
     if (s_worm_present (self, worm)) {
         worm_log ("refused CLAIM for worm \"%s\": it already has a segment here", worm);
-        worm_ctl_reply_error (self->router, identity, "%s refused the claim: worm \"%s\" already has a segment here",
-                       self->config.name, worm);
+        worm_agent_refuse (self, identity, "claim", worm,
+                           "%s refused the claim: worm \"%s\" already has a segment here",
+                           self->config.name, worm);
         return;
     }
     worm_claim_t *claim = calloc (1, sizeof *claim);
@@ -115,6 +118,15 @@ worm_agent_op_claim (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     worm_log ("granted claim %s for worm %s (%d/%d slots)", claim->id, worm, worm_agent_slots_used (self),
               self->config.policy.max_segments);
     worm_agent_reconsider (self);
+    worm_wire_writer_t *event = worm_agent_event (self, "claim");
+    worm_wire_kstr (event, "claim", claim->id);
+    worm_wire_kstr (event, "worm", worm);
+    if (worm_id[0])
+        worm_wire_kstr (event, "worm_id", worm_id);
+    worm_wire_kstr (event, "key", self->sender ? self->sender : "");
+    if (!streq (launcher, self->sender ? self->sender : ""))
+        worm_wire_kstr (event, "launcher", launcher);
+    worm_events_commit (self->events);
 
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
@@ -218,9 +230,9 @@ worm_agent_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
             && !streq (guest->launcher, self->sender)) {
             worm_log ("refused KILL of worm %s from key %s: not its launcher (%s) nor the owner",
                       worm, self->sender, guest->launcher);
-            worm_ctl_reply_error (self->router, identity,
-                           "%s refused to kill worm \"%s\": key %s neither launched it nor "
-                           "owns this host", self->config.name, worm, self->sender);
+            worm_agent_refuse (self, identity, "kill", worm,
+                               "%s refused to kill worm \"%s\": key %s neither launched it "
+                               "nor owns this host", self->config.name, worm, self->sender);
             return;
         }
     s_bury (self, worm_id, self->sender, owner);
@@ -245,6 +257,14 @@ worm_agent_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
     worm_log ("killed worm %s%s%s: %llu local segment(s) stopping; refusing it for %d s", worm,
               worm_id[0] ? " id " : "", worm_id, (unsigned long long) killed,
               WORM_KILL_MEMORY_MS / 1000);
+    worm_wire_writer_t *event = worm_agent_event (self, "kill");
+    worm_wire_kstr (event, "worm", worm);
+    if (worm_id[0])
+        worm_wire_kstr (event, "worm_id", worm_id);
+    worm_wire_kstr (event, "key", self->sender ? self->sender : "");
+    worm_wire_kbool (event, "by_owner", owner);
+    worm_wire_ku64 (event, "killed", killed);
+    worm_events_commit (self->events);
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     worm_wire_map_open (&writer);

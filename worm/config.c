@@ -1,6 +1,7 @@
 /*  config.c — wormd settings from options and a ZPL file. See config.h. */
 #include "config.h"
 #include "beacon.h"
+#include "events.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -49,6 +50,9 @@ const worm_opt_t worm_config_options[] = {
                          "local cluster's hosts append to DIR/rings.log); 'ring' too"},
     {"ring-timeout", "SECONDS", "a ring command still running after this is killed (default "
                                 "10)"},
+    {"log-max", "SIZE", "the event log (STATE-DIR/log/events, read by wormctl log) becomes "
+                        "events.1 at this size, e.g. 256K: at most about twice this on disk "
+                        "(default 1M; 0 for no event log)"},
     {"daemon", NULL, "detach; log to STATE-DIR/wormd.log"},
     {"help", NULL, "print this help"},
     {NULL, NULL, NULL},
@@ -68,6 +72,7 @@ worm_config_defaults (worm_config_t *config)
     config->guest_files = WORM_DEFAULT_GUEST_FILES;
     config->guest_procs = WORM_DEFAULT_GUEST_PROCS;
     config->ring_timeout_s = WORM_DEFAULT_RING_TIMEOUT_S;
+    config->log_max = WORM_EVENTS_DEFAULT_MAX;
     worm_policy_defaults (&config->policy);
     worm_avail_defaults (&config->avail);
 }
@@ -172,6 +177,9 @@ worm_config_set (worm_config_t *config, const char *name, const char *value, cha
     }
     if (strcmp (name, "guest-memory") == 0)
         return worm_parse_size (value, 16UL << 20, 1UL << 46, &config->guest_memory, err, cap);
+    if (strcmp (name, "log-max") == 0)
+        return worm_parse_size (value, WORM_EVENTS_MIN_MAX, 1UL << 30, &config->log_max, err,
+                                cap);
     struct {
         const char *name;
         unsigned long *dest;

@@ -59,6 +59,7 @@ typedef struct {
     char ring_command[1024];          //  rings an alarm (sh -c), "" for none
     char ring_log[PATH_MAX];          //  or a file to append a line to, "" for none
     double ring_timeout_s;            //  a ring command is killed after this long
+    unsigned long log_max;            //  the event log's size cap per file, 0 for no log
     worm_policy_t policy;             //  the owner's policy
     worm_avail_config_t avail;        //  where availability is read from
 } worm_config_t;

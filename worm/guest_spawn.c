@@ -190,10 +190,10 @@ s_guest_command (worm_agent_t *self, worm_wire_reader_t *reader, const char *kin
 static void
 s_spawn_refused (worm_agent_t *self, zframe_t *identity, worm_claim_t *claim, const char *err)
 {
+    worm_agent_refuse (self, identity, "spawn", claim->worm, "%s (claim released)", err);
     zlist_remove (self->claims, claim);
     free (claim);
     worm_agent_evaluate (self, 0);
-    worm_ctl_reply_error (self->router, identity, "%s (claim released)", err);
 }
 
 worm_guest_t *
@@ -242,6 +242,9 @@ worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, c
     guest->started_wall_ms = worm_wall_ms ();
     zlist_append (self->guests, guest);
     worm_guests_save (self);
+    worm_wire_writer_t *event = worm_guests_event (self, "spawn", guest);
+    worm_wire_kstr (event, "key", guest->launcher);
+    worm_events_commit (self->events);
     return pid;
 }
 
@@ -260,7 +263,7 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     char launcher[WORM_KEY_LEN + 1], worm_public[WORM_KEY_LEN + 1] = "",
         worm_secret[WORM_KEY_LEN + 1] = "";
     if (worm_agent_launcher (self, reader, "SPAWN", launcher, err, sizeof err)) {
-        worm_ctl_reply_error (self->router, identity, "%s", err);
+        worm_agent_refuse (self, identity, "spawn", NULL, "%s", err);
         return;
     }
     if (worm_wire_get_str (reader, reader->root, "worm_public", worm_public,
@@ -272,8 +275,9 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     }
     if (!worm_agent_key_trusted (self, launcher)) {
         worm_log ("refused SPAWN: worm launched by key %s, which is not authorized", launcher);
-        worm_ctl_reply_error (self->router, identity, "%s refused to spawn: the worm's launcher %s is not an "
-                       "authorized key", self->config.name, launcher);
+        worm_agent_refuse (self, identity, "spawn", NULL,
+                           "%s refused to spawn: the worm's launcher %s is not an authorized key",
+                           self->config.name, launcher);
         return;
     }
     if (worm_public[0] || worm_secret[0]) {
@@ -287,7 +291,8 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     worm_claims_expire (self);
     worm_claim_t *claim = worm_claims_find (self, claim_id);
     if (!claim) {
-        worm_ctl_reply_error (self->router, identity, "spawn: claim %s is unknown or expired", claim_id);
+        worm_agent_refuse (self, identity, "spawn", NULL, "spawn: claim %s is unknown or expired",
+                           claim_id);
         return;
     }
     //  From here on a spawn that does not happen gives its claim back

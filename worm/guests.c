@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,6 +217,19 @@ s_tell_guest (worm_guest_t *guest, const char *op, const char *key, const char *
     worm_wire_writer_fini (&writer);
 }
 
+worm_wire_writer_t *
+worm_guests_event (worm_agent_t *self, const char *kind, const worm_guest_t *guest)
+{
+    worm_wire_writer_t *event = worm_agent_event (self, kind);
+    worm_wire_kstr (event, "guest", guest->id);
+    worm_wire_kstr (event, "worm", guest->worm);
+    if (guest->worm_id[0])
+        worm_wire_kstr (event, "worm_id", guest->worm_id);
+    worm_wire_kstr (event, "program", guest->program);
+    worm_wire_ku64 (event, "pid", (uint64_t) guest->pid);
+    return event;
+}
+
 //  A guest ended with status (waitpid's): whatever it left running is
 //  killed, its folder removed, a crash told to the LAN, an eviction given
 //  its receipt; then it is forgotten (freed) and the record rewritten.
@@ -240,6 +254,15 @@ s_guest_ended (worm_agent_t *self, worm_guest_t *guest, int status)
     //  A segment that died without leaving: tell the LAN, so that its worm
     //  replaces it without waiting for the token to come round (a hint; the
     //  worm asks us over CURVE whether the segment is really gone)
+    worm_wire_writer_t *event = worm_guests_event (self, "exit", guest);
+    if (WIFSIGNALED (status))
+        worm_wire_ku64 (event, "signal", (uint64_t) WTERMSIG (status));
+    else
+        worm_wire_ku64 (event, "status", (uint64_t) WEXITSTATUS (status));
+    worm_wire_ku64 (event, "cpu_ms", (uint64_t) guest->cpu_ms);
+    if (guest->stopping)
+        worm_agent_event_kstr (event, "stopped", guest->evict_reason);
+    worm_events_commit (self->events);
     bool crashed = WIFSIGNALED (status) || (WIFEXITED (status) && WEXITSTATUS (status) != 0);
     if (crashed && guest->segment_id[0] && guest->worm_id[0] && !guest->stopping) {
         worm_announce_death (self->announce, guest->worm_id, guest->segment_id);
@@ -267,6 +290,18 @@ s_guest_ended (worm_agent_t *self, worm_guest_t *guest, int status)
                   guest->killed ? "SIGTERM then SIGKILL" : "SIGTERM", leftovers,
                   files_left ? "its folder" : "no file");
         zlist_append (self->receipts, receipt);
+        event = worm_agent_event (self, "evict");
+        worm_wire_kstr (event, "guest", receipt->guest);
+        worm_wire_kstr (event, "worm", receipt->worm);
+        if (receipt->segment[0])
+            worm_wire_kstr (event, "segment", receipt->segment);
+        worm_agent_event_kstr (event, "reason", receipt->reason);
+        worm_wire_ki64 (event, "decided", receipt->at_wall_ms);
+        worm_wire_ki64 (event, "released_ms", receipt->released_ms);
+        worm_wire_kstr (event, "signals", receipt->killed ? "SIGTERM,SIGKILL" : "SIGTERM");
+        worm_wire_ku64 (event, "leftover_processes", (uint64_t) receipt->leftover_processes);
+        worm_wire_kbool (event, "leftover_files", receipt->leftover_files);
+        worm_events_commit (self->events);
         if (zlist_size (self->receipts) > WORM_AGENT_MAX_RECEIPTS)
             free (zlist_pop (self->receipts));
     }
@@ -334,6 +369,14 @@ worm_guests_enforce (worm_agent_t *self)
         free (claim);
 }
 
+//  The CPU time of a reaped process (and of the descendants it reaped), ms.
+static int64_t
+s_cpu_ms (const struct rusage *usage)
+{
+    return (int64_t) (usage->ru_utime.tv_sec + usage->ru_stime.tv_sec) * 1000
+           + (usage->ru_utime.tv_usec + usage->ru_stime.tv_usec) / 1000;
+}
+
 //  Reaps every child that ended; returns how many were guests.
 int
 worm_guests_reap (worm_agent_t *self)
@@ -341,11 +384,13 @@ worm_guests_reap (worm_agent_t *self)
     int reaped = 0;
     int status;
     pid_t pid;
-    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+    struct rusage usage;
+    while ((pid = wait4 (-1, &status, WNOHANG, &usage)) > 0) {
         bool guest_ended = false;
         for (worm_guest_t *guest = zlist_first (self->guests); guest;
              guest = zlist_next (self->guests))
             if (guest->pid == pid) {
+                guest->cpu_ms = s_cpu_ms (&usage);
                 s_guest_ended (self, guest, status);
                 reaped++;
                 guest_ended = true;
@@ -372,8 +417,11 @@ worm_guests_stop_all (worm_agent_t *self)
         worm_guest_t *guest = zlist_first (self->guests);
         kill (-guest->pid, SIGKILL);
         int status = 0;
-        if (waitpid (guest->pid, &status, 0) < 0)
+        struct rusage usage;
+        if (wait4 (guest->pid, &status, 0, &usage) < 0)
             status = 0;
+        else
+            guest->cpu_ms = s_cpu_ms (&usage);
         s_guest_ended (self, guest, status);
     }
 }

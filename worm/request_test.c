@@ -178,6 +178,21 @@ s_refusals (void)
     request_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
     s_op_str (&w, "alive", "pid", "12");
     request_expect_error (agent, &w, "alive: field 'pid': expected an unsigned integer");
+    //  The log's cursor, time and count are numbers, each optional
+    s_op_str (&w, "log", "after", "7");
+    request_expect_error (agent, &w, "log: field 'after': expected an unsigned integer");
+    worm_wire_map (&w, 2);
+    worm_wire_kstr (&w, "op", "log");
+    worm_wire_ki64 (&w, "since", -5);
+    request_expect_error (agent, &w, "log: field 'since': expected an unsigned integer");
+    request_op_only (&w, "log");
+    request_expect_ok (agent, &w);
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "log");
+    worm_wire_ku64 (&w, "after", 7);
+    worm_wire_ku64 (&w, "since", 1767225600000);
+    worm_wire_ku64 (&w, "max", 256);
+    request_expect_ok (agent, &w);
     worm_wire_map (&w, 2);
     worm_wire_kstr (&w, "op", "claim");
     worm_wire_kbool (&w, "worm", true);
@@ -350,7 +365,7 @@ s_tables (void)
         CHECK (worm_request_op (&worm_request_agent, op->op) == op);
         CHECK (strlen (op->op) < 32);
     }
-    CHECK_EQ (count, 21);
+    CHECK_EQ (count, 22);
     CHECK (worm_request_op (&worm_request_agent, "nope") == NULL);
     //  Who may call what: denied by default, the policy the owner's alone
     CHECK (!worm_request_allowed (&worm_request_agent, "policy-set", WORM_ROLE_USER | WORM_ROLE_HOST));
@@ -367,6 +382,11 @@ s_tables (void)
     CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_GUEST));
     CHECK (worm_request_allowed (&worm_request_agent, "ring", WORM_ROLE_HOST));
     CHECK (!worm_request_allowed (&worm_request_agent, "status", 0));
+    //  The log is every authorized key's, as the eviction receipts; not a guest's
+    CHECK (worm_request_allowed (&worm_request_agent, "log", WORM_ROLE_USER));
+    CHECK (worm_request_allowed (&worm_request_agent, "log", WORM_ROLE_HOST));
+    CHECK (worm_request_allowed (&worm_request_agent, "log", WORM_ROLE_OWNER));
+    CHECK (!worm_request_allowed (&worm_request_agent, "log", WORM_ROLE_GUEST));
     //  Runs are users' (the owner's too), never a guest's or a bare host's
     CHECK (worm_request_allowed (&worm_request_agent, "run", WORM_ROLE_USER));
     CHECK (worm_request_allowed (&worm_request_agent, "run-in", WORM_ROLE_OWNER));

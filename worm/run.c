@@ -33,6 +33,7 @@
 #define S_RUN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 static void s_finish (worm_agent_t *self, worm_run_t *run);
+static void s_record_run (worm_agent_t *self, const worm_run_t *run, int64_t cpu_ms);
 
 //  --------------------------------------------------------------------------
 //  Helpers
@@ -277,6 +278,7 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     s_close (&run->file_fd);
     s_stop_exit_watch (self, run);
     free (run->pending);
+    free (run->argv_record);
     if (run->guest)
         run->guest->run = NULL;
     //  The folder is ours to remove while no guest holds it
@@ -354,6 +356,7 @@ worm_run_guest_ended (worm_agent_t *self, worm_run_t *run, const worm_guest_t *g
     if (guest->stopping)
         snprintf (run->reason, sizeof run->reason, "%s", guest->evict_reason);
     run->keep_dir = !run->evicted && !run->abandoned && zlist_size (run->outputs) > 0;
+    s_record_run (self, run, guest->cpu_ms);
     run->state = WORM_RUN_DRAINING;
     run->drain_ms = worm_now_ms ();
     //  Its stdin has no reader any more; what the client sends now is dropped
@@ -386,6 +389,7 @@ s_end_unstarted (worm_agent_t *self, worm_run_t *run, bool evicted, const char *
     if (!run->abandoned)
         s_push_exit (self, run);
     worm_log ("run %s (%s) ended before it started: %s", run->id, run->command, reason);
+    s_record_run (self, run, -1);
     s_destroy (self, &run);
 }
 
@@ -469,6 +473,7 @@ s_refuse (worm_agent_t *self, zframe_t *identity, int status, const char *fmt, .
     va_start (args, fmt);
     vsnprintf (text, sizeof text, fmt, args);
     va_end (args);
+    worm_agent_refusal (self, "run", self->sender, NULL, text);
     worm_wire_writer_t writer;
     worm_wire_writer_init (&writer);
     worm_wire_map_open (&writer);
@@ -598,6 +603,65 @@ s_reply_started (worm_agent_t *self, zframe_t *identity, const worm_run_t *run, 
     worm_wire_writer_fini (&writer);
 }
 
+//  Keeps the first words of run's command (argv, count words) for its event
+//  in the log: at most WORM_AGENT_EVENT_ARGV_MAX, each cut to
+//  WORM_AGENT_EVENT_TEXT_MAX bytes (argv_cut says so).
+static void
+s_record_argv (worm_run_t *run, uint32_t count)
+{
+    uint32_t kept = count < WORM_AGENT_EVENT_ARGV_MAX ? count : WORM_AGENT_EVENT_ARGV_MAX;
+    run->argv_cut = kept < count;
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map_open (&writer);
+    worm_wire_key (&writer, "argv");
+    worm_wire_array (&writer, kept);
+    for (uint32_t i = 0; i < kept; i++) {
+        run->argv_cut |= strlen (run->argv[i]) > WORM_AGENT_EVENT_TEXT_MAX;
+        worm_agent_event_str (&writer, run->argv[i]);
+    }
+    worm_wire_map_close (&writer);
+    run->argv_record_size = worm_wire_writer_size (&writer);
+    run->argv_record = malloc (run->argv_record_size);
+    memcpy (run->argv_record, worm_wire_writer_data (&writer), run->argv_record_size);
+    worm_wire_writer_fini (&writer);
+}
+
+//  Records a run's end in the event log: its words, whose it was, how it
+//  ended, the CPU it used (cpu_ms, -1 when it never started).
+static void
+s_record_run (worm_agent_t *self, const worm_run_t *run, int64_t cpu_ms)
+{
+    worm_wire_writer_t *event = worm_agent_event (self, "run");
+    worm_wire_kstr (event, "run", run->id);
+    worm_wire_kstr (event, "worm", run->worm);
+    worm_wire_kstr (event, "key", run->launcher);
+    if (run->argv_record) {
+        //  The record is a map {argv: [...]}: its one entry goes in as it is
+        worm_wire_reader_t reader;
+        worm_wire_reader_init (&reader);
+        if (worm_wire_parse (&reader, run->argv_record, run->argv_record_size,
+                             run->argv_record_size) == 0) {
+            worm_wire_object (event, &reader.root->via.map.ptr[0].key);
+            worm_wire_object (event, &reader.root->via.map.ptr[0].val);
+        }
+        worm_wire_reader_fini (&reader);
+        if (run->argv_cut)
+            worm_wire_kbool (event, "argv_cut", true);
+    }
+    worm_wire_kbool (event, "started", cpu_ms >= 0);
+    if (WIFSIGNALED (run->status))
+        worm_wire_ku64 (event, "signal", (uint64_t) WTERMSIG (run->status));
+    else
+        worm_wire_ku64 (event, "status", (uint64_t) WEXITSTATUS (run->status));
+    if (cpu_ms >= 0)
+        worm_wire_ku64 (event, "cpu_ms", (uint64_t) cpu_ms);
+    worm_wire_kbool (event, "evicted", run->evicted);
+    if (run->reason[0])
+        worm_agent_event_kstr (event, "reason", run->reason);
+    worm_events_commit (self->events);
+}
+
 //  Reads the words, environment and outputs of a run request into run.
 //  Returns 0, or -1 with the refusal in err and *status 127 when the
 //  command is not there.
@@ -643,6 +707,7 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
         run->argv[i] = strdup (word);
     }
     snprintf (run->command, sizeof run->command, "%.64s", run->argv[0]);
+    s_record_argv (run, words->size);
     snprintf (run->pending->program, sizeof run->pending->program, "run:%.60s", run->argv[0]);
     run->pending->umask = run->guest_umask;
     if (s_find_program (run->argv[0], run->path, sizeof run->path)) {
@@ -705,20 +770,17 @@ worm_agent_op_run (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *r
     worm_claims_expire (self);
     worm_claim_t *claim = worm_claims_find (self, claim_id);
     if (!claim || !self->sender || !streq (claim->launcher, self->sender)) {
-        worm_ctl_reply_error (self->router, identity,
-                              "run: claim %s is unknown, expired or "
-                              "another key's",
-                              claim_id);
+        worm_agent_refuse (self, identity, "run", NULL,
+                           "run: claim %s is unknown, expired or another key's", claim_id);
         return;
     }
     if (!self->config.allow_run) {
         worm_log ("refused RUN from key %s: running commands is not allowed here", self->sender);
         worm_claims_drop (self, claim);
         worm_agent_reconsider (self);
-        worm_ctl_reply_error (self->router, identity,
-                              "%s refused to run: this host does not run "
-                              "commands (wormd --allow-run)",
-                              self->config.name);
+        worm_agent_refuse (self, identity, "run", NULL,
+                           "%s refused to run: this host does not run commands (wormd "
+                           "--allow-run)", self->config.name);
         return;
     }
     //  From here on the claim is spent, whatever happens

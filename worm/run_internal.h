@@ -30,6 +30,10 @@ struct _worm_run_t {
     char worm[WORM_AGENT_NAME_MAX + 1];     //  the claim's name, "run.XXXXXXXX"
     char launcher[WORM_KEY_LEN + 1];        //  the client's key: only it may speak of the run
     char command[WORM_AGENT_NAME_MAX + 1];  //  argv[0], for the log
+    char *argv_record;                      //  its words for the event log, msgpack
+                                            //  ([str], bounded), NULL until read
+    size_t argv_record_size;                //  bytes of it
+    bool argv_cut;                          //  words were left out of it, or cut short
     zframe_t *client;                       //  routing id of the client's connection
     worm_run_state_t state;                 //  where the run is
     worm_guest_t *guest;                    //  the command while it runs

@@ -19,7 +19,7 @@ static void s_verify_fields (worm_wire_reader_t *reader, const msgpack_object *m
 static void
 s_verify_item (worm_wire_reader_t *reader, const msgpack_object *obj, const worm_field_t *item)
 {
-    char buf[WORM_REQUEST_ARG_MAX + 1];
+    char buf[WORM_RUN_ARG_MAX + 1];    //  the longest string of any table
     if (item->type == WORM_FIELD_STR) {
         if (item->max + 1 > sizeof buf || worm_wire_obj_str (reader, obj, "item", buf, item->max + 1))
             abort ();
@@ -40,7 +40,7 @@ s_verify_fields (worm_wire_reader_t *reader, const msgpack_object *map, const wo
                 abort ();
             continue;
         }
-        char buf[WORM_REQUEST_ARG_MAX + 1];
+        char buf[WORM_RUN_ARG_MAX + 1];    //  the longest string of any table
         uint64_t u;
         double d;
         const msgpack_object_array *array;
