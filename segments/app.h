@@ -41,10 +41,11 @@ typedef struct {
     //  layer (segments/job.h), on the worker thread (worm_task_fn's
     //  contract, with state as its argument). NULL: the app takes no units.
     worm_task_fn *unit;
-    //  Each unit runs in a child process forked for it and killed when the
-    //  unit is cancelled or the segment leaves (segments/worker.h,
-    //  worm_worker_isolate): for units that cannot look at their cancel
-    //  flag every second. The child sees a copy of state.
+    //  Each unit runs in a process of its own (worm-segment --unit APP,
+    //  started for it) killed when the unit is cancelled or the segment
+    //  leaves (segments/worker.h, worm_worker_isolate): for units that
+    //  cannot look at their cancel flag every second. unit then gets state
+    //  NULL: such an app's units carry all they need.
     bool unit_in_child;
     //  Answers a client's app request of a verb that is not the job
     //  layer's: reply is an open map (the runtime wrote "ok" and closes

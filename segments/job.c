@@ -67,10 +67,10 @@ worm_jobs_destroy (worm_jobs_t **self_p)
     *self_p = NULL;
 }
 
-void
-worm_jobs_isolate (worm_jobs_t *self)
+int
+worm_jobs_isolate (worm_jobs_t *self, char *const argv[])
 {
-    worm_worker_isolate (self->worker);
+    return worm_worker_isolate (self->worker, argv);
 }
 
 bool

@@ -34,8 +34,9 @@ typedef struct worm_jobs_t worm_jobs_t;
 worm_jobs_t *worm_jobs_new (const char *id, worm_task_fn *fn, void *arg);
 void worm_jobs_destroy (worm_jobs_t **self_p);
 
-/*  Runs every unit in a child process of its own (worm_worker_isolate). */
-void worm_jobs_isolate (worm_jobs_t *self);
+/*  Runs every unit in a process of its own, the program argv
+    (worm_worker_isolate). Returns 0, or -1 for a bad argv. */
+int worm_jobs_isolate (worm_jobs_t *self, char *const argv[]);
 
 /*  Whether verb is one of the job layer's ("job.run", "job.held", "job.cancel"). */
 bool worm_jobs_verb (const char *verb);

@@ -1,13 +1,26 @@
 /*  worm-segment — one segment of a worm; started by a host agent, with the
     command line the agent builds from a checked spawn (worm/segspec.h). */
+#include "app.h"
 #include "log.h"
 #include "segment.h"
+#include "worker.h"
 
 #include <czmq.h>
 
 int
 main (int argc, char **argv)
 {
+    //  A unit of an app whose units each run in a process of their own
+    //  (segments/worker.h, worm_worker_isolate): the segment's worker
+    //  started us with the unit on fd 3
+    if (argc == 3 && strcmp (argv[1], "--unit") == 0) {
+        const worm_app_t *app = worm_app_find (argv[2]);
+        if (!app || !app->unit || !app->unit_in_child) {
+            fprintf (stderr, "worm-segment --unit: no app '%s' whose units run apart\n", argv[2]);
+            return 2;
+        }
+        return worm_worker_unit_main (app->unit, NULL);
+    }
     bool help = false;
     for (int i = 1; i < argc; i++)
         help |= strcmp (argv[i], "--help") == 0;

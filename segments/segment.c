@@ -14,7 +14,9 @@
 #include "watch.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -166,8 +168,19 @@ s_create_app (s_segment_t *self, const worm_token_t *token, char *err, size_t ca
             snprintf (err, cap, "cannot start the worker of app %s", self->app->name);
             return -1;
         }
-        if (self->app->unit_in_child)
-            worm_jobs_isolate (self->jobs);
+        if (self->app->unit_in_child) {
+            //  Each unit in a worm-segment --unit APP of its own (main.c)
+            char exe[PATH_MAX];
+            ssize_t size = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+            char *argv[] = {exe, "--unit", (char *) self->app->name, NULL};
+            if (size > 0)
+                exe[size] = 0;
+            if (size <= 0 || worm_jobs_isolate (self->jobs, argv)) {
+                snprintf (err, cap, "cannot name our own program for app %s's units: %s",
+                          self->app->name, size <= 0 ? strerror (errno) : "bad command line");
+                return -1;
+            }
+        }
         if (self->poller)
             zpoller_add (self->poller, worm_jobs_sock (self->jobs));
     }

@@ -4,8 +4,9 @@
     cancels; the thread takes units in order, runs each, and sends its
     result over an inproc PAIR whose other end the reactor polls. The lock
     is held only to move a unit in or out, never while a task runs. An
-    isolated worker runs each unit in a child process forked by the thread
-    (s_run_child), which a cancel kills.
+    isolated worker runs each unit in a process of its own, forked by the
+    thread and made a fresh program at once (s_run_child), which a cancel
+    kills.
 */
 #include "worker.h"
 
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,10 @@
 #define VERB_MAX 64
 #define CHILD_POLL_MS 10                    //  an isolated unit's cancel is seen this soon
 #define CHILD_RESULT_MAX (64u << 20)        //  bytes of an isolated unit's result, at most
+#define CHILD_BODY_MAX (64u << 20)          //  bytes of a unit's body a unit process takes
+#define CHILD_ARGS 8                        //  words of the unit program's command line
+#define CHILD_IN 3                          //  the unit process reads its unit here
+#define CHILD_OUT 4                         //  and writes its result here
 
 typedef struct s_unit_t s_unit_t;
 struct s_unit_t {
@@ -49,7 +55,8 @@ struct worm_worker_t {
     uint64_t running;           //  the tag of the unit running, 0 none
     bool busy;                  //  a unit runs now (its tag may be 0)
     atomic_bool cancel;         //  tells the running task to stop
-    bool isolated;              //  each unit runs in a child process of its own
+    bool isolated;              //  each unit runs in a process of its own
+    char *argv[CHILD_ARGS + 1]; //  the program it runs, NULL-terminated
     zsock_t *results;           //  the reactor's end of the result pipe
     zsock_t *sender;            //  the thread's end
     size_t pending;             //  submitted and not yet received (reactor's count)
@@ -94,24 +101,95 @@ s_write_all (int fd, const void *data, size_t size)
     return 0;
 }
 
-//  The child's end: runs the task and sends back rc, the error sentence,
-//  the result's size and its bytes. Never returns.
+//  Reads all of size bytes from fd (blocking), or returns -1.
+static int
+s_read_whole (int fd, void *data, size_t size)
+{
+    char *at = data;
+    while (size) {
+        ssize_t n = read (fd, at, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        at += n;
+        size -= (size_t) n;
+    }
+    return 0;
+}
+
+//  The child between fork and exec: only async-signal-safe calls. The
+//  unit's socket becomes fd CHILD_IN, the result's pipe CHILD_OUT. Never
+//  returns.
 static void
-s_child (worm_worker_t *self, worm_task_t *task, int out, pid_t parent)
+s_child (worm_worker_t *self, int in, int out, pid_t parent)
 {
     //  Dies with the worker's thread (a segment SIGKILLed takes it along);
     //  a parent gone before the prctl is seen by the check after it
     if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid () != parent)
         _exit (1);
-    static atomic_bool never;   //  the parent cancels by SIGKILL, not by this flag
-    task->cancel = &never;
-    int rc = self->fn (self->arg, task);
-    uint64_t size = rc == 0 ? task->result_size : 0;
-    if (s_write_all (out, &rc, sizeof rc) || s_write_all (out, task->error, sizeof task->error)
-        || s_write_all (out, &size, sizeof size)
-        || (size && s_write_all (out, task->result, (size_t) size)))
+    //  Out of the way of fds 3 and 4 first, whichever they are now
+    int high_in = fcntl (in, F_DUPFD_CLOEXEC, 10), high_out = fcntl (out, F_DUPFD_CLOEXEC, 10);
+    if (high_in < 0 || high_out < 0 || dup2 (high_in, CHILD_IN) < 0
+        || dup2 (high_out, CHILD_OUT) < 0)
         _exit (1);
-    _exit (0);
+    execv (self->argv[0], self->argv);
+    _exit (127);
+}
+
+int
+worm_worker_unit_main (worm_task_fn *fn, void *arg)
+{
+    uint32_t verb_size = 0;
+    uint64_t size = 0;
+    char verb[VERB_MAX];
+    if (s_read_whole (CHILD_IN, &verb_size, sizeof verb_size) || verb_size >= VERB_MAX
+        || s_read_whole (CHILD_IN, verb, verb_size)
+        || s_read_whole (CHILD_IN, &size, sizeof size) || size > CHILD_BODY_MAX)
+        return 1;
+    verb[verb_size] = 0;
+    void *body = malloc (size ? (size_t) size : 1);
+    if (!body || s_read_whole (CHILD_IN, body, (size_t) size))
+        return 1;
+    static atomic_bool never;   //  the parent cancels by SIGKILL, not by this flag
+    worm_task_t task = {.verb = verb, .body = body, .size = (size_t) size, .cancel = &never};
+    int rc = fn (arg, &task);
+    uint64_t out = rc == 0 ? task.result_size : 0;
+    int failed = s_write_all (CHILD_OUT, &rc, sizeof rc)
+                 || s_write_all (CHILD_OUT, task.error, sizeof task.error)
+                 || s_write_all (CHILD_OUT, &out, sizeof out)
+                 || (out && s_write_all (CHILD_OUT, task.result, (size_t) out));
+    free (task.result);
+    free (body);
+    return failed ? 1 : 0;
+}
+
+//  Sends the unit to the unit process: verb and body, each after its size.
+//  A process that died meanwhile is no SIGPIPE here (MSG_NOSIGNAL).
+static int
+s_send_unit (int fd, const worm_task_t *task)
+{
+    uint32_t verb_size = (uint32_t) strlen (task->verb);
+    uint64_t size = task->size;
+    struct {
+        const void *data;
+        size_t size;
+    } parts[] = {{&verb_size, sizeof verb_size}, {task->verb, verb_size}, {&size, sizeof size},
+                 {task->body, task->size}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const char *at = parts[i].data;
+        size_t left = parts[i].size;
+        while (left) {
+            ssize_t n = send (fd, at, left, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1;
+            at += n;
+            left -= (size_t) n;
+        }
+    }
+    return 0;
 }
 
 //  Reads size bytes from fd into data, watching the cancel flag; returns
@@ -140,33 +218,42 @@ s_read_all (worm_worker_t *self, int fd, void *data, size_t size)
     return 0;
 }
 
-//  Runs task in a child process forked for it, whose result comes back
-//  through a pipe: a task that cannot look at its cancel flag often (an
-//  ECM curve's stage 1 takes seconds) is stopped by SIGKILL at once. The
-//  child shares nothing with us after the fork: the task reads its copy of
-//  arg and the unit, and touches nothing else.
+//  Runs task in a process of its own (the program self->argv), whose
+//  result comes back through a pipe: a task that cannot look at its cancel
+//  flag often (an ECM curve's stage 1 takes seconds) is stopped by SIGKILL
+//  at once. The process shares nothing with us: it gets the unit's bytes.
 static int
 s_run_child (worm_worker_t *self, worm_task_t *task)
 {
-    int ends[2];
+    int ends[2], unit[2] = {-1, -1};
     if (pipe2 (ends, O_CLOEXEC)) {
         snprintf (task->error, sizeof task->error, "%s: no pipe for the unit's process: %s",
                   task->verb, strerror (errno));
         return -1;
     }
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, unit)) {
+        snprintf (task->error, sizeof task->error, "%s: no socket for the unit's process: %s",
+                  task->verb, strerror (errno));
+        close (ends[0]);
+        close (ends[1]);
+        return -1;
+    }
     pid_t parent = getpid ();
     pid_t pid = fork ();
-    if (pid == 0) {
-        close (ends[0]);
-        s_child (self, task, ends[1], parent);
-    }
+    if (pid == 0)
+        s_child (self, unit[1], ends[1], parent);
     close (ends[1]);
+    close (unit[1]);
     if (pid < 0) {
         close (ends[0]);
+        close (unit[0]);
         snprintf (task->error, sizeof task->error, "%s: cannot fork the unit's process: %s",
                   task->verb, strerror (errno));
         return -1;
     }
+    //  A process that died before it read its unit says so below
+    s_send_unit (unit[0], task);
+    close (unit[0]);
     int rc = -1;
     uint64_t size = 0;
     char error[WORM_TASK_ERROR_MAX];
@@ -201,6 +288,9 @@ s_run_child (worm_worker_t *self, worm_task_t *task)
         if (WIFSIGNALED (status))
             snprintf (task->error, sizeof task->error, "%s: the unit's process died of signal %d",
                       task->verb, WTERMSIG (status));
+        else if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
+            snprintf (task->error, sizeof task->error, "%s: cannot run the unit's program %s",
+                      task->verb, self->argv[0]);
         else
             snprintf (task->error, sizeof task->error, "%s: the unit's process ended without a result",
                       task->verb);
@@ -257,12 +347,21 @@ s_thread (void *arg)
     return NULL;
 }
 
-void
-worm_worker_isolate (worm_worker_t *self)
+int
+worm_worker_isolate (worm_worker_t *self, char *const argv[])
 {
+    int count = 0;
+    while (argv[count])
+        count++;
+    if (count == 0 || count > CHILD_ARGS)
+        return -1;
     pthread_mutex_lock (&self->lock);
+    for (int i = 0; i < count; i++)
+        self->argv[i] = strdup (argv[i]);
+    self->argv[count] = NULL;
     self->isolated = true;
     pthread_mutex_unlock (&self->lock);
+    return 0;
 }
 
 worm_worker_t *
@@ -318,6 +417,8 @@ worm_worker_destroy (worm_worker_t **self_p)
     zsock_destroy (&self->results);
     pthread_cond_destroy (&self->wake);
     pthread_mutex_destroy (&self->lock);
+    for (int i = 0; self->argv[i]; i++)
+        free (self->argv[i]);
     free (self);
     *self_p = NULL;
 }

@@ -54,14 +54,25 @@ typedef struct worm_worker_t worm_worker_t;
 /*  A worker running fn (arg) on units. NULL when its thread cannot start. */
 worm_worker_t *worm_worker_new (worm_task_fn *fn, void *arg);
 
-/*  From now on each unit runs in a child process of its own, forked from
-    the worker's thread (so at its priority) and killed by SIGKILL when the
-    unit is cancelled or the worker destroyed: for a task that cannot look
-    at its cancel flag every second. The task then sees a copy of arg and
-    gets no cancel; its result and error come back through a pipe; a child
-    that dies without a result is the unit's error ("VERB: the unit's
-    process died of signal 9"). Call before the first submit. */
-void worm_worker_isolate (worm_worker_t *self);
+/*  From now on each unit runs in a process of its own, killed by SIGKILL
+    when the unit is cancelled or the worker destroyed: for a task that
+    cannot look at its cancel flag every second. The process is forked from
+    the worker's thread (so at its priority) and at once becomes the program
+    argv (copied; argv[0] a path), which must call worm_worker_unit_main
+    with the task function: a fresh process, as a fork of our threads
+    could not safely run a task (another thread may hold a lock the task
+    needs, such as the allocator's). Its result and error come back through
+    a pipe; a process that dies without a result is the unit's error
+    ("VERB: the unit's process died of signal 9"). Call before the first
+    submit. Returns 0, or -1 when argv is empty or too long. */
+int worm_worker_isolate (worm_worker_t *self, char *const argv[]);
+
+/*  The unit process's side (a program's main, for worm_worker_isolate):
+    reads one unit from fd 3, runs fn (arg) on it with a cancel flag that
+    never turns (the worker kills it instead), and writes its result to
+    fd 4. Returns the exit status: 0, or 1 when the unit could not be read
+    or the result not written. */
+int worm_worker_unit_main (worm_task_fn *fn, void *arg);
 
 /*  Cancels the unit running and those waiting, and ends the thread (after
     the task function returns, or at once for an isolated worker). Sets

@@ -5,8 +5,10 @@
 #include "worker.h"
 #include "../tests/check.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 typedef struct {
     atomic_int calls;       //  tasks run
@@ -73,9 +75,12 @@ s_wait_started (s_counts_t *counts)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
     s_counts_t counts = {0};
+    //  The unit process of the isolated worker below: this program again
+    if (argc == 2 && strcmp (argv[1], "--unit") == 0)
+        return worm_worker_unit_main (s_task, &counts);
     worm_worker_t *worker = worm_worker_new (s_task, &counts);
     CHECK (worker);
     worm_worker_result_t result;
@@ -156,12 +161,47 @@ main (void)
     CHECK (zclock_mono () - destroyed_at < 1000);
     worm_worker_destroy (&worker);
 
-    //  Isolated, each unit in a child process: results and errors come back
-    //  through its pipe; a cancel or a destroy kills a task that never looks
-    //  at its flag; a child that dies is the unit's error
+    //  Isolated, each unit in a process of its own (this program with
+    //  --unit): results and errors come back through its pipe; a cancel or
+    //  a destroy kills a task that never looks at its flag; a process that
+    //  dies is the unit's error; a program that cannot run is said
+    char *bad[] = {"/nonexistent/worm-unit", "--unit", NULL};
     worker = worm_worker_new (s_task, &counts);
     CHECK (worker);
-    worm_worker_isolate (worker);
+    CHECK_EQ (worm_worker_isolate (worker, bad), 0);
+    CHECK_EQ (worm_worker_submit (worker, 50, "echo", "abc", 3), 0);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.rc, -1);
+    CHECK_STR (result.error, "echo: cannot run the unit's program /nonexistent/worm-unit");
+    worm_worker_destroy (&worker);
+    char exe[PATH_MAX];
+    ssize_t size = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    CHECK (size > 0);
+    exe[size] = 0;
+    char *unit_argv[] = {exe, "--unit", NULL};
+    char *none[] = {NULL};
+    worker = worm_worker_new (s_task, &counts);
+    CHECK (worker);
+    CHECK_EQ (worm_worker_isolate (worker, none), -1);
+    CHECK_EQ (worm_worker_isolate (worker, unit_argv), 0);
+    int calls_before = atomic_load (&counts.calls);
+    //  A body larger than a pipe's buffer reaches the process whole
+    size_t big_size = 1 << 20;
+    char *big = malloc (big_size);
+    for (size_t i = 0; i < big_size; i++)
+        big[i] = (char) (i * 7);
+    CHECK_EQ (worm_worker_submit (worker, 49, "echo", big, big_size), 0);
+    s_next (worker, &result, 5000);
+    CHECK_EQ (result.tag, 49);
+    CHECK_EQ (result.rc, 0);
+    CHECK_EQ (result.size, big_size);
+    for (size_t i = 0; i < big_size; i++)
+        if (((char *) result.data)[i] != big[big_size - 1 - i]) {
+            CHECK (!"the big echo came back different");
+            break;
+        }
+    free (result.data);
+    free (big);
     CHECK_EQ (worm_worker_submit (worker, 51, "echo", "abc", 3), 0);
     CHECK_EQ (worm_worker_submit (worker, 52, "fail", "u52", 3), 0);
     CHECK_EQ (worm_worker_submit (worker, 53, "die", "", 0), 0);
@@ -192,5 +232,7 @@ main (void)
     destroyed_at = zclock_mono ();
     worm_worker_destroy (&worker);
     CHECK (zclock_mono () - destroyed_at < 1000);
+    //  The tasks ran in the other processes, not in this one
+    CHECK_EQ (atomic_load (&counts.calls), calls_before);
     return check_done ("segments.worker");
 }
