@@ -6,6 +6,7 @@
 #include "worker.h"
 
 #include <czmq.h>
+#include <sys/prctl.h>
 
 int
 main (int argc, char **argv)
@@ -19,6 +20,8 @@ main (int argc, char **argv)
             fprintf (stderr, "worm-segment --unit: no app '%s' whose units run apart\n", argv[2]);
             return 2;
         }
+        //  Told apart from the segments: ps and /proc/PID/comm say worm-unit
+        prctl (PR_SET_NAME, "worm-unit", 0, 0, 0);
         return worm_worker_unit_main (app->unit, NULL);
     }
     bool help = false;

@@ -285,6 +285,10 @@ s_run_child (worm_worker_t *self, worm_task_t *task)
         free (task->result);
         task->result = NULL;
         task->result_size = 0;
+        //  Killed from outside (an administrator, the OOM killer, a fault
+        //  drill), not failed: the unit did not run, and may run again
+        if (WIFSIGNALED (status) && (WTERMSIG (status) == SIGKILL || WTERMSIG (status) == SIGTERM))
+            return 1;
         if (WIFSIGNALED (status))
             snprintf (task->error, sizeof task->error, "%s: the unit's process died of signal %d",
                       task->verb, WTERMSIG (status));

@@ -62,8 +62,9 @@ worm_worker_t *worm_worker_new (worm_task_fn *fn, void *arg);
     with the task function: a fresh process, as a fork of our threads
     could not safely run a task (another thread may hold a lock the task
     needs, such as the allocator's). Its result and error come back through
-    a pipe; a process that dies without a result is the unit's error
-    ("VERB: the unit's process died of signal 9"). Call before the first
+    a pipe; a process killed by SIGKILL or SIGTERM from elsewhere stopped
+    (rc 1: it may run again), one that dies otherwise without a result is
+    the unit's error ("VERB: the unit's process died of signal 6"). Call before the first
     submit. Returns 0, or -1 when argv is empty or too long. */
 int worm_worker_isolate (worm_worker_t *self, char *const argv[]);
 

@@ -37,6 +37,8 @@ s_task (void *arg, worm_task_t *task)
     }
     if (strcmp (task->verb, "die") == 0)
         raise (SIGKILL);
+    if (strcmp (task->verb, "crash") == 0)
+        raise (SIGUSR1);
     if (strcmp (task->verb, "fail") == 0) {
         snprintf (task->error, sizeof task->error, "unit %.*s is bad", (int) task->size,
                   (const char *) task->body);
@@ -217,8 +219,12 @@ main (int argc, char **argv)
     CHECK_STR (result.error, "unit u52 is bad");
     s_next (worker, &result, 2000);
     CHECK_EQ (result.tag, 53);
+    CHECK_EQ (result.rc, 1);    //  killed from outside: it may run again
+    CHECK_EQ (worm_worker_submit (worker, 56, "crash", "", 0), 0);
+    s_next (worker, &result, 2000);
+    CHECK_EQ (result.tag, 56);
     CHECK_EQ (result.rc, -1);
-    CHECK_STR (result.error, "die: the unit's process died of signal 9");
+    CHECK_STR (result.error, "crash: the unit's process died of signal 10");
     CHECK_EQ (worm_worker_submit (worker, 54, "stubborn", "", 0), 0);
     zclock_sleep (100);
     cancelled_at = zclock_mono ();

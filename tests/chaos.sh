@@ -594,8 +594,9 @@ for i in $(seq "$HOSTS"); do
     [ -z "$g" ] || broke leftovers "guest folders left on h$i: $g"
 done
 for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" == worm-segment ] || continue
-    case $(readlink "$p/cwd" 2>/dev/null) in "$D"/*) broke leftovers "segment ${p#/proc/} still runs in $(readlink "$p/cwd")" ;; esac
+    # a segment, or the process of one of its units (comm worm-unit)
+    case $(cat "$p/comm" 2>/dev/null) in worm-segment | worm-unit) ;; *) continue ;; esac
+    case $(readlink "$p/cwd" 2>/dev/null) in "$D"/*) broke leftovers "segment or unit ${p#/proc/} still runs in $(readlink "$p/cwd")" ;; esac
 done
 netlan_down "$PREFIX" "$CLIENT"
 [ -z "$(ip netns list | grep "^$PREFIX")" ] || broke leftovers "namespaces left: $(ip netns list | grep "^$PREFIX" | tr '\n' ' ')"
