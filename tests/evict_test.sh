@@ -18,7 +18,6 @@ bystander=$("$WORM_BIN/test-ctl" place "$TEST_DIR/h2" bystander 60 0) ||
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
 receipts () { ctl evictions h1 --json; }
 place () { "$WORM_BIN/test-ctl" place "$EP" "$@"; }
-gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 
 # A cooperative guest and a non-cooperative one with an escaped grandchild
 coop=$(place coop 60 0) || fail "placing the cooperative guest"

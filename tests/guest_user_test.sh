@@ -22,7 +22,6 @@ guest_dir () {
     wait_for 5 bash -c "ls $1/guests/*-$2/guest-info" || fail "no guest-info for worm $2 in $1"
     ls -d "$1"/guests/*-"$2"
 }
-gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 
 # Refusals: one line, status 2
 expect_usage_error "--user: no user 'nosuchuser' on this machine; create it with 'useradd --system" \

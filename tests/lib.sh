@@ -128,5 +128,24 @@ wait_for () {
     done
 }
 
+# wait_agents NAME...: each agent start_agent started has written its endpoint (5 s).
+wait_agents () {
+    local name
+    for name in "$@"; do
+        wait_for 5 test -s "$TEST_DIR/$name/endpoint" || fail "$name did not start"
+    done
+}
+
+# Whether process PID is gone (no longer there, or a zombie).
+gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
+
+# The folders of the commands (wormctl run) that the test's agents hold now,
+# whether there are none, whether there are at least N; and whether host
+# NAME says it is willing (through the test's own ctl).
+run_dirs () { ls -d "$TEST_DIR"/*/guests/*-run.* 2>/dev/null; }
+no_run_dirs () { [ -z "$(run_dirs)" ]; }
+count_run_dirs () { [ "$(run_dirs | wc -l)" -ge "$1" ]; }
+willing () { ctl hosts --json | jq -e --arg h "$1" '.[] | select(.name == $h) | .willing' >/dev/null; }
+
 # Milliseconds on a monotonic-enough clock.
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }

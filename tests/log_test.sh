@@ -18,7 +18,6 @@ wait_for 5 test -s "$TEST_DIR/h1/endpoint" || fail "h1 did not start"
 wait_for 5 test -s "$TEST_DIR/h2/endpoint" || fail "h2 did not start"
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
 place () { "$WORM_BIN/test-ctl" place "$TEST_DIR/$1" "${@:2}"; }
-gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 events () { ctl log --json "$@"; }
 
 # Usage: --help, and each bad option refused in one line with exit 2

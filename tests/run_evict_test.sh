@@ -11,13 +11,8 @@ port=$(free_port)
 start_agent h1 "$port" --allow-run --min-idle 1 --grace 1
 start_agent h2 "$port"
 start_agent h3 "$port" --allow-run --min-idle 1 --grace 1
-for h in h1 h2 h3; do
-    wait_for 5 test -s "$TEST_DIR/$h/endpoint" || fail "$h did not start"
-done
+wait_agents h1 h2 h3
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
-run_dirs () { ls -d "$TEST_DIR"/h[123]/guests/*-run.* 2>/dev/null; }
-no_run_dirs () { [ -z "$(run_dirs)" ]; }
-willing () { ctl hosts --json | jq -e --arg h "$1" '.[] | select(.name == $h) | .willing' >/dev/null; }
 
 # A host whose owner did not allow it refuses, and says so
 err=$(ctl run --host h2 -- true 2>&1); rc=$?
@@ -84,7 +79,6 @@ wait_for 5 grep -q started "$TEST_DIR/k.out" || fail "the command did not start:
 remote=$(cat "$(run_dirs | head -1)/pid")
 kill -KILL "$client"
 t0=$(now_ms)
-gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 wait_for 16 gone "$remote" || fail "the command of a killed client still runs after 16 s"
 ms=$(( $(now_ms) - t0 ))
 [ "$ms" -ge 9000 ] || fail "the command went $ms ms after its client, before the 10 s of silence"

@@ -15,14 +15,8 @@ port=$(free_port)
 for h in h1 h2 h3; do
     start_agent "$h" "$port" --allow-run --min-idle 1 --grace 1 --max-segments 2
 done
-for h in h1 h2 h3; do
-    wait_for 5 test -s "$TEST_DIR/$h/endpoint" || fail "$h did not start"
-done
+wait_agents h1 h2 h3
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
-run_dirs () { ls -d "$TEST_DIR"/h[123]/guests/*-run.* 2>/dev/null; }
-no_run_dirs () { [ -z "$(run_dirs)" ]; }
-count_run_dirs () { [ "$(run_dirs | wc -l)" -ge "$1" ]; }
-willing () { ctl hosts --json | jq -e --arg h "$1" '.[] | select(.name == $h) | .willing' >/dev/null; }
 
 # Usage errors
 expect_usage_error "--jobs" "$WORMCTL" run -j 0

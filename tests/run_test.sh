@@ -13,13 +13,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
 port=$(free_port)
 start_agent h1 "$port" --allow-run
 start_agent h2 "$port" --allow-run
-wait_for 5 test -s "$TEST_DIR/h1/endpoint" || fail "h1 did not start"
-wait_for 5 test -s "$TEST_DIR/h2/endpoint" || fail "h2 did not start"
+wait_agents h1 h2
 ctl () { "$WORMCTL" --broadcast 127.255.255.255 --beacon-port "$port" "$@"; }
-# Every run folder either agent holds now
-run_dirs () { ls -d "$TEST_DIR"/h[12]/guests/*-run.* 2>/dev/null; }
-no_run_dirs () { [ -z "$(run_dirs)" ]; }
-gone () { ! [ -e "/proc/$1/exe" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]; }
 
 # Usage errors and --help
 expect_usage_error "no command given" "$WORMCTL" run
