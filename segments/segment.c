@@ -22,6 +22,11 @@
 #include <unistd.h>
 
 #define JOIN_RETRY_MS 300
+//  A joiner with no token yet asks whether its spawner still lives this
+//  long after it started, and as often again after that: one whose
+//  spawner is gone before letting it in is known to nobody (it would wait
+//  out the join deadline)
+#define SPAWNER_CHECK_MS 1500
 #define PEER_HWM 64
 #define EXIT_LINGER_MS 500
 #define LEAVE_GRACE_MS 300      //  SIGTERM: time to hand the token on and say LEAVE
@@ -53,6 +58,7 @@ typedef struct {
     bool exiting;                       //  the ring said exit
     char exit_reason[WORM_RING_REASON_MAX];     //  why
     uint64_t next_join_ms;              //  join: when to introduce ourselves again
+    uint64_t next_spawner_check_ms;     //  join: when to ask whether our spawner lives
     worm_log_limiter_t bad_message;     //  rate limit for malformed messages
     worm_log_limiter_t misaddressed;    //  and for ring messages meant for another
     worm_log_limiter_t spawn_failed;    //  and for failed spawns
@@ -169,15 +175,13 @@ s_create_app (s_segment_t *self, const worm_token_t *token, char *err, size_t ca
             return -1;
         }
         if (self->app->unit_in_child) {
-            //  Each unit in a worm-segment --unit APP of its own (main.c)
-            char exe[PATH_MAX];
-            ssize_t size = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-            char *argv[] = {exe, "--unit", (char *) self->app->name, NULL};
-            if (size > 0)
-                exe[size] = 0;
-            if (size <= 0 || worm_jobs_isolate (self->jobs, argv)) {
-                snprintf (err, cap, "cannot name our own program for app %s's units: %s",
-                          self->app->name, size <= 0 ? strerror (errno) : "bad command line");
+            //  Each unit in a worm-segment --unit APP of its own (main.c):
+            //  this very program, even once a newer one is installed in
+            //  its place (/proc/self/exe is our image, not a path)
+            char *argv[] = {"/proc/self/exe", "--unit", (char *) self->app->name, NULL};
+            if (worm_jobs_isolate (self->jobs, argv)) {
+                snprintf (err, cap, "cannot set up the unit processes of app %s",
+                          self->app->name);
                 return -1;
             }
         }
@@ -336,13 +340,47 @@ done:
     zmsg_destroy (&msg);
 }
 
+//  True when id is the segment that spawned us (the part of our spawn id
+//  before its last slash).
+static bool
+s_is_our_spawner (const s_segment_t *self, const char *id)
+{
+    const char *slash = strrchr (self->config.spawn_id, '/');
+    size_t len = slash ? (size_t) (slash - self->config.spawn_id) : 0;
+    return !self->config.found && len && strlen (id) == len
+           && strncmp (id, self->config.spawn_id, len) == 0;
+}
+
+//  A joiner without a token asks its spawner's host agent (through ours)
+//  whether the spawner still runs; GONE comes back through s_on_spawner.
+static void
+s_check_spawner (s_segment_t *self, uint64_t now)
+{
+    const char *slash = strrchr (self->config.spawn_id, '/');
+    if (self->config.found || !self->config.spawner_host[0] || !slash
+        || worm_ring_token (self->ring) || now < self->next_spawner_check_ms)
+        return;
+    self->next_spawner_check_ms = now + SPAWNER_CHECK_MS;
+    char id[WORM_TOKEN_ID_MAX], pid[24];
+    snprintf (id, sizeof id, "%.*s", (int) (slash - self->config.spawn_id), self->config.spawn_id);
+    snprintf (pid, sizeof pid, "%llu", (unsigned long long) self->config.spawner_pid);
+    zstr_sendx (self->spawner, "CHECK", id, self->config.spawner_host, pid, NULL);
+}
+
 static void
 s_on_spawner (s_segment_t *self)
 {
     char *report = NULL, *spawn_id = NULL, *detail = NULL, *pid = NULL;
     if (zstr_recvx (self->spawner, &report, &spawn_id, &detail, &pid, NULL) < 0)
         return;
-    if (streq (report, "GONE")) {
+    if (streq (report, "GONE") && s_is_our_spawner (self, spawn_id)
+        && !worm_ring_token (self->ring)) {
+        //  Nobody else knows of us: nothing to hand on, nobody to tell
+        self->exiting = true;
+        snprintf (self->exit_reason, sizeof self->exit_reason,
+                  "never joined: the segment that asked for us (%s) is gone", spawn_id);
+    }
+    else if (streq (report, "GONE")) {
         worm_log ("host agent confirms segment %s is gone", spawn_id);
         worm_ring_confirm_dead (self->ring, spawn_id, s_now ());
     }
@@ -469,6 +507,7 @@ s_start_ring (s_segment_t *self, worm_ring_config_t *ring_config, char *err, siz
     snprintf (self->self.endpoint, sizeof self->self.endpoint, "%s", self->endpoint);
     self->self.pid = (uint64_t) getpid ();
     self->self.born_at_ms = s_now ();
+    self->next_spawner_check_ms = self->self.born_at_ms + SPAWNER_CHECK_MS;
     worm_log_init ("worm-segment", self->self.id);
 
     worm_ring_config_defaults (ring_config);
@@ -511,6 +550,8 @@ s_start_spawner (s_segment_t *self, const worm_lan_t *lan,
     snprintf (joiner->worm, sizeof joiner->worm, "%s", self->config.worm);
     snprintf (joiner->app, sizeof joiner->app, "%s", self->config.app);
     snprintf (joiner->spawner, sizeof joiner->spawner, "%s", self->endpoint);
+    snprintf (joiner->spawner_host, sizeof joiner->spawner_host, "%s", self->self.host_id);
+    joiner->spawner_pid = self->self.host_id[0] ? (uint64_t) getpid () : 0;
     joiner->hold_ms = ring_config->hold_ms;
     joiner->orphan_ms = ring_config->orphan_timeout_ms;
     self->spawner = worm_spawner_new (&spawner);
@@ -650,6 +691,7 @@ worm_segment_run (const worm_segment_config_t *config, char *err, size_t cap)
         }
         if (leave_until && now >= leave_until)
             break;
+        s_check_spawner (self, now);
         if (!config->found && !worm_ring_token (self->ring) && now >= self->next_join_ms) {
             s_send_join (self);
             self->next_join_ms = now + JOIN_RETRY_MS;

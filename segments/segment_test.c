@@ -9,13 +9,17 @@
     launcher and its agent, no connection at all for a stranger, a refusal
     for an op outside the caller's roles, and a kill, after which it exits.
     A joiner introduces itself to its spawner with a join that the segment's
-    table accepts, and leaves on SIGTERM.
+    table accepts, and leaves on SIGTERM. A joiner told its spawner's host
+    and pid finds that host by broadcast query (the test answers it) and
+    asks its agent, relayed through ours, whether the spawner runs: it
+    waits while the answer is yes, and exits when the spawner is gone.
 
     Usage: test_segments_segment PATH-TO-worm-segment */
 #include "auth.h"
 #include "ctl.h"
 #include "log.h"
 #include "ops.h"
+#include "beacon.h"
 #include "udp.h"
 #include "../tests/check.h"
 
@@ -30,6 +34,7 @@ static const char *s_program;       //  the worm-segment to run
 static pid_t s_child;               //  the segment running, 0: none
 static char s_log[64];              //  where its stderr goes
 static worm_auth_t *s_auth;         //  our ZAP handler: lets every key in, names it
+static char s_agent_endpoint[128];  //  the test's agent
 
 //  Whatever happens to the test, no segment outlives it.
 static void
@@ -47,6 +52,8 @@ typedef struct {
     const char *app;            //  --app
     bool join;                  //  --join (else --found)
     const char *spawner;        //  join: --spawner
+    const char *spawn_id;       //  join: --spawn-id (default sp-9)
+    const char *extra[8];       //  more words of the command line, NULL-ended
     const char *secret;         //  what stdin holds
     const char *env[16];        //  NAME=VALUE, NULL-ended
 } s_run_t;
@@ -59,11 +66,14 @@ s_start (const s_run_t *run)
     CHECK_EQ (pipe (in), 0);
     int log = open (s_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     CHECK (log >= 0);
-    const char *argv[] = {s_program, run->join ? "--join" : "--found", "--worm-id", WORM_ID,
-                          "--name", "clock", "--app", run->app ? run->app : "existential",
-                          run->join ? "--spawner" : "--size", run->join ? run->spawner : "1",
-                          run->join ? "--spawn-id" : "--max", run->join ? "sp-9" : "1",
-                          "--hold", "50", NULL};
+    const char *spawn_id = run->spawn_id ? run->spawn_id : "sp-9";
+    const char *argv[32] = {s_program, run->join ? "--join" : "--found", "--worm-id", WORM_ID,
+                            "--name", "clock", "--app", run->app ? run->app : "existential",
+                            run->join ? "--spawner" : "--size", run->join ? run->spawner : "1",
+                            run->join ? "--spawn-id" : "--max", run->join ? spawn_id : "1",
+                            "--hold", "50", NULL};
+    for (int i = 0, n = 14; run->extra[i] && n < 31; i++)
+        argv[n++] = run->extra[i];
     s_child = fork ();
     CHECK (s_child >= 0);
     if (s_child == 0) {
@@ -184,6 +194,96 @@ s_recv_request (zsock_t *router, worm_wire_reader_t *reader, char *key, zframe_t
     zmsg_destroy (&msg);
 }
 
+//  Plays the spawner's host agent for a joiner that checks on its spawner
+//  (pid 4242 on host 00000000000000dd): answers its discovery query on the
+//  beacon port with our agent's endpoint, and its relayed alive requests:
+//  "alive" the first time, "gone" the second. Joins to the spawner are
+//  read and dropped. Returns the number of alive requests answered, once
+//  the segment exits or 10 s pass.
+static int
+s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, const char *port)
+{
+    worm_lan_t lan;
+    char err[256];
+    CHECK_EQ (worm_lan_resolve ("127.255.255.255", NULL, atoi (port), &lan, err, sizeof err), 0);
+    int beacon = worm_udp_listen (&lan, err, sizeof err);
+    CHECK (beacon >= 0);
+    int checks = 0;
+    int64_t deadline = worm_now_ms () + 10000;
+    siginfo_t info = {0};
+    while (worm_now_ms () < deadline
+           && waitid (P_PID, (id_t) s_child, &info, WEXITED | WNOHANG | WNOWAIT) == 0
+           && info.si_pid == 0) {
+        zmq_pollitem_t items[] = {{zsock_resolve (router), 0, ZMQ_POLLIN, 0},
+                                  {zsock_resolve (spawner), 0, ZMQ_POLLIN, 0},
+                                  {zsock_resolve (worm_auth_socket (s_auth)), 0, ZMQ_POLLIN, 0},
+                                  {NULL, beacon, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 4, 50) <= 0)
+            continue;
+        if (items[2].revents)
+            worm_auth_handle (s_auth);
+        if (items[1].revents) {
+            zmsg_t *join = zmsg_recv (spawner);
+            zmsg_destroy (&join);
+        }
+        if (items[3].revents) {
+            char buf[WORM_BEACON_MAX + 1];
+            struct sockaddr_in from;
+            ssize_t size = worm_udp_recv (beacon, buf, sizeof buf, &from);
+            worm_beacon_t query;
+            if (size <= 0 || worm_beacon_decode (buf, (size_t) size, &query, err, sizeof err)
+                || query.kind != WORM_BEACON_QUERY)
+                continue;
+            worm_beacon_t answer = {.kind = WORM_BEACON_ANSWER, .qid = query.qid};
+            snprintf (answer.host.id, sizeof answer.host.id, "00000000000000dd");
+            snprintf (answer.host.name, sizeof answer.host.name, "spawnerhost");
+            answer.host.interval_ms = 1000;
+            snprintf (answer.host.key, sizeof answer.host.key, "%s", zcert_public_txt (agent));
+            snprintf (answer.host.endpoint, sizeof answer.host.endpoint, "%s", s_agent_endpoint);
+            worm_wire_writer_t writer;
+            worm_wire_writer_init (&writer);
+            worm_beacon_encode (&answer, &writer);
+            int reply = socket (AF_INET, SOCK_DGRAM, 0);
+            CHECK_EQ (worm_udp_sendto (reply, &from, worm_wire_writer_data (&writer),
+                                       worm_wire_writer_size (&writer)),
+                      0);
+            close (reply);
+            worm_wire_writer_fini (&writer);
+        }
+        if (items[0].revents) {
+            worm_wire_reader_t reader;
+            worm_wire_reader_init (&reader);
+            char key[WORM_KEY_LEN + 1], text[128];
+            zframe_t *identity = NULL;
+            s_recv_request (router, &reader, key, &identity);
+            CHECK_EQ (worm_wire_get_str (&reader, reader.root, "op", text, sizeof text), 0);
+            CHECK_STR (text, "relay");
+            CHECK_EQ (worm_wire_get_str (&reader, reader.root, "to", text, sizeof text), 0);
+            CHECK_STR (text, s_agent_endpoint);
+            const msgpack_object *inner;
+            CHECK_EQ (worm_wire_get_map (&reader, reader.root, "request", &inner), 0);
+            CHECK_EQ (worm_wire_get_str (&reader, inner, "op", text, sizeof text), 0);
+            CHECK_STR (text, "alive");
+            uint64_t pid = 0;
+            CHECK_EQ (worm_wire_get_u64 (&reader, inner, "pid", &pid), 0);
+            CHECK_EQ (pid, 4242);
+            checks++;
+            worm_wire_writer_t writer;
+            worm_wire_writer_init (&writer);
+            worm_wire_map_open (&writer);
+            worm_wire_kbool (&writer, "ok", true);
+            worm_wire_kbool (&writer, "alive", checks < 2);
+            worm_wire_map_close (&writer);
+            worm_ctl_reply (router, identity, &writer);
+            worm_wire_writer_fini (&writer);
+            zframe_destroy (&identity);
+            worm_wire_reader_fini (&reader);
+        }
+    }
+    close (beacon);
+    return checks;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,8 +313,8 @@ main (int argc, char **argv)
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (router, 0);
     worm_curve_server (router, agent);
-    char agent_endpoint[128];
-    CHECK_EQ (worm_ctl_bind (router, "127.0.0.1", agent_endpoint, sizeof agent_endpoint), 0);
+    CHECK_EQ (worm_ctl_bind (router, "127.0.0.1", s_agent_endpoint, sizeof s_agent_endpoint), 0);
+    const char *agent_endpoint = s_agent_endpoint;
 
     const char *base[] = {s_env ("WORM_AGENT", agent_endpoint),
                           s_env ("WORM_AGENT_KEY", zcert_public_txt (agent)),
@@ -387,6 +487,28 @@ main (int argc, char **argv)
     CHECK_EQ (s_wait_exit (10000), 0);
     CHECK_HAS (s_logged (), "joining worm clock through tcp://127.0.0.1:");
     CHECK_HAS (s_logged (), "stopped by signal; leaving the worm");
+
+    //  A joiner that knows its spawner's host and pid asks that host's
+    //  agent, through its own, whether the spawner still runs once it has
+    //  waited SPAWNER_CHECK_MS without a token: it waits on while the
+    //  answer is "alive", and exits when the spawner is gone (nobody else
+    //  knows of it: it would wait out the join deadline)
+    run.spawn_id = "sp-9/1";
+    run.extra[0] = "--spawner-host=00000000000000dd";
+    run.extra[1] = "--spawner-pid=4242";
+    s_start (&run);
+    s_recv_request (router, &reader, key, &identity);
+    CHECK_EQ (worm_wire_get_str (&reader, reader.root, "op", text, sizeof text), 0);
+    CHECK_STR (text, "segment");
+    worm_ctl_reply_ok (router, identity);
+    zframe_destroy (&identity);
+    worm_wire_reader_fini (&reader);
+    int checks = s_answer_spawner_checks (router, spawner, agent, port);
+    if (checks != 2)
+        fprintf (stderr, "segment_test: %d alive checks; the segment logged:\n%s", checks, s_logged ());
+    CHECK_EQ (checks, 2);
+    CHECK_EQ (s_wait_exit (10000), 0);
+    CHECK_HAS (s_logged (), "exiting: never joined: the segment that asked for us (sp-9) is gone");
 
     zsock_destroy (&spawner);
     zsock_destroy (&router);

@@ -3,6 +3,7 @@
 */
 #include "worms.h"
 #include "ctl.h"
+#include "log.h"
 
 #include <pthread.h>
 
@@ -87,13 +88,16 @@ wormctl_search (wormctl_client_t *client, const char *worm)
     return found;
 }
 
-int
-wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app,
-                      wormctl_segments_t *found, const char **endpoints, size_t cap, char *key,
-                      size_t key_cap)
+//  One search for wormctl_job_segments: 0 with the endpoints, 1 after saying
+//  why not, 2 when the worm may yet turn up (its complaint in why).
+static int
+s_job_segments_once (wormctl_client_t *client, const char *worm, const char *app,
+                     wormctl_segments_t *found, const char **endpoints, size_t cap, char *key,
+                     size_t key_cap, char *why, size_t why_cap)
 {
     const char *command = client->command ? client->command->name : "";
     char err[512];
+    memset (found, 0, sizeof *found);
     if (wormctl_find_segments (client, worm, true, found, NULL, err, sizeof err)) {
         fprintf (stderr, "wormctl %s: %s\n", command, err);
         return 1;
@@ -110,20 +114,58 @@ wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *ap
     }
     endpoints[n] = NULL;
     if (found->count == 0) {
-        fprintf (stderr, "wormctl %s: no worm named %s runs on the %d host(s) that answered "
-                         "(start one: wormctl launch %s --app %s --size 2)\n",
-                 command, worm, found->answered, worm, app);
-        return 1;
+        snprintf (why, why_cap,
+                  "no worm named %s runs on the %d host(s) that answered (start one: wormctl "
+                  "launch %s --app %s --size 2)",
+                  worm, found->answered, worm, app);
+        return 2;
     }
     if (n == 0) {
-        fprintf (stderr, "wormctl %s: worm %s has no live segment that answers\n", command, worm);
-        return 1;
+        snprintf (why, why_cap, "worm %s has no live segment that answers", worm);
+        return 2;
     }
     if (strcmp (its_app, app) != 0) {
         fprintf (stderr, "wormctl %s: worm %s runs app %s, not %s\n", command, worm, its_app, app);
         return 1;
     }
     return 0;
+}
+
+int
+wormctl_job_wait_parse (const char *value, int *ms, char *err, size_t cap)
+{
+    double seconds;
+    if (worm_parse_double (value, 0, 3600, &seconds, err, cap))
+        return -1;
+    *ms = (int) (seconds * 1000);
+    return 0;
+}
+
+int
+wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app, int wait_ms,
+                      bool quiet, wormctl_segments_t *found, const char **endpoints, size_t cap,
+                      char *key, size_t key_cap)
+{
+    const char *command = client->command ? client->command->name : "";
+    int64_t deadline = worm_now_ms () + wait_ms;
+    char why[512];
+    bool said = false;
+    while (true) {
+        int rc = s_job_segments_once (client, worm, app, found, endpoints, cap, key, key_cap,
+                                      why, sizeof why);
+        if (rc < 2)
+            return rc;
+        int64_t now = worm_now_ms ();
+        if (now + WORMCTL_JOB_LOOK_MS > deadline || zsys_interrupted) {
+            fprintf (stderr, "wormctl %s: %s\n", command, why);
+            return 1;
+        }
+        if (!said && !quiet)
+            fprintf (stderr, "wormctl %s: %s; looking again for up to %.0f s\n", command, why,
+                     (double) (deadline - now) / 1000);
+        said = true;
+        zclock_sleep (WORMCTL_JOB_LOOK_MS);
+    }
 }
 
 //  Asks one segment how it sees its worm.

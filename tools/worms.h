@@ -77,8 +77,21 @@ wormctl_segments_t *wormctl_search (wormctl_client_t *client, const char *worm);
     key into key. Returns 0, or 1 after saying on stderr in one line
     ("wormctl COMMAND: ...") why there is no worm to work in: the search
     failed, no worm of that name (with how to start one), no live segment
-    that answers, or a worm of another app ("worm W runs app A, not APP"). */
+    that answers, or a worm of another app ("worm W runs app A, not APP").
+    While no worm of that name is found, or none of its segments answers,
+    it looks again every WORMCTL_JOB_LOOK_MS for up to wait_ms (a worm
+    healing from a lost host, or on a host cut off for a moment, is back
+    within seconds), saying so once on stderr unless quiet. */
+#define WORMCTL_JOB_LOOK_MS 500
+#define WORMCTL_JOB_WAIT_S 10   //  the default of factor's and render's --wait
+#define WORMCTL_JOB_WAIT_OPTION                                                                \
+    {"wait", "SECONDS",                                                                        \
+     "how long to look again for the worm while it is not found or none of its segments "    \
+     "answers (default " WORMCTL_STR (WORMCTL_JOB_WAIT_S) "; 0: give up at once)"}
+/*  Parses --wait's value (0 to 3600 seconds) into *ms; -1 with err set. */
+int wormctl_job_wait_parse (const char *value, int *ms, char *err, size_t cap);
 int wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app,
+                          int wait_ms, bool quiet,
                           wormctl_segments_t *found, const char **endpoints, size_t cap,
                           char *key, size_t key_cap);
 

@@ -49,6 +49,8 @@ static const worm_field_t s_segspec[] = {
     {.name = "params", .type = WORM_FIELD_ARRAY, .max = WORM_TOKEN_MAX_PARAMS, .item = &s_param},
     {.name = "spawner", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ENDPOINT_MAX - 1},
     {.name = "spawn_id", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "spawner_host", .type = WORM_FIELD_STR, .max = WORM_TOKEN_ID_MAX - 1},
+    {.name = "spawner_pid", .type = WORM_FIELD_UINT},
     {.name = "hold_ms", .type = WORM_FIELD_UINT},
     {.name = "orphan_ms", .type = WORM_FIELD_UINT},
     {.name = NULL}};

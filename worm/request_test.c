@@ -79,6 +79,34 @@ s_agent_valid (void)
     worm_wire_str (&w, "segment");
     worm_segspec_write (&w, &joiner);
     request_expect_ok (t, &w);
+    //  A joiner that names its spawner's host and pid: through the table,
+    //  and through its command line and back
+    snprintf (joiner.spawner_host, sizeof joiner.spawner_host, "00000000000000dd");
+    joiner.spawner_pid = 4242;
+    worm_wire_map (&w, 4);
+    worm_wire_kstr (&w, "op", "spawn");
+    worm_wire_kstr (&w, "claim", "0123456789abcdef");
+    worm_wire_kstr (&w, "guest", "segment");
+    worm_wire_str (&w, "segment");
+    worm_segspec_write (&w, &joiner);
+    request_expect_ok (t, &w);
+    char *words[WORM_SEGSPEC_MAX_ARGV + 1];
+    int nwords = worm_segspec_argv (&joiner, "worm-segment", words);
+    worm_segspec_t parsed;
+    char why[256];
+    CHECK_EQ (worm_segspec_parse (nwords, words, &parsed, why, sizeof why), 0);
+    CHECK_STR (parsed.spawner_host, "00000000000000dd");
+    CHECK_EQ (parsed.spawner_pid, 4242);
+    worm_segspec_argv_free (words);
+    joiner.spawner_pid = 0;
+    CHECK_EQ (worm_segspec_check (&joiner, why, sizeof why), -1);
+    CHECK_STR (why, "a joiner names its spawner's host and pid both or neither");
+    snprintf (joiner.spawner_host, sizeof joiner.spawner_host, "no/slash");
+    joiner.spawner_pid = 1;
+    CHECK_EQ (worm_segspec_check (&joiner, why, sizeof why), -1);
+    CHECK_HAS (why, "spawner host 'no/slash' is not");
+    joiner.spawner_host[0] = 0;
+    joiner.spawner_pid = 0;
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);

@@ -20,6 +20,9 @@ const worm_opt_t worm_segspec_options[] = {
     {"param", "K=V", "found: an app parameter (repeatable)"},
     {"spawner", "ENDPOINT", "join: the segment that spawned this one"},
     {"spawn-id", "ID", "join: the spawn this segment answers"},
+    {"spawner-host", "ID", "join: the host id of the spawner's agent (with --spawner-pid: "
+                           "a joiner whose spawner is gone before it is let in exits)"},
+    {"spawner-pid", "PID", "join: the spawner's process id on that host"},
     {"hold", "MS", "pacing: how long each holder keeps the token (default 100)"},
     {"orphan-timeout", "MS", "exit after this long without a token (default 60000)"},
     {"help", NULL, "print this help"},
@@ -87,6 +90,13 @@ worm_segspec_check (worm_segspec_t *spec, char *err, size_t cap)
                   sizeof spec->spawn_id - 1);
         return -1;
     }
+    if (spec->spawner_host[0]
+        && s_check_name ("spawner host", spec->spawner_host, sizeof spec->spawner_host, err, cap))
+        return -1;
+    if (!spec->spawner_host[0] != !spec->spawner_pid) {
+        snprintf (err, cap, "a joiner names its spawner's host and pid both or neither");
+        return -1;
+    }
     return 0;
 }
 
@@ -111,6 +121,10 @@ worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec)
     else {
         worm_wire_kstr (writer, "spawner", spec->spawner);
         worm_wire_kstr (writer, "spawn_id", spec->spawn_id);
+        if (spec->spawner_host[0]) {
+            worm_wire_kstr (writer, "spawner_host", spec->spawner_host);
+            worm_wire_ku64 (writer, "spawner_pid", spec->spawner_pid);
+        }
     }
     worm_wire_map_close (writer);
 }
@@ -134,7 +148,10 @@ worm_segspec_read (worm_wire_reader_t *reader, const msgpack_object *obj, worm_s
         || worm_wire_get_array (reader, obj, "params", &params, WORM_TOKEN_MAX_PARAMS) == -1
         || worm_wire_get_str (reader, obj, "spawner", spec->spawner, sizeof spec->spawner) == -1
         || worm_wire_get_str (reader, obj, "spawn_id", spec->spawn_id, sizeof spec->spawn_id)
-               == -1) {
+               == -1
+        || worm_wire_get_str (reader, obj, "spawner_host", spec->spawner_host,
+                              sizeof spec->spawner_host) == -1
+        || worm_wire_get_u64 (reader, obj, "spawner_pid", &spec->spawner_pid) == -1) {
         snprintf (err, cap, "segment: %s", reader->error);
         return -1;
     }
@@ -186,6 +203,11 @@ worm_segspec_argv (const worm_segspec_t *spec, const char *program,
     else {
         s_add (argv, &n, "spawner", spec->spawner);
         s_add (argv, &n, "spawn-id", spec->spawn_id);
+        if (spec->spawner_host[0]) {
+            s_add (argv, &n, "spawner-host", spec->spawner_host);
+            snprintf (number, sizeof number, "%llu", (unsigned long long) spec->spawner_pid);
+            s_add (argv, &n, "spawner-pid", number);
+        }
     }
     if (spec->hold_ms) {
         snprintf (number, sizeof number, "%llu", (unsigned long long) spec->hold_ms);
@@ -221,6 +243,7 @@ s_set (void *arg, const char *name, const char *value, char *err, size_t cap)
         {"app", spec->app, sizeof spec->app},
         {"spawner", spec->spawner, sizeof spec->spawner},
         {"spawn-id", spec->spawn_id, sizeof spec->spawn_id},
+        {"spawner-host", spec->spawner_host, sizeof spec->spawner_host},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strcmp (name, strings[i].name) == 0) {
@@ -244,6 +267,11 @@ s_set (void *arg, const char *name, const char *value, char *err, size_t cap)
         if (worm_parse_int (value, 1, WORM_SEGSPEC_MAX_MS, &number, err, cap))
             return -1;
         *(strcmp (name, "hold") == 0 ? &spec->hold_ms : &spec->orphan_ms) = (uint64_t) number;
+    }
+    else if (strcmp (name, "spawner-pid") == 0) {
+        if (worm_parse_int (value, 1, INT32_MAX, &number, err, cap))
+            return -1;
+        spec->spawner_pid = (uint64_t) number;
     }
     else if (strcmp (name, "param") == 0) {
         if (spec->nparams >= WORM_TOKEN_MAX_PARAMS || !s_param_valid (value)) {

@@ -34,6 +34,8 @@ typedef struct {
     int nparams;                            //  how many
     char spawner[WORM_TOKEN_ENDPOINT_MAX];  //  join: the segment that asked for us
     char spawn_id[WORM_TOKEN_ID_MAX];       //  join: its spawn id
+    char spawner_host[WORM_TOKEN_ID_MAX];   //  join: the spawner's host id ("": unknown)
+    uint64_t spawner_pid;                   //  join: the spawner's pid (0: unknown)
     uint64_t hold_ms;                       //  pacing hold at each holder (0: default)
     uint64_t orphan_ms;                     //  exit after this long without a token (0: default)
 } worm_segspec_t;
@@ -41,7 +43,8 @@ typedef struct {
 /*  Checks a spec as a whole: ids and names are [A-Za-z0-9._-] and fit; a
     founder has 1 <= size <= max <= WORM_TOKEN_MAX_MEMBERS (max 0 becomes
     size + 1, or size at the cap) and parameters KEY=VALUE; a joiner names
-    a tcp:// spawner and a spawn id; hold and orphan timeout at most
+    a tcp:// spawner and a spawn id (and may name the spawner's host id and
+    pid, both or neither); hold and orphan timeout at most
     WORM_SEGSPEC_MAX_MS. Returns 0, or -1 with one phrase naming the field
     in err. Fills in max. */
 int worm_segspec_check (worm_segspec_t *spec, char *err, size_t cap);

@@ -20,6 +20,7 @@ typedef struct {
     bool local;             //  --local
     bool quiet;             //  --quiet
     bool verbose;           //  --verbose
+    int wait_ms;            //  --wait
     bool help;              //  --help
     bool json;              //  --json
     uint32_t seed;          //  --seed (0: big.c's default)
@@ -52,6 +53,8 @@ s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
             return -1;
         self->seed = (uint32_t) seed;
     }
+    else if (strcmp (name, "wait") == 0)
+        return wormctl_job_wait_parse (value, &self->wait_ms, err, cap);
     else if (strcmp (name, "help") == 0)
         self->help = true;
     return 0;
@@ -105,6 +108,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         {"seed", "N", "the first ECM sigma of each number's curves (default 1000)"},
         {"quiet", NULL, "no progress on stderr"},
         {"verbose", NULL, "the job's log on stderr: units given back, segments gone, the overhead per unit"},
+        WORMCTL_JOB_WAIT_OPTION,
         {"help", NULL, "show this help"},
         {NULL, NULL, NULL}};
     static const char usage[] =
@@ -114,7 +118,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         "up to " WORMCTL_STR (WORM_FACTOR_SIQS_DIGITS) " digits are sieved (SIQS) in this process, on one core (from 55\n"
         "digits while the segments run ECM); ECM runs as work units in the worm's\n"
         "segments (a lost segment costs only the units it held); progress goes to stderr.\n";
-    s_factor_t opt = {.worm = "factor"};
+    s_factor_t opt = {.worm = "factor", .wait_ms = WORMCTL_JOB_WAIT_S * 1000};
     int index = 0;
     char err[512];
     if (worm_opts_parse (options, argc, argv, &index, s_option, &opt, err, sizeof err))
@@ -137,7 +141,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
         const char *endpoints[WORM_JOBCLIENT_MAX_SEGMENTS + 1];
         char key[WORM_TOKEN_KEY_MAX] = "";
         if (!found
-            || wormctl_job_segments (client, opt.worm, "factor", found, endpoints,
+            || wormctl_job_segments (client, opt.worm, "factor", opt.wait_ms, opt.quiet, found, endpoints,
                                      WORM_JOBCLIENT_MAX_SEGMENTS + 1, key, sizeof key)) {
             free (found);
             return 1;

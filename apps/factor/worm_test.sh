@@ -150,7 +150,25 @@ wait_for 30 no_unit || fail "a unit's process still runs 30 s after the client's
 pass "SIGINT: exit 130, the worm idle again"
 
 # --- 5. Errors -----------------------------------------------------------------
-expect_error "no worm named nosuch" ctl factor --worm nosuch 12
+expect_error "no worm named nosuch" ctl factor --worm nosuch --wait 0 12
+expect_usage_error "--wait" ctl factor --wait soon 12
+# A worm not found yet is looked for again for up to --wait: one note, then
+# the error; and a worm launched meanwhile is found and does the job
+err=$(ctl factor --worm nosuch --wait 1 12 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 1 "exit status after --wait 1 for a worm that never comes"
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 2 ] &&
+    printf '%s\n' "$err" | head -1 | grep -qE '^wormctl factor: no worm named nosuch runs on the [0-9]+ host\(s\) that answered \(start one: wormctl launch nosuch --app factor --size 2\); looking again for up to 1 s$' &&
+    printf '%s\n' "$err" | tail -1 | grep -qE '^wormctl factor: no worm named nosuch runs on the [0-9]+ host\(s\) that answered \(start one: wormctl launch nosuch --app factor --size 2\)$' ||
+    fail "stderr of --wait 1 for a worm that never comes: $err"
+"$WORMCTL" --dir "$DIR" factor --worm late --wait 30 12 >"$TEST_DIR/late.out" 2>"$TEST_DIR/late.err" &
+LATE=$!
+TEST_PIDS+=("$LATE")
+looking () { grep -q "no worm named late runs on the .*; looking again for up to 30 s" "$TEST_DIR/late.err"; }
+wait_for 10 looking || fail "factor --worm late did not say it looks again: $(cat "$TEST_DIR/late.err")"
+ctl launch late --app factor --size 1 >/dev/null || fail "launch late"
+wait "$LATE" || fail "factor --worm late failed once the worm came: $(cat "$TEST_DIR/late.err")"
+expect_eq "$(cat "$TEST_DIR/late.out")" "12: 2 2 3" "factor in a worm launched while it looked"
+ctl kill late >/dev/null || fail "kill late"
 ctl launch other --app existential --size 1 >/dev/null || fail "launch other"
 expect_error "worm other runs app existential, not factor" ctl factor --worm other 12
 expect_usage_error "--seed" ctl factor --seed 1 12
@@ -167,4 +185,4 @@ running "$JOB" && fail "the job still runs 30 s after its worm died"
 wait "$JOB"; rc=$?
 expect_eq "$rc" 1 "the exit status once no segment is left"
 grep -q "worm factor has no live segment left" "$TEST_DIR/dead.err" || fail "no segment left: $(cat "$TEST_DIR/dead.err")"
-pass "errors: no such worm, another app, a bad --seed, no segment left"
+pass "errors: no such worm (at once, and after --wait), a worm that comes while it waits, another app, a bad --seed or --wait, no segment left"

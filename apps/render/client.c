@@ -43,6 +43,7 @@ typedef struct {
     bool json;                  //  --json
     bool quiet;                 //  --quiet
     bool verbose;               //  --verbose
+    int wait_ms;            //  --wait
     bool help;                  //  --help
 } s_render_t;
 
@@ -73,6 +74,8 @@ s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
         self->quiet = true;
     else if (strcmp (name, "verbose") == 0)
         self->verbose = true;
+    else if (strcmp (name, "wait") == 0)
+        return wormctl_job_wait_parse (value, &self->wait_ms, err, cap);
     else if (strcmp (name, "help") == 0)
         self->help = true;
     return 0;
@@ -227,6 +230,7 @@ s_cmd_render (wormctl_client_t *client, int argc, char **argv)
         {"verbose", NULL,
          "a line on stderr for each frame written, and the job's log (frames given back, "
          "segments gone, the overhead per frame)"},
+        WORMCTL_JOB_WAIT_OPTION,
         {"help", NULL, "show this help"},
         {NULL, NULL, NULL}};
     static const char usage[] =
@@ -241,7 +245,7 @@ s_cmd_render (wormctl_client_t *client, int argc, char **argv)
         "how many each segment rendered. Exit status: 0 done, 1 the worm could not render\n"
         "them (no such worm, another app, no segment left) or writing failed, 2 bad\n"
         "arguments (nothing written), 130/143 interrupted.\n";
-    s_render_t opt = {.worm = "render"};
+    s_render_t opt = {.worm = "render", .wait_ms = WORMCTL_JOB_WAIT_S * 1000};
     int index = 0;
     char why[600];
     if (worm_opts_parse (options, argc, argv, &index, s_option, &opt, why, sizeof why))
@@ -277,7 +281,7 @@ s_cmd_render (wormctl_client_t *client, int argc, char **argv)
             fprintf (stderr, "wormctl render: out of memory\n");
             return 1;
         }
-        if (wormctl_job_segments (client, opt.worm, "render", found, endpoints,
+        if (wormctl_job_segments (client, opt.worm, "render", opt.wait_ms, opt.quiet, found, endpoints,
                                   WORM_JOBCLIENT_MAX_SEGMENTS + 1, key, sizeof key)) {
             free (found);
             return 1;

@@ -283,7 +283,7 @@ fi
 ctl render --help | grep -q "^Usage: wormctl \[GLOBAL\] render" || fail "render --help"
 ctl render --help | grep -q -- "--frames A..B" || fail "render --help lacks --frames"
 
-expect_error "no worm named nosuch runs" ctl render --worm nosuch --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}"
+expect_error "no worm named nosuch runs" ctl render --worm nosuch --wait 0 --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}"
 [ ! -e "$TEST_DIR/nothing" ] || fail "a render with no worm made its --out folder"
 ctl launch other --app existential --size 1 >/dev/null || fail "launch other"
 expect_error "worm other runs app existential, not render" ctl render --worm other --scene mandelbrot --frames 0 --size 16x16 "${OUT[@]}"
