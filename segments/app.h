@@ -35,7 +35,11 @@ typedef struct {
     int (*create) (void **state, const worm_token_t *token, char *err, size_t cap);
     //  Called while this segment holds the token: may read and replace the
     //  token's app state (worm_token_set_app_state; over its cap is an
-    //  error, and the token keeps what it had). NULL: nothing to do.
+    //  error, and the token keeps what it had). Only for a token that lists
+    //  a live majority of its voters: a holder cut off on a minority side
+    //  holds a lineage the worm may have left behind, and what the app did
+    //  there (an alarm armed for a host since replaced) would be lost or
+    //  done twice. NULL: nothing to do.
     int (*on_token) (void *state, worm_token_t *token, uint64_t now_ms, char *err, size_t cap);
     //  Runs one work unit a client leased to this segment through the job
     //  layer (segments/job.h), on the worker thread (worm_task_fn's

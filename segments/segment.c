@@ -212,7 +212,10 @@ s_drain (s_segment_t *self)
                 worm_log ("app %s refused to start: %s", self->app->name, err);
                 worm_ring_leave (self->ring, s_now ());
             }
-            if (token && self->app_ready && self->app->on_token
+            //  Not on a minority side's hold: what the app would do there
+            //  (arm an alarm for a host the worm has since replaced) dies
+            //  with that lineage, or is done twice
+            if (token && self->app_ready && self->app->on_token && action->quorum
                 && self->app->on_token (self->app_state, token, s_now (), err, sizeof err))
                 worm_log_limited (&self->app_failed, 5000, "app %s: %s", self->app->name, err);
             if (token)

@@ -445,10 +445,14 @@ s_hold (worm_ring_t *self, uint64_t now_ms)
     self->quiet_since_ms = now_ms;
     self->proposer.attempts = 0;
     self->acceptor.deferrals = 0;
-    if (s_quorum_listed (self, self->token))
+    bool quorum = s_quorum_listed (self, self->token);
+    if (quorum)
         self->last_quorum_ms = now_ms;
-    if (!self->rehold)
-        ring_push (self, WORM_RING_HELD);
+    if (!self->rehold) {
+        ring_action_t *held = ring_push (self, WORM_RING_HELD);
+        if (held)
+            held->action.quorum = quorum;
+    }
     self->rehold = false;
 }
 

@@ -89,7 +89,10 @@ typedef enum {
     WORM_RING_SPAWN = 2,    //  ask a host agent for one new segment; answer with
                             //  worm_ring_spawn_result (spawn_id, ...)
     WORM_RING_HELD = 3,     //  this segment now holds the token: the app may act
-                            //  on worm_ring_token() until the next input call
+                            //  on worm_ring_token() until the next input call;
+                            //  `quorum` says whether the token lists a live
+                            //  majority of its voters (a minority side's holder
+                            //  holds a token whose lineage may be dead already)
     WORM_RING_EXIT = 4,     //  the segment must exit; reason says why
     WORM_RING_CHECK = 5     //  ask the host agent of member `peer` (host `host_id`,
                             //  process `pid`) whether that process still runs; if
@@ -106,6 +109,7 @@ typedef struct {
     uint64_t pid;                               //  CHECK: the process to ask about
     char spawn_id[WORM_TOKEN_ID_MAX];           //  SPAWN: id to quote in the result
     char reason[WORM_RING_REASON_MAX];          //  EXIT: why, for the log
+    bool quorum;                                //  HELD: a live majority of voters listed
 } worm_ring_action_t;
 
 typedef enum {

@@ -35,6 +35,7 @@ typedef struct {
     int spawns_answered;
     int checks;
     int held[NODES];
+    int held_quorum[NODES];     //  of those, holds of a token listing a live majority
 } s_net_t;
 
 static int64_t s_spawn_hold_ms = -1;      //  >= 0: every node's spawn_hold_ms
@@ -97,8 +98,10 @@ s_drain (s_net_t *net, int i)
         }
         else if (a->type == WORM_RING_CHECK)
             net->checks++;
-        else if (a->type == WORM_RING_HELD)
+        else if (a->type == WORM_RING_HELD) {
             net->held[i]++;
+            net->held_quorum[i] += a->quorum;
+        }
     }
     if (net->exited[i])
         worm_ring_destroy (&net->rings[i]);
@@ -1200,6 +1203,32 @@ s_test_partition_heal (void)
     s_net_fini (&net);
 }
 
+//  HELD says whether the token lists a live majority of its voters: yes
+//  for every hold of a whole worm; no once the holder is cut off from the
+//  others (both crashed: its hops go unacknowledged and it holds alone)
+static void
+s_test_held_quorum (void)
+{
+    s_net_t net;
+    s_found (&net, 3, 4);
+    s_run (&net, 11);
+    s_spawn (&net);
+    s_spawn (&net);
+    s_run (&net, 2000);
+    for (int i = 0; i < 3; i++) {
+        CHECK (net.held[i] > 0);
+        CHECK_EQ (net.held_quorum[i], net.held[i]);
+    }
+    while (worm_ring_state (net.rings[0]) != WORM_RING_HOLDING)
+        s_run (&net, net.now + 1);
+    net.crashed[1] = net.crashed[2] = true;
+    int held = net.held[0], with_quorum = net.held_quorum[0];
+    s_run (&net, net.now + 10000);
+    CHECK (net.held[0] > held);
+    CHECK_EQ (net.held_quorum[0], with_quorum);
+    s_net_fini (&net);
+}
+
 int
 main (void)
 {
@@ -1216,5 +1245,6 @@ main (void)
     s_test_spawn_hold_off ();
     s_test_heal_holder_death ();
     s_test_partition_heal ();
+    s_test_held_quorum ();
     return check_done ("token.ring");
 }
