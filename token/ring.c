@@ -721,6 +721,22 @@ s_tend (worm_ring_t *self, uint64_t now_ms)
                           worm_token_member (token, (size_t) index)->endpoint, NULL);
     }
     self->alive_hints.count = 0;
+    //  Members we list dead that are alive after all (paused, a lost ACK, a
+    //  healed split) learn, now and then, that the worm is whole without
+    //  them, and go ("Partition heal" (2)): sooner than at their loss
+    //  timeout's campaign, and the replacement we spawned is then the only
+    //  one above them
+    if (worm_token_live_count (token) >= worm_token_target (token)
+        && now_ms - self->last_dead_told_ms >= self->config.loss_floor_ms / 2
+        && s_quorum_listed (self, token)) {
+        self->last_dead_told_ms = now_ms;
+        for (size_t i = 0; i < worm_token_member_count (token); i++) {
+            const worm_member_t *m = worm_token_member (token, i);
+            if (m->state == WORM_MEMBER_DEAD && !ring_in_idset (&self->confirmed_dead, m->id)
+                && strcmp (m->id, self->config.self.id) != 0)
+                s_send_newer (self, m->id, m->endpoint, NULL);
+        }
+    }
     //  Members a host agent confirmed gone are marked left in the token, so
     //  that every holder stops counting them as voters
     for (size_t i = 0; i < self->confirmed_dead.count; i++) {

@@ -137,6 +137,9 @@ struct _worm_ring_t {
     uint64_t last_hold_epoch;           //  ... in which epoch
     uint64_t last_quorum_ms;            //  last time a token we held listed a live
                                         //  majority of its voters
+    uint64_t last_dead_told_ms;         //  when we last sent the members we list dead
+                                        //  (not confirmed) our copy, the worm being
+                                        //  whole without them (s_tend)
     //  Forwarding
     char fwd_to[WORM_TOKEN_ID_MAX];     //  successor we sent to
     char fwd_endpoint[WORM_TOKEN_ENDPOINT_MAX];   //  its endpoint

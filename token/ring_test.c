@@ -36,6 +36,7 @@ typedef struct {
     int checks;
     int held[NODES];
     int held_quorum[NODES];     //  of those, holds of a token listing a live majority
+    int newer_to[NODES];        //  NEWER messages sent to each node
 } s_net_t;
 
 static int64_t s_spawn_hold_ms = -1;      //  >= 0: every node's spawn_hold_ms
@@ -84,6 +85,11 @@ s_drain (s_net_t *net, int i)
             m->data = (uint8_t *) malloc (a->size);
             memcpy (m->data, a->data, a->size);
             m->size = a->size;
+            char kind[16];
+            uint64_t epoch, seq;
+            if (worm_ring_peek (a->data, a->size, kind, &epoch, &seq) == 0
+                && strcmp (kind, "NEWER") == 0)
+                net->newer_to[to]++;
         }
         else if (a->type == WORM_RING_SPAWN) {
             CHECK (net->spawns_asked < 64);
@@ -1229,6 +1235,42 @@ s_test_held_quorum (void)
     s_net_fini (&net);
 }
 
+//  A member listed dead that is alive (paused: it misses what is sent to
+//  it) is sent the holder's copy now and then once the worm is back at its
+//  target without it; resumed, it learns that it is counted out and goes,
+//  and the worm stays at its target
+static void
+s_test_dead_member_told (void)
+{
+    s_net_t net;
+    s_found (&net, 3, 4);
+    s_run (&net, 11);
+    s_spawn (&net);
+    s_run (&net, 12);
+    s_spawn (&net);
+    s_run (&net, 1500);
+    int victim = -1;
+    for (int i = 0; i < 3; i++)
+        if (worm_ring_state (net.rings[i]) == WORM_RING_WAITING)
+            victim = i;
+    CHECK (victim >= 0);
+    net.crashed[victim] = true;
+    s_run (&net, net.now + 600);
+    CHECK (net.spawns_asked > net.spawns_answered);
+    s_spawn (&net);
+    s_run (&net, net.now + 500);
+    int other = (victim + 1) % 3;
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[other])), 3);
+    int told = net.newer_to[victim];
+    s_run (&net, net.now + 2500);
+    CHECK (net.newer_to[victim] > told);
+    net.crashed[victim] = false;
+    s_run (&net, net.now + 5000);
+    CHECK (net.exited[victim]);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[other])), 3);
+    s_net_fini (&net);
+}
+
 int
 main (void)
 {
@@ -1246,5 +1288,6 @@ main (void)
     s_test_heal_holder_death ();
     s_test_partition_heal ();
     s_test_held_quorum ();
+    s_test_dead_member_told ();
     return check_done ("token.ring");
 }
