@@ -2,11 +2,14 @@
     keys, timeouts, interruptions, finding and asking hosts.
 */
 #include "client.h"
+
+#include <pthread.h>
 #include "ctl.h"
 #include "keys.h"
 #include "log.h"
 #include "record.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -385,6 +388,35 @@ wormctl_host_call (wormctl_client_t *self, const worm_hostinfo_t *host,
     if (!wormctl_host_trusted (self, host, err, cap))
         return -1;
     return worm_ctl_call (host->endpoint, host->key, request, timeout_ms, reply, err, cap);
+}
+
+static void *
+s_call_thread (void *arg)
+{
+    wormctl_call_t *call = (wormctl_call_t *) arg;
+    call->rc = worm_ctl_call (call->host->endpoint, call->host->key, call->request,
+                              call->timeout_ms, &call->reply, call->err, sizeof call->err);
+    return NULL;
+}
+
+void
+wormctl_host_calls (wormctl_call_t *calls, int n)
+{
+    for (int i = 0; i < n; i++)
+        worm_wire_reader_init (&calls[i].reply);
+    for (int first = 0; first < n; first += WORMCTL_CALL_BATCH) {
+        pthread_t threads[WORMCTL_CALL_BATCH];
+        bool started[WORMCTL_CALL_BATCH] = {false};
+        int batch = n - first < WORMCTL_CALL_BATCH ? n - first : WORMCTL_CALL_BATCH;
+        for (int i = 0; i < batch; i++)
+            started[i] = pthread_create (&threads[i], NULL, s_call_thread, &calls[first + i]) == 0;
+        for (int i = 0; i < batch; i++) {
+            if (started[i])
+                pthread_join (threads[i], NULL);
+            else
+                s_call_thread (&calls[first + i]);
+        }
+    }
 }
 
 int

@@ -164,6 +164,24 @@ int wormctl_host_call (wormctl_client_t *self, const worm_hostinfo_t *host,
                        worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
                        char *err, size_t cap);
 
+/*  One request of wormctl_host_calls: in, the host (one we trust) and the
+    request; out, rc (worm_ctl_call's), the reply (initialised here, the
+    caller finalises it) and err. */
+typedef struct {
+    const worm_hostinfo_t *host;
+    worm_wire_writer_t *request;
+    int timeout_ms;
+    int rc;
+    worm_wire_reader_t reply;
+    char err[256];
+} wormctl_call_t;
+
+/*  Makes the n calls at once, in threads, WORMCTL_CALL_BATCH at a time: a
+    LAN of many hosts costs about one round trip, and a host slow to answer
+    one timeout for all, not one each. */
+#define WORMCTL_CALL_BATCH 32
+void wormctl_host_calls (wormctl_call_t *calls, int n);
+
 /*  worm_ctl_request to a host found by broadcast, under the same condition. */
 int wormctl_host_request (wormctl_client_t *self, const worm_hostinfo_t *host, const char *op,
                           const char *key, const char *value, int timeout_ms,

@@ -19,42 +19,46 @@ typedef struct {
     int nrefused;               //  how many
 } s_kills_t;
 
-//  Sends KILL of worm name to every trusted agent in hosts not yet asked.
-//  Naming the worm's id (when known) lets the hosts that have no segment of
-//  it refuse a spawn of it still on its way: they remember ids, not names.
+//  Sends KILL of worm name to every trusted agent in hosts not yet asked,
+//  all at once. Naming the worm's id (when known) lets the hosts that have
+//  no segment of it refuse a spawn of it still on its way: they remember
+//  ids, not names.
 static void
 s_kill_agents (wormctl_client_t *client, const wormctl_found_t *hosts, const char *name,
                const char *worm_id, s_kills_t *kills)
 {
+    wormctl_call_t *calls = calloc ((size_t) hosts->count + 1, sizeof *calls);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map_open (&request);
+    worm_wire_kstr (&request, "op", "kill");
+    worm_wire_kstr (&request, "worm", name);
+    if (worm_id[0])
+        worm_wire_kstr (&request, "worm_id", worm_id);
+    worm_wire_map_close (&request);
+    int n = 0;
     for (int h = 0; h < hosts->count && !zsys_interrupted; h++) {
         char err[512];
-        if (!wormctl_host_trusted (client, &hosts->hosts[h], err, sizeof err)
-            || !wormctl_tell_once (kills->sent_to, hosts->hosts[h].name))
-            continue;
-        worm_wire_writer_t request;
-        worm_wire_writer_init (&request);
-        worm_wire_map_open (&request);
-        worm_wire_kstr (&request, "op", "kill");
-        worm_wire_kstr (&request, "worm", name);
-        if (worm_id[0])
-            worm_wire_kstr (&request, "worm_id", worm_id);
-        worm_wire_map_close (&request);
-        worm_wire_reader_t reply;
-        worm_wire_reader_init (&reply);
-        int rc = wormctl_host_call (client, &hosts->hosts[h], &request, 2000, &reply, err,
-                                    sizeof err);
-        worm_wire_writer_fini (&request);
-        if (rc == 0)
+        if (wormctl_host_trusted (client, &hosts->hosts[h], err, sizeof err)
+            && wormctl_tell_once (kills->sent_to, hosts->hosts[h].name))
+            calls[n++] = (wormctl_call_t) {.host = &hosts->hosts[h], .request = &request,
+                                           .timeout_ms = 2000};
+    }
+    wormctl_host_calls (calls, n);
+    worm_wire_writer_fini (&request);
+    for (int c = 0; c < n; c++) {
+        if (calls[c].rc == 0)
             kills->sent++;
         else if (!zsys_interrupted && kills->nrefused < WORMCTL_MAX_HOSTS) {
-            fprintf (stderr, "wormctl kill: %s: %s\n", hosts->hosts[h].name, err);
+            fprintf (stderr, "wormctl kill: %s: %s\n", calls[c].host->name, calls[c].err);
             snprintf (kills->refused[kills->nrefused], sizeof kills->refused[0], "%s",
-                      hosts->hosts[h].name);
+                      calls[c].host->name);
             snprintf (kills->refused_why[kills->nrefused++], sizeof kills->refused_why[0], "%s",
-                      err);
+                      calls[c].err);
         }
-        worm_wire_reader_fini (&reply);
+        worm_wire_reader_fini (&calls[c].reply);
     }
+    free (calls);
 }
 
 //  wormctl kill: kills worm NAME everywhere and waits until no segment is left.

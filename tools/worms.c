@@ -239,6 +239,17 @@ wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
     }
     found->hosts = hosts->count;
     found->silent = found->answered = found->ignored = 0;
+    //  Every host we trust at once (a LAN of many hosts costs one round
+    //  trip); the answers are read in the hosts' order
+    wormctl_call_t *calls = calloc ((size_t) hosts->count + 1, sizeof *calls);
+    worm_wire_writer_t request;
+    worm_wire_writer_init (&request);
+    worm_wire_map_open (&request);
+    worm_wire_kstr (&request, "op", "find");
+    if (worm)
+        worm_wire_kstr (&request, "worm", worm);
+    worm_wire_map_close (&request);
+    int ncalls = 0;
     for (int h = 0; h < hosts->count; h++) {
         if (!wormctl_host_trusted (client, &hosts->hosts[h], found->ignored_why[found->ignored],
                                    sizeof found->ignored_why[0])) {
@@ -247,54 +258,59 @@ wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
             found->ignored++;
             continue;
         }
-        worm_wire_reader_t reply;
-        worm_wire_reader_init (&reply);
-        char why[256];
+        calls[ncalls++] = (wormctl_call_t) {
+            .host = &hosts->hosts[h], .request = &request,
+            .timeout_ms = wormctl_timeout_ms (client, WORMCTL_REQUEST_S)};
+    }
+    wormctl_host_calls (calls, ncalls);
+    worm_wire_writer_fini (&request);
+    for (int c = 0; c < ncalls; c++) {
+        wormctl_call_t *call = &calls[c];
+        worm_wire_reader_t *reply = &call->reply;
         const msgpack_object_array *list;
-        int asked = wormctl_host_request (client, &hosts->hosts[h], "find", worm ? "worm" : NULL,
-                                          worm, wormctl_timeout_ms (client, WORMCTL_REQUEST_S),
-                                          &reply, why, sizeof why);
-        if (asked && zsys_interrupted) {
-            worm_wire_reader_fini (&reply);
-            snprintf (err, cap, "interrupted");
-            if (!agents)
-                free (hosts);
-            return -1;
-        }
+        int asked = call->rc;
         if (asked == 0
-            && worm_wire_get_array (&reply, reply.root, "segments", &list, WORMCTL_MAX_SEGMENTS)) {
-            snprintf (why, sizeof why, "bad reply: %s", reply.error);
+            && worm_wire_get_array (reply, reply->root, "segments", &list, WORMCTL_MAX_SEGMENTS)) {
+            snprintf (call->err, sizeof call->err, "bad reply: %s", reply->error);
             asked = -1;
         }
         if (asked == 0) {
             snprintf (found->answered_name[found->answered++], sizeof found->answered_name[0],
-                      "%s", hosts->hosts[h].name);
+                      "%s", call->host->name);
             for (uint32_t i = 0; i < list->size && found->count < WORMCTL_MAX_SEGMENTS; i++) {
                 wormctl_segment_t *segment = &found->items[found->count];
                 memset (segment, 0, sizeof *segment);
                 const msgpack_object *map = &list->ptr[i];
-                if (worm_wire_get_str (&reply, map, "worm", segment->worm, sizeof segment->worm)
-                    || worm_wire_get_str (&reply, map, "worm_id", segment->worm_id,
+                if (worm_wire_get_str (reply, map, "worm", segment->worm, sizeof segment->worm)
+                    || worm_wire_get_str (reply, map, "worm_id", segment->worm_id,
                                           sizeof segment->worm_id)
-                    || worm_wire_get_str (&reply, map, "id", segment->id, sizeof segment->id)
-                    || worm_wire_get_str (&reply, map, "host", segment->host,
+                    || worm_wire_get_str (reply, map, "id", segment->id, sizeof segment->id)
+                    || worm_wire_get_str (reply, map, "host", segment->host,
                                           sizeof segment->host)
-                    || worm_wire_get_str (&reply, map, "endpoint", segment->endpoint,
+                    || worm_wire_get_str (reply, map, "endpoint", segment->endpoint,
                                           sizeof segment->endpoint)
-                    || worm_wire_get_str (&reply, map, "key", segment->key, sizeof segment->key)
-                    || worm_wire_get_u64 (&reply, map, "pid", &segment->pid)
-                    || worm_wire_get_bool (&reply, map, "evicting", &segment->evicting) < 0)
+                    || worm_wire_get_str (reply, map, "key", segment->key, sizeof segment->key)
+                    || worm_wire_get_u64 (reply, map, "pid", &segment->pid)
+                    || worm_wire_get_bool (reply, map, "evicting", &segment->evicting) < 0)
                     continue;
                 found->count++;
             }
         }
         else {
             snprintf (found->silent_name[found->silent], sizeof found->silent_name[0], "%s",
-                      hosts->hosts[h].name);
+                      call->host->name);
             snprintf (found->silent_why[found->silent++], sizeof found->silent_why[0], "%s",
-                      why);
+                      call->err);
         }
-        worm_wire_reader_fini (&reply);
+    }
+    for (int c = 0; c < ncalls; c++)
+        worm_wire_reader_fini (&calls[c].reply);
+    free (calls);
+    if (zsys_interrupted) {
+        snprintf (err, cap, "interrupted");
+        if (!agents)
+            free (hosts);
+        return -1;
     }
     if (!agents)
         free (hosts);
