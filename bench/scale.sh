@@ -57,18 +57,30 @@ segments () {
     local i pid n=0
     for i in $(seq "$HOSTS"); do
         for pid in $(ip netns pids "${PREFIX}h$i" 2>/dev/null); do
-            [ "$(cat "/proc/$pid/comm" 2>/dev/null)" == worm-segment ] && n=$((n + 1))
+            # a SIGKILLed one not yet reaped by its agent is a zombie: gone
+            [ "$(cat "/proc/$pid/comm" 2>/dev/null)" == worm-segment ] &&
+                [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] && n=$((n + 1))
         done
     done
     echo "$n"
 }
-found () { [ "$(ctl --timeout 2 find big --json 2>/dev/null | jq length)" == "$SIZE" ]; }
+# found: SIZE segments found by the agents, none of them one of VICTIMS
+VICTIMS=()
+found () {
+    ctl --timeout 2 find big --json 2>/dev/null |
+        jq -e --argjson size "$SIZE" --argjson v "[${VICTIMS[*]/%/,}0]" \
+            'length == $size and all(.[]; .pid as $p | $v | index($p) | not)' >/dev/null
+}
 listed () { [ "$(ctl --timeout 2 status big --json 2>/dev/null | jq -r '.[0].size')" == "$SIZE" ]; }
 whole () { [ "$(segments)" == "$SIZE" ] && found && listed; }
 
 start=$(now_ms)
-ctl --timeout 120 launch big --app existential --size "$SIZE" >/dev/null || fail "launch a worm of $SIZE"
+# launch prints "big: N/SIZE segments live" as the worm grows: keep when
+ctl --timeout 120 launch big --app existential --size "$SIZE" |
+    while read -r line; do echo "$(( $(now_ms) - start )) ms: $line"; done >"$TEST_DIR/grow.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "launch a worm of $SIZE: $(cat "$TEST_DIR/grow.log")"
 grow=$(( $(now_ms) - start ))
+echo "growth: $(grep -oE '^[0-9]+ ms: big: [0-9]+/' "$TEST_DIR/grow.log" | sed -E 's/ ms: big: ([0-9]+)\//:\1/' | tr '\n' ' ')(ms:live)"
 wait_for 30 whole || fail "the worm of $SIZE is not whole: $(segments) processes"
 sleep 3     # a few rounds, so that the running average has formed
 round=$(ctl status big --json | jq -r '.[0].round_ms')
@@ -80,6 +92,7 @@ most=0
 for t in $(seq "$TRIALS"); do
     wait_for 30 whole || { echo "trial $t: the worm is not whole: $(segments) processes"; break; }
     mapfile -t victims < <(ctl find big --json | jq -r '.[].pid' | shuf -n "$KILLS")
+    VICTIMS=("${victims[@]}")
     start=$(now_ms)
     kill -KILL "${victims[@]}"
     f=0 l=0
@@ -87,7 +100,9 @@ for t in $(seq "$TRIALS"); do
     while [ $(( $(now_ms) - start )) -lt 30000 ]; do
         n=$(segments); [ "$n" -gt "$most" ] && most=$n
         [ "$f" -eq 0 ] && found && f=$(( $(now_ms) - start ))
-        [ "$l" -eq 0 ] && listed && [ "$n" == "$SIZE" ] && l=$(( $(now_ms) - start ))
+        # listed only counts once the victims are gone from the agents' lists
+        # (the token still lists them until it learns of their deaths)
+        [ "$l" -eq 0 ] && [ "$f" -gt 0 ] && listed && [ "$n" == "$SIZE" ] && l=$(( $(now_ms) - start ))
         [ "$f" -gt 0 ] && [ "$l" -gt 0 ] && break
     done
     [ "$f" -gt 0 ] && echo "$f" >>"$TEST_DIR/heal-found"
@@ -103,7 +118,8 @@ echo "most segment processes running during the heals: $most (cap $((SIZE + 1)))
 wait_for 30 whole
 start=$(now_ms)
 ctl kill big >/dev/null || echo "wormctl kill big failed"
+took=$(( $(now_ms) - start ))
 none () { [ "$(segments)" == 0 ]; }
-wait_for 30 none && echo "kill of $SIZE: $(( $(now_ms) - start )) ms until no segment process is left (target <= 1 s)" ||
+wait_for 30 none && echo "kill of $SIZE: $(( $(now_ms) - start )) ms until no segment process is left (wormctl kill returned after $took ms, once every agent said none is left; target <= 1 s)" ||
     echo "kill of $SIZE: $(segments) segment processes still run 30 s after wormctl kill"
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"

@@ -26,7 +26,7 @@
 //  long after it started, and as often again after that: one whose
 //  spawner is gone before letting it in is known to nobody (it would wait
 //  out the join deadline)
-#define SPAWNER_CHECK_MS 1500
+#define SPAWNER_CHECK_MS 2000
 #define PEER_HWM 64
 #define EXIT_LINGER_MS 500
 #define LEAVE_GRACE_MS 300      //  SIGTERM: time to hand the token on and say LEAVE
