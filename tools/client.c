@@ -320,8 +320,16 @@ wormctl_collect (void *arg, const worm_hostinfo_t *host)
         found->hosts[found->count++] = *host;
         found->members += found->expected && s_cluster_member (host->name, found->expected);
     }
-    return (found->wanted && strcmp (host->name, found->wanted) == 0)
-           || (found->expected && found->members >= found->expected);
+    if ((int) host->known > found->known)
+        found->known = (int) host->known;
+    if ((found->wanted && strcmp (host->name, found->wanted) == 0)
+        || (found->expected && found->members >= found->expected)
+        || (found->known && found->count >= found->known))
+        return 1;
+    //  Hosts are known to be still due: wait for them (up to the timeout)
+    //  rather than take a pause between answers (a busy host answers late)
+    //  for the end
+    return found->known ? WORM_DISCOVER_WAIT : 0;
 }
 
 static int
@@ -338,7 +346,7 @@ wormctl_find_hosts (const wormctl_client_t *self, wormctl_found_t *found, char *
         return -1;
     int timeout = wormctl_timeout_ms (self, WORMCTL_QUERY_S);
     found->started_us = zclock_usecs ();
-    found->count = found->members = 0;
+    found->count = found->members = found->known = 0;
     if (worm_discover (&lan, true, timeout, timeout < 300 ? timeout : 300, wormctl_collect,
                        found, err, cap)
         < 0)

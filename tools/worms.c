@@ -132,6 +132,23 @@ s_job_segments_once (wormctl_client_t *client, const char *worm, const char *app
 }
 
 int
+wormctl_refind (void *arg, char (*endpoints)[WORM_TOKEN_ENDPOINT_MAX], int cap)
+{
+    wormctl_refind_t *refind = (wormctl_refind_t *) arg;
+    wormctl_segments_t *found = calloc (1, sizeof *found);
+    char err[512];
+    int n = 0;
+    if (found
+        && wormctl_find_segments (refind->client, refind->worm, false, found, NULL, err,
+                                  sizeof err) == 0)
+        for (int i = 0; i < found->count && n < cap; i++)
+            if (!found->items[i].evicting)
+                snprintf (endpoints[n++], WORM_TOKEN_ENDPOINT_MAX, "%s", found->items[i].endpoint);
+    free (found);
+    return n;
+}
+
+int
 wormctl_job_wait_parse (const char *value, int *ms, char *err, size_t cap)
 {
     double seconds;

@@ -6,6 +6,7 @@
 #define WORMCTL_WORMS_H_INCLUDED
 
 #include "client.h"
+#include "token.h"
 
 #define WORMCTL_MAX_SEGMENTS 1024   //  segments one search collects, at most
 
@@ -88,6 +89,15 @@ wormctl_segments_t *wormctl_search (wormctl_client_t *client, const char *worm);
     {"wait", "SECONDS",                                                                        \
      "how long to look again for the worm while it is not found or none of its segments "    \
      "answers (default " WORMCTL_STR (WORMCTL_JOB_WAIT_S) "; 0: give up at once)"}
+/*  A job's way back to its worm through the host agents (worm/jobclient.h,
+    refind): arg is a wormctl_refind_t; writes the endpoints of the worm's
+    segments that are not being evicted, up to cap; returns how many. */
+typedef struct {
+    wormctl_client_t *client;
+    const char *worm;
+} wormctl_refind_t;
+int wormctl_refind (void *arg, char (*endpoints)[WORM_TOKEN_ENDPOINT_MAX], int cap);
+
 /*  Parses --wait's value (0 to 3600 seconds) into *ms; -1 with err set. */
 int wormctl_job_wait_parse (const char *value, int *ms, char *err, size_t cap);
 int wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *app,

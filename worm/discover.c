@@ -74,7 +74,10 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
                 snprintf (seen[found], sizeof seen[found], "%s", answer.host.id);
             found++;
             quiet_until = worm_now_ms () + quiet_ms;
-            if (fn (arg, &answer.host))
+            int said = fn (arg, &answer.host);
+            if (said == WORM_DISCOVER_WAIT)
+                quiet_ms = 0;       //  more answers are due: wait for them
+            else if (said)
                 stop = true;
         }
     }

@@ -56,6 +56,9 @@ struct worm_jobclient_t {
     uint64_t lease_ms;                          //  a lease's length
     void (*on_log) (void *arg, const char *line);   //  the job's log, or NULL
     void *arg;                                  //  on_log's argument
+    int (*refind) (void *arg, char (*endpoints)[WORM_TOKEN_ENDPOINT_MAX], int cap);
+    void *refind_arg;                           //  refind's argument
+    uint64_t next_refind_ms;                    //  refind not before then
     worm_jobq_t *queue;                         //  the units and their leases
     s_seg_t segs[WORM_JOBCLIENT_MAX_SEGMENTS];  //  the segments we know
     zpoller_t *poller;                          //  over the segments' sockets
@@ -196,6 +199,8 @@ worm_jobclient_new (const worm_jobclient_config_t *config, char *err, size_t cap
     self->lease_ms = config->lease_ms ? config->lease_ms : DEFAULT_LEASE_MS;
     self->on_log = config->on_log;
     self->arg = config->arg;
+    self->refind = config->refind;
+    self->refind_arg = config->refind_arg;
     self->queue = worm_jobq_new (self->lease_ms);
     self->poller = zpoller_new (NULL);
     if (!self->queue || !self->poller) {
@@ -680,6 +685,32 @@ s_on_answer (worm_jobclient_t *self, s_seg_t *seg, uint64_t now, worm_job_event_
     return is_event;
 }
 
+//  While no segment the job knows answers, asks the caller's refind for
+//  the worm's segments (at most every WORM_JOBCLIENT_REFIND_MS) and
+//  connects those it does not know.
+static void
+s_refind (worm_jobclient_t *self, uint64_t now)
+{
+    if (!self->refind || now < self->next_refind_ms)
+        return;
+    for (int i = 0; i < WORM_JOBCLIENT_MAX_SEGMENTS; i++)
+        if (self->segs[i].used && now - self->segs[i].heard_ms < QUIET_MS)
+            return;     //  someone answers: the status replies find the rest
+    self->next_refind_ms = now + WORM_JOBCLIENT_REFIND_MS;
+    static char found[WORM_JOBCLIENT_MAX_SEGMENTS][WORM_TOKEN_ENDPOINT_MAX];
+    int count = self->refind (self->refind_arg, found, WORM_JOBCLIENT_MAX_SEGMENTS);
+    for (int i = 0; i < count && i < WORM_JOBCLIENT_MAX_SEGMENTS; i++) {
+        found[i][WORM_TOKEN_ENDPOINT_MAX - 1] = 0;
+        if (s_seg_at (self, found[i]))
+            continue;
+        char err[160];
+        if (s_connect (self, found[i], err, sizeof err))
+            s_log (self, "segment at %s found through the host agents", found[i]);
+        else
+            s_log (self, "segment at %s: %s", found[i], err);
+    }
+}
+
 static bool
 s_any_segment (worm_jobclient_t *self)
 {
@@ -723,6 +754,7 @@ worm_jobclient_wait (worm_jobclient_t *self, int timeout_ms, worm_job_event_t *e
             return;
         }
         s_ping (self, now);
+        s_refind (self, now);
         if (!self->stopped[0] && !s_any_segment (self))
             snprintf (self->stopped, sizeof self->stopped, "worm %s has no live segment left",
                       self->worm);

@@ -21,6 +21,7 @@
 #define WORM_JOBCLIENT_H_INCLUDED
 
 #include "jobq.h"
+#include "token.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,7 +40,18 @@ typedef struct {
     //  Optional: one line for the job's log (a unit given back, a segment gone)
     void (*on_log) (void *arg, const char *line);
     void *arg;                      //  on_log's argument
+    //  Optional: finds the worm's segments afresh (through the host agents)
+    //  while none of those the job knows answers (every one silent for
+    //  three pings, or none left), at most every WORM_JOBCLIENT_REFIND_MS:
+    //  writes up to cap endpoints, returns how many. The segments it names
+    //  that the job does not know join the job: a worm whose members the
+    //  job knew all went at once (a host cut off, an agent restarted) is
+    //  found again through its new segments, not given up for lost
+    int (*refind) (void *arg, char (*endpoints)[WORM_TOKEN_ENDPOINT_MAX], int cap);
+    void *refind_arg;               //  refind's argument
 } worm_jobclient_config_t;
+
+#define WORM_JOBCLIENT_REFIND_MS 1000
 
 typedef enum {
     WORM_JOB_RESULT,        //  a unit's first result: unit, group, data, size

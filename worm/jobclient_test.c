@@ -8,7 +8,8 @@
     token is not taken, that of a newer one drops a segment it no longer
     lists; a segment gone quiet is leased nothing more, not even its own
     units whose leases lapsed before it is dropped, and they go to the
-    others once it is. */
+    others once it is. A job none of whose segments answers finds the
+    worm's segments again through its refind hook and goes on there. */
 #include "ctl.h"
 #include "jobclient.h"
 #include "joblimits.h"
@@ -321,6 +322,27 @@ s_all_done (s_rig_t *rig)
     return counts.queued == 0 && counts.leased == 0;
 }
 
+static int s_refinds;           //  calls of s_refind
+
+//  The job's refind: the worm's segments, as the host agents would name
+//  them: here the fake segment arg alone
+static int
+s_refind (void *arg, char (*endpoints)[WORM_TOKEN_ENDPOINT_MAX], int cap)
+{
+    s_fake_t *fake = arg;
+    s_refinds++;
+    if (cap < 1)
+        return 0;
+    snprintf (endpoints[0], WORM_TOKEN_ENDPOINT_MAX, "%s", fake->endpoint);
+    return 1;
+}
+
+static bool
+s_c_found (s_rig_t *rig)
+{
+    return strstr (rig->log, "found through the host agents") != NULL;
+}
+
 //  Answers every unit fake holds, and from now on each at once
 static void
 s_answer_all (s_fake_t *fake)
@@ -482,6 +504,37 @@ main (void)
     CHECK_EQ (worm_jobclient_segments (rig.job), 2);
 
     worm_jobclient_destroy (&rig.job);
+
+    //  A job whose only segment goes silent asks refind for the worm's
+    //  segments (not while one answers), joins those it did not know, and
+    //  its unit is done there
+    static s_rig_t again;
+    for (size_t i = 0; i < a.nruns; i++)
+        a.runs[i].answered = true;
+    a.silent = false;
+    a.hold = false;
+    a.auto_answer = false;
+    a.members[1] = NULL;
+    c.members[0] = c.endpoint;
+    c.auto_answer = true;
+    config.arg = &again;
+    config.refind = s_refind;
+    config.refind_arg = &c;
+    again.job = worm_jobclient_new (&config, err, sizeof err);
+    CHECK (again.job);
+    again.fakes[0] = &a;
+    CHECK (!s_pump (&again, 2000, s_c_found));
+    CHECK_EQ (s_refinds, 0);
+    a.silent = true;
+    CHECK (worm_jobclient_add (again.job, 300, "r", 1));
+    again.fakes[1] = &c;
+    s_want = 1;
+    CHECK (s_pump (&again, 5000, s_results));
+    CHECK (s_refinds >= 1);
+    CHECK (s_c_found (&again));
+    CHECK_STR (again.events[0].segment, "seg-c");
+    CHECK (again.events[0].ok);
+    worm_jobclient_destroy (&again.job);
     s_fake_destroy (&a);
     s_fake_destroy (&b);
     s_fake_destroy (&c);

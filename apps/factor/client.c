@@ -146,8 +146,10 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
             free (found);
             return 1;
         }
+        wormctl_refind_t refind = {.client = client, .worm = opt.worm};
         worm_jobclient_config_t config = {.worm = opt.worm, .app = "factor", .worm_key = key,
-                                          .task = WORM_FACTOR_TASK, .endpoints = endpoints};
+                                          .task = WORM_FACTOR_TASK, .endpoints = endpoints,
+                                          .refind = wormctl_refind, .refind_arg = &refind};
         worm_factor_progress_t progress = opt.quiet            ? WORM_FACTOR_PROGRESS_NONE
                                           : isatty (STDERR_FILENO) ? WORM_FACTOR_PROGRESS_BAR
                                                                    : WORM_FACTOR_PROGRESS_LINES;

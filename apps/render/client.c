@@ -97,9 +97,11 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
           const char *const *endpoints, const char *key)
 {
     char err[512];
+    wormctl_refind_t refind = {.client = client, .worm = opt->worm};
     worm_jobclient_config_t config = {.worm = opt->worm, .app = "render", .worm_key = key,
                                       .task = WORM_RENDER_TASK, .endpoints = endpoints,
-                                      .on_log = s_log, .arg = run};
+                                      .on_log = s_log, .arg = run, .refind = wormctl_refind,
+                                      .refind_arg = &refind};
     worm_jobclient_t *job = worm_jobclient_new (&config, err, sizeof err);
     if (!job) {
         fprintf (stderr, "wormctl render: %s\n", err);
