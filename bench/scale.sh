@@ -36,7 +36,8 @@ worm_install_deps
 worm_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 export WORM_BIN=$PWD/build/bin
 set +u
-source tests/lib.sh
+# (each host's keygen says "keypair written to ..." on stderr: not a figure)
+source tests/lib.sh 2> >(grep -v '^keypair written' >&2)
 source tests/netlan.sh
 source bench/lib.sh
 set +e +u
@@ -44,7 +45,8 @@ PREFIX=ws$$x
 TEST_CLEANUP+=("netlan_down $PREFIX $HOSTS")
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 netlan_up "$PREFIX" "$HOSTS" 10.234.0 || fail "could not build the namespace LAN"
-netlan_agents "$PREFIX" "$HOSTS" "$WORMD" "$TEST_DIR" --min-idle 30 --max-load 1000 --check-interval 0.5
+netlan_agents "$PREFIX" "$HOSTS" "$WORMD" "$TEST_DIR" --min-idle 30 --max-load 1000 --check-interval 0.5 \
+    2> >(grep -v '^keypair written' >&2)
 TEST_PIDS+=("${NETLAN_PIDS[@]}")
 for i in $(seq "$HOSTS"); do wait_for 10 test -s "$TEST_DIR/h$i/endpoint" || fail "h$i did not start"; done
 ctl () { netlan_exec "$PREFIX" 1 "$WORMCTL" --interface lan0 --beacon-port 5670 "$@"; }

@@ -737,6 +737,26 @@ s_tend (worm_ring_t *self, uint64_t now_ms)
                 s_send_newer (self, m->id, m->endpoint, NULL);
         }
     }
+    //  A spawn in flight is listed only by the segment that asked for it;
+    //  one whose requester is gone for good (no longer listed, listed left,
+    //  confirmed dead) never will be, and would hold back its replacement
+    //  until the join deadline (chaos seed 3: a worm of 3 ran with 2 for
+    //  20 s once the requester of a spawn was SIGKILLed)
+    for (size_t i = 0; i < worm_token_spawn_count (token);) {
+        const worm_spawn_t *spawn = worm_token_spawn (token, i);
+        int index = spawn->requester[0] ? worm_token_member_find (token, spawn->requester) : 0;
+        bool gone = spawn->requester[0] && strcmp (spawn->requester, ring_me (self)) != 0
+                    && (index < 0
+                        || worm_token_member (token, (size_t) index)->state == WORM_MEMBER_LEFT
+                        || ring_in_idset (&self->confirmed_dead, spawn->requester));
+        if (gone) {
+            char id[WORM_TOKEN_ID_MAX];
+            snprintf (id, sizeof id, "%s", spawn->id);
+            worm_token_spawn_remove (token, id);
+        }
+        else
+            i++;
+    }
     //  Members a host agent confirmed gone are marked left in the token, so
     //  that every holder stops counting them as voters
     for (size_t i = 0; i < self->confirmed_dead.count; i++) {

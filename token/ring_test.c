@@ -40,6 +40,7 @@ typedef struct {
 } s_net_t;
 
 static int64_t s_spawn_hold_ms = -1;      //  >= 0: every node's spawn_hold_ms
+static uint64_t s_join_deadline_ms = 1000; //  every node's join_deadline_ms
 
 static void
 s_config (worm_ring_config_t *config, int index)
@@ -58,7 +59,7 @@ s_config (worm_ring_config_t *config, int index)
     config->loss_ceiling_ms = 1000;
     config->campaign_timeout_ms = 50;
     config->orphan_timeout_ms = 3000;
-    config->join_deadline_ms = 1000;
+    config->join_deadline_ms = s_join_deadline_ms;
     config->seed = (uint64_t) index + 1;
     if (s_spawn_hold_ms >= 0)
         config->spawn_hold_ms = (uint64_t) s_spawn_hold_ms;
@@ -1271,6 +1272,60 @@ s_test_dead_member_told (void)
     s_net_fini (&net);
 }
 
+//  A spawn whose requester dies before listing it is dropped from the
+//  spawns in flight at the next hold, and its replacement asked for then,
+//  not after the join deadline (20 s)
+static void
+s_test_orphan_spawn (void)
+{
+    s_join_deadline_ms = 20000;     //  as in a segment: no expiry meanwhile
+    s_net_t net;
+    s_found (&net, 5, 6);
+    for (int i = 0; i < 4; i++) {
+        s_run (&net, net.now + 11);
+        s_spawn (&net);
+    }
+    s_run (&net, net.now + 2000);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[0])), 5);
+    int victim = -1;
+    for (int i = 0; i < 5 && victim < 0; i++)
+        if (worm_ring_state (net.rings[i]) == WORM_RING_WAITING)
+            victim = i;
+    CHECK (victim >= 0);
+    net.crashed[victim] = true;
+    int asked = net.spawns_asked;
+    s_run (&net, net.now + 800);
+    CHECK (net.spawns_asked > asked);
+    int requester = net.spawn_froms[net.spawns_asked - 1];
+    CHECK (requester != victim);
+    //  It hands the token on with the spawn in flight (its spawn hold over)
+    uint64_t until = net.now + 3000;
+    while (net.now < until && worm_ring_state (net.rings[requester]) != WORM_RING_WAITING)
+        s_run (&net, net.now + 1);
+    CHECK_EQ (worm_ring_state (net.rings[requester]), WORM_RING_WAITING);
+    CHECK (worm_token_spawn_count (worm_ring_token (net.rings[requester])) > 0);
+    //  The requester dies before the spawn's result reaches it, and the
+    //  host agents confirm both deaths to the others
+    net.crashed[requester] = true;
+    asked = net.spawns_asked;
+    char dead[2][16];
+    snprintf (dead[0], sizeof dead[0], "n%d", victim);
+    snprintf (dead[1], sizeof dead[1], "n%d", requester);
+    for (int i = 0; i < 5; i++)
+        if (i != victim && i != requester)
+            for (int k = 0; k < 2; k++) {
+                worm_ring_confirm_dead (net.rings[i], dead[k], net.now);
+                s_drain (&net, i);
+            }
+    //  Two replacements are asked for (the victim's again, and the
+    //  requester's) well before the orphan spawn's join deadline, not one
+    //  while it still counts
+    s_run (&net, net.now + 1000);
+    CHECK (net.spawns_asked >= asked + 2);
+    s_net_fini (&net);
+    s_join_deadline_ms = 1000;
+}
+
 int
 main (void)
 {
@@ -1289,5 +1344,6 @@ main (void)
     s_test_partition_heal ();
     s_test_held_quorum ();
     s_test_dead_member_told ();
+    s_test_orphan_spawn ();
     return check_done ("token.ring");
 }
