@@ -323,13 +323,13 @@ wormctl_collect (void *arg, const worm_hostinfo_t *host)
     if ((int) host->known > found->known)
         found->known = (int) host->known;
     if ((found->wanted && strcmp (host->name, found->wanted) == 0)
-        || (found->expected && found->members >= found->expected)
-        || (found->known && found->count >= found->known))
+        || (found->expected && found->members >= found->expected))
         return 1;
-    //  Hosts are known to be still due: wait for them (up to the timeout)
-    //  rather than take a pause between answers (a busy host answers late)
-    //  for the end
-    return found->known ? WORM_DISCOVER_WAIT : 0;
+    //  While fewer answered than some host hears, more are due: a pause
+    //  between answers (a busy host answers late) does not end the query
+    //  then. The count only ever lengthens the wait: a host that has just
+    //  started hears few, and would end it too soon
+    return found->count < found->known ? WORM_DISCOVER_WAIT : 0;
 }
 
 static int

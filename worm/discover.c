@@ -76,7 +76,7 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
             quiet_until = worm_now_ms () + quiet_ms;
             int said = fn (arg, &answer.host);
             if (said == WORM_DISCOVER_WAIT)
-                quiet_ms = 0;       //  more answers are due: wait for them
+                quiet_until = 0;    //  more answers are due: no pause ends it now
             else if (said)
                 stop = true;
         }

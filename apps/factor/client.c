@@ -131,6 +131,8 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
     setlocale (LC_ALL, "");
     worm_factor_runner_t *runner = NULL;
     wormctl_segments_t *found = NULL;
+    //  The job's way back to the worm: it lives as long as the job does
+    wormctl_refind_t refind;
     if (opt.local)
         runner = worm_factor_local_runner_new ();
     else {
@@ -146,7 +148,7 @@ s_cmd_factor (wormctl_client_t *client, int argc, char **argv)
             free (found);
             return 1;
         }
-        wormctl_refind_t refind = {.client = client, .worm = opt.worm};
+        refind = (wormctl_refind_t) {.client = client, .worm = opt.worm};
         worm_jobclient_config_t config = {.worm = opt.worm, .app = "factor", .worm_key = key,
                                           .task = WORM_FACTOR_TASK, .endpoints = endpoints,
                                           .refind = wormctl_refind, .refind_arg = &refind};
