@@ -152,8 +152,17 @@ s_op_suspect (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64
 {
     (void) reply;
     char id[WORM_TOKEN_ID_MAX];
-    if (worm_wire_get_str (request, request->root, "id", id, sizeof id) == 0)
-        worm_ring_suspect (ctx->ring, id, now_ms);
+    if (worm_wire_get_str (request, request->root, "id", id, sizeof id) != 0)
+        return;
+    worm_ring_suspect (ctx->ring, id, now_ms);
+    //  A joiner not let in yet whose spawner may have died asks at once
+    const char *spawn_id = ctx->config->spawn_id;
+    const char *slash = strrchr (spawn_id, '/');
+    if (ctx->next_spawner_check_ms && !ctx->config->found && slash
+        && strlen (id) == (size_t) (slash - spawn_id)
+        && strncmp (id, spawn_id, (size_t) (slash - spawn_id)) == 0
+        && !worm_ring_token (ctx->ring))
+        *ctx->next_spawner_check_ms = now_ms;
 }
 
 //  Our agent evicts us: leave in order. The ring hands the token on if we

@@ -36,6 +36,9 @@ typedef struct {
     worm_jobs_t *jobs;                      //  the units this segment runs
     zsock_t *router;                        //  where the answers go
     zframe_t *identity;                     //  to whom
+    //  A joiner: when it next asks whether its spawner lives (a death
+    //  notice of the spawner makes that now); NULL in tests
+    uint64_t *next_spawner_check_ms;
 } worm_segment_ctx_t;
 
 /*  Handles one request that passed the table's check and the role gate:

@@ -23,10 +23,13 @@
 
 #define JOIN_RETRY_MS 300
 //  A joiner with no token yet asks whether its spawner still lives this
-//  long after it started, and as often again after that: one whose
-//  spawner is gone before letting it in is known to nobody (it would wait
-//  out the join deadline)
-#define SPAWNER_CHECK_MS 2000
+//  long after it started, and as often again after that, and at once when
+//  its agent passes on a notice of the spawner's death: one whose spawner
+//  is gone before letting it in is known to nobody (it would wait out the
+//  join deadline). Not often: every check is a relay through our agent,
+//  whose relay thread also carries the worm's claims and spawns (a check
+//  every 2 s by each of 31 joiners stalled the growth of a worm of 32)
+#define SPAWNER_CHECK_MS 10000
 #define PEER_HWM 64
 #define EXIT_LINGER_MS 500
 #define LEAVE_GRACE_MS 300      //  SIGTERM: time to hand the token on and say LEAVE
@@ -262,7 +265,8 @@ s_ctx (s_segment_t *self)
                                  .self = &self->self, .app = self->app,
                                  .app_state = self->app_ready ? self->app_state : NULL,
                                  .bad_message = &self->bad_message, .jobs = self->jobs,
-                                 .router = self->router};
+                                 .router = self->router,
+                                 .next_spawner_check_ms = &self->next_spawner_check_ms};
 }
 
 //  The roles of a caller's key here (WORM_ROLE_WORM, _LAUNCHER, _AGENT); the

@@ -35,6 +35,7 @@ static pid_t s_child;               //  the segment running, 0: none
 static char s_log[64];              //  where its stderr goes
 static worm_auth_t *s_auth;         //  our ZAP handler: lets every key in, names it
 static char s_agent_endpoint[128];  //  the test's agent
+static zsock_t *s_notices;          //  to the joiner, as its agent: death notices
 
 //  Whatever happens to the test, no segment outlives it.
 static void
@@ -194,6 +195,22 @@ s_recv_request (zsock_t *router, worm_wire_reader_t *reader, char *key, zframe_t
     zmsg_destroy (&msg);
 }
 
+//  Sends the joiner, as its agent, a notice that its spawner sp-9 may be dead.
+static void
+s_suspect_spawner (void)
+{
+    worm_wire_writer_t writer;
+    worm_wire_writer_init (&writer);
+    worm_wire_map_open (&writer);
+    worm_wire_kstr (&writer, "op", "suspect");
+    worm_wire_kstr (&writer, "id", "sp-9");
+    worm_wire_map_close (&writer);
+    CHECK_EQ (zmq_send (zsock_resolve (s_notices), worm_wire_writer_data (&writer),
+                        worm_wire_writer_size (&writer), 0),
+              (int) worm_wire_writer_size (&writer));
+    worm_wire_writer_fini (&writer);
+}
+
 //  Plays the spawner's host agent for a joiner that checks on its spawner
 //  (pid 4242 on host 00000000000000dd): answers its discovery query on the
 //  beacon port with our agent's endpoint, and its relayed alive requests:
@@ -209,8 +226,9 @@ s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, cons
     int beacon = worm_udp_listen (&lan, err, sizeof err);
     CHECK (beacon >= 0);
     int checks = 0;
-    int64_t deadline = worm_now_ms () + 10000;
+    int64_t deadline = worm_now_ms () + 8000;   //  before a periodic check (10 s)
     siginfo_t info = {0};
+    s_suspect_spawner ();
     while (worm_now_ms () < deadline
            && waitid (P_PID, (id_t) s_child, &info, WEXITED | WNOHANG | WNOWAIT) == 0
            && info.si_pid == 0) {
@@ -275,6 +293,8 @@ s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, cons
             worm_wire_kbool (&writer, "alive", checks < 2);
             worm_wire_map_close (&writer);
             worm_ctl_reply (router, identity, &writer);
+            if (checks == 1)
+                s_suspect_spawner ();   //  another notice: asked again at once
             worm_wire_writer_fini (&writer);
             zframe_destroy (&identity);
             worm_wire_reader_fini (&reader);
@@ -500,10 +520,19 @@ main (int argc, char **argv)
     s_recv_request (router, &reader, key, &identity);
     CHECK_EQ (worm_wire_get_str (&reader, reader.root, "op", text, sizeof text), 0);
     CHECK_STR (text, "segment");
+    CHECK_EQ (worm_wire_get_str (&reader, reader.root, "endpoint", endpoint, sizeof endpoint), 0);
     worm_ctl_reply_ok (router, identity);
     zframe_destroy (&identity);
     worm_wire_reader_fini (&reader);
+    //  As its agent, pass on a death notice of the spawner: the joiner asks
+    //  at once (not after SPAWNER_CHECK_MS), and again at the next notice
+    worm_ctl_set_identity (agent);
+    zsock_t *notices = worm_ctl_connect (endpoint, worm_key, err, sizeof err);
+    CHECK (notices != NULL);
+    s_notices = notices;
     int checks = s_answer_spawner_checks (router, spawner, agent, port);
+    zsock_destroy (&notices);
+    s_notices = NULL;
     if (checks != 2)
         fprintf (stderr, "segment_test: %d alive checks; the segment logged:\n%s", checks, s_logged ());
     CHECK_EQ (checks, 2);
