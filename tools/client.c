@@ -320,16 +320,8 @@ wormctl_collect (void *arg, const worm_hostinfo_t *host)
         found->hosts[found->count++] = *host;
         found->members += found->expected && s_cluster_member (host->name, found->expected);
     }
-    if ((int) host->known > found->known)
-        found->known = (int) host->known;
-    if ((found->wanted && strcmp (host->name, found->wanted) == 0)
-        || (found->expected && found->members >= found->expected))
-        return 1;
-    //  While fewer answered than some host hears, more are due: a pause
-    //  between answers (a busy host answers late) does not end the query
-    //  then. The count only ever lengthens the wait: a host that has just
-    //  started hears few, and would end it too soon
-    return found->count < found->known ? WORM_DISCOVER_WAIT : 0;
+    return (found->wanted && strcmp (host->name, found->wanted) == 0)
+           || (found->expected && found->members >= found->expected);
 }
 
 static int
@@ -346,7 +338,7 @@ wormctl_find_hosts (const wormctl_client_t *self, wormctl_found_t *found, char *
         return -1;
     int timeout = wormctl_timeout_ms (self, WORMCTL_QUERY_S);
     found->started_us = zclock_usecs ();
-    found->count = found->members = found->known = 0;
+    found->count = found->members = 0;
     if (worm_discover (&lan, true, timeout, timeout < 300 ? timeout : 300, wormctl_collect,
                        found, err, cap)
         < 0)

@@ -136,9 +136,6 @@ typedef struct {
     int expected;                               //  stop once the local cluster's
                                                 //  host1..hostN all answered (N), 0: no
     int members;                                //  how many of those answered
-    int known;                                  //  the most hosts an answer said it
-                                                //  hears: no pause ends the query
-                                                //  before as many answered
     int64_t started_us;                         //  when the query went out
 } wormctl_found_t;
 

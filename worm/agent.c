@@ -145,8 +145,6 @@ worm_agent_hostinfo (worm_agent_t *self, worm_hostinfo_t *host)
     host->segments = (uint32_t) worm_agent_slots_used (self);
     host->max_segments = (uint32_t) self->config.policy.max_segments;
     host->interval_ms = (uint32_t) lround (self->config.policy.check_interval_s * 1000);
-    //  How many hosts we hear: a query's asker may stop once as many answered
-    host->known = self->registry ? (uint32_t) worm_registry_size (self->registry) : 0;
     //  What this host offers besides segments: alarms' rings, users' commands
     snprintf (host->caps, sizeof host->caps, "spawn%s%s", worm_rings_enabled (self) ? ",ring" : "",
               self->config.allow_run ? ",run" : "");

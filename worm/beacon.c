@@ -40,8 +40,6 @@ worm_hostinfo_write (worm_wire_writer_t *writer, const worm_hostinfo_t *host)
     worm_wire_ku64 (writer, "segs", host->segments);
     worm_wire_ku64 (writer, "max", host->max_segments);
     worm_wire_ku64 (writer, "int", host->interval_ms);
-    if (host->known)
-        worm_wire_ku64 (writer, "known", host->known);
     worm_wire_key (writer, "caps");
     worm_wire_array (writer, ncaps);
     for (size_t i = 0; i < ncaps; i++)
@@ -60,7 +58,7 @@ int
 worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_hostinfo_t *host)
 {
     memset (host, 0, sizeof *host);
-    uint64_t segs, max, interval, known = 0;
+    uint64_t segs, max, interval;
     if (worm_wire_get_str (reader, map, "id", host->id, sizeof host->id)
         || worm_wire_get_str (reader, map, "name", host->name, sizeof host->name)
         || worm_wire_get_str (reader, map, "ep", host->endpoint, sizeof host->endpoint)
@@ -71,8 +69,7 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
         || worm_wire_get_f64 (reader, map, "idle", &host->idle_s)
         || worm_wire_get_u64 (reader, map, "segs", &segs)
         || worm_wire_get_u64 (reader, map, "max", &max)
-        || worm_wire_get_u64 (reader, map, "int", &interval)
-        || worm_wire_get_u64 (reader, map, "known", &known) == -1)
+        || worm_wire_get_u64 (reader, map, "int", &interval))
         return -1;
     if (strlen (host->id) != WORM_HOST_ID_LEN
         || strspn (host->id, "0123456789abcdef") != WORM_HOST_ID_LEN)
@@ -83,8 +80,8 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
         return s_invalid (reader, "field 'ep': not a tcp:// endpoint");
     if (!worm_key_valid (host->key))
         return s_invalid (reader, "field 'key': not a Z85 public key");
-    if (segs > 4096 || max > 4096 || known > 4096)
-        return s_invalid (reader, "field 'segs', 'max' or 'known': above 4096");
+    if (segs > 4096 || max > 4096)
+        return s_invalid (reader, "field 'segs' or 'max': above 4096");
     if (interval < 10 || interval > 3600 * 1000)
         return s_invalid (reader, "field 'int': outside 10 ms to 1 h");
     if (host->load < 0 || host->load > 1e6 || host->idle_s < 0)
@@ -92,7 +89,6 @@ worm_hostinfo_read (worm_wire_reader_t *reader, const msgpack_object *map, worm_
     host->segments = (uint32_t) segs;
     host->max_segments = (uint32_t) max;
     host->interval_ms = (uint32_t) interval;
-    host->known = (uint32_t) known;
 
     const msgpack_object_array *caps;
     if (worm_wire_get_array (reader, map, "caps", &caps, MAX_CAPS))

@@ -31,9 +31,6 @@ typedef struct {
     uint32_t max_segments;           //  the policy's limit
     uint32_t interval_ms;            //  the host's check interval
     char caps[128];                  //  capabilities, comma-separated
-    uint32_t known;                  //  hosts this one hears (itself included;
-                                     //  0: not said): a query may stop once
-                                     //  that many answered
 } worm_hostinfo_t;
 
 typedef enum {

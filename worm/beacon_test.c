@@ -6,7 +6,7 @@ static worm_hostinfo_t
 s_sample_host (void)
 {
     worm_hostinfo_t host = {.willing = true, .load = 0.5, .idle_s = 120, .segments = 1,
-                            .max_segments = 4, .interval_ms = 1000, .known = 40};
+                            .max_segments = 4, .interval_ms = 1000};
     snprintf (host.id, sizeof host.id, "0123456789abcdef");
     snprintf (host.name, sizeof host.name, "host-1.lab");
     snprintf (host.endpoint, sizeof host.endpoint, "tcp://10.0.0.1:4000");
@@ -51,12 +51,6 @@ s_round_trips (void)
     CHECK_EQ (out.host.segments, 1);
     CHECK_EQ (out.host.max_segments, 4);
     CHECK_EQ (out.host.interval_ms, 1000);
-    CHECK_EQ (out.host.known, 40);
-    //  A host that says nothing of the hosts it hears (an older agent)
-    in.host.known = 0;
-    size = s_encode (&in, buf, sizeof buf);
-    CHECK_EQ (worm_beacon_decode (buf, size, &out, err, sizeof err), 0);
-    CHECK_EQ (out.host.known, 0);
 
     in = (worm_beacon_t){.kind = WORM_BEACON_QUERY, .qid = 0xdeadbeefcafeULL, .all = true};
     size = s_encode (&in, buf, sizeof buf);
@@ -101,9 +95,9 @@ s_forge (char *buf, size_t cap, const char *bad_key, void (*bad_value) (worm_wir
     worm_hostinfo_t host = s_sample_host ();
     //  The host map, with bad_key's value swapped
     const char *keys[] = {"id", "name", "ep", "willing", "reason", "load",
-                          "idle", "segs", "max", "int", "caps", "key", "known"};
-    worm_wire_map (&writer, 13);
-    for (size_t i = 0; i < 13; i++) {
+                          "idle", "segs", "max", "int", "caps", "key"};
+    worm_wire_map (&writer, 12);
+    for (size_t i = 0; i < 12; i++) {
         worm_wire_str (&writer, keys[i]);
         if (bad_key && strcmp (keys[i], bad_key) == 0) {
             bad_value (&writer);
@@ -122,7 +116,6 @@ s_forge (char *buf, size_t cap, const char *bad_key, void (*bad_value) (worm_wir
         case 9: worm_wire_u64 (&writer, 1000); break;
         case 10: worm_wire_array (&writer, 0); break;
         case 11: worm_wire_str (&writer, host.key); break;
-        case 12: worm_wire_u64 (&writer, 40); break;
         }
     }
     size_t size = worm_wire_writer_size (&writer);
@@ -185,8 +178,6 @@ s_hostile (void)
         {"reason", s_long_reason, "exceeds"},
         {"caps", s_many_caps, "elements exceed"},
         {"caps", s_caps_int, "caps[]"},
-        {"known", s_huge, "above 4096"},
-        {"known", s_str_yes, "field 'known'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size = s_forge (buf, sizeof buf, cases[i].key, cases[i].value, WORM_PROTOCOL_VERSION);

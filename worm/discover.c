@@ -74,10 +74,7 @@ worm_discover (const worm_lan_t *lan, bool all, int timeout_ms, int quiet_ms,
                 snprintf (seen[found], sizeof seen[found], "%s", answer.host.id);
             found++;
             quiet_until = worm_now_ms () + quiet_ms;
-            int said = fn (arg, &answer.host);
-            if (said == WORM_DISCOVER_WAIT)
-                quiet_until = 0;    //  more answers are due: no pause ends it now
-            else if (said)
+            if (fn (arg, &answer.host))
                 stop = true;
         }
     }

@@ -11,16 +11,12 @@
 #include "beacon.h"
 #include "udp.h"
 
-/*  Receives one answer; return 1 to stop collecting, 0 to go on, and
-    WORM_DISCOVER_WAIT to go on with no pause ending the collection until
-    the next answer (more answers are known to be due: see worm_discover). */
-#define WORM_DISCOVER_WAIT 2
+/*  Receives one answer; return nonzero to stop collecting. */
 typedef int (worm_discover_fn) (void *arg, const worm_hostinfo_t *host);
 
 /*  Sends one query and collects answers until the callback says stop, no
-    answer came for quiet_ms after the last one (0: no such rule; not after
-    an answer the callback returned WORM_DISCOVER_WAIT for), or timeout_ms
-    passed. A host that answers twice is reported once.
+    answer came for quiet_ms after the last one (0: no such rule), or
+    timeout_ms passed. A host that answers twice is reported once.
     Returns the number of hosts reported, or -1 with the reason in err:
     also once zsys_interrupted is set (SIGINT/SIGTERM), within
     WORM_CTL_SLICE_MS, with err "interrupted". */
