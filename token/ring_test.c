@@ -201,6 +201,31 @@ s_spawn (s_net_t *net)
     return index;
 }
 
+//  A worm of target 3 (max 4) founded at n0, grown to n0, n1, n2 and left
+//  1.5 s to circulate.
+static void
+s_grow_three (s_net_t *net)
+{
+    s_found (net, 3, 4);
+    s_run (net, 11);
+    s_spawn (net);
+    s_run (net, 12);
+    s_spawn (net);
+    s_run (net, 1500);
+}
+
+//  The last of n0..n2 that waits for the token (not holding it).
+static int
+s_waiting_node (s_net_t *net)
+{
+    int node = -1;
+    for (int i = 0; i < 3; i++)
+        if (worm_ring_state (net->rings[i]) == WORM_RING_WAITING)
+            node = i;
+    CHECK (node >= 0);
+    return node;
+}
+
 static void
 s_test_config (void)
 {
@@ -425,18 +450,9 @@ s_test_dead_successor_and_regeneration (void)
 {
     //  Three nodes; crash one that is not holding: it is skipped, checked
     s_net_t net;
-    s_found (&net, 3, 4);
-    s_run (&net, 11);
-    s_spawn (&net);
-    s_run (&net, 12);
-    s_spawn (&net);
-    s_run (&net, 1500);
+    s_grow_three (&net);
     CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[0])), 3);
-    int victim = -1;
-    for (int i = 0; i < 3; i++)
-        if (worm_ring_state (net.rings[i]) == WORM_RING_WAITING)
-            victim = i;
-    CHECK (victim >= 0);
+    int victim = s_waiting_node (&net);
     net.crashed[victim] = true;
     s_run (&net, net.now + 400);
     int other = (victim + 1) % 3;
@@ -1244,17 +1260,8 @@ static void
 s_test_dead_member_told (void)
 {
     s_net_t net;
-    s_found (&net, 3, 4);
-    s_run (&net, 11);
-    s_spawn (&net);
-    s_run (&net, 12);
-    s_spawn (&net);
-    s_run (&net, 1500);
-    int victim = -1;
-    for (int i = 0; i < 3; i++)
-        if (worm_ring_state (net.rings[i]) == WORM_RING_WAITING)
-            victim = i;
-    CHECK (victim >= 0);
+    s_grow_three (&net);
+    int victim = s_waiting_node (&net);
     net.crashed[victim] = true;
     s_run (&net, net.now + 600);
     CHECK (net.spawns_asked > net.spawns_answered);
