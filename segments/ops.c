@@ -156,12 +156,10 @@ s_op_suspect (const worm_segment_ctx_t *ctx, worm_wire_reader_t *request, uint64
         return;
     worm_ring_suspect (ctx->ring, id, now_ms);
     //  A joiner not let in yet whose spawner may have died asks at once
-    const char *spawn_id = ctx->config->spawn_id;
-    const char *slash = strrchr (spawn_id, '/');
-    if (ctx->next_spawner_check_ms && !ctx->config->found && slash
-        && strlen (id) == (size_t) (slash - spawn_id)
-        && strncmp (id, spawn_id, (size_t) (slash - spawn_id)) == 0
-        && !worm_ring_token (ctx->ring))
+    char spawner[WORM_TOKEN_ID_MAX];
+    if (ctx->next_spawner_check_ms && !worm_ring_token (ctx->ring)
+        && worm_segspec_spawner_id (ctx->config, spawner, sizeof spawner)
+        && strcmp (id, spawner) == 0)
         *ctx->next_spawner_check_ms = now_ms;
 }
 

@@ -347,15 +347,13 @@ done:
     zmsg_destroy (&msg);
 }
 
-//  True when id is the segment that spawned us (the part of our spawn id
-//  before its last slash).
+//  True when id is the segment that spawned us.
 static bool
 s_is_our_spawner (const s_segment_t *self, const char *id)
 {
-    const char *slash = strrchr (self->config.spawn_id, '/');
-    size_t len = slash ? (size_t) (slash - self->config.spawn_id) : 0;
-    return !self->config.found && len && strlen (id) == len
-           && strncmp (id, self->config.spawn_id, len) == 0;
+    char spawner[WORM_TOKEN_ID_MAX];
+    return worm_segspec_spawner_id (&self->config, spawner, sizeof spawner)
+           && strcmp (id, spawner) == 0;
 }
 
 //  A joiner without a token asks its spawner's host agent (through ours)
@@ -363,13 +361,12 @@ s_is_our_spawner (const s_segment_t *self, const char *id)
 static void
 s_check_spawner (s_segment_t *self, uint64_t now)
 {
-    const char *slash = strrchr (self->config.spawn_id, '/');
-    if (self->config.found || !self->config.spawner_host[0] || !slash
-        || worm_ring_token (self->ring) || now < self->next_spawner_check_ms)
+    char id[WORM_TOKEN_ID_MAX], pid[24];
+    if (!self->config.spawner_host[0] || worm_ring_token (self->ring)
+        || now < self->next_spawner_check_ms
+        || !worm_segspec_spawner_id (&self->config, id, sizeof id))
         return;
     self->next_spawner_check_ms = now + SPAWNER_CHECK_MS;
-    char id[WORM_TOKEN_ID_MAX], pid[24];
-    snprintf (id, sizeof id, "%.*s", (int) (slash - self->config.spawn_id), self->config.spawn_id);
     snprintf (pid, sizeof pid, "%llu", (unsigned long long) self->config.spawner_pid);
     zstr_sendx (self->spawner, "CHECK", id, self->config.spawner_host, pid, NULL);
 }

@@ -23,6 +23,18 @@ s_spawn_head (worm_wire_writer_t *w, size_t extra)
     worm_wire_kstr (w, "guest", "test");
 }
 
+//  A spawn of a segment as worm_place_on sends it: spec as its record
+static void
+s_spawn_segment (worm_wire_writer_t *w, const worm_segspec_t *spec)
+{
+    worm_wire_map (w, 4);
+    worm_wire_kstr (w, "op", "spawn");
+    worm_wire_kstr (w, "claim", "0123456789abcdef");
+    worm_wire_kstr (w, "guest", "segment");
+    worm_wire_str (w, "segment");
+    worm_segspec_write (w, spec);
+}
+
 //  {"op": op, key: value}
 static void
 s_op_str (worm_wire_writer_t *w, const char *op, const char *key, const char *value)
@@ -63,32 +75,17 @@ s_agent_valid (void)
     worm_segspec_t founder = {.found = true, .worm_id = "0123abcd", .worm = "w1",
                               .app = "existential", .size = 3, .max = 4, .nparams = 1,
                               .params = {"k=v"}, .hold_ms = 100};
-    worm_wire_map (&w, 4);
-    worm_wire_kstr (&w, "op", "spawn");
-    worm_wire_kstr (&w, "claim", "0123456789abcdef");
-    worm_wire_kstr (&w, "guest", "segment");
-    worm_wire_str (&w, "segment");
-    worm_segspec_write (&w, &founder);
+    s_spawn_segment (&w, &founder);
     request_expect_ok (t, &w);
     worm_segspec_t joiner = {.worm_id = "0123abcd", .worm = "w1", .app = "existential",
                              .spawner = "tcp://127.0.0.1:4000", .spawn_id = "s-1"};
-    worm_wire_map (&w, 4);
-    worm_wire_kstr (&w, "op", "spawn");
-    worm_wire_kstr (&w, "claim", "0123456789abcdef");
-    worm_wire_kstr (&w, "guest", "segment");
-    worm_wire_str (&w, "segment");
-    worm_segspec_write (&w, &joiner);
+    s_spawn_segment (&w, &joiner);
     request_expect_ok (t, &w);
     //  A joiner that names its spawner's host and pid: through the table,
     //  and through its command line and back
     snprintf (joiner.spawner_host, sizeof joiner.spawner_host, "00000000000000dd");
     joiner.spawner_pid = 4242;
-    worm_wire_map (&w, 4);
-    worm_wire_kstr (&w, "op", "spawn");
-    worm_wire_kstr (&w, "claim", "0123456789abcdef");
-    worm_wire_kstr (&w, "guest", "segment");
-    worm_wire_str (&w, "segment");
-    worm_segspec_write (&w, &joiner);
+    s_spawn_segment (&w, &joiner);
     request_expect_ok (t, &w);
     char *words[WORM_SEGSPEC_MAX_ARGV + 1];
     int nwords = worm_segspec_argv (&joiner, "worm-segment", words);
@@ -107,6 +104,15 @@ s_agent_valid (void)
     CHECK_HAS (why, "spawner host 'no/slash' is not");
     joiner.spawner_host[0] = 0;
     joiner.spawner_pid = 0;
+    //  The spawner's id is the spawn id before its last slash
+    char spawner[WORM_TOKEN_ID_MAX];
+    CHECK (!worm_segspec_spawner_id (&joiner, spawner, sizeof spawner));    //  "s-1"
+    CHECK_STR (spawner, "");
+    snprintf (joiner.spawn_id, sizeof joiner.spawn_id, "h1-ab/c/3");
+    CHECK (worm_segspec_spawner_id (&joiner, spawner, sizeof spawner));
+    CHECK_STR (spawner, "h1-ab/c");
+    CHECK (!worm_segspec_spawner_id (&founder, spawner, sizeof spawner));
+    snprintf (joiner.spawn_id, sizeof joiner.spawn_id, "s-1");
     s_spawn_head (&w, 1);
     worm_wire_str (&w, "args");
     worm_wire_array (&w, 2);

@@ -100,6 +100,14 @@ worm_segspec_check (worm_segspec_t *spec, char *err, size_t cap)
     return 0;
 }
 
+bool
+worm_segspec_spawner_id (const worm_segspec_t *spec, char *id, size_t cap)
+{
+    const char *slash = spec->found ? NULL : strrchr (spec->spawn_id, '/');
+    snprintf (id, cap, "%.*s", slash ? (int) (slash - spec->spawn_id) : 0, spec->spawn_id);
+    return slash && slash > spec->spawn_id;
+}
+
 void
 worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec)
 {

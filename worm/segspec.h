@@ -49,6 +49,11 @@ typedef struct {
     in err. Fills in max. */
 int worm_segspec_check (worm_segspec_t *spec, char *err, size_t cap);
 
+/*  A joiner's spawner: its segment id, the spawn id before the last slash,
+    into id (cap bytes). false (id "") for a founder, or a spawn id with no
+    slash (one a person typed). */
+bool worm_segspec_spawner_id (const worm_segspec_t *spec, char *id, size_t cap);
+
 /*  Writes spec as one msgpack map (the spawn request's "segment"). */
 void worm_segspec_write (worm_wire_writer_t *writer, const worm_segspec_t *spec);
 
