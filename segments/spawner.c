@@ -24,38 +24,12 @@ s_match_host (void *arg, const worm_hostinfo_t *host)
     return 1;
 }
 
-//  The hosts found lately by CHECK: a check of the same host again (a
-//  joiner asks about its spawner every few seconds) needs no broadcast query
-//  while its agent answers at the endpoint it had
-#define HOST_CACHE 8
-typedef struct {
-    s_wanted_t hosts[HOST_CACHE];
-    char ids[HOST_CACHE][WORM_TOKEN_ID_MAX];
-    size_t next;                    //  the slot to reuse next
-} s_host_cache_t;
-
-//  True only when the host agent of host_id answers that pid is not its guest.
+//  True only when the host agent of host_id answers that pid is not its
+//  guest. Asked through our agent, which knows where that host's agent is
+//  from its beacons: no broadcast query, unless it heard none lately.
 static bool
-s_confirmed_gone (const worm_spawner_config_t *config, s_host_cache_t *cache,
-                  const char *host_id, const char *pid)
+s_confirmed_gone (const worm_spawner_config_t *config, const char *host_id, const char *pid)
 {
-    s_wanted_t wanted = {.host_id = host_id};
-    int slot = -1;
-    for (int i = 0; i < HOST_CACHE; i++)
-        if (strcmp (cache->ids[i], host_id) == 0)
-            slot = i;
-    char err[256];
-    if (slot >= 0)
-        wanted = cache->hosts[slot];
-    else {
-        worm_discover (&config->lan, true, 300, 0, s_match_host, &wanted, err, sizeof err);
-        if (!wanted.endpoint[0])
-            return false;       //  a silent host confirms nothing
-        slot = (int) (cache->next++ % HOST_CACHE);
-        snprintf (cache->ids[slot], sizeof cache->ids[slot], "%s", host_id);
-        cache->hosts[slot] = wanted;
-        cache->hosts[slot].host_id = NULL;
-    }
     worm_wire_writer_t request;
     worm_wire_writer_init (&request);
     worm_wire_map_open (&request);
@@ -64,13 +38,19 @@ s_confirmed_gone (const worm_spawner_config_t *config, s_host_cache_t *cache,
     worm_wire_map_close (&request);
     worm_wire_reader_t reply;
     worm_wire_reader_init (&reply);
-    bool alive = true;
+    char err[256];
     worm_ctl_via_t via = {config->agent, config->agent_key};
-    int rc = worm_ctl_call_via (&via, wanted.endpoint, wanted.key, &request, 500, &reply, err,
-                                sizeof err);
+    int rc = worm_ctl_call_host (&via, host_id, &request, 500, &reply, err, sizeof err);
+    if (rc == -2 && strstr (err, "is not known here")) {
+        //  A lost beacon, a fresh agent: ask the LAN where that host is
+        s_wanted_t wanted = {.host_id = host_id};
+        worm_discover (&config->lan, true, 300, 0, s_match_host, &wanted, err, sizeof err);
+        if (wanted.endpoint[0])
+            rc = worm_ctl_call_via (&via, wanted.endpoint, wanted.key, &request, 500, &reply,
+                                    err, sizeof err);
+    }
+    bool alive = true;
     bool gone = rc == 0 && worm_wire_get_bool (&reply, reply.root, "alive", &alive) == 0 && !alive;
-    if (rc != 0)
-        cache->ids[slot][0] = 0;    //  found again by query next time (a restarted agent)
     worm_wire_reader_fini (&reply);
     worm_wire_writer_fini (&request);
     return gone;
@@ -88,7 +68,6 @@ static void
 s_spawner (zsock_t *pipe, void *arg)
 {
     worm_spawner_config_t config = *(const worm_spawner_config_t *) arg;
-    s_host_cache_t cache = {.next = 0};
     zsock_signal (pipe, 0);
     //  The actor lives until its owner says $TERM: a signal (the segment's
     //  SIGTERM) only interrupts a receive, which is then tried again
@@ -103,7 +82,7 @@ s_spawner (zsock_t *pipe, void *arg)
         }
         if (streq (command, "CHECK")) {
             if (spawn_id && excluded && check_pid
-                && s_confirmed_gone (&config, &cache, excluded, check_pid))
+                && s_confirmed_gone (&config, excluded, check_pid))
                 zstr_sendx (pipe, "GONE", spawn_id, "", NULL);
             zstr_free (&check_pid);
             zstr_free (&command);

@@ -44,7 +44,10 @@ typedef struct {
     char last_spawner[128];         //  spawn: the segment that asked
     bool last_keys;                 //  spawn: the worm's keypair came with it
     uint64_t last_pid;              //  alive: the pid asked about
+    char last_host[64];             //  a relay to a host by id: the id ("" when by endpoint)
+    bool knows_host;                //  the agent heard the fake host (a relay by its id works)
     int relays;                     //  relays answered
+    int queries;                    //  queries answered
 } s_fake_t;
 
 //  Answers one query on the fake host's beacon port, if it is one.
@@ -73,6 +76,7 @@ s_answer_query (s_fake_t *fake)
                                    worm_wire_writer_size (&writer)),
                   0);
         worm_wire_writer_fini (&writer);
+        fake->queries++;
     }
 }
 
@@ -91,16 +95,35 @@ s_answer_relay (s_fake_t *fake)
     const msgpack_object *inner;
     CHECK_EQ (worm_wire_get_str (&reader, reader.root, "op", op, sizeof op), 0);
     CHECK_STR (op, "relay");
-    CHECK_EQ (worm_wire_get_str (&reader, reader.root, "to", fake->last_to, sizeof fake->last_to),
-              0);
-    CHECK_EQ (worm_wire_get_str (&reader, reader.root, "key", fake->last_key,
-                                 sizeof fake->last_key),
-              0);
+    fake->last_host[0] = 0;
+    if (worm_wire_field (reader.root, "host")) {
+        //  To a host by id: the agent's registry knows it, or not
+        CHECK_EQ (worm_wire_get_str (&reader, reader.root, "host", fake->last_host,
+                                     sizeof fake->last_host),
+                  0);
+        snprintf (fake->last_to, sizeof fake->last_to, "%s", HOST_ENDPOINT);
+        snprintf (fake->last_key, sizeof fake->last_key, "%s", fake->host_key);
+    }
+    else {
+        CHECK_EQ (worm_wire_get_str (&reader, reader.root, "to", fake->last_to,
+                                     sizeof fake->last_to),
+                  0);
+        CHECK_EQ (worm_wire_get_str (&reader, reader.root, "key", fake->last_key,
+                                     sizeof fake->last_key),
+                  0);
+    }
     CHECK_EQ (worm_wire_get_map (&reader, reader.root, "request", &inner), 0);
     CHECK_EQ (worm_wire_get_str (&reader, inner, "op", fake->last_op, sizeof fake->last_op), 0);
     worm_wire_writer_t reply;
     worm_wire_writer_init (&reply);
-    if (streq (fake->last_op, "claim")) {
+    if (fake->last_host[0] && !(fake->knows_host && streq (fake->last_host, HOST_ID))) {
+        char error[128];
+        snprintf (error, sizeof error, "relay: host %s is not known here", fake->last_host);
+        zframe_t *frame = worm_ctl_error_frame (error);
+        zframe_send (&identity, fake->agent, ZFRAME_MORE | ZFRAME_REUSE);
+        zframe_send (&frame, fake->agent, 0);
+    }
+    else if (streq (fake->last_op, "claim")) {
         CHECK_EQ (worm_wire_get_str (&reader, inner, "worm", fake->last_worm,
                                      sizeof fake->last_worm),
                   0);
@@ -272,14 +295,32 @@ main (void)
 
     //  CHECK: the host's agent says the process is gone, then that it runs;
     //  a process still running is reported by no word at all, so the next
-    //  report is the one of the command after it
+    //  report is the one of the command after it. Our agent heard that
+    //  host: the check is relayed to it by id, with no broadcast query
     fake.mode = FAKE_OK;
+    fake.knows_host = true;
+    fake.queries = 0;
     zstr_sendx (spawner, "CHECK", "host9-0000abcd", HOST_ID, "777", NULL);
     s_wait_report (&fake, spawner, words);
     CHECK_STR (words[0], "GONE");
     CHECK_STR (words[1], "host9-0000abcd");
     CHECK_STR (fake.last_op, "alive");
+    CHECK_STR (fake.last_host, HOST_ID);
     CHECK_EQ (fake.last_pid, 777);
+    CHECK_EQ (fake.queries, 0);
+    //  Our agent has not heard it (a lost beacon): found by a query, then
+    //  relayed to its endpoint
+    fake.knows_host = false;
+    fake.relays = 0;
+    zstr_sendx (spawner, "CHECK", "host9-0000abcd", HOST_ID, "778", NULL);
+    s_wait_report (&fake, spawner, words);
+    CHECK_STR (words[0], "GONE");
+    CHECK_EQ (fake.last_pid, 778);
+    CHECK_STR (fake.last_host, "");
+    CHECK_STR (fake.last_to, HOST_ENDPOINT);
+    CHECK_EQ (fake.queries, 1);
+    CHECK_EQ (fake.relays, 2);
+    fake.knows_host = true;
     fake.mode = FAKE_ALIVE;
     fake.relays = 0;
     zstr_sendx (spawner, "CHECK", "host9-0000abcd", HOST_ID, "777", NULL);
@@ -288,7 +329,8 @@ main (void)
     CHECK_STR (words[0], "FAILED");
     CHECK_STR (words[1], "after-alive");
     CHECK_EQ (fake.relays, 1);
-    //  A host that does not answer confirms nothing, and is not asked
+    //  A host that our agent does not know and that does not answer
+    //  confirms nothing, and is not asked
     fake.mode = FAKE_OK;
     fake.relays = 0;
     zstr_sendx (spawner, "CHECK", "host9-0000abcd", "00000000000000bb", "777", NULL);
@@ -296,9 +338,10 @@ main (void)
     s_wait_report (&fake, spawner, words);
     CHECK_STR (words[0], "FAILED");
     CHECK_STR (words[1], "after-silent");
-    CHECK_EQ (fake.relays, 0);
+    CHECK_EQ (fake.relays, 1);      //  the relay by id, refused
 
     //  Nobody answers
+    fake.relays = 0;
     fake.answering = false;
     zstr_sendx (spawner, "SPAWN", "sp-4", "", NULL);
     s_wait_report (&fake, spawner, words);

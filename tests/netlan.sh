@@ -35,6 +35,30 @@ netlan_up () {
         ip -n "${prefix}h$i" addr add "$subnet.$i/24" brd + dev lan0 || return 1
         ip -n "${prefix}h$i" link set lan0 up
     done
+    netlan_arp "$prefix" "$count" "$subnet"
+}
+
+# Every host knows every other's MAC address for good (permanent neighbour
+# entries). All these namespaces share the kernel's one ARP table, whose
+# learned entries are capped machine-wide (net.ipv4.neigh.default.gc_thresh3,
+# 1024 here); a LAN of 40 hosts that all talk to each other needs some 1600.
+# Past the cap the kernel drops packets that need a new entry, broadcasts
+# included (the sender's UDP SndbufErrors count them): queries, beacons and
+# death notices were lost. Separate machines have a table each; permanent
+# entries, exempt from the cap, give each namespace its own. (A link cut,
+# `ip link set lan0 down`, flushes them: that host learns by ARP again.)
+netlan_arp () {
+    local prefix=$1 count=$2 subnet=$3 i j
+    local -a macs
+    for i in $(seq "$count"); do
+        macs[i]=$(ip -n "${prefix}h$i" -o link show lan0 | grep -oE 'link/ether [0-9a-f:]+' | cut -d' ' -f2)
+        [ -n "${macs[i]}" ] || return 1
+    done
+    for i in $(seq "$count"); do
+        for j in $(seq "$count"); do
+            [ "$i" -eq "$j" ] || echo "neigh replace $subnet.$j lladdr ${macs[j]} dev lan0 nud permanent"
+        done | ip -n "${prefix}h$i" -batch - || return 1
+    done
 }
 
 netlan_exec () {

@@ -72,8 +72,10 @@ static const worm_field_t s_relayed[] = {
     {.name = "op", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_OP_MAX},
     {.name = NULL}};
 static const worm_field_t s_relay[] = {
-    {.name = "to", .type = WORM_FIELD_STR, .required = true, .max = WORM_AGENT_ENDPOINT_MAX},
-    {.name = "key", .type = WORM_FIELD_STR, .required = true, .max = WORM_KEY_LEN},
+    //  Either the agent's endpoint and key, or a host we heard (its id)
+    {.name = "to", .type = WORM_FIELD_STR, .max = WORM_AGENT_ENDPOINT_MAX},
+    {.name = "key", .type = WORM_FIELD_STR, .max = WORM_KEY_LEN},
+    {.name = "host", .type = WORM_FIELD_STR, .max = WORM_HOST_ID_LEN},
     {.name = "request", .type = WORM_FIELD_RECORD, .required = true, .fields = s_relayed},
     {.name = NULL}};
 static const worm_field_t s_segment[] = {

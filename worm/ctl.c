@@ -174,19 +174,23 @@ worm_ctl_call (const char *endpoint, const char *server_key, worm_wire_writer_t 
     return 0;
 }
 
-int
-worm_ctl_call_via (const worm_ctl_via_t *via, const char *endpoint, const char *server_key,
-                   worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
-                   char *err, size_t cap)
+//  The relay envelope: to the agent at endpoint/server_key, or to host_id
+//  as our agent knows it
+static int
+s_call_relay (const worm_ctl_via_t *via, const char *endpoint, const char *server_key,
+              const char *host_id, worm_wire_writer_t *request, int timeout_ms,
+              worm_wire_reader_t *reply, char *err, size_t cap)
 {
-    if (!via || !via->endpoint || !via->endpoint[0])
-        return worm_ctl_call (endpoint, server_key, request, timeout_ms, reply, err, cap);
     worm_wire_writer_t relay;
     worm_wire_writer_init (&relay);
     worm_wire_map_open (&relay);
     worm_wire_kstr (&relay, "op", "relay");
-    worm_wire_kstr (&relay, "to", endpoint);
-    worm_wire_kstr (&relay, "key", server_key ? server_key : "");
+    if (host_id)
+        worm_wire_kstr (&relay, "host", host_id);
+    else {
+        worm_wire_kstr (&relay, "to", endpoint);
+        worm_wire_kstr (&relay, "key", server_key ? server_key : "");
+    }
     worm_wire_key (&relay, "request");
     //  The request is one whole msgpack map: its bytes are the value
     worm_wire_encoded (&relay, worm_wire_writer_data (request), worm_wire_writer_size (request));
@@ -195,6 +199,23 @@ worm_ctl_call_via (const worm_ctl_via_t *via, const char *endpoint, const char *
     int rc = worm_ctl_call (via->endpoint, via->key, &relay, timeout_ms + 2000, reply, err, cap);
     worm_wire_writer_fini (&relay);
     return rc;
+}
+
+int
+worm_ctl_call_via (const worm_ctl_via_t *via, const char *endpoint, const char *server_key,
+                   worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
+                   char *err, size_t cap)
+{
+    if (!via || !via->endpoint || !via->endpoint[0])
+        return worm_ctl_call (endpoint, server_key, request, timeout_ms, reply, err, cap);
+    return s_call_relay (via, endpoint, server_key, NULL, request, timeout_ms, reply, err, cap);
+}
+
+int
+worm_ctl_call_host (const worm_ctl_via_t *via, const char *host_id, worm_wire_writer_t *request,
+                    int timeout_ms, worm_wire_reader_t *reply, char *err, size_t cap)
+{
+    return s_call_relay (via, NULL, NULL, host_id, request, timeout_ms, reply, err, cap);
 }
 
 int

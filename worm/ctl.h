@@ -63,6 +63,13 @@ int worm_ctl_call_via (const worm_ctl_via_t *via, const char *endpoint, const ch
                        worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
                        char *err, size_t cap);
 
+/*  The same through via's relay to the agent of host_id as our agent knows
+    it from the beacons it heard (no broadcast query): -2 with "relay: host
+    ID is not known here" when it heard none from that host lately. */
+int worm_ctl_call_host (const worm_ctl_via_t *via, const char *host_id,
+                        worm_wire_writer_t *request, int timeout_ms, worm_wire_reader_t *reply,
+                        char *err, size_t cap);
+
 /*  A DEALER connected to endpoint as a CURVE client with our identity, or
     NULL with the reason in err. For callers that keep a connection open. */
 zsock_t *worm_ctl_connect (const char *endpoint, const char *server_key, char *err, size_t cap);

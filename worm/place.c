@@ -87,15 +87,30 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
 }
 
 typedef struct {
-    worm_hostinfo_t hosts[MAX_CANDIDATES];   //  willing hosts, in answer order
+    const worm_place_t *spec;                //  whose hosts are excluded
+    worm_hostinfo_t hosts[MAX_CANDIDATES];   //  willing hosts not excluded, in answer order
     int count;                               //  how many
+    int excluded;                            //  willing hosts that were excluded
 } s_candidates_t;
 
+static bool
+s_excluded (const worm_place_t *spec, const char *host_id)
+{
+    for (size_t k = 0; k < spec->n_exclude; k++)
+        if (strcmp (spec->exclude[k], host_id) == 0)
+            return true;
+    return false;
+}
+
+//  Keeps the answers of hosts not excluded: on a LAN where most willing
+//  hosts already hold the worm, the first answers may all be theirs
 static int
 s_collect (void *arg, const worm_hostinfo_t *host)
 {
     s_candidates_t *candidates = (s_candidates_t *) arg;
-    if (candidates->count < MAX_CANDIDATES)
+    if (s_excluded (candidates->spec, host->id))
+        candidates->excluded++;
+    else if (candidates->count < MAX_CANDIDATES)
         candidates->hosts[candidates->count++] = *host;
     return candidates->count == MAX_CANDIDATES;
 }
@@ -104,19 +119,13 @@ int
 worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host, pid_t *pid,
             char *err, size_t cap)
 {
-    s_candidates_t candidates = {.count = 0};
+    s_candidates_t candidates = {.spec = spec, .count = 0};
     //  Answers come within the load delay (at most 30 ms): wait a little past it
     if (worm_discover (lan, false, spec->timeout_ms, 40, s_collect, &candidates, err, cap) < 0)
         return -1;
     char last[512] = "";
     int tried = 0;
     for (int i = 0; i < candidates.count; i++) {
-        bool excluded = false;
-        for (size_t k = 0; k < spec->n_exclude; k++)
-            if (strcmp (spec->exclude[k], candidates.hosts[i].id) == 0)
-                excluded = true;
-        if (excluded)
-            continue;
         if (spec->trusted && !worm_keyset_has (spec->trusted, candidates.hosts[i].key)) {
             //  A forged answer may name any key: only authorized hosts get the worm
             snprintf (last, sizeof last, "host %s answered with key %s, which is not authorized",
@@ -135,10 +144,10 @@ worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *ho
             return 0;
         }
     }
-    if (candidates.count == 0)
+    if (candidates.count == 0 && candidates.excluded > 0)
+        snprintf (err, cap, "the %d willing host(s) already hold this worm", candidates.excluded);
+    else if (candidates.count == 0)
         snprintf (err, cap, "no willing host answered within %d ms", spec->timeout_ms);
-    else if (tried == 0)
-        snprintf (err, cap, "the %d willing host(s) already hold this worm", candidates.count);
     else
         snprintf (err, cap, "%d willing host(s) refused; last: %s", tried, last);
     return -1;

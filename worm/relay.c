@@ -66,9 +66,12 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
 {
     worm_guest_t *guest = worm_guests_by_key (self, self->sender);
     char to[WORM_AGENT_ENDPOINT_MAX + 1], key[WORM_KEY_LEN + 1], op[WORM_AGENT_OP_MAX + 1];
+    char host_id[WORM_HOST_ID_LEN + 1] = "";
     const msgpack_object *inner = NULL;
-    if (worm_wire_get_str (reader, reader->root, "to", to, sizeof to)
-        || worm_wire_get_str (reader, reader->root, "key", key, sizeof key)
+    bool by_host = worm_wire_field (reader->root, "host") != NULL;
+    if ((by_host ? worm_wire_get_str (reader, reader->root, "host", host_id, sizeof host_id)
+                 : worm_wire_get_str (reader, reader->root, "to", to, sizeof to)
+                       || worm_wire_get_str (reader, reader->root, "key", key, sizeof key))
         || worm_wire_get_map (reader, reader->root, "request", &inner)
         || worm_wire_get_str (reader, inner, "op", op, sizeof op)) {
         worm_ctl_reply_error (self->router, identity, "relay: %s", reader->error);
@@ -77,6 +80,17 @@ worm_agent_op_relay (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
     if (!guest) {
         worm_ctl_reply_error (self->router, identity, "relay: only a guest segment may ask for a relay");
         return;
+    }
+    if (by_host) {
+        //  A host we hear: no broadcast query needed to find its agent
+        const worm_hostinfo_t *host = worm_registry_find (self->registry, host_id);
+        if (!host) {
+            worm_ctl_reply_error (self->router, identity, "relay: host %s is not known here",
+                                  host_id);
+            return;
+        }
+        snprintf (to, sizeof to, "%s", host->endpoint);
+        snprintf (key, sizeof key, "%s", host->key);
     }
     if (!streq (op, "claim") && !streq (op, "spawn") && !streq (op, "release")
         && !streq (op, "alive") && !streq (op, "ring")) {
