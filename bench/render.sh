@@ -9,13 +9,15 @@
 # total_ms (from the first frame queued to the last written; finding the worm
 # is not counted), median and p95 over the runs. Parallel efficiency:
 # fps(distN) / (N * fps(local)). Per frame, from the --json of every run:
-# compute (rendering the pixels in the segment), PNG encoding, the job
-# layer's delivery (wormctl render --json's overhead: round trip less compute
-# and wait at the segment), writing in order, and the rest of a frame's time
-# at 1 segment (wall time per frame minus the segment's time for it), median,
+# compute (rendering the pixels in the segment), PNG encoding, the PNG's
+# size, the contact sheet's thumbnail (made in the segment for the frames on
+# the sheet, 48 of 60: its time per frame of the run), the job layer's
+# delivery (wormctl render --json's overhead: round trip less compute and
+# wait at the segment), writing in order, and the rest of a frame's time at
+# 1 segment (wall time per frame minus the segment's time for it), median,
 # p95 and p99 over all frames of all runs. Targets: efficiency >= 90 % at 2
-# segments; overhead (PNG encoding + delivery + writing) under 5 % of a
-# frame's compute.
+# segments; overhead (PNG encoding + thumbnail + delivery + writing) under
+# 5 % of a frame's compute.
 # The segments run at nice 19 and SCHED_IDLE: on a machine that others load,
 # they get only what is left, and the figures say more of the load than of
 # the worm (the load average is printed).
@@ -76,6 +78,11 @@ run () {
     jq -r '.fps' "$WORK/json" >>"$WORK/t/$tool.$scene.fps"
     jq -r '.frames[] | .render_ms' "$WORK/json" >>"$WORK/t/$tool.$scene.render"
     jq -r '.frames[] | .png_ms' "$WORK/json" >>"$WORK/t/$tool.$scene.png"
+    jq -r '.frames[] | .bytes / 1024 * 10 | round / 10' "$WORK/json" >>"$WORK/t/$tool.$scene.kib"
+    # The thumbnails' time spread over every frame of the run (not every
+    # frame has one), as write is
+    jq -r '[.frames[] | .thumb_ms // 0] | add / length * 100 | round / 100' "$WORK/json" \
+        >>"$WORK/t/$tool.$scene.thumb"
     # The rest of a frame's wall time: total per frame, less the segment's
     # time for it (ms: the worker's, decoding the unit and encoding the
     # result included). Meaningful at 1 segment, where frames follow each other.
@@ -140,29 +147,33 @@ done
 
 echo
 echo "--- per frame, ms: median p95 p99 over every frame of every run (job layer: the runs' median p50 and p95)"
-printf "%-11s | %-6s | %-20s | %-20s | %-13s | %-20s | %-6s | %-9s | %s\n" scene tool compute "PNG encoding" "job layer" "rest" "write" "overhead" "target overhead < 5 %"
+printf "%-11s | %-6s | %-20s | %-20s | %-7s | %-5s | %-13s | %-20s | %-6s | %-9s | %s\n" scene tool compute "PNG encoding" "PNG KiB" thumb "job layer" "rest" "write" "overhead" "target overhead < 5 %"
 for scene in $SCENES; do
     for tool in local dist1 dist2; do
         [ -s "$WORK/t/$tool.$scene.render" ] || continue
         render=$(stat3 "$WORK/t/$tool.$scene.render") png=$(stat3 "$WORK/t/$tool.$scene.png")
         rest=$(stat3 "$WORK/t/$tool.$scene.rest") write=$(pct 50 "$WORK/t/$tool.$scene.write")
+        kib=$(pct 50 "$WORK/t/$tool.$scene.kib") thumb=$(pct 50 "$WORK/t/$tool.$scene.thumb")
         job50=0 job="-"
         if [ -s "$WORK/t/$tool.$scene.job50" ]; then
             job50=$(pct 50 "$WORK/t/$tool.$scene.job50")
             job="$job50 $(pct 50 "$WORK/t/$tool.$scene.job95")"
         fi
         # overhead: what a frame costs beside its compute, medians: PNG
-        # encoding, the job layer (delivery) and writing it in order
-        over=$(awk -v c="${render%% *}" -v p="${png%% *}" -v j="$job50" -v w="$write" 'BEGIN {printf "%.1f", 100 * (p + j + w) / c}')
+        # encoding, the thumbnail, the job layer (delivery) and writing it in order
+        over=$(awk -v c="${render%% *}" -v p="${png%% *}" -v t="$thumb" -v j="$job50" -v w="$write" 'BEGIN {printf "%.1f", 100 * (p + t + j + w) / c}')
         verdict_o=$(verdict "$over" 5 max); over="$over %"
         [ "$tool" == dist2 ] && rest="(frames overlap)"
-        printf "%-11s | %-6s | %-20s | %-20s | %-13s | %-20s | %-6s | %-9s | %s\n" "$scene" "$tool" "$render" "$png" "$job" "$rest" "$write" "$over" "$verdict_o"
+        printf "%-11s | %-6s | %-20s | %-20s | %-7s | %-5s | %-13s | %-20s | %-6s | %-9s | %s\n" "$scene" "$tool" "$render" "$png" "$kib" "$thumb" "$job" "$rest" "$write" "$over" "$verdict_o"
     done
 done
-echo "compute and PNG encoding are the segment's (render_ms, png_ms); job layer = a frame's round trip"
-echo "less its compute and its wait at the segment (delivery through the job layer, in parts when large);"
-echo "write = the client's time checking and writing a frame in order (median run); overhead = PNG"
-echo "encoding + job layer + write, against compute; rest = wall time per frame - the segment's time for"
-echo "it (at 1 segment; negative when the next frame was already computing: delivery overlaps compute)"
+echo "compute and PNG encoding are the segment's (render_ms, png_ms); PNG KiB = a frame's file (median);"
+echo "thumb = the contact sheet's thumbnail, made in the segment from the frame's pixels for the frames on"
+echo "the sheet, its time spread over every frame of the run (median run); job layer = a frame's round"
+echo "trip less its compute and its wait at the segment (delivery through the job layer, in parts when"
+echo "large); write = the client's time checking and writing a frame in order and drawing its thumbnail"
+echo "onto the sheet (median run); overhead = PNG encoding + thumb + job layer + write, against compute;"
+echo "rest = wall time per frame - the segment's time for it (at 1 segment; negative when the next frame"
+echo "was already computing: delivery overlaps compute)"
 [ "$WRONG" -eq 0 ] || { echo "WRONG: a distributed frame differed from --local's, or a render failed"; exit 1; }
 echo "every distributed frame identical to --local's"

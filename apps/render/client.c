@@ -122,6 +122,7 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
         while (added < total && added - worm_render_run_written (run) < ahead) {
             worm_render_unit_t unit = *shape;
             unit.frame = first + added;
+            unit.thumb = worm_render_run_wants_thumb (run, unit.frame);
             void *body;
             size_t size;
             if (worm_render_unit_encode (&unit, &body, &size)
@@ -143,25 +144,28 @@ s_remote (wormctl_client_t *client, const s_render_t *opt, worm_render_run_t *ru
         case WORM_JOB_RESULT: {
             worm_render_unit_t unit = *shape;
             unit.frame = (uint32_t) event.group;
-            void *png = NULL;
-            size_t size = 0;
+            unit.thumb = worm_render_run_wants_thumb (run, unit.frame);
+            void *png = NULL, *thumb = NULL;
+            size_t size = 0, thumb_size = 0;
             worm_render_times_t times;
             char why[300];
-            if (worm_render_result_decode (event.data, event.size, &unit, &png, &size, &times,
-                                           why, sizeof why)) {
+            if (worm_render_result_decode (event.data, event.size, &unit, &png, &size, &thumb,
+                                           &thumb_size, &times, why, sizeof why)) {
                 worm_render_run_clear (run);
                 fprintf (stderr, "wormctl render: segment %s sent a bad frame %u: %s\n",
                          event.segment, unit.frame, why);
                 status = 1;
             }
-            else if (worm_render_run_push (run, unit.frame, png, size, event.segment,
-                                           event.compute_us, &times, why, sizeof why) < 0) {
+            else if (worm_render_run_push (run, unit.frame, png, size, thumb, thumb_size,
+                                           event.segment, event.compute_us, &times, why,
+                                           sizeof why) < 0) {
                 worm_render_run_clear (run);
                 fprintf (stderr, "wormctl render: frame %u: %s\n", unit.frame, why);
                 status = 1;
             }
             else if (worm_render_run_written (run) == total)
                 status = 0;
+            free (thumb);
             free (png);
             free (event.data);
             break;

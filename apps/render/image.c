@@ -197,3 +197,73 @@ worm_render_png_decode (const void *data, size_t size, uint8_t **rgb, uint32_t *
     *h_out = h;
     return 0;
 }
+
+void
+worm_render_thumb_size (uint32_t w, uint32_t h, uint32_t *tw, uint32_t *th)
+{
+    uint32_t side = WORM_RENDER_THUMB_SIDE;
+    if (w >= h) {
+        *tw = w < side ? w : side;
+        *th = (uint32_t) ((uint64_t) h * *tw / w);
+    } else {
+        *th = h < side ? h : side;
+        *tw = (uint32_t) ((uint64_t) w * *th / h);
+    }
+    *tw = *tw ? *tw : 1;
+    *th = *th ? *th : 1;
+}
+
+void
+worm_render_thumb (const uint8_t *rgb, uint32_t w, uint32_t h, uint8_t *thumb)
+{
+    uint32_t tw, th;
+    worm_render_thumb_size (w, h, &tw, &th);
+    //  Thumbnail column tx covers the frame's columns x0[tx] .. x0[tx + 1] - 1
+    //  (tw <= w, so none is empty), and row ty the rows y0 .. y1 - 1
+    uint32_t x0[WORM_RENDER_THUMB_SIDE + 1];
+    for (uint32_t tx = 0; tx <= tw; tx++)
+        x0[tx] = (uint32_t) ((uint64_t) tx * w / tw);
+    uint64_t sum[WORM_RENDER_THUMB_SIDE * 3];
+    for (uint32_t ty = 0; ty < th; ty++) {
+        uint32_t y0 = (uint32_t) ((uint64_t) ty * h / th);
+        uint32_t y1 = (uint32_t) ((uint64_t) (ty + 1) * h / th);
+        memset (sum, 0, sizeof sum);
+        for (uint32_t y = y0; y < y1; y++) {
+            const uint8_t *p = rgb + (size_t) y * w * 3;
+            for (uint32_t tx = 0; tx < tw; tx++) {
+                uint64_t r = 0, g = 0, b = 0;
+                for (const uint8_t *end = rgb + ((size_t) y * w + x0[tx + 1]) * 3; p < end; p += 3) {
+                    r += p[0];
+                    g += p[1];
+                    b += p[2];
+                }
+                sum[tx * 3] += r;
+                sum[tx * 3 + 1] += g;
+                sum[tx * 3 + 2] += b;
+            }
+        }
+        uint8_t *out = thumb + (size_t) ty * tw * 3;
+        for (uint32_t tx = 0; tx < tw; tx++) {
+            uint64_t n = (uint64_t) (y1 - y0) * (x0[tx + 1] - x0[tx]);
+            for (int c = 0; c < 3; c++)
+                out[tx * 3 + c] = (uint8_t) ((sum[tx * 3 + c] + n / 2) / n);
+        }
+    }
+}
+
+int
+worm_render_thumb_png (const uint8_t *rgb, uint32_t w, uint32_t h, void **png, size_t *size)
+{
+    if (w == 0 || h == 0 || w > WORM_RENDER_SIDE_MAX || h > WORM_RENDER_SIDE_MAX
+        || (uint64_t) w * h > WORM_RENDER_PIXELS_MAX)
+        return -1;
+    uint32_t tw, th;
+    worm_render_thumb_size (w, h, &tw, &th);
+    uint8_t *thumb = malloc ((size_t) tw * th * 3);
+    if (!thumb)
+        return -1;
+    worm_render_thumb (rgb, w, h, thumb);
+    int rc = worm_render_png (thumb, tw, th, png, size);
+    free (thumb);
+    return rc;
+}

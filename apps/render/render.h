@@ -58,6 +58,27 @@ int worm_render_rows (worm_render_scene_t scene, uint32_t frame, uint32_t w, uin
     memory or w/h is out of range. */
 int worm_render_png (const uint8_t *rgb, uint32_t w, uint32_t h, void **png, size_t *size);
 
+#define WORM_RENDER_THUMB_SIDE 160      //  a thumbnail's larger side, at most, in pixels
+
+/*  The size of a w x h frame's thumbnail on the contact sheet (writer.h):
+    the frame's shape, its larger side WORM_RENDER_THUMB_SIDE (or the
+    frame's own, when smaller), each side at least 1. w and h within the
+    limits above. */
+void worm_render_thumb_size (uint32_t w, uint32_t h, uint32_t *tw, uint32_t *th);
+
+/*  Shrinks a w x h frame (w*h*3 bytes, within the limits above) into
+    thumb (tw*th*3 bytes, the size worm_render_thumb_size gives): each
+    thumbnail pixel is the average of the frame's pixels it covers (a box
+    filter in integers, rounded), so the same frame gives the same bytes. */
+void worm_render_thumb (const uint8_t *rgb, uint32_t w, uint32_t h, uint8_t *thumb);
+
+/*  worm_render_thumb's thumbnail of a w x h frame, encoded as
+    worm_render_png does, into *png (malloc'd, the caller frees) of *size
+    bytes: what a segment sends with a frame that is on the contact sheet,
+    so that the client need not decode the frame to draw it. Returns 0, or
+    -1 when out of memory or w/h is out of range. */
+int worm_render_thumb_png (const uint8_t *rgb, uint32_t w, uint32_t h, void **png, size_t *size);
+
 /*  Decodes a PNG that must be 8-bit RGB, not interlaced, and within the
     size limits above, into *rgb (malloc'd, w*h*3 bytes, the caller frees).
     The bytes are hostile: anything else is -1 with the reason in err,

@@ -7,13 +7,17 @@
             refused; fmath.h against libm.
     png:    encode then decode gives the pixels back, the same pixels give
             the same bytes, and damaged or foreign PNGs are refused.
+    thumb:  a thumbnail's size keeps the frame's shape, its pixels are each
+            box's average (against a plain reference), its PNG decodes to them.
     writer: frames pushed out of order land in order (the folder checked
             after every push), repeats are ignored, wrong frames refused,
-            the contact sheet shows the right frames, a failed write sticks.
+            the contact sheet shows the right frames, the same whether the
+            thumbnails came with the frames, were made from them, or came
+            bad (ignored), and a failed write sticks.
     unit:   a unit and a result round-trip; hostile bodies name the field.
     args:   --frames, --size, --scene and --out, good and bad.
 
-    Usage: test_render scene|png|writer|unit|args
+    Usage: test_render scene|png|thumb|writer|unit|args
 */
 #include "args.h"
 #include "fmath.h"
@@ -68,10 +72,11 @@ static void
 s_test_scene (void)
 {
     //  The digests of frame 7 at 64x48, from the first build of these
-    //  scenes: a change here is a change of every picture, or a build that
-    //  computes differently (check the -ffp-contract=off flag).
-    static const uint64_t digests[WORM_RENDER_SCENES] = {0x1a935294958e3126ULL,
-                                                                     0xc772f4fadb6d1585ULL};
+    //  scenes (mandelbrot's since it takes four samples a pixel): a change
+    //  here is a change of every picture, or a build that computes
+    //  differently (check the -ffp-contract=off flag).
+    static const uint64_t digests[WORM_RENDER_SCENES] = {0x6e10e3b2e2ca0fffULL,
+                                                         0xc772f4fadb6d1585ULL};
     for (int s = 0; s < WORM_RENDER_SCENES; s++) {
         worm_render_scene_t scene = (worm_render_scene_t) s;
         uint32_t w = 64, h = 48;
@@ -189,6 +194,75 @@ s_test_png (void)
     CHECK_EQ (worm_render_png (pixel, 0, 1, &png, &size), -1);
 }
 
+//  The thumbnail as the writer drew it before worm_render_thumb: the
+//  average of each box, pixel by pixel, the reference it must match.
+static void
+s_thumb_reference (const uint8_t *rgb, uint32_t w, uint32_t h, uint32_t tw, uint32_t th,
+                   uint8_t *out)
+{
+    for (uint32_t ty = 0; ty < th; ty++) {
+        uint32_t y0 = (uint32_t) ((uint64_t) ty * h / th);
+        uint32_t y1 = (uint32_t) ((uint64_t) (ty + 1) * h / th);
+        for (uint32_t tx = 0; tx < tw; tx++) {
+            uint32_t x0 = (uint32_t) ((uint64_t) tx * w / tw);
+            uint32_t x1 = (uint32_t) ((uint64_t) (tx + 1) * w / tw);
+            uint64_t sum[3] = {0, 0, 0}, n = (uint64_t) (y1 - y0) * (x1 - x0);
+            for (uint32_t y = y0; y < y1; y++)
+                for (uint32_t x = x0; x < x1; x++)
+                    for (int c = 0; c < 3; c++)
+                        sum[c] += rgb[((size_t) y * w + x) * 3 + c];
+            for (int c = 0; c < 3; c++)
+                out[((size_t) ty * tw + tx) * 3 + c] = (uint8_t) ((sum[c] + n / 2) / n);
+        }
+    }
+}
+
+static void
+s_test_thumb (void)
+{
+    //  Sizes: the frame's shape, the larger side 160 at most, never 0
+    static const uint32_t shapes[][4] = {{640, 480, 160, 120}, {480, 640, 120, 160},
+                                         {100, 50, 100, 50},   {8192, 1, 160, 1},
+                                         {1, 8192, 1, 160},    {1, 1, 1, 1},
+                                         {161, 120, 160, 119}, {37, 300, 19, 160}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        uint32_t tw, th;
+        worm_render_thumb_size (shapes[i][0], shapes[i][1], &tw, &th);
+        CHECK_EQ (tw, shapes[i][2]);
+        CHECK_EQ (th, shapes[i][3]);
+    }
+    //  The pixels: the box filter's, for frames of every shape above
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        uint32_t w = shapes[i][0], h = shapes[i][1], tw = shapes[i][2], th = shapes[i][3];
+        uint8_t *rgb = s_frame (WORM_RENDER_MANDELBROT, 40, w, h);
+        uint8_t *want = malloc ((size_t) tw * th * 3), *got = malloc ((size_t) tw * th * 3);
+        CHECK (want && got);
+        s_thumb_reference (rgb, w, h, tw, th, want);
+        worm_render_thumb (rgb, w, h, got);
+        CHECK (memcmp (want, got, (size_t) tw * th * 3) == 0);
+        //  As a PNG: the same pixels
+        void *png;
+        size_t size;
+        CHECK_EQ (worm_render_thumb_png (rgb, w, h, &png, &size), 0);
+        uint8_t *back;
+        uint32_t bw, bh;
+        char err[200];
+        CHECK_EQ (worm_render_png_decode (png, size, &back, &bw, &bh, err, sizeof err), 0);
+        CHECK_EQ (bw, tw);
+        CHECK_EQ (bh, th);
+        CHECK (memcmp (back, want, (size_t) tw * th * 3) == 0);
+        free (back);
+        free (png);
+        free (want);
+        free (got);
+        free (rgb);
+    }
+    void *png;
+    size_t size;
+    uint8_t pixel[3] = {0};
+    CHECK_EQ (worm_render_thumb_png (pixel, 0, 1, &png, &size), -1);
+}
+
 //  A temporary folder, made for the test.
 static char *
 s_tempdir (void)
@@ -298,16 +372,16 @@ s_test_writer (void)
     static const uint32_t order[] = {5, 3, 9, 4, 8, 6, 7};
     static const uint32_t written_after[] = {0, 1, 1, 3, 3, 4, 7};
     for (int i = 0; i < 7; i++) {
-        CHECK_EQ (worm_render_writer_push (writer, order[i], pngs[order[i]], sizes[order[i]], err,
-                                           sizeof err),
+        CHECK_EQ (worm_render_writer_push (writer, order[i], pngs[order[i]], sizes[order[i]], NULL,
+                                           0, err, sizeof err),
                   0);
         CHECK_EQ (worm_render_writer_written (writer), written_after[i]);
         s_check_folder (dir, 3, written_after[i], false);
         if (i == 2) {
             CHECK_EQ (worm_render_writer_held (writer), 2);
             //  A repeat of a held frame and of a written one: ignored
-            CHECK_EQ (worm_render_writer_push (writer, 9, pngs[9], sizes[9], err, sizeof err), 1);
-            CHECK_EQ (worm_render_writer_push (writer, 3, pngs[3], sizes[3], err, sizeof err), 1);
+            CHECK_EQ (worm_render_writer_push (writer, 9, pngs[9], sizes[9], NULL, 0, err, sizeof err), 1);
+            CHECK_EQ (worm_render_writer_push (writer, 3, pngs[3], sizes[3], NULL, 0, err, sizeof err), 1);
             CHECK_EQ (worm_render_writer_finish (writer, err, sizeof err), -1);
             CHECK_HAS (err, "frame 4 is missing");
             s_check_folder (dir, 3, 1, false);
@@ -315,7 +389,7 @@ s_test_writer (void)
     }
     CHECK_EQ (worm_render_writer_held (writer), 0);
     //  Wrong frames
-    CHECK_EQ (worm_render_writer_push (writer, 10, pngs[3], sizes[3], err, sizeof err), -1);
+    CHECK_EQ (worm_render_writer_push (writer, 10, pngs[3], sizes[3], NULL, 0, err, sizeof err), -1);
     CHECK_HAS (err, "frame 10: not in 3..9");
     //  Each file is the bytes pushed
     for (uint32_t k = 3; k <= 9; k++) {
@@ -337,23 +411,23 @@ s_test_writer (void)
     dir = s_tempdir ();
     writer = worm_render_writer_new (dir, 0, 1, w, h);
     CHECK (writer);
-    CHECK_EQ (worm_render_writer_push (writer, 0, "not a png at all, really not one", 32, err,
+    CHECK_EQ (worm_render_writer_push (writer, 0, "not a png at all, really not one", 32, NULL, 0, err,
                                        sizeof err),
               -1);
     CHECK_HAS (err, "frame 0: not a PNG");
     size_t other_size;
     void *other = s_flat_png (1, w + 1, h, &other_size);
-    CHECK_EQ (worm_render_writer_push (writer, 1, other, other_size, err, sizeof err), -1);
+    CHECK_EQ (worm_render_writer_push (writer, 1, other, other_size, NULL, 0, err, sizeof err), -1);
     CHECK_HAS (err, "frame 1: 41x30, want 40x30");
     free (other);
-    CHECK_EQ (worm_render_writer_push (writer, 1, pngs[4], sizes[4], err, sizeof err), 0);
+    CHECK_EQ (worm_render_writer_push (writer, 1, pngs[4], sizes[4], NULL, 0, err, sizeof err), 0);
     s_check_folder (dir, 0, 0, false);
     //  The folder goes away: the write fails, and every call after it
     rmdir (dir);
-    CHECK_EQ (worm_render_writer_push (writer, 0, pngs[3], sizes[3], err, sizeof err), -1);
+    CHECK_EQ (worm_render_writer_push (writer, 0, pngs[3], sizes[3], NULL, 0, err, sizeof err), -1);
     CHECK_HAS (err, "cannot write frame 0");
     CHECK (mkdir (dir, 0700) == 0);
-    CHECK_EQ (worm_render_writer_push (writer, 0, pngs[3], sizes[3], err, sizeof err), -1);
+    CHECK_EQ (worm_render_writer_push (writer, 0, pngs[3], sizes[3], NULL, 0, err, sizeof err), -1);
     CHECK_HAS (err, "failed before");
     CHECK_EQ (worm_render_writer_finish (writer, err, sizeof err), -1);
     worm_render_writer_destroy (&writer);
@@ -372,7 +446,7 @@ s_test_writer (void)
     for (uint32_t k = 100; k-- > 0;) {          //  backwards: all held until frame 0
         size_t size;
         void *png = s_flat_png (k, w, h, &size);
-        CHECK_EQ (worm_render_writer_push (writer, k, png, size, err, sizeof err), 0);
+        CHECK_EQ (worm_render_writer_push (writer, k, png, size, NULL, 0, err, sizeof err), 0);
         free (png);
     }
     CHECK_EQ (worm_render_writer_written (writer), 100);
@@ -400,6 +474,62 @@ s_test_writer (void)
     free (sheet);
     free (png);
     s_remove (dir);
+
+    //  Which frames a render of 0..99 asks thumbnails for: 48, the first and
+    //  the last among them
+    writer = worm_render_writer_new ("/tmp", 0, 99, w, h);
+    CHECK (writer);
+    uint32_t wanted = 0;
+    for (uint32_t k = 0; k <= 100; k++)
+        wanted += worm_render_writer_wants_thumb (writer, k);
+    CHECK_EQ (wanted, 48);
+    CHECK (worm_render_writer_wants_thumb (writer, 0));
+    CHECK (worm_render_writer_wants_thumb (writer, 99));
+    worm_render_writer_destroy (&writer);
+
+    //  The preview is the same bytes whether the thumbnails came with the
+    //  frames (here out of order, so some wait, copied), were made from
+    //  the frames, or came bad (not a PNG, a PNG of another size: ignored)
+    void *previews[3];
+    size_t preview_sizes[3];
+    static const uint32_t shuffled[] = {2, 0, 1, 5, 4, 3};
+    for (int way = 0; way < 3; way++) {
+        dir = s_tempdir ();
+        writer = worm_render_writer_new (dir, 0, 5, 64, 48);
+        CHECK (writer);
+        for (int i = 0; i < 6; i++) {
+            uint32_t k = way == 0 ? shuffled[i] : (uint32_t) i;
+            uint8_t *rgb = s_frame (WORM_RENDER_MANDELBROT, 30 + k, 64, 48);
+            void *png, *thumb = NULL;
+            size_t size, thumb_size = 0;
+            CHECK_EQ (worm_render_png (rgb, 64, 48, &png, &size), 0);
+            if (way == 0)
+                CHECK_EQ (worm_render_thumb_png (rgb, 64, 48, &thumb, &thumb_size), 0);
+            else if (way == 2 && k % 2)
+                CHECK_EQ (worm_render_png (rgb, 32, 24, &thumb, &thumb_size), 0);
+            else if (way == 2) {
+                thumb = strdup ("not a png");
+                thumb_size = strlen (thumb);
+            }
+            CHECK_EQ (worm_render_writer_push (writer, k, png, size, thumb, thumb_size, err,
+                                               sizeof err),
+                      0);
+            free (thumb);
+            free (png);
+            free (rgb);
+        }
+        CHECK_EQ (worm_render_writer_finish (writer, err, sizeof err), 0);
+        worm_render_writer_destroy (&writer);
+        snprintf (path, sizeof path, "%s/preview.png", dir);
+        previews[way] = s_read_file (path, &preview_sizes[way]);
+        s_remove (dir);
+    }
+    for (int way = 1; way < 3; way++) {
+        CHECK_EQ (preview_sizes[way], preview_sizes[0]);
+        CHECK (memcmp (previews[way], previews[0], preview_sizes[0]) == 0);
+    }
+    for (int way = 0; way < 3; way++)
+        free (previews[way]);
     CHECK (worm_render_writer_new ("/tmp", 5, 4, 1, 1) == NULL);
     CHECK (worm_render_writer_new ("/tmp", 0, 1, 0, 1) == NULL);
 }
@@ -432,7 +562,7 @@ s_check_unit_refused (const char *scene, int64_t frame, int64_t w, int64_t h, co
 static void
 s_test_unit (void)
 {
-    worm_render_unit_t unit = {WORM_RENDER_RAYTRACE, 99999, 640, 480}, back;
+    worm_render_unit_t unit = {WORM_RENDER_RAYTRACE, 99999, 640, 480, false}, back;
     void *data;
     size_t size;
     char err[200];
@@ -442,10 +572,11 @@ s_test_unit (void)
     CHECK_EQ (back.frame, unit.frame);
     CHECK_EQ (back.w, unit.w);
     CHECK_EQ (back.h, unit.h);
+    CHECK (!back.thumb);
     for (size_t cut = 0; cut < size; cut++)
         CHECK_EQ (worm_render_unit_decode (data, cut, &back, err, sizeof err), -1);
     free (data);
-    worm_render_unit_t bad = {WORM_RENDER_RAYTRACE, 0, 0, 480};
+    worm_render_unit_t bad = {WORM_RENDER_RAYTRACE, 0, 0, 480, false};
     CHECK_EQ (worm_render_unit_encode (&bad, &data, &size), -1);
 
     s_check_unit_refused ("nope", 0, 1, 1, "unit: field 'scene': no scene 'nope'");
@@ -460,33 +591,34 @@ s_test_unit (void)
     CHECK_HAS (err, "unit: ");
 
     //  A result: a real frame's PNG, round trip
-    worm_render_unit_t small = {WORM_RENDER_MANDELBROT, 3, 32, 24};
+    worm_render_unit_t small = {WORM_RENDER_MANDELBROT, 3, 32, 24, false};
     uint8_t *rgb = s_frame (small.scene, small.frame, small.w, small.h);
-    void *png, *got;
-    size_t png_size, got_size;
-    worm_render_times_t times = {1234, 56}, back_times;
+    void *png, *got, *thumb;
+    size_t png_size, got_size, thumb_size;
+    worm_render_times_t times = {1234, 56, 0}, back_times;
     CHECK_EQ (worm_render_png (rgb, small.w, small.h, &png, &png_size), 0);
-    CHECK_EQ (worm_render_result_encode (png, png_size, &times, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+    CHECK_EQ (worm_render_result_encode (png, png_size, NULL, 0, &times, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &thumb, &thumb_size, &back_times, err,
                                          sizeof err),
               0);
     CHECK_EQ (back_times.render_us, 1234);
     CHECK_EQ (back_times.png_us, 56);
+    CHECK (thumb == NULL);                      //  none asked for, none sent
     CHECK_EQ (got_size, png_size);
     CHECK (memcmp (got, png, png_size) == 0);
     free (got);
     for (size_t cut = 0; cut < size; cut += 1 + cut / 4)
-        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, NULL, err, sizeof err),
+        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, &thumb, &thumb_size, NULL, err, sizeof err),
                   -1);
     //  The PNG of another size than the unit's
     worm_render_unit_t other = small;
     other.w = 33;
-    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, NULL, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_decode (data, size, &other, &got, &got_size, &thumb, &thumb_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': a frame of 32x24, want 33x24");
     free (data);
     //  Not a PNG; png not bin; no png
-    CHECK_EQ (worm_render_result_encode ("hello", 5, NULL, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, NULL, err, sizeof err), -1);
+    CHECK_EQ (worm_render_result_encode ("hello", 5, NULL, 0, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &thumb, &thumb_size, NULL, err, sizeof err), -1);
     CHECK_HAS (err, "result: field 'png': not a PNG");
     free (data);
     worm_wire_writer_t wr;
@@ -495,7 +627,7 @@ s_test_unit (void)
     worm_wire_kstr (&wr, "png", "a string");
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, NULL, err, sizeof err),
+                                         &small, &got, &got_size, &thumb, &thumb_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: field 'png'");
     worm_wire_writer_fini (&wr);
@@ -504,7 +636,7 @@ s_test_unit (void)
     worm_wire_ku64 (&wr, "frame", 3);
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, NULL, err, sizeof err),
+                                         &small, &got, &got_size, &thumb, &thumb_size, NULL, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: missing field 'png'");
     worm_wire_writer_fini (&wr);
@@ -515,17 +647,84 @@ s_test_unit (void)
     worm_wire_kstr (&wr, "render_us", "soon");
     worm_wire_map_close (&wr);
     CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
-                                         &small, &got, &got_size, &back_times, err, sizeof err),
+                                         &small, &got, &got_size, &thumb, &thumb_size, &back_times, err, sizeof err),
               -1);
     CHECK_HAS (err, "result: field 'render_us'");
     worm_wire_writer_fini (&wr);
-    CHECK_EQ (worm_render_result_encode (png, png_size, NULL, &data, &size), 0);
-    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &back_times, err,
+    CHECK_EQ (worm_render_result_encode (png, png_size, NULL, 0, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &thumb, &thumb_size, &back_times, err,
                                          sizeof err),
               0);
     CHECK_EQ (back_times.render_us + back_times.png_us, 0);
     free (got);
     free (data);
+
+    //  A result with the thumbnail (32x24: the frame's own size, smaller
+    //  than a thumbnail's side) round trips; one of another size, or not
+    //  bin, is refused by name
+    void *small_png;
+    size_t small_size;
+    CHECK_EQ (worm_render_thumb_png (rgb, small.w, small.h, &small_png, &small_size), 0);
+    times.thumb_us = 78;
+    CHECK_EQ (worm_render_result_encode (png, png_size, small_png, small_size, &times, &data,
+                                         &size),
+              0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &thumb,
+                                         &thumb_size, &back_times, err, sizeof err),
+              0);
+    CHECK_EQ (back_times.thumb_us, 78);
+    CHECK_EQ (thumb_size, small_size);
+    CHECK (memcmp (thumb, small_png, small_size) == 0);
+    CHECK_EQ (got_size, png_size);
+    free (got);
+    free (thumb);
+    for (size_t cut = 0; cut < size; cut += 1 + cut / 4)
+        CHECK_EQ (worm_render_result_decode (data, cut, &small, &got, &got_size, &thumb,
+                                             &thumb_size, NULL, err, sizeof err),
+                  -1);
+    free (data);
+    void *half;
+    size_t half_size;
+    CHECK_EQ (worm_render_png (rgb, 16, 12, &half, &half_size), 0);
+    CHECK_EQ (worm_render_result_encode (png, png_size, half, half_size, NULL, &data, &size), 0);
+    CHECK_EQ (worm_render_result_decode (data, size, &small, &got, &got_size, &thumb,
+                                         &thumb_size, NULL, err, sizeof err),
+              -1);
+    CHECK_HAS (err, "result: field 'thumb': a thumbnail of 16x12, want 32x24");
+    CHECK (got == NULL && thumb == NULL);
+    free (data);
+    free (half);
+    worm_wire_writer_init (&wr);
+    worm_wire_map_open (&wr);
+    worm_wire_kbin (&wr, "png", png, png_size);
+    worm_wire_kstr (&wr, "thumb", "a string");
+    worm_wire_map_close (&wr);
+    CHECK_EQ (worm_render_result_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
+                                         &small, &got, &got_size, &thumb, &thumb_size, NULL, err,
+                                         sizeof err),
+              -1);
+    CHECK_HAS (err, "result: field 'thumb'");
+    worm_wire_writer_fini (&wr);
+    //  The unit's thumb flag round trips; one that is not a bool is refused
+    worm_render_unit_t asks = {WORM_RENDER_MANDELBROT, 7, 640, 480, true};
+    CHECK_EQ (worm_render_unit_encode (&asks, &data, &size), 0);
+    CHECK_EQ (worm_render_unit_decode (data, size, &back, err, sizeof err), 0);
+    CHECK (back.thumb);
+    free (data);
+    worm_wire_writer_init (&wr);
+    worm_wire_map_open (&wr);
+    worm_wire_kstr (&wr, "scene", "mandelbrot");
+    worm_wire_ku64 (&wr, "frame", 1);
+    worm_wire_ku64 (&wr, "w", 2);
+    worm_wire_ku64 (&wr, "h", 2);
+    worm_wire_kstr (&wr, "thumb", "yes");
+    worm_wire_map_close (&wr);
+    CHECK_EQ (worm_render_unit_decode (worm_wire_writer_data (&wr), worm_wire_writer_size (&wr),
+                                       &back, err, sizeof err),
+              -1);
+    CHECK_HAS (err, "unit: field 'thumb'");
+    worm_wire_writer_fini (&wr);
+    free (small_png);
     free (png);
     free (rgb);
 }
@@ -637,6 +836,8 @@ main (int argc, char *argv[])
         s_test_scene ();
     else if (strcmp (what, "png") == 0)
         s_test_png ();
+    else if (strcmp (what, "thumb") == 0)
+        s_test_thumb ();
     else if (strcmp (what, "writer") == 0)
         s_test_writer ();
     else if (strcmp (what, "unit") == 0)
@@ -644,7 +845,7 @@ main (int argc, char *argv[])
     else if (strcmp (what, "args") == 0)
         s_test_args ();
     else {
-        fprintf (stderr, "usage: test_render scene|png|writer|unit|args\n");
+        fprintf (stderr, "usage: test_render scene|png|thumb|writer|unit|args\n");
         return 1;
     }
     return check_done (what);

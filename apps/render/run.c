@@ -18,7 +18,9 @@ typedef struct {
     int segment;                //  who made it: an index into names
     double ms;                  //  work there, in all
     double render_ms, png_ms;   //  of which rendering and encoding (0: not said)
+    double thumb_ms;            //  and making the thumbnail (0: none made, or not said)
     size_t bytes;               //  its PNG's size
+    size_t thumb_bytes;         //  its thumbnail's, when one came with it
     double written_ms;          //  when it was written, since the start
 } s_frame_t;
 
@@ -125,22 +127,25 @@ worm_render_run_log (worm_render_run_t *self, const char *line)
 
 int
 worm_render_run_push (worm_render_run_t *self, uint32_t frame, const void *png, size_t size,
-                      const char *segment, uint64_t compute_us, const worm_render_times_t *times,
-                      char *err, size_t cap)
+                      const void *thumb, size_t thumb_size, const char *segment,
+                      uint64_t compute_us, const worm_render_times_t *times, char *err,
+                      size_t cap)
 {
     uint32_t before = worm_render_writer_written (self->writer);
     double t0 = s_now_ms ();
-    int rc = worm_render_writer_push (self->writer, frame, png, size, err, cap);
+    int rc = worm_render_writer_push (self->writer, frame, png, size, thumb, thumb_size, err,
+                                      cap);
     double now = s_now_ms ();
     self->write_ms += now - t0;
     if (rc != 0)
         return rc;
     s_frame_t *f = &self->frames[frame - self->config.first];
     *f = (s_frame_t) {.came = true, .segment = s_maker (self, segment), .ms = compute_us / 1e3,
-                      .bytes = size};
+                      .bytes = size, .thumb_bytes = thumb ? thumb_size : 0};
     if (times) {
         f->render_ms = times->render_us / 1e3;
         f->png_ms = times->png_us / 1e3;
+        f->thumb_ms = times->thumb_us / 1e3;
     }
     self->makers[f->segment].frames++;
     self->came++;
@@ -157,6 +162,12 @@ worm_render_run_push (worm_render_run_t *self, uint32_t frame, const void *png, 
         }
     }
     return 0;
+}
+
+bool
+worm_render_run_wants_thumb (worm_render_run_t *self, uint32_t frame)
+{
+    return worm_render_writer_wants_thumb (self->writer, frame);
 }
 
 uint32_t
@@ -269,9 +280,10 @@ s_json (const worm_render_run_t *self, double total_ms)
         const s_frame_t *f = &self->frames[i];
         printf ("%s{\"frame\":%u,\"segment\":", i ? "," : "", c->first + i);
         s_json_string (stdout, self->makers[f->segment].name);
-        printf (",\"ms\":%.2f,\"render_ms\":%.2f,\"png_ms\":%.2f,\"bytes\":%zu,"
-                "\"written_ms\":%.1f}",
-                f->ms, f->render_ms, f->png_ms, f->bytes, f->written_ms);
+        printf (",\"ms\":%.2f,\"render_ms\":%.2f,\"png_ms\":%.2f,\"thumb_ms\":%.2f,"
+                "\"bytes\":%zu,\"thumb_bytes\":%zu,\"written_ms\":%.1f}",
+                f->ms, f->render_ms, f->png_ms, f->thumb_ms, f->bytes, f->thumb_bytes,
+                f->written_ms);
     }
     printf ("]}\n");
     fflush (stdout);
@@ -334,17 +346,27 @@ worm_render_run_local (worm_render_run_t *self, const volatile int *stop, char *
         double t0 = s_now_ms ();
         worm_render_frame (c->scene, k, c->w, c->h, rgb);   //  cannot fail: checked by new
         double t1 = s_now_ms ();
-        void *png;
-        size_t size;
+        void *png, *thumb = NULL;
+        size_t size, thumb_size = 0;
         if (worm_render_png (rgb, c->w, c->h, &png, &size)) {
             snprintf (err, cap, "frame %u: PNG encoding failed (out of memory)", k);
             rc = -1;
             break;
         }
         double t2 = s_now_ms ();
-        worm_render_times_t times = {s_us (t1 - t0), s_us (t2 - t1)};
-        rc = worm_render_run_push (self, k, png, size, WORM_RENDER_RUN_LOCAL, s_us (t2 - t0),
-                                   &times, err, cap);
+        //  The thumbnail as a segment makes it, so both do the same work
+        bool wants = worm_render_run_wants_thumb (self, k);
+        if (wants && worm_render_thumb_png (rgb, c->w, c->h, &thumb, &thumb_size)) {
+            free (png);
+            snprintf (err, cap, "frame %u: thumbnail encoding failed (out of memory)", k);
+            rc = -1;
+            break;
+        }
+        double t3 = s_now_ms ();
+        worm_render_times_t times = {s_us (t1 - t0), s_us (t2 - t1), wants ? s_us (t3 - t2) : 0};
+        rc = worm_render_run_push (self, k, png, size, thumb, thumb_size, WORM_RENDER_RUN_LOCAL,
+                                   s_us (t3 - t0), &times, err, cap);
+        free (thumb);
         free (png);
         if (rc != 0) {
             rc = -1;

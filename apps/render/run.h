@@ -48,17 +48,25 @@ worm_render_run_t *worm_render_run_new (const worm_render_run_config_t *config);
 /*  Frees the run and the frames it holds; sets *self_p to NULL. */
 void worm_render_run_destroy (worm_render_run_t **self_p);
 
-/*  Frame `frame` came as PNG bytes (the caller keeps them) from segment
-    (its id, or WORM_RENDER_RUN_LOCAL), after compute_us of work there, of
-    which times says what went to render and to encode (NULL: unknown).
-    Writes it, at once when it is the next one, then every frame after it
-    that waited. Returns 0 when taken, 1 when that frame came before (the
-    repeat is dropped), -1 with the reason in err when it is not a frame of
-    the run or not a w x h 8-bit RGB PNG (the run goes on), or when writing
-    failed (the disk is full, say; every later push fails too). */
+/*  Frame `frame` came as PNG bytes (the caller keeps them), with its
+    thumbnail as a PNG (thumb, or NULL: made from the frame if needed; see
+    worm_render_writer_push), from segment (its id, or
+    WORM_RENDER_RUN_LOCAL), after compute_us of work there, of which times
+    says what went to render, to encode and to the thumbnail (NULL:
+    unknown). Writes it, at once when it is the next one, then every frame
+    after it that waited. Returns 0 when taken, 1 when that frame came
+    before (the repeat is dropped), -1 with the reason in err when it is
+    not a frame of the run or not a w x h 8-bit RGB PNG (the run goes on),
+    or when writing failed (the disk is full, say; every later push fails
+    too). */
 int worm_render_run_push (worm_render_run_t *self, uint32_t frame, const void *png, size_t size,
-                          const char *segment, uint64_t compute_us,
-                          const worm_render_times_t *times, char *err, size_t cap);
+                          const void *thumb, size_t thumb_size, const char *segment,
+                          uint64_t compute_us, const worm_render_times_t *times, char *err,
+                          size_t cap);
+
+/*  Whether frame `frame` is on the contact sheet: its unit asks its
+    segment for the thumbnail. */
+bool worm_render_run_wants_thumb (worm_render_run_t *self, uint32_t frame);
 
 /*  Frames written so far: first .. first + written - 1. */
 uint32_t worm_render_run_written (worm_render_run_t *self);

@@ -26,7 +26,7 @@ s_now_us (void)
 }
 
 //  One unit: decode it, render its frame band by band (stopping when it is
-//  no longer wanted), encode the PNG and the result.
+//  no longer wanted), encode the PNG, the thumbnail when asked, and the result.
 static int
 s_unit (void *state, worm_task_t *task)
 {
@@ -55,18 +55,29 @@ s_unit (void *state, worm_task_t *task)
         uint32_t end = unit.h - y < rows ? unit.h : y + rows;
         worm_render_rows (unit.scene, unit.frame, unit.w, unit.h, y, end, rgb);    //  checked
     }
-    void *png = NULL;
-    size_t size = 0;
+    void *png = NULL, *thumb = NULL;
+    size_t size = 0, thumb_size = 0;
     int rc = 0;
     uint64_t t1 = s_now_us ();
     worm_render_times_t times = {.render_us = t1 - t0};
-    if (worm_render_png (rgb, unit.w, unit.h, &png, &size)
-        || (times.png_us = s_now_us () - t1,
-            worm_render_result_encode (png, size, &times, &task->result, &task->result_size))) {
+    if (worm_render_png (rgb, unit.w, unit.h, &png, &size))
+        rc = -1;
+    uint64_t t2 = s_now_us ();
+    times.png_us = t2 - t1;
+    //  The thumbnail from the pixels here: the client would otherwise decode
+    //  the whole frame to draw it
+    if (rc == 0 && unit.thumb && worm_render_thumb_png (rgb, unit.w, unit.h, &thumb, &thumb_size))
+        rc = -1;
+    if (unit.thumb)
+        times.thumb_us = s_now_us () - t2;
+    if (rc == 0
+        && worm_render_result_encode (png, size, thumb, thumb_size, &times, &task->result,
+                                      &task->result_size))
+        rc = -1;
+    if (rc)
         snprintf (task->error, sizeof task->error, "render: out of memory for frame %u's PNG",
                   unit.frame);
-        rc = -1;
-    }
+    free (thumb);
     free (png);
     free (rgb);
     return rc;

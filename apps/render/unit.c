@@ -40,6 +40,8 @@ worm_render_unit_encode (const worm_render_unit_t *unit, void **data, size_t *si
     worm_wire_ku64 (&w, "frame", unit->frame);
     worm_wire_ku64 (&w, "w", unit->w);
     worm_wire_ku64 (&w, "h", unit->h);
+    if (unit->thumb)
+        worm_wire_kbool (&w, "thumb", true);
     worm_wire_map_close (&w);
     return s_take (&w, data, size);
 }
@@ -70,7 +72,7 @@ worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit
     worm_wire_reader_t r;
     worm_wire_reader_init (&r);
     char why[200] = "", scene[32];
-    worm_render_unit_t u;
+    worm_render_unit_t u = {.thumb = false};
     int rc = -1;
     if (worm_wire_parse (&r, data, size, 4096) != 0
         || worm_wire_get_str (&r, r.root, "scene", scene, sizeof scene) != 0)
@@ -83,6 +85,8 @@ worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit
         if ((uint64_t) u.w * u.h > WORM_RENDER_PIXELS_MAX)
             snprintf (why, sizeof why, "fields 'w', 'h': %ux%u is above %u pixels", u.w, u.h,
                       WORM_RENDER_PIXELS_MAX);
+        else if (worm_wire_get_bool (&r, r.root, "thumb", &u.thumb) < 0)
+            snprintf (why, sizeof why, "%s", r.error);
         else {
             *unit = u;
             rc = 0;
@@ -95,55 +99,115 @@ worm_render_unit_decode (const void *data, size_t size, worm_render_unit_t *unit
 }
 
 int
-worm_render_result_encode (const void *png, size_t png_size, const worm_render_times_t *times,
-                           void **data, size_t *size)
+worm_render_result_encode (const void *png, size_t png_size, const void *thumb,
+                           size_t thumb_size, const worm_render_times_t *times, void **data,
+                           size_t *size)
 {
     worm_wire_writer_t w;
     worm_wire_writer_init (&w);
     worm_wire_map_open (&w);
     worm_wire_kbin (&w, "png", png, png_size);
+    if (thumb)
+        worm_wire_kbin (&w, "thumb", thumb, thumb_size);
     if (times) {
         worm_wire_ku64 (&w, "render_us", times->render_us);
         worm_wire_ku64 (&w, "png_us", times->png_us);
+        worm_wire_ku64 (&w, "thumb_us", times->thumb_us);
     }
     worm_wire_map_close (&w);
     return s_take (&w, data, size);
 }
 
+//  A PNG field's header: a PNG of w x h. 0, or -1 with the reason in why.
+static int
+s_check_png (const char *key, const void *bytes, size_t length, uint32_t want_w,
+             uint32_t want_h, const char *what, char *why, size_t cap)
+{
+    uint32_t w, h;
+    char info[200];
+    if (worm_render_png_info (bytes, length, &w, &h, info, sizeof info) != 0) {
+        snprintf (why, cap, "field '%s': %s", key, info);
+        return -1;
+    }
+    if (w != want_w || h != want_h) {
+        snprintf (why, cap, "field '%s': %s of %ux%u, want %ux%u", key, what, w, h, want_w,
+                  want_h);
+        return -1;
+    }
+    return 0;
+}
+
+//  The fields of a parsed result of unit: the frame's bytes, the
+//  thumbnail's (*small NULL when there is none) and the times, pointing
+//  into r. Returns 0, or -1 with the reason in why.
+static int
+s_result_fields (worm_wire_reader_t *r, const worm_render_unit_t *unit, const void **bytes,
+                 size_t *length, const void **small, size_t *small_length,
+                 worm_render_times_t *t, char *why, size_t cap)
+{
+    uint32_t tw, th;
+    worm_render_thumb_size (unit->w, unit->h, &tw, &th);
+    if (worm_wire_get_bin (r, r->root, "png", bytes, length, WORM_RENDER_PNG_MAX) != 0) {
+        snprintf (why, cap, "%s", r->error);
+        return -1;
+    }
+    if (s_check_png ("png", *bytes, *length, unit->w, unit->h, "a frame", why, cap))
+        return -1;
+    int rc = worm_wire_get_bin (r, r->root, "thumb", small, small_length,
+                                WORM_RENDER_THUMB_PNG_MAX);
+    if (rc < 0) {
+        snprintf (why, cap, "%s", r->error);
+        return -1;
+    }
+    if (rc == 1)
+        *small = NULL;
+    else if (s_check_png ("thumb", *small, *small_length, tw, th, "a thumbnail", why, cap))
+        return -1;
+    if (worm_wire_get_u64 (r, r->root, "render_us", &t->render_us) < 0
+        || worm_wire_get_u64 (r, r->root, "png_us", &t->png_us) < 0
+        || worm_wire_get_u64 (r, r->root, "thumb_us", &t->thumb_us) < 0) {
+        snprintf (why, cap, "%s", r->error);
+        return -1;
+    }
+    return 0;
+}
+
 int
 worm_render_result_decode (const void *data, size_t size, const worm_render_unit_t *unit,
-                           void **png, size_t *png_size, worm_render_times_t *times, char *err,
-                           size_t cap)
+                           void **png, size_t *png_size, void **thumb, size_t *thumb_size,
+                           worm_render_times_t *times, char *err, size_t cap)
 {
     worm_wire_reader_t r;
     worm_wire_reader_init (&r);
     char why[200] = "";
-    const void *bytes = NULL;
-    size_t length = 0;
-    uint32_t w, h;
-    worm_render_times_t t = {0, 0};
+    const void *bytes = NULL, *small = NULL;
+    size_t length = 0, small_length = 0;
+    worm_render_times_t t = {0, 0, 0};
     int rc = -1;
-    if (worm_wire_parse (&r, data, size, WORM_RENDER_PNG_MAX + 64) != 0
-        || worm_wire_get_bin (&r, r.root, "png", &bytes, &length, WORM_RENDER_PNG_MAX) != 0)
+    *png = *thumb = NULL;
+    if (worm_wire_parse (&r, data, size, WORM_RENDER_PNG_MAX + WORM_RENDER_THUMB_PNG_MAX + 64))
         snprintf (why, sizeof why, "%s", r.error);
-    else if (worm_render_png_info (bytes, length, &w, &h, why, sizeof why) != 0) {
-        char info[200];
-        snprintf (info, sizeof info, "%s", why);
-        snprintf (why, sizeof why, "field 'png': %s", info);
-    } else if (w != unit->w || h != unit->h)
-        snprintf (why, sizeof why, "field 'png': a frame of %ux%u, want %ux%u", w, h, unit->w,
-                  unit->h);
-    else if (times && (worm_wire_get_u64 (&r, r.root, "render_us", &t.render_us) < 0
-                       || worm_wire_get_u64 (&r, r.root, "png_us", &t.png_us) < 0))
-        snprintf (why, sizeof why, "%s", r.error);
-    else if (!(*png = malloc (length)))
-        snprintf (why, sizeof why, "out of memory");
-    else {
-        memcpy (*png, bytes, length);
-        *png_size = length;
-        if (times)
-            *times = t;
-        rc = 0;
+    else if (s_result_fields (&r, unit, &bytes, &length, &small, &small_length, &t, why,
+                              sizeof why) == 0) {
+        *png = malloc (length);
+        *thumb = small ? malloc (small_length) : NULL;
+        if (!*png || (small && !*thumb)) {
+            free (*png);
+            free (*thumb);
+            *png = *thumb = NULL;
+            snprintf (why, sizeof why, "out of memory");
+        }
+        else {
+            memcpy (*png, bytes, length);
+            *png_size = length;
+            if (small) {
+                memcpy (*thumb, small, small_length);
+                *thumb_size = small_length;
+            }
+            if (times)
+                *times = t;
+            rc = 0;
+        }
     }
     if (rc)
         snprintf (err, cap, "result: %s", why);

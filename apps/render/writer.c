@@ -15,6 +15,8 @@
 typedef struct {
     void *png;                  //  a copy of the frame's bytes, or NULL when not here
     size_t size;
+    void *thumb;                //  a copy of its thumbnail's PNG, or NULL
+    size_t thumb_size;
 } s_held_t;
 
 struct _worm_render_writer_t {
@@ -50,16 +52,7 @@ worm_render_writer_new (const char *dir, uint32_t first, uint32_t last, uint32_t
     self->held = calloc ((size_t) last - first + 1, sizeof *self->held);
     uint32_t count = last - first + 1;
     self->thumbs = count < WORM_RENDER_SHEET_MAX ? count : WORM_RENDER_SHEET_MAX;
-    //  The thumbnail keeps the frame's shape; its larger side is at most THUMB_SIDE
-    if (w >= h) {
-        self->tw = w < WORM_RENDER_THUMB_SIDE ? w : WORM_RENDER_THUMB_SIDE;
-        self->th = (uint32_t) ((uint64_t) h * self->tw / w);
-    } else {
-        self->th = h < WORM_RENDER_THUMB_SIDE ? h : WORM_RENDER_THUMB_SIDE;
-        self->tw = (uint32_t) ((uint64_t) w * self->th / h);
-    }
-    self->tw = self->tw ? self->tw : 1;
-    self->th = self->th ? self->th : 1;
+    worm_render_thumb_size (w, h, &self->tw, &self->th);
     self->columns = self->thumbs < WORM_RENDER_SHEET_COLUMNS ? self->thumbs
                                                              : WORM_RENDER_SHEET_COLUMNS;
     uint32_t rows = (self->thumbs + self->columns - 1) / self->columns;
@@ -82,8 +75,10 @@ worm_render_writer_destroy (worm_render_writer_t **self_p)
     if (!self)
         return;
     if (self->held)
-        for (uint32_t i = 0; i <= self->last - self->first; i++)
+        for (uint32_t i = 0; i <= self->last - self->first; i++) {
             free (self->held[i].png);
+            free (self->held[i].thumb);
+        }
     free (self->held);
     free (self->sheet);
     free (self->dir);
@@ -144,35 +139,51 @@ s_thumb_of (worm_render_writer_t *self, uint32_t frame)
     return -1;
 }
 
-//  Shrinks frame's pixels into thumbnail i: each thumbnail pixel is the
-//  average of the frame's pixels it covers (a box filter, in integers).
+//  Copies a thumbnail (tw x th pixels) into place i on the sheet.
 static void
-s_thumb_draw (worm_render_writer_t *self, int i, const uint8_t *rgb)
+s_thumb_place (worm_render_writer_t *self, int i, const uint8_t *thumb)
 {
     uint32_t left = S_GAP + (i % self->columns) * (self->tw + S_GAP);
     uint32_t top = S_GAP + (i / self->columns) * (self->th + S_GAP);
-    for (uint32_t ty = 0; ty < self->th; ty++) {
-        uint32_t y0 = (uint32_t) ((uint64_t) ty * self->h / self->th);
-        uint32_t y1 = (uint32_t) ((uint64_t) (ty + 1) * self->h / self->th);
-        for (uint32_t tx = 0; tx < self->tw; tx++) {
-            uint32_t x0 = (uint32_t) ((uint64_t) tx * self->w / self->tw);
-            uint32_t x1 = (uint32_t) ((uint64_t) (tx + 1) * self->w / self->tw);
-            uint64_t sum[3] = {0, 0, 0}, n = (uint64_t) (y1 - y0) * (x1 - x0);
-            for (uint32_t y = y0; y < y1; y++)
-                for (uint32_t x = x0; x < x1; x++)
-                    for (int c = 0; c < 3; c++)
-                        sum[c] += rgb[((size_t) y * self->w + x) * 3 + c];
-            uint8_t *out = self->sheet + ((size_t) (top + ty) * self->sheet_w + left + tx) * 3;
-            for (int c = 0; c < 3; c++)
-                out[c] = (uint8_t) ((sum[c] + n / 2) / n);
+    for (uint32_t ty = 0; ty < self->th; ty++)
+        memcpy (self->sheet + ((size_t) (top + ty) * self->sheet_w + left) * 3,
+                thumb + (size_t) ty * self->tw * 3, (size_t) self->tw * 3);
+}
+
+//  Draws frame's thumbnail into place i: the one that came with it when it
+//  decodes to the right size, else one made from the frame's PNG. A frame
+//  whose header was right but whose data is not leaves its place grey: the
+//  frame file is what it was sent as.
+static void
+s_thumb_draw (worm_render_writer_t *self, int i, const void *png, size_t size,
+              const void *thumb, size_t thumb_size)
+{
+    uint8_t *rgb;
+    uint32_t w, h;
+    char why[300];
+    if (thumb && worm_render_png_decode (thumb, thumb_size, &rgb, &w, &h, why, sizeof why) == 0) {
+        if (w == self->tw && h == self->th) {
+            s_thumb_place (self, i, rgb);
+            free (rgb);
+            return;
         }
+        free (rgb);
     }
+    if (worm_render_png_decode (png, size, &rgb, &w, &h, why, sizeof why) != 0)
+        return;
+    uint8_t *small = malloc ((size_t) self->tw * self->th * 3);
+    if (small && w == self->w && h == self->h) {
+        worm_render_thumb (rgb, w, h, small);
+        s_thumb_place (self, i, small);
+    }
+    free (small);
+    free (rgb);
 }
 
 //  Writes frame `frame` (the next one) to its file and onto the sheet.
 static int
 s_write_frame (worm_render_writer_t *self, uint32_t frame, const void *png, size_t size,
-               char *err, size_t cap)
+               const void *thumb, size_t thumb_size, char *err, size_t cap)
 {
     char path[4096];
     snprintf (path, sizeof path, "%s/frame-%05u.png", self->dir, frame);
@@ -183,24 +194,22 @@ s_write_frame (worm_render_writer_t *self, uint32_t frame, const void *png, size
         return -1;
     }
     int i = s_thumb_of (self, frame);
-    if (i >= 0) {
-        uint8_t *rgb;
-        uint32_t w, h;
-        if (worm_render_png_decode (png, size, &rgb, &w, &h, why, sizeof why) == 0) {
-            if (w == self->w && h == self->h)
-                s_thumb_draw (self, i, rgb);
-            free (rgb);
-        }
-        //  a frame whose header was right but whose data is not leaves its
-        //  thumbnail grey: the frame file is what it was sent as
-    }
+    if (i >= 0)
+        s_thumb_draw (self, i, png, size, thumb, thumb_size);
     self->next = frame + 1;
     return 0;
 }
 
+bool
+worm_render_writer_wants_thumb (worm_render_writer_t *self, uint32_t frame)
+{
+    return frame >= self->first && frame <= self->last && s_thumb_of (self, frame) >= 0;
+}
+
 int
 worm_render_writer_push (worm_render_writer_t *self, uint32_t frame, const void *png,
-                         size_t size, char *err, size_t cap)
+                         size_t size, const void *thumb, size_t thumb_size, char *err,
+                         size_t cap)
 {
     if (self->failed) {
         snprintf (err, cap, "the writer has failed before");
@@ -231,16 +240,22 @@ worm_render_writer_push (worm_render_writer_t *self, uint32_t frame, const void 
         }
         memcpy (slot->png, png, size);
         slot->size = size;
+        if (thumb && (slot->thumb = malloc (thumb_size))) {
+            memcpy (slot->thumb, thumb, thumb_size);
+            slot->thumb_size = thumb_size;
+        }                       //  without memory for it, the frame's own is drawn
         self->held_count++;
         return 0;
     }
-    if (s_write_frame (self, frame, png, size, err, cap))
+    if (s_write_frame (self, frame, png, size, thumb, thumb_size, err, cap))
         return -1;
     while (self->next <= self->last && self->held[self->next - self->first].png) {
         s_held_t *ready = &self->held[self->next - self->first];
-        int rc = s_write_frame (self, self->next, ready->png, ready->size, err, cap);
+        int rc = s_write_frame (self, self->next, ready->png, ready->size, ready->thumb,
+                                ready->thumb_size, err, cap);
         free (ready->png);
-        ready->png = NULL;
+        free (ready->thumb);
+        ready->png = ready->thumb = NULL;
         self->held_count--;
         if (rc)
             return -1;
