@@ -68,6 +68,9 @@ static void
 s_spawner (zsock_t *pipe, void *arg)
 {
     worm_spawner_config_t config = *(const worm_spawner_config_t *) arg;
+    //  The willing hosts of the last query: the spawns a holder asks for at
+    //  once (a worm that lost a quarter of its members) share one query
+    worm_place_found_t found = {.count = 0};
     zsock_signal (pipe, 0);
     //  The actor lives until its owner says $TERM: a signal (the segment's
     //  SIGTERM) only interrupts a receive, which is then tried again
@@ -103,7 +106,7 @@ s_spawner (zsock_t *pipe, void *arg)
                              .timeout_ms = PLACE_TIMEOUT_MS, .cancelled = s_stopping,
                              .cancel_arg = config.stop, .via = &via,
                              .worm_public = config.worm_public,
-                             .worm_secret = config.worm_secret};
+                             .worm_secret = config.worm_secret, .found = &found};
         worm_hostinfo_t host;
         pid_t pid = 0;
         char err[512];

@@ -2,11 +2,11 @@
 #include "place.h"
 #include "ctl.h"
 #include "discover.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_CANDIDATES 16
 
 int
 worm_place_claim (const worm_ctl_via_t *via, const char *endpoint, const char *key,
@@ -88,10 +88,9 @@ worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, 
 
 typedef struct {
     const worm_place_t *spec;                //  whose hosts are excluded
-    worm_hostinfo_t hosts[MAX_CANDIDATES];   //  willing hosts not excluded, in answer order
-    int count;                               //  how many
+    worm_place_found_t *found;               //  willing hosts not excluded
     int excluded;                            //  willing hosts that were excluded
-} s_candidates_t;
+} s_collector_t;
 
 static bool
 s_excluded (const worm_place_t *spec, const char *host_id)
@@ -107,46 +106,79 @@ s_excluded (const worm_place_t *spec, const char *host_id)
 static int
 s_collect (void *arg, const worm_hostinfo_t *host)
 {
-    s_candidates_t *candidates = (s_candidates_t *) arg;
-    if (s_excluded (candidates->spec, host->id))
-        candidates->excluded++;
-    else if (candidates->count < MAX_CANDIDATES)
-        candidates->hosts[candidates->count++] = *host;
-    return candidates->count == MAX_CANDIDATES;
+    s_collector_t *collector = (s_collector_t *) arg;
+    worm_place_found_t *found = collector->found;
+    if (s_excluded (collector->spec, host->id))
+        collector->excluded++;
+    else if (found->count < WORM_PLACE_CANDIDATES)
+        found->hosts[found->count++] = *host;
+    return found->count == WORM_PLACE_CANDIDATES;
 }
 
-int
-worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host, pid_t *pid,
-            char *err, size_t cap)
+//  Tries the hosts of found in order, dropping each one tried. Returns 0
+//  when one took the guest; -1 with the reason in err when none did (or
+//  cancelled); *tried counts the hosts asked.
+static int
+s_try (const worm_place_t *spec, worm_place_found_t *found, worm_hostinfo_t *host, pid_t *pid,
+       int *tried, char *last, size_t last_cap, char *err, size_t cap)
 {
-    s_candidates_t candidates = {.spec = spec, .count = 0};
-    //  Answers come within the load delay (at most 30 ms): wait a little past it
-    if (worm_discover (lan, false, spec->timeout_ms, 40, s_collect, &candidates, err, cap) < 0)
-        return -1;
-    char last[512] = "";
-    int tried = 0;
-    for (int i = 0; i < candidates.count; i++) {
-        if (spec->trusted && !worm_keyset_has (spec->trusted, candidates.hosts[i].key)) {
+    while (found->count > 0) {
+        worm_hostinfo_t candidate = found->hosts[0];
+        found->count--;
+        memmove (&found->hosts[0], &found->hosts[1], (size_t) found->count * sizeof *found->hosts);
+        if (s_excluded (spec, candidate.id))
+            continue;       //  kept from a query made for an earlier placement
+        if (spec->trusted && !worm_keyset_has (spec->trusted, candidate.key)) {
             //  A forged answer may name any key: only authorized hosts get the worm
-            snprintf (last, sizeof last, "host %s answered with key %s, which is not authorized",
-                      candidates.hosts[i].name, candidates.hosts[i].key);
-            tried++;
+            snprintf (last, last_cap, "host %s answered with key %s, which is not authorized",
+                      candidate.name, candidate.key);
+            (*tried)++;
             continue;
         }
         if (spec->cancelled && spec->cancelled (spec->cancel_arg)) {
             snprintf (err, cap, "cancelled");
             return -1;
         }
-        tried++;
-        if (worm_place_on (candidates.hosts[i].endpoint, candidates.hosts[i].key, spec, pid, last,
-                           sizeof last) == 0) {
-            *host = candidates.hosts[i];
+        (*tried)++;
+        if (worm_place_on (candidate.endpoint, candidate.key, spec, pid, last, last_cap) == 0) {
+            *host = candidate;
             return 0;
         }
     }
-    if (candidates.count == 0 && candidates.excluded > 0)
-        snprintf (err, cap, "the %d willing host(s) already hold this worm", candidates.excluded);
-    else if (candidates.count == 0)
+    return -1;
+}
+
+int
+worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host, pid_t *pid,
+            char *err, size_t cap)
+{
+    worm_place_found_t mine = {.count = 0};
+    worm_place_found_t *found = spec->found ? spec->found : &mine;
+    char last[512] = "";
+    int tried = 0;
+    err[0] = 0;
+    if (found->count > 0 && worm_now_ms () - found->found_ms < WORM_PLACE_REUSE_MS) {
+        if (s_try (spec, found, host, pid, &tried, last, sizeof last, err, cap) == 0)
+            return 0;
+        if (err[0])
+            return -1;      //  cancelled
+    }
+    //  A query of our own
+    found->count = 0;
+    found->found_ms = worm_now_ms ();
+    s_collector_t collector = {.spec = spec, .found = found, .excluded = 0};
+    //  Answers come within the load delay (at most 30 ms): wait a little past it
+    if (worm_discover (lan, false, spec->timeout_ms, 40, s_collect, &collector, err, cap) < 0)
+        return -1;
+    bool answered = found->count > 0;
+    tried = 0;
+    if (s_try (spec, found, host, pid, &tried, last, sizeof last, err, cap) == 0)
+        return 0;
+    if (err[0])
+        return -1;
+    if (!answered && collector.excluded > 0)
+        snprintf (err, cap, "the %d willing host(s) already hold this worm", collector.excluded);
+    else if (!answered)
         snprintf (err, cap, "no willing host answered within %d ms", spec->timeout_ms);
     else
         snprintf (err, cap, "%d willing host(s) refused; last: %s", tried, last);

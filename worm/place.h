@@ -18,6 +18,17 @@
 #include <sys/types.h>
 
 #define WORM_PLACE_MAX_ARGS 8           //  words a test guest is given
+#define WORM_PLACE_CANDIDATES 16        //  willing hosts kept from one query
+#define WORM_PLACE_REUSE_MS 1000        //  how long they may serve later placements
+
+/*  The willing hosts one query found, kept for the placements that follow
+    soon after (a worm that lost eight members asks for eight at once: one
+    query, not eight). A host is dropped once tried, taken or not. */
+typedef struct {
+    worm_hostinfo_t hosts[WORM_PLACE_CANDIDATES];   //  in answer order
+    int count;                                      //  how many are left
+    int64_t found_ms;                               //  when the query was made
+} worm_place_found_t;
 
 typedef struct {
     const char *worm;                       //  worm name the slot is claimed for
@@ -36,6 +47,9 @@ typedef struct {
     const char *worm_secret;
     worm_keyset_t *trusted;                 //  host keys we place on; NULL: leave the
                                             //  check to the relay (segments)
+    worm_place_found_t *found;              //  the hosts an earlier query found, used
+                                            //  (and refilled) while under
+                                            //  WORM_PLACE_REUSE_MS old; NULL: query each time
 } worm_place_t;
 
 /*  Claims a slot for worm (worm_id: its id, NULL for none) on the host at
@@ -52,7 +66,8 @@ int worm_place_claim (const worm_ctl_via_t *via, const char *endpoint, const cha
 int worm_place_on (const char *endpoint, const char *key, const worm_place_t *spec, pid_t *pid,
                    char *err, size_t cap);
 
-/*  Finds a willing host and places the guest there. Returns 0 with the host
+/*  Finds a willing host (in spec->found first, when it is recent) and
+    places the guest there. Returns 0 with the host
     and the pid; -1 with the reason in err (no willing host answered, or
     every one refused: the last refusal is quoted; or cancelled). */
 int worm_place (const worm_lan_t *lan, const worm_place_t *spec, worm_hostinfo_t *host,

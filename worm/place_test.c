@@ -139,6 +139,45 @@ main (void)
     CHECK_EQ (atomic_load (&s_lan.hosts[GAMMA].claims), 0);
     CHECK (!atomic_load (&s_lan.hosts[GAMMA].last_all));
 
+    //  Placements that follow one another soon share one query: with alpha
+    //  taking guests for a while, the first goes to alpha and keeps beta
+    //  for the next, which makes no query; the third finds none kept
+    const char *alpha_refusal = s_lan.hosts[ALPHA].claim_refusal;
+    s_lan.hosts[ALPHA].claim_refusal = NULL;
+    worm_place_found_t found = {.count = 0};
+    spec.found = &found;
+    int queries = atomic_load (&beta->queries);
+    CHECK_EQ (worm_place (&s_lan.lan, &spec, &host, &pid, err, sizeof err), 0);
+    CHECK_STR (host.name, "alpha");
+    CHECK_EQ (atomic_load (&beta->queries), queries + 1);
+    CHECK_EQ (found.count, 1);
+    CHECK_EQ (worm_place (&s_lan.lan, &spec, &host, &pid, err, sizeof err), 0);
+    CHECK_STR (host.name, "beta");
+    CHECK_EQ (atomic_load (&beta->queries), queries + 1);
+    CHECK_EQ (found.count, 0);
+    CHECK_EQ (worm_place (&s_lan.lan, &spec, &host, &pid, err, sizeof err), 0);
+    CHECK_STR (host.name, "alpha");
+    CHECK_EQ (atomic_load (&beta->queries), queries + 2);
+    //  Kept hosts grow stale: past WORM_PLACE_REUSE_MS a placement asks again
+    found.found_ms -= WORM_PLACE_REUSE_MS;
+    CHECK_EQ (worm_place (&s_lan.lan, &spec, &host, &pid, err, sizeof err), 0);
+    CHECK_EQ (atomic_load (&beta->queries), queries + 3);
+    //  A kept host that a later placement excludes is passed over
+    found.found_ms = worm_now_ms ();
+    found.count = 1;
+    found.hosts[0] = s_lan.hosts[BETA].host;
+    const char *exclude_kept[] = {s_lan.hosts[BETA].host.id};
+    spec.exclude = exclude_kept;
+    spec.n_exclude = 1;
+    int beta_claims = atomic_load (&beta->claims);
+    CHECK_EQ (worm_place (&s_lan.lan, &spec, &host, &pid, err, sizeof err), 0);
+    CHECK_STR (host.name, "alpha");
+    CHECK_EQ (atomic_load (&beta->claims), beta_claims);
+    spec.exclude = NULL;
+    spec.n_exclude = 0;
+    spec.found = NULL;
+    s_lan.hosts[ALPHA].claim_refusal = alpha_refusal;
+
     //  Beta excluded: only alpha's refusal is left, quoted
     const char *exclude_beta[] = {s_lan.hosts[BETA].host.id};
     spec.exclude = exclude_beta;
