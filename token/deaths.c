@@ -119,6 +119,19 @@ deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
         //  timeout; every member must agree it saw nothing newer (and the
         //  vote keeps it safe should the token live on all the same)
         self->handed_to[0] = 0;
+        self->early_retries = RING_EARLY_RETRIES;
+        vote_start (self, now_ms, false, true);
+        return;
+    }
+    if (died && self->early_retries && self->state == WORM_RING_WAITING && !self->leaving
+        && !self->proposer.phase && worm_token_epoch (self->token) == self->handed_epoch
+        && worm_token_seq (self->token) == self->handed_seq) {
+        //  Our early campaign ran out of time, and no newer token came by
+        //  since: it waited for members that died with the holder (8 of 32
+        //  SIGKILLed at once) and that their agents confirm gone one after
+        //  another. With this one gone it may succeed: try again rather
+        //  than wait out the loss timeout (13 s at 32 members)
+        self->early_retries--;
         vote_start (self, now_ms, false, true);
         return;
     }

@@ -1148,6 +1148,7 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, 
     snprintf (self->handed_to, sizeof self->handed_to, "%s", self->fwd_to);
     self->handed_epoch = epoch;
     self->handed_seq = seq;
+    self->early_retries = 0;
     if (self->took_from[0] && strcmp (self->took_from, self->fwd_to) != 0) {
         //  Tell the member that handed us the token that it got past us, so
         //  that our death from now on does not make it regenerate

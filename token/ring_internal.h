@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #define RING_MAX_PENDING 16     //  spawn results, and spawn ids, remembered
+#define RING_EARLY_RETRIES 3    //  an early campaign out of time is tried again this often
 
 //  A spawn result waiting for this segment to hold the token.
 typedef struct {
@@ -150,6 +151,10 @@ struct _worm_ring_t {
     uint64_t fwd_deadline_ms;           //  next resend or give-up time
     char handed_to[WORM_TOKEN_ID_MAX];  //  the successor that acknowledged our last hop
     uint64_t handed_epoch, handed_seq;  //  the token it acknowledged
+    uint32_t early_retries;             //  early campaigns that may still be tried again
+                                        //  for the token handed as below (one that ran out
+                                        //  of time while members it waited for were dead
+                                        //  but not yet confirmed): at the next death confirmed
     char took_from[WORM_TOKEN_ID_MAX];  //  who handed us the token we hold (empty: a
                                         //  campaign of ours made it): told PASSED once our
     char took_endpoint[WORM_TOKEN_ENDPOINT_MAX];  //  hand-on is acknowledged, at this endpoint

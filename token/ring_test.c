@@ -1015,6 +1015,53 @@ s_test_heal_holder_death (void)
     s_net_fini (&net);
 }
 
+//  The holder dies with another member at once (a quarter of a worm
+//  SIGKILLed). The member that handed the holder the token campaigns early
+//  on its agent's word, but the early campaign needs every member's answer
+//  and the other dead one, not yet confirmed, gives none: it runs out of
+//  time. When the other's death is confirmed too, it campaigns again at
+//  once instead of waiting out the loss timeout.
+static void
+s_test_early_campaign_retried (void)
+{
+    s_net_t net;
+    s_found (&net, 5, 6);
+    for (int round = 0; net.n < 5 && round < 100; round++) {
+        s_run (&net, net.now + 5);
+        if (net.spawns_answered < net.spawns_asked)
+            s_spawn (&net);
+    }
+    s_run (&net, net.now + 1500);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[0])), 5);
+    int holder = s_until_holder (&net);
+    int before = s_before (&net, holder);
+    int other = -1;
+    for (int i = 0; i < 5; i++)
+        if (i != holder && i != before)
+            other = i;
+    CHECK (before >= 0 && other >= 0);
+    net.crashed[holder] = net.crashed[other] = true;
+    char holder_id[16], other_id[16];
+    snprintf (holder_id, sizeof holder_id, "n%d", holder);
+    snprintf (other_id, sizeof other_id, "n%d", other);
+    uint64_t regens = s_regenerations (&net);
+    worm_ring_confirm_dead (net.rings[before], holder_id, net.now);
+    s_drain (&net, before);
+    CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_CAMPAIGNING);
+    //  The campaign runs out of time (50 ms) waiting for the other's answer
+    s_run (&net, net.now + 60);
+    CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_WAITING);
+    CHECK_EQ (s_regenerations (&net), regens);
+    uint64_t confirmed = net.now;
+    worm_ring_confirm_dead (net.rings[before], other_id, net.now);
+    s_drain (&net, before);
+    CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_CAMPAIGNING);
+    s_run (&net, net.now + 10);
+    CHECK_EQ (s_regenerations (&net), regens + 1);
+    CHECK (net.now - confirmed < 20);
+    s_net_fini (&net);
+}
+
 //  A ring message of type from `from` carrying token as field "token" (and
 //  epoch/seq for a TOKEN), into w (the caller finishes w).
 static void
@@ -1348,6 +1395,7 @@ main (void)
     s_test_heal_at_next_hold ();
     s_test_spawn_hold_off ();
     s_test_heal_holder_death ();
+    s_test_early_campaign_retried ();
     s_test_partition_heal ();
     s_test_held_quorum ();
     s_test_dead_member_told ();

@@ -731,7 +731,8 @@ vote_on_vote (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *e
             || (!granted && !killed && !deaths_gone (self, env->from)))) {
         //  Someone saw the token after the dead member had it, holds one,
         //  or backs another candidate: the token may live on. Call the
-        //  campaign off; the loss timeout still covers us
+        //  campaign off (for good); the loss timeout still covers us
+        self->early_retries = 0;
         vote_end (self);
         self->state = WORM_RING_WAITING;
         self->quiet_since_ms = now_ms;
