@@ -123,6 +123,22 @@ deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
         vote_start (self, now_ms, false, true);
         return;
     }
+    if (died && self->passed_by[0] && self->state == WORM_RING_WAITING && !self->leaving
+        && !self->proposer.phase && worm_token_epoch (self->token) == self->handed_epoch
+        && worm_token_seq (self->token) == self->handed_seq
+        && ring_in_idset (&self->confirmed_dead, self->passed_by)
+        && ring_in_idset (&self->confirmed_dead, self->passed_to)) {
+        //  The token got past our successor to the member after it, and
+        //  both are gone for good with no newer token come by: the token
+        //  most likely went with them (a holder and the member before it
+        //  SIGKILLed at once; the one that could have campaigned early is
+        //  dead). Campaign early ourselves; a member that saw the token
+        //  later calls it off
+        self->passed_by[0] = 0;
+        self->early_retries = RING_EARLY_RETRIES;
+        vote_start (self, now_ms, false, true);
+        return;
+    }
     if (died && self->early_retries && self->state == WORM_RING_WAITING && !self->leaving
         && !self->proposer.phase && worm_token_epoch (self->token) == self->handed_epoch
         && worm_token_seq (self->token) == self->handed_seq) {

@@ -1148,6 +1148,7 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, 
     snprintf (self->handed_to, sizeof self->handed_to, "%s", self->fwd_to);
     self->handed_epoch = epoch;
     self->handed_seq = seq;
+    self->passed_by[0] = self->passed_to[0] = 0;
     self->early_retries = 0;
     if (self->took_from[0] && strcmp (self->took_from, self->fwd_to) != 0) {
         //  Tell the member that handed us the token that it got past us, so
@@ -1156,6 +1157,7 @@ s_on_ack (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env, 
         ring_envelope (self, &w, "PASSED");
         worm_wire_ku64 (&w, "epoch", epoch);
         worm_wire_ku64 (&w, "seq", seq);
+        worm_wire_kstr (&w, "to", self->fwd_to);
         ring_send_writer (self, self->took_from, self->took_endpoint, &w);
     }
     self->took_from[0] = 0;
@@ -1182,8 +1184,17 @@ s_on_passed (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *en
         || worm_wire_get_u64 (r, r->root, "seq", &seq))
         return ring_fail (self, "ring: PASSED from %s: %s", env->from, r->error);
     if (strcmp (env->from, self->handed_to) == 0 && epoch == self->handed_epoch
-        && seq > self->handed_seq)
+        && seq > self->handed_seq) {
+        //  Remember where it went: should both die, the token most likely
+        //  died with them (an optional field; an older segment sends none)
+        char to[WORM_TOKEN_ID_MAX] = "";
+        if (worm_wire_field (r->root, "to")
+            && worm_wire_get_str (r, r->root, "to", to, sizeof to))
+            return ring_fail (self, "ring: PASSED from %s: %s", env->from, r->error);
+        snprintf (self->passed_by, sizeof self->passed_by, "%s", to[0] ? self->handed_to : "");
+        snprintf (self->passed_to, sizeof self->passed_to, "%s", to);
         self->handed_to[0] = 0;
+    }
     return 0;
 }
 

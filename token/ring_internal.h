@@ -151,6 +151,8 @@ struct _worm_ring_t {
     uint64_t fwd_deadline_ms;           //  next resend or give-up time
     char handed_to[WORM_TOKEN_ID_MAX];  //  the successor that acknowledged our last hop
     uint64_t handed_epoch, handed_seq;  //  the token it acknowledged
+    char passed_by[WORM_TOKEN_ID_MAX];  //  our successor, once it said PASSED for that token,
+    char passed_to[WORM_TOKEN_ID_MAX];  //  and the member it handed it to (PASSED's "to")
     uint32_t early_retries;             //  early campaigns that may still be tried again
                                         //  for the token handed as below (one that ran out
                                         //  of time while members it waited for were dead

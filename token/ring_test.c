@@ -1022,17 +1022,23 @@ s_test_heal_holder_death (void)
 //  time. When the other's death is confirmed too, it campaigns again at
 //  once instead of waiting out the loss timeout.
 static void
+s_five (s_net_t *net)
+{
+    s_found (net, 5, 6);
+    for (int round = 0; net->n < 5 && round < 100; round++) {
+        s_run (net, net->now + 5);
+        if (net->spawns_answered < net->spawns_asked)
+            s_spawn (net);
+    }
+    s_run (net, net->now + 1500);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net->rings[0])), 5);
+}
+
+static void
 s_test_early_campaign_retried (void)
 {
     s_net_t net;
-    s_found (&net, 5, 6);
-    for (int round = 0; net.n < 5 && round < 100; round++) {
-        s_run (&net, net.now + 5);
-        if (net.spawns_answered < net.spawns_asked)
-            s_spawn (&net);
-    }
-    s_run (&net, net.now + 1500);
-    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[0])), 5);
+    s_five (&net);
     int holder = s_until_holder (&net);
     int before = s_before (&net, holder);
     int other = -1;
@@ -1059,6 +1065,58 @@ s_test_early_campaign_retried (void)
     s_run (&net, net.now + 10);
     CHECK_EQ (s_regenerations (&net), regens + 1);
     CHECK (net.now - confirmed < 20);
+    s_net_fini (&net);
+}
+
+//  The holder and the member before it die at once. The member before
+//  those two had its hand-on acknowledged and heard PASSED (naming the
+//  holder): it campaigns early once both are confirmed gone, as the one
+//  that handed the holder the token would have, had it lived.
+static void
+s_test_early_campaign_two_dead (void)
+{
+    s_net_t net;
+    s_five (&net);
+    int holder = s_until_holder (&net);
+    int before = s_before (&net, holder);
+    int first = s_before (&net, before);
+    CHECK (before >= 0 && first >= 0 && first != holder);
+    net.crashed[holder] = net.crashed[before] = true;
+    char holder_id[16], before_id[16];
+    snprintf (holder_id, sizeof holder_id, "n%d", holder);
+    snprintf (before_id, sizeof before_id, "n%d", before);
+    uint64_t regens = s_regenerations (&net);
+    worm_ring_confirm_dead (net.rings[first], before_id, net.now);
+    s_drain (&net, first);
+    CHECK_EQ (worm_ring_state (net.rings[first]), WORM_RING_WAITING);
+    uint64_t confirmed = net.now;
+    worm_ring_confirm_dead (net.rings[first], holder_id, net.now);
+    s_drain (&net, first);
+    CHECK_EQ (worm_ring_state (net.rings[first]), WORM_RING_CAMPAIGNING);
+    s_run (&net, net.now + 10);
+    CHECK_EQ (s_regenerations (&net), regens + 1);
+    CHECK (net.now - confirmed < 20);
+    s_net_fini (&net);
+
+    //  The same deaths, but the token had gone on past the holder: the
+    //  campaign is called off and the living token stays the only one
+    s_five (&net);
+    holder = s_until_holder (&net);
+    before = s_before (&net, holder);
+    first = s_before (&net, before);
+    //  Let the token move on to the next member, and its hand-on be told
+    while (worm_ring_state (net.rings[holder]) != WORM_RING_WAITING)
+        s_run (&net, net.now + 1);
+    s_run (&net, net.now + 2);
+    net.crashed[holder] = net.crashed[before] = true;
+    snprintf (holder_id, sizeof holder_id, "n%d", holder);
+    snprintf (before_id, sizeof before_id, "n%d", before);
+    regens = s_regenerations (&net);
+    worm_ring_confirm_dead (net.rings[first], before_id, net.now);
+    worm_ring_confirm_dead (net.rings[first], holder_id, net.now);
+    s_drain (&net, first);
+    s_run (&net, net.now + 100);
+    CHECK_EQ (s_regenerations (&net), regens);
     s_net_fini (&net);
 }
 
@@ -1396,6 +1454,7 @@ main (void)
     s_test_spawn_hold_off ();
     s_test_heal_holder_death ();
     s_test_early_campaign_retried ();
+    s_test_early_campaign_two_dead ();
     s_test_partition_heal ();
     s_test_held_quorum ();
     s_test_dead_member_told ();
