@@ -658,6 +658,51 @@ s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
         }
     }
     self->pending_count = 0;
+    //  Others' joiners: listed for their requester while its spawn is in
+    //  flight (else it was listed, failed or expired: the requester deals
+    //  with it, it alone may end its joiner)
+    for (size_t i = 0; i < self->relayed_count; i++) {
+        ring_relayed_t *r = &self->relayed[i];
+        const worm_spawn_t *spawn = NULL;
+        for (size_t k = 0; k < worm_token_spawn_count (self->token); k++)
+            if (strcmp (worm_token_spawn (self->token, k)->id, r->spawn_id) == 0)
+                spawn = worm_token_spawn (self->token, k);
+        if (!spawn || strcmp (spawn->requester, r->requester) != 0
+            || worm_token_epoch (self->token) != r->epoch
+            || worm_token_member_find (self->token, r->member.id) >= 0)
+            continue;
+        worm_member_t member = r->member;
+        member.state = WORM_MEMBER_JOINING;
+        member.born_at_ms = now_ms;
+        if (worm_token_member_add (self->token, &member) == 0)
+            worm_token_spawn_remove (self->token, r->spawn_id);
+    }
+    self->relayed_count = 0;
+}
+
+//  A joiner of ours came while we do not hold the token: tell every live
+//  member (JOINED), so that whoever holds it next lists the joiner, not
+//  only we when the token comes round to us again (a round is 3 s at 32
+//  members with a hold of 100 ms).
+static void
+s_pass_on_joiner (worm_ring_t *self, const char *spawn_id, const worm_member_t *member)
+{
+    for (size_t i = 0; self->token && i < worm_token_member_count (self->token); i++) {
+        const worm_member_t *m = worm_token_member (self->token, i);
+        if (!worm_token_member_is_live (self->token, i) || strcmp (m->id, ring_me (self)) == 0
+            || strcmp (m->id, member->id) == 0 || ring_in_idset (&self->confirmed_dead, m->id))
+            continue;
+        worm_wire_writer_t w;
+        ring_envelope (self, &w, "JOINED");
+        worm_wire_ku64 (&w, "epoch", worm_token_epoch (self->token));
+        worm_wire_kstr (&w, "spawn", spawn_id);
+        worm_wire_kstr (&w, "id", member->id);
+        worm_wire_kstr (&w, "host", member->host);
+        worm_wire_kstr (&w, "host_id", member->host_id);
+        worm_wire_kstr (&w, "member_endpoint", member->endpoint);
+        worm_wire_ku64 (&w, "pid", member->pid);
+        ring_send_writer (self, m->id, m->endpoint, &w);
+    }
 }
 
 //  True when we hold the token and may change its members now (list
@@ -1198,6 +1243,38 @@ s_on_passed (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *en
     return 0;
 }
 
+//  Another member's joiner came while it did not hold the token: list it
+//  now if we may, else when we next hold it (s_apply_spawn_results).
+static int
+s_on_joined (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env,
+             uint64_t now_ms)
+{
+    ring_relayed_t relayed;
+    memset (&relayed, 0, sizeof relayed);
+    worm_member_t *m = &relayed.member;
+    if (worm_wire_get_u64 (r, r->root, "epoch", &relayed.epoch)
+        || worm_wire_get_str (r, r->root, "spawn", relayed.spawn_id, sizeof relayed.spawn_id)
+        || worm_wire_get_str (r, r->root, "id", m->id, sizeof m->id)
+        || worm_wire_get_str (r, r->root, "host", m->host, sizeof m->host)
+        || worm_wire_get_str (r, r->root, "host_id", m->host_id, sizeof m->host_id)
+        || worm_wire_get_str (r, r->root, "member_endpoint", m->endpoint, sizeof m->endpoint)
+        || worm_wire_get_u64 (r, r->root, "pid", &m->pid))
+        return ring_fail (self, "ring: JOINED from %s: %s", env->from, r->error);
+    if (!m->id[0] || !relayed.spawn_id[0])
+        return ring_fail (self, "ring: JOINED from %s: empty spawn or id", env->from);
+    snprintf (relayed.requester, sizeof relayed.requester, "%s", env->from);
+    if (self->relayed_count == RING_MAX_PENDING) {
+        //  Forget the oldest
+        memmove (&self->relayed[0], &self->relayed[1],
+                 (RING_MAX_PENDING - 1) * sizeof self->relayed[0]);
+        self->relayed_count--;
+    }
+    self->relayed[self->relayed_count++] = relayed;
+    if (s_may_tend (self, now_ms))
+        s_apply_spawn_results (self, now_ms);
+    return 0;
+}
+
 //  A copy of a token newer than ours (our TOKEN was of an older epoch, our
 //  lineage lost, or a holder will not take us back), or, before we ever
 //  held one, from the holder that will not list us: adopt it (our own
@@ -1239,7 +1316,13 @@ s_on_newer (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env
     if (worm_token_order (worm_token_epoch (copy), worm_token_seq (copy),
                           worm_token_epoch (self->token), worm_token_seq (self->token))
         <= 0) {
+        bool lost = worm_token_epoch (copy) < worm_token_epoch (self->token);
         worm_token_destroy (&copy);
+        if (lost)
+            //  Its sender's lineage lost to ours (the other side of a healed
+            //  split, which lists us dead): tell it, as a TOKEN of an older
+            //  epoch is told, or the two never meet
+            s_send_newer (self, env->from, env->endpoint, NULL);
         return 0;       //  nothing new (a late or repeated NEWER)
     }
     bool out = ring_counted_out (self, copy, by);
@@ -1259,7 +1342,7 @@ static const struct {
     {"TOKEN", s_on_token},          {"ACK", s_on_ack},           {"PASSED", s_on_passed},
     {"CAMPAIGN", vote_on_campaign}, {"VOTE", vote_on_vote},      {"ACCEPT", vote_on_accept},
     {"ACCEPTED", vote_on_accepted}, {"DIED", deaths_on_died},    {"LEAVE", deaths_on_leave},
-    {"NEWER", s_on_newer},
+    {"NEWER", s_on_newer},          {"JOINED", s_on_joined},
 };
 
 //  The handler of message type, or NULL when the ring knows no such type.
@@ -1462,6 +1545,9 @@ worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id, const worm_memb
             || !memchr (member->host, 0, sizeof member->host)
             || !memchr (member->host_id, 0, sizeof member->host_id)))
         return ring_fail (self, "ring: spawn result for \"%s\": invalid member", spawn_id);
+    bool again = false;         //  a joiner says join until it is listed
+    for (size_t i = 0; i < self->pending_count; i++)
+        again |= strcmp (self->pending[i].spawn_id, spawn_id) == 0;
     if (self->pending_count >= RING_MAX_PENDING)
         return ring_fail (self, "ring: too many spawn results pending");
     ring_pending_t *p = &self->pending[self->pending_count++];
@@ -1477,6 +1563,8 @@ worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id, const worm_memb
         if (self->hold_until_ms > self->hold_end_ms && !s_awaits_spawns (self, now_ms))
             self->hold_until_ms = now_ms > self->hold_end_ms ? now_ms : self->hold_end_ms;
     }
+    else if (member && !again && self->state != WORM_RING_HOLDING && !self->leaving)
+        s_pass_on_joiner (self, spawn_id, member);
     return 0;
 }
 

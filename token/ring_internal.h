@@ -36,6 +36,17 @@ typedef struct {
     worm_member_t member;               //  the new segment when ok
 } ring_pending_t;
 
+//  A spawn result another member passed on (JOINED): the segment that
+//  asked for spawn_id did not hold the token when its joiner came. Whoever
+//  holds the token next lists it, if the spawn is still in flight for
+//  that member.
+typedef struct {
+    char spawn_id[WORM_TOKEN_ID_MAX];   //  which spawn
+    char requester[WORM_TOKEN_ID_MAX];  //  who asked for it (and sent JOINED)
+    uint64_t epoch;                     //  of its copy then: listed only in that epoch
+    worm_member_t member;               //  the new segment
+} ring_relayed_t;
+
 //  One queued action plus the bytes it owns.
 typedef struct {
     worm_ring_action_t action;          //  what the caller sees
@@ -184,6 +195,8 @@ struct _worm_ring_t {
     //  Spawns
     ring_pending_t pending[RING_MAX_PENDING];   //  results waiting for the token
     size_t pending_count;               //  how many
+    ring_relayed_t relayed[RING_MAX_PENDING];   //  others' results passed on, oldest first
+    size_t relayed_count;               //  how many
     char asked[RING_MAX_PENDING][WORM_TOKEN_ID_MAX];   //  spawn ids we asked for, recent first
     size_t asked_count;                 //  how many remembered
     uint64_t spawn_counter;             //  makes spawn ids unique

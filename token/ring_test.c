@@ -1120,6 +1120,57 @@ s_test_early_campaign_two_dead (void)
     s_net_fini (&net);
 }
 
+//  A joiner that comes while the segment that asked for it does not hold
+//  the token is listed by whoever holds it next (JOINED), not only when
+//  the token comes round to the one that asked.
+static void
+s_test_joined_listed_by_holder (void)
+{
+    s_net_t net;
+    s_five (&net);
+    net.spawns_answered = net.spawns_asked;     //  growth's spare asks: never answered
+    //  A member dies; the holder that learns it asks for a replacement
+    int holder = s_until_holder (&net);
+    int victim = s_before (&net, holder);
+    net.crashed[victim] = true;
+    char id[16];
+    snprintf (id, sizeof id, "n%d", victim);
+    int asked = net.spawns_asked;
+    for (int i = 0; i < 5; i++)
+        if (i != victim) {
+            worm_ring_confirm_dead (net.rings[i], id, net.now);
+            s_drain (&net, i);
+        }
+    for (int step = 0; net.spawns_asked == asked && step < 200; step++)
+        s_run (&net, net.now + 1);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    int requester = net.spawn_froms[asked];
+    //  The token moves on before the new segment joins
+    for (int step = 0; worm_ring_state (net.rings[requester]) != WORM_RING_WAITING && step < 2000;
+         step++)
+        s_run (&net, net.now + 1);
+    CHECK_EQ (worm_ring_state (net.rings[requester]), WORM_RING_WAITING);
+    int held = net.held[requester];
+    int joiner = s_spawn (&net);
+    char joiner_id[16];
+    snprintf (joiner_id, sizeof joiner_id, "n%d", joiner);
+    //  Someone else holds the token next and lists it
+    bool listed = false;
+    for (int step = 0; !listed && step < 2000; step++) {
+        s_run (&net, net.now + 1);
+        for (int i = 0; i < net.n; i++)
+            if (i != requester && net.rings[i] && !net.crashed[i]
+                && worm_ring_state (net.rings[i]) == WORM_RING_HOLDING
+                && worm_token_member_find (worm_ring_token (net.rings[i]), joiner_id) >= 0)
+                listed = true;
+    }
+    CHECK (listed);
+    CHECK_EQ (net.held[requester], held);
+    s_run (&net, net.now + 1500);
+    CHECK_EQ (worm_token_live_count (worm_ring_token (net.rings[requester])), 5);
+    s_net_fini (&net);
+}
+
 //  A ring message of type from `from` carrying token as field "token" (and
 //  epoch/seq for a TOKEN), into w (the caller finishes w).
 static void
@@ -1455,6 +1506,7 @@ main (void)
     s_test_heal_holder_death ();
     s_test_early_campaign_retried ();
     s_test_early_campaign_two_dead ();
+    s_test_joined_listed_by_holder ();
     s_test_partition_heal ();
     s_test_held_quorum ();
     s_test_dead_member_told ();
