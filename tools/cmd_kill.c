@@ -9,6 +9,7 @@
 #include "worms.h"
 
 #define S_WAIT_S 10     //  --timeout's default: the wait for every segment to go
+#define S_QUERY_EVERY_MS 1000   //  how often the polls look for hosts anew
 
 //  The agents a kill went to, and those that did not take it
 typedef struct {
@@ -143,13 +144,33 @@ s_cmd_kill (wormctl_client_t *client, int argc, char **argv)
     s_kill_agents (client, hosts, name, worm_id, &kills);
     int64_t deadline = worm_now_ms () + wormctl_timeout_ms (client, S_WAIT_S);
     bool gone = false;
+    //  Polls ask the agents we know at once; a query for hosts that came
+    //  since (a broadcast, then the wait for its last answer: ~0.3 s) only
+    //  every S_QUERY_EVERY_MS, and before we say the worm is gone
+    *later = *hosts;
+    int64_t next_query = worm_now_ms () + S_QUERY_EVERY_MS;
+    bool queried = false;
     while (!zsys_interrupted) {
-        if (wormctl_find_segments (client, name, false, found, later, err, sizeof err) == 0) {
+        bool query = worm_now_ms () >= next_query;
+        if (query)
+            next_query = worm_now_ms () + S_QUERY_EVERY_MS;
+        int asked = query ? wormctl_find_segments (client, name, false, found, later, err,
+                                                   sizeof err)
+                          : wormctl_find_segments_at (client, name, false, found, later, err,
+                                                      sizeof err);
+        queried |= query;
+        if (asked == 0) {
             wormctl_report_silent (client, found, told);
             s_kill_agents (client, later, name, worm_id, &kills);
             gone = found->count == 0;
             for (int k = 0; k < nwanted; k++)
                 gone &= wormctl_host_answered (found, wanted[k]);
+            if (gone && !queried) {
+                //  None left where we know: ask the LAN once more
+                next_query = 0;
+                gone = false;
+                continue;
+            }
             if (gone)
                 break;
         }

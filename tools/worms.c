@@ -254,6 +254,18 @@ wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
             free (hosts);
         return -1;
     }
+    int rc = wormctl_find_segments_at (client, worm, ask, found, hosts, err, cap);
+    if (!agents)
+        free (hosts);
+    return rc;
+}
+
+int
+wormctl_find_segments_at (wormctl_client_t *client, const char *worm, bool ask,
+                          wormctl_segments_t *found, const wormctl_found_t *hosts, char *err,
+                          size_t cap)
+{
+    found->count = 0;
     found->hosts = hosts->count;
     found->silent = found->answered = found->ignored = 0;
     //  Every host we trust at once (a LAN of many hosts costs one round
@@ -325,12 +337,8 @@ wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
     free (calls);
     if (zsys_interrupted) {
         snprintf (err, cap, "interrupted");
-        if (!agents)
-            free (hosts);
         return -1;
     }
-    if (!agents)
-        free (hosts);
     if (ask)
         s_segments_status (found);
     if (zsys_interrupted) {

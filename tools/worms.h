@@ -58,6 +58,11 @@ int wormctl_find_segments (wormctl_client_t *client, const char *worm, bool ask,
                            wormctl_segments_t *found, wormctl_found_t *agents, char *err,
                            size_t cap);
 
+/*  The same through the agents of hosts (found earlier), without a query. */
+int wormctl_find_segments_at (wormctl_client_t *client, const char *worm, bool ask,
+                              wormctl_segments_t *found, const wormctl_found_t *hosts,
+                              char *err, size_t cap);
+
 /*  What --timeout bounds in wormctl_find_segments, and its defaults, for a
     command's --help. */
 #define WORMCTL_SEARCH_TIMEOUT                                                                 \
