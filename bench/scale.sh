@@ -73,7 +73,14 @@ found () {
         jq -e --argjson size "$SIZE" --argjson v "[${VICTIMS[*]/%/,}0]" \
             'length == $size and all(.[]; .pid as $p | $v | index($p) | not)' >/dev/null
 }
-listed () { [ "$(ctl --timeout 2 status big --json 2>/dev/null | jq -r '.[0].size')" == "$SIZE" ]; }
+# listed: the freshest copy of the token lists SIZE live members, in an
+# epoch after EPOCH (the voters change once their deaths are known: before
+# that, the token still lists the victims live)
+EPOCH=0
+listed () {
+    ctl --timeout 2 status big --json 2>/dev/null |
+        jq -e --argjson size "$SIZE" --argjson epoch "$EPOCH" '.[0].size == $size and .[0].epoch > $epoch' >/dev/null
+}
 whole () { [ "$(segments)" == "$SIZE" ] && found && listed; }
 
 start=$(now_ms)
@@ -97,6 +104,7 @@ for t in $(seq "$TRIALS"); do
     wait_for 30 whole || { echo "trial $t: the worm is not whole: $(segments) processes"; break; }
     mapfile -t victims < <(ctl find big --json | jq -r '.[].pid' | shuf -n "$KILLS")
     VICTIMS=("${victims[@]}")
+    EPOCH=$(ctl status big --json | jq -r '.[0].epoch')
     start=$(now_ms)
     kill -KILL "${victims[@]}"
     f=0 l=0
@@ -104,9 +112,7 @@ for t in $(seq "$TRIALS"); do
     while [ $(( $(now_ms) - start )) -lt 30000 ]; do
         n=$(segments); [ "$n" -gt "$most" ] && most=$n
         [ "$f" -eq 0 ] && found && f=$(( $(now_ms) - start ))
-        # listed only counts once the victims are gone from the agents' lists
-        # (the token still lists them until it learns of their deaths)
-        [ "$l" -eq 0 ] && [ "$f" -gt 0 ] && listed && [ "$n" == "$SIZE" ] && l=$(( $(now_ms) - start ))
+        [ "$l" -eq 0 ] && listed && l=$(( $(now_ms) - start ))
         [ "$f" -gt 0 ] && [ "$l" -gt 0 ] && break
     done
     [ "$f" -gt 0 ] && echo "$f" >>"$TEST_DIR/heal-found"

@@ -426,6 +426,8 @@ s_go_out_now (worm_ring_t *self, uint64_t now_ms)
     s_leave_now (self, self->out_reason, self->out_by);
 }
 
+static uint64_t s_spawn_hold (worm_ring_t *self);
+
 //  We hold self->token from now.
 static void
 s_hold (worm_ring_t *self, uint64_t now_ms)
@@ -441,6 +443,11 @@ s_hold (worm_ring_t *self, uint64_t now_ms)
         self->last_hold_ms = now_ms;
         self->last_hold_epoch = worm_token_epoch (self->token);
     }
+    else if (self->extend_until_ms)
+        //  but that wait starts again after the vote: it took its time
+        //  (the voters of a worm that lost a quarter of 32 change at once),
+        //  and the spawns asked before it would have no wait left
+        self->extend_until_ms = now_ms + s_spawn_hold (self);
     self->last_token_ms = now_ms;
     self->quiet_since_ms = now_ms;
     self->proposer.attempts = 0;
@@ -668,7 +675,7 @@ s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
             if (strcmp (worm_token_spawn (self->token, k)->id, r->spawn_id) == 0)
                 spawn = worm_token_spawn (self->token, k);
         if (!spawn || strcmp (spawn->requester, r->requester) != 0
-            || worm_token_epoch (self->token) != r->epoch
+            || worm_token_epoch (self->token) < r->epoch
             || worm_token_member_find (self->token, r->member.id) >= 0)
             continue;
         worm_member_t member = r->member;
