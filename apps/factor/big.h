@@ -14,7 +14,7 @@
     GMP-ECM's B1 schedule (ecm_unit.h), in units handed to a caller-given
     runner, so that the same driver runs in-process (--local) or across a
     worm. When a unit finds a factor, the number's other units
-    are cancelled. Inside the sieve's range rho gets a hundredth of its
+    are cancelled. Inside the sieve's range rho gets a tenth of its
     budget: the sieve's time does not depend on the size of the factors. Every factor found is checked by division and both parts are
     recursed on; every number reported prime passed mpz_probab_prime_p
     (n, 30), which in GMP 6.2 is a Baillie-PSW test (strong base-2
@@ -68,7 +68,7 @@ typedef struct {
     uint32_t unit_curves;           //  at most this many curves per unit (0: a whole level)
     uint32_t unit_ms;               //  aim for units of about this many ms of one core's
                                     //  time (0: no aim), from worm_factor_curve_us
-    uint32_t rho_iterations;        //  rho's budget per number before ECM (0: 100000)
+    uint32_t rho_iterations;        //  rho's budget per number before ECM (0: 10000)
     int siqs_digits;                //  composites of at most this many digits go to the
                                     //  quadratic sieve (0: WORM_FACTOR_SIQS_DIGITS;
                                     //  negative: never; capped at WORM_FACTOR_SIQS_MAX_DIGITS)
