@@ -13,6 +13,9 @@
 #define WORM_ANSWER_MS_PER_LOAD 10      //  answer delay per unit of load
 #define WORM_ANSWER_MAX_DELAY_MS 30     //  and its ceiling
 #define WORM_KILL_MEMORY_MS 60000       //  a killed worm is refused this long
+#define WORM_KILL_GRACE_MS 200          //  and its segments get SIGKILL this soon after
+                                        //  SIGTERM (the owner's grace is for evictions:
+                                        //  a killed worm has no one left to hand on to)
 #define WORM_AGENT_REAP_INTERVAL_MS 100     //  how often ended guests are looked for
 #define WORM_AGENT_STOP_WAIT_MS 3000        //  at shutdown, guests get at most this after SIGTERM
 #define WORM_AGENT_SWEEP_WAIT_MS 2000       //  a former life's leftovers have this long to go

@@ -244,6 +244,8 @@ worm_agent_op_kill (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
         if (s_kill_matches (guest, worm, worm_id)) {
             s_bury (self, guest->worm_id, self->sender, owner);
             worm_guests_stop (self, guest, false, reason);
+            if (guest->kill_at_ms > guest->evict_started_ms + WORM_KILL_GRACE_MS)
+                guest->kill_at_ms = guest->evict_started_ms + WORM_KILL_GRACE_MS;
             killed++;
         }
     worm_claim_t *claim = zlist_first (self->claims);

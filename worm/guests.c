@@ -437,7 +437,7 @@ worm_guests_kill_late (worm_agent_t *self)
             int count = worm_proctree_signal (guest->pid, marker, SIGKILL);
             guest->killed = true;
             worm_log ("guest %s ignored SIGTERM for %.1f s: SIGKILL to %d process(es)", guest->id,
-                      self->config.policy.grace_s, count);
+                      (double) (now - guest->evict_started_ms) / 1000.0, count);
         }
 }
 
