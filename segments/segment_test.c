@@ -212,19 +212,14 @@ s_suspect_spawner (void)
 }
 
 //  Plays the spawner's host agent for a joiner that checks on its spawner
-//  (pid 4242 on host 00000000000000dd): answers its discovery query on the
-//  beacon port with our agent's endpoint, and its relayed alive requests:
+//  (pid 4242 on host 00000000000000dd): answers its alive requests, relayed
+//  to that host by id (as an agent that heard the host would):
 //  "alive" the first time, "gone" the second. Joins to the spawner are
 //  read and dropped. Returns the number of alive requests answered, once
 //  the segment exits or 10 s pass.
 static int
-s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, const char *port)
+s_answer_spawner_checks (zsock_t *router, zsock_t *spawner)
 {
-    worm_lan_t lan;
-    char err[256];
-    CHECK_EQ (worm_lan_resolve ("127.255.255.255", NULL, atoi (port), &lan, err, sizeof err), 0);
-    int beacon = worm_udp_listen (&lan, err, sizeof err);
-    CHECK (beacon >= 0);
     int checks = 0;
     int64_t deadline = worm_now_ms () + 8000;   //  before a periodic check (10 s)
     siginfo_t info = {0};
@@ -234,39 +229,14 @@ s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, cons
            && info.si_pid == 0) {
         zmq_pollitem_t items[] = {{zsock_resolve (router), 0, ZMQ_POLLIN, 0},
                                   {zsock_resolve (spawner), 0, ZMQ_POLLIN, 0},
-                                  {zsock_resolve (worm_auth_socket (s_auth)), 0, ZMQ_POLLIN, 0},
-                                  {NULL, beacon, ZMQ_POLLIN, 0}};
-        if (zmq_poll (items, 4, 50) <= 0)
+                                  {zsock_resolve (worm_auth_socket (s_auth)), 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 3, 50) <= 0)
             continue;
         if (items[2].revents)
             worm_auth_handle (s_auth);
         if (items[1].revents) {
             zmsg_t *join = zmsg_recv (spawner);
             zmsg_destroy (&join);
-        }
-        if (items[3].revents) {
-            char buf[WORM_BEACON_MAX + 1];
-            struct sockaddr_in from;
-            ssize_t size = worm_udp_recv (beacon, buf, sizeof buf, &from);
-            worm_beacon_t query;
-            if (size <= 0 || worm_beacon_decode (buf, (size_t) size, &query, err, sizeof err)
-                || query.kind != WORM_BEACON_QUERY)
-                continue;
-            worm_beacon_t answer = {.kind = WORM_BEACON_ANSWER, .qid = query.qid};
-            snprintf (answer.host.id, sizeof answer.host.id, "00000000000000dd");
-            snprintf (answer.host.name, sizeof answer.host.name, "spawnerhost");
-            answer.host.interval_ms = 1000;
-            snprintf (answer.host.key, sizeof answer.host.key, "%s", zcert_public_txt (agent));
-            snprintf (answer.host.endpoint, sizeof answer.host.endpoint, "%s", s_agent_endpoint);
-            worm_wire_writer_t writer;
-            worm_wire_writer_init (&writer);
-            worm_beacon_encode (&answer, &writer);
-            int reply = socket (AF_INET, SOCK_DGRAM, 0);
-            CHECK_EQ (worm_udp_sendto (reply, &from, worm_wire_writer_data (&writer),
-                                       worm_wire_writer_size (&writer)),
-                      0);
-            close (reply);
-            worm_wire_writer_fini (&writer);
         }
         if (items[0].revents) {
             worm_wire_reader_t reader;
@@ -276,8 +246,9 @@ s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, cons
             s_recv_request (router, &reader, key, &identity);
             CHECK_EQ (worm_wire_get_str (&reader, reader.root, "op", text, sizeof text), 0);
             CHECK_STR (text, "relay");
-            CHECK_EQ (worm_wire_get_str (&reader, reader.root, "to", text, sizeof text), 0);
-            CHECK_STR (text, s_agent_endpoint);
+            //  To the spawner's host by id: we, its agent, know where it is
+            CHECK_EQ (worm_wire_get_str (&reader, reader.root, "host", text, sizeof text), 0);
+            CHECK_STR (text, "00000000000000dd");
             const msgpack_object *inner;
             CHECK_EQ (worm_wire_get_map (&reader, reader.root, "request", &inner), 0);
             CHECK_EQ (worm_wire_get_str (&reader, inner, "op", text, sizeof text), 0);
@@ -300,7 +271,6 @@ s_answer_spawner_checks (zsock_t *router, zsock_t *spawner, zcert_t *agent, cons
             worm_wire_reader_fini (&reader);
         }
     }
-    close (beacon);
     return checks;
 }
 
@@ -530,7 +500,7 @@ main (int argc, char **argv)
     zsock_t *notices = worm_ctl_connect (endpoint, worm_key, err, sizeof err);
     CHECK (notices != NULL);
     s_notices = notices;
-    int checks = s_answer_spawner_checks (router, spawner, agent, port);
+    int checks = s_answer_spawner_checks (router, spawner);
     zsock_destroy (&notices);
     s_notices = NULL;
     if (checks != 2)

@@ -57,7 +57,13 @@ interrupt () {
     fi
     local t0 now
     t0=$(date +%s%N)
-    kill -"$sig" "$pid" || fail "$* ended before the signal: $(cat "$out")"
+    if ! kill -"$sig" "$pid"; then
+        # The command was quicker than the stimulus: the caller may try again
+        [ -n "${MAY_END_FIRST:-}" ] || fail "$* ended before the signal: $(cat "$out")"
+        wait "$runner"
+        RC=ended
+        return 0
+    fi
     while [ ! -s "$TEST_DIR/rc" ]; do
         now=$(date +%s%N)
         [ $(( (now - t0) / 1000000 )) -lt 5000 ] || fail "$* still runs 5 s after SIG$sig"
@@ -110,7 +116,15 @@ pass "SIGINT to kill: exit 130 after $MS ms, says what may still run"
 
 # up, SIGINT 0.1 s in: it stops the agents it started and removes what it made
 UP=$TEST_DIR/interrupted-up
-interrupt INT 0.1 "$TEST_DIR/up.out" "$WORMCTL" --dir "$UP" up --hosts 3
+# (up is done once its agents hear each other: mostly at their second
+# beacon, a second in, but now and then their first ones are all heard and
+# it is done in 60 ms; then the cluster goes down and up is tried again)
+for attempt in 1 2 3 4 5; do
+    MAY_END_FIRST=1 interrupt INT 0.1 "$TEST_DIR/up.out" "$WORMCTL" --dir "$UP" up --hosts 3
+    [ "$RC" == ended ] || break
+    "$WORMCTL" --dir "$UP" down >/dev/null 2>&1 || fail "down after a quick up: $(cat "$TEST_DIR/up.out")"
+    rm -rf "$UP"
+done
 expect_eq "$RC" 130 "exit status of up after SIGINT ($(cat "$TEST_DIR/up.out"))"
 [ "$MS" -le 1000 ] || fail "up took $MS ms to stop after SIGINT"
 grep -Eq "^wormctl up: interrupted; stopped the [0-9]+ host agent\(s\) it had started and removed what it made in $UP$" \
