@@ -121,6 +121,7 @@ pass "SIGINT to kill: exit 130 after $MS ms, says what may still run"
 
 # up, SIGINT 0.1 s in: it stops the agents it started and removes what it made
 UP=$TEST_DIR/interrupted-up
+TEST_CLEANUP=("[ ! -e '$UP/cluster.zpl' ] || '$WORMCTL' --dir '$UP' down" "${TEST_CLEANUP[@]}")
 # (up is done once its agents hear each other: mostly at their second
 # beacon, a second in, but now and then their first ones are all heard and
 # it is done in 60 ms; then the cluster goes down and up is tried again)
