@@ -108,45 +108,41 @@ deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
         ring_forward (self, now_ms);
         return;
     }
-    //  (A member that leaves in order hands the token on first.)
-    if (died && self->state == WORM_RING_WAITING && !self->leaving
-        && strcmp (self->handed_to, id) == 0
-        && worm_token_epoch (self->token) == self->handed_epoch
-        && worm_token_seq (self->token) == self->handed_seq) {
+    //  (A member that leaves in order hands the token on first.) We wait
+    //  with the very copy we handed on: no newer token has come by since
+    bool as_handed = died && self->state == WORM_RING_WAITING && !self->leaving
+                     && worm_token_epoch (self->token) == self->handed_epoch
+                     && worm_token_seq (self->token) == self->handed_seq;
+    if (as_handed && strcmp (self->handed_to, id) == 0) {
         //  The member that took the token from us is gone for good, it
-        //  never told us PASSED, and no newer token has come by: the token
-        //  most likely went with it. Regenerate now, not after the loss
-        //  timeout; every member must agree it saw nothing newer (and the
-        //  vote keeps it safe should the token live on all the same)
+        //  never told us PASSED: the token most likely went with it.
+        //  Regenerate now, not after the loss timeout; every member must
+        //  agree it saw nothing newer (and the vote keeps it safe should
+        //  the token live on all the same)
         self->handed_to[0] = 0;
         self->early_retries = RING_EARLY_RETRIES;
         vote_start (self, now_ms, false, true);
         return;
     }
-    if (died && self->passed_by[0] && self->state == WORM_RING_WAITING && !self->leaving
-        && !self->proposer.phase && worm_token_epoch (self->token) == self->handed_epoch
-        && worm_token_seq (self->token) == self->handed_seq
+    if (as_handed && !self->proposer.phase && self->passed_by[0]
         && ring_in_idset (&self->confirmed_dead, self->passed_by)
         && ring_in_idset (&self->confirmed_dead, self->passed_to)) {
         //  The token got past our successor to the member after it, and
-        //  both are gone for good with no newer token come by: the token
-        //  most likely went with them (a holder and the member before it
-        //  SIGKILLed at once; the one that could have campaigned early is
-        //  dead). Campaign early ourselves; a member that saw the token
-        //  later calls it off
+        //  both are gone for good: the token most likely went with them (a
+        //  holder and the member before it SIGKILLed at once; the one that
+        //  could have campaigned early is dead). Campaign early ourselves;
+        //  a member that saw the token later calls it off
         self->passed_by[0] = 0;
         self->early_retries = RING_EARLY_RETRIES;
         vote_start (self, now_ms, false, true);
         return;
     }
-    if (died && self->early_retries && self->state == WORM_RING_WAITING && !self->leaving
-        && !self->proposer.phase && worm_token_epoch (self->token) == self->handed_epoch
-        && worm_token_seq (self->token) == self->handed_seq) {
-        //  Our early campaign ran out of time, and no newer token came by
-        //  since: it waited for members that died with the holder (8 of 32
-        //  SIGKILLed at once) and that their agents confirm gone one after
-        //  another. With this one gone it may succeed: try again rather
-        //  than wait out the loss timeout (13 s at 32 members)
+    if (as_handed && !self->proposer.phase && self->early_retries) {
+        //  Our early campaign ran out of time: it waited for members that
+        //  died with the holder (8 of 32 SIGKILLed at once) and that their
+        //  agents confirm gone one after another. With this one gone it may
+        //  succeed: try again rather than wait out the loss timeout (13 s
+        //  at 32 members)
         self->early_retries--;
         vote_start (self, now_ms, false, true);
         return;
