@@ -1015,6 +1015,17 @@ s_test_heal_holder_death (void)
     s_net_fini (&net);
 }
 
+//  Node at's host agent confirms that node dead is gone; at's actions are
+//  drained.
+static void
+s_confirm (s_net_t *net, int at, int dead)
+{
+    char id[16];
+    snprintf (id, sizeof id, "n%d", dead);
+    worm_ring_confirm_dead (net->rings[at], id, net->now);
+    s_drain (net, at);
+}
+
 //  The holder dies with another member at once (a quarter of a worm
 //  SIGKILLed). The member that handed the holder the token campaigns early
 //  on its agent's word, but the early campaign needs every member's answer
@@ -1047,20 +1058,15 @@ s_test_early_campaign_retried (void)
             other = i;
     CHECK (before >= 0 && other >= 0);
     net.crashed[holder] = net.crashed[other] = true;
-    char holder_id[16], other_id[16];
-    snprintf (holder_id, sizeof holder_id, "n%d", holder);
-    snprintf (other_id, sizeof other_id, "n%d", other);
     uint64_t regens = s_regenerations (&net);
-    worm_ring_confirm_dead (net.rings[before], holder_id, net.now);
-    s_drain (&net, before);
+    s_confirm (&net, before, holder);
     CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_CAMPAIGNING);
     //  The campaign runs out of time (50 ms) waiting for the other's answer
     s_run (&net, net.now + 60);
     CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_WAITING);
     CHECK_EQ (s_regenerations (&net), regens);
     uint64_t confirmed = net.now;
-    worm_ring_confirm_dead (net.rings[before], other_id, net.now);
-    s_drain (&net, before);
+    s_confirm (&net, before, other);
     CHECK_EQ (worm_ring_state (net.rings[before]), WORM_RING_CAMPAIGNING);
     s_run (&net, net.now + 10);
     CHECK_EQ (s_regenerations (&net), regens + 1);
@@ -1082,16 +1088,11 @@ s_test_early_campaign_two_dead (void)
     int first = s_before (&net, before);
     CHECK (before >= 0 && first >= 0 && first != holder);
     net.crashed[holder] = net.crashed[before] = true;
-    char holder_id[16], before_id[16];
-    snprintf (holder_id, sizeof holder_id, "n%d", holder);
-    snprintf (before_id, sizeof before_id, "n%d", before);
     uint64_t regens = s_regenerations (&net);
-    worm_ring_confirm_dead (net.rings[first], before_id, net.now);
-    s_drain (&net, first);
+    s_confirm (&net, first, before);
     CHECK_EQ (worm_ring_state (net.rings[first]), WORM_RING_WAITING);
     uint64_t confirmed = net.now;
-    worm_ring_confirm_dead (net.rings[first], holder_id, net.now);
-    s_drain (&net, first);
+    s_confirm (&net, first, holder);
     CHECK_EQ (worm_ring_state (net.rings[first]), WORM_RING_CAMPAIGNING);
     s_run (&net, net.now + 10);
     CHECK_EQ (s_regenerations (&net), regens + 1);
@@ -1109,12 +1110,9 @@ s_test_early_campaign_two_dead (void)
         s_run (&net, net.now + 1);
     s_run (&net, net.now + 2);
     net.crashed[holder] = net.crashed[before] = true;
-    snprintf (holder_id, sizeof holder_id, "n%d", holder);
-    snprintf (before_id, sizeof before_id, "n%d", before);
     regens = s_regenerations (&net);
-    worm_ring_confirm_dead (net.rings[first], before_id, net.now);
-    worm_ring_confirm_dead (net.rings[first], holder_id, net.now);
-    s_drain (&net, first);
+    s_confirm (&net, first, before);
+    s_confirm (&net, first, holder);
     s_run (&net, net.now + 100);
     CHECK_EQ (s_regenerations (&net), regens);
     s_net_fini (&net);
@@ -1133,14 +1131,10 @@ s_test_joined_listed_by_holder (void)
     int holder = s_until_holder (&net);
     int victim = s_before (&net, holder);
     net.crashed[victim] = true;
-    char id[16];
-    snprintf (id, sizeof id, "n%d", victim);
     int asked = net.spawns_asked;
     for (int i = 0; i < 5; i++)
-        if (i != victim) {
-            worm_ring_confirm_dead (net.rings[i], id, net.now);
-            s_drain (&net, i);
-        }
+        if (i != victim)
+            s_confirm (&net, i, victim);
     for (int step = 0; net.spawns_asked == asked && step < 200; step++)
         s_run (&net, net.now + 1);
     CHECK_EQ (net.spawns_asked, asked + 1);

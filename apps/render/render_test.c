@@ -138,6 +138,20 @@ s_test_scene (void)
         CHECK (fabs (worm_render_log2 (x) - log2 (x)) < 1e-9 * (1 + fabs (log2 (x))));
 }
 
+//  png decodes to w x h pixels equal to want.
+static void
+s_expect_pixels (const void *png, size_t size, const uint8_t *want, uint32_t w, uint32_t h)
+{
+    uint8_t *back;
+    uint32_t bw, bh;
+    char err[200];
+    CHECK_EQ (worm_render_png_decode (png, size, &back, &bw, &bh, err, sizeof err), 0);
+    CHECK_EQ (bw, w);
+    CHECK_EQ (bh, h);
+    CHECK (memcmp (back, want, (size_t) w * h * 3) == 0);
+    free (back);
+}
+
 static void
 s_test_png (void)
 {
@@ -152,14 +166,10 @@ s_test_png (void)
             CHECK_EQ (worm_render_png (rgb, w, h, &again, &again_size), 0);
             CHECK_EQ (size, again_size);
             CHECK (memcmp (png, again, size) == 0);
+            s_expect_pixels (png, size, rgb, w, h);
             uint8_t *back;
             uint32_t bw, bh;
             char err[200];
-            CHECK_EQ (worm_render_png_decode (png, size, &back, &bw, &bh, err, sizeof err), 0);
-            CHECK_EQ (bw, w);
-            CHECK_EQ (bh, h);
-            CHECK (memcmp (back, rgb, (size_t) w * h * 3) == 0);
-            free (back);
             CHECK_EQ (worm_render_png_info (png, size, &bw, &bh, err, sizeof err), 0);
             CHECK_EQ (bw, w);
             //  Every cut is refused, never a crash
@@ -244,14 +254,7 @@ s_test_thumb (void)
         void *png;
         size_t size;
         CHECK_EQ (worm_render_thumb_png (rgb, w, h, &png, &size), 0);
-        uint8_t *back;
-        uint32_t bw, bh;
-        char err[200];
-        CHECK_EQ (worm_render_png_decode (png, size, &back, &bw, &bh, err, sizeof err), 0);
-        CHECK_EQ (bw, tw);
-        CHECK_EQ (bh, th);
-        CHECK (memcmp (back, want, (size_t) tw * th * 3) == 0);
-        free (back);
+        s_expect_pixels (png, size, want, tw, th);
         free (png);
         free (want);
         free (got);
