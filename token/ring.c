@@ -1441,6 +1441,8 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
         return;
     case WORM_RING_HOLDING:
         if (self->proposer.phase) {
+            if (self->proposer.sweep_ms && now_ms >= self->proposer.sweep_ms)
+                vote_sweep (self);
             if (now_ms >= self->proposer.deadline_ms)
                 vote_failed (self, now_ms);
         }
@@ -1476,6 +1478,8 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
         }
         return;
     case WORM_RING_CAMPAIGNING:
+        if (self->proposer.sweep_ms && now_ms >= self->proposer.sweep_ms)
+            vote_sweep (self);
         if (now_ms >= self->proposer.deadline_ms)
             vote_failed (self, now_ms);
         return;
@@ -1492,6 +1496,15 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
     }
 }
 
+//  The campaign's next deadline: its sweep, or giving up.
+static uint64_t
+s_vote_deadline (const worm_ring_t *self)
+{
+    if (self->proposer.sweep_ms && self->proposer.sweep_ms < self->proposer.deadline_ms)
+        return self->proposer.sweep_ms;
+    return self->proposer.deadline_ms;
+}
+
 static uint64_t
 s_deadline (const worm_ring_t *self)
 {
@@ -1500,11 +1513,11 @@ s_deadline (const worm_ring_t *self)
     case WORM_RING_EXITED:
         return UINT64_MAX;
     case WORM_RING_HOLDING:
-        return self->proposer.phase ? self->proposer.deadline_ms : self->hold_until_ms;
+        return self->proposer.phase ? s_vote_deadline (self) : self->hold_until_ms;
     case WORM_RING_FORWARDING:
         return self->fwd_deadline_ms;
     case WORM_RING_CAMPAIGNING:
-        return self->proposer.deadline_ms;
+        return s_vote_deadline (self);
     case WORM_RING_WAITING:
     default: {
         uint64_t deadline = self->last_token_ms + s_wait_limit (self);

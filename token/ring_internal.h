@@ -102,6 +102,8 @@ typedef struct {
     uint64_t base;                      //  epoch whose successor we propose
     ring_ballot_t ballot;               //  our ballot
     uint64_t deadline_ms;               //  give up then
+    uint64_t sweep_ms;                  //  0, or when to ask the host agents about
+                                        //  the members that have not answered yet
     ring_idset_t promises;              //  voters that promised
     ring_idset_t accepts;               //  voters that accepted
     ring_ballot_t best;                 //  highest accepted ballot among promises
@@ -311,6 +313,9 @@ void vote_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early);
 //  The campaign in progress ran out of time: CHECKs the silent, backs off;
 //  a voter change hands the token on instead.
 void vote_failed (worm_ring_t *self, uint64_t now_ms);
+//  The campaign's sweep is due (proposer.sweep_ms): asks the host agents
+//  about every member that has neither answered nor is known gone.
+void vote_sweep (worm_ring_t *self);
 //  A member is gone for good: a campaign in phase 1 that no majority can
 //  win any more starts over as a rescue; one whose quorum is complete now
 //  goes on (phase 2, or chosen). Returns true when it did one of these,

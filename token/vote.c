@@ -85,6 +85,7 @@ vote_end (worm_ring_t *self)
     self->proposer.phase = 0;
     self->proposer.early = false;
     self->proposer.deadline_ms = 0;
+    self->proposer.sweep_ms = 0;
     self->proposer.promises.count = 0;
     self->proposer.accepts.count = 0;
     self->proposer.heard.count = 0;
@@ -358,11 +359,13 @@ vote_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early)
     s_campaign_message (self, &w);
     s_to_voters (self, &w);
     if (!reconfig || self->proposer.rescue)
-        //  Ask the host agents about every other member at once: those found
-        //  gone let a rescue proceed within this campaign
-        for (size_t i = 0; i < worm_token_member_count (token); i++)
-            if (!deaths_gone (self, worm_token_member (token, i)->id))
-                deaths_check (self, worm_token_member (token, i));
+        //  Ask the host agents about every member that has not answered
+        //  half an ACK timeout from now: those found gone let an early
+        //  campaign or a rescue proceed within this campaign. Not at once:
+        //  the live ones answer before that, and a host agent asked about
+        //  every member of a large worm would answer the deaths it was
+        //  told of only after all of them
+        self->proposer.sweep_ms = now_ms + (self->config.ack_timeout_ms + 1) / 2;
     //  Our own promise, by the acceptor's rule
     if (worm_token_is_voter (token, ring_me (self)) && !self->retired && s_instance (self, base)
         && (self->proposer.rescue || !self->acceptor.rescue)
@@ -382,6 +385,20 @@ vote_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early)
     }
     if (s_campaign_quorum (self, &self->proposer.promises))
         s_phase_two (self, now_ms);
+}
+
+void
+vote_sweep (worm_ring_t *self)
+{
+    self->proposer.sweep_ms = 0;
+    if (self->proposer.phase != 1)
+        return;
+    for (size_t i = 0; i < worm_token_member_count (self->token); i++) {
+        const worm_member_t *m = worm_token_member (self->token, i);
+        if (strcmp (m->id, ring_me (self)) != 0 && !ring_in_idset (&self->proposer.promises, m->id)
+            && !ring_in_idset (&self->proposer.heard, m->id) && !deaths_gone (self, m->id))
+            deaths_check (self, m);
+    }
 }
 
 //  Our own proposal: the freshest copy of the base epoch, as epoch base + 1
