@@ -6,6 +6,8 @@
 #include "print.h"
 #include "worms.h"
 
+#include "log.h"
+
 //  wormctl find: prints worm NAME's segments; exits 1 when no host could tell.
 static int
 s_cmd_find (wormctl_client_t *client, int argc, char **argv)
@@ -64,25 +66,172 @@ s_cmd_find (wormctl_client_t *client, int argc, char **argv)
     return 0;
 }
 
+//  The freshest view of worm i's token among its segments (latest epoch,
+//  then seq, then the holder's), or NULL when none answered; *processes:
+//  how many segments of that worm were found.
+static const wormctl_segment_t *
+s_freshest (const wormctl_segments_t *found, int i, int *processes)
+{
+    const wormctl_segment_t *best = NULL;
+    *processes = 0;
+    for (int k = i; k < found->count; k++)
+        if (strcmp (found->items[k].worm, found->items[i].worm) == 0) {
+            (*processes)++;
+            const wormctl_segment_t *c = &found->items[k];
+            if (c->answered && c->epoch
+                && (!best || c->epoch > best->epoch
+                    || (c->epoch == best->epoch
+                        && (c->seq > best->seq || (c->seq == best->seq && c->holds_token)))))
+                best = c;
+        }
+    return best;
+}
+
+//  Prints worm i's row: as a JSON object (at_ms > 0: with the time it was
+//  seen, one object a line), or as a table row.
+static void
+s_status_row (const wormctl_client_t *client, const wormctl_segments_t *found, int i,
+              int64_t at_ms, bool first)
+{
+    int processes;
+    const wormctl_segment_t *best = s_freshest (found, i, &processes);
+    const char *app = best ? best->app : "?";
+    unsigned long long live = best ? best->live : 0, target = best ? best->target : 0;
+    unsigned long long epoch = best ? best->epoch : 0, seq = best ? best->seq : 0;
+    unsigned long long round = best ? best->round_ms : 0;
+    int answered = 0;
+    for (int k = i; k < found->count; k++)
+        answered += strcmp (found->items[k].worm, found->items[i].worm) == 0
+                    && found->items[k].answered;
+    if (client->json) {
+        printf ("%s{", at_ms ? "" : first ? "\n  " : ",\n  ");
+        if (at_ms)
+            printf ("\"at_ms\": %lld, ", (long long) at_ms);
+        printf ("\"name\": ");
+        wormctl_json_string (stdout, found->items[i].worm);
+        printf (", \"app\": ");
+        wormctl_json_string (stdout, app);
+        printf (", \"size\": %llu, \"target\": %llu, \"epoch\": %llu, \"seq\": %llu, "
+                "\"round_ms\": %llu, \"segments\": %d, \"answered\": %d}%s",
+                live, target, epoch, seq, round, processes, answered, at_ms ? "\n" : "");
+        return;
+    }
+    char size[32], round_text[32], when[32] = "";
+    snprintf (size, sizeof size, "%llu/%llu", live, target);
+    snprintf (round_text, sizeof round_text, "%llu ms", round);
+    if (at_ms) {
+        time_t secs = (time_t) (at_ms / 1000);
+        struct tm tm;
+        localtime_r (&secs, &tm);
+        snprintf (when, sizeof when, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  (int) (at_ms % 1000));
+    }
+    printf ("%s%-20s %-12s %-9s %-8llu %-10s %d\n", when, found->items[i].worm, app, size, epoch,
+            round_text, processes);
+}
+
+//  How often status --watch looks for the worm's segments again through the
+//  host agents (in between it asks the ones it knows)
+#define S_WATCH_FIND_MS 1000
+
+//  status --watch: worm NAME's freshest view every interval_ms, one line
+//  each, until interrupted.
+static int
+s_status_watch (wormctl_client_t *client, const char *name, int interval_ms)
+{
+    wormctl_segments_t *found = calloc (1, sizeof *found);
+    char err[512];
+    int64_t found_at = 0;
+    int rc = 0;
+    while (!zsys_interrupted) {
+        int64_t started = worm_now_ms ();
+        if (started - found_at >= S_WATCH_FIND_MS || found->count == 0) {
+            wormctl_segments_t *again = calloc (1, sizeof *again);
+            if (wormctl_find_segments (client, name, false, again, NULL, err, sizeof err)) {
+                free (again);
+                if (zsys_interrupted)
+                    break;
+                fprintf (stderr, "wormctl status: %s\n", err);
+                rc = 1;
+                break;
+            }
+            free (found);
+            found = again;
+            found_at = started;
+        }
+        wormctl_ask_segments (found, interval_ms < 1000 ? interval_ms : 1000);
+        if (zsys_interrupted)
+            break;
+        if (found->count)
+            s_status_row (client, found, 0, worm_wall_ms (), true);
+        else if (client->json)
+            printf ("{\"at_ms\": %lld, \"name\": \"%s\", \"segments\": 0}\n",
+                    (long long) worm_wall_ms (), name);
+        else
+            printf ("%s: no segment found\n", name);
+        fflush (stdout);
+        int64_t left = started + interval_ms - worm_now_ms ();
+        if (left > 0)
+            zclock_sleep ((int) left);
+    }
+    free (found);
+    return rc;
+}
+
+static int
+s_status_option (void *arg, const char *name, const char *value, char *err, size_t cap)
+{
+    long *watch_ms = (long *) arg;
+    if (strcmp (name, "watch") == 0)
+        return worm_parse_int (value, 10, 3600000, watch_ms, err, cap);
+    return 0;
+}
+
 //  wormctl status: prints each worm (or NAME) as its freshest segment sees it.
 static int
 s_cmd_status (wormctl_client_t *client, int argc, char **argv)
 {
-    const char *name;
-    int rc = wormctl_named (client, wormctl_json_options, argc, argv,
-                            "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json]\n\n"
-                            "Each worm seen (or only NAME): its app, live population in its\n"
-                            "token and target, epoch, last round time, segment processes.\n"
-                            "Exits 1 when no host answered (every one refused, or none was\n"
-                            "there); a host that did not answer is named on stderr.\n",
-                            NULL, &name);
+    static const worm_opt_t options[] = {
+        {"json", NULL, "print a JSON array of objects (with --watch: one object a line)"},
+        {"watch", "MS", "worm NAME only: again every MS milliseconds (10 or more), a line "
+                        "each with the time, until interrupted"},
+        {"help", NULL, "print this help"},
+        {NULL, NULL, NULL},
+    };
+    int index = 0;
+    const char *name = argc > 0 && strncmp (argv[0], "--", 2) ? argv[index++] : NULL;
+    int first_option = index;
+    char err[512];
+    //  Twice: --watch here, and --json and --help into the client
+    long watch_ms = 0;
+    if (worm_opts_parse (options, argc, argv, &index, s_status_option, &watch_ms, err,
+                         sizeof err))
+        return wormctl_usage_error (client, "%s", err);
+    index = first_option;
+    int rc = wormctl_options (client, options, argc, argv, &index,
+                              "Usage: wormctl [GLOBAL OPTIONS] status [NAME] [--json] "
+                              "[--watch MS]\n\n"
+                              "Each worm seen (or only NAME): its app, live population in its\n"
+                              "token and target, epoch, last round time, segment processes:\n"
+                              "as the segment with the freshest copy of the token (latest epoch\n"
+                              "and hop) sees it. Exits 1 when no host answered (every one\n"
+                              "refused, or none was there); a host that did not answer is named\n"
+                              "on stderr. --watch asks NAME's segments again and again (and the\n"
+                              "host agents for them once a second) and prints a line each time,\n"
+                              "with the time it was seen, until Ctrl-C or SIGTERM.\n");
     if (rc >= 0)
         return rc;
+    if (index < argc)
+        return wormctl_usage_error (client, "unexpected argument '%s'", argv[index]);
     if (name && !worm_name_valid (name))
         return wormctl_usage_error (client, "the name is not [A-Za-z0-9._-]{1,64}");
+    if (watch_ms && !name)
+        return wormctl_usage_error (client, "--watch needs the worm's NAME");
     rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
+    if (watch_ms)
+        return s_status_watch (client, name, (int) watch_ms);
     wormctl_segments_t *found = wormctl_search (client, name);
     if (!found)
         return 1;
@@ -99,38 +248,7 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
             seen |= strcmp (found->items[k].worm, found->items[i].worm) == 0;
         if (seen)
             continue;
-        const wormctl_segment_t *best = NULL;
-        int processes = 0;
-        for (int k = i; k < found->count; k++)
-            if (strcmp (found->items[k].worm, found->items[i].worm) == 0) {
-                processes++;
-                const wormctl_segment_t *candidate = &found->items[k];
-                if (candidate->answered && candidate->epoch &&
-                    (!best || candidate->epoch > best->epoch ||
-                     (candidate->epoch == best->epoch && candidate->holds_token)))
-                    best = candidate;
-            }
-        const char *app = best ? best->app : "?";
-        uint64_t live = best ? best->live : 0, target = best ? best->target : 0;
-        uint64_t epoch = best ? best->epoch : 0, round = best ? best->round_ms : 0;
-        if (client->json) {
-            printf ("%s\n  {\"name\": ", shown ? "," : "");
-            wormctl_json_string (stdout, found->items[i].worm);
-            printf (", \"app\": ");
-            wormctl_json_string (stdout, app);
-            printf (", \"size\": %llu, \"target\": %llu, \"epoch\": %llu, \"round_ms\": %llu, "
-                    "\"segments\": %d}",
-                    (unsigned long long) live, (unsigned long long) target,
-                    (unsigned long long) epoch, (unsigned long long) round, processes);
-        }
-        else {
-            char size[32], round_text[32];
-            snprintf (size, sizeof size, "%llu/%llu", (unsigned long long) live,
-                      (unsigned long long) target);
-            snprintf (round_text, sizeof round_text, "%llu ms", (unsigned long long) round);
-            printf ("%-20s %-12s %-9s %-8llu %-10s %d\n", found->items[i].worm, app, size,
-                    (unsigned long long) epoch, round_text, processes);
-        }
+        s_status_row (client, found, i, 0, shown == 0);
         shown++;
     }
     if (client->json)
@@ -149,7 +267,8 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
 const wormctl_command_t wormctl_worm_commands[] = {
     {"find", "NAME [--json]", "the worm's segments, through the agents", S_SEARCH, true,
      s_cmd_find},
-    {"status", "[NAME] [--json]", "each worm: app, size/target, epoch, round", S_SEARCH, true,
+    {"status", "[NAME] [--json] [--watch MS]", "each worm: app, size/target, epoch, round",
+     S_SEARCH, true,
      s_cmd_status},
     {NULL, NULL, NULL, NULL, false, NULL},
 };

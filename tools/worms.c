@@ -199,6 +199,7 @@ s_segment_status (wormctl_segment_t *segment, int timeout_ms)
         && worm_wire_get_str (&reply, reply.root, "state", segment->state,
                               sizeof segment->state) == 0
         && worm_wire_get_u64 (&reply, reply.root, "epoch", &segment->epoch) == 0
+        && worm_wire_get_u64 (&reply, reply.root, "seq", &segment->seq) == 0
         && worm_wire_get_u64 (&reply, reply.root, "live", &segment->live) == 0
         && worm_wire_get_u64 (&reply, reply.root, "target", &segment->target) == 0
         && worm_wire_get_u64 (&reply, reply.root, "round_ms", &segment->round_ms) == 0)
@@ -206,16 +207,22 @@ s_segment_status (wormctl_segment_t *segment, int timeout_ms)
     worm_wire_reader_fini (&reply);
 }
 
+typedef struct {
+    wormctl_segment_t *segment;
+    int timeout_ms;
+} s_ask_t;
+
 static void *
 s_status_thread (void *arg)
 {
-    wormctl_segment_t *segment = (wormctl_segment_t *) arg;
-    if (segment->evicting)
+    s_ask_t *ask = (s_ask_t *) arg;
+    ask->segment->answered = false;
+    if (ask->segment->evicting)
         //  It leaves, or has left and waits to be reaped: asking it could
         //  cost a whole timeout for nothing
-        snprintf (segment->state, sizeof segment->state, "leaving");
+        snprintf (ask->segment->state, sizeof ask->segment->state, "leaving");
     else
-        s_segment_status (segment, 1000);
+        s_segment_status (ask->segment, ask->timeout_ms);
     return NULL;
 }
 
@@ -223,21 +230,23 @@ s_status_thread (void *arg)
 //  parallel: a segment that is gone (its host not yet aware) costs the
 //  whole call one timeout, not one each.
 #define STATUS_BATCH 32
-static void
-s_segments_status (wormctl_segments_t *found)
+void
+wormctl_ask_segments (wormctl_segments_t *found, int timeout_ms)
 {
     for (int first = 0; first < found->count; first += STATUS_BATCH) {
         pthread_t threads[STATUS_BATCH];
+        s_ask_t asks[STATUS_BATCH];
         bool started[STATUS_BATCH] = {false};
         int batch = found->count - first < STATUS_BATCH ? found->count - first : STATUS_BATCH;
-        for (int i = 0; i < batch; i++)
-            started[i] = pthread_create (&threads[i], NULL, s_status_thread,
-                                         &found->items[first + i]) == 0;
+        for (int i = 0; i < batch; i++) {
+            asks[i] = (s_ask_t) {&found->items[first + i], timeout_ms};
+            started[i] = pthread_create (&threads[i], NULL, s_status_thread, &asks[i]) == 0;
+        }
         for (int i = 0; i < batch; i++) {
             if (started[i])
                 pthread_join (threads[i], NULL);
             else
-                s_status_thread (&found->items[first + i]);
+                s_status_thread (&asks[i]);
         }
     }
 }
@@ -340,7 +349,7 @@ wormctl_find_segments_at (wormctl_client_t *client, const char *worm, bool ask,
         return -1;
     }
     if (ask)
-        s_segments_status (found);
+        wormctl_ask_segments (found, 1000);
     if (zsys_interrupted) {
         snprintf (err, cap, "interrupted");
         return -1;

@@ -24,7 +24,7 @@ typedef struct {
     bool holds_token;       //  it holds the token now
     char app[65];           //  the worm's app
     char state[16];         //  its ring state
-    uint64_t epoch, live, target, round_ms;   //  from its copy of the token
+    uint64_t epoch, seq, live, target, round_ms;   //  from its copy of the token
 } wormctl_segment_t;
 
 typedef struct {
@@ -47,6 +47,10 @@ typedef struct {
     char names[WORMCTL_MAX_HOSTS * 2][300];     //  host names, or "!why" for ignored hosts
     int count;                                  //  how many
 } wormctl_told_t;
+
+/*  Asks every segment in found for its status again, in parallel, each
+    within timeout_ms (answered and the status fields are set anew). */
+void wormctl_ask_segments (wormctl_segments_t *found, int timeout_ms);
 
 /*  Finds the segments of one worm (or of all, worm NULL) through the
     agents of every trusted host that answers a query; with ask, asks each
