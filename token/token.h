@@ -20,8 +20,13 @@
 #include <stdint.h>
 
 //  Hard limits, enforced by the decoder and by every setter. String limits
-//  are buffer sizes: the longest string is one byte less.
+//  are buffer sizes: the longest string is one byte less. MAX_MEMBERS and
+//  SIZE_MAX may be set at compile time, but only the wide simulator does
+//  (worm-sim-wide, tests/sim/CMakeLists.txt, compiles the token sources
+//  with its own); the product, and every other binary, uses these.
+#ifndef WORM_TOKEN_MAX_MEMBERS
 #define WORM_TOKEN_MAX_MEMBERS 64
+#endif
 #define WORM_TOKEN_MAX_SPAWNS 16
 #define WORM_TOKEN_MAX_PARAMS 32
 #define WORM_TOKEN_ID_MAX 64            //  worm id, segment id, spawn id, host id
@@ -31,7 +36,9 @@
 #define WORM_TOKEN_PARAM_MAX 256        //  one "key=value" app parameter
 #define WORM_TOKEN_KEY_MAX 128          //  launcher key (Z85 text)
 #define WORM_TOKEN_APP_STATE_MAX (64 * 1024)
+#ifndef WORM_TOKEN_SIZE_MAX
 #define WORM_TOKEN_SIZE_MAX (128 * 1024)
+#endif
 #define WORM_TOKEN_ERROR_MAX 200
 
 typedef enum {

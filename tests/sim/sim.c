@@ -49,7 +49,23 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SEGS 400
+//  The pools scale with SIM_SCALE: 1 for worm-sim, larger for worm-sim-wide
+//  (tests/sim/CMakeLists.txt), which is this file compiled with the token's
+//  WORM_TOKEN_MAX_MEMBERS raised so that --heal and --scale reach 1000.
+#ifndef SIM_SCALE
+#define SIM_SCALE 1
+#endif
+#define MAX_SEGS (400 * SIM_SCALE)          //  segments ever started in one seed
+#define MAX_SIM_SPAWNS (256 * SIM_SCALE)    //  spawns asked of host agents, in flight
+#define MAX_CONFIRMS (512 * SIM_SCALE)      //  host agents' answers to CHECK, in flight
+#define MAX_NOTICES (1024 * SIM_SCALE)      //  death notices in flight
+//  --heal N and --scale N: at most this (worm-sim: 32; the wide one: its
+//  hard cap less one, the worm's max being N + 1)
+#if SIM_SCALE > 1
+#define HEAL_N_MAX (WORM_TOKEN_MAX_MEMBERS - 1)
+#else
+#define HEAL_N_MAX 32
+#endif
 #define MAX_EPOCHS 4096
 #define STABLE_MS 1500          //  converged this long = done
 #define CONVERGE_BOUND_MS 30000 //  after the faults stop, converge within this
@@ -69,6 +85,12 @@ static const uint64_t LOSS_FLOOR = 400, LOSS_CEIL = 3000, ORPHAN = 8000, JOIN = 
 #ifndef MERGE_BOUND_MS
 #define MERGE_BOUND_MS 5000     //  --partition-heal: merged within this of the heal
 #endif
+
+//  --scale counts the messages sent by type: the ring's types (ring.h), and
+//  anything else last.
+static const char *s_types[] = {"TOKEN", "ACK",   "PASSED", "CAMPAIGN", "VOTE", "ACCEPT",
+                                "ACCEPTED", "DIED", "LEAVE", "NEWER", "JOINED", "?"};
+#define SIM_TYPES ((int) (sizeof s_types / sizeof s_types[0]))
 
 typedef struct {
     uint64_t at;            //  delivery time
@@ -105,6 +127,10 @@ typedef struct {
     bool left;              //  told to leave (worm_ring_leave): no voter any more
     int group;              //  partition side
     uint64_t last_epoch, last_seq;   //  last checked token
+    uint64_t deadline;      //  worm_ring_deadline after the last input call (it
+                            //  changes only then; asking every segment at every
+                            //  event costs O(N^2) at a thousand segments)
+    uint64_t last_held;     //  --scale: when it last took the token (0: not in the window)
 } s_seg_t;
 
 typedef struct {
@@ -136,14 +162,14 @@ typedef struct {
     size_t nmsgs, capmsgs;
     uint64_t order;
     //  host pool
-    s_spawn_t spawns[256];
+    s_spawn_t spawns[MAX_SIM_SPAWNS];
     int nspawns;
-    s_confirm_t confirms[512];
+    s_confirm_t confirms[MAX_CONFIRMS];
     int nconfirms;
     uint64_t spawn_lo, spawn_hi;    //  a spawn's result comes this long after the ask
     uint64_t check_lo, check_hi;    //  a host agent answers CHECK this long after
     //  death notices
-    s_notice_t notices[1024];
+    s_notice_t notices[MAX_NOTICES];
     int nnotices;
     double notice_loss;         //  chance that one notice does not arrive
     uint64_t notice_lo, notice_hi;  //  its delay
@@ -152,6 +178,28 @@ typedef struct {
     uint64_t heal_whole_since;  //  0, or since when the worm is whole, before the crash
     uint64_t heal_crash_at;     //  when the victim crashed (0: not yet)
     uint64_t heal_done_at;      //  when the worm was whole again (0: not yet)
+    uint64_t heal_bound;        //  grown, and healed, within this (HEAL_BOUND_MS but
+                                //  for --scale, whose rounds outgrow it)
+    //  --scale: figures of the steady window (from heal_whole_since, the worm
+    //  whole, to the crash); counting only, never a draw of the generator
+    bool scale;                 //  --scale: the figures below are wanted
+    uint64_t grown_at;          //  when the worm was first whole (0: not yet)
+    int ref;                    //  the first segment to hold in the window (-1: none)
+    uint64_t ref_held;          //  ... when it last took the token
+    uint64_t cur[SIM_TYPES];    //  messages sent since then, by type (s_types)
+    uint64_t cur_bytes;         //  ... their bytes
+    uint64_t cur_token;         //  ... the largest TOKEN message among them
+    uint64_t sent[SIM_TYPES];   //  the same for the last whole round of ref (its hold
+    uint64_t sent_bytes;        //  to its next) before the crash: a steady round
+    uint64_t token_size;
+    uint64_t sent_round_ms;     //  ... that round's length (0: no whole round)
+    uint64_t win[SIM_TYPES];    //  every message sent in the window, by type
+    uint64_t win_bytes;         //  ... their bytes
+    uint64_t last_held_any;     //  the last HELD in it, any segment
+    uint64_t hop_sum, hops;     //  HELD to the next HELD, any segment
+    uint64_t round_sum, rounds; //  HELD to the same segment's next HELD
+    uint64_t window_ms;         //  at the crash: how long the window was
+    uint64_t token_round_ms;    //  the token's round_ms at the last HELD in it
     uint64_t last_exit;
     //  schedule
     uint64_t faults_end;
@@ -263,9 +311,57 @@ s_partitioned (s_sim_t *sim)
     return false;
 }
 
+//  --scale: the steady window is open (the worm whole, no crash yet).
+static bool
+s_in_window (s_sim_t *sim)
+{
+    return sim->scale && sim->heal_whole_since && !sim->heal_crash_at;
+}
+
+//  --scale: the steady window starts now (the worm has just become whole).
+static void
+s_window_start (s_sim_t *sim)
+{
+    if (!sim->scale)
+        return;
+    if (!sim->grown_at)
+        sim->grown_at = sim->now;
+    memset (sim->sent, 0, sizeof sim->sent);
+    memset (sim->cur, 0, sizeof sim->cur);
+    sim->sent_bytes = sim->token_size = sim->sent_round_ms = 0;
+    sim->cur_bytes = sim->cur_token = 0;
+    sim->ref = -1;
+    memset (sim->win, 0, sizeof sim->win);
+    sim->win_bytes = 0;
+    sim->last_held_any = sim->hop_sum = sim->hops = sim->round_sum = sim->rounds = 0;
+    for (int i = 0; i < sim->nsegs; i++)
+        sim->segs[i].last_held = 0;
+}
+
+//  --scale: counts one message sent in the steady window, by type.
+static void
+s_count_sent (s_sim_t *sim, const uint8_t *data, size_t size)
+{
+    char type[16];
+    uint64_t epoch = 0, seq = 0;
+    if (worm_ring_peek (data, size, type, &epoch, &seq) != 0)
+        type[0] = 0;
+    int kind = 0;
+    while (kind < SIM_TYPES - 1 && strcmp (type, s_types[kind]) != 0)
+        kind++;
+    sim->cur[kind]++;
+    sim->cur_bytes += size;
+    sim->win[kind]++;
+    sim->win_bytes += size;
+    if (kind == 0 && size > sim->cur_token)
+        sim->cur_token = size;
+}
+
 static void
 s_enqueue (s_sim_t *sim, int from, int to, const uint8_t *data, size_t size)
 {
+    if (s_in_window (sim))
+        s_count_sent (sim, data, size);
     if (to < 0 || to >= sim->nsegs)
         return;
     int copies = 1;
@@ -315,7 +411,7 @@ s_actions (s_sim_t *sim, int i)
             s_enqueue (sim, i, s_index_of (a->peer), a->data, a->size);
             break;
         case WORM_RING_SPAWN:
-            if (sim->nspawns < 256) {
+            if (sim->nspawns < MAX_SIM_SPAWNS) {
                 s_spawn_t *s = &sim->spawns[sim->nspawns++];
                 s->at = sim->now + s_between (sim, sim->spawn_lo, sim->spawn_hi);
                 s->requester = i;
@@ -325,6 +421,31 @@ s_actions (s_sim_t *sim, int i)
             s_log (sim, "s%03d asks for a spawn (%s)", i, a->spawn_id);
             break;
         case WORM_RING_HELD: {
+            if (s_in_window (sim)) {
+                if (sim->last_held_any) {
+                    sim->hop_sum += sim->now - sim->last_held_any;
+                    sim->hops++;
+                }
+                if (seg->last_held) {
+                    sim->round_sum += sim->now - seg->last_held;
+                    sim->rounds++;
+                }
+                sim->last_held_any = seg->last_held = sim->now;
+                sim->token_round_ms = worm_token_round_ms (worm_ring_token (seg->ring));
+                if (sim->ref == i) {
+                    //  A whole round of ref: keep its counts
+                    memcpy (sim->sent, sim->cur, sizeof sim->sent);
+                    sim->sent_bytes = sim->cur_bytes;
+                    sim->token_size = sim->cur_token;
+                    sim->sent_round_ms = sim->now - sim->ref_held;
+                }
+                if (sim->ref < 0 || sim->ref == i) {
+                    sim->ref = i;
+                    sim->ref_held = sim->now;
+                    memset (sim->cur, 0, sizeof sim->cur);
+                    sim->cur_bytes = sim->cur_token = 0;
+                }
+            }
             //  The app: keep a counter in the app state
             worm_token_t *token = worm_ring_token (seg->ring);
             size_t size = 0;
@@ -354,7 +475,7 @@ s_actions (s_sim_t *sim, int i)
             //  process is gone, and now and then it cannot be reached
             int about = s_index_of (a->peer);
             if (about >= 0 && about < sim->nsegs && sim->segs[about].gone
-                && sim->nconfirms < 512 && s_unit (sim) >= sim->agent_loss) {
+                && sim->nconfirms < MAX_CONFIRMS && s_unit (sim) >= sim->agent_loss) {
                 s_confirm_t *c = &sim->confirms[sim->nconfirms++];
                 c->at = sim->now + s_between (sim, sim->check_lo, sim->check_hi);
                 c->asker = i;
@@ -369,6 +490,8 @@ s_actions (s_sim_t *sim, int i)
         seg->gone = true;
         sim->last_exit = sim->now;
     }
+    if (seg->ring)
+        seg->deadline = worm_ring_deadline (seg->ring);
 }
 
 static void
@@ -410,6 +533,8 @@ s_new_segment (s_sim_t *sim, int index)
     seg->ring = worm_ring_new (&config, sim->now);
     if (!seg->ring)
         s_fail (sim, "worm_ring_new refused s%03d", index);
+    else
+        seg->deadline = worm_ring_deadline (seg->ring);
 }
 
 //  --------------------------------------------------------------------------
@@ -457,16 +582,26 @@ s_voter_of (s_sim_t *sim, worm_token_t *token, int i)
     return index < 0 || worm_token_member (token, (size_t) index)->state != WORM_MEMBER_LEFT;
 }
 
-//  How many voters of the newest token are alive.
-static int
-s_live_voters (s_sim_t *sim)
+//  True when some voter of the newest token is alive (s_voter_of). It walks
+//  the voters, not the segments, and stops at the first: asking every
+//  segment would cost O(N^2) string compares at every event at N = 1000.
+static bool
+s_any_live_voter (s_sim_t *sim)
 {
     worm_token_t *newest = s_newest (sim);
-    int live = 0;
-    for (int i = 0; i < sim->nsegs; i++)
-        if (s_voter_of (sim, newest, i))
-            live++;
-    return live;
+    if (!newest)
+        return false;
+    for (size_t v = 0; v < worm_token_voter_count (newest); v++) {
+        const char *voter = worm_token_voter (newest, v);
+        int i = s_index_of (voter);
+        char id[16];
+        if (i < 0 || i >= sim->nsegs)
+            continue;
+        snprintf (id, sizeof id, "s%03d", i);
+        if (strcmp (id, voter) == 0 && s_voter_of (sim, newest, i))
+            return true;
+    }
+    return false;
 }
 
 //  True when the worm could still replace its token without segment k:
@@ -523,7 +658,7 @@ s_check_quorum (s_sim_t *sim)
             sim->quorum_lost = true;
         return;
     }
-    bool lost = s_live_voters (sim) == 0;
+    bool lost = !s_any_live_voter (sim);
     if (lost && !sim->quorum_lost) {
         s_log (sim, "quorum of epoch %" PRIu64 " lost: no voter of it lives",
                worm_token_epoch (newest));
@@ -878,7 +1013,7 @@ s_kill_segment (s_sim_t *sim, int k)
     if (!sim->notices_on)
         return;
     for (int i = 0; i < sim->nsegs; i++) {
-        if (!sim->segs[i].ring || sim->nnotices >= 1024)
+        if (!sim->segs[i].ring || sim->nnotices >= MAX_NOTICES)
             continue;
         if (s_unit (sim) < sim->notice_loss)
             continue;
@@ -975,7 +1110,7 @@ s_run (s_sim_t *sim)
             }
         for (int i = 0; i < sim->nsegs; i++)
             if (sim->segs[i].ring) {
-                uint64_t d = worm_ring_deadline (sim->segs[i].ring);
+                uint64_t d = sim->segs[i].deadline;
                 if (d < sim->now)
                     d = sim->now;
                 if (d < t) {
@@ -1222,6 +1357,8 @@ s_run (s_sim_t *sim)
             else {
                 s_log (sim, "s%03d crashes (--heal; round %" PRIu64 " ms)", k,
                        worm_token_round_ms (s_newest (sim)));
+                if (sim->scale)
+                    sim->window_ms = sim->now - sim->heal_whole_since;
                 sim->heal_crash_at = sim->now;
                 s_kill_segment (sim, k);
             }
@@ -1278,16 +1415,18 @@ s_run (s_sim_t *sim)
             //  Whole for a while: the victim crashes within the next round
             if (!s_whole (sim))
                 sim->heal_whole_since = 0;
-            else if (!sim->heal_whole_since)
+            else if (!sim->heal_whole_since) {
                 sim->heal_whole_since = sim->now;
+                s_window_start (sim);
+            }
             else if (sim->now - sim->heal_whole_since >= HEAL_SETTLE_MS
                      && sim->now - sim->heal_whole_since >= 3 * 100 * (uint64_t) sim->target) {
                 worm_token_t *newest = s_newest (sim);
                 heal_next = sim->now + s_between (sim, 0, worm_token_round_ms (newest));
             }
-            if (sim->now >= HEAL_BOUND_MS)
-                s_fail (sim, "--heal: the worm did not grow to %u within %d ms", sim->target,
-                        HEAL_BOUND_MS);
+            if (sim->now >= sim->heal_bound)
+                s_fail (sim, "--heal: the worm did not grow to %u within %" PRIu64 " ms",
+                        sim->target, sim->heal_bound);
         }
         if (sim->heal_n) {
             //  No faults but the crash of a non-holder: no token may be
@@ -1311,8 +1450,9 @@ s_run (s_sim_t *sim)
                 sim->faults_end = sim->now;
                 end = sim->now + CONVERGE_BOUND_MS;
             }
-            else if (sim->now - sim->heal_crash_at >= HEAL_BOUND_MS)
-                s_fail (sim, "--heal: not healed within %d ms of the crash", HEAL_BOUND_MS);
+            else if (sim->now - sim->heal_crash_at >= sim->heal_bound)
+                s_fail (sim, "--heal: not healed within %" PRIu64 " ms of the crash",
+                        sim->heal_bound);
         }
     }
     //  Figures
@@ -1341,6 +1481,191 @@ s_compare (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  --------------------------------------------------------------------------
+//  --scale: the --heal run at each size, with figures
+
+//  One size's figures, over its seeds and both crashes.
+typedef struct {
+    uint64_t grow[64], heal[64], heal_holder[64];   //  ms, one per seed that got there
+    size_t ngrow, nheal, nheal_holder;
+    uint64_t round_sum, rounds, hop_sum, hops;      //  measured, every window
+    uint64_t token_round_sum, windows, window_ms;   //  the token's round_ms; windows' length
+    uint64_t sent[SIM_TYPES], sent_bytes, token_size;   //  summed over steady rounds
+    uint64_t steady;                                //  how many (one a seed at most)
+    uint64_t win[SIM_TYPES], win_bytes;             //  summed over windows
+    double cpu_s, sim_s;
+    size_t failures;
+    char failure[640];                              //  the first one, with its seed
+} s_scale_row_t;
+
+static double
+s_cpu_now (void)
+{
+    struct timespec t;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+}
+
+//  p-th percentile (0..100) of the n values, sorted in place; 0 when none.
+static uint64_t
+s_percentile (uint64_t *values, size_t n, int p)
+{
+    if (!n)
+        return 0;
+    qsort (values, n, sizeof (uint64_t), s_compare);
+    return values[n * (size_t) p / 100 < n ? n * (size_t) p / 100 : n - 1];
+}
+
+//  Runs --heal N for each size, seeds seeds from first, once with a
+//  non-holder crashing and once with the holder, and prints one row of
+//  figures per size (docs/PROTOCOL.md, "Simulator"). The growth and heal
+//  bound is HEAL_BOUND_MS or 4 rounds of holds, whichever is longer (a
+//  round of 1000 holds of 100 ms is 100 s); times above HEAL_BOUND_MS are
+//  marked '!'. Returns the exit status: 1 when a seed failed.
+static int
+s_scale (const uint32_t *sizes, int nsizes, uint64_t seeds, uint64_t first, bool verbose,
+         bool notices, int64_t spawn_hold, uint64_t spawn_lo, uint64_t spawn_hi)
+{
+    if (seeds > 64)
+        seeds = 64;
+    printf ("worm-sim --scale: %" PRIu64 " seeds from %" PRIu64 " per size and crash; the "
+            "segment process's timing (hold 100 ms, ACK 200 ms x 2 retries, loss 4 rounds in "
+            "1000..30000 ms, orphan 60 s), spawns %" PRIu64 "-%" PRIu64 " ms, hops 1-3 ms; "
+            "hard cap %d members, token at most %d bytes\n",
+            seeds, first, spawn_lo, spawn_hi, WORM_TOKEN_MAX_MEMBERS, WORM_TOKEN_SIZE_MAX);
+    printf ("  grow: founder alone to N listed; round: one segment's hold to its next (token's "
+            "round_ms in brackets); hop: a hold to the next one's; msgs: sent in one steady "
+            "round, the last before the crash (TOKEN/ACK/PASSED/other); heal: crash to N listed again, p50/p95 ms; "
+            "cpu: the simulator's CPU s per simulated s. '!' = above the %d ms bound of --heal\n",
+            HEAL_BOUND_MS);
+    printf ("%6s %9s %16s %7s %9s %22s %11s %11s %11s %8s %s\n", "N", "grow_s", "round_s",
+            "hop_ms", "token_B", "msgs_per_round", "KiB/round", "heal_ms", "holder_ms",
+            "cpu", "failed");
+    int status = 0;
+    for (int z = 0; z < nsizes; z++) {
+        s_scale_row_t *row = (s_scale_row_t *) calloc (1, sizeof *row);
+        for (int holder = 0; holder < 2; holder++)
+            for (uint64_t s = first; s < first + seeds; s++) {
+                s_sim_t *sim = (s_sim_t *) calloc (1, sizeof (s_sim_t));
+                sim->seed = s;
+                sim->verbose = verbose;
+                sim->notices_on = notices;
+                sim->spawn_hold = spawn_hold;
+                sim->heal_n = sizes[z];
+                sim->heal_holder = holder;
+                sim->heal_spawn_lo = spawn_lo;
+                sim->heal_spawn_hi = spawn_hi;
+                sim->heal_bound = 4 * 100 * (uint64_t) sizes[z];
+                if (sim->heal_bound < HEAL_BOUND_MS)
+                    sim->heal_bound = HEAL_BOUND_MS;
+                sim->scale = true;
+                sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
+                double cpu = s_cpu_now ();
+                bool ok = s_run (sim);
+                row->cpu_s += s_cpu_now () - cpu;
+                row->sim_s += (double) sim->now / 1000.0;
+                if (sim->grown_at)
+                    row->grow[row->ngrow++] = sim->grown_at;
+                //  A seed that failed before its crash: its last window so far
+                //  (the worm may not be whole any more: then its hops only)
+                if (!sim->window_ms && sim->heal_whole_since && !sim->heal_crash_at)
+                    sim->window_ms = sim->now - sim->heal_whole_since;
+                if (sim->window_ms || sim->hops) {
+                    row->windows++;
+                    row->window_ms += sim->window_ms;
+                    row->token_round_sum += sim->token_round_ms;
+                    row->round_sum += sim->round_sum;
+                    row->rounds += sim->rounds;
+                    row->hop_sum += sim->hop_sum;
+                    row->hops += sim->hops;
+                    for (int k = 0; k < SIM_TYPES; k++)
+                        row->win[k] += sim->win[k];
+                    row->win_bytes += sim->win_bytes;
+                }
+                if (sim->sent_round_ms) {
+                    row->steady++;
+                    for (int k = 0; k < SIM_TYPES; k++)
+                        row->sent[k] += sim->sent[k];
+                    row->sent_bytes += sim->sent_bytes;
+                    if (sim->token_size > row->token_size)
+                        row->token_size = sim->token_size;
+                }
+                if (ok && sim->heal_done_at) {
+                    uint64_t ms = sim->heal_done_at - sim->heal_crash_at;
+                    if (holder)
+                        row->heal_holder[row->nheal_holder++] = ms;
+                    else
+                        row->heal[row->nheal++] = ms;
+                }
+                if (!ok) {
+                    row->failures++;
+                    status = 1;
+                    if (!row->failure[0])
+                        snprintf (row->failure, sizeof row->failure,
+                                  "seed %" PRIu64 "%s: %s (t=%" PRIu64 " ms); replay: "
+                                  "--scale %u --first %" PRIu64 " --seeds 1 -v",
+                                  s, holder ? " (holder)" : "", sim->failure, sim->now,
+                                  sizes[z], s);
+                }
+                free (sim);
+            }
+        //  Per round: the window's counts scaled by round / window
+        double round = row->rounds ? (double) row->round_sum / (double) row->rounds : 0;
+        double per_round = row->steady ? 1.0 / (double) row->steady : 0;
+        char msgs[64], rounds[40], others[400] = "";
+        double other = 0;
+        for (int k = 3; k < SIM_TYPES; k++)
+            other += (double) row->sent[k];
+        //  The whole window: the rounds right after growth change the voters
+        double per_window = row->windows ? 1.0 / (double) row->windows : 0;
+        for (int k = 0; k < SIM_TYPES; k++)
+            if (row->win[k]) {
+                size_t used = strlen (others);
+                snprintf (others + used, sizeof others - used, " %s %.0f", s_types[k],
+                          (double) row->win[k] * per_window);
+            }
+        snprintf (msgs, sizeof msgs, "%.0f/%.0f/%.0f/%.0f",
+                  (double) row->sent[0] * per_round, (double) row->sent[1] * per_round,
+                  (double) row->sent[2] * per_round, other * per_round);
+        snprintf (rounds, sizeof rounds, "%.2f (%.2f)", round / 1000.0,
+                  row->windows ? (double) row->token_round_sum / (double) row->windows / 1000.0
+                               : 0.0);
+        uint64_t grow = s_percentile (row->grow, row->ngrow, 50);
+        uint64_t h50 = s_percentile (row->heal, row->nheal, 50);
+        uint64_t h95 = s_percentile (row->heal, row->nheal, 95);
+        uint64_t o50 = s_percentile (row->heal_holder, row->nheal_holder, 50);
+        uint64_t o95 = s_percentile (row->heal_holder, row->nheal_holder, 95);
+        char grow_s[24], heal[32], heal_holder[32];
+        snprintf (grow_s, sizeof grow_s, "%s%.1f", grow > HEAL_BOUND_MS ? "!" : "",
+                  row->ngrow ? (double) grow / 1000.0 : 0.0);
+        if (row->nheal)
+            snprintf (heal, sizeof heal, "%s%" PRIu64 "/%" PRIu64,
+                      h95 > HEAL_BOUND_MS ? "!" : "", h50, h95);
+        else
+            snprintf (heal, sizeof heal, "-");
+        if (row->nheal_holder)
+            snprintf (heal_holder, sizeof heal_holder, "%s%" PRIu64 "/%" PRIu64,
+                      o95 > HEAL_BOUND_MS ? "!" : "", o50, o95);
+        else
+            snprintf (heal_holder, sizeof heal_holder, "-");
+        printf ("%6u %9s %16s %7.1f %9" PRIu64 " %22s %11.1f %11s %11s %8.3f %zu/%" PRIu64
+                "\n", sizes[z], grow_s, rounds,
+                row->hops ? (double) row->hop_sum / (double) row->hops : 0.0, row->token_size,
+                msgs, (double) row->sent_bytes * per_round / 1024.0, heal, heal_holder,
+                row->sim_s > 0 ? row->cpu_s / row->sim_s : 0.0, row->failures, 2 * seeds);
+        if (others[0])
+            printf ("       N=%u, grown to crash (%.1f s, %.1f rounds): sent%s; %.1f MiB\n",
+                    sizes[z], (double) row->window_ms * per_window / 1000.0,
+                    round > 0 ? (double) row->window_ms * per_window / round : 0.0, others,
+                    (double) row->win_bytes * per_window / 1048576.0);
+        if (row->failure[0])
+            printf ("       first failure at N=%u: %s\n", sizes[z], row->failure);
+        fflush (stdout);
+        free (row);
+    }
+    return status;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1349,11 +1674,16 @@ main (int argc, char **argv)
     bool notices = true;
     int64_t spawn_hold = -1;
     uint32_t heal_n = 0;
+    uint32_t scale_n[32];
+    int nscale = 0;
+    bool seeds_given = false;
     bool heal_holder = false, split = false;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv[i], "--seeds") && i + 1 < argc)
+        if (!strcmp (argv[i], "--seeds") && i + 1 < argc) {
             seeds = strtoull (argv[++i], NULL, 10);
+            seeds_given = true;
+        }
         else if (!strcmp (argv[i], "--first") && i + 1 < argc)
             first = strtoull (argv[++i], NULL, 10);
         else if (!strcmp (argv[i], "--replay") && i + 1 < argc) {
@@ -1388,18 +1718,34 @@ main (int argc, char **argv)
             split = true;
         else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
             heal_n = (uint32_t) strtoul (argv[++i], NULL, 10);
-            if (heal_n < 2 || heal_n > 32) {
-                fprintf (stderr, "worm-sim: --heal %s: the worm's size must be 2 to 32\n",
-                         argv[i]);
+            if (heal_n < 2 || heal_n > HEAL_N_MAX) {
+                fprintf (stderr, "worm-sim: --heal %s: the worm's size must be 2 to %d\n",
+                         argv[i], HEAL_N_MAX);
                 return 2;
             }
+        }
+        else if (!strcmp (argv[i], "--scale") && i + 1 < argc) {
+            const char *list = argv[++i];
+            char *end = NULL;
+            nscale = 0;
+            do {
+                unsigned long n = strtoul (list, &end, 10);
+                if (end == list || n < 2 || n > HEAL_N_MAX || nscale == 32
+                    || (*end && *end != ',')) {
+                    fprintf (stderr, "worm-sim: --scale %s: want up to 32 sizes N[,N...], "
+                                     "each 2 to %d\n", argv[i], HEAL_N_MAX);
+                    return 2;
+                }
+                scale_n[nscale++] = (uint32_t) n;
+                list = end + 1;
+            } while (*end);
         }
         else {
             fprintf (stderr,
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
                      "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
-                     "[--holder]] [--partition-heal]\n");
+                     "[--holder]] [--partition-heal] [--scale N[,N...] [--spawn-ms LO-HI]]\n");
             return 2;
         }
     }
@@ -1411,6 +1757,14 @@ main (int argc, char **argv)
         fprintf (stderr, "worm-sim: --partition-heal: not with --heal or --serial-crashes\n");
         return 2;
     }
+    if (nscale && (heal_n || split || serial_crashes || heal_holder || unsafe || unsafe_rescue)) {
+        fprintf (stderr, "worm-sim: --scale: only with --seeds, --first, --spawn-ms, "
+                         "--spawn-hold, --no-notices, -v\n");
+        return 2;
+    }
+    if (nscale)
+        return s_scale (scale_n, nscale, seeds_given ? seeds : 3, first, verbose, notices,
+                        spawn_hold, spawn_lo, spawn_hi);
     size_t splits = 0, losers = 0, losers_back = 0, split_excess = 0;
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
@@ -1441,6 +1795,7 @@ main (int argc, char **argv)
         sim->heal_holder = heal_holder;
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
+        sim->heal_bound = HEAL_BOUND_MS;
         sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
         bool ok = s_run (sim);
         if (sim->nparts == 0 && (sim->ncrash > 0 || sim->mass_done))
