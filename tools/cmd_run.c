@@ -30,6 +30,7 @@ typedef struct {
     bool help;                                                      //  --help
     long jobs, local_jobs;  //  -j, --local-jobs: many commands from stdin
     bool keep_going, tag;   //  -k, --tag
+    int headers;            //  --headers 1, --no-headers 0, -1: when stdout is a terminal
     bool shell;             //  --shell: as sh -c, in the same folder (wormsh)
     char *script;           //  --shell: the script run there
     char short_text[4][32]; //  -jN as --jobs=N
@@ -187,6 +188,10 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
         run->keep_going = true;
     else if (streq (name, "tag"))
         run->tag = true;
+    else if (streq (name, "headers"))
+        run->headers = 1;
+    else if (streq (name, "no-headers"))
+        run->headers = 0;
     else if (streq (name, "shell"))
         run->shell = true;
     return 0;
@@ -352,6 +357,10 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {"local-jobs", "M", "with -j: and up to M at a time here (default 0)"},
         {"keep-going", NULL, "-k, with -j: a failed command does not stop the others starting"},
         {"tag", NULL, "with -j: each line of a command's output starts with [ITS LINE]"},
+        {"headers", NULL,
+         "with -j: a line '==> line N: COMMAND <==' before each command's output (the "
+         "default when stdout is a terminal)"},
+        {"no-headers", NULL, "with -j: no such line, even on a terminal"},
         {"shell", NULL,
          "be a shell for make (wormsh): [-e] -c LINE runs LINE in this folder's path "
          "there, or here when no host is willing"},
@@ -359,6 +368,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {NULL, NULL, NULL},
     };
     s_run_t *run = calloc (1, sizeof *run);
+    run->headers = -1;
     char err[1024];
     int index = 0, rc = WORMCTL_EXIT_USAGE;
     s_short_options (options, run, argc, argv);
@@ -390,7 +400,9 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                       "hosts (fewest of ours on a host first) and --local-jobs M here; a command\n"
                       "no host takes waits for a slot, or runs here in a free local one. Each\n"
                       "command's stdout and stderr are kept and printed whole, in the order of\n"
-                      "the lines; a failed one is named on stderr. Exits 0 when all exited 0,\n"
+                      "the lines, after a line '==> line N: COMMAND <==' on a terminal (or with\n"
+                      "--headers; --tag prefixes each line instead); a failed one is named on\n"
+                      "stderr. Exits 0 when all exited 0,\n"
                       "1 otherwise; without -k no command starts after one failed.\n\n"
                       "With --shell (the wormsh program) it is a shell for make: 'make -j8\n"
                       "SHELL=wormsh' runs each recipe line on a willing host, in the folder of\n"
@@ -405,8 +417,9 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                                           "no COMMAND ('%s')", argv[index]);
         goto done;
     }
-    if (!run->jobs && (run->local_jobs || run->keep_going || run->tag)) {
-        rc = wormctl_usage_error (client, "--local-jobs, --keep-going and --tag go with -j N");
+    if (!run->jobs && (run->local_jobs || run->keep_going || run->tag || run->headers >= 0)) {
+        rc = wormctl_usage_error (client, "--local-jobs, --keep-going, --tag and --headers go "
+                                          "with -j N");
         goto done;
     }
     if (run->jobs && (run->shell || run->local_ok)) {
@@ -468,6 +481,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
             .local_jobs = (int) run->local_jobs,
             .keep_going = run->keep_going,
             .tag = run->tag,
+            .headers = run->headers > 0 || (run->headers < 0 && isatty (1)),
             .retries = run->retries,
             .signal_fd = s_signal_pipe[0],
         };
