@@ -2,7 +2,7 @@
 # wormctl run and the host's owner: a host without --allow-run refuses and
 # says why; the owner's return evicts a running command like any guest
 # (wormctl run says "evicted from HOST" and exits 75; a receipt; no folder
-# left); with --retry 1 the command starts again on another host and
+# left, nor the orphan in a session of its own it left); with --retry 1 the command starts again on another host and
 # finishes there; a malformed stream request is refused and the agent keeps
 # serving.
 source "$(dirname "$0")/lib.sh"
@@ -30,22 +30,28 @@ case "$out" in *"run-signal: no run g99 of key"*) ;; *) fail "run-signal of no r
 expect_eq "$(ctl run --host h1 -- echo still serving)" "still serving" "a run after the bad requests"
 pass "malformed and foreign stream requests are refused with their reason; h1 keeps serving"
 
-# The owner comes back while a command runs on h1: evicted, exit 75
-ctl run --host h1 -- sh -c 'echo started; exec sleep 30' >"$TEST_DIR/ev.out" 2>"$TEST_DIR/ev.err" &
+# The owner comes back while a command runs on h1: evicted, exit 75. It
+# left an orphan that ignores SIGTERM in a session of its own, without the
+# marker: that goes too
+ctl run --host h1 -- sh -c '(setsid env -i /bin/sh -c "trap \"\" TERM; echo \$\$ >escapee; exec /bin/sleep 300" </dev/null >/dev/null 2>&1 &)
+                            while [ ! -s escapee ]; do sleep 0.01; done; echo started $(cat escapee); exec sleep 30' \
+    >"$TEST_DIR/ev.out" 2>"$TEST_DIR/ev.err" &
 client=$!
 TEST_PIDS+=($client)
 wait_for 5 grep -q started "$TEST_DIR/ev.out" || fail "the command did not start on h1: $(cat "$TEST_DIR/ev.err")"
+escapee=$(awk '{print $2}' "$TEST_DIR/ev.out")
 t0=$(now_ms)
 touch "$TEST_DIR/h1.activity"
 wait "$client"; rc=$?
 ms=$(( $(now_ms) - t0 ))
 expect_eq "$rc" 75 "exit status of an evicted run (stderr: $(cat "$TEST_DIR/ev.err"))"
 grep -q "evicted from h1 (user active" "$TEST_DIR/ev.err" || fail "eviction said: $(cat "$TEST_DIR/ev.err")"
+wait_for 3 gone "$escapee" || fail "the orphan $escapee the evicted command left still runs"
 wait_for 3 no_run_dirs || fail "run folders left after the eviction: $(run_dirs)"
 json=$(ctl evictions h1 --json)
 expect_eq "$(jq -r '.[-1].worm | startswith("run.")' <<<"$json")" true "the eviction receipt's worm ($json)"
 expect_eq "$(jq -r '.[-1].leftover_files' <<<"$json")" false "files left by the evicted run"
-pass "owner back on h1: 'evicted from h1', exit 75 after $ms ms; receipt $(jq -c '.[-1] | {worm, released_ms, signals}' <<<"$json"); folder removed"
+pass "owner back on h1: 'evicted from h1', exit 75 after $ms ms, its orphan gone; receipt $(jq -c '.[-1] | {worm, released_ms, signals}' <<<"$json"); folder removed"
 
 # --retry 1: evicted from the first host, finished on another. h1's owner
 # is busy at first, so the command starts on h3; once h1 is idle again,

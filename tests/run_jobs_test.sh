@@ -3,6 +3,7 @@
 # 20 commands four at a time, each one's output whole and in the order of
 # the lines whatever order they end in, spread over the hosts, the status
 # (-k, and without it no command starts after a failure), --tag,
+# --headers (the default on a terminal),
 # --local-jobs, no host at all, SIGINT stops every command and leaves no
 # folder, an eviction with --retry 1 finishes the command elsewhere;
 # make -j4 SHELL=wormsh builds a generated Makefile in a shared folder, a
@@ -72,6 +73,21 @@ pass "without -k: line 2 failed at once, lines 1, 3 and 4 finished, 8 not starte
 out=$(printf 'printf "a\\nb"\necho c >&2\n' | ctl run -j 2 --tag 2>&1)
 expect_eq "$out" "$(printf '[1] a\n[1] b\n[2] c')" "--tag's output"
 pass "--tag starts each line of output with [LINE]"
+
+# --headers (the default on a terminal): a line before the output of each
+# command that wrote any, on stdout; none for a silent one
+printf 'echo a\ntrue\necho b >&2\n' | ctl run -j 2 --headers >"$TEST_DIR/out" 2>"$TEST_DIR/err" ||
+    fail "--headers exited $?: $(cat "$TEST_DIR/err")"
+expect_eq "$(cat "$TEST_DIR/out")" "$(printf '==> line 1: echo a <==\na\n==> line 3: echo b >&2 <==')" "--headers' stdout"
+expect_eq "$(cat "$TEST_DIR/err")" b "--headers' stderr"
+if command -v script >/dev/null; then
+    out=$(script -qec "echo 'echo a' | $WORMCTL --broadcast 127.255.255.255 --beacon-port $port run -j 1" /dev/null </dev/null | tr -d '\r')
+    expect_eq "$out" "$(printf '==> line 1: echo a <==\na')" "-j's output on a terminal"
+    out=$(script -qec "echo 'echo a' | $WORMCTL --broadcast 127.255.255.255 --beacon-port $port run -j 1 --no-headers" /dev/null </dev/null | tr -d '\r')
+    expect_eq "$out" a "-j --no-headers' output on a terminal"
+fi
+expect_usage_error "go with -j N" "$WORMCTL" run --headers -- true
+pass "--headers (and a terminal) puts '==> line N: COMMAND <==' before each command's output; --no-headers none"
 
 # --local-jobs: one there and one here at a time; both are used
 seq 1 4 | sed 's/.*/sleep 0.3; echo & $HOME/' | ctl run -j 1 --local-jobs 1 >"$TEST_DIR/out" 2>"$TEST_DIR/err" ||

@@ -185,3 +185,40 @@ wait "$client"; rc=$?
 expect_eq "$rc" 0 "exit status after SIGTSTP and SIGCONT"
 grep -q done "$TEST_DIR/tstp.out" || fail "the command did not finish after SIGCONT: $(cat "$TEST_DIR/tstp.out")"
 pass "SIGTSTP stops the command and wormctl run, SIGCONT resumes them and it finishes"
+
+# What the command leaves is gone when it ends: a process that left its
+# session and its environment (no WORM_GUEST_MARK), reparented away from
+# the command's tree
+out=$(ctl run -- sh -c 'setsid env -i /bin/sh -c "echo \$\$ >escapee; exec /bin/sleep 313" </dev/null >/dev/null 2>&1 &
+                        while [ ! -s escapee ]; do sleep 0.01; done; cat escapee'); rc=$?
+expect_eq "$rc" 0 "exit status of the command that left a process behind"
+case "$out" in ''|*[!0-9]*) fail "the escapee's pid: '$out'" ;; esac
+t0=$(now_ms)
+wait_for 3 gone "$out" || fail "the escaped process $out ($(tr '\0' ' ' <"/proc/$out/cmdline" 2>/dev/null)) still runs after wormctl run returned"
+pass "a setsid, env -i process the command left is gone $(( $(now_ms) - t0 )) ms after wormctl run returned"
+
+# Files in /tmp, /var/tmp and /dev/shm: the command's own while it runs,
+# gone when it ends (a private tmpfs each when the agents are root, whose
+# log says so; otherwise the log says they are shared)
+tag=worm-run-test-$$-$RANDOM
+out=$(ctl run -- sh -c "for d in /tmp /var/tmp /dev/shm; do echo \$d >\$d/$tag || exit 1; done; cat /tmp/$tag /var/tmp/$tag /dev/shm/$tag | tr '\n' ' '")
+expect_eq "$out" "/tmp /var/tmp /dev/shm " "what the command read back from its /tmp, /var/tmp and /dev/shm"
+if [ "$(id -u)" = 0 ]; then
+    left=""
+    for d in /tmp /var/tmp /dev/shm; do
+        [ ! -e "$d/$tag" ] || { left="$left $d/$tag"; rm -f "$d/$tag"; }
+    done
+    [ -z "$left" ] || fail "left on the host:$left"
+    grep -q "get a private /tmp, /var/tmp and /dev/shm each" "$TEST_DIR/h1.log" || fail "h1 did not log its private /tmp"
+    # A folder of the host's /tmp: hidden, unless shared
+    mkdir -p "$TEST_DIR/seen" && chmod 0755 "$TEST_DIR/seen" && echo here >"$TEST_DIR/seen/file" && chmod 0644 "$TEST_DIR/seen/file"
+    out=$(ctl run -- sh -c "cat $TEST_DIR/seen/file 2>&1 || true")
+    case "$out" in *"No such file"*) ;; *) fail "an unshared folder of the host's /tmp was in sight: $out" ;; esac
+    expect_eq "$(ctl run --share "$TEST_DIR/seen" -- cat "$TEST_DIR/seen/file")" here "a shared folder's file"
+    pass "files written to /tmp, /var/tmp and /dev/shm were the command's to read, and are gone; --share keeps a folder in sight"
+else
+    for d in /tmp /var/tmp /dev/shm; do rm -f "$d/$tag"; done
+    grep -q "no private /tmp for commands: wormd is not root" "$TEST_DIR/h1.log" || fail "h1 did not say it gives no private /tmp"
+    pass "not root: commands share this host's /tmp, and the agent says so"
+fi
+expect_usage_error "is not an absolute path" "$WORMCTL" run --share rel -- true

@@ -24,11 +24,13 @@ typedef struct {
     long retries;                    //  --retry
     bool local_ok;                   //  --local-ok
     char hostname[65];               //  this host's name, as wormd names it by default
-    int n_inputs, n_outputs, n_env;  //  how many of each in spec
+    int n_inputs, n_outputs, n_env, n_shares;  //  how many of each in spec
+    char folder[PATH_MAX];           //  --shell: ours, shared
     char env_text[WORMCTL_RUN_MAX_ENV + 2][WORM_RUN_ARG_MAX + 80];  //  NAME=VALUE
     bool help;                                                      //  --help
     long jobs, local_jobs;  //  -j, --local-jobs: many commands from stdin
     bool keep_going, tag;   //  -k, --tag
+    int headers;            //  --headers 1, --no-headers 0, -1: when stdout is a terminal
     bool shell;             //  --shell: as sh -c, in the same folder (wormsh)
     char *script;           //  --shell: the script run there
     char short_text[4][32]; //  -jN as --jobs=N
@@ -143,6 +145,17 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
             return -1;
         }
         run->spec.outputs[run->n_outputs++] = value;
+    } else if (streq (name, "share")) {
+        if (run->n_shares >= WORM_RUN_MAX_SHARES) {
+            snprintf (err, cap, "more than %d folders", WORM_RUN_MAX_SHARES);
+            return -1;
+        }
+        if (value[0] != '/' || strlen (value) > WORM_RUN_PATH_MAX) {
+            snprintf (err, cap, "'%s' is not an absolute path of at most %d bytes", value,
+                      WORM_RUN_PATH_MAX);
+            return -1;
+        }
+        run->spec.shares[run->n_shares++] = value;
     } else if (streq (name, "env")) {
         const char *equals = strchr (value, '=');
         size_t len = equals ? (size_t) (equals - value) : strlen (value);
@@ -175,6 +188,10 @@ s_run_option (void *arg, const char *name, const char *value, char *err, size_t 
         run->keep_going = true;
     else if (streq (name, "tag"))
         run->tag = true;
+    else if (streq (name, "headers"))
+        run->headers = 1;
+    else if (streq (name, "no-headers"))
+        run->headers = 0;
     else if (streq (name, "shell"))
         run->shell = true;
     return 0;
@@ -234,11 +251,18 @@ s_shell_command (s_run_t *run, int argc, char **argv, char *err, size_t cap)
         snprintf (err, cap, "--shell runs one script: [-e] -c 'COMMAND LINE'");
         return -1;
     }
-    char folder[PATH_MAX];
-    if (!getcwd (folder, sizeof folder)) {
+    char *folder = run->folder;
+    if (!getcwd (folder, sizeof run->folder)) {
         snprintf (err, cap, "cannot name this folder: %s", strerror (errno));
         return -1;
     }
+    //  It stays in sight there when it lies under /tmp, /var/tmp or /dev/shm
+    if (strlen (folder) > WORM_RUN_PATH_MAX || run->n_shares >= WORM_RUN_MAX_SHARES) {
+        snprintf (err, cap, "cannot share this folder there (longer than %d bytes, or %d "
+                  "--share already)", WORM_RUN_PATH_MAX, WORM_RUN_MAX_SHARES);
+        return -1;
+    }
+    run->spec.shares[run->n_shares++] = folder;
     //  The folder in single quotes, each ' as '\''
     size_t size = strlen (argv[i]) + 4 * strlen (folder) + 32;
     run->script = calloc (1, size);
@@ -321,6 +345,9 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
          "copy this file or folder of the remote folder back here after "
          "(repeatable)"},
         {"env", "NAME[=VALUE]", "give the command this variable, ours or VALUE (repeatable)"},
+        {"share", "DIR",
+         "keep this folder of the host in sight in the command's private /tmp, /var/tmp "
+         "or /dev/shm (repeatable; what it writes there stays)"},
         {"timeout-run", "S", "stop the command after S seconds (SIGTERM, then SIGKILL)"},
         {"retry", "N", "start it again on another host after up to N evictions"},
         {"local-ok", NULL,
@@ -330,6 +357,10 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {"local-jobs", "M", "with -j: and up to M at a time here (default 0)"},
         {"keep-going", NULL, "-k, with -j: a failed command does not stop the others starting"},
         {"tag", NULL, "with -j: each line of a command's output starts with [ITS LINE]"},
+        {"headers", NULL,
+         "with -j: a line '==> line N: COMMAND <==' before each command's output (the "
+         "default when stdout is a terminal)"},
+        {"no-headers", NULL, "with -j: no such line, even on a terminal"},
         {"shell", NULL,
          "be a shell for make (wormsh): [-e] -c LINE runs LINE in this folder's path "
          "there, or here when no host is willing"},
@@ -337,6 +368,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
         {NULL, NULL, NULL},
     };
     s_run_t *run = calloc (1, sizeof *run);
+    run->headers = -1;
     char err[1024];
     int index = 0, rc = WORMCTL_EXIT_USAGE;
     s_short_options (options, run, argc, argv);
@@ -356,16 +388,21 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                       "umask is ours. An input keeps its relative path there (a path with '..'\n"
                       "or an absolute one goes by its last name); an output is a path in the\n"
                       "remote folder, copied to the same path here (a missing one is warned\n"
-                      "about). Exits with the command's status, 128+N when signal N ended it,\n"
-                      "75 when the host's owner came back (or the host fell silent) and no\n"
-                      "--retry was left, 127 when the host has no such command, 1 when no host\n"
-                      "ran it.\n\n"
+                      "about). /tmp, /var/tmp and /dev/shm are its own there (when the host's\n"
+                      "wormd is root): what it leaves in them, as any process it leaves\n"
+                      "running, is gone when it ends; --share DIR keeps a folder of the host's\n"
+                      "in them in sight. Exits with the command's status, 128+N when signal N\n"
+                      "ended it, 75 when the host's owner came back (or the host fell silent)\n"
+                      "and no --retry was left, 127 when the host has no such command, 1 when\n"
+                      "no host ran it.\n\n"
                       "With -j N it reads one shell command a line from stdin (blank lines and\n"
                       "#-comments skipped) and runs each as 'sh -c LINE', N at a time on willing\n"
                       "hosts (fewest of ours on a host first) and --local-jobs M here; a command\n"
                       "no host takes waits for a slot, or runs here in a free local one. Each\n"
                       "command's stdout and stderr are kept and printed whole, in the order of\n"
-                      "the lines; a failed one is named on stderr. Exits 0 when all exited 0,\n"
+                      "the lines, after a line '==> line N: COMMAND <==' on a terminal (or with\n"
+                      "--headers; --tag prefixes each line instead); a failed one is named on\n"
+                      "stderr. Exits 0 when all exited 0,\n"
                       "1 otherwise; without -k no command starts after one failed.\n\n"
                       "With --shell (the wormsh program) it is a shell for make: 'make -j8\n"
                       "SHELL=wormsh' runs each recipe line on a willing host, in the folder of\n"
@@ -380,8 +417,9 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
                                           "no COMMAND ('%s')", argv[index]);
         goto done;
     }
-    if (!run->jobs && (run->local_jobs || run->keep_going || run->tag)) {
-        rc = wormctl_usage_error (client, "--local-jobs, --keep-going and --tag go with -j N");
+    if (!run->jobs && (run->local_jobs || run->keep_going || run->tag || run->headers >= 0)) {
+        rc = wormctl_usage_error (client, "--local-jobs, --keep-going, --tag and --headers go "
+                                          "with -j N");
         goto done;
     }
     if (run->jobs && (run->shell || run->local_ok)) {
@@ -443,6 +481,7 @@ s_cmd_run (wormctl_client_t *client, int argc, char **argv)
             .local_jobs = (int) run->local_jobs,
             .keep_going = run->keep_going,
             .tag = run->tag,
+            .headers = run->headers > 0 || (run->headers < 0 && isatty (1)),
             .retries = run->retries,
             .signal_fd = s_signal_pipe[0],
         };

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_BACKOFF_MS 1000  //  after no host took a command, before asking again
@@ -439,6 +440,12 @@ s_print (s_pmake_t *self, s_job_t *job)
     char prefix[32];
     snprintf (prefix, sizeof prefix, "[%d] ", job->line);
     const char *tag = self->opts->tag ? prefix : NULL;
+    struct stat out_st, err_st;
+    bool wrote = (job->out && fstat (fileno (job->out), &out_st) == 0 && out_st.st_size > 0)
+                 || (job->err && fstat (fileno (job->err), &err_st) == 0 && err_st.st_size > 0);
+    if (self->opts->headers && !tag && wrote && !self->stdout_broken
+        && (printf ("==> line %d: %s <==\n", job->line, job->text) < 0 || fflush (stdout)))
+        self->stdout_broken = true;
     if (job->out && !self->stdout_broken && s_copy (job->out, 1, tag))
         self->stdout_broken = true;
     if (job->err)

@@ -21,6 +21,8 @@ typedef struct {
     int local_jobs;                  //  and here
     bool keep_going;                 //  a failure does not stop the rest (make -k)
     bool tag;                        //  each line of output starts with "[LINE] "
+    bool headers;                    //  without tag: "==> line N: TEXT <==" on stdout before
+                                     //  the output of each command that wrote any
     long retries;                    //  a command evicted this often goes elsewhere
     int signal_fd;                   //  one byte per signal that came to us
 } wormctl_pmake_opts_t;

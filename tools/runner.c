@@ -763,6 +763,15 @@ s_write_run (const wormctl_run_spec_t *spec, const char *claim, bool inputs,
     worm_wire_array (request, outputs);
     for (size_t i = 0; i < outputs; i++)
         worm_wire_str (request, spec->outputs[i]);
+    size_t shares = 0;
+    while (spec->shares[shares])
+        shares++;
+    if (shares) {
+        worm_wire_key (request, "share");
+        worm_wire_array (request, shares);
+        for (size_t i = 0; i < shares; i++)
+            worm_wire_str (request, spec->shares[i]);
+    }
     worm_wire_map_close (request);
 }
 

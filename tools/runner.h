@@ -29,6 +29,8 @@ typedef struct {
     unsigned timeout_s;                              //  its time limit, 0: none
     const char *inputs[WORMCTL_RUN_MAX_FILES + 1];   //  local paths, NULL-terminated
     const char *outputs[WORMCTL_RUN_MAX_FILES + 1];  //  paths in its folder, NULL-terminated
+    const char *shares[WORM_RUN_MAX_SHARES + 1];     //  absolute folders it keeps seeing in a
+                                                     //  private /tmp there, NULL-terminated
     const char *host;                                //  the host by name, NULL: the least loaded
     const char *local;                        //  this host's name when it may run the command
                                               //  itself (--local-ok), NULL: never

@@ -60,7 +60,8 @@ typedef struct {
     char program[WORM_AGENT_NAME_MAX + 1];      //  program name under programs_dir
     char worm[WORM_AGENT_NAME_MAX + 1];         //  worm the guest belongs to
     char workdir[PATH_MAX];     //  its private folder, removed when it ends
-    pid_t pid;                  //  its pid, also its process group
+    pid_t pid;                  //  its pid, also its process group (a run's: its keeper's)
+    bool keeper;                //  a run: pid is the keeper of its command (spawn.h)
     unsigned long long started_ticks;   //  its start in /proc (tells it from a later pid), 0 until read
     int64_t started_wall_ms;    //  when it started, wall clock
     char segment_id[WORM_TOKEN_ID_MAX];         //  a segment: its id, once it registered
@@ -159,6 +160,7 @@ struct worm_agent_t {
     int spawn_failures;             //  spawns that failed here in a row
     int64_t spawn_retry_ms;         //  monotonic: unwilling until then, after a failure
     char spawn_error[WORM_AGENT_REASON_MAX + 1];  //  the last failure, for the reason
+    bool private_tmp;               //  runs get a private /tmp, /var/tmp, /dev/shm (root only)
     //  Runs (run.c)
     zlist_t *runs;                  //  worm_run_t *, every run from its op to its exit
     //  Claims and killed worms (claims.c)
@@ -305,13 +307,22 @@ void worm_guests_free_strings (char **strings);
 /*  Starts guest, whose folder exists, with worm_spawn as the guest user
     under the guest limits, at nice 19 (and SCHED_IDLE with sched_idle),
     with no_new_privs and SIGKILL as parent death signal: output to
-    log_path and stdin_text as stdin, or stdio's three descriptors. Returns
-    its pid, and the guest is in the list (and guests.list) from then on;
-    or -1 with the reason in err, and the guest is still the caller's. */
+    log_path and stdin_text as stdin, or stdio's three descriptors. With
+    visible (a run's: its folder and the folders it shares, NULL-terminated)
+    the program runs below a keeper, and in a private /tmp, /var/tmp and
+    /dev/shm where the agent can give one (spawn.h); guest->pid is then the
+    keeper's. Returns its pid, and the guest is in the list (and
+    guests.list) from then on; or -1 with the reason in err, and the guest
+    is still the caller's. */
 pid_t worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path,
                           char **argv, char **envp, const char *log_path,
-                          const char *stdin_text, const int *stdio, bool sched_idle, char *err,
-                          size_t cap);
+                          const char *stdin_text, const int *stdio, bool sched_idle,
+                          const char *const *visible, char *err, size_t cap);
+
+/*  SIGKILL to every process of guest's tree; a run's keeper is spared and
+    sent SIGCONT instead, so that it kills what was forked meanwhile and
+    ends. Returns how many processes were signalled. */
+int worm_guests_kill (worm_agent_t *self, worm_guest_t *guest);
 
 //  --------------------------------------------------------------------------
 //  run.c

@@ -25,6 +25,7 @@
 #define WORM_AGENT_RELAY_TIMEOUT_MS 1500    //  a relayed request's answer is awaited this long
 #define WORM_AGENT_TELL_LINGER_MS 100       //  what we tell a segment may still leave this long
                                             //  after we close its connection
+#define WORM_AGENT_STOP_KEEPER_MS 1000     //  at shutdown, a run's keeper gets this to end its tree
 #define WORM_AGENT_STOP_POLL_MS 20          //  at shutdown, how often ended guests are looked for
 #define WORM_AGENT_SWEEP_POLL_MS 10         //  at start, how often a former life's are
 #define WORM_AGENT_LOG_PERIOD_MS 5000       //  a rate-limited log line comes at most this often
@@ -76,6 +77,7 @@
 #define WORM_RUN_MAX_ENV 64             //  environment variables a client names
 #define WORM_RUN_ENV_NAME_MAX 63        //  bytes in one environment name
 #define WORM_RUN_MAX_OUTPUTS 64         //  outputs a client asks for
+#define WORM_RUN_MAX_SHARES 16          //  folders a command keeps seeing in its private /tmp
 #define WORM_RUN_PATH_MAX 1023          //  bytes in a path inside a run's folder
 #define WORM_RUN_TYPE_MAX 7             //  "file" or "dir"
 #define WORM_RUN_SIGNAL_MAX 15          //  a signal's name ("USR1")

@@ -111,6 +111,8 @@ static const worm_field_t s_run[] = {
     {.name = "inputs", .type = WORM_FIELD_BOOL},
     {.name = "outputs", .type = WORM_FIELD_ARRAY, .max = WORM_RUN_MAX_OUTPUTS,
      .item = &s_run_path},
+    {.name = "share", .type = WORM_FIELD_ARRAY, .max = WORM_RUN_MAX_SHARES,
+     .item = &s_run_path},
     {.name = NULL}};
 #define S_RUN_ID {.name = "run", .type = WORM_FIELD_STR, .required = true, \
                   .max = WORM_AGENT_GUEST_ID_MAX}

@@ -214,7 +214,8 @@ worm_guests_new (worm_agent_t *self, const worm_claim_t *claim, const char *laun
 pid_t
 worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, char **argv,
                     char **envp, const char *log_path, const char *stdin_text,
-                    const int *stdio, bool sched_idle, char *err, size_t cap)
+                    const int *stdio, bool sched_idle, const char *const *visible,
+                    char *err, size_t cap)
 {
     const worm_user_t *user = self->config.guest_user_other ? &self->config.guest_user : NULL;
     worm_spawn_spec_t spec = {.path = path,
@@ -232,10 +233,15 @@ worm_guests_launch (worm_agent_t *self, worm_guest_t *guest, const char *path, c
                               .max_procs = self->config.guest_procs,
                               .stdin_text = stdin_text,
                               .stdio = stdio,
-                              .parent_death_signal = SIGKILL};
+                              .parent_death_signal = SIGKILL,
+                              .keeper = visible != NULL,
+                              .private_tmp = visible && self->private_tmp,
+                              .tmp_bytes = self->config.guest_memory,
+                              .visible = visible};
     pid_t pid = worm_spawn (&spec, err, cap);
     if (pid < 0)
         return -1;
+    guest->keeper = spec.keeper;
     self->spawn_failures = 0;
     self->spawn_retry_ms = 0;
     guest->pid = pid;
@@ -349,8 +355,8 @@ worm_agent_op_spawn (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t 
         //  an eviction never waits behind an ECM curve.
         bool segment = strcmp (program, WORM_AGENT_SEGMENT_PROGRAM) == 0;
         pid = worm_guests_launch (self, guest, path, argv, envp, log_path,
-                                  worm_secret[0] ? worm_secret : NULL, NULL, !segment, err,
-                                  sizeof err);
+                                  worm_secret[0] ? worm_secret : NULL, NULL, !segment, NULL,
+                                  err, sizeof err);
     }
     worm_guests_free_strings (argv);
     worm_guests_free_strings (envp);

@@ -173,6 +173,16 @@ worm_guests_prepare (worm_agent_t *self, char *err, size_t cap)
             || worm_user_reach (&config->guest_user, config->programs_dir, err, cap))
             return -1;
     }
+    //  Runs' private /tmp: said once here, whichever way it goes
+    char why[256] = "wormd is not root";
+    self->private_tmp = config->guest_user_other && worm_spawn_private_tmp_probe (why, sizeof why) == 0;
+    if (config->allow_run)
+        worm_log ("commands run here (wormd --allow-run) get %s", self->private_tmp
+                  ? "a private /tmp, /var/tmp and /dev/shm each, removed when they end"
+                  : "no private /tmp: they share this host's /tmp, /var/tmp and /dev/shm, "
+                    "and what they leave there stays");
+    if (config->allow_run && !self->private_tmp)
+        worm_log ("no private /tmp for commands: %s", why);
     //  0 leaves wormd's own limit
     char memory[32] = "none", files[32] = "wormd's", procs[32] = "wormd's";
     if (config->guest_memory)
@@ -415,6 +425,18 @@ worm_guests_stop_all (worm_agent_t *self)
     }
     while (zlist_size (self->guests)) {
         worm_guest_t *guest = zlist_first (self->guests);
+        if (guest->keeper) {
+            //  Its keeper ends the rest of its tree, escaped ones included
+            worm_guests_kill (self, guest);
+            siginfo_t info;
+            int64_t until = worm_now_ms () + WORM_AGENT_STOP_KEEPER_MS;
+            do {
+                memset (&info, 0, sizeof info);
+                if (waitid (P_PID, guest->pid, &info, WEXITED | WNOHANG | WNOWAIT) || info.si_pid)
+                    break;
+                zclock_sleep (WORM_AGENT_STOP_POLL_MS);
+            } while (worm_now_ms () < until);
+        }
         kill (-guest->pid, SIGKILL);
         int status = 0;
         struct rusage usage;
@@ -426,15 +448,30 @@ worm_guests_stop_all (worm_agent_t *self)
     }
 }
 
+int
+worm_guests_kill (worm_agent_t *self, worm_guest_t *guest)
+{
+    char marker[WORM_AGENT_MARKER_MAX + 1];
+    worm_guests_marker (self, guest, marker, sizeof marker);
+    if (!guest->keeper)
+        return worm_proctree_signal (guest->pid, marker, SIGKILL);
+    static pid_t pids[WORM_PROCTREE_MAX];
+    int count = worm_proctree_collect (guest->pid, marker, pids, WORM_PROCTREE_MAX);
+    int killed = 0;
+    for (int i = 0; i < count; i++)
+        if (pids[i] != guest->pid && kill (pids[i], SIGKILL) == 0)
+            killed++;
+    kill (guest->pid, SIGCONT);
+    return killed;
+}
+
 void
 worm_guests_kill_late (worm_agent_t *self)
 {
     int64_t now = worm_now_ms ();
     for (worm_guest_t *guest = zlist_first (self->guests); guest; guest = zlist_next (self->guests))
         if (guest->stopping && !guest->killed && now >= guest->kill_at_ms) {
-            char marker[WORM_AGENT_MARKER_MAX + 1];
-            worm_guests_marker (self, guest, marker, sizeof marker);
-            int count = worm_proctree_signal (guest->pid, marker, SIGKILL);
+            int count = worm_guests_kill (self, guest);
             guest->killed = true;
             worm_log ("guest %s ignored SIGTERM for %.1f s: SIGKILL to %d process(es)", guest->id,
                       (double) (now - guest->evict_started_ms) / 1000.0, count);

@@ -299,6 +299,7 @@ s_destroy (worm_agent_t *self, worm_run_t **run_p)
     zlist_destroy (&run->sending);
     worm_guests_free_strings (run->argv);
     worm_guests_free_strings (run->envp);
+    worm_guests_free_strings (run->visible);
     zframe_destroy (&run->client);
     free (run);
     *run_p = NULL;
@@ -525,7 +526,7 @@ s_start (worm_agent_t *self, worm_run_t *run, worm_guest_t *guest, char *err, si
     }
     int stdio[3] = {in[0], out[1], errs[1]};
     pid_t pid = worm_guests_launch (self, guest, run->path, run->argv, run->envp, NULL, NULL, stdio,
-                                    true, err, cap);
+                                    true, (const char *const *) run->visible, err, cap);
     close (in[0]);
     close (out[1]);
     close (errs[1]);
@@ -671,14 +672,16 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
 {
     const msgpack_object_array *words = NULL;
     const msgpack_object *env = NULL;
-    const msgpack_object_array *outputs = NULL;
+    const msgpack_object_array *outputs = NULL, *shares = NULL;
     uint64_t umask_value = 077, timeout_ms = 0;
     if (worm_wire_get_array (reader, reader->root, "argv", &words, WORM_RUN_MAX_ARGS)
         || worm_wire_get_map (reader, reader->root, "env", &env) == -1
         || worm_wire_get_array (reader, reader->root, "outputs", &outputs, WORM_RUN_MAX_OUTPUTS)
                == -1
         || worm_wire_get_u64 (reader, reader->root, "umask", &umask_value)
-        || worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1) {
+        || worm_wire_get_u64 (reader, reader->root, "timeout_ms", &timeout_ms) == -1
+        || worm_wire_get_array (reader, reader->root, "share", &shares, WORM_RUN_MAX_SHARES)
+               == -1) {
         snprintf (err, cap, "run: %s", reader->error);
         return -1;
     }
@@ -753,6 +756,20 @@ s_read_command (worm_agent_t *self, worm_wire_reader_t *reader, worm_run_t *run,
             return -1;
         }
         zlist_append (run->outputs, strdup (path));
+    }
+    //  What stays visible in its private /tmp: its folder, and what it shares
+    size_t n_shares = shares ? shares->size : 0;
+    run->visible = calloc (n_shares + 2, sizeof (char *));
+    run->visible[0] = zsys_sprintf ("%s", run->workdir);
+    for (uint32_t i = 0; i < n_shares; i++) {
+        char path[WORM_RUN_PATH_MAX + 1];
+        if (worm_wire_obj_str (reader, &shares->ptr[i], "share[]", path, sizeof path)
+            || path[0] != '/') {
+            snprintf (err, cap, "run: share[%u] is not an absolute path of at most %d bytes", i,
+                      WORM_RUN_PATH_MAX);
+            return -1;
+        }
+        run->visible[i + 1] = zsys_sprintf ("%s", path);
     }
     return 0;
 }
@@ -952,11 +969,9 @@ worm_agent_op_run_signal (worm_agent_t *self, zframe_t *identity, worm_wire_read
     }
     if (!run->guest)
         return;
-    if (number == SIGKILL) {
-        char marker[WORM_AGENT_MARKER_MAX + 1];
-        worm_guests_marker (self, run->guest, marker, sizeof marker);
-        worm_proctree_signal (run->guest->pid, marker, SIGKILL);
-    } else
+    if (number == SIGKILL)
+        worm_guests_kill (self, run->guest);
+    else
         kill (-run->guest->pid, number);
     //  A guest's process group has no terminal and is orphaned (its leader's
     //  parent, the agent, is in another session), where the kernel drops the

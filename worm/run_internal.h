@@ -41,6 +41,8 @@ struct _worm_run_t {
     char workdir[PATH_MAX];                 //  its folder
     char path[PATH_MAX];                    //  LOADING: the program to start
     char **argv, **envp;                    //  LOADING: its words and environment
+    char **visible;                         //  its folder and the folders it shares (in a
+                                            //  private /tmp), NULL-terminated
     int put_fd;                             //  LOADING: the input file being written, -1: none
     char put_path[WORM_RUN_PATH_MAX + 1];   //  and its path
     int puts;                               //  entries put so far

@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 //  What the child was doing when it failed; it reports this and errno
@@ -29,6 +32,8 @@ typedef enum {
     STEP_RLIMIT_DATA,
     STEP_RLIMIT_NOFILE,
     STEP_RLIMIT_NPROC,
+    STEP_PRIVATE_TMP,
+    STEP_KEEPER,
     STEP_SETGROUPS,
     STEP_SETGID,
     STEP_SETUID,
@@ -50,6 +55,8 @@ static const char *s_step_names[] = {
     [STEP_RLIMIT_DATA] = "setrlimit RLIMIT_DATA",
     [STEP_RLIMIT_NOFILE] = "setrlimit RLIMIT_NOFILE",
     [STEP_RLIMIT_NPROC] = "setrlimit RLIMIT_NPROC",
+    [STEP_PRIVATE_TMP] = "a private /tmp (mount namespace)",
+    [STEP_KEEPER] = "start its keeper",
     [STEP_SETGROUPS] = "setgroups",
     [STEP_SETGID] = "setgid",
     [STEP_SETUID] = "setuid",
@@ -164,6 +171,254 @@ s_child_log_stdin (const worm_spawn_spec_t *spec, int report)
         s_child_fail (report, spec->path, STEP_DUP, errno);
 }
 
+//  --------------------------------------------------------------------------
+//  The keeper and the private /tmp, in the child. Only async-signal-safe
+//  calls: the caller may have threads.
+
+//  Writes n in decimal after text into buf ("/proc/" 42 -> "/proc/42").
+static void
+s_number_path (char *buf, size_t cap, const char *text, long n, const char *tail)
+{
+    size_t len = 0;
+    s_append (buf, cap, &len, text);
+    char digits[24];
+    int at = (int) sizeof digits - 1;
+    digits[at] = 0;
+    do
+        digits[--at] = (char) ('0' + n % 10);
+    while ((n /= 10) > 0 && at > 0);
+    s_append (buf, cap, &len, digits + at);
+    s_append (buf, cap, &len, tail);
+}
+
+//  The parent of pid from /proc/PID/stat, or -1.
+static pid_t
+s_parent_of (pid_t pid)
+{
+    char path[48], text[512];
+    s_number_path (path, sizeof path, "/proc/", pid, "/stat");
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t size = read (fd, text, sizeof text - 1);
+    close (fd);
+    if (size <= 0)
+        return -1;
+    text[size] = 0;
+    //  "PID (NAME) S PPID ...": the name may hold anything, so the last ')'
+    char *at = NULL;
+    for (char *p = text; *p; p++)
+        if (*p == ')')
+            at = p;
+    if (!at || !at[1] || !at[2] || !at[3] || at[4] < '0' || at[4] > '9')
+        return -1;
+    long ppid = 0;
+    for (at += 4; *at >= '0' && *at <= '9'; at++)
+        ppid = ppid * 10 + (*at - '0');
+    return (pid_t) ppid;
+}
+
+//  SIGKILLs every child of this process (found in /proc).
+static void
+s_kill_children (void)
+{
+    pid_t self = getpid ();
+    int dir = open ("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return;
+    char buf[8192];
+    ssize_t size;
+    while ((size = getdents64 (dir, buf, sizeof buf)) > 0)
+        for (ssize_t at = 0; at < size;) {
+            struct dirent64 *entry = (struct dirent64 *) (buf + at);
+            at += entry->d_reclen;
+            long pid = 0;
+            const char *c = entry->d_name;
+            while (*c >= '0' && *c <= '9')
+                pid = pid * 10 + (*c++ - '0');
+            if (!*c && pid > 0 && s_parent_of ((pid_t) pid) == self)
+                kill ((pid_t) pid, SIGKILL);
+        }
+    close (dir);
+}
+
+//  The keeper, once the program started: waits for it (SIGKILLs it when
+//  the caller ends: SIGALRM is its parent death signal), then SIGKILLs
+//  whatever is left below it until nothing is, and ends as the program
+//  did. Never returns.
+static void
+s_keep (pid_t program, const sigset_t *waited)
+{
+    //  It holds none of the program's files: its pipes end with its tree
+    for (int fd = 0; fd < 1024; fd++)
+        close (fd);
+    static const int ignored[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+                                  SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE};
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        signal (ignored[i], SIG_IGN);
+    int status = 0;
+    for (bool over = false; !over;) {
+        int got;
+        pid_t pid;
+        while ((pid = waitpid (-1, &got, WNOHANG)) > 0)
+            if (pid == program) {
+                status = got;
+                over = true;
+            }
+        if (pid < 0 && errno == ECHILD)
+            over = true;
+        if (!over && sigwaitinfo (waited, NULL) == SIGALRM)
+            kill (program, SIGKILL);
+    }
+    //  Orphans come to us; those that are not dead yet are killed again
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    for (;;) {
+        s_kill_children ();
+        pid_t pid;
+        int got;
+        while ((pid = waitpid (-1, &got, WNOHANG)) > 0)
+            ;
+        if (pid < 0 && errno == ECHILD)
+            break;
+        nanosleep (&pause, NULL);
+    }
+    if (WIFSIGNALED (status)) {
+        //  By the same signal, without a core of the keeper (the caller's memory)
+        int sig = WTERMSIG (status);
+        struct rlimit none = {0, 0};
+        setrlimit (RLIMIT_CORE, &none);
+        signal (sig, SIG_DFL);
+        sigset_t set;
+        sigemptyset (&set);
+        sigaddset (&set, sig);
+        sigprocmask (SIG_UNBLOCK, &set, NULL);
+        kill (getpid (), sig);
+        _exit (128 + sig);
+    }
+    _exit (WEXITSTATUS (status));
+}
+
+//  Becomes the keeper and forks the program: returns in the program, with
+//  the keeper's pid (its parent now); the keeper never returns. A failure
+//  ends the child with the step.
+static pid_t
+s_keeper (const worm_spawn_spec_t *spec, int report, pid_t parent)
+{
+    //  Blocked before anything can send them, so that none is lost
+    sigset_t waited, old;
+    sigemptyset (&waited);
+    sigaddset (&waited, SIGCHLD);
+    sigaddset (&waited, SIGALRM);
+    sigprocmask (SIG_BLOCK, &waited, &old);
+    if (spec->parent_death_signal) {
+        if (prctl (PR_SET_PDEATHSIG, SIGALRM, 0, 0, 0))
+            s_child_fail (report, spec->path, STEP_DEATH_SIGNAL, errno);
+        if (getppid () != parent)
+            s_child_fail (report, spec->path, STEP_PARENT_GONE, ESRCH);
+    }
+    if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+        s_child_fail (report, spec->path, STEP_KEEPER, errno);
+    //  No one but root reads its memory, a copy of the caller's
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid_t keeper = getpid ();
+    pid_t program = fork ();
+    if (program < 0)
+        s_child_fail (report, spec->path, STEP_KEEPER, errno);
+    if (program == 0) {
+        sigprocmask (SIG_SETMASK, &old, NULL);
+        return keeper;
+    }
+    s_keep (program, &waited);
+    return -1;
+}
+
+//  Creates path's folders below top (a fresh tmpfs), 0711 root's.
+static void
+s_make_path (char *path, size_t top)
+{
+    for (size_t at = top + 1; path[at - 1]; at++)
+        if (path[at] == '/' || !path[at]) {
+            char saved = path[at];
+            path[at] = 0;
+            mkdir (path, 0711);
+            path[at] = saved;
+        }
+}
+
+//  A mount namespace of its own with fresh tmpfs on /tmp, /var/tmp and
+//  /dev/shm, and spec->visible bound back where those hide them. Returns
+//  0, or an errno.
+static int
+s_private_tmp (const worm_spawn_spec_t *spec)
+{
+    static const char *const dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
+    if (unshare (CLONE_NEWNS) || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+        return errno;
+    //  The folders to keep, opened as the user: one it cannot reach stays hidden
+    int fds[WORM_SPAWN_VISIBLE_MAX];
+    char real[WORM_SPAWN_VISIBLE_MAX][PATH_MAX];
+    int count = 0;
+    if (spec->user) {
+        if (setgroups (1, &spec->user->gid))
+            return errno;
+        setfsgid (spec->user->gid);
+        setfsuid (spec->user->uid);
+    }
+    for (int i = 0; spec->visible && spec->visible[i] && count < WORM_SPAWN_VISIBLE_MAX; i++) {
+        int fd = open (spec->visible[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char link[48];
+        s_number_path (link, sizeof link, "/proc/self/fd/", fd, "");
+        ssize_t len = readlink (link, real[count], PATH_MAX - 1);
+        if (len <= 0 || real[count][0] != '/') {
+            close (fd);
+            continue;
+        }
+        real[count][len] = 0;
+        fds[count++] = fd;
+    }
+    setfsuid (0);
+    setfsgid (0);
+    char options[64];
+    size_t len = 0;
+    s_append (options, sizeof options, &len, "mode=1777,size=");
+    if (spec->tmp_bytes)
+        s_number_path (options + len, sizeof options - len, "", (long) spec->tmp_bytes, "");
+    else
+        s_append (options, sizeof options, &len, "25%");
+    const char *mounted[3];
+    int n_mounted = 0;
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (lstat (dirs[i], &st) || !S_ISDIR (st.st_mode))
+            continue;
+        if (mount ("tmpfs", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, options))
+            return errno;
+        mounted[n_mounted++] = dirs[i];
+    }
+    umask (0);
+    for (int i = 0; i < count; i++) {
+        struct stat was, now;
+        if (fstat (fds[i], &was) == 0 && stat (real[i], &now) == 0 && was.st_dev == now.st_dev
+            && was.st_ino == now.st_ino)
+            continue;   //  not hidden
+        for (int k = 0; k < n_mounted; k++) {
+            size_t top = strlen (mounted[k]);
+            if (strncmp (real[i], mounted[k], top) || (real[i][top] && real[i][top] != '/'))
+                continue;
+            s_make_path (real[i], top);
+            char from[48];
+            s_number_path (from, sizeof from, "/proc/self/fd/", fds[i], "");
+            if (mount (from, real[i], NULL, MS_BIND | MS_REC, NULL))
+                return errno;
+        }
+    }
+    for (int i = 0; i < count; i++)
+        close (fds[i]);
+    return 0;
+}
+
 //  In the child: everything between fork and exec. Never returns.
 static void
 s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
@@ -200,6 +455,14 @@ s_child (const worm_spawn_spec_t *spec, int report, pid_t parent)
         s_child_fail (report, spec->path, STEP_RLIMIT_NOFILE, errno);
     if (s_limit (RLIMIT_NPROC, spec->max_procs))
         s_child_fail (report, spec->path, STEP_RLIMIT_NPROC, errno);
+    if (spec->private_tmp) {
+        int error = s_private_tmp (spec);
+        if (error)
+            s_child_fail (report, spec->path, STEP_PRIVATE_TMP, error);
+    }
+    //  From here on, in the program: the keeper stays behind as its parent
+    if (spec->keeper)
+        parent = s_keeper (spec, report, parent);
     if (spec->user) {
         int step = s_become (spec->user);
         if (step)
@@ -282,6 +545,40 @@ worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap)
         return -1;
     }
     return pid;
+}
+
+int
+worm_spawn_private_tmp_probe (char *err, size_t cap)
+{
+    int pipe_fd;
+    pid_t pid = s_fork_piped (&pipe_fd, err, cap);
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        //  What failed and its errno, or nothing
+        int result[2] = {0, 0};
+        if (unshare (CLONE_NEWNS))
+            result[0] = 1, result[1] = errno;
+        else if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+            result[0] = 2, result[1] = errno;
+        else if (mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=1m"))
+            result[0] = 3, result[1] = errno;
+        if (result[0]) {
+            ssize_t unused = write (pipe_fd, result, sizeof result);
+            (void) unused;
+        }
+        _exit (0);
+    }
+    int result[2];
+    bool failed = s_read_piped (pipe_fd, result, sizeof result);
+    waitpid (pid, NULL, 0);
+    if (failed) {
+        static const char *steps[] = {"", "unshare CLONE_NEWNS", "make / a private mount",
+                                      "mount a tmpfs on /tmp"};
+        snprintf (err, cap, "%s: %s", steps[result[0] & 3], strerror (result[1]));
+        return -1;
+    }
+    return 0;
 }
 
 int

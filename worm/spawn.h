@@ -47,15 +47,50 @@ typedef struct {
                                    //  ends (PR_SET_PDEATHSIG, set after the user change),
                                    //  0 for none. A caller that dies before the program
                                    //  starts makes the start fail
+    bool keeper;                   //  the program runs below a keeper (see below)
+    bool private_tmp;              //  fresh tmpfs on /tmp, /var/tmp and /dev/shm in a mount
+                                   //  namespace of its own (needs root; see below)
+    unsigned long tmp_bytes;       //  the size of each, 0 for a quarter of the memory
+    const char *const *visible;    //  with private_tmp: folders that stay visible at their
+                                   //  place, NULL-terminated (NULL for none)
 } worm_spawn_spec_t;
+
+#define WORM_SPAWN_VISIBLE_MAX 20  //  entries of visible used, at most
 
 /*  Starts the program. The log is opened before the user changes (it is
     the caller's file), then limits are set, then the user changes, then
     the working directory, so that the program's user must be able to reach
     it; the parent death signal is set after the user change. Returns its pid (also its process group id), or -1 with the reason
     in err, including a failure of exec itself; a failure in the child is
-    also written to the log as one line. */
+    also written to the log as one line.
+
+    With keeper, the pid returned is the keeper's: a process that stays in
+    the program's session and group, keeps the caller's uid (so the program
+    cannot signal it when it runs as another user), makes itself a child
+    subreaper and forks the program. Every process the program leaves
+    orphaned comes back to the keeper, whatever session or environment it
+    took. When the program ends the keeper SIGKILLs every process left below
+    it until none is, then exits with the program's status, or dies by the
+    same signal. It ignores SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+    SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU and SIGPIPE, so that those sent to
+    the group reach the program alone; SIGKILL ends it. The program's parent
+    death signal is then the keeper's; the keeper's own, when the caller
+    ends, makes it SIGKILL the program and everything below it.
+
+    With private_tmp (user needed: the caller is root), the program gets a
+    mount namespace where / is a private recursive mount and /tmp, /var/tmp
+    and /dev/shm (those that are folders, not links) are fresh tmpfs (mode
+    1777, tmp_bytes each, nosuid, nodev): what it writes there is gone with
+    its last process. Each folder of visible that user can reach (opened as
+    that user before anything is mounted; one it cannot is left out) and
+    that the new mounts hide is bound back at its real path (the workdir
+    under /tmp, a shared build folder). */
 pid_t worm_spawn (const worm_spawn_spec_t *spec, char *err, size_t cap);
+
+/*  Whether this process may give a program a private /tmp (worm_spawn's
+    private_tmp): tries it in a child. Returns 0, or -1 with the reason in
+    err. */
+int worm_spawn_private_tmp_probe (char *err, size_t cap);
 
 /*  Looks a user up by name. Returns 0, or -1 when there is no such user
     (the reason in err). */

@@ -8,6 +8,7 @@
     and an rmtree that follows no link. Everything happens in a fresh
     folder, removed at the end, and every child is killed by pid on the way
     out, also when a check fails. */
+#include "proctree.h"
 #include "spawn.h"
 #include "log.h"
 #include "../tests/check.h"
@@ -531,6 +532,49 @@ main (int argc, char **argv)
     CHECK_EQ (worm_rmtree (s_path ("tree")), 0);             //  nothing there is fine
     CHECK_EQ (worm_rmtree (s_path ("a/file")), 0);           //  a file too
     CHECK (access (s_path ("a/file"), F_OK) != 0);
+
+    //  A keeper: the program's orphan, in a session of its own and without
+    //  our environment, is SIGKILLed when the program ends; the keeper
+    //  exits with its status, or dies by its signal; a signal to the group
+    //  reaches the program, not the keeper
+    {
+        char script[PATH_MAX + 200];
+        snprintf (script, sizeof script,
+                  "(setsid env -i /bin/sh -c 'echo $$ >%s; exec sleep 100' </dev/null >/dev/null "
+                  "2>&1 &); while [ ! -s %s ]; do sleep 0.01; done; exit 3",
+                  s_path ("orphan"), s_path ("orphan"));
+        char *sh_argv[] = {"sh", "-c", script, NULL};
+        char *sh_env[] = {"PATH=/usr/bin:/bin", NULL};
+        worm_spawn_spec_t keep = {.path = "/bin/sh", .argv = sh_argv, .envp = sh_env,
+                                  .umask = 077, .keeper = true, .parent_death_signal = SIGKILL};
+        pid_t keeper = s_started (worm_spawn (&keep, err, sizeof err));
+        int status = s_wait_exit (keeper);
+        CHECK (WIFEXITED (status));
+        CHECK_EQ (WEXITSTATUS (status), 3);
+        pid_t orphan = (pid_t) atoi (s_read (s_path ("orphan")));
+        CHECK (orphan > 0);
+        int64_t deadline = worm_now_ms () + 3000;
+        while (!worm_proc_gone (orphan) && worm_now_ms () < deadline)
+            usleep (5 * 1000);
+        CHECK (worm_proc_gone (orphan));
+        if (!worm_proc_gone (orphan))
+            kill (orphan, SIGKILL);
+
+        //  SIGTERM to the group: the program dies of it, the keeper with it
+        char *wait_argv[] = {"sh", "-c", "echo $$ >ready; exec sleep 100", NULL};
+        keep.argv = wait_argv;
+        keep.workdir = s_dir;
+        keeper = s_started (worm_spawn (&keep, err, sizeof err));
+        deadline = worm_now_ms () + 3000;
+        while (!s_read (s_path ("ready"))[0] && worm_now_ms () < deadline)
+            usleep (5 * 1000);
+        CHECK (s_read (s_path ("ready"))[0]);
+        CHECK (atoi (s_read (s_path ("ready"))) != keeper);   //  the program is its child
+        CHECK_EQ (kill (-keeper, SIGTERM), 0);
+        status = s_wait_exit (keeper);
+        CHECK (WIFSIGNALED (status));
+        CHECK_EQ (WTERMSIG (status), SIGTERM);
+    }
 
     char exe_dir[PATH_MAX], self_copy[PATH_MAX];
     CHECK_EQ (worm_exe_dir (exe_dir, sizeof exe_dir), 0);
