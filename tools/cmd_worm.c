@@ -4,6 +4,7 @@
 */
 #include "client.h"
 #include "print.h"
+#include "watch.h"
 #include "worms.h"
 
 #include "log.h"
@@ -130,52 +131,26 @@ s_status_row (const wormctl_client_t *client, const wormctl_segments_t *found, i
             round_text, processes);
 }
 
-//  How often status --watch looks for the worm's segments again through the
-//  host agents (in between it asks the ones it knows)
-#define S_WATCH_FIND_MS 1000
+typedef struct {
+    const wormctl_client_t *client;
+    const char *name;
+} s_watch_t;
 
-//  status --watch: worm NAME's freshest view every interval_ms, one line
-//  each, until interrupted.
-static int
-s_status_watch (wormctl_client_t *client, const char *name, int interval_ms)
+//  status --watch: one line a poll
+static void
+s_watch_line (void *arg, const wormctl_segments_t *view, int64_t at_ms)
 {
-    wormctl_segments_t *found = calloc (1, sizeof *found);
-    char err[512];
-    int64_t found_at = 0;
-    int rc = 0;
-    while (!zsys_interrupted) {
-        int64_t started = worm_now_ms ();
-        if (started - found_at >= S_WATCH_FIND_MS || found->count == 0) {
-            wormctl_segments_t *again = calloc (1, sizeof *again);
-            if (wormctl_find_segments (client, name, false, again, NULL, err, sizeof err)) {
-                free (again);
-                if (zsys_interrupted)
-                    break;
-                fprintf (stderr, "wormctl status: %s\n", err);
-                rc = 1;
-                break;
-            }
-            free (found);
-            found = again;
-            found_at = started;
-        }
-        wormctl_ask_segments (found, interval_ms < 1000 ? interval_ms : 1000);
-        if (zsys_interrupted)
-            break;
-        if (found->count)
-            s_status_row (client, found, 0, worm_wall_ms (), true);
-        else if (client->json)
-            printf ("{\"at_ms\": %lld, \"name\": \"%s\", \"segments\": 0}\n",
-                    (long long) worm_wall_ms (), name);
-        else
-            printf ("%s: no segment found\n", name);
-        fflush (stdout);
-        int64_t left = started + interval_ms - worm_now_ms ();
-        if (left > 0)
-            zclock_sleep ((int) left);
+    s_watch_t *watch = (s_watch_t *) arg;
+    if (view->count)
+        s_status_row (watch->client, view, 0, at_ms, true);
+    else if (watch->client->json) {
+        printf ("{\"at_ms\": %lld, \"name\": ", (long long) at_ms);
+        wormctl_json_string (stdout, watch->name);
+        printf (", \"segments\": 0}\n");
     }
-    free (found);
-    return rc;
+    else
+        printf ("%s: no segment found\n", watch->name);
+    fflush (stdout);
 }
 
 static int
@@ -216,9 +191,10 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
                               "as the segment with the freshest copy of the token (latest epoch\n"
                               "and hop) sees it. Exits 1 when no host answered (every one\n"
                               "refused, or none was there); a host that did not answer is named\n"
-                              "on stderr. --watch asks NAME's segments again and again (and the\n"
-                              "host agents for them once a second) and prints a line each time,\n"
-                              "with the time it was seen, until Ctrl-C or SIGTERM.\n");
+                              "on stderr. --watch keeps a connection to each of NAME's segments\n"
+                              "(found through the host agents once a second), asks them every MS\n"
+                              "ms and prints a line each time, with the time of the poll's end,\n"
+                              "until Ctrl-C or SIGTERM.\n");
     if (rc >= 0)
         return rc;
     if (index < argc)
@@ -230,8 +206,10 @@ s_cmd_status (wormctl_client_t *client, int argc, char **argv)
     rc = wormctl_ready (client);
     if (rc >= 0)
         return rc;
-    if (watch_ms)
-        return s_status_watch (client, name, (int) watch_ms);
+    if (watch_ms) {
+        s_watch_t watch = {client, name};
+        return wormctl_watch (client, name, (int) watch_ms, s_watch_line, &watch);
+    }
     wormctl_segments_t *found = wormctl_search (client, name);
     if (!found)
         return 1;

@@ -185,6 +185,22 @@ wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *ap
     }
 }
 
+bool
+wormctl_segment_status_parse (worm_wire_reader_t *reply, wormctl_segment_t *segment)
+{
+    bool ok = false;
+    return worm_wire_get_bool (reply, reply->root, "ok", &ok) == 0 && ok
+           && worm_wire_get_bool (reply, reply->root, "holds_token", &segment->holds_token) == 0
+           && worm_wire_get_str (reply, reply->root, "app", segment->app, sizeof segment->app) == 0
+           && worm_wire_get_str (reply, reply->root, "state", segment->state,
+                                 sizeof segment->state) == 0
+           && worm_wire_get_u64 (reply, reply->root, "epoch", &segment->epoch) == 0
+           && worm_wire_get_u64 (reply, reply->root, "seq", &segment->seq) == 0
+           && worm_wire_get_u64 (reply, reply->root, "live", &segment->live) == 0
+           && worm_wire_get_u64 (reply, reply->root, "target", &segment->target) == 0
+           && worm_wire_get_u64 (reply, reply->root, "round_ms", &segment->round_ms) == 0;
+}
+
 //  Asks one segment how it sees its worm.
 static void
 s_segment_status (wormctl_segment_t *segment, int timeout_ms)
@@ -194,15 +210,7 @@ s_segment_status (wormctl_segment_t *segment, int timeout_ms)
     char err[256];
     if (worm_ctl_request (segment->endpoint, segment->key, "status", NULL, NULL, timeout_ms,
                           &reply, err, sizeof err) == 0
-        && worm_wire_get_bool (&reply, reply.root, "holds_token", &segment->holds_token) == 0
-        && worm_wire_get_str (&reply, reply.root, "app", segment->app, sizeof segment->app) == 0
-        && worm_wire_get_str (&reply, reply.root, "state", segment->state,
-                              sizeof segment->state) == 0
-        && worm_wire_get_u64 (&reply, reply.root, "epoch", &segment->epoch) == 0
-        && worm_wire_get_u64 (&reply, reply.root, "seq", &segment->seq) == 0
-        && worm_wire_get_u64 (&reply, reply.root, "live", &segment->live) == 0
-        && worm_wire_get_u64 (&reply, reply.root, "target", &segment->target) == 0
-        && worm_wire_get_u64 (&reply, reply.root, "round_ms", &segment->round_ms) == 0)
+        && wormctl_segment_status_parse (&reply, segment))
         segment->answered = true;
     worm_wire_reader_fini (&reply);
 }

@@ -48,6 +48,10 @@ typedef struct {
     int count;                                  //  how many
 } wormctl_told_t;
 
+/*  Reads a segment's reply to 'status' into segment's status fields; false
+    when it is not a good one. */
+bool wormctl_segment_status_parse (worm_wire_reader_t *reply, wormctl_segment_t *segment);
+
 /*  Asks every segment in found for its status again, in parallel, each
     within timeout_ms (answered and the status fields are set anew). */
 void wormctl_ask_segments (wormctl_segments_t *found, int timeout_ms);
