@@ -91,7 +91,7 @@ lateness () {
     local rang missed doubles
     rang=$(wc -l <"$WORK/$run.late")
     missed=$(( ALARMS - rang ))
-    doubles=$(awk -v r="$run" 'index($1, r) == 1 {print $1}' "$DIR/rings.log" | sort | uniq -d | wc -l)
+    doubles=$(awk -v r="$run" '{id = substr($1, index($1, "/") + 1)} index(id, r) == 1 {print $1}' "$DIR/rings.log" | sort | uniq -d | wc -l)
     printf "%-9s %3d alarms: lateness p50 %4s ms  p99 %4s ms  max %4s ms   double %d  missed %d\n" \
         "$run" "$ALARMS" "$(pct 50 "$WORK/$run.late")" "$(pct 99 "$WORK/$run.late")" \
         "$(sort -n "$WORK/$run.late" | tail -1)" "$doubles" "$missed"

@@ -4,7 +4,8 @@
 # hold the alarm (a worm of 3 whose other two segments are paused holds it
 # in one copy: the add waits and says so); an add past the state's byte
 # limit is refused at once with the reason; a cancelled id cannot be added
-# again. Paused segments are resumed at exit, also when the test fails.
+# again; two worms' alarms of one id each ring once, told apart in
+# rings.log. Paused segments are resumed at exit, also when the test fails.
 source "$(dirname "$0")/../../tests/lib.sh"
 
 DIR=$TEST_DIR/cluster
@@ -61,7 +62,9 @@ pass "resumed, 2 segments hold it and the add prints the id"
 ctl kill clock >/dev/null || fail "kill clock"
 
 # --- 2. A cancelled id is not added again ----------------------------------
-ctl launch full --app alarm --size 1 >/dev/null || fail "launch full"
+# launch prints "worm NAME (id ID, app ...": the id the ring log names
+launch_id () { ctl launch "$1" --app alarm --size 1 | sed -n "s/^worm $1 (id \([0-9a-f]*\), .*/\1/p"; }
+FULL_ID=$(launch_id full) || fail "launch full"
 F=(--worm full)
 ctl alarm add "${F[@]}" --at +10m --message "tea" --id tea >/dev/null || fail "add tea"
 ctl alarm cancel "${F[@]}" tea >/dev/null || fail "cancel tea"
@@ -72,7 +75,20 @@ for at in +10m +20m; do
 done
 pass "adding a cancelled id again is refused"
 
-# --- 3. The state's byte limit ----------------------------------------------
+# --- 3. Two worms, one alarm id: each rings once, told apart in rings.log --
+TWIN_ID=$(launch_id twin) || fail "launch twin"
+for worm in full twin; do
+    ctl alarm add --worm "$worm" --at +3s --message "dup of $worm" --id dup >/dev/null ||
+        fail "add dup to $worm"
+done
+[ -n "$FULL_ID" ] && [ "$FULL_ID" != "$TWIN_ID" ] || fail "worm ids '$FULL_ID' and '$TWIN_ID'"
+both_rang () { [ "$(grep -c '/dup ' "$DIR/rings.log")" -ge 2 ]; }
+wait_for 15 both_rang || fail "the two dup alarms did not both ring: $(cat "$DIR/rings.log")"
+expect_eq "$(grep -c "^$FULL_ID/dup host[1-3] .* dup of full$" "$DIR/rings.log")" 1 "lines of full's dup"
+expect_eq "$(grep -c "^$TWIN_ID/dup host[1-3] .* dup of twin$" "$DIR/rings.log")" 1 "lines of twin's dup"
+pass "alarm dup of two worms rang once each: $(grep '/dup ' "$DIR/rings.log" | cut -d' ' -f1 | tr '\n' ' ')"
+
+# --- 4. The state's byte limit ----------------------------------------------
 # Messages of 200 bytes: about 250 alarms fill the 60 KiB; added 8 at a time
 MSG=$(printf 'm%.0s' $(seq 200))
 seq -w 1 300 | xargs -P 8 -I{} sh -c "'$WORMCTL' --dir '$DIR' alarm add --worm full --at +1h --id big{} --message '$MSG' >/dev/null 2>'$TEST_DIR/big{}.err'; echo \$? >'$TEST_DIR/big{}.rc'"
@@ -84,7 +100,7 @@ for f in "$TEST_DIR"/big*.rc; do
     [ "$(cat "$f")" == 0 ] || expect_eq "$(cat "$f")" 1 "exit status of a refused add ($f)"
 done
 stats=$(ctl alarm list "${F[@]}" --stats) || fail "list --stats"
-expect_eq "$(jq .alarms <<<"$stats")" "$(( ok + 1 ))" "alarms in the worm (the cancelled tea too): $stats"
+expect_eq "$(jq .alarms <<<"$stats")" "$(( ok + 2 ))" "alarms in the worm (the cancelled tea and the rung dup too): $stats"
 [ "$(jq .state_bytes <<<"$stats")" -le 61440 ] || fail "the state is over its limit: $stats"
 err=$(ctl alarm add "${F[@]}" --at +1h --id one-more --message "$MSG" 2>&1); rc=$?
 expect_eq "$rc" 1 "exit status of an add to a full worm"
