@@ -545,13 +545,13 @@ left=$(( (LAST_DUE - $(now_ms)) / 1000 + 15 ))
 wait_for $(( left > 5 ? left : 5 )) all_rung
 ALARM_LATE=0 DOUBLE_A=0
 for id in "${ACKED[@]}"; do
-    lines=$(grep -c "^$id " "$D/rings.log" 2>/dev/null)
+    lines=$(grep -c "^[^ /]*/$id " "$D/rings.log" 2>/dev/null)
     state=$(jq -r --arg id "$id" '.[] | select(.id == $id) | .state' "$D/alarms.json" 2>/dev/null)
     if [ "$lines" == 0 ]; then
         broke alarms "$id (due $(iso "${DUE[$id]}")) never rang; list says '$state'"
     elif [ "$lines" -gt 1 ]; then
-        first=$(grep -m1 "^$id " "$D/rings.log" | awk '{print $2}')
-        rang_on=$(grep "^$id " "$D/rings.log" | awk '{print $2}' | tr '\n' ' ')
+        first=$(grep -m1 "^[^ /]*/$id " "$D/rings.log" | awk '{print $2}')
+        rang_on=$(grep "^[^ /]*/$id " "$D/rings.log" | awk '{print $2}' | tr '\n' ' ')
         # a fault of the first ringer that began from 2 s before due to 5 s after
         if [ "$lines" == 2 ] && awk -v h="${first#h}" -v a=$(( DUE[$id] - 2000 )) -v b=$(( DUE[$id] + 5000 )) \
             '$1 == h && $2 >= a && $2 <= b {f = 1} END {exit !f}' "$D/state/host-faults" 2>/dev/null; then

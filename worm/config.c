@@ -46,8 +46,8 @@ const worm_opt_t worm_config_options[] = {
                             "WORM_ALARM_ID, WORM_ALARM_DUE and WORM_ALARM_MESSAGE set "
                             "(notify-send, wall, espeak-ng, a script); this host then "
                             "advertises 'ring'"},
-    {"ring-log", "FILE", "rings an alarm by appending 'ID HOST DUE MESSAGE' to FILE (a "
-                         "local cluster's hosts append to DIR/rings.log); 'ring' too"},
+    {"ring-log", "FILE", "rings an alarm by appending 'WORM-ID/ALARM-ID HOST DUE MESSAGE' to "
+                         "FILE (a local cluster's hosts append to DIR/rings.log); 'ring' too"},
     {"ring-timeout", "SECONDS", "a ring command still running after this is killed (default "
                                 "10)"},
     {"log-max", "SIZE", "the event log (STATE-DIR/log/events, read by wormctl log) becomes "

@@ -217,16 +217,17 @@ s_run_command (worm_agent_t *self, const char *worm_id, const char *alarm, const
     return pid;
 }
 
-//  Appends "ID HOST DUE MESSAGE" to the ring log in one write, so that
-//  the lines of several agents sharing it never mix. Returns 0, or -1 with
-//  the reason in err.
+//  Appends "WORM-ID/ALARM-ID HOST DUE MESSAGE" to the ring log in one
+//  write, so that the lines of several agents sharing it never mix; an
+//  alarm id is unique in its worm only, so the line names both, as the
+//  dedupe key does. Returns 0, or -1 with the reason in err.
 static int
-s_append_log (worm_agent_t *self, const char *alarm, const char *due, const char *message,
-              char *err, size_t cap)
+s_append_log (worm_agent_t *self, const char *worm_id, const char *alarm, const char *due,
+              const char *message, char *err, size_t cap)
 {
-    char line[WORM_RINGING_ID_MAX + WORM_RINGING_MESSAGE_MAX + 160];
-    int len = snprintf (line, sizeof line, "%s %s %s %s\n", alarm, self->config.name, due,
-                        message);
+    char line[WORM_TOKEN_ID_MAX + WORM_RINGING_ID_MAX + WORM_RINGING_MESSAGE_MAX + 160];
+    int len = snprintf (line, sizeof line, "%s/%s %s %s %s\n", worm_id, alarm,
+                        self->config.name, due, message);
     int fd = open (self->config.ring_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf (err, cap, "cannot open the ring log %s: %s", self->config.ring_log,
@@ -344,8 +345,8 @@ worm_agent_op_ring (worm_agent_t *self, zframe_t *identity, worm_wire_reader_t *
         ringer->kill_at_ms = worm_now_ms () + (int64_t) (self->config.ring_timeout_s * 1000);
         zlist_append (self->ringers, ringer);
     }
-    if (self->config.ring_log[0] && s_append_log (self, alarm, due_text, message, err,
-                                                  sizeof err)) {
+    if (self->config.ring_log[0] && s_append_log (self, worm_id, alarm, due_text, message,
+                                                  err, sizeof err)) {
         worm_log ("cannot ring alarm %s of worm %s in the log: %s", alarm, worm_id, err);
         if (!pid) {
             worm_ctl_reply_error (self->router, identity, "ring: host %s: %s",

@@ -28,7 +28,10 @@ out=$(ring r1 w1 a1 $((DUE + 1000)) "first ring") || fail "another due: $out"
 out=$(ring r1 w2 a1 $DUE "first ring") || fail "another worm: $out"
 [[ "$out" == "rung=true "* ]] || fail "the same id of another worm: $out"
 expect_eq "$(wc -l <"$LOG")" 3 "lines in the ring log"
-grep -q "^a1 r1 [0-9T:.+-]* first ring$" "$LOG" || fail "a ring log line is not 'ID HOST DUE MESSAGE': $(head -1 "$LOG")"
+grep -q "^w1/a1 r1 [0-9T:.+-]* first ring$" "$LOG" || fail "a ring log line is not 'WORM-ID/ALARM-ID HOST DUE MESSAGE': $(head -1 "$LOG")"
+# The same alarm id of two worms: one line each, told apart by the worm
+expect_eq "$(grep -c "^w1/a1 " "$LOG")" 2 "lines of w1's a1 (two due times)"
+expect_eq "$(grep -c "^w2/a1 " "$LOG")" 1 "lines of w2's a1"
 pass "one ring per worm, alarm and due time; the second ask answered with the first's time"
 
 # A restart on the same state folder remembers what rang

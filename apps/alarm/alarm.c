@@ -35,6 +35,13 @@ worm_alarm_db_destroy (worm_alarm_db_t **self_p)
     *self_p = NULL;
 }
 
+void
+worm_alarm_db_copy (worm_alarm_db_t *self, const worm_alarm_db_t *source)
+{
+    memcpy (self->items, source->items, source->count * sizeof *self->items);
+    self->count = source->count;
+}
+
 size_t
 worm_alarm_db_count (const worm_alarm_db_t *self)
 {
@@ -237,6 +244,12 @@ worm_alarm_db_add (worm_alarm_db_t *self, const worm_alarm_t *alarm, uint64_t no
 {
     const worm_alarm_t *there = s_find (self, alarm->id);
     if (there) {
+        //  A cancelled alarm stays cancelled: adding its id again would
+        //  look like success and never ring
+        if (there->state == WORM_ALARM_CANCELLED) {
+            snprintf (err, cap, "alarm %s was cancelled; choose another id", alarm->id);
+            return -1;
+        }
         //  The same id and message: the same alarm, added again (a retry's
         //  relative time is later by the retry's delay); the first time stands
         if (strcmp (there->message, alarm->message) == 0)
@@ -556,6 +569,13 @@ worm_alarm_parse_time (const char *text, uint64_t now_ms, uint64_t *due_ms, char
     if (at <= (int64_t) now_ms) {
         snprintf (err, cap, "'%s' is in the past (%.0f s ago)", text,
                   (double) ((int64_t) now_ms - at) / 1000);
+        return -1;
+    }
+    //  Sooner would pass here and be in the past by the time a segment
+    //  takes it (finding the worm alone takes a few hundred ms)
+    if (at < (int64_t) now_ms + WORM_ALARM_AHEAD_MIN_MS) {
+        snprintf (err, cap, "'%s' is only %lld ms ahead; an alarm must be at least %d s ahead",
+                  text, (long long) (at - (int64_t) now_ms), WORM_ALARM_AHEAD_MIN_MS / 1000);
         return -1;
     }
     if ((uint64_t) at - now_ms > (uint64_t) WORM_ALARM_AHEAD_MAX_MS) {

@@ -23,6 +23,7 @@
 #define WORM_ALARM_LEAD_MS 2000                     //  rings are armed this long before due;
                                                     //  a cancel is too late from then on
 #define WORM_ALARM_OVERDUE_MS 5000                  //  a ring this late goes to another host
+#define WORM_ALARM_AHEAD_MIN_MS 1000                //  --at at least this far ahead
 
 typedef enum {
     WORM_ALARM_PENDING = 0,     //  not rung yet ("ringing" once due)
@@ -46,6 +47,9 @@ typedef struct _worm_alarm_db_t worm_alarm_db_t;
 worm_alarm_db_t *worm_alarm_db_new (void);
 void worm_alarm_db_destroy (worm_alarm_db_t **self_p);
 
+/*  Makes self a copy of source (the same alarms, in the same order). */
+void worm_alarm_db_copy (worm_alarm_db_t *self, const worm_alarm_db_t *source);
+
 /*  The alarms, in the order they were added (index < count). */
 size_t worm_alarm_db_count (const worm_alarm_db_t *self);
 const worm_alarm_t *worm_alarm_db_at (const worm_alarm_db_t *self, size_t index);
@@ -68,9 +72,10 @@ int worm_alarm_check (const worm_alarm_t *alarm, uint64_t now_ms, char *err, siz
 
 /*  Adds alarm (checked as worm_alarm_check; pending, no host yet). Returns
     0 when added, 1 when an alarm of that id and message is there already
-    (adding is idempotent: the first one's time stands), or -1 with the
-    reason in err: invalid, the id taken by an alarm with another message,
-    or the database full (count, or encoded size). */
+    and not cancelled (adding is idempotent: the first one's time stands),
+    or -1 with the reason in err: invalid, the id taken by an alarm with
+    another message or by a cancelled alarm (its id stays taken until it is
+    dropped), or the database full (count, or encoded size). */
 int worm_alarm_db_add (worm_alarm_db_t *self, const worm_alarm_t *alarm, uint64_t now_ms,
                        char *err, size_t cap);
 
@@ -118,7 +123,8 @@ const char *worm_alarm_state_name (const worm_alarm_t *alarm, uint64_t now_ms);
     (2026-12-24T07:00:00+01:00, …Z, seconds and fraction optional) or
     relative (+30s, +5m, +2h, +1d, or sums such as +1h30m). Returns 0 with
     the wall-clock ms in *due_ms, or -1 with one sentence in err (not a
-    time, no zone, out of range, in the past, too far ahead). */
+    time, no zone, out of range, in the past or less than
+    WORM_ALARM_AHEAD_MIN_MS ahead, too far ahead). */
 int worm_alarm_parse_time (const char *text, uint64_t now_ms, uint64_t *due_ms, char *err,
                            size_t cap);
 

@@ -250,6 +250,10 @@ s_test_state (void)
     CHECK_EQ (cancelled->done_ms, NOW + 1000);
     //  A cancelled alarm is not given a host again, nor rung by assign
     CHECK_EQ (worm_alarm_db_assign (db, hosts, 3, true, NOW), 0);
+    //  nor added again: its id stays taken until it is dropped
+    CHECK_EQ (worm_alarm_db_add (db, &b, NOW + 2000, err, sizeof err), -1);
+    CHECK_STR (err, "alarm b.2 was cancelled; choose another id");
+    CHECK_EQ (worm_alarm_db_find (db, "b.2")->state, WORM_ALARM_CANCELLED);
 
     //  Prune: done alarms go after the keep time, pending ones stay
     worm_alarm_t c = s_alarm ("c", NOW + 3600000, "later");
@@ -362,6 +366,9 @@ s_test_time (void)
     s_time_bad ("2027-01-15T08:00:00Zjunk", "is not a time");
     s_time_bad ("2027-01-15T07:59:59Z", "in the past");
     s_time_bad ("2027-01-15T08:00:00Z", "in the past");
+    //  Ahead, but too soon to reach the worm in time
+    s_time_bad ("2027-01-15T08:00:00.015Z", "is only 15 ms ahead; an alarm must be at least 1 s ahead");
+    s_time_bad ("2027-01-15T08:00:00.999Z", "is only 999 ms ahead");
     s_time_bad ("2029-01-15T08:00:00Z", "days ahead");
     s_time_bad ("2028-02-29T08:00:00Z", "days ahead");     //  a valid date, too far
     s_time_bad ("+0s", "is now");
@@ -541,6 +548,30 @@ s_test_segment (void)
     s_token_db (token, db);
     CHECK_EQ (worm_alarm_db_find (db, "a1")->state, WORM_ALARM_CANCELLED);
     CHECK_EQ (s_cancel_req (state, "a1", err, sizeof err), 0);
+    //  A cancelled alarm's id is not added again (it would never ring)
+    CHECK_EQ (s_add_req (state, "a1", now + 60000, "one", err, sizeof err), -1);
+    CHECK_STR (err, "alarm a1 was cancelled; choose another id");
+
+    //  The state's byte limit: the add past it is refused at once, with the
+    //  reason, counting the adds queued before it; what was taken fits
+    char big[WORM_RINGING_MESSAGE_MAX + 1];
+    memset (big, 'm', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    int taken = 0;
+    for (; taken < WORM_ALARM_MAX; taken++) {
+        char id[16];
+        snprintf (id, sizeof id, "big%d", taken);
+        if (s_add_req (state, id, now + 3600000, big, err, sizeof err))
+            break;
+        if (taken % 50 == 49)
+            CHECK_EQ (worm_app_alarm.on_token (state, token, 0, err, sizeof err), 0);
+    }
+    CHECK (taken > 200 && taken < 300);
+    CHECK_HAS (err, "the alarm database is full (");
+    CHECK_HAS (err, "bytes with this one, more than 61440)");
+    CHECK_EQ (worm_app_alarm.on_token (state, token, 0, err, sizeof err), 0);
+    s_token_db (token, db);
+    CHECK_EQ (worm_alarm_db_count (db), (size_t) taken + 1);
 
     //  A token whose state is not the app's: the hold fails and names it
     worm_token_t *bad = worm_token_new ();

@@ -31,6 +31,17 @@ expect_usage_error "not a valid date" "${W[@]}" alarm add --at 2027-02-30T07:00:
 expect_usage_error "days ahead" "${W[@]}" alarm add --at +367d --message hi
 expect_usage_error "needs a unit" "${W[@]}" alarm add --at +30 --message hi
 expect_usage_error "is now, not ahead" "${W[@]}" alarm add --at +0s --message hi
+# Ahead, but by less than 1 s: refused here, not by the worm seconds later
+ms=$(( $(date +%s%N) / 1000000 + 300 ))
+soon=$(date -u -d "@$(( ms / 1000 )).$(printf %03d $(( ms % 1000 )))" +%Y-%m-%dT%H:%M:%S.%3NZ)
+expect_usage_error "ms ahead; an alarm must be at least 1 s ahead" "${W[@]}" alarm add --at "$soon" --message hi
+# An option with a value, given twice: refused, not the last one taken
+expect_usage_error "--at: given twice ('+5m', then '+6m'); give it once" "${W[@]}" alarm add --at +5m --at +6m --message hi
+expect_usage_error "--message: given twice ('a', then 'b')" "${W[@]}" alarm add --at +5m --message a --message b
+expect_usage_error "--id: given twice ('x', then 'x')" "${W[@]}" alarm add --at +5m --message hi --id x --id x
+expect_usage_error "--worm: given twice ('clock', then 'other')" "${W[@]}" alarm add --worm clock --worm other --at +5m --message hi
+expect_usage_error "--worm: given twice ('a', then 'b')" "${W[@]}" alarm list --worm a --worm b
+expect_usage_error "--worm: given twice ('a', then 'b')" "${W[@]}" alarm cancel --worm a x --worm b
 expect_usage_error "--message: the message is empty" "${W[@]}" alarm add --at +5m --message ""
 expect_usage_error "--message: the message holds a control character" "${W[@]}" alarm add --at +5m --message $'two\nlines'
 expect_usage_error "--message: the message has 201 bytes, more than 200" "${W[@]}" alarm add --at +5m --message "$(printf 'x%.0s' $(seq 201))"

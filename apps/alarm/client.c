@@ -30,18 +30,31 @@ typedef struct {
     bool json;                  //  --json
     bool stats;                 //  --stats
     bool help;                  //  --help
+    bool worm_given;            //  --worm was given (its default is set before)
 } s_opts_t;
 
 static int
 s_option (void *arg, const char *name, const char *value, char *err, size_t cap)
 {
     s_opts_t *self = arg;
+    //  An option with a value, given twice, is refused: which one was meant
+    //  is not ours to guess (an alarm at the wrong time is worse than none)
+    const char *before = strcmp (name, "worm") == 0 && self->worm_given ? self->worm
+                         : strcmp (name, "at") == 0                     ? self->at
+                         : strcmp (name, "message") == 0                ? self->message
+                         : strcmp (name, "id") == 0                     ? self->id
+                                                                        : NULL;
+    if (before) {
+        snprintf (err, cap, "given twice ('%s', then '%s'); give it once", before, value);
+        return -1;
+    }
     if (strcmp (name, "worm") == 0) {
         if (!worm_name_valid (value)) {
             snprintf (err, cap, "'%s' is not a worm name ([A-Za-z0-9._-]{1,64})", value);
             return -1;
         }
         self->worm = value;
+        self->worm_given = true;
     }
     else if (strcmp (name, "at") == 0)
         self->at = value;
@@ -207,6 +220,10 @@ s_judge (s_change_t change, const worm_alarm_t *wanted, const worm_alarm_t *seen
     if (!seen)
         return 0;
     if (change == S_ADD) {
+        if (seen->state == WORM_ALARM_CANCELLED) {
+            snprintf (err, cap, "alarm %s was cancelled; choose another id", seen->id);
+            return -1;
+        }
         if (strcmp (seen->message, wanted->message) != 0) {
             s_time_text (seen->due_ms, due, sizeof due);
             snprintf (err, cap, "alarm id %s is taken by another alarm (due %s: %s)", seen->id,

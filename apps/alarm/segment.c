@@ -532,6 +532,10 @@ s_request_add (s_alarm_t *self, worm_wire_reader_t *reader, worm_wire_writer_t *
     }
     uint64_t wall = s_wall ();
     const worm_alarm_t *there = worm_alarm_db_find (self->mirror, alarm.id);
+    if (there && there->state == WORM_ALARM_CANCELLED) {
+        snprintf (err, cap, "alarm %s was cancelled; choose another id", alarm.id);
+        return -1;
+    }
     if (there && strcmp (there->message, alarm.message) != 0) {
         snprintf (err, cap, "alarm id %s is taken by another alarm (another message)",
                   alarm.id);
@@ -555,6 +559,16 @@ s_request_add (s_alarm_t *self, worm_wire_reader_t *reader, worm_wire_writer_t *
                                     "try again", S_QUEUE_MAX);
                 return -1;
             }
+            //  The state's byte limit, on our copy with the adds queued
+            //  before this one, as our next hold will apply them (work is
+            //  the hold's scratch, free between holds): refused now, with
+            //  the reason, not at the hold, where only our log would say it
+            worm_alarm_db_copy (self->work, self->mirror);
+            char why[256];
+            for (size_t i = 0; i < self->nadds; i++)
+                worm_alarm_db_add (self->work, &self->adds[i], wall, why, sizeof why);
+            if (worm_alarm_db_add (self->work, &alarm, wall, err, cap) < 0)
+                return -1;
             self->adds[self->nadds++] = alarm;
         }
     }

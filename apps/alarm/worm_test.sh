@@ -10,7 +10,10 @@
 source "$(dirname "$0")/../../tests/lib.sh"
 
 cluster_up
-ctl launch clock --app alarm --size 3 >/dev/null || fail "launch clock"
+launched=$(ctl launch clock --app alarm --size 3) || fail "launch clock"
+# The worm's id, which rings.log's lines name with the alarm's
+WORM_ID=$(sed -n 's/^worm clock (id \([0-9a-f]*\), .*/\1/p' <<<"$launched")
+[ -n "$WORM_ID" ] || fail "no worm id in: $launched"
 RINGS=$DIR/rings.log
 
 worm_pids () { ctl find clock --json | jq -r '.[].pid' | sort; }
@@ -21,7 +24,7 @@ ORIGINAL=$(worm_pids)
 
 # An ISO-8601 time (UTC, with ms) of a wall-clock time in ms
 iso () { date -u -d "@$(( $1 / 1000 )).$(printf '%03d' $(( $1 % 1000 )))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
-rung_lines () { grep -c "^$1 " "$RINGS" 2>/dev/null || true; }
+rung_lines () { grep -c "^$WORM_ID/$1 " "$RINGS" 2>/dev/null || true; }
 state_of () { ctl alarm list --json | jq -r --arg id "$1" '.[] | select(.id == $id) | .state'; }
 is_rung () { [ "$(state_of "$1")" == rung ]; }
 
@@ -99,8 +102,8 @@ for i in $(seq 1 20); do
     [ "$late" -le 1000 ] || fail "r$i rang $late ms late (more than 1 s)"
     [ "$late" -gt "$worst" ] && worst=$late
 done
-grep -q "^r7 host[1-5] [0-9T:.+-]* ring number 7$" "$RINGS" ||
-    fail "rings.log's line is not 'ID HOST DUE MESSAGE': $(grep '^r7 ' "$RINGS")"
+grep -q "^$WORM_ID/r7 host[1-5] [0-9T:.+-]* ring number 7$" "$RINGS" ||
+    fail "rings.log's line is not 'WORM-ID/ALARM-ID HOST DUE MESSAGE': $(grep '/r7 ' "$RINGS")"
 pass "20 alarms rang once each, at most $worst ms late, through the kills and the eviction"
 
 # --- 3. cancel stops a ring; too late is refused -------------------------
