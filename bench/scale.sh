@@ -8,7 +8,8 @@
 #             among them) -> SIZE found by the agents (find), and -> the
 #             token lists SIZE live again (wormctl status --watch 50: the
 #             first line, stamped when its poll ended, whose freshest copy
-#             lists SIZE in a later epoch; +-50 ms), p50/p95 over TRIALS;
+#             lists SIZE, no victim among them, in a later epoch; +-50 ms),
+#             p50/p95 over TRIALS;
 #             the most segment processes seen running meanwhile (cap SIZE+1)
 #   kill      wormctl kill -> no segment process left
 # Anchors: this project's figures before (a worm of 32 on a 40-host local
@@ -109,10 +110,14 @@ KILLS=$(( SIZE / 4 ))
 WATCHER=$!
 TEST_PIDS+=("$WATCHER")
 # listed_at START: the first time at or after START (wall ms) the watcher saw
-# the freshest copy list SIZE live in an epoch after EPOCH, as ms after START
+# the freshest copy list SIZE live, none of them one of VICTIMS, in an epoch
+# after EPOCH, as ms after START
 listed_at () {
     jq -r --argjson start "$1" --argjson size "$SIZE" --argjson epoch "$EPOCH" \
-        'select(.at_ms >= $start and .size == $size and .epoch > $epoch) | .at_ms - $start' \
+        --argjson victims "[${VICTIMS[*]/%/,}0]" \
+        'select(.at_ms >= $start and .size == $size and .epoch > $epoch
+                and ([.pids[] | select(. as $p | $victims | index($p))] | length) == 0)
+         | .at_ms - $start' \
         "$TEST_DIR/watch.jsonl" 2>/dev/null | head -n 1
 }
 most=0

@@ -57,6 +57,9 @@ worm_segment_write_member (worm_wire_writer_t *writer, const worm_member_t *memb
     worm_wire_kstr (writer, "host_id", member->host_id);
     worm_wire_kstr (writer, "endpoint", member->endpoint);
     worm_wire_ku64 (writer, "pid", member->pid);
+    static const char *states[] = {"live", "joining", "left", "dead"};
+    worm_wire_kstr (writer, "state",
+                    member->state <= WORM_MEMBER_DEAD ? states[member->state] : "unknown");
     worm_wire_map_close (writer);
 }
 

@@ -57,6 +57,8 @@ expect_eq "$rc" 130 "status --watch's exit status after SIGINT"
 jq -se 'length >= 6 and all(.[]; .name == "w2" and .app == "existential" and .target == 2)
         and ([.[].at_ms] | . == (sort | unique))
         and ([.[] | [.epoch, .seq]] | . == sort)
-        and (.[-1].size == 2 and .[-1].answered == 2)' "$TEST_DIR/watch.out" >/dev/null ||
+        and (.[-1].size == 2 and .[-1].answered == 2 and (.[-1].pids | length) == 2)' "$TEST_DIR/watch.out" >/dev/null ||
     fail "status --watch printed: $(cat "$TEST_DIR/watch.out")"
+# The pids it lists are the worm's segments, as the agents find them
+expect_eq "$(jq -s -c '.[-1].pids | sort' "$TEST_DIR/watch.out")" "$(ctl find w2 --json | jq -c '[.[].pid] | sort')" "the pids status --watch lists"
 pass "status --watch prints a line a poll with a later time each, the freshest copy, until SIGINT (exit 130)"

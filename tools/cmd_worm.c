@@ -113,8 +113,11 @@ s_status_row (const wormctl_client_t *client, const wormctl_segments_t *found, i
         printf (", \"app\": ");
         wormctl_json_string (stdout, app);
         printf (", \"size\": %llu, \"target\": %llu, \"epoch\": %llu, \"seq\": %llu, "
-                "\"round_ms\": %llu, \"segments\": %d, \"answered\": %d}%s",
-                live, target, epoch, seq, round, processes, answered, at_ms ? "\n" : "");
+                "\"round_ms\": %llu, \"segments\": %d, \"answered\": %d, \"pids\": [",
+                live, target, epoch, seq, round, processes, answered);
+        for (int k = 0; best && k < best->live_pids_count; k++)
+            printf ("%s%llu", k ? ", " : "", (unsigned long long) best->live_pids[k]);
+        printf ("]}%s", at_ms ? "\n" : "");
         return;
     }
     char size[32], round_text[32], when[32] = "";

@@ -188,6 +188,19 @@ wormctl_job_segments (wormctl_client_t *client, const char *worm, const char *ap
 bool
 wormctl_segment_status_parse (worm_wire_reader_t *reply, wormctl_segment_t *segment)
 {
+    //  The members its copy lists live or joining (an older segment may not
+    //  say which: then none)
+    segment->live_pids_count = 0;
+    const msgpack_object_array *members;
+    if (worm_wire_get_array (reply, reply->root, "members", &members, WORM_TOKEN_MAX_MEMBERS) == 0)
+        for (uint32_t i = 0; i < members->size; i++) {
+            char state[16];
+            uint64_t pid;
+            if (worm_wire_get_str (reply, &members->ptr[i], "state", state, sizeof state) == 0
+                && (strcmp (state, "live") == 0 || strcmp (state, "joining") == 0)
+                && worm_wire_get_u64 (reply, &members->ptr[i], "pid", &pid) == 0)
+                segment->live_pids[segment->live_pids_count++] = pid;
+        }
     bool ok = false;
     return worm_wire_get_bool (reply, reply->root, "ok", &ok) == 0 && ok
            && worm_wire_get_bool (reply, reply->root, "holds_token", &segment->holds_token) == 0

@@ -25,6 +25,8 @@ typedef struct {
     char app[65];           //  the worm's app
     char state[16];         //  its ring state
     uint64_t epoch, seq, live, target, round_ms;   //  from its copy of the token
+    uint64_t live_pids[WORM_TOKEN_MAX_MEMBERS];     //  the pids of the members it lists
+    int live_pids_count;                            //  live or joining, in ring order
 } wormctl_segment_t;
 
 typedef struct {
