@@ -184,15 +184,57 @@ deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms)
     deaths_now_gone (self, id, true, now_ms);
 }
 
+//  Keeps a hint about a segment our copy does not list (a segment that
+//  joined has no copy at all until its first token, and hears the death
+//  notices of a quarter of the worm SIGKILLed as it waits): it is acted on
+//  when a copy lists that segment, within RING_HINT_KEEP_MS.
+static void
+s_keep_hint (worm_ring_t *self, const char *id, uint64_t now_ms)
+{
+    ring_suspect_t *slot = NULL;
+    for (size_t i = 0; i < self->unplaced_count && !slot; i++)
+        if (strcmp (self->unplaced[i].id, id) == 0)
+            slot = &self->unplaced[i];
+    if (!slot && self->unplaced_count < RING_MAX_PENDING)
+        slot = &self->unplaced[self->unplaced_count++];
+    else if (!slot) {
+        slot = &self->unplaced[0];
+        for (size_t i = 1; i < self->unplaced_count; i++)
+            if (self->unplaced[i].at_ms < slot->at_ms)
+                slot = &self->unplaced[i];
+    }
+    snprintf (slot->id, sizeof slot->id, "%s", id);
+    slot->at_ms = now_ms;
+}
+
+void
+deaths_replace_hints (worm_ring_t *self, uint64_t now_ms)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < self->unplaced_count; i++) {
+        ring_suspect_t hint = self->unplaced[i];
+        if (now_ms - hint.at_ms > RING_HINT_KEEP_MS)
+            continue;
+        if (self->token && worm_token_member_find (self->token, hint.id) >= 0)
+            deaths_suspect (self, hint.id, now_ms);
+        else
+            self->unplaced[kept++] = hint;
+    }
+    self->unplaced_count = kept;
+}
+
 void
 deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
-    if (self->state == WORM_RING_EXITED || !self->token || !id || !id[0]
-        || strcmp (id, ring_me (self)) == 0 || ring_in_idset (&self->confirmed_dead, id))
+    if (self->state == WORM_RING_EXITED || !id || !id[0] || strcmp (id, ring_me (self)) == 0
+        || ring_in_idset (&self->confirmed_dead, id))
         return;
-    int index = worm_token_member_find (self->token, id);
-    if (index < 0)
-        return;     //  not a member we know: nothing to ask about
+    int index = self->token ? worm_token_member_find (self->token, id) : -1;
+    if (index < 0) {
+        //  Not a member we know (yet): ask once a copy lists it
+        s_keep_hint (self, id, now_ms);
+        return;
+    }
     if (self->out_at_ms && worm_token_member_is_live (self->token, (size_t) index)
         && worm_token_is_voter (self->token, id))
         //  Counted out, about to go (ring_go_out), and one of the voters

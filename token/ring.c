@@ -1028,6 +1028,7 @@ ring_accept (worm_ring_t *self, worm_token_t *token, bool held, uint64_t now_ms)
     self->token = token;
     if (epoch > self->floor)
         self->floor = epoch;
+    deaths_replace_hints (self, now_ms);
     self->stats.accepted += held;
     if (!held) {
         //  A copy: wait for the token itself. If the others think us dead

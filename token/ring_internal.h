@@ -28,6 +28,7 @@
 
 #define RING_MAX_PENDING 16     //  spawn results, and spawn ids, remembered
 #define RING_EARLY_RETRIES 3    //  an early campaign out of time is tried again this often
+#define RING_HINT_KEEP_MS 10000 //  a hint about a segment we do not know yet is kept this long
 
 //  A spawn result waiting for this segment to hold the token.
 typedef struct {
@@ -194,6 +195,9 @@ struct _worm_ring_t {
     ring_suspect_t suspects[WORM_TOKEN_MAX_MEMBERS];   //  CHECKs asked on a hint, to
                                         //  rate-limit them per member
     size_t suspect_count;               //  how many remembered
+    ring_suspect_t unplaced[RING_MAX_PENDING];  //  hints about segments our copy did
+                                        //  not list (or before we had one): asked
+    size_t unplaced_count;              //  about once a copy lists them
     //  Spawns
     ring_pending_t pending[RING_MAX_PENDING];   //  results waiting for the token
     size_t pending_count;               //  how many
@@ -349,6 +353,9 @@ void deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now
 //  ring.c cleared the action queue.
 void deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms);
 void deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms);
+//  A new copy of the token was taken: the hints it could not place before
+//  (deaths_suspect) are acted on now if it lists those segments.
+void deaths_replace_hints (worm_ring_t *self, uint64_t now_ms);
 void deaths_leave (worm_ring_t *self, uint64_t now_ms);
 //  DIED and LEAVE (ring_handler_fn).
 int deaths_on_died (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_t *env,

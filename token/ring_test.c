@@ -34,6 +34,7 @@ typedef struct {
     int spawn_froms[64];
     int spawns_answered;
     int checks;
+    int checks_of[NODES][NODES];    //  CHECKs node i asked about node j
     int held[NODES];
     int held_quorum[NODES];     //  of those, holds of a token listing a live majority
     int newer_to[NODES];        //  NEWER messages sent to each node
@@ -107,6 +108,9 @@ s_drain (s_net_t *net, int i)
             if (getenv ("RING_TEST_TRACE"))
                 fprintf (stderr, "n%d checks %s at %llu\n", i, a->peer, (unsigned long long) net->now);
             net->checks++;
+            int about = s_node_of (a->peer);
+            if (about >= 0 && about < NODES)
+                net->checks_of[i][about]++;
         }
         else if (a->type == WORM_RING_HELD) {
             net->held[i]++;
@@ -1175,6 +1179,48 @@ s_test_joined_listed_by_holder (void)
     s_net_fini (&net);
 }
 
+//  A segment spawned to replace a dead one hears of another death before it
+//  has any copy of the token (a quarter of a worm SIGKILLed at once): it
+//  asks that segment's host agent once its first copy lists it, instead of
+//  forgetting the hint (the ring went round its newcomers, each listing the
+//  dead one live, until an old member that knew held the token).
+static void
+s_test_hint_before_first_token (void)
+{
+    s_net_t net;
+    s_five (&net);
+    net.spawns_answered = net.spawns_asked;     //  growth's spare asks: never answered
+    int holder = s_until_holder (&net);
+    int victim = s_before (&net, holder);
+    net.crashed[victim] = true;
+    int asked = net.spawns_asked;
+    for (int i = 0; i < 5; i++)
+        if (i != victim)
+            s_confirm (&net, i, victim);
+    for (int step = 0; net.spawns_asked == asked && step < 200; step++)
+        s_run (&net, net.now + 1);
+    CHECK_EQ (net.spawns_asked, asked + 1);
+    int joiner = s_spawn (&net);
+    CHECK (worm_ring_token (net.rings[joiner]) == NULL);
+    //  Another member dies; the joiner hears of it first
+    int other = -1;
+    for (int i = 0; i < 5 && other < 0; i++)
+        if (i != victim && i != holder && i != net.spawn_froms[asked])
+            other = i;
+    CHECK (other >= 0);
+    char other_id[16];
+    snprintf (other_id, sizeof other_id, "n%d", other);
+    worm_ring_suspect (net.rings[joiner], other_id, net.now);
+    s_drain (&net, joiner);
+    CHECK_EQ (net.checks_of[joiner][other], 0);     //  no copy yet: nothing to ask with
+    //  Its first copy lists the other: it asks about it then
+    for (int step = 0; !worm_ring_token (net.rings[joiner]) && step < 3000; step++)
+        s_run (&net, net.now + 1);
+    CHECK (worm_ring_token (net.rings[joiner]) != NULL);
+    CHECK_EQ (net.checks_of[joiner][other], 1);
+    s_net_fini (&net);
+}
+
 //  A ring message of type from `from` carrying token as field "token" (and
 //  epoch/seq for a TOKEN), into w (the caller finishes w).
 static void
@@ -1511,6 +1557,7 @@ main (void)
     s_test_early_campaign_retried ();
     s_test_early_campaign_two_dead ();
     s_test_joined_listed_by_holder ();
+    s_test_hint_before_first_token ();
     s_test_partition_heal ();
     s_test_held_quorum ();
     s_test_dead_member_told ();
