@@ -665,23 +665,35 @@ s_apply_spawn_results (worm_ring_t *self, uint64_t now_ms)
         }
     }
     self->pending_count = 0;
-    //  Others' joiners: listed for their requester while its spawn is in
-    //  flight (else it was listed, failed or expired: the requester deals
-    //  with it, it alone may end its joiner)
+    //  Others' joiners (JOINED), in a token of that epoch or a later one:
+    //  listed for their requester while its spawn is in flight. One whose
+    //  spawn is not in flight (a chosen value made from an older copy
+    //  dropped it, or it expired) is listed too while the worm is below
+    //  target and we hold a live majority of the voters, as the requester
+    //  lists its own late results: else nobody but the requester would, a
+    //  round later (a quarter of 32 SIGKILLed with the holder: its joiners
+    //  waited 3 s for it). At or above target it is left to the requester,
+    //  which alone ends its joiner.
     for (size_t i = 0; i < self->relayed_count; i++) {
         ring_relayed_t *r = &self->relayed[i];
         const worm_spawn_t *spawn = NULL;
         for (size_t k = 0; k < worm_token_spawn_count (self->token); k++)
             if (strcmp (worm_token_spawn (self->token, k)->id, r->spawn_id) == 0)
                 spawn = worm_token_spawn (self->token, k);
-        if (!spawn || strcmp (spawn->requester, r->requester) != 0
+        if ((spawn && strcmp (spawn->requester, r->requester) != 0)
             || worm_token_epoch (self->token) < r->epoch
-            || worm_token_member_find (self->token, r->member.id) >= 0)
+            || worm_token_member_find (self->token, r->member.id) >= 0
+            || ring_in_idset (&self->confirmed_dead, r->member.id))
+            continue;
+        if (!spawn
+            && (worm_token_live_count (self->token) + worm_token_spawn_count (self->token)
+                    >= worm_token_target (self->token)
+                || !s_quorum_listed (self, self->token)))
             continue;
         worm_member_t member = r->member;
         member.state = WORM_MEMBER_JOINING;
         member.born_at_ms = now_ms;
-        if (worm_token_member_add (self->token, &member) == 0)
+        if (worm_token_member_add (self->token, &member) == 0 && spawn)
             worm_token_spawn_remove (self->token, r->spawn_id);
     }
     self->relayed_count = 0;

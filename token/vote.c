@@ -472,6 +472,38 @@ s_phase_two (worm_ring_t *self, uint64_t now_ms)
         s_chosen (self, now_ms);
 }
 
+//  True when token has spawn id in flight.
+static bool
+s_in_flight (worm_token_t *token, const char *id)
+{
+    for (size_t i = 0; i < worm_token_spawn_count (token); i++)
+        if (strcmp (worm_token_spawn (token, i)->id, id) == 0)
+            return true;
+    return false;
+}
+
+//  token, the value chosen for epoch base + 1, was made from a copy of
+//  base older than ours (before: a later seq of the same epoch, hence a
+//  later state of the same token). Spawns it has in flight that before
+//  no longer has were settled in between (listed, failed, expired): drop
+//  them, or they count against the target until the join deadline and
+//  hold out the very joiners they were listed as (ring_keep_joiners).
+static void
+s_drop_settled (worm_token_t *token, worm_token_t *before)
+{
+    if (worm_token_epoch (before) + 1 != worm_token_epoch (token)
+        || worm_token_seq (before) <= worm_token_seq (token))
+        return;
+    for (size_t i = 0; i < worm_token_spawn_count (token);) {
+        char id[WORM_TOKEN_ID_MAX];
+        snprintf (id, sizeof id, "%s", worm_token_spawn (token, i)->id);
+        if (s_in_flight (before, id))
+            i++;
+        else
+            worm_token_spawn_remove (token, id);
+    }
+}
+
 //  A majority accepted: the value is the token of epoch base + 1, and we
 //  hold it.
 static void
@@ -498,6 +530,8 @@ s_chosen (worm_ring_t *self, uint64_t now_ms)
     //  HELD for the app, and no second hold
     self->rehold = reconfig;
     worm_token_t *before = self->token ? worm_token_dup (self->token) : NULL;
+    if (before)
+        s_drop_settled (token, before);
     ring_accept (self, token, true, now_ms);
     self->rehold = false;
     if (before && self->state == WORM_RING_HOLDING)
@@ -545,6 +579,12 @@ vote_failed (worm_ring_t *self, uint64_t now_ms)
     vote_end (self);
     if (reconfig) {
         self->next_reconfig_ms = now_ms + s_backoff (self) + ring_loss_timeout (self) / 2;
+        //  Spawn results that came during the vote wait for a hold (its
+        //  value was the token as it was): list them before handing on,
+        //  not a round later at our next hold (a voter change that an
+        //  early campaign's promises held up for its whole timeout, while
+        //  a quarter of 32 was replaced, left 7 joiners unlisted for 3 s)
+        ring_grow (self, now_ms);
         ring_forward (self, now_ms);
         return;
     }

@@ -24,6 +24,9 @@
              [--holder]          (--heal: the segment holding the token crashes instead;
                                   exactly one regeneration is allowed, and it must
                                   come after the crash)
+             [--kills K]         (--heal: K segments crash at once, the holder among
+                                  them with --holder, the others non-holders; the
+                                  heal ends when N run and the token lists none of them)
              [--partition-heal]  (instead of the fault schedules: a whole worm splits in
                                   two halves for 1-6 s and heals; one token and exactly
                                   target segments, all listed, within 5 s of the heal)
@@ -143,6 +146,7 @@ typedef struct {
     int64_t spawn_hold;         //  --spawn-hold MS, or -1 for the default
     uint32_t heal_n;            //  --heal N, or 0
     bool heal_holder;           //  --holder: the holder crashes
+    uint32_t heal_kills;        //  --kills K: this many crash at once (default 1)
     uint64_t heal_spawn_lo, heal_spawn_hi;  //  --spawn-ms LO-HI (--heal)
     bool split;                 //  --partition-heal: one split in halves, then the heal
     uint64_t split_whole_since; //  ... 0, or since when the worm is whole before the split
@@ -1361,6 +1365,15 @@ s_run (s_sim_t *sim)
                     sim->window_ms = sim->now - sim->heal_whole_since;
                 sim->heal_crash_at = sim->now;
                 s_kill_segment (sim, k);
+                //  --kills K: K - 1 more at the same moment, none of them
+                //  the holder (with --holder it is dead already)
+                for (uint32_t c = 1; c < sim->heal_kills; c++) {
+                    int more = s_serial_victim (sim);
+                    if (more < 0)
+                        break;
+                    s_log (sim, "s%03d crashes too (--kills)", more);
+                    s_kill_segment (sim, more);
+                }
             }
         }
         else if (kind == 9) {
@@ -1438,7 +1451,10 @@ s_run (s_sim_t *sim)
             for (int i = 0; i < sim->nsegs; i++)
                 if (sim->segs[i].ring)
                     regens += worm_ring_stats (sim->segs[i].ring)->regenerations;
-            uint64_t allowed = sim->heal_holder && sim->heal_crash_at ? 1 : 0;
+            //  (--kills K, K > 1: one too, the holder or not: the token
+            //  may be in flight between two victims and die with them)
+            uint64_t allowed
+                = (sim->heal_holder || sim->heal_kills > 1) && sim->heal_crash_at ? 1 : 0;
             if (regens > allowed)
                 s_fail (sim, "--heal: %" PRIu64 " regenerations (allowed %" PRIu64
                              "): a token that lived was regenerated", regens, allowed);
@@ -1678,6 +1694,7 @@ main (int argc, char **argv)
     int nscale = 0;
     bool seeds_given = false;
     bool heal_holder = false, split = false;
+    uint32_t heal_kills = 1;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc) {
@@ -1714,6 +1731,16 @@ main (int argc, char **argv)
         }
         else if (!strcmp (argv[i], "--holder"))
             heal_holder = true;
+        else if (!strcmp (argv[i], "--kills") && i + 1 < argc) {
+            char *end = NULL;
+            unsigned long k = strtoul (argv[++i], &end, 10);
+            if (end == argv[i] || *end || k < 1 || k > HEAL_N_MAX) {
+                fprintf (stderr, "worm-sim: --kills %s: want 1 to %d segments\n", argv[i],
+                         HEAL_N_MAX);
+                return 2;
+            }
+            heal_kills = (uint32_t) k;
+        }
         else if (!strcmp (argv[i], "--partition-heal"))
             split = true;
         else if (!strcmp (argv[i], "--heal") && i + 1 < argc) {
@@ -1745,12 +1772,18 @@ main (int argc, char **argv)
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
                      "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
-                     "[--holder]] [--partition-heal] [--scale N[,N...] [--spawn-ms LO-HI]]\n");
+                     "[--holder] [--kills K]] [--partition-heal] "
+                     "[--scale N[,N...] [--spawn-ms LO-HI]]\n");
             return 2;
         }
     }
     if (heal_holder && !heal_n) {
         fprintf (stderr, "worm-sim: --holder: only with --heal N\n");
+        return 2;
+    }
+    if (heal_kills > 1 && (!heal_n || heal_kills * 2 >= heal_n)) {
+        fprintf (stderr, "worm-sim: --kills %u: only with --heal N, and fewer than half of N\n",
+                 heal_kills);
         return 2;
     }
     if (split && (heal_n || serial_crashes)) {
@@ -1793,6 +1826,7 @@ main (int argc, char **argv)
         sim->heal_n = heal_n;
         sim->split = split;
         sim->heal_holder = heal_holder;
+        sim->heal_kills = heal_kills;
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
         sim->heal_bound = HEAL_BOUND_MS;
@@ -1804,10 +1838,14 @@ main (int argc, char **argv)
         leaves += (size_t) sim->nleave;
         if (!ok) {
             failures++;
+            char heal_args[64] = "";
+            if (heal_n)
+                snprintf (heal_args, sizeof heal_args, " --heal %u%s --kills %u", heal_n,
+                          heal_holder ? " --holder" : "", heal_kills);
             printf ("FAIL seed %" PRIu64 ": %s (t=%" PRIu64 " ms)\n  replay: worm-sim --replay %"
-                    PRIu64 " -v%s%s\n", s, sim->failure, sim->now, s,
+                    PRIu64 " -v%s%s%s\n", s, sim->failure, sim->now, s,
                     unsafe ? " --unsafe-no-quorum" : unsafe_rescue ? " --unsafe-rescue" : "",
-                    split ? " --partition-heal" : "");
+                    split ? " --partition-heal" : "", heal_args);
         }
         else if (sim->outside) {
             outside++;
@@ -1890,10 +1928,16 @@ main (int argc, char **argv)
         double mean = 0;
         for (size_t i = 0; i < nhealed; i++)
             mean += (double) healed[i] / (double) nhealed;
+        char what[64];
+        if (heal_kills > 1)
+            snprintf (what, sizeof what, "%u at once, %s", heal_kills,
+                      heal_holder ? "the holder among them" : "none the holder");
+        else
+            snprintf (what, sizeof what, "%s", heal_holder ? "the holder" : "a non-holder");
         printf ("  heal of N=%u (crash of %s -> %u run, all listed; notices %s, "
                 "spawn hold %s, spawns %" PRIu64 "-%" PRIu64 " ms), %zu heals (ms): p50 %" PRIu64
                 " p95 %" PRIu64 " max %" PRIu64 " mean %.0f\n",
-                heal_n, heal_holder ? "the holder" : "a non-holder", heal_n,
+                heal_n, what, heal_n,
                 notices ? "on" : "off",
                 spawn_hold < 0 ? "default" : spawn_hold == 0 ? "off" : "set", spawn_lo, spawn_hi,
                 nhealed,
