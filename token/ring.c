@@ -1578,12 +1578,17 @@ worm_ring_spawn_result (worm_ring_t *self, const char *spawn_id, const worm_memb
             || !memchr (member->host, 0, sizeof member->host)
             || !memchr (member->host_id, 0, sizeof member->host_id)))
         return ring_fail (self, "ring: spawn result for \"%s\": invalid member", spawn_id);
-    bool again = false;         //  a joiner says join until it is listed
-    for (size_t i = 0; i < self->pending_count; i++)
-        again |= strcmp (self->pending[i].spawn_id, spawn_id) == 0;
-    if (self->pending_count >= RING_MAX_PENDING)
+    //  A joiner says JOIN until it is listed (every 300 ms, for a round when
+    //  we do not hold the token): the same result again takes its old slot
+    ring_pending_t *p = NULL;
+    for (size_t i = 0; i < self->pending_count && !p; i++)
+        if (strcmp (self->pending[i].spawn_id, spawn_id) == 0)
+            p = &self->pending[i];
+    bool again = p != NULL;
+    if (!p && self->pending_count >= RING_MAX_PENDING)
         return ring_fail (self, "ring: too many spawn results pending");
-    ring_pending_t *p = &self->pending[self->pending_count++];
+    if (!p)
+        p = &self->pending[self->pending_count++];
     memset (p, 0, sizeof *p);
     snprintf (p->spawn_id, sizeof p->spawn_id, "%s", spawn_id);
     p->ok = member != NULL;
