@@ -110,9 +110,7 @@ deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
     }
     //  (A member that leaves in order hands the token on first.) We wait
     //  with the very copy we handed on: no newer token has come by since
-    bool as_handed = died && self->state == WORM_RING_WAITING && !self->leaving
-                     && worm_token_epoch (self->token) == self->handed_epoch
-                     && worm_token_seq (self->token) == self->handed_seq;
+    bool as_handed = died && deaths_as_handed (self);
     if (as_handed && strcmp (self->handed_to, id) == 0) {
         //  The member that took the token from us is gone for good, it
         //  never told us PASSED: the token most likely went with it.
@@ -150,6 +148,14 @@ deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now_ms)
     if (!vote_member_gone (self, now_ms))
         //  Holding: list it left and ask for its replacement now
         ring_grow (self, now_ms);
+}
+
+bool
+deaths_as_handed (const worm_ring_t *self)
+{
+    return self->token && self->state == WORM_RING_WAITING && !self->leaving
+           && worm_token_epoch (self->token) == self->handed_epoch
+           && worm_token_seq (self->token) == self->handed_seq;
 }
 
 //  Segment id's host agent told us it is gone: tell the member before it

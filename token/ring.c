@@ -1502,6 +1502,14 @@ worm_ring_tick (worm_ring_t *self, uint64_t now_ms)
                                       : "never joined: not listed within the join deadline");
             return;
         }
+        if (self->early_again_ms && now_ms >= self->early_again_ms) {
+            self->early_again_ms = 0;
+            if (deaths_as_handed (self) && self->early_retries) {
+                self->early_retries--;
+                vote_start (self, now_ms, false, true);
+                return;
+            }
+        }
         if (self->token && now_ms >= self->proposer.next_ms
             && now_ms - self->quiet_since_ms >= s_quiet_ms (self))
             vote_start (self, now_ms, false, false);
@@ -1541,6 +1549,8 @@ s_deadline (const worm_ring_t *self)
             if (loss < deadline)
                 deadline = loss;
         }
+        if (self->early_again_ms && self->early_again_ms < deadline)
+            deadline = self->early_again_ms;
         return deadline;
     }
     }

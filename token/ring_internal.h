@@ -168,6 +168,8 @@ struct _worm_ring_t {
     char passed_by[WORM_TOKEN_ID_MAX];  //  our successor, once it said PASSED for that token,
     char passed_to[WORM_TOKEN_ID_MAX];  //  and the member it handed it to (PASSED's "to")
     uint32_t early_retries;             //  early campaigns that may still be tried again
+    uint64_t early_again_ms;            //  0, or when to try an outbid early campaign again
+                                        //  if we still wait with the copy we handed on
                                         //  for the token handed as below (one that ran out
                                         //  of time while members it waited for were dead
                                         //  but not yet confirmed): at the next death confirmed
@@ -353,6 +355,9 @@ void deaths_now_gone (worm_ring_t *self, const char *id, bool died, uint64_t now
 //  ring.c cleared the action queue.
 void deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms);
 void deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms);
+//  True while we wait with the very copy we handed on: no newer token has
+//  come by since (the early campaign's condition).
+bool deaths_as_handed (const worm_ring_t *self);
 //  A new copy of the token was taken: the hints it could not place before
 //  (deaths_suspect) are acted on now if it lists those segments.
 void deaths_replace_hints (worm_ring_t *self, uint64_t now_ms);

@@ -338,6 +338,7 @@ vote_start (worm_ring_t *self, uint64_t now_ms, bool reconfig, bool early)
     if (self->acceptor.base == base && self->acceptor.promised.round > round)
         round = self->acceptor.promised.round;
     self->proposer.phase = 1;
+    self->early_again_ms = 0;
     self->proposer.reconfig = reconfig;
     self->proposer.early = early && !reconfig;
     self->proposer.early_seq = worm_token_seq (token);
@@ -711,9 +712,18 @@ vote_on_campaign (worm_ring_t *self, worm_wire_reader_t *r, const ring_envelope_
             self->acceptor.rescue = true;
         if (self->state == WORM_RING_CAMPAIGNING) {
             //  Outbid: our campaign cannot win now; back off as if it failed
+            bool early_outbid = self->proposer.early;
             vote_end (self);
             self->state = WORM_RING_WAITING;
             s_campaign_later (self, now_ms);
+            if (early_outbid && self->early_retries) {
+                //  Another early campaign outbid ours: it may be one whose
+                //  premise is stale (its successor died, but the token had
+                //  got past it long ago), called off soon; try ours again
+                //  shortly unless a newer token comes by
+                self->early_again_ms = now_ms + self->config.campaign_timeout_ms / 2
+                                       + s_random (self) % self->config.campaign_timeout_ms;
+            }
         }
         //  Give the candidate time, but not for ever: a candidate that
         //  cannot win (one that is no voter, while only a rescue can help)

@@ -27,6 +27,7 @@
              [--kills K]         (--heal: K segments crash at once, the holder among
                                   them with --holder, the others non-holders; the
                                   heal ends when N run and the token lists none of them)
+             [--bound-ms MS]     (--heal: grown, and healed, within MS instead of 30 s)
              [--partition-heal]  (instead of the fault schedules: a whole worm splits in
                                   two halves for 1-6 s and heals; one token and exactly
                                   target segments, all listed, within 5 s of the heal)
@@ -184,6 +185,8 @@ typedef struct {
     uint64_t heal_done_at;      //  when the worm was whole again (0: not yet)
     uint64_t heal_bound;        //  grown, and healed, within this (HEAL_BOUND_MS but
                                 //  for --scale, whose rounds outgrow it)
+    uint64_t healed_bound;      //  healed within this of the crash (--bound-ms, else
+                                //  heal_bound)
     //  --scale: figures of the steady window (from heal_whole_since, the worm
     //  whole, to the crash); counting only, never a draw of the generator
     bool scale;                 //  --scale: the figures below are wanted
@@ -1466,9 +1469,9 @@ s_run (s_sim_t *sim)
                 sim->faults_end = sim->now;
                 end = sim->now + CONVERGE_BOUND_MS;
             }
-            else if (sim->now - sim->heal_crash_at >= sim->heal_bound)
+            else if (sim->now - sim->heal_crash_at >= sim->healed_bound)
                 s_fail (sim, "--heal: not healed within %" PRIu64 " ms of the crash",
-                        sim->heal_bound);
+                        sim->healed_bound);
         }
     }
     //  Figures
@@ -1574,6 +1577,7 @@ s_scale (const uint32_t *sizes, int nsizes, uint64_t seeds, uint64_t first, bool
                 sim->heal_bound = 4 * 100 * (uint64_t) sizes[z];
                 if (sim->heal_bound < HEAL_BOUND_MS)
                     sim->heal_bound = HEAL_BOUND_MS;
+                sim->healed_bound = sim->heal_bound;
                 sim->scale = true;
                 sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
                 double cpu = s_cpu_now ();
@@ -1695,6 +1699,7 @@ main (int argc, char **argv)
     bool seeds_given = false;
     bool heal_holder = false, split = false;
     uint32_t heal_kills = 1;
+    uint64_t heal_bound = HEAL_BOUND_MS;
     uint64_t spawn_lo = 60, spawn_hi = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--seeds") && i + 1 < argc) {
@@ -1731,6 +1736,16 @@ main (int argc, char **argv)
         }
         else if (!strcmp (argv[i], "--holder"))
             heal_holder = true;
+        else if (!strcmp (argv[i], "--bound-ms") && i + 1 < argc) {
+            char *end = NULL;
+            unsigned long ms = strtoul (argv[++i], &end, 10);
+            if (end == argv[i] || *end || ms < 100 || ms > HEAL_BOUND_MS) {
+                fprintf (stderr, "worm-sim: --bound-ms %s: want 100 to %d\n", argv[i],
+                         HEAL_BOUND_MS);
+                return 2;
+            }
+            heal_bound = ms;
+        }
         else if (!strcmp (argv[i], "--kills") && i + 1 < argc) {
             char *end = NULL;
             unsigned long k = strtoul (argv[++i], &end, 10);
@@ -1772,7 +1787,7 @@ main (int argc, char **argv)
                      "usage: worm-sim [--seeds N] [--first S] [--replay SEED] [-v] "
                      "[--unsafe-no-quorum] [--unsafe-rescue] [--serial-crashes] "
                      "[--no-notices] [--spawn-hold MS] [--heal N [--spawn-ms LO-HI] "
-                     "[--holder] [--kills K]] [--partition-heal] "
+                     "[--holder] [--kills K] [--bound-ms MS]] [--partition-heal] "
                      "[--scale N[,N...] [--spawn-ms LO-HI]]\n");
             return 2;
         }
@@ -1830,6 +1845,7 @@ main (int argc, char **argv)
         sim->heal_spawn_lo = spawn_lo;
         sim->heal_spawn_hi = spawn_hi;
         sim->heal_bound = HEAL_BOUND_MS;
+        sim->healed_bound = heal_bound;
         sim->rng = s * 0x9E3779B97F4A7C15ull + 12345;
         bool ok = s_run (sim);
         if (sim->nparts == 0 && (sim->ncrash > 0 || sim->mass_done))
