@@ -1132,6 +1132,28 @@ s_test_early_campaign_two_dead (void)
     s_net_fini (&net);
 }
 
+//  A worm of five where the member before the holder dies: every other
+//  member's agent confirms it, and the holder asks for a replacement (not
+//  answered yet). Returns the index of that ask in net->spawn_ids; the
+//  holder and the victim in *holder and *victim.
+static int
+s_replacement_asked (s_net_t *net, int *holder, int *victim)
+{
+    s_five (net);
+    net->spawns_answered = net->spawns_asked;   //  growth's spare asks: never answered
+    *holder = s_until_holder (net);
+    *victim = s_before (net, *holder);
+    net->crashed[*victim] = true;
+    int asked = net->spawns_asked;
+    for (int i = 0; i < 5; i++)
+        if (i != *victim)
+            s_confirm (net, i, *victim);
+    for (int step = 0; net->spawns_asked == asked && step < 200; step++)
+        s_run (net, net->now + 1);
+    CHECK_EQ (net->spawns_asked, asked + 1);
+    return asked;
+}
+
 //  A joiner that comes while the segment that asked for it does not hold
 //  the token is listed by whoever holds it next (JOINED), not only when
 //  the token comes round to the one that asked.
@@ -1139,19 +1161,8 @@ static void
 s_test_joined_listed_by_holder (void)
 {
     s_net_t net;
-    s_five (&net);
-    net.spawns_answered = net.spawns_asked;     //  growth's spare asks: never answered
-    //  A member dies; the holder that learns it asks for a replacement
-    int holder = s_until_holder (&net);
-    int victim = s_before (&net, holder);
-    net.crashed[victim] = true;
-    int asked = net.spawns_asked;
-    for (int i = 0; i < 5; i++)
-        if (i != victim)
-            s_confirm (&net, i, victim);
-    for (int step = 0; net.spawns_asked == asked && step < 200; step++)
-        s_run (&net, net.now + 1);
-    CHECK_EQ (net.spawns_asked, asked + 1);
+    int holder, victim;
+    int asked = s_replacement_asked (&net, &holder, &victim);
     int requester = net.spawn_froms[asked];
     //  The token moves on before the new segment joins
     for (int step = 0; worm_ring_state (net.rings[requester]) != WORM_RING_WAITING && step < 2000;
@@ -1197,18 +1208,8 @@ static void
 s_test_hint_before_first_token (void)
 {
     s_net_t net;
-    s_five (&net);
-    net.spawns_answered = net.spawns_asked;     //  growth's spare asks: never answered
-    int holder = s_until_holder (&net);
-    int victim = s_before (&net, holder);
-    net.crashed[victim] = true;
-    int asked = net.spawns_asked;
-    for (int i = 0; i < 5; i++)
-        if (i != victim)
-            s_confirm (&net, i, victim);
-    for (int step = 0; net.spawns_asked == asked && step < 200; step++)
-        s_run (&net, net.now + 1);
-    CHECK_EQ (net.spawns_asked, asked + 1);
+    int holder, victim;
+    int asked = s_replacement_asked (&net, &holder, &victim);
     int joiner = s_spawn (&net);
     CHECK (worm_ring_token (net.rings[joiner]) == NULL);
     //  Another member dies; the joiner hears of it first
