@@ -190,6 +190,30 @@ deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms)
     deaths_now_gone (self, id, true, now_ms);
 }
 
+//  The entry for id in list (count of them), or NULL.
+static ring_suspect_t *
+s_hint_find (ring_suspect_t *list, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (list[i].id, id) == 0)
+            return &list[i];
+    return NULL;
+}
+
+//  A slot for a new entry in list: the next free one, or when all cap are
+//  taken the oldest.
+static ring_suspect_t *
+s_hint_slot (ring_suspect_t *list, size_t *count, size_t cap)
+{
+    if (*count < cap)
+        return &list[(*count)++];
+    ring_suspect_t *oldest = &list[0];
+    for (size_t i = 1; i < *count; i++)
+        if (list[i].at_ms < oldest->at_ms)
+            oldest = &list[i];
+    return oldest;
+}
+
 //  Keeps a hint about a segment our copy does not list (a segment that
 //  joined has no copy at all until its first token, and hears the death
 //  notices of a quarter of the worm SIGKILLed as it waits): it is acted on
@@ -197,18 +221,9 @@ deaths_confirm (worm_ring_t *self, const char *id, uint64_t now_ms)
 static void
 s_keep_hint (worm_ring_t *self, const char *id, uint64_t now_ms)
 {
-    ring_suspect_t *slot = NULL;
-    for (size_t i = 0; i < self->unplaced_count && !slot; i++)
-        if (strcmp (self->unplaced[i].id, id) == 0)
-            slot = &self->unplaced[i];
-    if (!slot && self->unplaced_count < RING_MAX_PENDING)
-        slot = &self->unplaced[self->unplaced_count++];
-    else if (!slot) {
-        slot = &self->unplaced[0];
-        for (size_t i = 1; i < self->unplaced_count; i++)
-            if (self->unplaced[i].at_ms < slot->at_ms)
-                slot = &self->unplaced[i];
-    }
+    ring_suspect_t *slot = s_hint_find (self->unplaced, self->unplaced_count, id);
+    if (!slot)
+        slot = s_hint_slot (self->unplaced, &self->unplaced_count, RING_MAX_PENDING);
     snprintf (slot->id, sizeof slot->id, "%s", id);
     slot->at_ms = now_ms;
 }
@@ -253,21 +268,11 @@ deaths_suspect (worm_ring_t *self, const char *id, uint64_t now_ms)
         return;     //  gone for good already
     //  At most one CHECK per member and interval: a flood of hints, true or
     //  forged, costs the host agents little
-    ring_suspect_t *slot = NULL;
-    for (size_t i = 0; i < self->suspect_count && !slot; i++)
-        if (strcmp (self->suspects[i].id, id) == 0)
-            slot = &self->suspects[i];
+    ring_suspect_t *slot = s_hint_find (self->suspects, self->suspect_count, id);
     if (slot && now_ms - slot->at_ms < WORM_RING_SUSPECT_INTERVAL_MS)
         return;
-    if (!slot && self->suspect_count < WORM_TOKEN_MAX_MEMBERS)
-        slot = &self->suspects[self->suspect_count++];
-    else if (!slot) {
-        //  Full: reuse the oldest entry
-        slot = &self->suspects[0];
-        for (size_t i = 1; i < self->suspect_count; i++)
-            if (self->suspects[i].at_ms < slot->at_ms)
-                slot = &self->suspects[i];
-    }
+    if (!slot)
+        slot = s_hint_slot (self->suspects, &self->suspect_count, WORM_TOKEN_MAX_MEMBERS);
     snprintf (slot->id, sizeof slot->id, "%s", member->id);
     slot->at_ms = now_ms;
     deaths_check (self, member);
